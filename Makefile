@@ -1,0 +1,45 @@
+# Every target installs what it needs: a fresh clone runs `make dev` or `make test` directly.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COMPOSE_VENV := .venv-compose
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: dev test lint bench install compose-tool clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+$(COMPOSE_VENV)/bin/docker-compose: requirements-compose.txt constraints-compose.txt
+	test -x $(COMPOSE_VENV)/bin/python || $(PYTHON) -m venv $(COMPOSE_VENV)
+	PIP_CONSTRAINT=$(CURDIR)/constraints-compose.txt $(COMPOSE_VENV)/bin/pip install -q \
+		--disable-pip-version-check -r requirements-compose.txt
+	touch $@
+
+compose-tool: $(COMPOSE_VENV)/bin/docker-compose
+
+dev: $(STAMP)
+	$(BIN)/shenpi dev
+
+test: $(STAMP) compose-tool
+	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+lock:
+	$(BIN)/pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) $(COMPOSE_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,179 @@
+"""The compiled form of a BPMN process: what the interpreter runs.
+
+A ``ProcessPlan`` is a frozen, JSON-serialisable, content-hashed value. It is the contract between
+``bpmn_compiler`` (which produces it) and ``workflows`` (which interprets it), and it travels inside
+the workflow input so that a running instance replays against its own version.
+
+This module must stay importable inside the Temporal workflow sandbox: pydantic only, no XML, no I/O.
+
+Expressions are compiled at compile time into a small JSON AST (``Expression.ast``) that the
+workflow only *evaluates* (``workflows.expressions.evaluate``); the AST nodes are::
+
+    {"lit": <json value>}                          a literal (str, int, float, bool, null, list)
+    {"var": ["order", "amount"]}                   a variable path (order.amount)
+    {"op": "<name>", "args": [<expr>, ...]}         an operator, name one of:
+        and or not                                 boolean (short-circuit)
+        eq ne lt le gt ge                          comparison
+        add sub mul div mod neg                    arithmetic (add also concatenates strings)
+        in                                         membership: args[0] in args[1]
+        empty                                      JUEL `empty x`: None, "", [] or {}
+        cond                                       args[0] ? args[1] : args[2]
+        index                                      args[0][args[1]]
+        list                                       a list built from args
+    {"call": "<function>", "args": [<expr>, ...]}   a whitelisted pure function (see expressions.py)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PLAN_SCHEMA_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Expression(_Frozen):
+    """A condition or value expression, parsed at compile time."""
+
+    source: str  # the text as written in the BPMN file, for diagnostics and the timeline
+    dialect: Literal["juel", "feel", "plain", "literal"]
+    ast: Any  # JSON AST, see module docstring
+
+
+class TimerSpec(_Frozen):
+    """An ISO-8601 timer. ``value`` is literal ISO text unless ``expression`` computes it."""
+
+    kind: Literal["duration", "date", "cycle"]
+    value: str | None = None  # e.g. "PT24H", "2026-12-01T09:00:00Z", "R3/PT1H"
+    expression: Expression | None = None  # evaluates to ISO text (or a number of seconds)
+
+
+class ParameterMapping(_Frozen):
+    """One input or output mapping of a task (Camunda inputOutput, zeebe ioMapping)."""
+
+    target: str
+    source: Expression
+
+
+class SequenceFlow(_Frozen):
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    condition: Expression | None = None
+
+
+class _Node(_Frozen):
+    id: str  # the BPMN element id
+    name: str | None = None
+    incoming: tuple[str, ...] = ()  # sequence flow ids, in document order
+    outgoing: tuple[str, ...] = ()
+    line: int | None = None
+
+
+class StartEvent(_Node):
+    kind: Literal["start"] = "start"
+
+
+class EndEvent(_Node):
+    kind: Literal["end"] = "end"
+    terminate: bool = False  # terminateEventDefinition: ends every other token too
+
+
+class PassThrough(_Node):
+    """task, manualTask and other activities that only move the token on."""
+
+    kind: Literal["pass"] = "pass"
+    element: str = "task"  # the BPMN tag, for the timeline
+
+
+class UserTask(_Node):
+    kind: Literal["user_task"] = "user_task"
+    assignee: Expression | None = None  # evaluates to a user id
+    candidate_users: Expression | None = None  # evaluates to a list or comma-separated string
+    candidate_groups: Expression | None = None
+    inputs: tuple[ParameterMapping, ...] = ()
+    outputs: tuple[ParameterMapping, ...] = ()
+    boundary_timers: tuple[str, ...] = ()  # ids of BoundaryTimer nodes attached here
+
+
+class ServiceTask(_Node):
+    kind: Literal["service_task"] = "service_task"
+    element: str = "serviceTask"  # serviceTask or sendTask
+    task_type: str  # the Temporal activity name, e.g. "notify" or a zeebe job type
+    task_queue: str | None = None  # None: the worker's queue for shipped types
+    builtin: bool = True  # False: a type Shenpi does not ship (runs on someone else's worker)
+    config: dict[str, str] = Field(default_factory=dict)  # static headers/properties
+    inputs: tuple[ParameterMapping, ...] = ()
+    outputs: tuple[ParameterMapping, ...] = ()
+    result_variable: str | None = None
+    start_to_close_seconds: float = 300.0
+    max_attempts: int = 5  # 0 = unlimited, as Temporal counts
+    boundary_timers: tuple[str, ...] = ()
+
+
+class ExclusiveGateway(_Node):
+    kind: Literal["exclusive"] = "exclusive"
+    default_flow: str | None = None
+
+
+class ParallelGateway(_Node):
+    kind: Literal["parallel"] = "parallel"
+
+
+class TimerCatch(_Node):
+    kind: Literal["timer"] = "timer"
+    timer: TimerSpec
+
+
+class BoundaryTimer(_Node):
+    kind: Literal["boundary_timer"] = "boundary_timer"
+    attached_to: str
+    interrupting: bool = True
+    timer: TimerSpec
+
+
+Node = Annotated[
+    StartEvent
+    | EndEvent
+    | PassThrough
+    | UserTask
+    | ServiceTask
+    | ExclusiveGateway
+    | ParallelGateway
+    | TimerCatch
+    | BoundaryTimer,
+    Field(discriminator="kind"),
+]
+
+
+class ProcessPlan(_Frozen):
+    """One executable BPMN process. ``hash`` covers everything but itself."""
+
+    schema_version: int = PLAN_SCHEMA_VERSION
+    process_id: str
+    name: str | None = None
+    start_node: str
+    nodes: tuple[Node, ...]  # document order: deterministic iteration
+    flows: tuple[SequenceFlow, ...]
+    hash: str = ""
+
+    def node(self, node_id: str) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def content_hash(self) -> str:
+        body = self.model_dump(mode="json", exclude={"hash"})
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def with_hash(self) -> ProcessPlan:
+        return self.model_copy(update={"hash": self.content_hash()})

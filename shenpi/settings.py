@@ -1,0 +1,79 @@
+"""One settings model, read from the environment and `.env` (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET_PLACEHOLDER = "change-me-dev-only"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SHENPI_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path(".shenpi")
+
+    # Temporal. Unset address under `shenpi dev` = the embedded dev server.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "shenpi"
+    temporal_ui_port: int = 8233
+    temporal_port: int = 7233
+
+    # App database (definitions, audit archive, bindings).
+    database_url: str | None = None  # default: sqlite under data_dir
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    update_timeout_seconds: float = 10.0  # bound on every update RPC (DESIGN.md §3)
+    max_bpmn_bytes: int = 5 * 1024 * 1024
+
+    # Auth: HS256 with a local secret in dev; RS256 via JWKS in production.
+    jwt_secret: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    admin_group: str = "admin"
+
+    # Worker
+    worker_metrics_port: int = 9464  # Prometheus metrics of the Temporal SDK runtime
+    custom_activity_types: str = ""  # "type=module:callable,..." extra activities for this worker
+
+    # Notifications
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None
+
+    # AI (later issues)
+    ai_provider: Literal["local", "openai"] = "local"
+    ai_model: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env == "production" and (
+            self.jwt_secret in (None, "", DEV_JWT_SECRET_PLACEHOLDER) and not self.jwt_jwks_url
+        ):
+            raise ValueError("production needs SHENPI_JWT_SECRET or SHENPI_JWT_JWKS_URL")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'shenpi.db').resolve()}"
+
+    @property
+    def resolved_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,116 @@
+"""Inputs, outputs and state of the interpreter workflow: the contract the API relies on.
+
+Importable inside the workflow sandbox (pydantic only). Times are timezone-aware UTC datetimes
+taken from ``workflow.now()``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bpmn_compiler.process_plan import ProcessPlan
+
+# Workflow handler names (the API calls them by name: the workflow type is dynamic).
+UPDATE_DECIDE = "decide"
+QUERY_STATE = "get_state"
+SIGNAL_DECIDE = "decide_signal"  # fallback when a caller cannot wait for an update
+
+InstanceStatus = Literal["running", "completed", "incident", "terminated"]
+DecisionAction = Literal["approve", "reject", "claim"]
+
+
+class StartInput(BaseModel):
+    plan: ProcessPlan
+    version: int
+    variables: dict[str, Any] = Field(default_factory=dict)
+    initiator: str
+    business_key: str | None = None
+    # Set only by continue-as-new: the state to resume from.
+    resume: InstanceState | None = None
+
+
+class DecisionInput(BaseModel):
+    task_id: str
+    action: DecisionAction
+    actor: str  # user id of the principal deciding
+    groups: list[str] = Field(default_factory=list)  # the principal's groups (from the JWT)
+    comment: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskView(BaseModel):
+    task_id: str  # unique within the instance, derived from node id and a counter
+    ref: str  # short reference people can type in a chat
+    node_id: str
+    name: str | None = None
+    status: Literal["open", "completed", "cancelled"] = "open"
+    assignee: str | None = None
+    candidate_users: list[str] = Field(default_factory=list)
+    candidate_groups: list[str] = Field(default_factory=list)
+    claimed_by: str | None = None
+    created_at: datetime
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    outcome: str | None = None  # approved / rejected / cancelled / timeout
+
+
+class DecisionResult(BaseModel):
+    accepted: bool
+    task: TaskView
+    instance_status: InstanceStatus
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    event: str  # started, task_opened, claimed, approved, rejected, service_started, ...
+    node_id: str | None = None
+    task_id: str | None = None
+    actor: str | None = None
+    comment: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Incident(BaseModel):
+    node_id: str
+    kind: str  # activity_failed, no_matching_flow, expression_error, waiting_for_worker
+    message: str
+    at: datetime
+
+
+class InstanceState(BaseModel):
+    """Everything the query returns; also the snapshot carried across continue-as-new."""
+
+    process_id: str
+    version: int
+    status: InstanceStatus = "running"
+    outcome: str | None = None
+    initiator: str
+    business_key: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+    tasks: list[TaskView] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    incidents: list[Incident] = Field(default_factory=list)
+    # Interpreter bookkeeping (token positions, join arrivals, counters); opaque to the API.
+    tokens: list[dict[str, Any]] = Field(default_factory=list)
+    counters: dict[str, int] = Field(default_factory=dict)
+
+
+StartInput.model_rebuild()
+
+
+class ErrorType:
+    """ApplicationError types raised by the decide validator; the API maps them to HTTP codes."""
+
+    TASK_NOT_FOUND = "TaskNotFound"  # 404
+    NOT_ALLOWED = "NotAllowed"  # 403: not the assignee / candidate / claimer
+    NOT_OPEN = "TaskNotOpen"  # 409: already decided or closed
+    ILLEGAL_ACTION = "IllegalAction"  # 409: e.g. claim on a personal task
+    INSTANCE_CLOSED = "InstanceClosed"  # 409
+
+
+SearchAttr = Literal[
+    "ShenpiVersion", "ShenpiStatus", "ShenpiBusinessKey", "ShenpiPendingActors", "ShenpiInitiator"
+]
