@@ -114,3 +114,7 @@ class ErrorType:
 SearchAttr = Literal[
     "ShenpiVersion", "ShenpiStatus", "ShenpiBusinessKey", "ShenpiPendingActors", "ShenpiInitiator"
 ]
+
+# Memo keys the workflow keeps current for the inbox (GET /tasks reads them from visibility).
+MEMO_TASKS = "tasks"  # list of TaskView (JSON) of the *open* tasks
+MEMO_PROCESS_ID = "process_id"
