@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import time
 from pathlib import Path
@@ -56,7 +57,9 @@ def test_expired_token_is_refused(tmp_path: Path) -> None:
 
 def test_unsigned_token_is_refused(tmp_path: Path) -> None:
     settings = _settings(tmp_path, jwt_secret=SECRET)
-    token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, None, algorithm="none")
+    token = jwt.api_jws.PyJWS(algorithms=["none"]).encode(
+        json.dumps({"sub": "alice", "exp": int(time.time()) + 60}).encode(), "", algorithm="none"
+    )
     with pytest.raises(InvalidTokenError, match="algorithm"):
         verify_token(token, settings)
 

@@ -1,0 +1,52 @@
+"""Tables of the app database. Alembic revisions under ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, also on SQLite (which stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC times")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Definition(Base):
+    """One deployed version of a BPMN process: the XML as uploaded and the compiled plan."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version", name="uq_definitions_process_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))  # ProcessPlan.hash (sha256 of the plan)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Large columns load only when asked for (listings never need them).
+    bpmn_xml: Mapped[bytes] = deferred(mapped_column(LargeBinary))  # bytes: keeps the encoding
+    plan_json: Mapped[str] = deferred(mapped_column(Text))
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    deployed_by: Mapped[str] = mapped_column(String(255))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,107 @@
+"""Queries on the app database, so routes and the CLI never write SQL themselves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from bpmn_compiler.process_plan import ProcessPlan
+from shenpi.db.models import Definition
+
+# Two deploys of one process racing for the next version: the loser retries with a fresh max.
+_VERSION_RACE_RETRIES = 5
+
+
+async def deploy_definition(
+    session: AsyncSession,
+    *,
+    plan: ProcessPlan,
+    bpmn_xml: bytes,
+    warnings: list[dict[str, Any]],
+    deployed_by: str,
+) -> tuple[Definition, bool]:
+    """Store ``plan`` as the next version of its process; ``(definition, created)``.
+
+    Deploying the same plan hash as the latest version is a no-op that returns that version.
+    """
+    for attempt in range(_VERSION_RACE_RETRIES):
+        latest = await get_definition(session, plan.process_id)
+        if latest is not None and latest.hash == plan.hash:
+            return latest, False
+        definition = Definition(
+            process_id=plan.process_id,
+            version=(latest.version if latest else 0) + 1,
+            hash=plan.hash,
+            name=plan.name,
+            bpmn_xml=bpmn_xml,
+            plan_json=plan.model_dump_json(),
+            warnings=warnings,
+            deployed_by=deployed_by,
+            deployed_at=datetime.now(UTC),
+        )
+        session.add(definition)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            if attempt == _VERSION_RACE_RETRIES - 1:
+                raise
+            continue
+        return definition, True
+    raise AssertionError("unreachable")
+
+
+async def get_definition(
+    session: AsyncSession, process_id: str, version: int | None = None
+) -> Definition | None:
+    """One version of a process, XML and plan loaded; the latest when ``version`` is None."""
+    stmt = (
+        select(Definition)
+        .where(Definition.process_id == process_id)
+        .options(undefer(Definition.bpmn_xml), undefer(Definition.plan_json))
+    )
+    if version is None:
+        stmt = stmt.order_by(Definition.version.desc()).limit(1)
+    else:
+        stmt = stmt.where(Definition.version == version)
+    result = await session.execute(stmt)
+    return result.scalars().first()
+
+
+async def latest_definitions(session: AsyncSession) -> list[Definition]:
+    """The latest version of every process, ordered by process id."""
+    latest = (
+        select(Definition.process_id, func.max(Definition.version).label("version"))
+        .group_by(Definition.process_id)
+        .subquery()
+    )
+    stmt = (
+        select(Definition)
+        .join(
+            latest,
+            (Definition.process_id == latest.c.process_id)
+            & (Definition.version == latest.c.version),
+        )
+        .order_by(Definition.process_id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def definition_versions(session: AsyncSession, process_id: str) -> list[Definition]:
+    """Every version of one process, newest first."""
+    stmt = (
+        select(Definition)
+        .where(Definition.process_id == process_id)
+        .order_by(Definition.version.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+def load_plan(definition: Definition) -> ProcessPlan:
+    """The stored plan of a definition loaded with :func:`get_definition`."""
+    return ProcessPlan.model_validate_json(definition.plan_json)
