@@ -13,8 +13,9 @@ DEV_JWT_SECRET_PLACEHOLDER = "change-me-dev-only"
 
 
 class Settings(BaseSettings):
+    # env_ignore_empty: `SHENPI_X=` (as docker-compose passes an unset optional) means "default".
     model_config = SettingsConfigDict(
-        env_prefix="SHENPI_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="SHENPI_", env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
     )
 
     env: Literal["dev", "test", "production"] = "dev"
