@@ -6,6 +6,7 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from shenpi.db.engine import create_engine
@@ -18,6 +19,7 @@ if config.config_file_name is not None and not config.attributes.get("url"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+_LOCK_KEY = 0x5348454E5049  # "SHENPI": the advisory lock serialising migrations on PostgreSQL
 
 
 def _url() -> str:
@@ -33,6 +35,10 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # API replicas start together and each migrates: one at a time, the others then find
+            # the database at head. Released at commit.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         context.run_migrations()
 
 

@@ -22,11 +22,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Bring the app database to ``revision``. Blocking: env.py runs its own event loop."""
+def upgrade_blocking(settings: Settings, revision: str = "head") -> None:
+    """Bring the app database to ``revision``; only from sync code (env.py calls asyncio.run)."""
     command.upgrade(alembic_config(settings.resolved_database_url), revision)
 
 
-async def upgrade_async(settings: Settings, revision: str = "head") -> None:
-    """:func:`upgrade` from async code: in a thread, since Alembic's env.py calls asyncio.run."""
-    await asyncio.to_thread(upgrade, settings, revision)
+async def upgrade(settings: Settings, revision: str = "head") -> None:
+    """Bring the app database to ``revision`` (idempotent; safe with several API replicas)."""
+    # A thread, because Alembic's env.py runs its own event loop for the async engine.
+    await asyncio.to_thread(upgrade_blocking, settings, revision)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from bpmn_compiler.process_plan import EndEvent, ProcessPlan, SequenceFlow, StartEvent
 from shenpi.db import repository
 from shenpi.db.engine import create_engine, create_sessionmaker
-from shenpi.db.migrate import upgrade_async
+from shenpi.db.migrate import upgrade
 from shenpi.settings import Settings
 
 
@@ -26,8 +26,8 @@ def _plan(process_id: str, name: str) -> ProcessPlan:
 
 async def test_migrations_create_tables_in_wal_mode_and_are_idempotent(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", env="test")
-    await upgrade_async(settings)
-    await upgrade_async(settings)  # a restart runs them again: must be a no-op
+    await upgrade(settings)
+    await upgrade(settings)  # a restart runs them again: must be a no-op
     engine = create_engine(settings.resolved_database_url)
     try:
         async with engine.connect() as conn:
@@ -40,7 +40,7 @@ async def test_migrations_create_tables_in_wal_mode_and_are_idempotent(tmp_path:
 
 async def test_versions_count_up_and_same_hash_is_not_a_new_version(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, env="test")
-    await upgrade_async(settings)
+    await upgrade(settings)
     engine = create_engine(settings.resolved_database_url)
     sessions = create_sessionmaker(engine)
     try:
@@ -76,7 +76,7 @@ async def test_versions_count_up_and_same_hash_is_not_a_new_version(tmp_path: Pa
 
 async def test_concurrent_deploys_of_one_process_get_distinct_versions(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, env="test")
-    await upgrade_async(settings)
+    await upgrade(settings)
     engine = create_engine(settings.resolved_database_url)
     sessions = create_sessionmaker(engine)
 
