@@ -52,6 +52,9 @@ class TimerSpec(_Frozen):
     kind: Literal["duration", "date", "cycle"]
     value: str | None = None  # e.g. "PT24H", "2026-12-01T09:00:00Z", "R3/PT1H"
     expression: Expression | None = None  # evaluates to ISO text (or a number of seconds)
+    # Resolved at compile time for literal timers, so the workflow never parses ISO text:
+    seconds: float | None = None  # a duration, or a cycle's interval
+    repeat: int | None = None  # a cycle's repetitions ("R3/PT1H" -> 3); None: unbounded
 
 
 class ParameterMapping(_Frozen):
@@ -79,6 +82,8 @@ class _Node(_Frozen):
 
 class StartEvent(_Node):
     kind: Literal["start"] = "start"
+    # camunda:/flowable:initiator: the variable that receives the initiator's user id at start.
+    initiator_variable: str | None = None
 
 
 class EndEvent(_Node):
