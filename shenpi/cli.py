@@ -1,0 +1,198 @@
+"""`shenpi`: the command line (dev stack, single components, compile, deploy, token).
+
+Each command imports what it needs when it runs, so `shenpi compile` works (and starts fast)
+without the API or worker stack being importable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Coroutine
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="shenpi",
+    help="Shenpi (审批): BPMN approval processes as durable Temporal workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", help="State of the dev stack (databases, secret, logs).")
+]
+
+
+class Emit(StrEnum):
+    plan = "plan"
+    python = "python"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def dev(
+    data_dir: DataDir = Path(".shenpi"),
+    port: Annotated[int, typer.Option(help="API port.")] = 8000,
+    temporal_port: Annotated[int, typer.Option(help="Temporal gRPC port.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal UI port.")] = 8233,
+    metrics_port: Annotated[int, typer.Option(help="Worker Prometheus metrics port.")] = 9464,
+    deploy: Annotated[bool, typer.Option(help="Deploy every processes/*.bpmn at start.")] = True,
+    processes: Annotated[Path, typer.Option(help="Folder of BPMN files to deploy.")] = Path(
+        "processes"
+    ),
+) -> None:
+    """Run Temporal (embedded), the worker and the API in one process; Ctrl-C stops all."""
+    from shenpi.devstack import DevOptions, DevStackError, run_dev
+
+    opts = DevOptions(
+        data_dir=data_dir,
+        api_port=port,
+        temporal_port=temporal_port,
+        ui_port=ui_port,
+        metrics_port=metrics_port,
+        deploy=deploy,
+        processes_dir=processes,
+    )
+    try:
+        run_dev(opts, sys.stdout)
+    except DevStackError as err:
+        raise _fail(str(err)) from None
+    typer.echo("Stopped.")
+
+
+@app.command()
+def worker() -> None:
+    """Run one worker from SHENPI_* settings (production style)."""
+    from shenpi.settings import get_settings
+    from worker import run_worker
+
+    asyncio.run(_until_signalled(run_worker(get_settings())))
+
+
+async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
+    # SIGTERM (docker stop, Kubernetes) must drain the worker like Ctrl-C does: cancelling the
+    # run makes the SDK shut the worker down gracefully.
+    task = asyncio.create_task(coro)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API from SHENPI_* settings (production style)."""
+    import uvicorn
+
+    from api.main import create_app
+    from shenpi.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+
+
+@app.command(name="compile")
+def compile_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    emit: Annotated[Emit, typer.Option(help="plan: the ProcessPlan JSON; python: a module.")] = (
+        Emit.plan
+    ),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
+) -> None:
+    """Compile a BPMN file: diagnostics on stderr (exit 1 on error), else the plan or module."""
+    from bpmn_compiler import CompileError, compile_bpmn
+    from bpmn_compiler.cli_support import format_diagnostics
+
+    try:
+        result = compile_bpmn(file.read_bytes(), source=str(file))
+    except CompileError as err:
+        typer.echo(format_diagnostics(err.diagnostics, source=str(file)), err=True)
+        raise typer.Exit(1) from None
+    if result.warnings:
+        typer.echo(format_diagnostics(result.warnings, source=str(file)), err=True)
+    if emit is Emit.python:
+        from bpmn_compiler.emit_python import emit_python
+
+        text = emit_python(result.plan)
+    else:
+        text = result.plan.model_dump_json(indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """The HS256 secret the API of this data dir verifies with (SHENPI_JWT_SECRET wins)."""
+    from shenpi.auth_tokens import signing_secret
+    from shenpi.settings import Settings
+
+    secret = signing_secret(Settings(data_dir=data_dir))
+    if secret is None:
+        raise _fail("no HS256 secret here (JWKS only): tokens come from your identity provider")
+    return secret
+
+
+@app.command()
+def token(
+    sub: Annotated[str, typer.Argument(help="User id (the JWT `sub`).")],
+    groups: Annotated[str, typer.Option(help="Comma-separated groups, e.g. finance,admin.")] = "",
+    data_dir: DataDir = Path(".shenpi"),
+) -> None:
+    """Print a dev JWT signed with SHENPI_JWT_SECRET or the data dir's secret."""
+    from shenpi.auth_tokens import mint_token
+
+    group_list = [g.strip() for g in groups.split(",") if g.strip()]
+    typer.echo(mint_token(sub, group_list, secret=_dev_secret(data_dir)))
+
+
+@app.command()
+def deploy(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    url: Annotated[str, typer.Option(help="Base URL of the API.")] = "http://127.0.0.1:8000",
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="SHENPI_TOKEN", help="Bearer token (default: a dev admin token)."),
+    ] = None,
+    data_dir: DataDir = Path(".shenpi"),
+) -> None:
+    """Deploy BPMN files to a running API; the same content again keeps its version."""
+    import httpx
+
+    from shenpi import devdeploy
+    from shenpi.auth_tokens import mint_token
+    from shenpi.settings import Settings
+
+    bearer = token or mint_token(
+        "shenpi-cli", [Settings(data_dir=data_dir).admin_group], secret=_dev_secret(data_dir)
+    )
+    try:
+        deployed = asyncio.run(devdeploy.deploy_files(url, bearer, files))
+    except devdeploy.DeployError as err:
+        for detail in err.details or []:
+            typer.echo(f"  {detail}", err=True)
+        raise _fail(str(err)) from None
+    except httpx.HTTPError as err:  # connection refused, timeouts
+        raise _fail(f"cannot reach {url}: {err}") from None
+    for d in deployed:
+        state = "deployed" if d.created else "unchanged"
+        typer.echo(f"{d.path}: {d.process_id} v{d.version} {state} ({d.hash[:12]})")
+        for warning in d.warnings:
+            typer.echo(f"  warning: {warning}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m shenpi.cli`
+    app()

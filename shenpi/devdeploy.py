@@ -1,0 +1,96 @@
+"""Deploy BPMN files to a running API over HTTP (`shenpi deploy`, and `shenpi dev` at boot).
+
+Going through ``POST /api/v1/definitions`` rather than the compiler directly means a file deployed
+by `shenpi dev` is stored exactly as an upload would be: same hash, same version, same checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEFINITIONS_PATH = "/api/v1/definitions"
+
+
+class DeployError(RuntimeError):
+    """The API refused a file; ``details`` holds its diagnostics when it gave any."""
+
+    def __init__(self, path: Path, status: int, message: str, details: Any = None) -> None:
+        self.path = path
+        self.status = status
+        self.details = details
+        super().__init__(f"{path}: HTTP {status}: {message}")
+
+
+@dataclass(frozen=True)
+class Deployed:
+    path: Path
+    process_id: str
+    version: int
+    hash: str
+    created: bool  # False: this exact content was already deployed (HTTP 200, same version)
+    warnings: tuple[str, ...] = ()
+
+
+def bpmn_files(directory: Path) -> list[Path]:
+    """The processes of a folder, sorted so versions are assigned in a stable order."""
+    return sorted(p for p in directory.glob("*.bpmn") if p.is_file())
+
+
+def _error_of(response: httpx.Response) -> tuple[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason_phrase, None
+    err = body.get("error", {}) if isinstance(body, dict) else {}
+    if not isinstance(err, dict):
+        return str(body)[:500], None
+    return str(err.get("message", response.reason_phrase)), err.get("details")
+
+
+def _warning_text(warning: Any) -> str:
+    if isinstance(warning, dict):
+        where = warning.get("element_id") or "-"
+        return f"{where}: {warning.get('message', warning)}"
+    return str(warning)
+
+
+async def deploy_file(http: httpx.AsyncClient, path: Path) -> Deployed:
+    response = await http.post(
+        DEFINITIONS_PATH,
+        content=await asyncio.to_thread(path.read_bytes),
+        headers={"Content-Type": "application/xml"},
+    )
+    if response.status_code not in (200, 201):
+        message, details = _error_of(response)
+        raise DeployError(path, response.status_code, message, details)
+    body = response.json()
+    return Deployed(
+        path=path,
+        process_id=body["process_id"],
+        version=int(body["version"]),
+        hash=body.get("hash", ""),
+        created=response.status_code == 201,
+        warnings=tuple(_warning_text(w) for w in body.get("warnings", [])),
+    )
+
+
+async def deploy_files(
+    base_url: str, token: str, paths: Iterable[Path], *, http_timeout: float = 30.0
+) -> list[Deployed]:
+    """Deploy each file in order; the first refusal raises ``DeployError``."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=http_timeout) as http:
+        return [await deploy_file(http, path) for path in paths]
+
+
+def describe(deployed: Sequence[Deployed]) -> str:
+    """`purchase-approval v1 (new), leave-request v1 (unchanged)`."""
+    return ", ".join(
+        f"{d.process_id} v{d.version} ({'new' if d.created else 'unchanged'})" for d in deployed
+    )

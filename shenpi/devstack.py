@@ -1,0 +1,222 @@
+"""`shenpi dev`: the whole stack in one process (DESIGN.md §6).
+
+Order matters both ways. Up: dev server → search attributes → database → worker + API → deploy the
+example processes → banner. Down (Ctrl-C / SIGTERM): API stops taking requests, the worker drains,
+the dev server is terminated last, so nothing in flight talks to a dead server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import signal
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.main import create_app
+from shenpi import devdeploy
+from shenpi.auth_tokens import load_or_create_dev_secret, mint_token
+from shenpi.db.migrate import upgrade
+from shenpi.devapi import ApiServer
+from shenpi.devserver import DevServerConfig, DevServerError, TemporalDevServer, port_is_free
+from shenpi.settings import Settings
+from shenpi.temporal_setup import ensure_search_attributes
+from worker import run_worker
+
+log = logging.getLogger(__name__)
+
+DEV_USER = "alice"
+DEV_USER_GROUPS = ("admin",)
+DEPLOYER = "shenpi-dev"  # the principal `shenpi dev` deploys the example processes as
+
+
+class DevStackError(RuntimeError):
+    """A component could not start or died; the message says which and where its log is."""
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    data_dir: Path = Path(".shenpi")
+    api_port: int = 8000
+    temporal_port: int = 7233
+    ui_port: int = 8233
+    metrics_port: int = 9464
+    deploy: bool = True
+    processes_dir: Path = Path("processes")
+    host: str = "127.0.0.1"
+
+
+def dev_settings(opts: DevOptions) -> Settings:
+    """Environment settings with the dev options on top; the secret lives in the data dir."""
+    env = Settings(env="dev", data_dir=opts.data_dir)  # reads SHENPI_* and .env
+    return Settings(
+        env="dev",
+        data_dir=opts.data_dir,
+        api_host=opts.host,
+        api_port=opts.api_port,
+        temporal_port=opts.temporal_port,
+        temporal_ui_port=opts.ui_port,
+        worker_metrics_port=opts.metrics_port,
+        jwt_secret=env.jwt_secret or load_or_create_dev_secret(opts.data_dir),
+    )
+
+
+@contextlib.contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """One `shenpi dev` per data dir: two dev servers on one SQLite file would corrupt it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "dev.lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DevStackError(f"another `shenpi dev` is running on {data_dir}") from None
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _stop_on_signals(stop: asyncio.Event) -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def banner(settings: Settings, opts: DevOptions, deployed: str, token: str) -> str:
+    api = f"http://{opts.host}:{opts.api_port}"
+    ui = (
+        f"http://{opts.host}:{opts.ui_port}"
+        if settings.temporal_address is None
+        else f"(external Temporal at {settings.temporal_address})"
+    )
+    groups = ",".join(DEV_USER_GROUPS)
+    return "\n".join(
+        [
+            f"Shenpi dev stack is up (state in {opts.data_dir.resolve()})",
+            f"  API             {api}/api/v1",
+            f"  API docs        {api}/docs",
+            f"  Temporal UI     {ui}",
+            f"  Temporal gRPC   {settings.resolved_temporal_address}",
+            f"  Metrics         {api}/metrics (API), http://{opts.host}:{opts.metrics_port}/metrics"
+            " (worker)",
+            f"  Processes       {deployed or '(none deployed)'}",
+            f"Dev token for {DEV_USER} (groups: {groups}):",
+            f"  export SHENPI_TOKEN={token}",
+            "Mint others with:",
+            f"  shenpi token bob --groups finance,legal --data-dir {opts.data_dir}",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+async def _deploy_examples(settings: Settings, opts: DevOptions, secret: str) -> str:
+    files = devdeploy.bpmn_files(opts.processes_dir) if opts.processes_dir.is_dir() else []
+    if not opts.deploy or not files:
+        return ""
+    token = mint_token(DEPLOYER, [settings.admin_group], secret=secret)
+    deployed = await devdeploy.deploy_files(f"http://{opts.host}:{opts.api_port}", token, files)
+    for d in deployed:
+        for warning in d.warnings:
+            log.warning("%s: %s", d.path.name, warning)
+    return devdeploy.describe(deployed)
+
+
+async def _first_failure(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:
+    """Return when asked to stop; raise if a component ends on its own before that."""
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({stopper, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    for task in tasks:
+        if task in done:
+            err = task.exception()
+            raise DevStackError(f"{task.get_name()} stopped unexpectedly: {err!r}") from err
+
+
+async def _run_components(settings: Settings, opts: DevOptions, out: TextIO) -> None:
+    stop = asyncio.Event()
+    secret = settings.jwt_secret or ""
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(_stop_on_signals(stop))
+        if settings.temporal_address is None:
+            server = TemporalDevServer(
+                DevServerConfig(
+                    db_file=opts.data_dir.resolve() / "temporal.db",
+                    log_file=opts.data_dir.resolve() / "logs" / "temporal.log",
+                    port=opts.temporal_port,
+                    ui_port=opts.ui_port,
+                    host=opts.host,
+                    namespace=settings.temporal_namespace,
+                )
+            )
+            await stack.enter_async_context(server)
+        client = await _connect(settings)
+        await ensure_search_attributes(client, settings.temporal_namespace)
+        await upgrade(settings)
+
+        worker = asyncio.create_task(run_worker(settings), name="worker")
+        stack.push_async_callback(_cancel_and_wait, worker)
+        api = ApiServer(create_app(settings), host=opts.host, port=opts.api_port)
+        api_task = asyncio.create_task(api.serve(), name="api")
+        stack.push_async_callback(api.stop, api_task)  # runs before the worker is drained
+
+        await api.wait_started(api_task)
+        deployed = await _deploy_examples(settings, opts, secret)
+        token = mint_token(DEV_USER, list(DEV_USER_GROUPS), secret=secret)
+        print(banner(settings, opts, deployed, token), file=out, flush=True)
+        await _first_failure(stop, worker, api_task)
+        print("Stopping: API, worker, Temporal dev server ...", file=out, flush=True)
+
+
+async def _connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.resolved_temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def _cancel_and_wait(task: asyncio.Task[None]) -> None:
+    # Cancelling the worker's run makes the SDK shut it down gracefully: pollers stop, in-flight
+    # workflow tasks finish, activities get their graceful timeout.
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def configure_logging(log_dir: Path) -> None:
+    """Everything to `<data-dir>/logs/shenpi.log`; only warnings reach the terminal."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(log_dir / "shenpi.log", encoding="utf-8")
+    file_handler.setLevel(logging.INFO)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in (file_handler, console):
+        handler.setFormatter(fmt)
+    logging.basicConfig(level=logging.INFO, handlers=[file_handler, console], force=True)
+
+
+def run_dev(opts: DevOptions, out: TextIO) -> None:
+    """Run the dev stack until Ctrl-C / SIGTERM. Raises DevStackError when it cannot start."""
+    with data_dir_lock(opts.data_dir):
+        configure_logging(opts.data_dir / "logs")
+        settings = dev_settings(opts)
+        for name, port in (("--port", opts.api_port), ("--metrics-port", opts.metrics_port)):
+            if not port_is_free(opts.host, port):
+                raise DevStackError(f"port {port} is in use; choose another with {name}")
+        try:
+            asyncio.run(_run_components(settings, opts, out))
+        except DevServerError as err:
+            raise DevStackError(str(err)) from err
