@@ -1,0 +1,28 @@
+"""BPMN 2.0 → ``ProcessPlan``: a pipeline of pure passes (parse → check → plan).
+
+Importing this package is cheap (pydantic models only); XML and grammar machinery load on the first
+``compile_bpmn`` call.
+"""
+
+from __future__ import annotations
+
+from bpmn_compiler.diagnostics import CompileError, Diagnostic
+from bpmn_compiler.process_plan import ProcessPlan
+from bpmn_compiler.result import CompileResult
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+__all__ = ["CompileError", "CompileResult", "Diagnostic", "ProcessPlan", "compile_bpmn"]
+
+
+def compile_bpmn(
+    xml: bytes, *, source: str = "<upload>", max_bytes: int = DEFAULT_MAX_BYTES
+) -> CompileResult:
+    """Compile one BPMN file into a hashed plan plus warnings.
+
+    Raises ``CompileError`` carrying every diagnostic (errors and warnings) when the file has an
+    error: unreadable or unsafe XML, an unsupported construct, or a failed check.
+    """
+    from bpmn_compiler.pipeline import compile_bpmn as run
+
+    return run(xml, source=source, max_bytes=max_bytes)

@@ -4,7 +4,8 @@ A ``ProcessPlan`` is a frozen, JSON-serialisable, content-hashed value. It is th
 ``bpmn_compiler`` (which produces it) and ``workflows`` (which interprets it), and it travels inside
 the workflow input so that a running instance replays against its own version.
 
-This module must stay importable inside the Temporal workflow sandbox: pydantic only, no XML, no I/O.
+This module must stay importable inside the Temporal workflow sandbox: pydantic only, no XML,
+no I/O.
 
 Expressions are compiled at compile time into a small JSON AST (``Expression.ast``) that the
 workflow only *evaluates* (``workflows.expressions.evaluate``); the AST nodes are::

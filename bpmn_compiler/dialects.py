@@ -1,0 +1,244 @@
+"""Read vendor extensions (camunda:, zeebe:, flowable:, activiti:, shenpi:) into ``Extensions``.
+
+Files drawn in Camunda Modeler 7/8, Flowable or bpmn.io run unchanged where their constructs are
+supported (DESIGN.md §4). Where several dialects say the same thing, ``shenpi:`` wins, then the
+vendor that drew the file. Unknown extension elements are ignored; behaviour we cannot run (Java
+delegates, scripts, listeners) is reported, never silently dropped without a word.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.model import (
+    ACTIVITI_NS,
+    BPMN_NS,
+    CAMUNDA_NS,
+    FLOWABLE_NS,
+    SHENPI_NS,
+    ZEEBE_NS,
+    Extensions,
+    RawMapping,
+    RawText,
+)
+from bpmn_compiler.safe_xml import line_of
+
+Element = etree._Element
+
+# Most specific first: the first dialect that sets an attribute wins.
+_ASSIGNMENT_NAMESPACES = (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
+_JAVA_NAMESPACES = (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
+_JAVA_ATTRIBUTES = ("class", "delegateExpression", "expression")
+
+
+def _q(ns: str, name: str) -> str:
+    return f"{{{ns}}}{name}"
+
+
+def _text(el: Element, value: str | None) -> RawText | None:
+    if value is None or not value.strip():
+        return None
+    return RawText(value.strip(), line_of(el))
+
+
+def _ext_children(el: Element, ns: str, name: str) -> list[Element]:
+    """``extensionElements/<ns:name>`` children of ``el``, in document order."""
+    return [
+        child
+        for ext in el.findall(_q(BPMN_NS, "extensionElements"))
+        for child in ext.iter(_q(ns, name))
+    ]
+
+
+def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diagnostic]]:
+    ext = Extensions()
+    diags: list[Diagnostic] = []
+    _read_assignment(el, ext)
+    _read_service(el, element_id, ext, diags)
+    _read_config(el, ext)
+    _read_mappings(el, element_id, ext, diags)
+    _read_listeners(el, element_id, diags)
+    for ns in (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
+        ext.initiator_variable = ext.initiator_variable or el.get(_q(ns, "initiator"))
+    return ext, diags
+
+
+def _read_assignment(el: Element, ext: Extensions) -> None:
+    for attr, field in (
+        ("assignee", "assignee"),
+        ("candidateUsers", "candidate_users"),
+        ("candidateGroups", "candidate_groups"),
+    ):
+        values = [el.get(_q(ns, attr)) for ns in _ASSIGNMENT_NAMESPACES]
+        values += [d.get(attr) for d in _ext_children(el, ZEEBE_NS, "assignmentDefinition")]
+        found = next((_text(el, v) for v in values if v and v.strip()), None)
+        if found is not None:
+            setattr(ext, field, found)
+    _read_resource_roles(el, ext)
+
+
+def _read_resource_roles(el: Element, ext: Extensions) -> None:
+    """BPMN's own humanPerformer / potentialOwner, with Camunda's ``user(x), group(y)`` syntax."""
+    for role in el:
+        if not isinstance(role.tag, str) or role.tag not in (
+            _q(BPMN_NS, "humanPerformer"),
+            _q(BPMN_NS, "potentialOwner"),
+        ):
+            continue
+        formal = role.find(f"{_q(BPMN_NS, 'resourceAssignmentExpression')}/*")
+        text = (formal.text or "").strip() if formal is not None else ""
+        if not text:
+            continue
+        if role.tag == _q(BPMN_NS, "humanPerformer"):
+            ext.assignee = ext.assignee or RawText(text, line_of(role))
+            continue
+        if "${" in text or "#{" in text:
+            ext.candidate_groups = ext.candidate_groups or RawText(text, line_of(role))
+            continue
+        users, groups = [], []
+        for part in (p.strip() for p in text.split(",")):
+            if part.startswith("user(") and part.endswith(")"):
+                users.append(part[5:-1].strip())
+            elif part.startswith("group(") and part.endswith(")"):
+                groups.append(part[6:-1].strip())
+            elif part:
+                groups.append(part)  # Camunda: a bare name is a group
+        if users and ext.candidate_users is None:
+            ext.candidate_users = RawText(",".join(users), line_of(role))
+        if groups and ext.candidate_groups is None:
+            ext.candidate_groups = RawText(",".join(groups), line_of(role))
+
+
+def _unsupported_impl(element_id: str, el: Element, message: str) -> Diagnostic:
+    return Diagnostic(
+        code="unsupported-implementation",
+        message=message,
+        element_id=element_id,
+        line=line_of(el),
+    )
+
+
+def _read_service(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+    reported = len(diags)
+    _read_task_type(el, element_id, ext, diags)
+    ext.refused_implementation = len(diags) > reported
+    ext.task_queue = el.get(_q(SHENPI_NS, "taskQueue"))
+    retries = el.get(_q(SHENPI_NS, "retries"), "").strip()
+    if retries.isdigit():
+        ext.max_attempts = int(retries)
+    ext.timeout = _text(el, el.get(_q(SHENPI_NS, "timeout")))
+    for ns in (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
+        ext.result_variable = ext.result_variable or el.get(_q(ns, "resultVariable"))
+
+
+def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+    for ns in _JAVA_NAMESPACES:
+        for attr in _JAVA_ATTRIBUTES:
+            if el.get(_q(ns, attr)):
+                diags.append(
+                    _unsupported_impl(
+                        element_id,
+                        el,
+                        f"{attr}={el.get(_q(ns, attr))!r} runs Java inside the engine; give the"
+                        " task a type (shenpi:type, an external topic or zeebe:taskDefinition)"
+                        " and run it as a Temporal activity",
+                    )
+                )
+    for connector in _ext_children(el, CAMUNDA_NS, "connector"):
+        diags.append(_unsupported_impl(element_id, connector, "camunda:connector is unsupported"))
+
+    candidates: list[str | None] = [el.get(_q(SHENPI_NS, "type"))]
+    for definition in _ext_children(el, ZEEBE_NS, "taskDefinition"):
+        candidates.append(definition.get("type"))
+        retries = definition.get("retries", "").strip()
+        if retries.isdigit():
+            ext.max_attempts = int(retries)
+    for ns, external in ((CAMUNDA_NS, "external"), (FLOWABLE_NS, "external-worker")):
+        kind = el.get(_q(ns, "type"))
+        if kind == external:
+            candidates.append(el.get(_q(ns, "topic")))
+        elif kind:
+            diags.append(
+                _unsupported_impl(element_id, el, f"{kind!r} tasks of this dialect are unsupported")
+            )
+    if el.get("implementation") == "##AIService":
+        candidates.append("ai-review")
+    task_type = next((c.strip() for c in candidates if c and c.strip()), None)
+    if task_type is not None and task_type.startswith(("=", "${", "#{")):
+        diags.append(
+            _unsupported_impl(element_id, el, f"dynamic task type {task_type!r} is unsupported")
+        )
+        task_type = None
+    ext.task_type = task_type
+
+
+def _read_config(el: Element, ext: Extensions) -> None:
+    """Static key/value pairs handed to the activity (headers, properties, string fields)."""
+    for header in _ext_children(el, ZEEBE_NS, "header") + _ext_children(el, SHENPI_NS, "header"):
+        if header.get("key"):
+            ext.config[header.get("key", "")] = header.get("value", "")
+    for prop in _ext_children(el, CAMUNDA_NS, "property"):
+        if prop.get("name"):
+            ext.config[prop.get("name", "")] = prop.get("value", "")
+    for ns in _JAVA_NAMESPACES:
+        for fld in _ext_children(el, ns, "field"):
+            value = fld.get("stringValue")
+            if value is None:
+                string = fld.find(_q(ns, "string"))
+                value = string.text if string is not None else None
+            if fld.get("name") and value is not None:
+                ext.config[fld.get("name", "")] = value.strip()
+
+
+def _read_mappings(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+    for mapping in _ext_children(el, ZEEBE_NS, "input") + _ext_children(el, ZEEBE_NS, "output"):
+        target = mapping.get("target", "").strip()
+        raw = RawMapping(target, _text(mapping, mapping.get("source")))
+        (ext.inputs if mapping.tag == _q(ZEEBE_NS, "input") else ext.outputs).append(raw)
+    for ns in _JAVA_NAMESPACES:
+        for param in _ext_children(el, ns, "inputParameter") + _ext_children(
+            el, ns, "outputParameter"
+        ):
+            into = ext.inputs if param.tag == _q(ns, "inputParameter") else ext.outputs
+            raw_mapping = _camunda_parameter(param, ns, element_id, diags)
+            if raw_mapping is not None:
+                into.append(raw_mapping)
+
+
+def _camunda_parameter(
+    param: Element, ns: str, element_id: str, diags: list[Diagnostic]
+) -> RawMapping | None:
+    target = param.get("name", "").strip()
+    nested = [c for c in param if isinstance(c.tag, str)]
+    if not nested:
+        return RawMapping(target, _text(param, param.text))
+    kind = etree.QName(nested[0]).localname
+    if kind == "list":
+        items = [RawText((v.text or "").strip(), line_of(v)) for v in nested[0]]
+        return RawMapping(target, None, is_list=True, items=items)
+    diags.append(
+        Diagnostic(
+            code="unsupported-mapping",
+            message=f"parameter {target!r} uses camunda:{kind}; only text values, expressions"
+            " and lists are supported",
+            element_id=element_id,
+            line=line_of(param),
+        )
+    )
+    return None
+
+
+def _read_listeners(el: Element, element_id: str, diags: list[Diagnostic]) -> None:
+    for ns in (*_JAVA_NAMESPACES, ZEEBE_NS):
+        for name in ("executionListener", "taskListener"):
+            for listener in _ext_children(el, ns, name):
+                diags.append(
+                    Diagnostic(
+                        code="ignored-listener",
+                        message=f"{name} is ignored: Shenpi does not run engine listeners",
+                        element_id=element_id,
+                        line=line_of(listener),
+                        severity="warning",
+                    )
+                )

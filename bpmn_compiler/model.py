@@ -1,0 +1,120 @@
+"""The parsed BPMN model: what ``parse`` produces and ``check`` and ``plan`` read.
+
+Text stays raw here (conditions, timers, assignments as written): parsing them is the job of
+``expressions`` and ``timers``, called by the check rules (to report) and by ``plan`` (to build).
+Dicts keep insertion order, which is document order, so every later pass is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bpmn_compiler.diagnostics import Diagnostic
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+FLOWABLE_NS = "http://flowable.org/bpmn"
+ACTIVITI_NS = "http://activiti.org/bpmn"
+SHENPI_NS = "http://shenpi.dev/schema/bpmn/1.0"
+
+# The plan node kinds, plus "unsupported": kept in the graph so flows to it are not dangling.
+NodeKind = Literal[
+    "start",
+    "end",
+    "pass",
+    "user_task",
+    "service_task",
+    "exclusive",
+    "parallel",
+    "timer",
+    "boundary_timer",
+    "unsupported",
+]
+
+SHIPPED_TASK_TYPES = ("notify", "http", "ai-review", "ocr")
+
+
+@dataclass
+class RawText:
+    """A piece of text from the file (expression, timer, literal) and where it was written."""
+
+    text: str
+    line: int | None = None
+    language: str | None = None  # the BPMN `language` attribute, if any
+
+
+@dataclass
+class RawTimer:
+    kind: Literal["duration", "date", "cycle"]
+    text: RawText
+
+
+@dataclass
+class RawMapping:
+    target: str
+    source: RawText | None  # None: the value is null (an empty Camunda parameter)
+    is_list: bool = False  # camunda:list: ``source`` is unused, ``items`` hold the values
+    items: list[RawText] = field(default_factory=list)
+
+
+@dataclass
+class Extensions:
+    """What the dialect readers found on one element (DESIGN.md §4)."""
+
+    assignee: RawText | None = None
+    candidate_users: RawText | None = None
+    candidate_groups: RawText | None = None
+    task_type: str | None = None
+    task_queue: str | None = None
+    max_attempts: int | None = None
+    timeout: RawText | None = None  # ISO duration for start-to-close
+    result_variable: str | None = None
+    config: dict[str, str] = field(default_factory=dict)
+    inputs: list[RawMapping] = field(default_factory=list)
+    outputs: list[RawMapping] = field(default_factory=list)
+    initiator_variable: str | None = None  # camunda:/flowable:initiator on a start event
+    refused_implementation: bool = False  # a Java delegate, connector, ...: already reported
+
+
+@dataclass
+class FlowNode:
+    id: str
+    tag: str  # the BPMN local name, e.g. "userTask"
+    kind: NodeKind
+    line: int | None
+    name: str | None = None
+    terminate: bool = False
+    timer: RawTimer | None = None
+    attached_to: str | None = None
+    interrupting: bool = True
+    default_flow: str | None = None
+    ext: Extensions = field(default_factory=Extensions)
+    incoming: list[str] = field(default_factory=list)  # filled from the flows, document order
+    outgoing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Flow:
+    id: str
+    source: str
+    target: str
+    line: int | None
+    name: str | None = None
+    condition: RawText | None = None
+
+
+@dataclass
+class BpmnModel:
+    source: str
+    process_id: str
+    process_name: str | None
+    process_line: int | None
+    nodes: dict[str, FlowNode] = field(default_factory=dict)
+    flows: dict[str, Flow] = field(default_factory=dict)
+    # Found while parsing (unsupported elements, duplicate ids, ...): reported with the rules'.
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def boundaries_of(self, node_id: str) -> list[FlowNode]:
+        return [n for n in self.nodes.values() if n.attached_to == node_id]

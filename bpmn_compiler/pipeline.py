@@ -1,0 +1,25 @@
+"""The compiler pipeline: parse → check → plan, as ``sqlglot.transpile`` composes its passes."""
+
+from __future__ import annotations
+
+from bpmn_compiler.check import check
+from bpmn_compiler.diagnostics import CompileError, Diagnostic
+from bpmn_compiler.parse import parse
+from bpmn_compiler.plan import plan
+from bpmn_compiler.result import CompileResult
+from bpmn_compiler.safe_xml import DEFAULT_MAX_BYTES
+
+
+def _ordered(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """File-level diagnostics first, then by line; stable, so rule order breaks ties."""
+    return sorted(diagnostics, key=lambda d: d.line or 0)
+
+
+def compile_bpmn(
+    xml: bytes, *, source: str = "<upload>", max_bytes: int = DEFAULT_MAX_BYTES
+) -> CompileResult:
+    model = parse(xml, source=source, max_bytes=max_bytes)
+    diagnostics = _ordered(check(model))
+    if any(d.severity == "error" for d in diagnostics):
+        raise CompileError(diagnostics)
+    return CompileResult(plan=plan(model), warnings=diagnostics)

@@ -1,0 +1,165 @@
+"""Pass 3: a checked ``BpmnModel`` → ``ProcessPlan`` (the closed union of frozen node models).
+
+Only called when ``check`` found no error, so every expression and timer here is known to compile.
+"""
+
+from __future__ import annotations
+
+from bpmn_compiler.expressions import compile_condition, compile_value
+from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawMapping, RawText
+from bpmn_compiler.process_plan import (
+    BoundaryTimer,
+    EndEvent,
+    ExclusiveGateway,
+    Expression,
+    Node,
+    ParallelGateway,
+    ParameterMapping,
+    PassThrough,
+    ProcessPlan,
+    SequenceFlow,
+    ServiceTask,
+    StartEvent,
+    TimerCatch,
+    UserTask,
+)
+from bpmn_compiler.timers import compile_timer, duration_seconds
+
+FLOWABLE_INITIATOR = "$INITIATOR"  # Flowable's "the user who started the process"
+DEFAULT_INITIATOR_VARIABLE = "initiator"
+
+
+def _mapping(raw: RawMapping) -> ParameterMapping:
+    if raw.is_list:
+        items = [compile_value(item) for item in raw.items]
+        dialect = "juel" if any(e.dialect == "juel" for e in items) else "literal"
+        source = "[" + ", ".join(item.text for item in raw.items) + "]"
+        ast = {"op": "list", "args": [e.ast for e in items]}
+        return ParameterMapping(
+            target=raw.target, source=Expression(source=source, dialect=dialect, ast=ast)
+        )
+    if raw.source is None:
+        return ParameterMapping(
+            target=raw.target, source=Expression(source="", dialect="literal", ast={"lit": None})
+        )
+    return ParameterMapping(target=raw.target, source=compile_value(raw.source))
+
+
+def _assignment(raw: RawText | None, initiator: str, *, as_list: bool) -> Expression | None:
+    if raw is None:
+        return None
+    if raw.text == FLOWABLE_INITIATOR:
+        return Expression(source=raw.text, dialect="juel", ast={"var": [initiator]})
+    return compile_value(raw, as_list=as_list)
+
+
+def _initiator_variable(model: BpmnModel) -> str | None:
+    start = next(n for n in model.nodes.values() if n.kind == "start")
+    if start.ext.initiator_variable:
+        return start.ext.initiator_variable
+    uses_flowable_initiator = any(
+        n.ext.assignee is not None and n.ext.assignee.text == FLOWABLE_INITIATOR
+        for n in model.nodes.values()
+    )
+    return DEFAULT_INITIATOR_VARIABLE if uses_flowable_initiator else None
+
+
+def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
+    base: dict[str, object] = {
+        "id": node.id,
+        "name": node.name,
+        "incoming": tuple(node.incoming),
+        "outgoing": tuple(node.outgoing),
+        "line": node.line,
+    }
+    ext = node.ext
+    boundary = tuple(b.id for b in model.boundaries_of(node.id))
+    match node.kind:
+        case "start":
+            return StartEvent.model_validate({**base, "initiator_variable": initiator})
+        case "end":
+            return EndEvent.model_validate({**base, "terminate": node.terminate})
+        case "pass":
+            return PassThrough.model_validate({**base, "element": node.tag})
+        case "user_task":
+            who = initiator or DEFAULT_INITIATOR_VARIABLE
+            return UserTask.model_validate(
+                {
+                    **base,
+                    "assignee": _assignment(ext.assignee, who, as_list=False),
+                    "candidate_users": _assignment(ext.candidate_users, who, as_list=True),
+                    "candidate_groups": _assignment(ext.candidate_groups, who, as_list=True),
+                    "inputs": tuple(_mapping(m) for m in ext.inputs),
+                    "outputs": tuple(_mapping(m) for m in ext.outputs),
+                    "boundary_timers": boundary,
+                }
+            )
+        case "service_task":
+            task_type = ext.task_type or "notify"  # only a sendTask may omit its type
+            optional: dict[str, object] = {}
+            if ext.max_attempts is not None:
+                optional["max_attempts"] = ext.max_attempts
+            if ext.timeout is not None:
+                optional["start_to_close_seconds"] = duration_seconds(ext.timeout.text)
+            return ServiceTask.model_validate(
+                {
+                    **base,
+                    **optional,
+                    "element": node.tag,
+                    "task_type": task_type,
+                    "task_queue": ext.task_queue,
+                    "builtin": task_type in SHIPPED_TASK_TYPES,
+                    "config": dict(ext.config),
+                    "inputs": tuple(_mapping(m) for m in ext.inputs),
+                    "outputs": tuple(_mapping(m) for m in ext.outputs),
+                    "result_variable": ext.result_variable,
+                    "boundary_timers": boundary,
+                }
+            )
+        case "exclusive":
+            return ExclusiveGateway.model_validate({**base, "default_flow": node.default_flow})
+        case "parallel":
+            return ParallelGateway.model_validate(base)
+        case "timer":
+            assert node.timer is not None  # the parser sets it for this kind
+            return TimerCatch.model_validate({**base, "timer": compile_timer(node.timer)[0]})
+        case "boundary_timer":
+            assert node.timer is not None and node.attached_to is not None
+            return BoundaryTimer.model_validate(
+                {
+                    **base,
+                    "attached_to": node.attached_to,
+                    "interrupting": node.interrupting,
+                    "timer": compile_timer(node.timer)[0],
+                }
+            )
+    raise ValueError(f"{node.kind} node {node.id!r} cannot be planned")  # check refused it
+
+
+def plan(model: BpmnModel) -> ProcessPlan:
+    """Build the hashed plan of a model that passed every check."""
+    initiator = _initiator_variable(model)
+    start = next(n for n in model.nodes.values() if n.kind == "start")
+    # A default flow's condition is never evaluated (check warned about it): leave it out.
+    defaults = {n.default_flow for n in model.nodes.values() if n.kind == "exclusive"}
+    flows = tuple(
+        SequenceFlow(
+            id=f.id,
+            source=f.source,
+            target=f.target,
+            name=f.name,
+            condition=(
+                compile_condition(f.condition)
+                if f.condition is not None and f.id not in defaults
+                else None
+            ),
+        )
+        for f in model.flows.values()
+    )
+    return ProcessPlan(
+        process_id=model.process_id,
+        name=model.process_name,
+        start_node=start.id,
+        nodes=tuple(_node(n, model, initiator) for n in model.nodes.values()),
+        flows=flows,
+    ).with_hash()

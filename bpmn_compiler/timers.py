@@ -1,0 +1,94 @@
+"""Compile BPMN timer definitions (ISO-8601 durations, dates, cycles) into ``TimerSpec``.
+
+Literal timers are resolved here (``seconds``, ``repeat``, a normalised UTC date) so the workflow
+never parses ISO text; a timer written as an expression (``${dueIn}``, ``= dueIn``) stays an
+expression and is evaluated by the workflow when the token arrives.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, timedelta
+
+import isodate
+
+from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
+from bpmn_compiler.model import RawTimer
+from bpmn_compiler.process_plan import TimerSpec
+
+_CYCLE = re.compile(r"^R(\d*)/(P[^/]+)$")
+
+
+class TimerSyntaxError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _looks_like_expression(text: str) -> bool:
+    return text.startswith("=") or "${" in text or "#{" in text
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds of an ISO-8601 duration; months and years are refused (no fixed length)."""
+    try:
+        value = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError):
+        raise TimerSyntaxError(f"{text!r} is not an ISO-8601 duration (e.g. PT24H, P3D)") from None
+    if not isinstance(value, timedelta):
+        raise TimerSyntaxError(
+            f"{text!r} counts months or years, which have no fixed length; write days (P30D)"
+        )
+    seconds = value.total_seconds()
+    if seconds <= 0:
+        raise TimerSyntaxError(f"duration {text!r} must be positive")
+    return seconds
+
+
+def _date(text: str) -> tuple[str, bool]:
+    """The date as ISO text with an offset, and whether it had to assume UTC."""
+    try:
+        value = isodate.parse_datetime(text)
+    except (isodate.ISO8601Error, ValueError):
+        raise TimerSyntaxError(
+            f"{text!r} is not an ISO-8601 date and time (e.g. 2026-12-01T09:00:00Z)"
+        ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC).isoformat(), True
+    return value.isoformat(), False
+
+
+def _cycle(text: str) -> tuple[int | None, float]:
+    match = _CYCLE.match(text)
+    if match is None:
+        if len(text.split()) >= 5:
+            raise TimerSyntaxError(f"cron cycle {text!r} is unsupported; write R<n>/<duration>")
+        raise TimerSyntaxError(
+            f"{text!r} is not a supported cycle; write R<n>/<duration> (e.g. R3/PT1H)"
+        )
+    repeat = int(match.group(1)) if match.group(1) else None
+    if repeat == 0:
+        raise TimerSyntaxError(f"cycle {text!r} repeats zero times")
+    return repeat, duration_seconds(match.group(2))
+
+
+def compile_timer(raw: RawTimer) -> tuple[TimerSpec, bool]:
+    """The timer, and whether a date without offset was read as UTC (worth a warning)."""
+    text = raw.text.text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].strip()  # a quoted literal, as SpiffWorkflow's Python timers write it
+    if not text:
+        raise TimerSyntaxError(f"the {raw.kind} timer is empty")
+    if _looks_like_expression(text):
+        try:
+            expression = compile_value(raw.text)
+        except ExpressionSyntaxError as err:
+            raise TimerSyntaxError(err.message) from None
+        return TimerSpec(kind=raw.kind, expression=expression), False
+    if raw.kind == "duration":
+        return TimerSpec(kind="duration", value=text, seconds=duration_seconds(text)), False
+    if raw.kind == "date":
+        value, assumed_utc = _date(text)
+        return TimerSpec(kind="date", value=value), assumed_utc
+    repeat, seconds = _cycle(text)
+    return TimerSpec(kind="cycle", value=text, seconds=seconds, repeat=repeat), False
