@@ -147,7 +147,12 @@ class TemporalDevServer:
         finally:
             log_out.close()  # the child holds its own descriptor
         log.info("temporal dev server pid %s on %s", self._proc.pid, cfg.address)
-        await self._wait_ready()
+        try:
+            await self._wait_ready()
+        except BaseException:
+            # Not yet handed to a context manager (cancelled, or never became ready): reap it here.
+            await self.stop()
+            raise
 
     async def _wait_ready(self) -> None:
         assert self._proc is not None
@@ -164,7 +169,6 @@ class TemporalDevServer:
                 return
             except RuntimeError as err:
                 if loop.time() > deadline:
-                    await self.stop()
                     raise DevServerError(f"Temporal dev server not reachable: {err}") from err
             await asyncio.sleep(0.2)
 

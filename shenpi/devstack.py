@@ -1,8 +1,9 @@
 """`shenpi dev`: the whole stack in one process (DESIGN.md §6).
 
-Order matters both ways. Up: dev server → search attributes → database → worker + API → deploy the
-example processes → banner. Down (Ctrl-C / SIGTERM): API stops taking requests, the worker drains,
-the dev server is terminated last, so nothing in flight talks to a dead server.
+Order matters both ways. Up: dev server → search attributes → worker + API (whose start-up migrates
+the app database) → deploy the example processes → banner. Down (Ctrl-C / SIGTERM): the API stops
+taking requests, the worker drains, the dev server is terminated last, so nothing in flight talks
+to a dead server.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,7 +25,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from api.main import create_app
 from shenpi import devdeploy
 from shenpi.auth_tokens import load_or_create_dev_secret, mint_token
-from shenpi.db.migrate import upgrade
 from shenpi.devapi import ApiServer
 from shenpi.devserver import DevServerConfig, DevServerError, TemporalDevServer, port_is_free
 from shenpi.settings import Settings
@@ -82,9 +83,16 @@ def data_dir_lock(data_dir: Path) -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def _stop_on_signals(stop: asyncio.Event) -> AsyncIterator[None]:
+    def on_signal() -> None:
+        if stop.is_set():
+            # A second Ctrl-C while draining: give up at once. The kernel still stops the dev
+            # server (PDEATHSIG), so nothing is left holding the ports.
+            os._exit(130)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     try:
         yield
     finally:
@@ -114,7 +122,7 @@ def banner(settings: Settings, opts: DevOptions, deployed: str, token: str) -> s
             f"  export SHENPI_TOKEN={token}",
             "Mint others with:",
             f"  shenpi token bob --groups finance,legal --data-dir {opts.data_dir}",
-            "Press Ctrl-C to stop.",
+            "Press Ctrl-C to stop (twice to force).",
         ]
     )
 
@@ -144,38 +152,57 @@ async def _first_failure(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> Non
             raise DevStackError(f"{task.get_name()} stopped unexpectedly: {err!r}") from err
 
 
+async def _start(
+    stack: contextlib.AsyncExitStack, settings: Settings, opts: DevOptions
+) -> tuple[list[asyncio.Task[None]], str]:
+    """Bring every component up, registering its shutdown on ``stack`` as soon as it exists."""
+    if settings.temporal_address is None:
+        server = TemporalDevServer(
+            DevServerConfig(
+                db_file=opts.data_dir.resolve() / "temporal.db",
+                log_file=opts.data_dir.resolve() / "logs" / "temporal.log",
+                port=opts.temporal_port,
+                ui_port=opts.ui_port,
+                host=opts.host,
+                namespace=settings.temporal_namespace,
+            )
+        )
+        await stack.enter_async_context(server)
+    client = await _connect(settings)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+
+    worker = asyncio.create_task(run_worker(settings), name="worker")
+    stack.push_async_callback(_cancel_and_wait, worker)
+    # The API's lifespan migrates the app database before it accepts requests.
+    api = ApiServer(
+        create_app(settings, temporal_client=client), host=opts.host, port=opts.api_port
+    )
+    api_task = asyncio.create_task(api.serve(), name="api")
+    stack.push_async_callback(api.stop, api_task)  # LIFO: stops before the worker is drained
+    await api.wait_started(api_task)
+    deployed = await _deploy_examples(settings, opts, settings.jwt_secret or "")
+    return [worker, api_task], deployed
+
+
 async def _run_components(settings: Settings, opts: DevOptions, out: TextIO) -> None:
     stop = asyncio.Event()
-    secret = settings.jwt_secret or ""
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(_stop_on_signals(stop))
-        if settings.temporal_address is None:
-            server = TemporalDevServer(
-                DevServerConfig(
-                    db_file=opts.data_dir.resolve() / "temporal.db",
-                    log_file=opts.data_dir.resolve() / "logs" / "temporal.log",
-                    port=opts.temporal_port,
-                    ui_port=opts.ui_port,
-                    host=opts.host,
-                    namespace=settings.temporal_namespace,
-                )
-            )
-            await stack.enter_async_context(server)
-        client = await _connect(settings)
-        await ensure_search_attributes(client, settings.temporal_namespace)
-        await upgrade(settings)
-
-        worker = asyncio.create_task(run_worker(settings), name="worker")
-        stack.push_async_callback(_cancel_and_wait, worker)
-        api = ApiServer(create_app(settings), host=opts.host, port=opts.api_port)
-        api_task = asyncio.create_task(api.serve(), name="api")
-        stack.push_async_callback(api.stop, api_task)  # runs before the worker is drained
-
-        await api.wait_started(api_task)
-        deployed = await _deploy_examples(settings, opts, secret)
-        token = mint_token(DEV_USER, list(DEV_USER_GROUPS), secret=secret)
+        # Start-up runs as a task so that Ctrl-C during a slow start still stops what is up.
+        startup = asyncio.create_task(_start(stack, settings, opts))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({startup, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not startup.done():
+            startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await startup
+            print("Interrupted during start-up; stopping.", file=out, flush=True)
+            return
+        components, deployed = startup.result()  # re-raises a start-up failure
+        token = mint_token(DEV_USER, list(DEV_USER_GROUPS), secret=settings.jwt_secret or "")
         print(banner(settings, opts, deployed, token), file=out, flush=True)
-        await _first_failure(stop, worker, api_task)
+        await _first_failure(stop, *components)
         print("Stopping: API, worker, Temporal dev server ...", file=out, flush=True)
 
 

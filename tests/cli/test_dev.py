@@ -1,0 +1,182 @@
+"""`shenpi dev` for real: a subprocess on free ports, a fresh data dir, Ctrl-C, and a restart."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import REPO_ROOT
+
+SHENPI = Path(sys.executable).parent / "shenpi"
+TOKEN_LINE = re.compile(r"export SHENPI_TOKEN=(\S+)")
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (read from /proc: no psutil needed)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The command name (field 2) may contain spaces; the fields after it do not.
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@dataclass
+class DevProcess:
+    proc: subprocess.Popen[str]
+    lines: queue.Queue[str]
+    output: list[str]
+
+    def wait_for_line(self, pattern: re.Pattern[str], timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            if match := pattern.search(line):
+                return match
+        pytest.fail(f"no line matching {pattern.pattern!r}; output so far:\n{''.join(self.output)}")
+
+
+@dataclass(frozen=True)
+class Ports:
+    api: int
+    temporal: int
+    ui: int
+    metrics: int
+
+
+@contextmanager
+def shenpi_dev(data_dir: Path, ports: Ports, cwd: Path) -> Iterator[DevProcess]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHENPI_")}
+    proc = subprocess.Popen(
+        [str(SHENPI), "dev", "--data-dir", str(data_dir), "--port", str(ports.api),
+         "--temporal-port", str(ports.temporal), "--ui-port", str(ports.ui),
+         "--metrics-port", str(ports.metrics), "--processes", str(REPO_ROOT / "processes")],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    output: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output.append(line)
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        yield DevProcess(proc, lines, output)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stop_cleanly(dev: DevProcess) -> None:
+    children = descendants(dev.proc.pid)
+    assert children, "the Temporal dev server should run as a child process"
+    dev.proc.send_signal(signal.SIGINT)
+    assert dev.proc.wait(timeout=30) == 0, "".join(dev.output)
+    leftovers = {pid for pid in children if alive(pid)}
+    assert not leftovers, f"processes left behind: {leftovers}"
+
+
+def test_dev_stack_serves_deploys_stops_cleanly_and_keeps_instances(tmp_path: Path) -> None:
+    data_dir = tmp_path / "state"
+    ports = Ports(free_port(), free_port(), free_port(), free_port())
+    api = f"http://127.0.0.1:{ports.api}"
+
+    with shenpi_dev(data_dir, ports, tmp_path) as dev:
+        token = dev.wait_for_line(TOKEN_LINE, timeout=60).group(1)
+        assert "purchase-approval v1 (new)" in "".join(dev.output)
+        auth = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=api, headers=auth, timeout=15) as http:
+            assert http.get("/readyz").status_code == 200
+            listed = http.get("/api/v1/definitions").json()["data"]
+            deployed = {d["process_id"] for d in listed}
+            assert {"purchase-approval", "leave-request"} <= deployed
+            started = http.post(
+                "/api/v1/processes/leave-request/instances",
+                json={"variables": {"days": 2, "teamLead": "alice", "reason": "moving house"}},
+            )
+            assert started.status_code == 201, started.text
+            instance_id = started.json()["instance_id"]
+
+        # A second stack on the same data dir is refused rather than corrupting the SQLite files.
+        other = subprocess.run(
+            [str(SHENPI), "dev", "--data-dir", str(data_dir), "--port", str(free_port())],
+            cwd=tmp_path, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert other.returncode == 1
+        assert "another `shenpi dev`" in other.stderr
+
+        stop_cleanly(dev)
+        assert "Stopped." in "".join(dev.output)
+
+    with shenpi_dev(data_dir, ports, tmp_path) as dev:
+        token = dev.wait_for_line(TOKEN_LINE, timeout=60).group(1)
+        # Same files, same hashes: nothing new is deployed on a restart.
+        assert "purchase-approval v1 (unchanged)" in "".join(dev.output)
+        with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}) as http:
+            instance = http.get(f"/api/v1/instances/{instance_id}")
+            assert instance.status_code == 200, instance.text
+            assert instance.json()["status"] == "running"
+            assert [t["node_id"] for t in instance.json()["tasks"] if t["status"] == "open"] == [
+                "Task_TeamLeadApproval"
+            ]
+        stop_cleanly(dev)
+
+
+def test_dev_refuses_a_taken_api_port_and_leaves_nothing_running(tmp_path: Path) -> None:
+    with closing(socket.socket()) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(SHENPI), "dev", "--data-dir", str(tmp_path / "state"), "--port", str(port)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"port {port} is in use" in result.stderr
+    assert not (tmp_path / "state" / "temporal.db").exists()  # failed before starting anything
