@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 COMPOSE_VENV := .venv-compose
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint bench install compose-tool clean
+.PHONY: dev test lint bench install compose-tool lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,11 @@ $(COMPOSE_VENV)/bin/docker-compose: requirements-compose.txt constraints-compose
 
 compose-tool: $(COMPOSE_VENV)/bin/docker-compose
 
+# Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
+DEV_ARGS ?=
+
 dev: $(STAMP)
-	$(BIN)/shenpi dev
+	$(BIN)/shenpi dev $(DEV_ARGS)
 
 test: $(STAMP) compose-tool
 	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
