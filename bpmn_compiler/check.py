@@ -279,10 +279,10 @@ def _task_type(node: FlowNode) -> list[Diagnostic]:
 def check_graph(model: BpmnModel) -> list[Diagnostic]:
     """Reachability from the start, dead ends, and cycles that can never reach an end."""
     starts = none_starts(model)
-    if len(starts) != 1:
-        return []  # already reported by check_start
+    if not starts:
+        return []  # already reported by check_start (or the start itself is unsupported)
     graph = successors(model)
-    reached = reachable(graph, [starts[0].id])
+    reached = reachable(graph, [s.id for s in starts])
     # What only an unsupported element (a message start, an error boundary) leads to is not
     # reported as unreachable: that element's own diagnostic says why.
     unsupported = [n.id for n in model.nodes.values() if n.kind == "unsupported"]
@@ -294,7 +294,8 @@ def check_graph(model: BpmnModel) -> list[Diagnostic]:
     for node in model.nodes.values():
         if node.kind == "unsupported":
             continue
-        if node.id not in reached and node.id not in explained:
+        orphan_boundary = node.attached_to is not None and node.attached_to not in model.nodes
+        if node.id not in reached and node.id not in explained and not orphan_boundary:
             found.append(_diag("unreachable", "no path from the start event reaches it", node))
         if not node.outgoing and node.kind != "end":
             found.append(
