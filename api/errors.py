@@ -1,0 +1,180 @@
+"""The one place where exceptions become HTTP errors: ``{"error": {code, message, details}}``.
+
+Routes raise (or let Temporal raise) and never catch; each handler below decides the status code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import (
+    RPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from bpmn_compiler.diagnostics import CompileError
+from shenpi.auth_tokens import InvalidTokenError
+from workflows.contracts import ErrorType
+
+log = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying when no worker answered in time.
+RETRY_AFTER_SECONDS = 5
+
+_UPDATE_FAILURES: Mapping[str, tuple[int, str]] = {
+    ErrorType.NOT_ALLOWED: (403, "forbidden"),
+    ErrorType.TASK_NOT_FOUND: (404, "task_not_found"),
+    ErrorType.NOT_OPEN: (409, "task_not_open"),
+    ErrorType.ILLEGAL_ACTION: (409, "illegal_action"),
+    ErrorType.INSTANCE_CLOSED: (409, "instance_closed"),
+}
+
+_RPC_STATUSES: Mapping[RPCStatusCode, tuple[int, str]] = {
+    RPCStatusCode.NOT_FOUND: (404, "not_found"),
+    RPCStatusCode.DEADLINE_EXCEEDED: (503, "unavailable"),
+    RPCStatusCode.UNAVAILABLE: (503, "unavailable"),
+    RPCStatusCode.RESOURCE_EXHAUSTED: (503, "unavailable"),
+    RPCStatusCode.INVALID_ARGUMENT: (400, "invalid_request"),
+    RPCStatusCode.ALREADY_EXISTS: (409, "conflict"),
+    RPCStatusCode.PERMISSION_DENIED: (403, "forbidden"),
+}
+
+
+class ApiError(Exception):
+    """An error a route or dependency raises on purpose, with its HTTP status and code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = dict(headers or {})
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _unavailable(message: str) -> JSONResponse:
+    return error_response(503, "unavailable", message, headers=_retry_after())
+
+
+def _retry_after() -> dict[str, str]:
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _compile_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CompileError)
+    details = [d.model_dump(mode="json") for d in exc.diagnostics]
+    return error_response(422, "compile_error", str(exc), details)
+
+
+async def _already_started(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WorkflowAlreadyStartedError)
+    details = {"instance_id": exc.workflow_id, "process_id": exc.workflow_type}
+    return error_response(409, "already_started", "an instance with this id exists", details)
+
+
+async def _update_failed(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WorkflowUpdateFailedError)
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type and cause.type in _UPDATE_FAILURES:
+        status, code = _UPDATE_FAILURES[cause.type]
+        return error_response(status, code, cause.message, {"type": cause.type})
+    log.error("decision failed inside the workflow: %r", cause)
+    return error_response(500, "decision_failed", str(cause))
+
+
+async def _rpc_timeout(_: Request, exc: Exception) -> JSONResponse:
+    return _unavailable("no worker answered in time; retry with the same Idempotency-Key")
+
+
+async def _timeout(_: Request, exc: Exception) -> JSONResponse:
+    return _unavailable("Temporal did not answer in time")
+
+
+async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RPCError)
+    status, code = _RPC_STATUSES.get(exc.status, (502, "temporal_error"))
+    headers = _retry_after() if status == 503 else None
+    return error_response(status, code, exc.message, headers=headers)
+
+
+async def _query_failed(_: Request, exc: Exception) -> JSONResponse:
+    log.error("state query failed: %s", exc)
+    return error_response(500, "query_failed", str(exc))
+
+
+async def _query_rejected(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(409, "query_rejected", str(exc))
+
+
+async def _invalid_token(_: Request, exc: Exception) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    return error_response(401, "unauthorized", f"invalid token: {exc}", headers=headers)
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Input echoes can be large or sensitive; the location and reason are enough to fix a request.
+    details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return error_response(400, "invalid_request", "the request is not valid", details)
+
+
+async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    code = codes.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every mapping on ``app``. Order does not matter: Starlette picks the MRO match."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(CompileError, _compile_error)
+    app.add_exception_handler(WorkflowAlreadyStartedError, _already_started)
+    app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
+    app.add_exception_handler(RPCTimeoutOrCancelledError, _rpc_timeout)
+    app.add_exception_handler(TimeoutError, _timeout)
+    app.add_exception_handler(RPCError, _rpc_error)
+    app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
+    app.add_exception_handler(WorkflowQueryRejectedError, _query_rejected)
+    app.add_exception_handler(InvalidTokenError, _invalid_token)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,92 @@
+"""The HTTP API application: ``create_app()`` wires settings, Temporal, the database and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.errors import install_error_handlers
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.routes import definitions, health, instances, tasks
+from api.schemas import ErrorBody
+from api.uploads import BodyLimitMiddleware
+from shenpi.db.engine import create_engine, create_sessionmaker
+from shenpi.db.migrate import upgrade
+from shenpi.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+# Variables travel inside workflow inputs and updates, which Temporal caps at a few MB per payload.
+JSON_BODY_LIMIT_BYTES = 1024 * 1024
+log = logging.getLogger(__name__)
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 503)
+}
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """A client with the pydantic converter; lazy, so the API starts even while Temporal is down."""
+    return await Client.connect(
+        settings.resolved_temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        lazy=True,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    # Idempotent, and serialised across replicas on PostgreSQL (see migrations/env.py).
+    await upgrade(settings)
+    engine = create_engine(settings.resolved_database_url)
+    app.state.engine = engine
+    app.state.sessions = create_sessionmaker(engine)
+    if app.state.temporal_client is None:
+        app.state.temporal_client = await connect_temporal(settings)
+    log.info(
+        "API ready: Temporal %s, task queue %s",
+        settings.resolved_temporal_address,
+        settings.task_queue,
+    )
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None, *, temporal_client: Client | None = None
+) -> FastAPI:
+    """The FastAPI app. Pass ``temporal_client`` to share one (tests, `shenpi dev`)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Shenpi",
+        summary="Approval processes drawn in BPMN 2.0, run as durable Temporal workflows",
+        version="1",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.temporal_client = temporal_client
+    app.state.metrics = ApiMetrics()
+    # BPMN uploads are bounded by their own setting (routes/definitions.py).
+    app.add_middleware(
+        BodyLimitMiddleware, limit=JSON_BODY_LIMIT_BYTES, exempt=[f"{API_PREFIX}/definitions"]
+    )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    install_error_handlers(app)
+
+    v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
+    # BPMN uploads have their own, configurable bound (routes/definitions.py).
+    v1.include_router(definitions.router)
+    for module in (instances, tasks, health):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
+    app.include_router(health.router, include_in_schema=False)
+    return app

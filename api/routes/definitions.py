@@ -1,0 +1,87 @@
+"""Deploy BPMN files and read deployed versions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep
+from api.errors import ApiError
+from api.schemas import DefinitionDeployed, DefinitionPublic, DefinitionsPublic
+from api.uploads import read_bounded_body
+from bpmn_compiler import compile_bpmn
+from shenpi.db import repository
+
+router = APIRouter(prefix="/definitions", tags=["definitions"])
+
+_BPMN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def _not_found(process_id: str, version: int | None = None) -> ApiError:
+    what = f"{process_id!r} version {version}" if version else repr(process_id)
+    return ApiError(404, "not_found", f"no deployed process {what}")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DefinitionDeployed,
+    openapi_extra=_BPMN_BODY,
+    responses={200: {"model": DefinitionDeployed, "description": "Already deployed"}},
+)
+async def deploy_definition(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminDep,
+) -> DefinitionDeployed:
+    """Compile a BPMN file (the raw XML body) and deploy it as the next version of its process."""
+    xml = await read_bounded_body(request, settings.max_bpmn_bytes)
+    # Compiling is CPU-bound: a thread keeps the event loop answering other requests.
+    result = await asyncio.to_thread(compile_bpmn, xml, source="<upload>")
+    warnings = [w.model_dump(mode="json") for w in result.warnings]
+    definition, created = await repository.deploy_definition(
+        session, plan=result.plan, bpmn_xml=xml, warnings=warnings, deployed_by=principal.sub
+    )
+    if not created:
+        response.status_code = 200
+    return DefinitionDeployed.model_validate(definition, from_attributes=True)
+
+
+@router.get("", response_model=DefinitionsPublic)
+async def list_definitions(session: SessionDep, _: PrincipalDep) -> DefinitionsPublic:
+    """The latest version of every deployed process."""
+    definitions = await repository.latest_definitions(session)
+    data = [DefinitionPublic.model_validate(d) for d in definitions]
+    return DefinitionsPublic(data=data, count=len(data))
+
+
+@router.get("/{process_id}", response_model=DefinitionsPublic)
+async def list_versions(process_id: str, session: SessionDep, _: PrincipalDep) -> DefinitionsPublic:
+    """Every deployed version of one process, newest first."""
+    definitions = await repository.definition_versions(session, process_id)
+    if not definitions:
+        raise _not_found(process_id)
+    data = [DefinitionPublic.model_validate(d) for d in definitions]
+    return DefinitionsPublic(data=data, count=len(data))
+
+
+@router.get(
+    "/{process_id}/versions/{version}/bpmn",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}},
+)
+async def get_bpmn(process_id: str, version: int, session: SessionDep, _: PrincipalDep) -> Response:
+    """The BPMN XML of one deployed version, byte for byte as uploaded."""
+    definition = await repository.get_definition(session, process_id, version)
+    if definition is None:
+        raise _not_found(process_id, version)
+    return Response(content=definition.bpmn_xml, media_type="application/xml")

@@ -1,0 +1,152 @@
+"""Lists and inboxes from Temporal visibility (search attributes + memo), never one query each.
+
+Also the access rules shared by routes: who may see an instance and who may act on a task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
+
+from api.schemas import InstanceSummary, ListedStatus, TaskPublic
+from shenpi import search_attributes as sa
+from shenpi.auth_tokens import Principal
+from workflows.contracts import MEMO_TASKS, InstanceState, TaskView
+
+_CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
+    WorkflowExecutionStatus.COMPLETED: "completed",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.CONTINUED_AS_NEW: "continued_as_new",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+}
+
+
+def quote(value: str) -> str:
+    """A visibility-query string literal. Values come from users and tokens: escape, never paste."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def actors_of(principal: Principal) -> list[str]:
+    """The ``ShenpiPendingActors`` values that mean this principal."""
+    return [sa.user_actor(principal.sub), *(sa.group_actor(g) for g in principal.groups)]
+
+
+def instances_query(
+    principal: Principal, *, process_id: str | None, status: str | None, mine: bool
+) -> str:
+    # Every Shenpi instance carries ShenpiVersion: this keeps other workflows of the namespace out.
+    clauses = ["ShenpiVersion IS NOT NULL"]
+    if process_id:
+        clauses.append(f"WorkflowType = {quote(process_id)}")
+    if status:
+        clauses.append(f"ShenpiStatus = {quote(status)}")
+    initiated = f"ShenpiInitiator = {quote(principal.sub)}"
+    if mine:
+        clauses.append(initiated)
+    elif not principal.is_admin:
+        # Others see what they started or are asked to act on; admins see everything.
+        actors = ", ".join(quote(a) for a in actors_of(principal))
+        clauses.append(f"({initiated} OR ShenpiPendingActors IN ({actors}))")
+    return " AND ".join(clauses)
+
+
+def inbox_query(principal: Principal) -> str:
+    actors = ", ".join(quote(a) for a in actors_of(principal))
+    return f'ShenpiPendingActors IN ({actors}) AND ExecutionStatus = "Running"'
+
+
+def summarize(execution: WorkflowExecution) -> InstanceSummary:
+    attrs = execution.typed_search_attributes
+    version_attr = attrs.get(sa.VERSION) or ""
+    _, _, version = version_attr.rpartition(":")
+    return InstanceSummary(
+        instance_id=execution.id,
+        process_id=execution.workflow_type,
+        version=int(version) if version.isdigit() else None,
+        status=listed_status(execution.status, attrs.get(sa.STATUS)),
+        initiator=attrs.get(sa.INITIATOR),
+        business_key=attrs.get(sa.BUSINESS_KEY),
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
+    )
+
+
+def listed_status(execution: WorkflowExecutionStatus | None, shenpi: str | None) -> ListedStatus:
+    """The workflow's own status, unless Temporal closed it without the workflow noticing."""
+    if execution is None or execution == WorkflowExecutionStatus.RUNNING:
+        return "incident" if shenpi == "incident" else "running"
+    if execution == WorkflowExecutionStatus.COMPLETED and shenpi == "terminated":
+        return "terminated"  # ended by a terminate end event: the workflow itself completed
+    return _CLOSED_STATUS[execution]
+
+
+async def list_instances(client: Client, query: str, *, limit: int) -> list[InstanceSummary]:
+    executions = client.list_workflows(query, limit=limit, page_size=min(limit, 1000))
+    return [summarize(e) async for e in executions]
+
+
+async def inbox(client: Client, principal: Principal, *, limit: int) -> list[TaskPublic]:
+    """Open tasks this principal may act on, from the memo of each running instance."""
+    tasks: list[TaskPublic] = []
+    executions = client.list_workflows(inbox_query(principal), limit=limit, page_size=limit)
+    async for execution in executions:
+        views: list[TaskView] = await execution.memo_value(
+            MEMO_TASKS, default=[], type_hint=list[TaskView]
+        )
+        tasks.extend(
+            task_public(execution.id, execution.workflow_type, view)
+            for view in views
+            if may_act(view, principal)
+        )
+    return tasks
+
+
+def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic:
+    return TaskPublic(
+        instance_id=instance_id,
+        process_id=process_id,
+        ai=None,
+        **view.model_dump(
+            include={
+                "task_id",
+                "ref",
+                "node_id",
+                "name",
+                "due_at",
+                "assignee",
+                "candidate_groups",
+                "claimed_by",
+                "created_at",
+            }
+        ),
+    )
+
+
+def may_act(task: TaskView, principal: Principal) -> bool:
+    """Whether the principal may decide (or claim) this open task right now."""
+    if task.status != "open":
+        return False
+    if task.claimed_by is not None:
+        return task.claimed_by == principal.sub
+    if task.assignee is not None:
+        return task.assignee == principal.sub
+    return principal.sub in task.candidate_users or _shares(task.candidate_groups, principal.groups)
+
+
+def may_read(state: InstanceState, principal: Principal) -> bool:
+    """Initiator, admins, and anyone who is or was an actor of one of its tasks."""
+    if principal.is_admin or state.initiator == principal.sub:
+        return True
+    for task in state.tasks:
+        people = (task.assignee, task.claimed_by, *task.candidate_users)
+        if principal.sub in people or _shares(task.candidate_groups, principal.groups):
+            return True
+    return any(entry.actor == principal.sub for entry in state.timeline)
+
+
+def _shares(a: Iterable[str], b: Iterable[str]) -> bool:
+    return not set(a).isdisjoint(b)
