@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,17 @@ async def _stop_on_signals(stop: asyncio.Event) -> AsyncIterator[None]:
             loop.remove_signal_handler(sig)
 
 
+def _self_command() -> str:
+    """How the user ran us (`.venv/bin/shenpi` under `make dev`), so the hint can be pasted."""
+    exe = Path(sys.argv[0])
+    if exe.name != "shenpi":
+        return "shenpi"
+    try:
+        return str(exe.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
+
+
 def banner(settings: Settings, opts: DevOptions, deployed: str, token: str) -> str:
     api = f"http://{opts.host}:{opts.api_port}"
     ui = (
@@ -121,7 +133,7 @@ def banner(settings: Settings, opts: DevOptions, deployed: str, token: str) -> s
             f"Dev token for {DEV_USER} (groups: {groups}):",
             f"  export SHENPI_TOKEN={token}",
             "Mint others with:",
-            f"  shenpi token bob --groups finance,legal --data-dir {opts.data_dir}",
+            f"  {_self_command()} token bob --groups finance,legal --data-dir {opts.data_dir}",
             "Press Ctrl-C to stop (twice to force).",
         ]
     )
@@ -233,6 +245,7 @@ def configure_logging(log_dir: Path) -> None:
     for handler in (file_handler, console):
         handler.setFormatter(fmt)
     logging.basicConfig(level=logging.INFO, handlers=[file_handler, console], force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # our own deploy calls, once per file
 
 
 def run_dev(opts: DevOptions, out: TextIO) -> None:
