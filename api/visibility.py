@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
+from api.errors import ApiError
 from api.schemas import InstanceSummary, ListedStatus, TaskPublic
 from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
@@ -25,14 +26,25 @@ _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
 
 
 def quote(value: str) -> str:
-    """A visibility-query string literal. Values come from users and tokens: escape, never paste."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    """A visibility-query string literal for a value from a user, a token or a URL.
+
+    Temporal's SQL visibility matches no value containing a double quote or a backslash, however
+    escaped, so such values are refused rather than escaped: nothing can break out of the literal.
+    """
+    if not _is_queryable(value):
+        raise ApiError(400, "invalid_request", f"unsupported characters in {value!r}")
+    return f'"{value}"'
+
+
+def _is_queryable(value: str) -> bool:
+    return not any(c in '"\\' or ord(c) < 0x20 for c in value)
 
 
 def actors_of(principal: Principal) -> list[str]:
     """The ``ShenpiPendingActors`` values that mean this principal."""
-    return [sa.user_actor(principal.sub), *(sa.group_actor(g) for g in principal.groups)]
+    # A group visibility cannot match is skipped, not fatal: the rest of the inbox still works.
+    groups = (sa.group_actor(g) for g in principal.groups if _is_queryable(g))
+    return [sa.user_actor(principal.sub), *groups]
 
 
 def instances_query(

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from tests.api.bpmn import single_approval
 from tests.api.conftest import Stack, api_settings, run_api, unique
+from tests.helpers import assert_eventually
 
 
 async def test_healthz_needs_no_token_and_readyz_reports_temporal_and_database(
@@ -161,3 +162,31 @@ async def test_oversized_chunked_json_body_is_413_too_large(api_only: Stack) -> 
         )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
+
+
+async def test_ids_that_visibility_cannot_match_are_refused_not_pasted_into_queries(
+    api_only: Stack,
+) -> None:
+    process_id = unique("quoted")
+    tricky = unique("o'brien") + '" OR ShenpiInitiator != "'
+    async with api_only.http("ops", ["admin"]) as admin:
+        deployed = await admin.post("/api/v1/definitions", content=single_approval(process_id))
+        assert deployed.status_code == 201
+    apostrophe = unique("o'neil")
+    async with api_only.http(tricky) as tricky_http, api_only.http(apostrophe) as oneil:
+        started = await oneil.post(f"/api/v1/processes/{process_id}/instances", json={})
+        assert started.status_code == 201
+        refused = await tricky_http.get("/api/v1/instances", params={"mine": "true"})
+        injected = await oneil.get(
+            "/api/v1/instances", params={"process_id": f'{process_id}" OR WorkflowType != "'}
+        )
+
+        async def apostrophes_work() -> None:
+            response = await oneil.get(
+                "/api/v1/instances", params={"process_id": process_id, "mine": "true"}
+            )
+            assert [r["initiator"] for r in response.json()["data"]] == [apostrophe]
+
+        await assert_eventually(apostrophes_work)
+    assert refused.status_code == 400 and injected.status_code == 400
+    assert refused.json()["error"]["code"] == "invalid_request"
