@@ -39,6 +39,9 @@ _METHODS = {
 }  # fmt: skip
 
 
+MAX_DEPTH = 64
+
+
 class ExpressionSyntaxError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -163,7 +166,7 @@ def parse_ast(body: str) -> Any:
     if not body:
         raise ExpressionSyntaxError("empty expression")
     try:
-        return _ToAst().transform(_parser().parse(body))
+        ast = _ToAst().transform(_parser().parse(body))
     except VisitError as err:
         if isinstance(err.orig_exc, ExpressionSyntaxError):
             raise err.orig_exc from None
@@ -182,6 +185,20 @@ def parse_ast(body: str) -> Any:
         ) from None
     except RecursionError:
         raise ExpressionSyntaxError("expression nested too deeply") from None
+    if _depth(ast) > MAX_DEPTH:
+        raise ExpressionSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels")
+    return ast
+
+
+def _depth(ast: Any) -> int:
+    """Nesting depth, so the workflow's recursive evaluator stays far from Python's limit."""
+    deepest, stack = 0, [(ast, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.get("args", ()))
+    return deepest
 
 
 def split_template(text: str) -> list[tuple[bool, str]]:
