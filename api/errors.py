@@ -47,6 +47,7 @@ _RPC_STATUSES: Mapping[RPCStatusCode, tuple[int, str]] = {
     RPCStatusCode.INVALID_ARGUMENT: (400, "invalid_request"),
     RPCStatusCode.ALREADY_EXISTS: (409, "conflict"),
     RPCStatusCode.PERMISSION_DENIED: (403, "forbidden"),
+    RPCStatusCode.FAILED_PRECONDITION: (409, "conflict"),
 }
 
 
@@ -125,6 +126,9 @@ async def _timeout(_: Request, exc: Exception) -> JSONResponse:
 
 async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
+    if exc.status == RPCStatusCode.NOT_FOUND and "already completed" in exc.message:
+        # An update to an instance that has ended: Temporal says NOT_FOUND, clients mean 409.
+        return error_response(409, "instance_closed", "the instance has ended")
     status, code = _RPC_STATUSES.get(exc.status, (502, "temporal_error"))
     headers = _retry_after() if status == 503 else None
     return error_response(status, code, exc.message, headers=headers)

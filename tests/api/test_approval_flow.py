@@ -143,7 +143,7 @@ async def test_group_task_is_claimed_by_one_member_and_then_only_they_decide(sta
         assert done.status_code == 200, done.text
         again = await c.post(url, json={"action": "approve"})
         assert again.status_code == 409
-        assert again.json()["error"]["code"] == "task_not_open"
+        assert again.json()["error"]["code"] == "instance_closed"  # the reject ended it
         state = (await e.get(f"/api/v1/instances/{instance_id}")).json()
     assert (state["status"], state["outcome"]) == ("completed", "rejected")
 
@@ -217,7 +217,7 @@ async def test_same_idempotency_key_twice_takes_effect_once_with_the_same_answer
     assert first.status_code == second.status_code == 200
     assert second.json() == first.json()
     assert await stack.history_length(instance_id) == events_after_first
-    assert other_key.status_code == 409  # a new decision on a decided task
+    assert other_key.status_code == 409  # a new decision on a decided task of an ended instance
     assert [e["event"] for e in state["timeline"]].count("approved") == 1
 
 
