@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition, compile_value
+from bpmn_compiler.expressions import (
+    ExpressionSyntaxError,
+    UnsupportedLanguageError,
+    compile_condition,
+    compile_value,
+)
 from bpmn_compiler.graph import reachable, reverse, strongly_connected, successors
 from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawText
 from bpmn_compiler.timers import TimerSyntaxError, compile_timer, duration_seconds
@@ -95,9 +100,10 @@ def check_conditions(model: BpmnModel) -> list[Diagnostic]:
         try:
             compile_condition(flow.condition)
         except ExpressionSyntaxError as err:
+            unsupported = isinstance(err, UnsupportedLanguageError)
             found.append(
                 _diag(
-                    "condition-syntax",
+                    "unsupported-language" if unsupported else "condition-syntax",
                     f"condition of {flow.id!r}: {err.message}",
                     element_id=flow.id,
                     line=flow.condition.line or flow.line,

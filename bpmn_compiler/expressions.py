@@ -48,6 +48,10 @@ class ExpressionSyntaxError(Exception):
         self.message = message
 
 
+class UnsupportedLanguageError(ExpressionSyntaxError):
+    """A ``language`` attribute naming something other than JUEL or FEEL (JavaScript, XPath)."""
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = (Path(__file__).with_name("expression.lark")).read_text(encoding="utf-8")
@@ -249,7 +253,7 @@ def _dialect(raw: RawText) -> str:
     if language in JUEL_LANGUAGES:
         return "juel"
     if language:
-        raise ExpressionSyntaxError(
+        raise UnsupportedLanguageError(
             f"expression language {raw.language!r} is unsupported (use JUEL, FEEL or plain)"
         )
     text = raw.text.strip()

@@ -205,3 +205,22 @@ def test_evaluation_does_not_mutate_variables() -> None:
     result = evaluate(op("add", var("tags"), lit(["b"])), variables)
     assert result == ["a", "b"]
     assert variables == {"tags": ["a"]}
+
+
+def test_evaluator_imports_only_the_standard_library() -> None:
+    """It runs inside the Temporal workflow sandbox: no third-party or project imports."""
+    import ast
+    import sys
+    from pathlib import Path
+
+    import workflows.expressions as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    roots = {name.split(".")[0] for name in imported}
+    assert roots <= set(sys.stdlib_module_names) | {"__future__"}, roots
