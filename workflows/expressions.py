@@ -9,6 +9,7 @@ routing is a worse failure than an incident a person can see and fix.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -35,6 +36,9 @@ def evaluate(ast: Any, variables: Mapping[str, Any]) -> Any:
         return _eval(ast, variables)
     except RecursionError:
         raise ExpressionError("expression nested too deeply") from None
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError) as err:
+        # A safety net: every known case is checked above, but one incident beats a crash.
+        raise ExpressionError(f"cannot evaluate: {err}") from None
 
 
 def evaluate_bool(ast: Any, variables: Mapping[str, Any]) -> bool:
@@ -49,7 +53,9 @@ def _eval(ast: Any, variables: Mapping[str, Any]) -> Any:
     if not isinstance(ast, Mapping):
         raise ExpressionError(f"malformed expression node {ast!r}")
     if "lit" in ast:
-        return ast["lit"]
+        value = ast["lit"]
+        # The plan is shared by every evaluation: never hand out its mutable literals.
+        return copy.deepcopy(value) if isinstance(value, list | dict) else value
     if "var" in ast:
         return _lookup(ast["var"], variables)
     args = ast.get("args", [])
@@ -196,7 +202,7 @@ def _membership(item: Any, container: Any) -> bool:
     if isinstance(container, list | tuple):
         return any(item == c and _kind(item) == _kind(c) for c in container)
     if isinstance(container, Mapping):
-        return item in container
+        return isinstance(item, str) and item in container
     raise ExpressionError(f"'in' expects a list, string or context, got {_kind(container)}")
 
 
@@ -276,7 +282,7 @@ def _string(value: Any) -> str:
         return str(int(value))
     if _kind(value) == "number":
         return str(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _number(value: Any) -> int | float:

@@ -224,3 +224,20 @@ def test_evaluator_imports_only_the_standard_library() -> None:
     }
     roots = {name.split(".")[0] for name in imported}
     assert roots <= set(sys.stdlib_module_names) | {"__future__"}, roots
+
+
+def test_list_literals_are_fresh_copies_for_every_evaluation() -> None:
+    ast = lit(["a"])
+    first = evaluate(ast, {})
+    first.append("mutated")
+    assert evaluate(ast, {}) == ["a"]
+
+
+def test_a_list_is_never_a_key_of_a_context() -> None:
+    assert evaluate(op("in", lit([1]), var("order")), VARS) is False
+
+
+def test_python_level_failure_becomes_an_expression_error() -> None:
+    infinite = op("mul", lit(1e308), lit(10.0))
+    with pytest.raises(ExpressionError, match="cannot evaluate"):
+        evaluate(call("floor", infinite), VARS)
