@@ -1,0 +1,195 @@
+"""Pass helper: one expression body → the JSON AST, with the lark grammar ``expression.lark``.
+
+The transformer maps every spelling of the three dialects (JUEL, FEEL, plain) onto the AST nodes
+documented in ``process_plan.py``; unknown functions and methods are refused here, at compile time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+
+from workflows.expressions import FUNCTION_NAMES
+
+_OPERATORS = {
+    "==": "eq", "=": "eq", "eq": "eq", "!=": "ne", "<>": "ne", "ne": "ne",
+    "<": "lt", "lt": "lt", "<=": "le", "le": "le", ">": "gt", "gt": "gt", ">=": "ge", "ge": "ge",
+    "+": "add", "-": "sub", "*": "mul", "/": "div", "div": "div", "%": "mod", "mod": "mod",
+}  # fmt: skip
+_FEEL_FUNCTIONS = {
+    "string length": "string_length", "upper case": "upper", "lower case": "lower",
+    "starts with": "starts_with", "ends with": "ends_with", "list contains": "list_contains",
+    "is defined": "is_defined",
+}  # fmt: skip
+# JUEL method calls on a value: name -> (function, arity without the receiver).
+_METHODS = {
+    "contains": ("contains", 1), "startsWith": ("starts_with", 1), "endsWith": ("ends_with", 1),
+    "toLowerCase": ("lower", 0), "toUpperCase": ("upper", 0), "trim": ("trim", 0),
+    "size": ("size", 0), "length": ("size", 0),
+}  # fmt: skip
+
+
+MAX_DEPTH = 64
+
+
+class ExpressionSyntaxError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = (Path(__file__).with_name("expression.lark")).read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", maybe_placeholders=True)
+
+
+def lit(value: Any) -> dict[str, Any]:
+    return {"lit": value}
+
+
+def op(name: str, *args: Any) -> dict[str, Any]:
+    return {"op": name, "args": list(args)}
+
+
+def _unescape(token: str) -> str:
+    body, out, i = token[1:-1], [], 0
+    escapes = {"n": "\n", "t": "\t", "r": "\r"}
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body):
+            out.append(escapes.get(body[i + 1], body[i + 1]))
+            i += 2
+        else:
+            out.append(body[i])
+            i += 1
+    return "".join(out)
+
+
+@v_args(inline=True)
+class _ToAst(Transformer[Token, Any]):
+    def number(self, tok: Token) -> dict[str, Any]:
+        text = str(tok)
+        return lit(int(text) if text.isdigit() else float(text))
+
+    def string(self, tok: Token) -> dict[str, Any]:
+        return lit(_unescape(str(tok)))
+
+    def true(self) -> dict[str, Any]:
+        return lit(True)
+
+    def false(self) -> dict[str, Any]:
+        return lit(False)
+
+    def null(self) -> dict[str, Any]:
+        return lit(None)
+
+    def var(self, name: Token) -> dict[str, Any]:
+        return {"var": [str(name)]}
+
+    def attr(self, base: dict[str, Any], name: Token) -> dict[str, Any]:
+        if "var" in base:
+            return {"var": [*base["var"], str(name)]}
+        return op("index", base, lit(str(name)))
+
+    def index(self, base: Any, key: Any) -> dict[str, Any]:
+        return op("index", base, key)
+
+    def args(self, *items: Any) -> Any:
+        return [*items]
+
+    def list(self, items: Any) -> dict[str, Any]:
+        return op("list", *(items or []))
+
+    def call(self, name: Token, items: Any) -> dict[str, Any]:
+        fn = _FEEL_FUNCTIONS.get(" ".join(str(name).split()), str(name))
+        if fn not in FUNCTION_NAMES:
+            known = ", ".join(sorted(FUNCTION_NAMES))
+            raise ExpressionSyntaxError(f"unknown function {str(name)!r} (known: {known})")
+        return {"call": fn, "args": items or []}
+
+    def method(self, base: Any, name: Token, items: Any) -> dict[str, Any]:
+        args: Any = items or []
+        if str(name) == "equals" and len(args) == 1:
+            return op("eq", base, args[0])
+        if str(name) == "isEmpty" and not args:
+            return op("empty", base)
+        fn, arity = _METHODS.get(str(name), ("", -1))
+        if arity != len(args):
+            raise ExpressionSyntaxError(f"unsupported method call .{name}() with {len(args)} args")
+        return {"call": fn, "args": [base, *args]}
+
+    def compare(self, left: Any, operator: Any, right: Any) -> dict[str, Any]:
+        return op(_OPERATORS[str(operator.children[0])], left, right)
+
+    arith = compare
+
+    def in_(self, item: Any, container: Any) -> dict[str, Any]:
+        return op("in", item, container)
+
+    def not_in(self, item: Any, container: Any) -> dict[str, Any]:
+        return op("not", op("in", item, container))
+
+    def neg(self, value: Any) -> dict[str, Any]:
+        if "lit" in value and isinstance(value["lit"], int | float):
+            return lit(-value["lit"])
+        return op("neg", value)
+
+    def not_(self, value: Any) -> dict[str, Any]:
+        return op("not", value)
+
+    def empty(self, value: Any) -> dict[str, Any]:
+        return op("empty", value)
+
+    def and_(self, left: Any, right: Any) -> dict[str, Any]:
+        return op("and", left, right)
+
+    def or_(self, left: Any, right: Any) -> dict[str, Any]:
+        return op("or", left, right)
+
+    def cond(self, test: Any, then: Any, otherwise: Any) -> dict[str, Any]:
+        return op("cond", test, then, otherwise)
+
+
+def parse_ast(body: str) -> Any:
+    """Parse one expression body (no ``${}``, no leading ``=``) into the JSON AST."""
+    body = body.strip()
+    if not body:
+        raise ExpressionSyntaxError("empty expression")
+    try:
+        ast = _ToAst().transform(_parser().parse(body))
+    except VisitError as err:
+        if isinstance(err.orig_exc, ExpressionSyntaxError):
+            raise err.orig_exc from None
+        raise
+    except UnexpectedEOF:
+        raise ExpressionSyntaxError(f"{body!r} ends too early") from None
+    except UnexpectedCharacters as err:
+        raise ExpressionSyntaxError(
+            f"unexpected {body[err.pos_in_stream or 0]!r} at column {err.column} of {body!r}"
+        ) from None
+    except UnexpectedInput as err:
+        token = getattr(err, "token", None)
+        where = "end of input" if token is None or token.type == "$END" else repr(str(token))
+        raise ExpressionSyntaxError(
+            f"unexpected {where} at column {getattr(err, 'column', '?')} of {body!r}"
+        ) from None
+    except RecursionError:
+        raise ExpressionSyntaxError("expression nested too deeply") from None
+    if _depth(ast) > MAX_DEPTH:
+        raise ExpressionSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels")
+    return ast
+
+
+def _depth(ast: Any) -> int:
+    """Nesting depth, so the workflow's recursive evaluator stays far from Python's limit."""
+    deepest, stack = 0, [(ast, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.get("args", ()))
+    return deepest

@@ -1,0 +1,48 @@
+"""Check rule on the graph: reachability from the start, dead ends, cycles that never end."""
+
+from __future__ import annotations
+
+from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.graph import reachable, reverse, strongly_connected, successors
+from bpmn_compiler.model import BpmnModel
+from bpmn_compiler.rules_flow import diag, none_starts
+
+
+def check_graph(model: BpmnModel) -> list[Diagnostic]:
+    """Reachability from the start, dead ends, and cycles that can never reach an end."""
+    starts = none_starts(model)
+    if not starts:
+        return []  # already reported by check_start (or the start itself is unsupported)
+    graph = successors(model)
+    reached = reachable(graph, [s.id for s in starts])
+    # What only an unsupported element (a message start, an error boundary) leads to is not
+    # reported as unreachable: that element's own diagnostic says why.
+    unsupported = [n.id for n in model.nodes.values() if n.kind == "unsupported"]
+    explained = reachable(graph, unsupported)
+    # Unsupported nodes count as exits: their own diagnostic already refuses the file.
+    exits = [n.id for n in model.nodes.values() if n.kind in ("end", "unsupported")]
+    can_exit = reachable(reverse(graph), exits)
+    found: list[Diagnostic] = []
+    for node in model.nodes.values():
+        if node.kind == "unsupported":
+            continue
+        orphan_boundary = node.attached_to is not None and node.attached_to not in model.nodes
+        if node.id not in reached and node.id not in explained and not orphan_boundary:
+            found.append(diag("unreachable", "no path from the start event reaches it", node))
+        if not node.outgoing and node.kind != "end":
+            found.append(
+                diag("dead-end", f"the {node.tag} has no outgoing flow and is not an end", node)
+            )
+    trapped = [n for n in model.nodes if n in reached and n not in can_exit]
+    for component in strongly_connected(graph, trapped):
+        first = component[0]
+        if len(component) == 1 and first not in graph[first]:
+            continue
+        found.append(
+            diag(
+                "no-exit-cycle",
+                f"a cycle through {', '.join(repr(n) for n in component)} never reaches an end",
+                model.nodes[first],
+            )
+        )
+    return found
