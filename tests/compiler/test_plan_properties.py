@@ -74,3 +74,15 @@ def test_plan_json_is_plain_json() -> None:
     assert [n["kind"] for n in body["nodes"]] == [
         "start", "service_task", "exclusive", "user_task", "end",
     ]  # fmt: skip
+
+
+def test_importing_the_package_loads_no_xml_or_grammar_machinery() -> None:
+    code = (
+        "import sys, bpmn_compiler; "
+        "loaded = {'lxml', 'lark', 'isodate'} & {m.split('.')[0] for m in sys.modules}; "
+        "print(sorted(loaded))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
