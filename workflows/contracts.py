@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from bpmn_compiler.process_plan import ProcessPlan
 
@@ -30,6 +30,20 @@ class StartInput(BaseModel):
     business_key: str | None = None
     # Set only by continue-as-new: the state to resume from.
     resume: InstanceState | None = None
+    # Continue as new once the history holds this many events, besides when Temporal suggests it
+    # (operators cap long-lived instances with it; tests force continue-as-new with it).
+    max_history_events: int | None = None
+
+
+class EmbeddedStartInput(BaseModel):
+    """Input of a workflow emitted by ``shenpi compile --emit python``: the plan is in its code."""
+
+    variables: dict[str, Any] = Field(default_factory=dict)
+    initiator: str
+    business_key: str | None = None
+    version: int = 1
+    resume: InstanceState | None = None  # set only by continue-as-new
+    max_history_events: int | None = None
 
 
 class DecisionInput(BaseModel):
@@ -39,6 +53,16 @@ class DecisionInput(BaseModel):
     groups: list[str] = Field(default_factory=list)  # the principal's groups (from the JWT)
     comment: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecisionSignal(BaseModel):
+    """The ``SIGNAL_DECIDE`` argument: a decision sent by a caller that cannot wait for an update.
+
+    Applied if still valid when it arrives; ``idempotency_key`` makes a redelivery a no-op.
+    """
+
+    decision: DecisionInput
+    idempotency_key: str
 
 
 class TaskView(BaseModel):
@@ -78,6 +102,7 @@ class Incident(BaseModel):
     kind: str  # activity_failed, no_matching_flow, expression_error, waiting_for_worker
     message: str
     at: datetime
+    resolved_at: datetime | None = None  # e.g. a worker for the activity type showed up
 
 
 class InstanceState(BaseModel):
@@ -99,6 +124,7 @@ class InstanceState(BaseModel):
 
 
 StartInput.model_rebuild()
+EmbeddedStartInput.model_rebuild()
 
 
 class ErrorType:
@@ -109,6 +135,16 @@ class ErrorType:
     NOT_OPEN = "TaskNotOpen"  # 409: already decided or closed
     ILLEGAL_ACTION = "IllegalAction"  # 409: e.g. claim on a personal task
     INSTANCE_CLOSED = "InstanceClosed"  # 409
+
+
+class ServiceTaskInput(BaseModel):
+    """The one argument of every service-task activity (the activity name is the task type)."""
+
+    instance_id: str  # the workflow id
+    node_id: str
+    process_id: str
+    config: dict[str, str] = Field(default_factory=dict)  # static properties from the model
+    variables: dict[str, Any] = Field(default_factory=dict)  # after the task's input mappings
 
 
 SearchAttr = Literal[

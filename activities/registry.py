@@ -1,0 +1,99 @@
+"""Service-task types → activity implementations: the built-ins plus configured custom types.
+
+A service-task type *is* a Temporal activity name (DESIGN.md §1), so the registry's job is to hand
+the worker one activity per type. Custom types come from ``Settings.custom_activity_types``
+(``"type=module:attr,..."``), imported when the worker starts, never at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from temporalio import activity
+
+from activities.http import HttpActivities, new_http_client
+from activities.notify import NotifyActivities
+from shenpi.settings import Settings
+from workflows.contracts import ServiceTaskInput
+
+BUILTIN_TYPES = ("notify", "http")
+
+
+class RegistryError(ValueError):
+    """``custom_activity_types`` names something that cannot be imported or is not callable."""
+
+
+@dataclass
+class ActivityRegistry:
+    """The activities of one worker, by type, and the HTTP client they share (closed last)."""
+
+    client: httpx.AsyncClient
+    by_type: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    @property
+    def activities(self) -> list[Callable[..., Any]]:
+        return list(self.by_type.values())
+
+    @property
+    def needs_executor(self) -> bool:
+        return any(not inspect.iscoroutinefunction(fn) for fn in self.by_type.values())
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def build_registry(settings: Settings) -> ActivityRegistry:
+    client = new_http_client()
+    registry = ActivityRegistry(client)
+    registry.by_type["notify"] = NotifyActivities(settings, client).notify
+    registry.by_type["http"] = HttpActivities(client).http
+    for type_name, target in parse_custom_types(settings.custom_activity_types):
+        registry.by_type[type_name] = as_activity(type_name, load(target))
+    return registry
+
+
+def parse_custom_types(text: str) -> list[tuple[str, str]]:
+    """``"scoring=acme.score:run, erp=acme.erp:bk"`` → ``[("scoring", "acme.score:run"), ...]``."""
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        type_name, sep, target = (s.strip() for s in item.partition("="))
+        if not sep or not type_name or ":" not in target:
+            raise RegistryError(f"custom activity {item!r} is not 'type=module:attr'")
+        pairs.append((type_name, target))
+    return pairs
+
+
+def load(target: str) -> Callable[..., Any]:
+    module_name, _, attr = target.partition(":")
+    try:
+        value = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise RegistryError(f"cannot load custom activity {target!r}: {err}") from err
+    if not callable(value):
+        raise RegistryError(f"custom activity {target!r} is not callable")
+    return value  # type: ignore[no-any-return]
+
+
+def as_activity(type_name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register ``fn`` under the task type, whatever name its own ``activity.defn`` gave it."""
+    defn = getattr(fn, "__temporal_activity_definition", None)
+    if defn is not None and defn.name == type_name:
+        return fn
+    if inspect.iscoroutinefunction(fn):
+
+        async def run_async(input: ServiceTaskInput) -> Any:
+            return await fn(input)
+
+        return activity.defn(name=type_name)(run_async)
+
+    def run_sync(input: ServiceTaskInput) -> Any:
+        return fn(input)
+
+    return activity.defn(name=type_name)(run_sync)

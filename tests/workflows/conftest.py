@@ -1,0 +1,46 @@
+"""Fixtures for interpreter tests: a worker on a fresh task queue of the real dev server, and the
+time-skipping server with the Shenpi search attributes registered (the interpreter upserts them)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from shenpi.temporal_setup import ensure_search_attributes
+from tests.workflows.support import test_activities, test_settings
+from worker import build_worker
+
+
+@pytest_asyncio.fixture(scope="session")
+async def skipping_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    await ensure_search_attributes(time_skipping_env.client, "default")
+    return time_skipping_env
+
+
+@pytest_asyncio.fixture
+async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
+    """The production worker (interpreter + registry) and the test activities, on the dev server."""
+    async with build_worker(
+        client,
+        task_queue=task_queue,
+        settings=test_settings(),
+        extra_activities=test_activities(),
+    ) as running:
+        yield running
+
+
+@pytest_asyncio.fixture
+async def skipping_worker(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> AsyncIterator[Worker]:
+    async with build_worker(
+        skipping_env.client,
+        task_queue=task_queue,
+        settings=test_settings(),
+        extra_activities=test_activities(),
+    ) as running:
+        yield running

@@ -1,0 +1,86 @@
+"""Human decisions on user tasks: checking them (validator) and applying them (handler).
+
+The update validator does not run again on replay, so ``apply`` re-checks and never relies on
+anything the validator did; both are pure functions of the engine's state.
+"""
+
+from __future__ import annotations
+
+from temporalio.exceptions import ApplicationError
+
+from bpmn_compiler.process_plan import ExclusiveGateway, UserTask
+from workflows.contracts import DecisionInput, ErrorType, TaskView
+from workflows.engine import Engine
+from workflows.expressions import ExpressionError
+
+
+def check(engine: Engine, decision: DecisionInput) -> TaskView:
+    """Raise the typed ApplicationError of a refused decision; return the task otherwise."""
+    if engine.finished:
+        raise ApplicationError(
+            f"instance is {engine.state.status}", type=ErrorType.INSTANCE_CLOSED, non_retryable=True
+        )
+    return engine.book.check_decision(decision)
+
+
+def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None) -> TaskView:
+    """Apply a valid decision; the next nodes run on the next ``advance``, not awaited here."""
+    task = check(engine, decision)
+    details = {"signal_key": signal_key} if signal_key else {}
+    if decision.action == "claim":
+        task.claimed_by = decision.actor
+        engine.record(
+            "claimed", task.node_id, task_id=task.task_id, actor=decision.actor, details=details
+        )
+        return task
+    approved = decision.action == "approve"
+    # The engine's own keys win over the caller's variables: routing relies on them.
+    engine.variables.update(
+        {**decision.variables, "approved": approved, "decision": decision.action}
+    )
+    engine.book.close(task, "completed", "approved" if approved else "rejected", engine.now())
+    engine.record(
+        "approved" if approved else "rejected",
+        task.node_id,
+        task_id=task.task_id,
+        actor=decision.actor,
+        comment=decision.comment,
+        details=details,
+    )
+    token = next(t for t in engine.tokens if t.task_id == task.task_id)
+    node = engine.index.node(task.node_id)
+    assert isinstance(node, UserTask)
+    try:
+        engine.variables.update(engine.mapped(node.outputs, engine.variables))
+    except ExpressionError as err:
+        engine.incident(token, "expression_error", err.message)
+        return task
+    if not approved and not routes_reject(engine, node):
+        engine.end_all("rejected")  # no gateway decides what a reject means: the process ends
+        return task
+    engine.leave_activity(token)
+    return task
+
+
+def already_applied(engine: Engine, signal_key: str) -> bool:
+    return any(e.details.get("signal_key") == signal_key for e in engine.state.timeline)
+
+
+def routes_reject(engine: Engine, node: UserTask) -> bool:
+    """The model decides what a reject means when the task leads into a gateway or a condition."""
+    for flow in engine.index.outgoing(node):
+        if flow.condition is not None:
+            return True
+        if isinstance(engine.index.node(flow.target), ExclusiveGateway):
+            return True
+    return False
+
+
+def is_refusal(err: ApplicationError) -> bool:
+    return err.type in (
+        ErrorType.TASK_NOT_FOUND,
+        ErrorType.NOT_ALLOWED,
+        ErrorType.NOT_OPEN,
+        ErrorType.ILLEGAL_ACTION,
+        ErrorType.INSTANCE_CLOSED,
+    )

@@ -1,0 +1,236 @@
+"""Token stepping: one ``match`` over node kinds, a short ``_run_<kind>`` per kind.
+
+``advance`` moves every ready token until each one waits (task, timer, activity, join) or ends.
+It is plain synchronous code over data, so a workflow task stays small and replays exactly.
+A future semantic change goes inside the ``_run_<kind>`` it concerns, behind ``workflow.patched``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpmn_compiler.process_plan import (
+    BoundaryTimer,
+    EndEvent,
+    ExclusiveGateway,
+    Node,
+    ParallelGateway,
+    ParameterMapping,
+    PassThrough,
+    SequenceFlow,
+    ServiceTask,
+    StartEvent,
+    TimerCatch,
+    UserTask,
+)
+from workflows.contracts import ServiceTaskInput
+from workflows.expressions import ExpressionError, evaluate, evaluate_bool
+from workflows.machine import BOUNDARY, TIMER, TokenMachine
+from workflows.timers import TimerError, first_occurrence
+from workflows.tokens import Token
+
+# A model whose conditions loop forever without waiting would otherwise spin inside one
+# workflow task until the SDK's deadlock detector kills it; park it as an incident instead.
+STEP_LIMIT = 5_000
+
+
+class Engine(TokenMachine):
+    def begin(self) -> None:
+        start = self.index.node(self.index.plan.start_node)
+        if isinstance(start, StartEvent) and start.initiator_variable:
+            self.variables.setdefault(start.initiator_variable, self.state.initiator)
+        self.record("started", actor=self.state.initiator)
+        self.spawn(start.id)
+
+    def rearm(self) -> None:
+        """After continue-as-new: re-open the waits of the snapshot, without new timeline events."""
+        for token in self.tokens:
+            if token.state != "wait":
+                continue
+            if token.due_at is not None:
+                self.waits.start_timer(token.id, TIMER, token.due_at)
+            for boundary_id, wait in token.boundaries.items():
+                self.waits.start_timer(token.id, BOUNDARY + boundary_id, wait.due_at)
+            node = self.index.node(token.node_id)
+            if isinstance(node, ServiceTask):
+                self._start_service(token, node)
+
+    def advance(self) -> None:
+        steps = 0
+        while not self.finished:
+            token = next((t for t in self.tokens if t.state in ("enter", "leave")), None)
+            if token is None:
+                break
+            steps += 1
+            if steps > STEP_LIMIT:
+                self.incident(token, "loop_limit", f"over {STEP_LIMIT} steps without waiting")
+                continue
+            self._step(token)
+        if not self.tokens and not self.finished:
+            self.finish()
+
+    def _step(self, token: Token) -> None:
+        node = self.index.node(token.node_id)
+        try:
+            if token.state == "leave":
+                self._leave(token, node)
+                return
+            match node:
+                case StartEvent() | PassThrough() | BoundaryTimer():
+                    token.state = "leave"
+                case EndEvent():
+                    self._run_end(token, node)
+                case ExclusiveGateway():
+                    self._run_exclusive(token, node)
+                case ParallelGateway():
+                    self._run_parallel(token, node)
+                case UserTask():
+                    self._run_user_task(token, node)
+                case ServiceTask():
+                    self._run_service_task(token, node)
+                case TimerCatch():
+                    self._run_timer(token, node)
+        except ExpressionError as err:
+            self.incident(token, "expression_error", err.message)
+        except TimerError as err:
+            self.incident(token, "timer_error", str(err))
+
+    def _run_end(self, token: Token, node: EndEvent) -> None:
+        self.remove(token)
+        if node.terminate:
+            self.end_all("terminated")
+
+    def _run_exclusive(self, token: Token, node: ExclusiveGateway) -> None:
+        flows = self.index.outgoing(node)
+        for flow in flows:
+            if flow.id != node.default_flow and self._holds(flow):
+                self._move(token, flow)
+                return
+        if node.default_flow is not None:
+            self._move(token, self.index.flows[node.default_flow])
+            return
+        self.incident(token, "no_matching_flow", f"no condition of {node.id} holds, no default")
+
+    def _run_parallel(self, token: Token, node: ParallelGateway) -> None:
+        if len(node.incoming) <= 1:
+            token.state = "leave"
+            return
+        token.state = "join"  # fire once one token waits on every incoming flow
+        arrivals: list[Token] = []
+        for flow_id in node.incoming:
+            arrived = next(
+                (
+                    t
+                    for t in self.tokens
+                    if t.node_id == node.id and t.state == "join" and t.via == flow_id
+                ),
+                None,
+            )
+            if arrived is None:
+                return
+            arrivals.append(arrived)
+        for arrived in arrivals:
+            self.remove(arrived)
+        self.spawn(node.id, state="leave")
+
+    def _run_user_task(self, token: Token, node: UserTask) -> None:
+        self.variables.update(self.mapped(node.inputs, self.variables))
+        boundaries = self.schedule_boundaries(node)
+        due = [w.due_at for b, w in boundaries.items() if self.index.boundary(b).interrupting]
+        task = self.book.open(node, self.variables, self.now(), min(due) if due else None)
+        token.task_id, token.state = task.task_id, "wait"
+        self.arm(token, boundaries)
+        self.record("task_opened", node.id, task_id=task.task_id, details={"ref": task.ref})
+
+    def _run_service_task(self, token: Token, node: ServiceTask) -> None:
+        boundaries = self.schedule_boundaries(node)
+        self._start_service(token, node)
+        self.arm(token, boundaries)
+
+    def _start_service(self, token: Token, node: ServiceTask) -> None:
+        arg = ServiceTaskInput(
+            instance_id=self.workflow_id,
+            node_id=node.id,
+            process_id=self.index.plan.process_id,
+            config=dict(node.config),
+            variables={**self.variables, **self.mapped(node.inputs, self.variables)},
+        )
+        token.state = "wait"
+        self.waits.start_service(token.id, node, arg)
+
+    def _run_timer(self, token: Token, node: TimerCatch) -> None:
+        token.due_at = first_occurrence(node.timer, self.now(), self.variables).due_at
+        token.state = "wait"
+        self.waits.start_timer(token.id, TIMER, token.due_at)
+
+    def _leave(self, token: Token, node: Node) -> None:
+        flows = self.index.outgoing(node)
+        # Conditions on a parallel split are ignored, as BPMN says.
+        parallel = isinstance(node, ParallelGateway)
+        taken = flows if parallel else [f for f in flows if self._holds(f)]
+        if flows and not taken:
+            self.incident(token, "no_matching_flow", f"no outgoing condition of {node.id} holds")
+            return
+        if not taken:  # no outgoing flow: an implicit end
+            self.remove(token)
+            return
+        for extra in taken[1:]:  # an implicit (or parallel) split: one token per flow
+            self.spawn(extra.target, via=extra.id)
+        self._move(token, taken[0])
+
+    def _move(self, token: Token, flow: SequenceFlow) -> None:
+        token.node_id, token.via, token.state = flow.target, flow.id, "enter"
+
+    def _holds(self, flow: SequenceFlow) -> bool:
+        return flow.condition is None or evaluate_bool(flow.condition.ast, self.variables)
+
+    @staticmethod
+    def mapped(mappings: tuple[ParameterMapping, ...], scope: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate every mapping before applying any, so a failing one changes nothing."""
+        return {m.target: evaluate(m.source.ast, scope) for m in mappings}
+
+    # --- events from the outside: timers and activities ---------------------------------------
+
+    def timer_fired(self, token_id: str, key: str) -> None:
+        token = self.token(token_id)
+        if token is None or token.state != "wait":
+            return
+        if key.startswith(BOUNDARY):
+            self.boundary_fired(token, key[len(BOUNDARY) :])
+            return
+        self.record("timer_fired", token.node_id)
+        token.due_at, token.state = None, "leave"
+
+    def service_completed(self, token_id: str, result: dict[str, Any]) -> None:
+        token = self.token(token_id)
+        if token is None or token.state != "wait":
+            return
+        node = self.index.node(token.node_id)
+        assert isinstance(node, ServiceTask)
+        self.resolve_incidents(node.id, "waiting_for_worker")
+        try:
+            if node.outputs:
+                self.variables.update(self.mapped(node.outputs, {**self.variables, **result}))
+            elif node.result_variable:
+                self.variables[node.result_variable] = result
+            else:
+                self.variables.update(result)
+        except ExpressionError as err:
+            self.incident(token, "expression_error", err.message)
+            return
+        self.record("service_completed", node.id, details={"type": node.task_type})
+        self.leave_activity(token)
+
+    def service_failed(self, token_id: str, message: str) -> None:
+        token = self.token(token_id)
+        if token is None or token.state != "wait":
+            return
+        self.resolve_incidents(token.node_id, "waiting_for_worker")
+        self.record("service_failed", token.node_id, details={"message": message})
+        self.incident(token, "activity_failed", message)
+
+    def service_unserved(self, token_id: str, message: str) -> None:
+        """No worker took the activity in time; it is rescheduled, the incident shows it."""
+        token = self.token(token_id)
+        if token is not None and not self.open_incident(token.node_id, "waiting_for_worker"):
+            self.raise_incident(token.node_id, "waiting_for_worker", message)

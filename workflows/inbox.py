@@ -1,0 +1,64 @@
+"""Publishing the inbox to Temporal visibility: search attributes and the open-task memo.
+
+Each upsert is a history event, and history is budgeted (≤ 1.25× a hand-written workflow), so
+``publish`` runs once per wake-up of the main loop and upserts only what changed since the last
+publish — or since the start, when the starter already set the attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+from shenpi import search_attributes as sa
+from workflows.contracts import MEMO_PROCESS_ID, MEMO_TASKS, InstanceState
+from workflows.tasks import TaskBook
+
+
+class Inbox:
+    def __init__(self) -> None:
+        current = workflow.info().typed_search_attributes
+        self._attrs: dict[str, Any] = {key.name: current.get(key) for key in sa.ALL}
+        self._memo_tasks: Any = workflow.memo_value(MEMO_TASKS, None)
+        self._memo_process: Any = workflow.memo_value(MEMO_PROCESS_ID, None)
+
+    def publish(self, state: InstanceState, book: TaskBook, process_id: str) -> None:
+        self._publish_attributes(state, book)
+        tasks = [t.model_dump(mode="json") for t in book.open_tasks()]
+        memo: dict[str, Any] = {}
+        if tasks != self._memo_tasks:
+            memo[MEMO_TASKS] = self._memo_tasks = tasks
+        if self._memo_process != process_id:
+            memo[MEMO_PROCESS_ID] = self._memo_process = process_id
+        if memo:
+            workflow.upsert_memo(memo)
+
+    def _publish_attributes(self, state: InstanceState, book: TaskBook) -> None:
+        wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
+            (sa.STATUS, state.status),
+            (sa.PENDING_ACTORS, book.pending_actors()),
+        ]
+        # Identity attributes are normally set by the starter (no event); fill them in otherwise.
+        if self._attrs[sa.VERSION.name] is None:
+            wanted.append((sa.VERSION, f"{state.process_id}:{state.version}"))
+        if self._attrs[sa.INITIATOR.name] is None:
+            wanted.append((sa.INITIATOR, state.initiator))
+        if self._attrs[sa.BUSINESS_KEY.name] is None and state.business_key:
+            wanted.append((sa.BUSINESS_KEY, state.business_key))
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key, value in wanted:
+            if _normal(self._attrs[key.name]) == _normal(value):
+                continue
+            self._attrs[key.name] = value
+            updates.append(key.value_set(value) if value else key.value_unset())
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+
+def _normal(value: Any) -> Any:
+    """An unset list attribute and an empty one mean the same: nobody is pending."""
+    if value in (None, [], ""):
+        return None
+    return list(value) if isinstance(value, list | tuple) else value

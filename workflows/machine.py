@@ -1,0 +1,190 @@
+"""The token machine's bookkeeping: tokens, timeline, incidents, boundary timers, ending.
+
+``Engine`` (engine.py) adds what each node kind does on top of this. Nothing here awaits: the
+workflow's main loop and handlers call in, and ``Waits`` turns waits into timers and activities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from bpmn_compiler.process_plan import ProcessPlan, ServiceTask, UserTask
+from workflows.contracts import Incident, InstanceState, ServiceTaskInput, TimelineEntry
+from workflows.outcome import outcome_of, running_status
+from workflows.tasks import TaskBook
+from workflows.timers import first_occurrence, next_occurrence
+from workflows.tokens import BoundaryWait, PlanIndex, Token, TokenState
+
+TIMER = "timer"  # wait key of an intermediate timer catch
+SERVICE = "service"  # wait key of a running activity
+BOUNDARY = "boundary:"  # wait key prefix of a boundary timer, followed by its node id
+
+
+class Waits(Protocol):
+    """What the workflow runs on the machine's behalf; results come back through callbacks."""
+
+    def start_service(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None: ...
+
+    def start_timer(self, token_id: str, key: str, due_at: datetime) -> None: ...
+
+    def cancel(self, token_id: str, key: str | None = None) -> None: ...
+
+
+class TokenMachine:
+    def __init__(
+        self,
+        plan: ProcessPlan,
+        state: InstanceState,
+        waits: Waits,
+        *,
+        workflow_id: str,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.index = PlanIndex(plan)
+        self.state = state
+        self.tokens = [Token.model_validate(t) for t in state.tokens]
+        self.book = TaskBook(state.tasks, state.counters, workflow_id)
+        self.waits = waits
+        self.workflow_id = workflow_id
+        self.now = now
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return self.state.variables
+
+    @property
+    def finished(self) -> bool:
+        return self.state.status in ("completed", "terminated")
+
+    # --- timeline and incidents ---------------------------------------------------------------
+
+    def record(self, event: str, node_id: str | None = None, **fields: Any) -> None:
+        self.state.timeline.append(
+            TimelineEntry(at=self.now(), event=event, node_id=node_id, **fields)
+        )
+
+    def incident(self, token: Token, kind: str, message: str) -> None:
+        """Park ``token``: the instance keeps running (other tokens too) and shows the problem."""
+        self.waits.cancel(token.id)
+        token.state = "incident"
+        token.boundaries = {}
+        self.raise_incident(token.node_id, kind, message)
+
+    def raise_incident(self, node_id: str, kind: str, message: str) -> None:
+        incident = Incident(node_id=node_id, kind=kind, message=message, at=self.now())
+        self.state.incidents.append(incident)
+        self.record("incident", node_id, details={"kind": kind, "message": message})
+        self.state.status = running_status(self.state.incidents)
+
+    def resolve_incidents(self, node_id: str, kind: str) -> None:
+        for incident in self.state.incidents:
+            if incident.node_id == node_id and incident.kind == kind and not incident.resolved_at:
+                incident.resolved_at = self.now()
+        self.state.status = running_status(self.state.incidents)
+
+    def open_incident(self, node_id: str, kind: str) -> bool:
+        return any(
+            i.node_id == node_id and i.kind == kind and i.resolved_at is None
+            for i in self.state.incidents
+        )
+
+    # --- tokens -------------------------------------------------------------------------------
+
+    def token(self, token_id: str) -> Token | None:
+        return next((t for t in self.tokens if t.id == token_id), None)
+
+    def spawn(self, node_id: str, state: TokenState = "enter", via: str | None = None) -> Token:
+        self.state.counters["token"] = self.state.counters.get("token", 0) + 1
+        token = Token(id=f"t{self.state.counters['token']}", node_id=node_id, state=state, via=via)
+        self.tokens.append(token)
+        return token
+
+    def remove(self, token: Token) -> None:
+        self.waits.cancel(token.id)
+        self.tokens.remove(token)
+
+    def has_work(self) -> bool:
+        """True when the main loop has something to do without waiting for an event."""
+        if self.finished:
+            return False
+        return not self.tokens or any(t.state in ("enter", "leave") for t in self.tokens)
+
+    def parked(self) -> bool:
+        """Safe to continue as new: no activity in flight, every token waits on durable state."""
+        return all(
+            t.state in ("join", "incident")
+            or (t.state == "wait" and not isinstance(self.index.node(t.node_id), ServiceTask))
+            for t in self.tokens
+        )
+
+    def end_all(self, reason: str) -> None:
+        """End every token: cancel its timers and activity, close its task as cancelled."""
+        for token in list(self.tokens):
+            self._close_task(token, reason)
+            self.remove(token)
+
+    def finish(self) -> None:
+        self.state.outcome = outcome_of(self.variables, self.state.timeline)
+        self.state.status = "completed"
+        self.record("completed", details={"outcome": self.state.outcome})
+
+    def _close_task(self, token: Token, outcome: str) -> None:
+        task = self.book.get(token.task_id) if token.task_id else None
+        if task is not None and task.status == "open":
+            self.book.close(task, "cancelled", outcome, self.now())
+            self.record("task_cancelled", task.node_id, task_id=task.task_id, comment=outcome)
+        token.task_id = None
+
+    # --- boundary timers ----------------------------------------------------------------------
+
+    def schedule_boundaries(self, node: UserTask | ServiceTask) -> dict[str, BoundaryWait]:
+        """Compute every boundary timer of ``node`` first, so a bad one arms none of them."""
+        waits: dict[str, BoundaryWait] = {}
+        for boundary_id in node.boundary_timers:
+            boundary = self.index.boundary(boundary_id)
+            first = first_occurrence(boundary.timer, self.now(), self.variables)
+            remaining = first.remaining if not boundary.interrupting else 1
+            waits[boundary_id] = BoundaryWait(
+                due_at=first.due_at, remaining=remaining, interval_seconds=first.interval_seconds
+            )
+        return waits
+
+    def arm(self, token: Token, boundaries: dict[str, BoundaryWait]) -> None:
+        token.boundaries = boundaries
+        for boundary_id, wait in boundaries.items():
+            self.waits.start_timer(token.id, BOUNDARY + boundary_id, wait.due_at)
+
+    def boundary_fired(self, token: Token, boundary_id: str) -> None:
+        wait = token.boundaries.get(boundary_id)
+        if wait is None:
+            return
+        boundary = self.index.boundary(boundary_id)
+        self.record(
+            "timer_fired",
+            boundary_id,
+            task_id=token.task_id,
+            details={"interrupting": boundary.interrupting},
+        )
+        if boundary.interrupting:
+            self.waits.cancel(token.id)
+            self._close_task(token, "timeout")
+            self.resolve_incidents(token.node_id, "waiting_for_worker")
+            token.boundaries = {}
+            token.node_id, token.via, token.state = boundary_id, None, "leave"
+            return
+        self.spawn(boundary_id, state="leave")
+        if wait.interval_seconds and (wait.remaining is None or wait.remaining > 1):
+            wait.due_at = next_occurrence(wait.due_at, wait.interval_seconds)
+            wait.remaining = None if wait.remaining is None else wait.remaining - 1
+            self.waits.start_timer(token.id, BOUNDARY + boundary_id, wait.due_at)
+        else:
+            del token.boundaries[boundary_id]
+
+    def leave_activity(self, token: Token) -> None:
+        """The activity is done: its boundary timers stop, the token moves on."""
+        self.waits.cancel(token.id)
+        token.boundaries = {}
+        token.task_id = None
+        token.state = "leave"

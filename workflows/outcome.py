@@ -1,0 +1,24 @@
+"""The process outcome (DESIGN.md §4) and the instance status derived from open incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from workflows.contracts import Incident, InstanceStatus, TimelineEntry
+
+DECISION_EVENTS = ("approved", "rejected")
+
+
+def outcome_of(variables: Mapping[str, Any], timeline: Sequence[TimelineEntry]) -> str:
+    """The variable ``outcome`` if the process set one; else how the last human decision went."""
+    explicit = variables.get("outcome")
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    last = next((e.event for e in reversed(timeline) if e.event in DECISION_EVENTS), None)
+    return "rejected" if last == "rejected" else "approved"
+
+
+def running_status(incidents: Sequence[Incident]) -> InstanceStatus:
+    """While tokens remain: ``incident`` as long as any incident is unresolved."""
+    return "incident" if any(i.resolved_at is None for i in incidents) else "running"

@@ -1,0 +1,155 @@
+"""Waits run as workflow tasks: activities for service tasks, durable timers for timer events.
+
+Each wait is an asyncio task keyed by (token id, wait key) so that an interrupting boundary timer,
+a terminate end or a reject can cancel exactly the waits of the tokens it ends. Results go back
+to the engine through its callbacks; ``on_change`` wakes the workflow's main loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    TimeoutError,
+    TimeoutType,
+)
+
+from bpmn_compiler.process_plan import ServiceTask
+from workflows.contracts import ServiceTaskInput
+from workflows.engine import Engine
+from workflows.machine import SERVICE
+
+# No worker took the activity within this long: show `waiting_for_worker`, then keep waiting with
+# a doubling bound so a forgotten instance does not grow its history every few seconds.
+UNSERVED_FIRST_WAIT = timedelta(seconds=30)
+UNSERVED_MAX_WAIT = timedelta(hours=1)
+NOT_REGISTERED = "NotFoundError"  # what an SDK worker answers for an activity it does not have
+
+
+class WorkflowWaits:
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        self._on_change = on_change
+        self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._engine: Engine | None = None
+        self.crash: BaseException | None = None  # a bug in a wait: re-raised by the main loop
+
+    def bind(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        assert self._engine is not None, "bind() an engine first"
+        return self._engine
+
+    def start_service(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None:
+        self._spawn(token_id, SERVICE, self._serve(token_id, node, arg))
+
+    def start_timer(self, token_id: str, key: str, due_at: datetime) -> None:
+        self._spawn(token_id, key, self._sleep(token_id, key, due_at))
+
+    def cancel(self, token_id: str, key: str | None = None) -> None:
+        for wait_key in [k for k in self._running if k[0] == token_id]:
+            if key is None or wait_key[1] == key:
+                self._running.pop(wait_key).cancel()
+
+    def _spawn(self, token_id: str, key: str, coro: Coroutine[Any, Any, None]) -> None:
+        self.cancel(token_id, key)
+        self._running[(token_id, key)] = asyncio.create_task(self._guard(token_id, key, coro))
+
+    async def _guard(self, token_id: str, key: str, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            return  # the token ended or moved on: nobody waits for this anymore
+        except Exception as err:  # a bug, not a business failure: fail the workflow task
+            self.crash = err
+        self._on_change()
+
+    def _finish(self, token_id: str, key: str) -> None:
+        # Forget the wait before calling back, so the callback's own cancel() cannot hit it.
+        self._running.pop((token_id, key), None)
+
+    async def _sleep(self, token_id: str, key: str, due_at: datetime) -> None:
+        delay = (due_at - workflow.now()).total_seconds()
+        if delay > 0:
+            await workflow.sleep(delay, summary=key)
+        self._finish(token_id, key)
+        self.engine.timer_fired(token_id, key)
+
+    async def _serve(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None:
+        wait = UNSERVED_FIRST_WAIT
+        queue = node.task_queue or workflow.info().task_queue
+        while True:
+            try:
+                result = await workflow.execute_activity(
+                    node.task_type,
+                    arg,
+                    task_queue=queue,
+                    start_to_close_timeout=timedelta(seconds=node.start_to_close_seconds),
+                    schedule_to_start_timeout=wait,
+                    retry_policy=RetryPolicy(
+                        maximum_attempts=node.max_attempts,
+                        non_retryable_error_types=[NOT_REGISTERED],
+                    ),
+                    summary=node.name or node.id,
+                )
+            except ActivityError as err:
+                unserved = _unserved(err, node, queue)
+                if unserved is None:
+                    self._finish(token_id, SERVICE)
+                    self.engine.service_failed(token_id, failure_message(err))
+                    return
+                self.engine.service_unserved(token_id, unserved)
+                self._on_change()
+                if _not_registered(err):  # a worker polls but lacks the type: retry later
+                    await workflow.sleep(wait, summary=f"waiting for a worker: {node.task_type}")
+                wait = min(wait * 2, UNSERVED_MAX_WAIT)
+                continue
+            self._finish(token_id, SERVICE)
+            self.engine.service_completed(token_id, _as_variables(result))
+            return
+
+
+def failure_message(err: BaseException) -> str:
+    """The innermost cause's message: what the activity said, not the SDK's wrapper."""
+    cause: BaseException = err
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    if isinstance(cause, TimeoutError):
+        kind = cause.type.name.lower() if cause.type is not None else "unknown"
+        return f"activity timed out ({kind})"
+    message = getattr(cause, "message", None) or str(cause)
+    return str(message)
+
+
+def _unserved(err: ActivityError, node: ServiceTask, queue: str) -> str | None:
+    cause = err.cause
+    if isinstance(cause, TimeoutError) and cause.type == TimeoutType.SCHEDULE_TO_START:
+        return f"no worker serves activity type {node.task_type!r} on task queue {queue!r}"
+    if _not_registered(err):
+        return f"the workers on task queue {queue!r} do not serve activity type {node.task_type!r}"
+    return None
+
+
+def _not_registered(err: ActivityError) -> bool:
+    cause = err.cause
+    return (
+        isinstance(cause, ApplicationError)
+        and cause.type == NOT_REGISTERED
+        and "not registered" in cause.message
+    )
+
+
+def _as_variables(result: Any) -> dict[str, Any]:
+    if result is None:
+        return {}
+    if isinstance(result, dict):
+        return result
+    return {"result": result}

@@ -1,0 +1,136 @@
+"""User-task bookkeeping: opening tasks, who may act on them, and checking a decision.
+
+The validator half (``check_decision``) runs in the update validator, so it must not mutate
+anything: a refused decision leaves no trace in history (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from temporalio.exceptions import ApplicationError
+
+from bpmn_compiler.process_plan import Expression, UserTask
+from shenpi.search_attributes import group_actor, user_actor
+from workflows.contracts import DecisionInput, ErrorType, TaskView
+from workflows.expressions import ExpressionError, evaluate
+
+
+def task_ref(workflow_id: str, task_id: str) -> str:
+    """A short reference people can type in a chat: stable, derived, no lookup table needed."""
+    digest = hashlib.sha256((workflow_id + task_id).encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii")[:6].lower()
+
+
+class TaskBook:
+    """The tasks of one instance (open and closed), in the order they were opened."""
+
+    def __init__(self, tasks: list[TaskView], counters: dict[str, int], workflow_id: str) -> None:
+        self.tasks = tasks
+        self._counters = counters
+        self._workflow_id = workflow_id
+
+    def open(
+        self, node: UserTask, variables: Mapping[str, Any], now: datetime, due_at: datetime | None
+    ) -> TaskView:
+        """Resolve the actors (may raise ExpressionError) and open a task for ``node``."""
+        assignees = resolve_actors(node.assignee, variables)
+        if len(assignees) > 1:
+            raise ExpressionError(f"assignee evaluated to {len(assignees)} users: {assignees}")
+        key = f"task:{node.id}"
+        self._counters[key] = self._counters.get(key, 0) + 1
+        task_id = f"{node.id}-{self._counters[key]}"
+        task = TaskView(
+            task_id=task_id,
+            ref=task_ref(self._workflow_id, task_id),
+            node_id=node.id,
+            name=node.name,
+            assignee=assignees[0] if assignees else None,
+            candidate_users=resolve_actors(node.candidate_users, variables),
+            candidate_groups=resolve_actors(node.candidate_groups, variables),
+            created_at=now,
+            due_at=due_at,
+        )
+        self.tasks.append(task)
+        return task
+
+    def get(self, task_id: str) -> TaskView | None:
+        return next((t for t in self.tasks if t.task_id == task_id), None)
+
+    def open_tasks(self) -> list[TaskView]:
+        return [t for t in self.tasks if t.status == "open"]
+
+    @staticmethod
+    def close(task: TaskView, status: str, outcome: str, now: datetime) -> None:
+        task.status = "completed" if status == "completed" else "cancelled"
+        task.outcome = outcome
+        task.completed_at = now
+
+    def pending_actors(self) -> list[str]:
+        """Who the inbox shows the open tasks to, sorted so an unchanged set compares equal."""
+        actors: set[str] = set()
+        for task in self.open_tasks():
+            if task.claimed_by:
+                actors.add(user_actor(task.claimed_by))
+                continue
+            if task.assignee:
+                actors.add(user_actor(task.assignee))
+                continue
+            actors.update(user_actor(u) for u in task.candidate_users)
+            actors.update(group_actor(g) for g in task.candidate_groups)
+        return sorted(actors)
+
+    def check_decision(self, decision: DecisionInput) -> TaskView:
+        """Raise the ApplicationError the API maps to 404/409/403; return the task if valid."""
+        task = self.get(decision.task_id)
+        if task is None:
+            raise _refuse(ErrorType.TASK_NOT_FOUND, f"no task {decision.task_id!r}")
+        if task.status != "open":
+            raise _refuse(ErrorType.NOT_OPEN, f"task {task.task_id} is {task.status}")
+        if decision.action == "claim":
+            if task.assignee:
+                raise _refuse(ErrorType.ILLEGAL_ACTION, f"task {task.task_id} has an assignee")
+            if task.claimed_by:
+                raise _refuse(
+                    ErrorType.ILLEGAL_ACTION, f"task {task.task_id} is claimed by {task.claimed_by}"
+                )
+        if not may_act(task, decision.actor, decision.groups):
+            raise _refuse(ErrorType.NOT_ALLOWED, f"{decision.actor} may not act on {task.task_id}")
+        return task
+
+
+def may_act(task: TaskView, actor: str, groups: list[str]) -> bool:
+    """A claim narrows a task to the claimer; an assignee has it alone; else any candidate."""
+    if task.claimed_by:
+        return actor == task.claimed_by
+    if task.assignee:
+        return actor == task.assignee
+    return actor in task.candidate_users or any(g in task.candidate_groups for g in groups)
+
+
+def resolve_actors(expr: Expression | None, variables: Mapping[str, Any]) -> list[str]:
+    """A user/group expression may yield a string, a comma-separated string or a list."""
+    if expr is None:
+        return []
+    value = evaluate(expr.ast, variables)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        items = list(value)
+    else:
+        raise ExpressionError(f"{expr.source!r} gave {value!r}, not a user id or list of ids")
+    result: list[str] = []
+    for item in (i.strip() for i in items):
+        if item and item not in result:
+            result.append(item)
+    return result
+
+
+def _refuse(error_type: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=error_type, non_retryable=True)

@@ -1,0 +1,61 @@
+"""Tokens as data: where each thread of a process stands, snapshotted across continue-as-new.
+
+A token is a plain model, never a coroutine, so the whole position of an instance fits into
+``InstanceState.tokens`` and a new run can pick it up exactly where the old one stopped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bpmn_compiler.process_plan import BoundaryTimer, Node, ProcessPlan, SequenceFlow
+
+# enter: about to run its node; leave: done with its node, about to follow the outgoing flows;
+# wait: a user task, timer or activity is pending; join: parked at a parallel join;
+# incident: parked until someone resolves the incident.
+TokenState = Literal["enter", "leave", "wait", "join", "incident"]
+
+
+class BoundaryWait(BaseModel):
+    """One armed boundary timer of the activity a token waits in."""
+
+    due_at: datetime
+    remaining: int | None = 1  # occurrences left, this one included; None = unbounded cycle
+    interval_seconds: float | None = None  # cycle period, for the next occurrence
+
+
+class Token(BaseModel):
+    id: str
+    node_id: str
+    state: TokenState = "enter"
+    via: str | None = None  # the sequence flow it arrived on (parallel joins count these)
+    task_id: str | None = None  # the open user task it waits on
+    due_at: datetime | None = None  # the intermediate timer it waits on
+    boundaries: dict[str, BoundaryWait] = Field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class PlanIndex:
+    """Lookups over a plan, built once per run; lists keep document order for determinism."""
+
+    def __init__(self, plan: ProcessPlan) -> None:
+        self.plan = plan
+        self.nodes: dict[str, Node] = {n.id: n for n in plan.nodes}
+        self.flows: dict[str, SequenceFlow] = {f.id: f for f in plan.flows}
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def outgoing(self, node: Node) -> list[SequenceFlow]:
+        return [self.flows[f] for f in node.outgoing]
+
+    def boundary(self, node_id: str) -> BoundaryTimer:
+        node = self.nodes[node_id]
+        if not isinstance(node, BoundaryTimer):
+            raise KeyError(f"{node_id} is not a boundary timer")
+        return node
