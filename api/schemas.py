@@ -90,7 +90,7 @@ class InstancePublic(BaseModel):
     instance_id: str
     process_id: str
     version: int
-    status: InstanceStatus
+    status: ListedStatus
     outcome: str | None = None
     initiator: str
     business_key: str | None = None

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 
 from api import visibility
@@ -104,12 +104,18 @@ async def get_instance(
     instance_id: str, client: TemporalClientDep, principal: PrincipalDep, settings: SettingsDep
 ) -> InstancePublic:
     """Status, outcome, variables, tasks, timeline and incidents of one instance."""
-    state = await _state(client, instance_id, settings)
+    handle = client.get_workflow_handle(instance_id)
+    state, description = await asyncio.gather(
+        _state(handle, settings), handle.describe(rpc_timeout=_bound(settings))
+    )
     if not visibility.may_read(state, principal):
         raise ApiError(403, "forbidden", "only its initiator, its actors and admins may read it")
-    return InstancePublic(
-        instance_id=instance_id, **state.model_dump(exclude={"tokens", "counters"})
-    )
+    # Temporal may have closed the execution without the workflow recording it (cancelled before
+    # it could react, terminated from outside): its own status then wins over the state's.
+    status = visibility.listed_status(description.status, state.status)
+    outcome = state.outcome or ("cancelled" if status == "cancelled" else None)
+    body = state.model_dump(exclude={"tokens", "counters", "status", "outcome"})
+    return InstancePublic(instance_id=instance_id, status=status, outcome=outcome, **body)
 
 
 @router.post("/instances/{instance_id}/cancel", status_code=202)
@@ -136,8 +142,7 @@ def _require_initiator_or_admin(initiator: str | None, principal: Principal) -> 
         raise ApiError(403, "forbidden", "only the initiator or an admin may do this")
 
 
-async def _state(client: Client, instance_id: str, settings: Settings) -> InstanceState:
-    handle = client.get_workflow_handle(instance_id)
+async def _state(handle: WorkflowHandle[Any, Any], settings: Settings) -> InstanceState:
     # The query needs a worker: bounded, so a missing worker is a 503, not a hung request.
     async with asyncio.timeout(settings.update_timeout_seconds):
         state: InstanceState = await handle.query(
