@@ -64,15 +64,16 @@ def _empty(_: str) -> bytes:
     return b""
 
 
-BAD_FILES: dict[str, Callable[[str], bytes]] = {
-    "malformed": _malformed,
-    "xxe": bpmn.xxe,
-    "billion_laughs": bpmn.billion_laughs,
-    "no_start": bpmn.no_start,
-    "cycle_without_exit": bpmn.cycle_without_exit,
-    "bad_condition": bpmn.bad_condition,
-    "not_bpmn": _not_bpmn,
-    "empty": _empty,
+# Each bad file and the diagnostic code that must be among the reasons given for refusing it.
+BAD_FILES: dict[str, tuple[Callable[[str], bytes], str]] = {
+    "malformed": (_malformed, "xml-syntax"),
+    "xxe": (bpmn.xxe, "xml-forbidden"),
+    "billion_laughs": (bpmn.billion_laughs, "xml-forbidden"),
+    "no_start": (bpmn.no_start, "no-start"),
+    "cycle_without_exit": (bpmn.cycle_without_exit, "no-exit-cycle"),
+    "bad_condition": (bpmn.bad_condition, "condition-syntax"),
+    "not_bpmn": (_not_bpmn, "xml-syntax"),
+    "empty": (_empty, "xml-syntax"),
 }
 
 
@@ -80,7 +81,8 @@ BAD_FILES: dict[str, Callable[[str], bytes]] = {
 async def test_bad_bpmn_is_422_with_diagnostics_and_the_server_keeps_serving(
     api_only: Stack, kind: str
 ) -> None:
-    xml = BAD_FILES[kind](unique(kind))
+    make, expected_code = BAD_FILES[kind]
+    xml = make(unique(kind))
     async with api_only.http("ops", ["admin"]) as http:
         response = await http.post(DEFINITIONS, content=xml)
         assert (await http.get("/healthz")).status_code == 200
@@ -91,6 +93,7 @@ async def test_bad_bpmn_is_422_with_diagnostics_and_the_server_keeps_serving(
     assert error["details"], "a refusal names at least one problem"
     for diagnostic in error["details"]:
         assert diagnostic["code"] and diagnostic["message"]
+    assert expected_code in [d["code"] for d in error["details"]]
     assert good.status_code == 201
 
 
