@@ -1,0 +1,327 @@
+"""The example processes in processes/: they compile cleanly, open in a modeler, and run.
+
+The runs go through the real stack (API over HTTP, worker, dev server), each along a main path
+of the process; the 2-day SLA escalation runs on the time-skipping server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from lxml import etree
+from temporalio.testing import WorkflowEnvironment
+
+from bpmn_compiler import compile_bpmn
+from shenpi.settings import Settings
+from shenpi.temporal_setup import ensure_search_attributes
+from tests.api.conftest import Stack, api_settings, running_stack, unique
+from tests.helpers import REPO_ROOT, assert_eventually
+from worker import build_worker
+from workflows.contracts import (
+    QUERY_STATE,
+    UPDATE_DECIDE,
+    DecisionInput,
+    DecisionResult,
+    InstanceState,
+    StartInput,
+)
+
+PROCESSES = sorted((REPO_ROOT / "processes").glob("*.bpmn"))
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+# Process children that are not drawn: documentation, extensions, flow references.
+UNDRAWN = {f"{BPMN}documentation", f"{BPMN}extensionElements", f"{BPMN}laneSet"}
+
+
+def test_the_examples_are_there() -> None:
+    assert {p.name for p in PROCESSES} >= {"purchase-approval.bpmn", "leave-request.bpmn"}
+
+
+@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
+def test_example_compiles_without_errors_or_warnings(path: Path) -> None:
+    result = compile_bpmn(path.read_bytes(), source=str(path))
+
+    assert result.warnings == []
+    assert result.plan.process_id == path.stem  # the file is named after its process
+
+
+@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
+def test_example_has_a_diagram_element_for_every_process_element(path: Path) -> None:
+    # A modeler lays out only what bpmndi describes: a missing shape is an invisible element.
+    root = etree.fromstring(path.read_bytes())
+    elements = {
+        el.get("id")
+        for process in root.iter(f"{BPMN}process")
+        for el in process
+        if el.tag not in UNDRAWN
+    }
+    drawn = {
+        el.get("bpmnElement")
+        for el in root.iter(f"{BPMNDI}BPMNShape", f"{BPMNDI}BPMNEdge")
+    }  # fmt: skip
+    assert elements and elements == drawn
+
+
+# --- Running the examples -------------------------------------------------------------------
+
+
+async def _deploy_examples(stack: Stack) -> None:
+    async with stack.http("ops", ["admin"]) as http:
+        for path in PROCESSES:
+            response = await http.post("/api/v1/definitions", content=path.read_bytes())
+            assert response.status_code == 201, response.text
+
+
+@pytest_asyncio.fixture
+async def examples(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    """API + worker on the session's dev server, with processes/ deployed as `shenpi dev` does."""
+    async with running_stack(temporal_env, api_settings(tmp_path)) as stack:
+        await _deploy_examples(stack)
+        yield stack
+
+
+async def _start(http: httpx.AsyncClient, process_id: str, variables: dict[str, Any]) -> str:
+    response = await http.post(
+        f"/api/v1/processes/{process_id}/instances", json={"variables": variables}
+    )
+    assert response.status_code == 201, response.text
+    instance_id: str = response.json()["instance_id"]
+    return instance_id
+
+
+async def _task(http: httpx.AsyncClient, instance_id: str, node_id: str) -> dict[str, Any]:
+    """The open task of ``node_id`` in the inbox of ``http``'s user (visibility lags a little)."""
+
+    async def in_inbox() -> dict[str, Any]:
+        response = await http.get("/api/v1/tasks")
+        assert response.status_code == 200, response.text
+        mine = [
+            t
+            for t in response.json()["data"]
+            if t["instance_id"] == instance_id and t["node_id"] == node_id
+        ]
+        assert len(mine) == 1, response.json()
+        return mine[0]
+
+    return await assert_eventually(in_inbox)
+
+
+async def _decide(
+    http: httpx.AsyncClient, instance_id: str, node_id: str, action: str
+) -> dict[str, Any]:
+    task = await _task(http, instance_id, node_id)
+    response = await http.post(
+        f"/api/v1/instances/{instance_id}/tasks/{task['task_id']}/decision",
+        json={"action": action, "comment": f"{action} by test"},
+    )
+    assert response.status_code == 200, response.text
+    decided: dict[str, Any] = response.json()
+    return decided
+
+
+async def _finished(http: httpx.AsyncClient, instance_id: str) -> dict[str, Any]:
+    async def completed() -> dict[str, Any]:
+        state: dict[str, Any] = (await http.get(f"/api/v1/instances/{instance_id}")).json()
+        assert state["status"] == "completed", state
+        return state
+
+    return await assert_eventually(completed)
+
+
+def _path(state: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """What happened, in order: decisions, service tasks and the end."""
+    shown = ("approved", "rejected", "service_completed", "task_cancelled", "completed")
+    return [(e["event"], e["node_id"]) for e in state["timeline"] if e["event"] in shown]
+
+
+async def test_purchase_up_to_5000_needs_only_the_manager(examples: Stack) -> None:
+    alice, bob = unique("alice"), unique("bob")
+    async with examples.http(alice) as requester, examples.http(bob) as manager:
+        instance_id = await _start(
+            requester, "purchase-approval", {"amount": 1200, "manager": bob, "description": "x"}
+        )
+        await _decide(manager, instance_id, "Task_ManagerApproval", "approve")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert _path(state) == [
+        ("approved", "Task_ManagerApproval"),
+        ("service_completed", "Task_NotifyApproved"),
+        ("completed", None),
+    ]
+    assert state["variables"]["requester"] == alice  # camunda:initiator
+
+
+async def test_purchase_above_5000_adds_parallel_legal_and_finance_reviews(examples: Stack) -> None:
+    bob, lena, fred = unique("bob"), unique("lena"), unique("fred")
+    async with (
+        examples.http(unique("alice")) as requester,
+        examples.http(bob) as manager,
+        examples.http(lena, ["legal"]) as legal,
+        examples.http(fred, ["finance"]) as finance,
+    ):
+        instance_id = await _start(
+            requester, "purchase-approval", {"amount": 12000, "manager": bob}
+        )
+        await _decide(manager, instance_id, "Task_ManagerApproval", "approve")
+        # Both reviews are open at once; finance answering first does not end the process.
+        await _task(legal, instance_id, "Task_LegalReview")
+        await _decide(finance, instance_id, "Task_FinanceReview", "approve")
+        state = (await requester.get(f"/api/v1/instances/{instance_id}")).json()
+        assert state["status"] == "running"
+        await _decide(legal, instance_id, "Task_LegalReview", "approve")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert _path(state) == [
+        ("approved", "Task_ManagerApproval"),
+        ("approved", "Task_FinanceReview"),
+        ("approved", "Task_LegalReview"),
+        ("service_completed", "Task_NotifyApproved"),
+        ("completed", None),
+    ]
+
+
+async def test_purchase_rejected_by_the_manager_notifies_and_ends_rejected(
+    examples: Stack,
+) -> None:
+    bob = unique("bob")
+    async with examples.http(unique("alice")) as requester, examples.http(bob) as manager:
+        instance_id = await _start(requester, "purchase-approval", {"amount": 9000, "manager": bob})
+        await _decide(manager, instance_id, "Task_ManagerApproval", "reject")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "rejected"
+    assert _path(state) == [
+        ("rejected", "Task_ManagerApproval"),
+        ("service_completed", "Task_NotifyRejected"),
+        ("completed", None),
+    ]
+
+
+async def test_purchase_rejected_in_review_ends_rejected_and_cancels_the_other_review(
+    examples: Stack,
+) -> None:
+    bob = unique("bob")
+    async with (
+        examples.http(unique("alice")) as requester,
+        examples.http(bob) as manager,
+        examples.http(unique("lena"), ["legal"]) as legal,
+    ):
+        instance_id = await _start(requester, "purchase-approval", {"amount": 7000, "manager": bob})
+        await _decide(manager, instance_id, "Task_ManagerApproval", "approve")
+        await _decide(legal, instance_id, "Task_LegalReview", "reject")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "rejected"
+    assert _path(state) == [
+        ("approved", "Task_ManagerApproval"),
+        ("rejected", "Task_LegalReview"),
+        ("task_cancelled", "Task_FinanceReview"),
+        ("completed", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("days", "hr", "outcome"),
+    [(2, None, "approved"), (5, "approve", "approved"), (5, "reject", "rejected")],
+)
+async def test_leave_request_needs_hr_only_above_3_days(
+    examples: Stack, days: int, hr: str | None, outcome: str
+) -> None:
+    lead = unique("tina")
+    async with (
+        examples.http(unique("emma")) as employee,
+        examples.http(lead) as team_lead,
+        examples.http(unique("hana"), ["hr"]) as hr_member,
+    ):
+        instance_id = await _start(employee, "leave-request", {"days": days, "teamLead": lead})
+        await _decide(team_lead, instance_id, "Task_TeamLeadApproval", "approve")
+        if hr:
+            await _decide(hr_member, instance_id, "Task_HrApproval", hr)
+        state = await _finished(employee, instance_id)
+
+    assert state["outcome"] == outcome
+    decided = [("approved", "Task_TeamLeadApproval")]
+    if hr:
+        decided.append(({"approve": "approved", "reject": "rejected"}[hr], "Task_HrApproval"))
+    assert _path(state) == [
+        *decided,
+        ("service_completed", "Task_NotifyEmployee"),
+        ("completed", None),
+    ]
+
+
+async def test_leave_rejected_by_the_team_lead_skips_hr_and_still_notifies(
+    examples: Stack,
+) -> None:
+    lead = unique("tina")
+    async with examples.http(unique("emma")) as employee, examples.http(lead) as team_lead:
+        instance_id = await _start(employee, "leave-request", {"days": 10, "teamLead": lead})
+        await _decide(team_lead, instance_id, "Task_TeamLeadApproval", "reject")
+        state = await _finished(employee, instance_id)
+
+    assert state["outcome"] == "rejected"
+    assert _path(state) == [
+        ("rejected", "Task_TeamLeadApproval"),
+        ("service_completed", "Task_NotifyEmployee"),
+        ("completed", None),
+    ]
+
+
+# --- The SLA timer, on the time-skipping server: two days pass in milliseconds -------------
+
+
+async def test_purchase_manager_silent_for_2_days_hands_over_to_purchasing_leads(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    env = time_skipping_env
+    await ensure_search_attributes(env.client, "default")
+    plan = compile_bpmn((REPO_ROOT / "processes" / "purchase-approval.bpmn").read_bytes()).plan
+    settings = Settings(_env_file=None, env="test")  # type: ignore[call-arg]
+    async with build_worker(env.client, task_queue=task_queue, settings=settings):
+        handle = await env.client.start_workflow(
+            plan.process_id,
+            StartInput(plan=plan, version=1, variables={"amount": 300, "manager": "bob"},
+                       initiator="alice"),
+            id=f"purchase-sla-{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue,
+            result_type=InstanceState,
+        )  # fmt: skip
+
+        async def open_nodes() -> list[str]:
+            state = await handle.query(QUERY_STATE, result_type=InstanceState)
+            return [t.node_id for t in state.tasks if t.status == "open"]
+
+        async def manager_waits() -> None:
+            assert await open_nodes() == ["Task_ManagerApproval"]
+
+        await assert_eventually(manager_waits)
+        await env.sleep(timedelta(days=2, minutes=1))
+
+        async def lead_took_over() -> None:
+            assert await open_nodes() == ["Task_LeadApproval"]
+
+        await assert_eventually(lead_took_over)
+        state = await handle.query(QUERY_STATE, result_type=InstanceState)
+        lead_task = next(t for t in state.tasks if t.status == "open")
+        assert lead_task.candidate_groups == ["purchasing-leads"]
+        await handle.execute_update(
+            UPDATE_DECIDE,
+            DecisionInput(task_id=lead_task.task_id, action="approve", actor="lee",
+                          groups=["purchasing-leads"]),
+            result_type=DecisionResult,
+        )  # fmt: skip
+        final = await handle.result()
+
+    assert (final.status, final.outcome) == ("completed", "approved")
+    manager_task = next(t for t in final.tasks if t.node_id == "Task_ManagerApproval")
+    assert manager_task.status == "cancelled"
+    assert [e.event for e in final.timeline if e.node_id == "Timer_ManagerSla"] == ["timer_fired"]
