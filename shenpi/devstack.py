@@ -144,11 +144,21 @@ async def _deploy_examples(settings: Settings, opts: DevOptions, secret: str) ->
     if not opts.deploy or not files:
         return ""
     token = mint_token(DEPLOYER, [settings.admin_group], secret=secret)
-    deployed = await devdeploy.deploy_files(f"http://{opts.host}:{opts.api_port}", token, files)
+    url = f"http://{opts.host}:{opts.api_port}"
+    deployed: list[devdeploy.Deployed] = []
+    refused: list[str] = []
+    for path in files:
+        # A file being edited may not compile: say so, and keep the stack (and the rest) up.
+        try:
+            deployed += await devdeploy.deploy_files(url, token, [path])
+        except devdeploy.DeployError as err:
+            details = "".join(f"\n    {d}" for d in err.details or [])
+            log.error("not deployed: %s%s", err, details)
+            refused.append(f"{path.name} (refused, see above)")
     for d in deployed:
         for warning in d.warnings:
             log.warning("%s: %s", d.path.name, warning)
-    return devdeploy.describe(deployed)
+    return ", ".join(filter(None, [devdeploy.describe(deployed), *refused]))
 
 
 async def _first_failure(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:

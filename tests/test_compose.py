@@ -1,4 +1,4 @@
-"""docker-compose.yml validates with the real `docker-compose` binary and has the shape DESIGN §6 asks.
+"""docker-compose.yml validates with the real `docker-compose` binary and has the DESIGN §6 shape.
 
 There is no Docker engine on the build machines, so `docker-compose config` (PyPI's v1 binary,
 installed by `make compose-tool`) is the strongest check available: schema, interpolation, anchors.

@@ -102,7 +102,7 @@ async def _task(http: httpx.AsyncClient, instance_id: str, node_id: str) -> dict
     async def in_inbox() -> dict[str, Any]:
         response = await http.get("/api/v1/tasks")
         assert response.status_code == 200, response.text
-        mine = [
+        mine: list[dict[str, Any]] = [
             t
             for t in response.json()["data"]
             if t["instance_id"] == instance_id and t["node_id"] == node_id
@@ -285,7 +285,7 @@ async def test_purchase_manager_silent_for_2_days_hands_over_to_purchasing_leads
     env = time_skipping_env
     await ensure_search_attributes(env.client, "default")
     plan = compile_bpmn((REPO_ROOT / "processes" / "purchase-approval.bpmn").read_bytes()).plan
-    settings = Settings(_env_file=None, env="test")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, env="test")
     async with build_worker(env.client, task_queue=task_queue, settings=settings):
         handle = await env.client.start_workflow(
             plan.process_id,
