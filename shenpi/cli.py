@@ -7,13 +7,10 @@ without the API or worker stack being importable.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
-from collections.abc import Coroutine
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -73,34 +70,25 @@ def dev(
 
 @app.command()
 def worker() -> None:
-    """Run one worker from SHENPI_* settings (production style)."""
-    from shenpi.settings import get_settings
-    from worker import run_worker
+    """Run one worker from SHENPI_* settings (production style); SIGTERM drains it."""
+    from worker import main
 
-    asyncio.run(_until_signalled(run_worker(get_settings())))
-
-
-async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
-    # SIGTERM (docker stop, Kubernetes) must drain the worker like Ctrl-C does: cancelling the
-    # run makes the SDK shut the worker down gracefully.
-    task = asyncio.create_task(coro)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    main()
 
 
 @app.command()
 def api() -> None:
-    """Serve the HTTP API from SHENPI_* settings (production style)."""
-    import uvicorn
-
+    """Serve the HTTP API from SHENPI_* settings (production style); SIGTERM drains it."""
     from api.main import create_app
+    from shenpi.devapi import ApiStartError, serve_until_signalled
     from shenpi.settings import get_settings
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    app_ = create_app(settings)
+    try:
+        asyncio.run(serve_until_signalled(app_, host=settings.api_host, port=settings.api_port))
+    except ApiStartError as err:
+        raise _fail(str(err)) from None
 
 
 @app.command(name="compile")

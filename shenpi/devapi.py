@@ -1,4 +1,4 @@
-"""The API served by uvicorn inside another asyncio program (`shenpi dev`).
+"""The API served by uvicorn under our control (`shenpi dev`, `shenpi api`).
 
 uvicorn normally owns SIGINT/SIGTERM and exits the process on a failed startup; embedded, the dev
 stack owns the signals (it must stop the API *before* draining the worker) and wants failures as
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from collections.abc import Iterator
 
 import uvicorn
@@ -27,16 +28,22 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 class ApiServer:
-    def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
+    def __init__(self, app: FastAPI, *, host: str, port: int, own_logging: bool = False) -> None:
         config = uvicorn.Config(
             app,
             host=host,
             port=port,
             lifespan="on",
-            log_config=None,  # use the program's logging set-up (file + console)
+            # Embedded, the program's logging set-up (file + console) applies; standalone
+            # (`own_logging`), uvicorn's usual console logging does.
+            log_config=uvicorn.config.LOGGING_CONFIG if own_logging else None,
             timeout_graceful_shutdown=5,
         )
         self._server = _EmbeddedServer(config)
+
+    def request_stop(self) -> None:
+        """Begin a graceful stop (safe from a signal handler); ``serve`` returns when done."""
+        self._server.should_exit = True
 
     @property
     def started(self) -> bool:
@@ -63,5 +70,18 @@ class ApiServer:
 
     async def stop(self, task: asyncio.Task[None]) -> None:
         """Stop accepting requests, let in-flight ones finish, then return."""
-        self._server.should_exit = True
+        self.request_stop()
         await asyncio.wait({task})
+
+
+async def serve_until_signalled(app: FastAPI, *, host: str, port: int) -> None:
+    """`shenpi api`: serve until SIGINT/SIGTERM, then drain and return (exit status 0).
+
+    Plain ``uvicorn.run`` re-raises the signal after its graceful shutdown, so the process would
+    end "killed by SIGTERM" even though nothing was lost.
+    """
+    api = ApiServer(app, host=host, port=port, own_logging=True)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, api.request_stop)
+    await api.serve()

@@ -11,16 +11,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from tests.helpers import REPO_ROOT
 
+T = TypeVar("T")
 SHENPI = Path(sys.executable).parent / "shenpi"
 TOKEN_LINE = re.compile(r"export SHENPI_TOKEN=(\S+)")
 
@@ -122,6 +124,53 @@ def stop_cleanly(dev: DevProcess) -> None:
     assert not leftovers, f"processes left behind: {leftovers}"
 
 
+def eventually(check: Callable[[], T], timeout: float = 15.0) -> T:
+    """Poll a synchronous check until it stops failing (visibility is eventually consistent)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.1)
+
+
+def readme_tour(http: httpx.Client, data_dir: Path, cwd: Path) -> None:
+    """The README's 5-minute tour: alice asks, bob (token from `shenpi token`) approves."""
+    started = http.post(
+        "/api/v1/processes/purchase-approval/instances",
+        json={"variables": {"amount": 1200, "manager": "bob", "description": "A laptop"}},
+    )
+    assert started.status_code == 201, started.text
+    instance_id = started.json()["instance_id"]
+    bob_token = subprocess.run(
+        [str(SHENPI), "token", "bob", "--data-dir", str(data_dir)],
+        cwd=cwd, capture_output=True, text=True, check=True, timeout=30,
+    ).stdout.strip()  # fmt: skip
+    bob = {"Authorization": f"Bearer {bob_token}"}
+
+    def bobs_task() -> dict[str, Any]:
+        tasks = http.get("/api/v1/tasks", headers=bob).json()["data"]
+        mine: list[dict[str, Any]] = [t for t in tasks if t["instance_id"] == instance_id]
+        assert [t["node_id"] for t in mine] == ["Task_ManagerApproval"]
+        return mine[0]
+
+    task = eventually(bobs_task)
+    decided = http.post(
+        f"/api/v1/instances/{instance_id}/tasks/{task['task_id']}/decision",
+        headers=bob,
+        json={"action": "approve", "comment": "Go ahead"},
+    )
+    assert decided.status_code == 200, decided.text
+
+    def completed() -> None:
+        state = http.get(f"/api/v1/instances/{instance_id}").json()
+        assert (state["status"], state["outcome"]) == ("completed", "approved")
+
+    eventually(completed)
+
+
 def test_dev_stack_serves_deploys_stops_cleanly_and_keeps_instances(tmp_path: Path) -> None:
     data_dir = tmp_path / "state"
     ports = Ports(free_port(), free_port(), free_port(), free_port())
@@ -133,9 +182,11 @@ def test_dev_stack_serves_deploys_stops_cleanly_and_keeps_instances(tmp_path: Pa
         auth = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=api, headers=auth, timeout=15) as http:
             assert http.get("/readyz").status_code == 200
+            assert http.get(f"http://127.0.0.1:{ports.metrics}/metrics").status_code == 200
             listed = http.get("/api/v1/definitions").json()["data"]
             deployed = {d["process_id"] for d in listed}
             assert {"purchase-approval", "leave-request"} <= deployed
+            readme_tour(http, data_dir, tmp_path)
             started = http.post(
                 "/api/v1/processes/leave-request/instances",
                 json={"variables": {"days": 2, "teamLead": "alice", "reason": "moving house"}},
