@@ -1,0 +1,104 @@
+"""Drive instances of one variant through start -> service task -> decision -> end and measure."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from bpmn_compiler.process_plan import ProcessPlan
+from workflows.contracts import QUERY_STATE, UPDATE_DECIDE, DecisionInput, DecisionResult, StartInput
+
+TASK_ID = "manager_approval-1"
+POLL_DELAY = 0.02
+
+
+@dataclass
+class Variant:
+    name: str  # "interpreter" or "handwritten"
+    workflow_type: str
+    plan: ProcessPlan
+
+
+@dataclass
+class RunResult:
+    instances: int
+    seconds: float
+    decision_latencies: list[float] = field(default_factory=list)
+    workflow_ids: list[str] = field(default_factory=list)
+
+    @property
+    def throughput(self) -> float:
+        return self.instances / self.seconds
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _wait_for_open_task(handle: WorkflowHandle[Any, Any]) -> None:
+    """Poll the state query (queries add no history events, unlike refused update attempts)."""
+    while True:
+        state = await handle.query(QUERY_STATE, result_type=dict)
+        if any(t["task_id"] == TASK_ID and t["status"] == "open" for t in state["tasks"]):
+            return
+        await asyncio.sleep(POLL_DELAY)
+
+
+async def _decide_when_open(client: Client, workflow_id: str) -> float:
+    """Send the decision once the task is open; returns the update's latency."""
+    handle = client.get_workflow_handle(workflow_id)
+    await _wait_for_open_task(handle)
+    decision = DecisionInput(task_id=TASK_ID, action="approve", actor="manager-1")
+    began = time.perf_counter()
+    await handle.execute_update(
+        UPDATE_DECIDE, decision, id=f"{workflow_id}/decide", result_type=DecisionResult
+    )
+    return time.perf_counter() - began
+
+
+async def one_instance(client: Client, variant: Variant, task_queue: str) -> tuple[str, float]:
+    workflow_id = f"bench-{variant.name}-{uuid.uuid4().hex}"
+    start = StartInput(
+        plan=variant.plan, version=1, variables={"manager": "manager-1"}, initiator="bench"
+    )
+    handle = await client.start_workflow(
+        variant.workflow_type, start, id=workflow_id, task_queue=task_queue
+    )
+    latency = await _decide_when_open(client, workflow_id)
+    await handle.result()
+    return workflow_id, latency
+
+
+async def run_batch(
+    client: Client, variant: Variant, task_queue: str, count: int, concurrency: int
+) -> RunResult:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def guarded() -> tuple[str, float]:
+        async with gate:
+            return await one_instance(client, variant, task_queue)
+
+    began = time.perf_counter()
+    results = await asyncio.gather(*(guarded() for _ in range(count)))
+    seconds = time.perf_counter() - began
+    return RunResult(
+        instances=count,
+        seconds=seconds,
+        decision_latencies=[latency for _, latency in results],
+        workflow_ids=[wid for wid, _ in results],
+    )
+
+
+async def history_events(client: Client, workflow_ids: list[str]) -> float:
+    counts: list[Any] = []
+    for wid in workflow_ids:
+        history = await client.get_workflow_handle(wid).fetch_history()
+        counts.append(len(history.events))
+    return float(statistics.median(counts))

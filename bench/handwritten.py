@@ -1,0 +1,94 @@
+"""The benchmark baseline: the bench process written by hand as an ordinary Temporal workflow.
+
+Same shape and same observable contract as the interpreter running ``purchase-shape.bpmn``: one
+``notify`` activity, then one task published to the inbox (search attributes + memo), decided by
+the ``decide`` update with a validator, then the inbox entry cleared and the workflow completed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from shenpi import search_attributes as sa
+    from workflows.contracts import (
+        MEMO_TASKS,
+        QUERY_STATE,
+        UPDATE_DECIDE,
+        DecisionInput,
+        DecisionResult,
+        ErrorType,
+        ServiceTaskInput,
+        StartInput,
+        TaskView,
+    )
+
+TASK_ID = "manager_approval-1"
+
+
+@workflow.defn(name="bench-handwritten")
+class HandwrittenPurchase:
+    def __init__(self) -> None:
+        self._task: TaskView | None = None
+        self._decision: DecisionInput | None = None
+
+    @workflow.run
+    async def run(self, start: StartInput) -> dict[str, Any]:
+        info = workflow.info()
+        await workflow.execute_activity(
+            "notify",
+            ServiceTaskInput(
+                instance_id=info.workflow_id,
+                node_id="notify_requester",
+                process_id="bench-handwritten",
+                variables=start.variables,
+            ),
+            start_to_close_timeout=timedelta(seconds=300),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
+        assignee = str(start.variables["manager"])
+        self._task = TaskView(
+            task_id=TASK_ID,
+            ref=TASK_ID,
+            node_id="manager_approval",
+            name="Manager approval",
+            assignee=assignee,
+            created_at=workflow.now(),
+        )
+        workflow.upsert_search_attributes([sa.PENDING_ACTORS.value_set([sa.user_actor(assignee)])])
+        workflow.upsert_memo({MEMO_TASKS: [self._task.model_dump(mode="json")]})
+        await workflow.wait_condition(lambda: self._decision is not None)
+        assert self._decision is not None
+        outcome = "approved" if self._decision.action == "approve" else "rejected"
+        workflow.upsert_search_attributes(
+            [sa.PENDING_ACTORS.value_set([]), sa.STATUS.value_set("completed")]
+        )
+        workflow.upsert_memo({MEMO_TASKS: []})
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return {"outcome": outcome}
+
+    @workflow.query(name=QUERY_STATE)
+    def get_state(self) -> dict[str, Any]:
+        return {"tasks": [self._task.model_dump(mode="json")] if self._task else []}
+
+    @workflow.update(name=UPDATE_DECIDE)
+    async def decide(self, decision: DecisionInput) -> DecisionResult:
+        assert self._task is not None
+        self._decision = decision
+        self._task.status = "completed"
+        self._task.outcome = "approved" if decision.action == "approve" else "rejected"
+        return DecisionResult(accepted=True, task=self._task, instance_status="completed")
+
+    @decide.validator
+    def validate_decide(self, decision: DecisionInput) -> None:
+        if self._task is None or self._task.task_id != decision.task_id:
+            raise ApplicationError("no such task", type=ErrorType.TASK_NOT_FOUND, non_retryable=True)
+        if self._decision is not None:
+            raise ApplicationError("already decided", type=ErrorType.NOT_OPEN, non_retryable=True)
+        if decision.actor != self._task.assignee:
+            raise ApplicationError("not yours", type=ErrorType.NOT_ALLOWED, non_retryable=True)

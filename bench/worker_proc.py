@@ -1,0 +1,52 @@
+"""A bench worker in its own process, so its CPU time can be read from /proc for one variant alone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.registry import build_registry
+from bench.handwritten import HandwrittenPurchase
+from shenpi.settings import Settings
+
+
+def _build(client: Client, variant: str, task_queue: str) -> Worker:
+    from worker import build_worker
+
+    settings = Settings(env="test", task_queue=task_queue)
+    if variant == "interpreter":
+        return build_worker(client, task_queue=task_queue, settings=settings)
+    # The baseline gets the interpreter worker's activities, so only the workflow code differs.
+    registry = build_registry(settings)
+    return Worker(
+        client, task_queue=task_queue, workflows=[HandwrittenPurchase], activities=registry.activities
+    )
+
+
+async def _main(address: str, variant: str, task_queue: str) -> None:
+    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    worker = _build(client, variant, task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with worker:
+        print("ready", flush=True)
+        await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--variant", choices=["interpreter", "handwritten"], required=True)
+    parser.add_argument("--task-queue", required=True)
+    args = parser.parse_args()
+    asyncio.run(_main(args.address, args.variant, args.task_queue))
+
+
+if __name__ == "__main__":
+    main()
