@@ -12,7 +12,13 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 
 from bpmn_compiler.process_plan import ProcessPlan
-from workflows.contracts import QUERY_STATE, UPDATE_DECIDE, DecisionInput, DecisionResult, StartInput
+from workflows.contracts import (
+    QUERY_STATE,
+    UPDATE_DECIDE,
+    DecisionInput,
+    DecisionResult,
+    StartInput,
+)
 
 TASK_ID = "manager_approval-1"
 POLL_DELAY = 0.02

@@ -87,7 +87,9 @@ class HandwrittenPurchase:
     @decide.validator
     def validate_decide(self, decision: DecisionInput) -> None:
         if self._task is None or self._task.task_id != decision.task_id:
-            raise ApplicationError("no such task", type=ErrorType.TASK_NOT_FOUND, non_retryable=True)
+            raise ApplicationError(
+                "no such task", type=ErrorType.TASK_NOT_FOUND, non_retryable=True
+            )
         if self._decision is not None:
             raise ApplicationError("already decided", type=ErrorType.NOT_OPEN, non_retryable=True)
         if decision.actor != self._task.assignee:

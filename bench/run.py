@@ -43,8 +43,17 @@ def _cpu_seconds(pid: int) -> float:
 class WorkerProcess:
     def __init__(self, address: str, variant: str, task_queue: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.worker_proc", "--address", address,
-             "--variant", variant, "--task-queue", task_queue],
+            [
+                sys.executable,
+                "-m",
+                "bench.worker_proc",
+                "--address",
+                address,
+                "--variant",
+                variant,
+                "--task-queue",
+                task_queue,
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -159,8 +168,13 @@ def main() -> None:
     results = asyncio.run(bench(args))
     corpus = compile_times()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({**results, "config": {**results["config"], "out": str(args.out)},
-                                    "corpus": corpus}, indent=2, default=str))
+    args.out.write_text(
+        json.dumps(
+            {**results, "config": {**results["config"], "out": str(args.out)}, "corpus": corpus},
+            indent=2,
+            default=str,
+        )
+    )
     print(report(results, corpus))
     print(f"\n(bench took {time.perf_counter() - began:.0f} s; raw results in {args.out})")
     med = results["median"]

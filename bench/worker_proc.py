@@ -1,4 +1,4 @@
-"""A bench worker in its own process, so its CPU time can be read from /proc for one variant alone."""
+"""A bench worker in its own process, so /proc tells the CPU time of one variant alone."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ def _build(client: Client, variant: str, task_queue: str) -> Worker:
     # The baseline gets the interpreter worker's activities, so only the workflow code differs.
     registry = build_registry(settings)
     return Worker(
-        client, task_queue=task_queue, workflows=[HandwrittenPurchase], activities=registry.activities
+        client,
+        task_queue=task_queue,
+        workflows=[HandwrittenPurchase],
+        activities=registry.activities,
     )
 
 
