@@ -19,7 +19,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from shenpi.auth_tokens import mint_token
-from tests.cli.test_dev import free_port
+from tests.cli.test_dev import TOKEN_LINE, Ports, descendants, free_port, shenpi_dev
 from tests.helpers import REPO_ROOT, assert_eventually
 
 SHENPI = Path(sys.executable).parent / "shenpi"
@@ -122,3 +122,18 @@ async def test_api_and_worker_run_from_env_deploy_works_and_sigterm_stops_both(
             proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(api.wait(), 20) == 0, (tmp_path / "api.log").read_text()
         assert await asyncio.wait_for(worker.wait(), 20) == 0, (tmp_path / "worker.log").read_text()
+
+
+def test_dev_with_shenpi_temporal_address_uses_that_temporal_and_starts_none(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    address = temporal_env.client.service_client.config.target_host
+    ports = Ports(free_port(), free_port(), free_port(), free_port())
+    env = {"SHENPI_TEMPORAL_ADDRESS": address, "SHENPI_TASK_QUEUE": f"dev-{uuid.uuid4()}"}
+    with shenpi_dev(tmp_path / "state", ports, tmp_path, env=env) as dev:
+        dev.wait_for_line(TOKEN_LINE, timeout=60)
+        assert f"(external Temporal at {address})" in "".join(dev.output)
+        assert descendants(dev.proc.pid) == set()  # no dev server of its own
+        dev.proc.send_signal(signal.SIGINT)
+        assert dev.proc.wait(timeout=30) == 0, "".join(dev.output)
+    assert not (tmp_path / "state" / "temporal.db").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -89,13 +90,20 @@ class Ports:
 
 
 @contextmanager
-def shenpi_dev(data_dir: Path, ports: Ports, cwd: Path) -> Iterator[DevProcess]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHENPI_")}
+def shenpi_dev(
+    data_dir: Path,
+    ports: Ports,
+    cwd: Path,
+    processes: Path = REPO_ROOT / "processes",
+    env: dict[str, str] | None = None,
+) -> Iterator[DevProcess]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SHENPI_")}
     proc = subprocess.Popen(
         [str(SHENPI), "dev", "--data-dir", str(data_dir), "--port", str(ports.api),
          "--temporal-port", str(ports.temporal), "--ui-port", str(ports.ui),
-         "--metrics-port", str(ports.metrics), "--processes", str(REPO_ROOT / "processes")],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--metrics-port", str(ports.metrics), "--processes", str(processes)],
+        cwd=cwd, env={**clean, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
@@ -205,10 +213,18 @@ def test_dev_stack_serves_deploys_stops_cleanly_and_keeps_instances(tmp_path: Pa
         stop_cleanly(dev)
         assert "Stopped." in "".join(dev.output)
 
-    with shenpi_dev(data_dir, ports, tmp_path) as dev:
+    # The restart also finds a file being edited that does not compile: it is reported, the
+    # others deploy, and the stack serves anyway.
+    processes = tmp_path / "processes"
+    shutil.copytree(REPO_ROOT / "processes", processes)
+    (processes / "draft.bpmn").write_text("<definitions>not finished")
+    with shenpi_dev(data_dir, ports, tmp_path, processes) as dev:
         token = dev.wait_for_line(TOKEN_LINE, timeout=60).group(1)
+        output = "".join(dev.output)
         # Same files, same hashes: nothing new is deployed on a restart.
-        assert "purchase-approval v1 (unchanged)" in "".join(dev.output)
+        assert "leave-request v1 (unchanged), purchase-approval v1 (unchanged)" in output
+        assert "draft.bpmn (refused, see above)" in output
+        assert "not deployed:" in output and "HTTP 422" in output
         with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}) as http:
             instance = http.get(f"/api/v1/instances/{instance_id}")
             assert instance.status_code == 200, instance.text
