@@ -14,7 +14,6 @@ import fcntl
 import logging
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from api.main import create_app
 from shenpi import devdeploy
 from shenpi.auth_tokens import load_or_create_dev_secret, mint_token
 from shenpi.devapi import ApiServer
+from shenpi.devconsole import banner, configure_logging
 from shenpi.devserver import DevServerConfig, DevServerError, TemporalDevServer, port_is_free
 from shenpi.settings import Settings
 from shenpi.temporal_setup import ensure_search_attributes
@@ -99,44 +99,6 @@ async def _stop_on_signals(stop: asyncio.Event) -> AsyncIterator[None]:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-
-
-def _self_command() -> str:
-    """How the user ran us (`.venv/bin/shenpi` under `make dev`), so the hint can be pasted."""
-    exe = Path(sys.argv[0])
-    if exe.name != "shenpi":
-        return "shenpi"
-    try:
-        return str(exe.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(exe)
-
-
-def banner(settings: Settings, opts: DevOptions, deployed: str, token: str) -> str:
-    api = f"http://{opts.host}:{opts.api_port}"
-    ui = (
-        f"http://{opts.host}:{opts.ui_port}"
-        if settings.temporal_address is None
-        else f"(external Temporal at {settings.temporal_address})"
-    )
-    groups = ",".join(DEV_USER_GROUPS)
-    return "\n".join(
-        [
-            f"Shenpi dev stack is up (state in {opts.data_dir.resolve()})",
-            f"  API             {api}/api/v1",
-            f"  API docs        {api}/docs",
-            f"  Temporal UI     {ui}",
-            f"  Temporal gRPC   {settings.resolved_temporal_address}",
-            f"  Metrics         {api}/metrics (API), http://{opts.host}:{opts.metrics_port}/metrics"
-            " (worker)",
-            f"  Processes       {deployed or '(none deployed)'}",
-            f"Dev token for {DEV_USER} (groups: {groups}):",
-            f"  export SHENPI_TOKEN={token}",
-            "Mint others with:",
-            f"  {_self_command()} token bob --groups finance,legal --data-dir {opts.data_dir}",
-            "Press Ctrl-C to stop (twice to force).",
-        ]
-    )
 
 
 async def _deploy_examples(settings: Settings, opts: DevOptions, secret: str) -> str:
@@ -223,7 +185,8 @@ async def _run_components(settings: Settings, opts: DevOptions, out: TextIO) -> 
             return
         components, deployed = startup.result()  # re-raises a start-up failure
         token = mint_token(DEV_USER, list(DEV_USER_GROUPS), secret=settings.jwt_secret or "")
-        print(banner(settings, opts, deployed, token), file=out, flush=True)
+        text = banner(settings, opts, deployed, DEV_USER, DEV_USER_GROUPS, token)
+        print(text, file=out, flush=True)
         await _first_failure(stop, *components)
         print("Stopping: API, worker, Temporal dev server ...", file=out, flush=True)
 
@@ -242,20 +205,6 @@ async def _cancel_and_wait(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-def configure_logging(log_dir: Path) -> None:
-    """Everything to `<data-dir>/logs/shenpi.log`; only warnings reach the terminal."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    file_handler = logging.FileHandler(log_dir / "shenpi.log", encoding="utf-8")
-    file_handler.setLevel(logging.INFO)
-    console = logging.StreamHandler()
-    console.setLevel(logging.WARNING)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in (file_handler, console):
-        handler.setFormatter(fmt)
-    logging.basicConfig(level=logging.INFO, handlers=[file_handler, console], force=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # our own deploy calls, once per file
 
 
 def run_dev(opts: DevOptions, out: TextIO) -> None:
