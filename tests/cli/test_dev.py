@@ -123,10 +123,11 @@ def shenpi_dev(
             proc.wait()
 
 
-def stop_cleanly(dev: DevProcess) -> None:
+def stop_cleanly(dev: DevProcess, sig: signal.Signals = signal.SIGINT) -> None:
+    """Ctrl-C (or a service manager's SIGTERM): exit 0, with no child process left running."""
     children = descendants(dev.proc.pid)
     assert children, "the Temporal dev server should run as a child process"
-    dev.proc.send_signal(signal.SIGINT)
+    dev.proc.send_signal(sig)
     assert dev.proc.wait(timeout=30) == 0, "".join(dev.output)
     leftovers = {pid for pid in children if alive(pid)}
     assert not leftovers, f"processes left behind: {leftovers}"
@@ -232,7 +233,7 @@ def test_dev_stack_serves_deploys_stops_cleanly_and_keeps_instances(tmp_path: Pa
             assert [t["node_id"] for t in instance.json()["tasks"] if t["status"] == "open"] == [
                 "Task_TeamLeadApproval"
             ]
-        stop_cleanly(dev)
+        stop_cleanly(dev, signal.SIGTERM)
 
 
 def test_dev_refuses_a_taken_api_port_and_leaves_nothing_running(tmp_path: Path) -> None:
