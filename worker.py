@@ -51,10 +51,12 @@ def build_worker(
     settings: Settings,
     activity_executor: Executor | None = None,
     extra_activities: Sequence[Callable[..., Any]] = (),
+    **worker_options: Any,
 ) -> Worker:
     """The interpreter and the registry's activities (``extra_activities`` win on a name clash).
 
-    The client must use the pydantic data converter, like every Shenpi client.
+    The client must use the pydantic data converter, like every Shenpi client. ``worker_options``
+    go to ``temporalio.worker.Worker`` as they are (tuning: concurrency, cache size, ...).
     """
     registry = build_registry(settings)
     for fn in extra_activities:
@@ -72,6 +74,7 @@ def build_worker(
         activities=registry.activities,
         activity_executor=activity_executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        **worker_options,
     )
 
 

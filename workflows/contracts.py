@@ -33,6 +33,9 @@ class StartInput(BaseModel):
     # Continue as new once the history holds this many events, besides when Temporal suggests it
     # (operators cap long-lived instances with it; tests force continue-as-new with it).
     max_history_events: int | None = None
+    # How long a service task waits for a worker to take its activity before the instance shows a
+    # `waiting_for_worker` incident (it keeps waiting, with a growing bound). None: 30 s.
+    worker_wait_seconds: float | None = None
 
 
 class EmbeddedStartInput(BaseModel):
@@ -44,6 +47,7 @@ class EmbeddedStartInput(BaseModel):
     version: int = 1
     resume: InstanceState | None = None  # set only by continue-as-new
     max_history_events: int | None = None
+    worker_wait_seconds: float | None = None
 
 
 class DecisionInput(BaseModel):

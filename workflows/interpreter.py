@@ -9,6 +9,7 @@ new when due, then sleep until a decision, timer or activity changes something.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from temporalio import workflow
@@ -31,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.engine import Engine
     from workflows.inbox import Inbox
-    from workflows.services import WorkflowWaits
+    from workflows.services import UNSERVED_FIRST_WAIT, WorkflowWaits
 
 
 class InstanceWorkflow:
@@ -42,6 +43,7 @@ class InstanceWorkflow:
     _plan: ProcessPlan
     _resumed: bool
     _max_history_events: int | None
+    _worker_wait_seconds: float | None
     _changed: bool
 
     def _setup(self, start: StartInput) -> None:
@@ -56,7 +58,8 @@ class InstanceWorkflow:
             variables=dict(start.variables),
         )
         self._changed = False
-        self._waits = WorkflowWaits(self._mark_changed)
+        self._worker_wait_seconds = start.worker_wait_seconds
+        self._waits = WorkflowWaits(self._mark_changed, worker_wait=worker_wait(start))
         self._engine = Engine(
             start.plan,
             state,
@@ -125,6 +128,7 @@ class InstanceWorkflow:
             business_key=snapshot.business_key,
             resume=snapshot,
             max_history_events=self._max_history_events,
+            worker_wait_seconds=self._worker_wait_seconds,
         )
 
     def _snapshot(self) -> InstanceState:
@@ -164,6 +168,12 @@ class InstanceWorkflow:
     @workflow.query(name=QUERY_STATE)
     def get_state(self) -> InstanceState:
         return self._snapshot()
+
+
+def worker_wait(start: StartInput) -> timedelta:
+    if start.worker_wait_seconds is None:
+        return UNSERVED_FIRST_WAIT
+    return timedelta(seconds=start.worker_wait_seconds)
 
 
 @workflow.defn(dynamic=True)

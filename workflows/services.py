@@ -34,8 +34,11 @@ NOT_REGISTERED = "NotFoundError"  # what an SDK worker answers for an activity i
 
 
 class WorkflowWaits:
-    def __init__(self, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self, on_change: Callable[[], None], *, worker_wait: timedelta = UNSERVED_FIRST_WAIT
+    ) -> None:
         self._on_change = on_change
+        self._worker_wait = worker_wait
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._engine: Engine | None = None
         self.crash: BaseException | None = None  # a bug in a wait: re-raised by the main loop
@@ -84,7 +87,7 @@ class WorkflowWaits:
         self.engine.timer_fired(token_id, key)
 
     async def _serve(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None:
-        wait = UNSERVED_FIRST_WAIT
+        wait = self._worker_wait
         queue = node.task_queue or workflow.info().task_queue
         while True:
             try:

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from shenpi.temporal_setup import ensure_search_attributes
-from tests.workflows.support import test_activities, test_settings
+from tests.workflows.support import fake_activities, settings_for_tests
 from worker import build_worker
 
 
@@ -27,8 +27,8 @@ async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
     async with build_worker(
         client,
         task_queue=task_queue,
-        settings=test_settings(),
-        extra_activities=test_activities(),
+        settings=settings_for_tests(),
+        extra_activities=fake_activities(),
     ) as running:
         yield running
 
@@ -40,7 +40,7 @@ async def skipping_worker(
     async with build_worker(
         skipping_env.client,
         task_queue=task_queue,
-        settings=test_settings(),
-        extra_activities=test_activities(),
+        settings=settings_for_tests(),
+        extra_activities=fake_activities(),
     ) as running:
         yield running

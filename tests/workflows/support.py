@@ -36,7 +36,7 @@ def plan(name: str) -> ProcessPlan:
     return compile_bpmn((BPMN_DIR / f"{name}.bpmn").read_bytes(), source=name).plan
 
 
-def test_settings(**overrides: Any) -> Settings:
+def settings_for_tests(**overrides: Any) -> Settings:
     return Settings(_env_file=None, env="test", **overrides)
 
 
@@ -128,5 +128,5 @@ async def always_fails(input: ServiceTaskInput) -> dict[str, Any]:
     )
 
 
-def test_activities() -> list[Any]:
+def fake_activities() -> list[Any]:
     return [score, always_fails]
