@@ -14,7 +14,6 @@ from tests.helpers import assert_eventually
 from tests.workflows.support import (
     decide,
     event_types,
-    fake_activities,
     open_task,
     settings_for_tests,
     start,
@@ -109,7 +108,3 @@ async def test_queue_nobody_polls_shows_waiting_for_worker(
     assert types.count("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT") >= 1
     assert types.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") >= 2  # rescheduled: still waiting
 
-
-def test_test_activities_are_registered_under_their_task_types() -> None:
-    names = sorted(fn.__temporal_activity_definition.name for fn in fake_activities())  # type: ignore[attr-defined]
-    assert names == ["always-fails", "score"]
