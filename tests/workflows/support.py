@@ -128,5 +128,13 @@ async def always_fails(input: ServiceTaskInput) -> dict[str, Any]:
     )
 
 
+@activity.defn(name="slow")
+async def slow(input: ServiceTaskInput) -> dict[str, Any]:
+    """Runs until cancelled or until its worker shuts down (so test teardown stays fast)."""
+    activity.heartbeat()
+    await activity.wait_for_worker_shutdown()
+    raise ApplicationError("worker shut down", non_retryable=True)
+
+
 def fake_activities() -> list[Any]:
-    return [score, always_fails]
+    return [score, always_fails, slow]

@@ -107,4 +107,3 @@ async def test_queue_nobody_polls_shows_waiting_for_worker(
     types = await event_types(handle)
     assert types.count("EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT") >= 1
     assert types.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") >= 2  # rescheduled: still waiting
-
