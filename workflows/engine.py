@@ -98,6 +98,7 @@ class Engine(TokenMachine):
     def _run_end(self, token: Token, node: EndEvent) -> None:
         self.remove(token)
         if node.terminate:
+            self.terminated = True
             self.end_all("terminated")
 
     def _run_exclusive(self, token: Token, node: ExclusiveGateway) -> None:

@@ -2,7 +2,9 @@
 
 Each upsert is a history event, and history is budgeted (≤ 1.25× a hand-written workflow), so
 ``publish`` runs once per wake-up of the main loop and upserts only what changed since the last
-publish — or since the start, when the starter already set the attributes.
+publish — or since the start, when the starter already set the attributes. The open-task memo is
+left as it is when the instance closes: inboxes list running instances only, and the closing
+search-attribute upsert (status, no pending actors) already says the rest.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ class Inbox:
     def __init__(self) -> None:
         current = workflow.info().typed_search_attributes
         self._attrs: dict[str, Any] = {key.name: current.get(key) for key in sa.ALL}
-        self._memo_tasks: Any = workflow.memo_value(MEMO_TASKS, None)
+        self._memo_tasks: Any = workflow.memo_value(MEMO_TASKS, None) or []
         self._memo_process: Any = workflow.memo_value(MEMO_PROCESS_ID, None)
 
     def publish(self, state: InstanceState, book: TaskBook, process_id: str) -> None:
         self._publish_attributes(state, book)
         tasks = [t.model_dump(mode="json") for t in book.open_tasks()]
         memo: dict[str, Any] = {}
-        if tasks != self._memo_tasks:
+        if tasks != self._memo_tasks and state.status not in ("completed", "terminated"):
             memo[MEMO_TASKS] = self._memo_tasks = tasks
         if self._memo_process != process_id:
             memo[MEMO_PROCESS_ID] = self._memo_process = process_id

@@ -47,6 +47,7 @@ class TokenMachine:
         self.tokens = [Token.model_validate(t) for t in state.tokens]
         self.book = TaskBook(state.tasks, state.counters, workflow_id)
         self.waits = waits
+        self.terminated = False  # a terminate end event was reached
         self.workflow_id = workflow_id
         self.now = now
 
@@ -127,7 +128,7 @@ class TokenMachine:
 
     def finish(self) -> None:
         self.state.outcome = outcome_of(self.variables, self.state.timeline)
-        self.state.status = "completed"
+        self.state.status = "terminated" if self.terminated else "completed"
         self.record("completed", details={"outcome": self.state.outcome})
 
     def _close_task(self, token: Token, outcome: str) -> None:

@@ -1,0 +1,42 @@
+"""Continue-as-new: a long rework loop starts a new run, and its open task stays decidable."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from shenpi import search_attributes as sa
+from tests.workflows.support import decide, open_task, start, state
+from workflows.contracts import InstanceState
+
+
+async def test_instance_continues_as_new_and_its_open_task_stays_decidable(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    first = await start(client, "rework_loop", task_queue, max_history_events=20)
+    handle = client.get_workflow_handle(first.id, result_type=InstanceState)  # the latest run
+    first_run = first.first_execution_run_id
+    assert first_run is not None
+    rounds = 0
+    while (await handle.describe()).run_id == first_run:
+        assert rounds < 5, "never continued as new"
+        await decide(handle, await open_task(handle, "approve"), "reject", "mia")
+        await decide(handle, await open_task(handle, "rework"), "approve", "ida")
+        rounds += 1
+
+    resumed = await state(handle)
+    assert resumed.timeline[0].event == "started"
+    assert [e.event for e in resumed.timeline].count("started") == 1  # not recorded again
+    task = await open_task(handle, "approve")
+    assert task.task_id == f"approve-{rounds + 1}"  # counters carried over
+    assert (await handle.describe()).typed_search_attributes.get(sa.PENDING_ACTORS) == ["user:mia"]
+
+    await decide(handle, task, "approve", "mia")
+    final = await handle.result()
+    assert (final.status, final.outcome) == ("completed", "approved")
+    assert [t.status for t in final.tasks] == ["completed"] * (2 * rounds + 1)
+
+    first_history = await client.get_workflow_handle(first.id, run_id=first_run).fetch_history()
+    last_event = first_history.events[-1].event_type
+    assert last_event == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
