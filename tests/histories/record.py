@@ -1,0 +1,169 @@
+"""Record the histories of representative runs into ``tests/histories/*.json``.
+
+Run ``.venv/bin/python -m tests.histories.record`` after a deliberate, ``workflow.patched``-guarded
+interpreter change, and commit the new files next to the old ones: the old histories must keep
+replaying (that is the point), the new ones pin the new behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from shenpi import search_attributes
+from shenpi.temporal_setup import ensure_search_attributes
+from tests.helpers import BIN_DIR
+from tests.workflows.support import decide, fake_activities, open_task, settings_for_tests, start
+from worker import build_worker
+from workflows.contracts import SIGNAL_DECIDE, DecisionInput, DecisionSignal, InstanceState
+
+HERE = Path(__file__).parent
+Scenario = Callable[[Client, str], Awaitable[list[WorkflowHandle[Any, Any]]]]
+
+
+async def approve_path(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    handle = await start(client, "service_task", queue, variables={"amount": 120})
+    await decide(handle, await open_task(handle, "approve"), "approve", "alice", comment="ok")
+    await handle.result()
+    return [handle]
+
+
+async def reject_and_rework(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    handle = await start(client, "rework_loop", queue)
+    task = await open_task(handle, "approve")
+    await handle.signal(
+        SIGNAL_DECIDE,
+        DecisionSignal(
+            decision=DecisionInput(task_id=task.task_id, action="reject", actor="mia"),
+            idempotency_key="k1",
+        ),
+    )
+    await decide(handle, await open_task(handle, "rework"), "approve", "ida")
+    await decide(handle, await open_task(handle, "approve"), "approve", "mia")
+    await handle.result()
+    return [handle]
+
+
+async def parallel_and_claim(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    review = await start(client, "parallel_review", queue)
+    await decide(review, await open_task(review, "finance"), "approve", "fred")
+    await decide(review, await open_task(review, "legal"), "reject", "lena")
+    group = await start(client, "group_task", queue)
+    task = await open_task(group, "review")
+    await decide(group, task, "claim", "fay", groups=["finance"])
+    await decide(group, task, "approve", "fay", groups=["finance"])
+    await review.result()
+    await group.result()
+    return [review, group]
+
+
+async def incidents(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    failing = await start(client, "failing_service", queue)
+    no_match = await start(client, "no_default", queue, variables={"amount": 50})
+    for handle in (failing, no_match):
+        for _ in range(100):
+            if (await handle.query("get_state", result_type=InstanceState)).incidents:
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate("recorded")
+    return [failing, no_match]
+
+
+async def continue_as_new(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    first = await start(client, "rework_loop", queue, max_history_events=20)
+    latest = client.get_workflow_handle(first.id, result_type=InstanceState)
+    for _ in range(3):
+        await decide(latest, await open_task(latest, "approve"), "reject", "mia")
+        await decide(latest, await open_task(latest, "rework"), "approve", "ida")
+    await decide(latest, await open_task(latest, "approve"), "approve", "mia")
+    await latest.result()
+    runs, run_id = [], first.first_execution_run_id
+    while run_id:
+        handle = client.get_workflow_handle(first.id, run_id=run_id)
+        runs.append(handle)
+        last = (await handle.fetch_history()).events[-1]
+        attrs = last.workflow_execution_continued_as_new_event_attributes
+        run_id = attrs.new_execution_run_id or None
+    return runs
+
+
+async def timers(env: WorkflowEnvironment, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    sla = await start(env.client, "boundary_timers", queue)
+    await open_task(sla, "approve")
+    await env.sleep(timedelta(days=2, minutes=1))
+    await decide(sla, await open_task(sla, "escalate"), "approve", "max", groups=["managers"])
+    catch = await start(env.client, "timer_catch", queue)
+    await env.sleep(timedelta(days=3, minutes=1))
+    await decide(catch, await open_task(catch, "approve"), "approve", "alice")
+    await sla.result()
+    await catch.result()
+    return [sla, catch]
+
+
+DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
+    "approve_path": approve_path,
+    "reject_and_rework": reject_and_rework,
+    "parallel_and_claim": parallel_and_claim,
+    "incidents": incidents,
+    "continue_as_new": continue_as_new,
+}
+
+
+async def _save(name: str, handles: list[WorkflowHandle[Any, Any]]) -> None:
+    for n, handle in enumerate(handles, start=1):
+        history = await handle.fetch_history()
+        path = HERE / f"{name}-{n}.json"
+        path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+        print(f"wrote {path.relative_to(HERE.parent.parent)} ({len(history.events)} events)")
+
+
+async def _run_on(client: Client, run: Callable[[str], Awaitable[None]]) -> None:
+    queue = f"record-{uuid.uuid4()}"
+    async with build_worker(
+        client, task_queue=queue, settings=settings_for_tests(), extra_activities=fake_activities()
+    ):
+        await run(queue)
+
+
+async def main() -> None:
+    dev = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN_DIR / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+    )
+    try:
+        for name, scenario in DEV_SERVER_SCENARIOS.items():
+
+            async def run(queue: str, name: str = name, scenario: Scenario = scenario) -> None:
+                await _save(name, await scenario(dev.client, queue))
+
+            await _run_on(dev.client, run)
+    finally:
+        await dev.shutdown()
+    skipping = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN_DIR / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await ensure_search_attributes(skipping.client, "default")
+
+        async def run_timers(queue: str) -> None:
+            await _save("timers", await timers(skipping, queue))
+
+        await _run_on(skipping.client, run_timers)
+    finally:
+        await skipping.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

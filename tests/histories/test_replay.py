@@ -1,0 +1,32 @@
+"""Every committed history replays against the current interpreter (DESIGN.md §2).
+
+A failure here means an interpreter change is not replay-safe for instances already running:
+guard it with ``workflow.patched(...)`` instead of changing the recorded behaviour.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.interpreter import Interpreter
+
+HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
+
+
+def test_representative_histories_are_committed() -> None:
+    names = {p.name.rsplit("-", 1)[0] for p in HISTORIES}
+    assert {"approve_path", "reject_and_rework", "parallel_and_claim", "incidents"} <= names
+    assert {"continue_as_new", "timers"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays_without_nondeterminism(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[Interpreter], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
