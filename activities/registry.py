@@ -48,12 +48,16 @@ class ActivityRegistry:
 
 
 def build_registry(settings: Settings) -> ActivityRegistry:
-    client = new_http_client()
+    """Built-ins first, custom types after (a custom type may replace a built-in on purpose)."""
+    custom = {
+        type_name: as_activity(type_name, load(target))
+        for type_name, target in parse_custom_types(settings.custom_activity_types)
+    }
+    client = new_http_client()  # only once the configuration is known to be good
     registry = ActivityRegistry(client)
     registry.by_type["notify"] = NotifyActivities(settings, client).notify
     registry.by_type["http"] = HttpActivities(client).http
-    for type_name, target in parse_custom_types(settings.custom_activity_types):
-        registry.by_type[type_name] = as_activity(type_name, load(target))
+    registry.by_type.update(custom)
     return registry
 
 
