@@ -41,6 +41,8 @@ class TaskBook:
         assignees = resolve_actors(node.assignee, variables)
         if len(assignees) > 1:
             raise ExpressionError(f"assignee evaluated to {len(assignees)} users: {assignees}")
+        candidate_users = resolve_actors(node.candidate_users, variables)
+        candidate_groups = resolve_actors(node.candidate_groups, variables)
         key = f"task:{node.id}"
         self._counters[key] = self._counters.get(key, 0) + 1
         task_id = f"{node.id}-{self._counters[key]}"
@@ -50,8 +52,8 @@ class TaskBook:
             node_id=node.id,
             name=node.name,
             assignee=assignees[0] if assignees else None,
-            candidate_users=resolve_actors(node.candidate_users, variables),
-            candidate_groups=resolve_actors(node.candidate_groups, variables),
+            candidate_users=candidate_users,
+            candidate_groups=candidate_groups,
             created_at=now,
             due_at=due_at,
         )

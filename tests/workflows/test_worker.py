@@ -1,0 +1,59 @@
+"""The worker process: search attributes registered idempotently, Prometheus metrics, an instance
+served, and a clean shutdown when cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from shenpi.temporal_setup import ensure_search_attributes
+from tests.helpers import assert_eventually
+from tests.workflows.support import decide, open_task, settings_for_tests, start
+from worker import run_worker
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_search_attribute_registration_is_idempotent(
+    temporal_env: WorkflowEnvironment, skipping_env: WorkflowEnvironment
+) -> None:
+    assert await ensure_search_attributes(temporal_env.client, "default") == []  # already there
+    # The time-skipping server cannot list them; registering again must still succeed.
+    await ensure_search_attributes(skipping_env.client, "default")
+
+
+async def test_run_worker_serves_instances_exports_metrics_and_stops_on_cancel(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    client = temporal_env.client
+    port, queue = free_port(), f"tq-{uuid.uuid4()}"
+    settings = settings_for_tests(
+        temporal_address=client.service_client.config.target_host,
+        task_queue=queue,
+        worker_metrics_port=port,
+    )
+    running = asyncio.create_task(run_worker(settings))
+    try:
+        handle = await start(client, "approval", queue, variables={"approver": "alice"})
+        await decide(handle, await open_task(handle, "approve"), "approve", "alice")
+        assert (await handle.result()).outcome == "approved"
+
+        async def metrics_exported() -> None:
+            async with httpx.AsyncClient() as http:
+                response = await http.get(f"http://127.0.0.1:{port}/metrics")
+            assert response.status_code == 200
+            assert "temporal_workflow_completed" in response.text
+
+        await assert_eventually(metrics_exported)
+    finally:
+        running.cancel()
+        await asyncio.wait_for(asyncio.gather(running, return_exceptions=True), timeout=20)
+    assert running.cancelled()  # shut down by the cancel, not by an error
