@@ -16,7 +16,10 @@ CORPUS_DIR = REPO_ROOT.parent / "shared" / "bpmn-corpus"
 
 
 async def assert_eventually(
-    fn: Callable[[], Awaitable[T]], *, timeout: float = 15.0, interval: float = 0.1
+    fn: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 15.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+    interval: float = 0.1,
 ) -> T:
     """Retry ``fn`` until it stops raising AssertionError (visibility is eventually consistent)."""
     deadline = asyncio.get_running_loop().time() + timeout
