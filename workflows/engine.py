@@ -140,8 +140,8 @@ class Engine(TokenMachine):
         due = [w.due_at for b, w in boundaries.items() if self.index.boundary(b).interrupting]
         task = self.book.open(node, self.variables, self.now(), min(due) if due else None)
         token.task_id, token.state = task.task_id, "wait"
-        self.arm(token, boundaries)
         self.record("task_opened", node.id, task_id=task.task_id, details={"ref": task.ref})
+        self.arm(token, boundaries)
 
     def _run_service_task(self, token: Token, node: ServiceTask) -> None:
         boundaries = self.schedule_boundaries(node)

@@ -154,7 +154,9 @@ class TokenMachine:
 
     def arm(self, token: Token, boundaries: dict[str, BoundaryWait]) -> None:
         token.boundaries = boundaries
-        for boundary_id, wait in boundaries.items():
+        for boundary_id, wait in list(boundaries.items()):
+            if token.state != "wait":
+                break  # an interrupting timer that was already due has moved the token on
             self.waits.start_timer(token.id, BOUNDARY + boundary_id, wait.due_at)
 
     def boundary_fired(self, token: Token, boundary_id: str) -> None:
@@ -177,7 +179,7 @@ class TokenMachine:
             return
         self.spawn(boundary_id, state="leave")
         if wait.interval_seconds and (wait.remaining is None or wait.remaining > 1):
-            wait.due_at = next_occurrence(wait.due_at, wait.interval_seconds)
+            wait.due_at = next_occurrence(wait.due_at, wait.interval_seconds, self.now())
             wait.remaining = None if wait.remaining is None else wait.remaining - 1
             self.waits.start_timer(token.id, BOUNDARY + boundary_id, wait.due_at)
         else:

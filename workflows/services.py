@@ -55,6 +55,11 @@ class WorkflowWaits:
         self._spawn(token_id, SERVICE, self._serve(token_id, node, arg))
 
     def start_timer(self, token_id: str, key: str, due_at: datetime) -> None:
+        if due_at <= workflow.now():
+            # Already due (a past date): fire now, in this step, rather than in a second wake-up.
+            self.cancel(token_id, key)
+            self.engine.timer_fired(token_id, key)
+            return
         self._spawn(token_id, key, self._sleep(token_id, key, due_at))
 
     def cancel(self, token_id: str, key: str | None = None) -> None:
@@ -80,9 +85,7 @@ class WorkflowWaits:
         self._running.pop((token_id, key), None)
 
     async def _sleep(self, token_id: str, key: str, due_at: datetime) -> None:
-        delay = (due_at - workflow.now()).total_seconds()
-        if delay > 0:
-            await workflow.sleep(delay, summary=key)
+        await workflow.sleep((due_at - workflow.now()).total_seconds(), summary=key)
         self._finish(token_id, key)
         self.engine.timer_fired(token_id, key)
 

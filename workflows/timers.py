@@ -32,7 +32,7 @@ def first_occurrence(spec: TimerSpec, now: datetime, variables: Mapping[str, Any
     """The first due time of ``spec`` (a cycle's first occurrence, with how many remain)."""
     if spec.expression is None and spec.seconds is not None and _relative(spec):
         # Resolved by the compiler: no ISO text to read at run time.
-        if spec.kind == "cycle":
+        if spec.kind == "cycle" and spec.seconds > 0:
             return Schedule(now + timedelta(seconds=spec.seconds), spec.repeat, spec.seconds)
         return Schedule(now + timedelta(seconds=spec.seconds))
     value = _value(spec, variables)
@@ -48,8 +48,13 @@ def first_occurrence(spec: TimerSpec, now: datetime, variables: Mapping[str, Any
     return Schedule(now + _duration(text, now))
 
 
-def next_occurrence(due_at: datetime, interval_seconds: float) -> datetime:
-    return due_at + timedelta(seconds=interval_seconds)
+def next_occurrence(due_at: datetime, interval_seconds: float, now: datetime) -> datetime:
+    """The next occurrence after ``now``: missed ones are skipped, never fired in a burst."""
+    step = timedelta(seconds=interval_seconds)
+    following = due_at + step
+    if following <= now:
+        following += step * ((now - following) // step + 1)
+    return following
 
 
 def parse_date(text: str) -> datetime:
@@ -96,11 +101,8 @@ def _cycle(text: str, now: datetime) -> Schedule:
     remaining = int(count) if count else None
     if remaining == 0:
         raise TimerError(f"timer cycle {text!r} never fires")
-    if len(parts) == 3:
-        start = parse_date(parts[1])
-        period = _duration(parts[2], start)
-        return Schedule(start, remaining, period.total_seconds())
-    period = _duration(parts[1], now)
+    start = parse_date(parts[1]) if len(parts) == 3 else None
+    period = _duration(parts[-1], start or now)
     if period.total_seconds() <= 0:
         raise TimerError(f"timer cycle {text!r} has an empty period")
-    return Schedule(now + period, remaining, period.total_seconds())
+    return Schedule(start or now + period, remaining, period.total_seconds())

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bpmn_compiler.process_plan import Expression, TimerSpec
-from workflows.timers import Schedule, TimerError, first_occurrence
+from workflows.timers import Schedule, TimerError, first_occurrence, next_occurrence
 
 NOW = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
@@ -53,3 +53,10 @@ def test_compiled_seconds_are_used_without_reading_iso_text() -> None:
 def test_invalid_timer_value_is_a_timer_error(kind: str, when: str) -> None:
     with pytest.raises(TimerError):
         first_occurrence(computed(kind), NOW, {"when": when})
+
+
+def test_cycle_skips_missed_occurrences_instead_of_firing_them_in_a_burst() -> None:
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    assert next_occurrence(due, 3600.0, due) == due + timedelta(hours=1)
+    later = due + timedelta(hours=5, minutes=30)
+    assert next_occurrence(due, 3600.0, later) == due + timedelta(hours=6)

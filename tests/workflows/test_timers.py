@@ -89,3 +89,27 @@ async def test_interrupting_boundary_on_a_service_task_cancels_the_activity(
     history = await handle.fetch_history()
     kinds = {e.event_type for e in history.events}
     assert EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED in kinds
+
+
+async def test_timers_already_due_fire_at_once_without_a_temporal_timer(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    past = {"startDate": "2020-01-01T00:00:00Z", "deadline": "2020-06-01T00:00:00Z"}
+    handle = await start(client, "past_date_timer", task_queue, variables=past)
+
+    late = await open_task(handle, "late")  # the catch passed, the interrupting deadline fired
+
+    current = await state(handle)
+    assert timeline_events(current) == [
+        "started",
+        "timer_fired",
+        "task_opened",
+        "timer_fired",
+        "task_cancelled",
+        "task_opened",
+    ]
+    assert (current.tasks[0].node_id, current.tasks[0].outcome) == ("approve", "timeout")
+    history = await handle.fetch_history()
+    assert EventType.EVENT_TYPE_TIMER_STARTED not in {e.event_type for e in history.events}
+    await decide(handle, late, "approve", "max", groups=["managers"])
+    assert (await handle.result()).status == "completed"
