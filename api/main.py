@@ -25,7 +25,7 @@ JSON_BODY_LIMIT_BYTES = 1024 * 1024
 log = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 503)
 }
 
 
@@ -82,9 +82,7 @@ def create_app(
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
-    # BPMN uploads have their own, configurable bound (routes/definitions.py).
-    v1.include_router(definitions.router)
-    for module in (instances, tasks, health):
+    for module in (definitions, instances, tasks, health):
         v1.include_router(module.router)
     app.include_router(v1)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep
 from api.errors import ApiError
-from api.schemas import DefinitionDeployed, DefinitionPublic, DefinitionsPublic
+from api.schemas import DefinitionDeployed, DefinitionPublic, DefinitionsPublic, ErrorBody
 from api.uploads import read_bounded_body
 from bpmn_compiler import compile_bpmn
 from shenpi.db import repository
@@ -34,7 +34,10 @@ def _not_found(process_id: str, version: int | None = None) -> ApiError:
     status_code=201,
     response_model=DefinitionDeployed,
     openapi_extra=_BPMN_BODY,
-    responses={200: {"model": DefinitionDeployed, "description": "Already deployed"}},
+    responses={
+        200: {"model": DefinitionDeployed, "description": "This content is already deployed"},
+        422: {"model": ErrorBody, "description": "The file does not compile (diagnostics)"},
+    },
 )
 async def deploy_definition(
     request: Request,
