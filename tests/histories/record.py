@@ -1,8 +1,8 @@
 """Record the histories of representative runs into ``tests/histories/*.json``.
 
-Run ``.venv/bin/python -m tests.histories.record`` after a deliberate, ``workflow.patched``-guarded
-interpreter change, and commit the new files next to the old ones: the old histories must keep
-replaying (that is the point), the new ones pin the new behaviour.
+Run ``.venv/bin/python -m tests.histories.record [scenario ...]`` (default: all) after a deliberate,
+``workflow.patched``-guarded interpreter change, and commit the new files next to the old ones: the
+old histories must keep replaying (that is the point), the new ones pin the new behaviour.
 """
 
 from __future__ import annotations
@@ -110,12 +110,21 @@ async def timers(env: WorkflowEnvironment, queue: str) -> list[WorkflowHandle[An
     return [sla, catch]
 
 
+async def past_due_timers(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    past = {"startDate": "2020-01-01T00:00:00Z", "deadline": "2020-06-01T00:00:00Z"}
+    handle = await start(client, "past_date_timer", queue, variables=past)
+    await decide(handle, await open_task(handle, "late"), "approve", "max", groups=["managers"])
+    await handle.result()
+    return [handle]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
     "parallel_and_claim": parallel_and_claim,
     "incidents": incidents,
     "continue_as_new": continue_as_new,
+    "past_due_timers": past_due_timers,
 }
 
 
@@ -135,7 +144,10 @@ async def _run_on(client: Client, run: Callable[[str], Awaitable[None]]) -> None
         await run(queue)
 
 
-async def main() -> None:
+async def main(only: list[str]) -> None:
+    unknown = set(only) - {*DEV_SERVER_SCENARIOS, "timers"}
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {sorted(unknown)}")
     dev = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN_DIR / "temporal"),
         data_converter=pydantic_data_converter,
@@ -143,6 +155,8 @@ async def main() -> None:
     )
     try:
         for name, scenario in DEV_SERVER_SCENARIOS.items():
+            if only and name not in only:
+                continue
 
             async def run(queue: str, name: str = name, scenario: Scenario = scenario) -> None:
                 await _save(name, await scenario(dev.client, queue))
@@ -150,6 +164,8 @@ async def main() -> None:
             await _run_on(dev.client, run)
     finally:
         await dev.shutdown()
+    if only and "timers" not in only:
+        return
     skipping = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN_DIR / "temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -166,4 +182,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    asyncio.run(main(sys.argv[1:]))

@@ -22,7 +22,7 @@ HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
 def test_representative_histories_are_committed() -> None:
     names = {p.name.rsplit("-", 1)[0] for p in HISTORIES}
     assert {"approve_path", "reject_and_rework", "parallel_and_claim", "incidents"} <= names
-    assert {"continue_as_new", "timers"} <= names
+    assert {"continue_as_new", "timers", "past_due_timers"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
