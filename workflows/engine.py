@@ -44,16 +44,15 @@ class Engine(TokenMachine):
 
     def rearm(self) -> None:
         """After continue-as-new: re-open the waits of the snapshot, without new timeline events."""
-        for token in self.tokens:
+        for token in list(self.tokens):
             if token.state != "wait":
                 continue
-            if token.due_at is not None:
-                self.waits.start_timer(token.id, TIMER, token.due_at)
-            for boundary_id, wait in token.boundaries.items():
-                self.waits.start_timer(token.id, BOUNDARY + boundary_id, wait.due_at)
             node = self.index.node(token.node_id)
             if isinstance(node, ServiceTask):
                 self._start_service(token, node)
+            if token.due_at is not None:
+                self.waits.start_timer(token.id, TIMER, token.due_at)
+            self.arm(token, dict(token.boundaries))  # a timer due meanwhile fires right here
 
     def advance(self) -> None:
         steps = 0
