@@ -2,7 +2,8 @@
 
 Same shape and same observable contract as the interpreter running ``purchase-shape.bpmn``: one
 ``notify`` activity, then one task published to the inbox (search attributes + memo), decided by
-the ``decide`` update with a validator, then the inbox entry cleared and the workflow completed.
+the ``decide`` update with a validator, then the pending actors cleared and the workflow completed
+(inboxes list running instances only, so the memo is left as it is, as the interpreter does).
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ class HandwrittenPurchase:
         workflow.upsert_search_attributes(
             [sa.PENDING_ACTORS.value_set([]), sa.STATUS.value_set("completed")]
         )
-        workflow.upsert_memo({MEMO_TASKS: []})
         await workflow.wait_condition(workflow.all_handlers_finished)
         return {"outcome": outcome}
 
