@@ -8,7 +8,15 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tests.helpers import assert_eventually
-from tests.workflows.support import decide, open_task, open_tasks, start, state, timeline_events
+from tests.workflows.support import (
+    decide,
+    event_types,
+    open_task,
+    open_tasks,
+    start,
+    state,
+    timeline_events,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,6 +57,7 @@ async def test_no_matching_flow_is_an_incident_with_the_token_parked(
     await assert_eventually(incident_shown)
     desc = await handle.describe()
     assert desc.status is not None and desc.status.name == "RUNNING"  # parked, not crashed
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in await event_types(handle)
 
 
 async def test_condition_that_cannot_be_evaluated_is_an_expression_incident(
