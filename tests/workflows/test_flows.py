@@ -142,3 +142,17 @@ async def test_terminate_end_cancels_every_other_open_task(
     closed = {t.task_id: (t.status, t.outcome) for t in final.tasks}
     assert closed[slow.task_id] == ("cancelled", "terminated")
     assert "task_cancelled" in timeline_events(final)
+
+
+async def test_loop_that_never_waits_is_parked_as_an_incident_not_a_stuck_workflow_task(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "endless_loop", task_queue, variables={"ready": False})
+
+    async def incident_shown() -> None:
+        current = await state(handle)
+        assert [i.kind for i in current.incidents] == ["loop_limit"]
+        assert current.status == "incident"
+
+    await assert_eventually(incident_shown)
+    assert "EVENT_TYPE_WORKFLOW_TASK_FAILED" not in await event_types(handle)
