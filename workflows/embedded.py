@@ -14,7 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from bpmn_compiler.process_plan import ProcessPlan
     from workflows.contracts import EmbeddedStartInput, InstanceState, StartInput
-    from workflows.interpreter import InstanceWorkflow
+    from workflows.instance import InstanceWorkflow
 
 
 class EmbeddedPlanWorkflow(InstanceWorkflow):

@@ -1,179 +1,20 @@
 """The interpreter workflow: one dynamic workflow whose type is the BPMN process id.
 
-``InstanceWorkflow`` holds the handlers and the main loop; ``Interpreter`` is the dynamic
-registration that reads the plan from its input, and ``--emit python`` subclasses the same base
-with the plan embedded in code. The main loop: advance the tokens, publish the inbox, continue as
-new when due, then sleep until a decision, timer or activity changes something.
+``Interpreter`` only reads the plan from its input; the handlers and the main loop are
+``InstanceWorkflow``'s (``workflows/instance.py``), which ``--emit python`` workflows share.
+This module stays small on purpose: the sandbox imports it afresh for every new instance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    # Pure, stateless modules: share them with the sandbox instead of re-importing per run.
-    from bpmn_compiler.process_plan import ProcessPlan
-    from workflows import decisions
-    from workflows.contracts import (
-        QUERY_STATE,
-        SIGNAL_DECIDE,
-        UPDATE_DECIDE,
-        DecisionInput,
-        DecisionResult,
-        DecisionSignal,
-        InstanceState,
-        StartInput,
-    )
-    from workflows.engine import Engine
-    from workflows.inbox import Inbox
-    from workflows.services import UNSERVED_FIRST_WAIT, WorkflowWaits
-
-
-class InstanceWorkflow:
-    """Handlers and main loop shared by the dynamic interpreter and emitted workflows."""
-
-    _engine: Engine
-    _waits: WorkflowWaits
-    _plan: ProcessPlan
-    _resumed: bool
-    _max_history_events: int | None
-    _worker_wait_seconds: float | None
-    _changed: bool
-
-    def _setup(self, start: StartInput) -> None:
-        self._plan = start.plan
-        self._max_history_events = start.max_history_events
-        self._resumed = start.resume is not None
-        state = start.resume or InstanceState(
-            process_id=start.plan.process_id,
-            version=start.version,
-            initiator=start.initiator,
-            business_key=start.business_key,
-            variables=dict(start.variables),
-        )
-        self._changed = False
-        self._worker_wait_seconds = start.worker_wait_seconds
-        self._waits = WorkflowWaits(self._mark_changed, worker_wait=worker_wait(start))
-        self._engine = Engine(
-            start.plan,
-            state,
-            self._waits,
-            workflow_id=workflow.info().workflow_id,
-            now=workflow.now,
-        )
-        self._waits.bind(self._engine)
-
-    async def _execute(self) -> InstanceState:
-        engine, inbox = self._engine, Inbox()
-        if self._resumed:
-            engine.rearm()
-        else:
-            engine.begin()
-        while True:
-            self._changed = False
-            if self._waits.crash is not None:
-                raise self._waits.crash  # a bug: fail the workflow task, retry after a fix
-            engine.advance()
-            inbox.publish(engine.state, engine.book, self._plan.process_id)
-            if engine.finished:
-                break
-            if self._continue_as_new_due():
-                self._continue_as_new()
-            await workflow.wait_condition(self._has_news)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return engine.state.model_copy(update={"tokens": [], "counters": {}})
-
-    def _has_news(self) -> bool:
-        return (
-            self._changed
-            or self._engine.has_work()
-            or self._waits.crash is not None
-            or self._continue_as_new_due()
-        )
-
-    def _mark_changed(self) -> None:
-        self._changed = True
-
-    # --- continue-as-new ----------------------------------------------------------------------
-
-    def _continue_as_new_due(self) -> bool:
-        info = workflow.info()
-        limit = self._max_history_events
-        wanted = info.is_continue_as_new_suggested() or (
-            limit is not None and info.get_current_history_length() >= limit
-        )
-        return (
-            wanted
-            and not self._engine.finished
-            and not self._engine.has_work()
-            and self._engine.parked()
-            and workflow.all_handlers_finished()
-        )
-
-    def _continue_as_new(self) -> NoReturn:
-        workflow.continue_as_new(self._next_run_input(self._snapshot()))
-
-    def _next_run_input(self, snapshot: InstanceState) -> Any:
-        """The argument of the next run; emitted workflows override it (no plan in the input)."""
-        return StartInput(
-            plan=self._plan,
-            version=snapshot.version,
-            initiator=snapshot.initiator,
-            business_key=snapshot.business_key,
-            resume=snapshot,
-            max_history_events=self._max_history_events,
-            worker_wait_seconds=self._worker_wait_seconds,
-        )
-
-    def _snapshot(self) -> InstanceState:
-        tokens = [t.snapshot() for t in self._engine.tokens]
-        return self._engine.state.model_copy(update={"tokens": tokens})
-
-    # --- handlers -----------------------------------------------------------------------------
-
-    @workflow.update(name=UPDATE_DECIDE)
-    async def decide(self, input: DecisionInput) -> DecisionResult:
-        """Apply a human decision; returns once the state is updated, not after the next nodes."""
-        task = decisions.apply(self._engine, input)
-        self._engine.advance()  # synchronous: the result can say whether the instance ended
-        self._changed = True
-        return DecisionResult(
-            accepted=True, task=task.model_copy(), instance_status=self._engine.state.status
-        )
-
-    @decide.validator
-    def validate_decide(self, input: DecisionInput) -> None:
-        decisions.check(self._engine, input)
-
-    @workflow.signal(name=SIGNAL_DECIDE)
-    def decide_signal(self, input: DecisionSignal) -> None:
-        """Fallback for callers that cannot wait: apply the decision if it is still valid."""
-        if decisions.already_applied(self._engine, input.idempotency_key):
-            return
-        try:
-            decisions.apply(self._engine, input.decision, input.idempotency_key)
-        except ApplicationError as err:
-            if not decisions.is_refusal(err):
-                raise
-            workflow.logger.info("decision signal %s refused: %s", input.idempotency_key, err)
-            return
-        self._changed = True
-
-    @workflow.query(name=QUERY_STATE)
-    def get_state(self) -> InstanceState:
-        return self._snapshot()
-
-
-def worker_wait(start: StartInput) -> timedelta:
-    if start.worker_wait_seconds is None:
-        return UNSERVED_FIRST_WAIT
-    return timedelta(seconds=start.worker_wait_seconds)
+    from workflows.contracts import InstanceState, StartInput
+    from workflows.instance import InstanceWorkflow
 
 
 @workflow.defn(dynamic=True)
