@@ -35,12 +35,6 @@ class ApiMetrics:
         self.instances_started = Counter(
             "shenpi_instances_started", "Instances started via the API", ["process_id"], registry=r
         )
-        self.instances_completed = Counter(
-            "shenpi_instances_completed",
-            "Instances the API saw complete as the result of its own calls",
-            ["process_id", "outcome"],
-            registry=r,
-        )
         self.decisions = Counter("shenpi_decisions", "Decisions accepted", ["action"], registry=r)
         self.task_wait = Histogram(
             "shenpi_task_wait_seconds",
@@ -49,16 +43,12 @@ class ApiMetrics:
             registry=r,
         )
 
-    def observe_decision(self, process_id: str, action: str, result: DecisionResult) -> None:
+    def observe_decision(self, action: str, result: DecisionResult) -> None:
         self.decisions.labels(action).inc()
         task = result.task
         if task.status != "open":
             closed_at = task.completed_at or datetime.now(UTC)
             self.task_wait.observe(max(0.0, (closed_at - task.created_at).total_seconds()))
-        if result.instance_status == "completed":
-            # The instance's own outcome is not in the decision result; the deciding task's
-            # outcome is what ended it (approve on the last task, or a reject).
-            self.instances_completed.labels(process_id, task.outcome or "unknown").inc()
 
 
 class MetricsMiddleware:

@@ -18,7 +18,7 @@ UPDATE_DECIDE = "decide"
 QUERY_STATE = "get_state"
 SIGNAL_DECIDE = "decide_signal"  # fallback when a caller cannot wait for an update
 
-InstanceStatus = Literal["running", "completed", "incident", "terminated"]
+InstanceStatus = Literal["running", "completed", "incident", "terminated", "cancelled"]
 DecisionAction = Literal["approve", "reject", "claim"]
 
 

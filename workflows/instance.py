@@ -10,6 +10,7 @@ decision, timer or activity changes something.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -73,19 +74,38 @@ class InstanceWorkflow:
             engine.rearm()
         else:
             engine.begin()
-        while True:
-            self._changed = False
-            if self._waits.crash is not None:
-                raise self._waits.crash  # a bug: fail the workflow task, retry after a fix
-            engine.advance()
+        try:
+            while True:
+                self._changed = False
+                if self._waits.crash is not None:
+                    raise self._waits.crash  # a bug: fail the workflow task, retry after a fix
+                engine.advance()
+                inbox.publish(engine.state, engine.book, self._plan.process_id)
+                if engine.finished:
+                    break
+                if self._continue_as_new_due():
+                    self._continue_as_new()
+                await workflow.wait_condition(self._has_news)
+        except asyncio.CancelledError:
+            # Cancelled from outside (API cancel, Temporal UI): record it, empty the inbox, and
+            # let Temporal close the execution as cancelled.
+            engine.cancel_instance()
             inbox.publish(engine.state, engine.book, self._plan.process_id)
-            if engine.finished:
-                break
-            if self._continue_as_new_due():
-                self._continue_as_new()
-            await workflow.wait_condition(self._has_news)
+            self._count_completion()
+            raise
+        self._count_completion()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return engine.state.model_copy(update={"tokens": [], "counters": {}})
+
+    def _count_completion(self) -> None:
+        # Counted in the workflow, so every ending is seen (decision, timer, service task, cancel);
+        # the SDK's meter skips replays, so each instance counts once.
+        workflow.metric_meter().create_counter(
+            "shenpi_instances_completed", "Process instances ended, by process and outcome"
+        ).add(
+            1,
+            {"process_id": self._plan.process_id, "outcome": self._engine.state.outcome or ""},
+        )
 
     def _has_news(self) -> bool:
         return (

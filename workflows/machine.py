@@ -57,7 +57,7 @@ class TokenMachine:
 
     @property
     def finished(self) -> bool:
-        return self.state.status in ("completed", "terminated")
+        return self.state.status in ("completed", "terminated", "cancelled")
 
     # --- timeline and incidents ---------------------------------------------------------------
 
@@ -130,6 +130,13 @@ class TokenMachine:
         self.state.outcome = outcome_of(self.variables, self.state.timeline)
         self.state.status = "terminated" if self.terminated else "completed"
         self.record("completed", details={"outcome": self.state.outcome})
+
+    def cancel_instance(self) -> None:
+        """Temporal cancelled the instance: close what is open and say so in the timeline."""
+        self.end_all("cancelled")
+        self.state.outcome = "cancelled"
+        self.state.status = "cancelled"
+        self.record("cancelled", details={"outcome": "cancelled"})
 
     def _close_task(self, token: Token, outcome: str) -> None:
         task = self.book.get(token.task_id) if token.task_id else None

@@ -72,7 +72,7 @@ async def decide(
             result_type=DecisionResult,
             rpc_timeout=timedelta(seconds=settings.update_timeout_seconds),
         )
-    metrics.observe_decision(instance_id.partition(":")[0], body.action, result)
+    metrics.observe_decision(body.action, result)
     return DecisionPublic.model_validate(result.model_dump())
 
 

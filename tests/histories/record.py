@@ -118,6 +118,17 @@ async def past_due_timers(client: Client, queue: str) -> list[WorkflowHandle[Any
     return [handle]
 
 
+async def cancelled(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    handle = await start(client, "service_task", queue, variables={"amount": 120})
+    await open_task(handle, "approve")
+    await handle.cancel()
+    for _ in range(100):
+        if (await handle.describe()).close_time is not None:
+            break
+        await asyncio.sleep(0.1)
+    return [handle]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -125,6 +136,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "incidents": incidents,
     "continue_as_new": continue_as_new,
     "past_due_timers": past_due_timers,
+    "cancelled": cancelled,
 }
 
 
