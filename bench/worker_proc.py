@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+import sys
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -49,6 +51,10 @@ def main() -> None:
     parser.add_argument("--task-queue", required=True)
     args = parser.parse_args()
     asyncio.run(_main(args.address, args.variant, args.task_queue))
+    # The worker has shut down; skip interpreter finalisation, which can race the SDK's native
+    # threads and print a spurious fatal error into the bench output.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
