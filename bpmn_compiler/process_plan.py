@@ -99,8 +99,54 @@ class PassThrough(_Node):
     element: str = "task"  # the BPMN tag, for the timeline
 
 
+ApprovalMode = Literal["single", "sequential", "all", "any", "vote"]
+
+
+class ApprovalSpec(_Frozen):
+    """How a user task is approved: ``<shenpi:approval>`` or a BPMN multi-instance user task.
+
+    One approval *step* opens one task per approver (``sequential``: one at a time, in list order):
+    ``all`` (会签) passes when everyone approved, ``any`` (或签) when the first approves (the other
+    tasks close), ``vote`` (票签) when approvals reach ``pass_ratio`` of the approvers and fails as
+    soon as that can no longer happen. ``single`` is a plain task (assignee or candidates).
+    """
+
+    mode: ApprovalMode = "single"
+    # Who approves: a list, a comma-separated string or an expression, resolved when the node is
+    # entered. Entries are user ids, or "group:<g>" for a group task claimed by one member.
+    # None: the task's assignee / candidate users / candidate groups.
+    approvers: Expression | None = None
+    pass_ratio: float = 0.5  # vote: approvals / approvers needed (>=)
+    # all (会签): "first_reject" rejects the step at the first reject; "after_all" waits for
+    # every approver and rejects if any rejected.
+    reject_rule: Literal["first_reject", "after_all"] = "first_reject"
+    # Where a rejected step goes: "end" (outcome rejected), "previous" (the previous user task),
+    # "initiator" (a resubmit task for the initiator), or a node id.
+    reject_to: str = "end"
+    # After the initiator resubmits: continue at the rejecting node or at the start.
+    resubmit_to: Literal["rejecting_node", "start"] = "rejecting_node"
+    due_in: str | None = None  # ISO-8601 duration, e.g. "PT24H"
+    due_in_seconds: float | None = None  # resolved at compile time
+    remind_every: str | None = None
+    remind_every_seconds: float | None = None
+    remind_max: int = 0
+    on_timeout: Literal["none", "approve", "reject", "escalate"] = "none"
+    escalate_to: Expression | None = None  # default: the approver's manager (directory)
+    # Auto-skip: the approver is the initiator / already approved earlier in this instance.
+    # "skip" records the task as skipped (never approved); "manager" routes it to their manager.
+    if_initiator: Literal["none", "skip", "manager"] = "none"
+    if_already_approved: Literal["none", "skip"] = "none"
+    # BPMN multi-instance: completionCondition (evaluated after each decision with nrOfInstances,
+    # nrOfCompletedInstances, nrOfActiveInstances, nrOfApproved, nrOfRejected) and the variable that
+    # holds the current element (camunda:elementVariable / zeebe:inputElement).
+    completion_condition: Expression | None = None
+    element_variable: str | None = None
+    source: Literal["shenpi", "multi_instance"] = "shenpi"
+
+
 class UserTask(_Node):
     kind: Literal["user_task"] = "user_task"
+    approval: ApprovalSpec | None = None  # None: a single-approver task
     assignee: Expression | None = None  # evaluates to a user id
     candidate_users: Expression | None = None  # evaluates to a list or comma-separated string
     candidate_groups: Expression | None = None
@@ -177,7 +223,10 @@ class ProcessPlan(_Frozen):
         raise KeyError(node_id)
 
     def content_hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"hash"})
+        # Defaults are left out, so a new optional field does not change existing plans' hashes.
+        body = self.model_dump(mode="json", exclude={"hash"}, exclude_defaults=True)
+        for node, dumped in zip(self.nodes, body.get("nodes", ()), strict=True):
+            dumped["kind"] = node.kind  # a default, but what tells one node kind from another
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -17,9 +17,22 @@ from bpmn_compiler.process_plan import ProcessPlan
 UPDATE_DECIDE = "decide"
 QUERY_STATE = "get_state"
 SIGNAL_DECIDE = "decide_signal"  # fallback when a caller cannot wait for an update
+UPDATE_INSTANCE_ACTION = "instance_action"  # withdraw, cancel, urge (InstanceActionInput)
 
 InstanceStatus = Literal["running", "completed", "incident", "terminated", "cancelled"]
-DecisionAction = Literal["approve", "reject", "claim"]
+DecisionAction = Literal[
+    "approve",
+    "reject",
+    "resubmit",  # the initiator's resubmit task after a reject back to the initiator
+    "claim",
+    "unclaim",
+    "transfer",  # 转办: the task moves to `to`
+    "delegate",  # 委派: `to` acts, then the task returns to its owner to confirm
+    "add_signer",  # 加签: `to` (user ids) join this step, `position` before/after the actor
+    "remove_signer",  # 减签: `to` (user ids) leave this step (their open tasks close)
+    "jump",  # admin: move the instance to node `to`
+]
+InstanceAction = Literal["withdraw", "cancel", "urge"]
 
 
 class StartInput(BaseModel):
@@ -57,6 +70,25 @@ class DecisionInput(BaseModel):
     groups: list[str] = Field(default_factory=list)  # the principal's groups (from the JWT)
     comment: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
+    # transfer/delegate: one user id; add_signer/remove_signer: user ids; jump: a node id.
+    to: str | list[str] | None = None
+    position: Literal["before", "after"] | None = None  # add_signer in sequential steps
+    is_admin: bool = False  # the principal is in the admin group (jump, acting for others)
+
+
+class InstanceActionInput(BaseModel):
+    """``UPDATE_INSTANCE_ACTION``: withdraw (撤回), cancel (撤销) or urge (催办) an instance."""
+
+    action: InstanceAction
+    actor: str
+    is_admin: bool = False
+    comment: str | None = None
+
+
+class InstanceActionResult(BaseModel):
+    accepted: bool
+    instance_status: InstanceStatus
+    notified: list[str] = Field(default_factory=list)  # urge: who was reminded
 
 
 class DecisionSignal(BaseModel):
@@ -74,7 +106,7 @@ class TaskView(BaseModel):
     ref: str  # short reference people can type in a chat
     node_id: str
     name: str | None = None
-    status: Literal["open", "completed", "cancelled"] = "open"
+    status: Literal["open", "completed", "cancelled", "skipped"] = "open"
     assignee: str | None = None
     candidate_users: list[str] = Field(default_factory=list)
     candidate_groups: list[str] = Field(default_factory=list)
@@ -82,7 +114,15 @@ class TaskView(BaseModel):
     created_at: datetime
     due_at: datetime | None = None
     completed_at: datetime | None = None
-    outcome: str | None = None  # approved / rejected / cancelled / timeout
+    outcome: str | None = None  # approved / rejected / cancelled / timeout / skipped / ...
+    # Multi-approver steps (DESIGN.md §4 shenpi:approval): the tasks of one step share step_id.
+    step_id: str | None = None
+    mode: str = "single"  # single / sequential / all / any / vote
+    kind: Literal["approval", "resubmit"] = "approval"  # resubmit: the initiator's rework task
+    owner: str | None = None  # delegate (委派): the owner the task returns to for confirmation
+    delegated_to: str | None = None
+    reminders_sent: int = 0
+    escalated: bool = False
 
 
 class DecisionResult(BaseModel):

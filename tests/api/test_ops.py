@@ -65,7 +65,7 @@ async def test_bad_json_body_is_400_invalid_request_not_422(api_only: Stack) -> 
         )
         wrong_type = await http.post("/api/v1/processes/p/instances", json={"variables": [1]})
         bad_action = await http.post(
-            "/api/v1/instances/p:1/tasks/t/decision", json={"action": "jump"}
+            "/api/v1/instances/p:1/tasks/t/decision", json={"action": "fly"}
         )
     for response in (not_json, wrong_type, bad_action):
         assert response.status_code == 400, response.text
