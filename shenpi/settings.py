@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
 
+    # Directory (who approves): a YAML file, reloaded when it changes (docs/directory.md).
+    # None: <data_dir>/directory.yaml if present, else processes/directory.yaml (dev).
+    directory_file: Path | None = None
+
+    # Urge (催办): the least time between two urges of one instance.
+    urge_min_interval_seconds: float = 600
+
     # AI (later issues)
     ai_provider: Literal["local", "openai"] = "local"
     ai_model: str | None = None
@@ -69,6 +76,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'shenpi.db').resolve()}"
+
+    @property
+    def resolved_directory_file(self) -> Path:
+        if self.directory_file is not None:
+            return self.directory_file
+        in_data_dir = self.data_dir / "directory.yaml"
+        return in_data_dir if in_data_dir.exists() else Path("processes/directory.yaml")
 
     @property
     def resolved_temporal_address(self) -> str:

@@ -19,6 +19,10 @@ QUERY_STATE = "get_state"
 SIGNAL_DECIDE = "decide_signal"  # fallback when a caller cannot wait for an update
 UPDATE_INSTANCE_ACTION = "instance_action"  # withdraw, cancel, urge (InstanceActionInput)
 
+# Activities the interpreter runs itself (not service-task types drawn in BPMN).
+ACTIVITY_DIRECTORY = "shenpi-directory"  # DirectoryResolveInput -> DirectoryResolveResult
+ACTIVITY_ARCHIVE = "shenpi-archive"  # ArchiveInput -> None
+
 InstanceStatus = Literal["running", "completed", "incident", "terminated", "cancelled"]
 DecisionAction = Literal[
     "approve",
@@ -49,6 +53,8 @@ class StartInput(BaseModel):
     # How long a service task waits for a worker to take its activity before the instance shows a
     # `waiting_for_worker` incident (it keeps waiting, with a growing bound). None: 30 s.
     worker_wait_seconds: float | None = None
+    # Urge (催办) rate limit: the least time between two urges of one instance. None: 600 s.
+    urge_min_interval_seconds: float | None = None
 
 
 class EmbeddedStartInput(BaseModel):
@@ -169,6 +175,24 @@ class InstanceState(BaseModel):
 
 StartInput.model_rebuild()
 EmbeddedStartInput.model_rebuild()
+
+
+class DirectoryResolveInput(BaseModel):
+    """``ACTIVITY_DIRECTORY``: evaluate an expression that calls directory functions."""
+
+    ast: Any  # a compiled expression AST (uses manager(), members(), dept_leader(), department())
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
+class DirectoryResolveResult(BaseModel):
+    values: list[str] = Field(default_factory=list)  # the value flattened to ids; None -> []
+
+
+class ArchiveInput(BaseModel):
+    """``ACTIVITY_ARCHIVE``: the final state of an ended instance, stored in the app database."""
+
+    instance_id: str
+    state: InstanceState
 
 
 class ErrorType:
