@@ -13,7 +13,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from workflows.expressions import FUNCTION_NAMES
+from workflows.expressions import DIRECTORY_FUNCTIONS, FUNCTION_NAMES
 
 _OPERATORS = {
     "==": "eq", "=": "eq", "eq": "eq", "!=": "ne", "<>": "ne", "ne": "ne",
@@ -31,7 +31,10 @@ _METHODS = {
     "toLowerCase": ("lower", 0), "toUpperCase": ("upper", 0), "trim": ("trim", 0),
     "size": ("size", 0), "length": ("size", 0),
 }  # fmt: skip
-
+# Directory lookups (run by the shenpi-directory activity): name -> (min, max) argument count.
+_DIRECTORY_ARITY = {
+    "manager": (1, 2), "members": (1, 1), "dept_leader": (1, 1), "department": (1, 1),
+}  # fmt: skip
 
 MAX_DEPTH = 64
 
@@ -106,8 +109,16 @@ class _ToAst(Transformer[Token, Any]):
 
     def call(self, name: Token, items: Any) -> dict[str, Any]:
         fn = _FEEL_FUNCTIONS.get(" ".join(str(name).split()), str(name))
+        if fn in _DIRECTORY_ARITY:
+            low, high = _DIRECTORY_ARITY[fn]
+            if not low <= len(items or []) <= high:
+                wanted = str(low) if low == high else f"{low} to {high}"
+                raise ExpressionSyntaxError(
+                    f"{fn}() takes {wanted} argument(s), got {len(items or [])}"
+                )
+            return {"call": fn, "args": items or []}
         if fn not in FUNCTION_NAMES:
-            known = ", ".join(sorted(FUNCTION_NAMES))
+            known = ", ".join(sorted(FUNCTION_NAMES | DIRECTORY_FUNCTIONS))
             raise ExpressionSyntaxError(f"unknown function {str(name)!r} (known: {known})")
         return {"call": fn, "args": items or []}
 

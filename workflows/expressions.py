@@ -13,9 +13,22 @@ import copy
 import json
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ExpressionError", "UndefinedVariableError", "evaluate", "evaluate_bool"]
+__all__ = [
+    "DIRECTORY_FUNCTIONS",
+    "ExpressionError",
+    "UndefinedVariableError",
+    "evaluate",
+    "evaluate_bool",
+    "uses_directory",
+]
+
+# Functions that ask the directory (I/O): the compiler accepts them, but the workflow never
+# evaluates them itself; an expression calling one runs in the ``shenpi-directory`` activity,
+# which passes the lookups as ``functions``.
+DIRECTORY_FUNCTIONS = frozenset({"manager", "members", "dept_leader", "department"})
 
 
 class ExpressionError(Exception):
@@ -30,10 +43,30 @@ class UndefinedVariableError(ExpressionError):
     """A variable (or a key along its path) does not exist."""
 
 
-def evaluate(ast: Any, variables: Mapping[str, Any]) -> Any:
-    """Evaluate one AST node (and its children) against ``variables``."""
+@dataclass(frozen=True, slots=True)
+class _Env:
+    """What an evaluation sees: the variables and the caller's extra functions."""
+
+    variables: Mapping[str, Any]
+    functions: Mapping[str, Callable[..., Any]]
+
+
+_NO_FUNCTIONS: Mapping[str, Callable[..., Any]] = {}
+
+
+def evaluate(
+    ast: Any,
+    variables: Mapping[str, Any],
+    *,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """Evaluate one AST node (and its children) against ``variables``.
+
+    ``functions`` adds callables for ``{"call": ...}`` nodes (the directory lookups); built-in
+    functions cannot be replaced, so a caller never changes what ``len`` means.
+    """
     try:
-        return _eval(ast, variables)
+        return _eval(ast, _Env(variables, functions or _NO_FUNCTIONS))
     except RecursionError:
         raise ExpressionError("expression nested too deeply") from None
     except (TypeError, ValueError, OverflowError, ZeroDivisionError) as err:
@@ -41,15 +74,35 @@ def evaluate(ast: Any, variables: Mapping[str, Any]) -> Any:
         raise ExpressionError(f"cannot evaluate: {err}") from None
 
 
-def evaluate_bool(ast: Any, variables: Mapping[str, Any]) -> bool:
+def evaluate_bool(
+    ast: Any,
+    variables: Mapping[str, Any],
+    *,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> bool:
     """Evaluate a condition; anything but a boolean (null included) is an error, as in Zeebe."""
-    value = evaluate(ast, variables)
+    value = evaluate(ast, variables, functions=functions)
     if not isinstance(value, bool):
         raise ExpressionError(f"condition evaluated to {_kind(value)} {value!r}, not a boolean")
     return value
 
 
-def _eval(ast: Any, variables: Mapping[str, Any]) -> Any:
+def uses_directory(ast: Any) -> bool:
+    """Whether the expression calls a directory function (so it must run in the activity)."""
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        if node.get("call") in DIRECTORY_FUNCTIONS:
+            return True
+        args = node.get("args")
+        if isinstance(args, list):
+            stack.extend(args)
+    return False
+
+
+def _eval(ast: Any, env: _Env) -> Any:
     if not isinstance(ast, Mapping):
         raise ExpressionError(f"malformed expression node {ast!r}")
     if "lit" in ast:
@@ -57,7 +110,7 @@ def _eval(ast: Any, variables: Mapping[str, Any]) -> Any:
         # The plan is shared by every evaluation: never hand out its mutable literals.
         return copy.deepcopy(value) if isinstance(value, list | dict) else value
     if "var" in ast:
-        return _lookup(ast["var"], variables)
+        return _lookup(ast["var"], env.variables)
     args = ast.get("args", [])
     if not isinstance(args, list):
         raise ExpressionError(f"malformed expression node {ast!r}")
@@ -65,14 +118,17 @@ def _eval(ast: Any, variables: Mapping[str, Any]) -> Any:
         op = _OPERATORS.get(ast["op"])
         if op is None:
             raise ExpressionError(f"unknown operator {ast['op']!r}")
-        return op(args, variables)
+        return op(args, env)
     if "call" in ast:
-        fn = _FUNCTIONS.get(ast["call"])
+        name = ast["call"]
+        if name == "is_defined":  # looks at the variable, not its value
+            return _is_defined(args, env)
+        fn = _FUNCTIONS.get(name) or env.functions.get(name)
         if fn is None:
-            raise ExpressionError(f"unknown function {ast['call']!r}")
-        if ast["call"] == "is_defined":  # looks at the variable, not its value
-            return _is_defined(args, variables)
-        return fn(*[_eval(a, variables) for a in args])
+            if name in DIRECTORY_FUNCTIONS:
+                raise ExpressionError(f"{name}() needs the directory")
+            raise ExpressionError(f"unknown function {name!r}")
+        return fn(*[_eval(a, env) for a in args])
     raise ExpressionError(f"malformed expression node {ast!r}")
 
 
@@ -131,18 +187,18 @@ def _arity(args: list[Any], n: int, op: str) -> None:
 
 # --- operators: each takes the unevaluated args, so and/or/cond/empty can short-circuit ---------
 
-Operator = Callable[[list[Any], Mapping[str, Any]], Any]
+Operator = Callable[[list[Any], _Env], Any]
 
 
-def _and(args: list[Any], v: Mapping[str, Any]) -> bool:
+def _and(args: list[Any], v: _Env) -> bool:
     return all(_bool(_eval(a, v), "'and'") for a in args)
 
 
-def _or(args: list[Any], v: Mapping[str, Any]) -> bool:
+def _or(args: list[Any], v: _Env) -> bool:
     return any(_bool(_eval(a, v), "'or'") for a in args)
 
 
-def _not(args: list[Any], v: Mapping[str, Any]) -> bool:
+def _not(args: list[Any], v: _Env) -> bool:
     _arity(args, 1, "not")
     return not _bool(_eval(args[0], v), "'not'")
 
@@ -158,7 +214,7 @@ def _equal(left: Any, right: Any) -> bool:
 
 
 def _ordered(name: str, test: Callable[[Any, Any], bool]) -> Operator:
-    def run(args: list[Any], v: Mapping[str, Any]) -> bool:
+    def run(args: list[Any], v: _Env) -> bool:
         _arity(args, 2, name)
         left, right = _eval(args[0], v), _eval(args[1], v)
         if _kind(left) != _kind(right) or _kind(left) not in ("number", "string"):
@@ -171,7 +227,7 @@ def _ordered(name: str, test: Callable[[Any, Any], bool]) -> Operator:
 
 
 def _binary(name: str, fn: Callable[[Any, Any], Any]) -> Operator:
-    def run(args: list[Any], v: Mapping[str, Any]) -> Any:
+    def run(args: list[Any], v: _Env) -> Any:
         _arity(args, 2, name)
         return fn(_eval(args[0], v), _eval(args[1], v))
 
@@ -191,7 +247,7 @@ def _divide(left: Any, right: Any, *, modulo: bool = False) -> Any:
     return a % b if modulo else a / b
 
 
-def _negate(args: list[Any], v: Mapping[str, Any]) -> int | float:
+def _negate(args: list[Any], v: _Env) -> int | float:
     _arity(args, 1, "neg")
     return -_num(_eval(args[0], v), "'-'")
 
@@ -206,7 +262,7 @@ def _membership(item: Any, container: Any) -> bool:
     raise ExpressionError(f"'in' expects a list, string or context, got {_kind(container)}")
 
 
-def _empty(args: list[Any], v: Mapping[str, Any]) -> bool:
+def _empty(args: list[Any], v: _Env) -> bool:
     _arity(args, 1, "empty")
     try:
         value = _eval(args[0], v)
@@ -215,7 +271,7 @@ def _empty(args: list[Any], v: Mapping[str, Any]) -> bool:
     return value is None or (isinstance(value, str | list | tuple | Mapping) and len(value) == 0)
 
 
-def _cond(args: list[Any], v: Mapping[str, Any]) -> Any:
+def _cond(args: list[Any], v: _Env) -> Any:
     _arity(args, 3, "cond")
     return _eval(args[1] if _bool(_eval(args[0], v), "'?:'") else args[2], v)
 
@@ -259,7 +315,7 @@ _OPERATORS: dict[str, Operator] = {
 # --- whitelisted pure functions ------------------------------------------------------------------
 
 
-def _is_defined(args: list[Any], v: Mapping[str, Any]) -> bool:
+def _is_defined(args: list[Any], v: _Env) -> bool:
     if len(args) != 1:
         raise ExpressionError("is_defined takes 1 argument")
     try:
