@@ -203,6 +203,10 @@ class ErrorType:
     NOT_OPEN = "TaskNotOpen"  # 409: already decided or closed
     ILLEGAL_ACTION = "IllegalAction"  # 409: e.g. claim on a personal task
     INSTANCE_CLOSED = "InstanceClosed"  # 409
+    # Instance actions (UPDATE_INSTANCE_ACTION) and decision actions:
+    NOT_INITIATOR = "NotInitiator"  # 403: withdraw / urge by someone other than the initiator
+    ALREADY_ACTED = "AlreadyActed"  # 409: withdraw after an approver acted on the current step
+    RATE_LIMITED = "RateLimited"  # 429: urge again before urge_min_interval_seconds passed
 
 
 class ServiceTaskInput(BaseModel):
