@@ -18,19 +18,23 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import ProcessPlan
-from workflows import decisions
+from workflows import decisions, instance_actions
 from workflows.contracts import (
     QUERY_STATE,
     SIGNAL_DECIDE,
     UPDATE_DECIDE,
+    UPDATE_INSTANCE_ACTION,
     DecisionInput,
     DecisionResult,
     DecisionSignal,
+    InstanceActionInput,
+    InstanceActionResult,
     InstanceState,
     StartInput,
 )
 from workflows.engine import Engine
 from workflows.inbox import Inbox
+from workflows.notices import Notifier
 from workflows.services import UNSERVED_FIRST_WAIT, WorkflowWaits
 
 
@@ -44,6 +48,8 @@ class InstanceWorkflow:
     _max_history_events: int | None
     _worker_wait_seconds: float | None
     _changed: bool
+    _urge_interval: timedelta
+    _notifier: Notifier
 
     def _setup(self, start: StartInput) -> None:
         self._plan = start.plan
@@ -67,6 +73,8 @@ class InstanceWorkflow:
             now=workflow.now,
         )
         self._waits.bind(self._engine)
+        self._urge_interval = urge_interval(start)
+        self._notifier = Notifier(self._engine, self._mark_changed)
 
     async def _execute(self) -> InstanceState:
         engine, inbox = self._engine, Inbox()
@@ -147,6 +155,7 @@ class InstanceWorkflow:
             resume=snapshot,
             max_history_events=self._max_history_events,
             worker_wait_seconds=self._worker_wait_seconds,
+            urge_min_interval_seconds=self._urge_interval.total_seconds(),
         )
 
     def _snapshot(self) -> InstanceState:
@@ -183,9 +192,26 @@ class InstanceWorkflow:
             return
         self._changed = True
 
+    @workflow.update(name=UPDATE_INSTANCE_ACTION)
+    async def instance_action(self, input: InstanceActionInput) -> InstanceActionResult:
+        """Withdraw, cancel or urge; withdraw and cancel end the instance with their outcome."""
+        result = instance_actions.apply(self._engine, input, self._urge_interval, self._notifier)
+        self._changed = True
+        return result
+
+    @instance_action.validator
+    def validate_instance_action(self, input: InstanceActionInput) -> None:
+        instance_actions.check(self._engine, input, self._urge_interval)
+
     @workflow.query(name=QUERY_STATE)
     def get_state(self) -> InstanceState:
         return self._snapshot()
+
+
+def urge_interval(start: StartInput) -> timedelta:
+    if start.urge_min_interval_seconds is None:
+        return instance_actions.DEFAULT_URGE_INTERVAL
+    return timedelta(seconds=start.urge_min_interval_seconds)
 
 
 def worker_wait(start: StartInput) -> timedelta:
