@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from temporalio import activity
 
+from activities.archive import ArchiveActivities
+from activities.directory import DirectoryActivities
 from activities.http import HttpActivities, new_http_client
 from activities.notify import NotifyActivities
+from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
 from workflows.contracts import ServiceTaskInput
 
@@ -34,31 +37,55 @@ class ActivityRegistry:
 
     client: httpx.AsyncClient
     by_type: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # The interpreter's own activities (directory lookups, archive): not service-task types.
+    internal: list[Callable[..., Any]] = field(default_factory=list)
+    # Other resources the activities own (the archive's database engine), closed before the client.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def activities(self) -> list[Callable[..., Any]]:
-        return list(self.by_type.values())
+        # A service-task type named like an internal activity replaces it (worker names clash).
+        names = set(self.by_type)
+        kept = [fn for fn in self.internal if _activity_name(fn) not in names]
+        return [*kept, *self.by_type.values()]
 
     @property
     def needs_executor(self) -> bool:
-        return any(not inspect.iscoroutinefunction(fn) for fn in self.by_type.values())
+        return any(not inspect.iscoroutinefunction(fn) for fn in self.activities)
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        try:
+            for close in self.closers:
+                await close()
+        finally:
+            await self.client.aclose()
 
 
 def build_registry(settings: Settings) -> ActivityRegistry:
-    """Built-ins first, custom types after (a custom type may replace a built-in on purpose)."""
+    """Built-ins first, custom types after (a custom type may replace a built-in on purpose).
+
+    Also the interpreter's own activities: ``shenpi-directory`` (the directory file is loaded
+    now, so a broken one stops the worker with its problems listed) and ``shenpi-archive``.
+    """
     custom = {
         type_name: as_activity(type_name, load(target))
         for type_name, target in parse_custom_types(settings.custom_activity_types)
     }
+    directory = DirectoryActivities(YamlDirectory(settings.resolved_directory_file))
     client = new_http_client()  # only once the configuration is known to be good
     registry = ActivityRegistry(client)
     registry.by_type["notify"] = NotifyActivities(settings, client).notify
     registry.by_type["http"] = HttpActivities(client).http
+    archive = ArchiveActivities(settings)
+    registry.internal += [directory.resolve, archive.archive]
+    registry.closers.append(archive.aclose)
     registry.by_type.update(custom)
     return registry
+
+
+def _activity_name(fn: Callable[..., Any]) -> str | None:
+    defn = getattr(fn, "__temporal_activity_definition", None)
+    return defn.name if defn is not None else None
 
 
 def parse_custom_types(text: str) -> list[tuple[str, str]]:

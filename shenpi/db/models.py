@@ -50,3 +50,40 @@ class Definition(Base):
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     deployed_by: Mapped[str] = mapped_column(String(255))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ArchivedInstance(Base):
+    """The final state of an ended instance (timeline included): the audit trail that outlives
+    Temporal's retention. Written once per instance by the ``shenpi-archive`` activity."""
+
+    __tablename__ = "instance_archive"
+
+    instance_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    initiator: Mapped[str] = mapped_column(String(255), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    state: Mapped[dict[str, Any]] = deferred(mapped_column(JSON))  # InstanceState as JSON
+    archived_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ArchivedDecision(Base):
+    """One human decision from an archived timeline, kept queryable as a precedent (later AI
+    advice looks up how people decided similar requests)."""
+
+    __tablename__ = "archived_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[str] = mapped_column(String(255), index=True)
+    process_id: Mapped[str] = mapped_column(String(255), index=True)
+    node_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    task_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))  # the timeline event: approved, rejected, ...
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The instance's final variables (the request decided on) and the entry's own details.
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
