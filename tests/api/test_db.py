@@ -34,8 +34,9 @@ async def test_migrations_create_tables_in_wal_mode_and_are_idempotent(tmp_path:
             assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
             rev = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
             assert rev == "0002"
-            tables = await conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
-            assert {"definitions", "instance_archive", "archived_decisions"} <= set(tables.scalars())
+            names = await conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+            tables = set(names.scalars())
+            assert {"definitions", "instance_archive", "archived_decisions"} <= tables
     finally:
         await engine.dispose()
 
