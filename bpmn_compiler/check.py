@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bpmn_compiler.approvals import check_approvals
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.model import BpmnModel
 from bpmn_compiler.rules_flow import (
@@ -31,6 +32,7 @@ RULES: tuple[Rule, ...] = (
     check_timers,
     check_boundaries,
     check_tasks,
+    check_approvals,
     check_graph,
 )
 

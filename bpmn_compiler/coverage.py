@@ -21,7 +21,11 @@ DEFAULT_OUTPUT = REPO_ROOT / "docs" / "bpmn-coverage.md"
 SUPPORTED_ELEMENTS = (
     ("startEvent (none)", "the one entry point; message/timer/signal starts are refused"),
     ("endEvent (none, terminate)", "terminate ends every other token too"),
-    ("userTask", "assignee, candidate users and groups, input/output mappings"),
+    ("userTask", "assignee, candidate users and groups, input/output mappings; approval steps"
+     " with `shenpi:approval` (modes, due dates, reminders, timeouts, reject strategies)"),
+    ("multiInstanceLoopCharacteristics on a userTask", "one task per element of the collection:"
+     " parallel = `all`, `isSequential` = `sequential`; `completionCondition`, element variable"
+     " (see `approvals.md`)"),
     ("serviceTask, sendTask", "a Temporal activity by type; a sendTask without type = notify"),
     ("task, manualTask, intermediateThrowEvent (none)", "pass through"),
     ("exclusiveGateway", "conditions in document order, default flow"),
@@ -38,7 +42,8 @@ REFUSED_ELEMENTS = (
     "inclusiveGateway, eventBasedGateway, complexGateway",
     "scriptTask, businessRuleTask, receiveTask, compensation handlers",
     "message, signal, error, escalation, compensation, conditional, link, cancel events",
-    "multiInstanceLoopCharacteristics, standardLoopCharacteristics (`unsupported-loop`)",
+    "standardLoopCharacteristics, multiInstanceLoopCharacteristics on anything but a userTask,"
+    " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",
     "Java delegates (`class`, `delegateExpression`, `expression`), connectors, scripts in"
     " mappings (`unsupported-implementation`, `unsupported-mapping`)",
 )
@@ -62,6 +67,10 @@ DIALECTS = (
     ("input/output mappings", "`camunda:inputOutput` (text, `${}`, `camunda:list`)",
      "`zeebe:ioMapping`", "—", "—"),
     ("conditions", "JUEL `${...}` / `#{...}`", "FEEL `= ...`", "JUEL `${...}`", "plain"),
+    ("multi-instance collection", "`camunda:collection` + `camunda:elementVariable`",
+     "`zeebe:loopCharacteristics inputCollection` + `inputElement`",
+     "`flowable:collection` + `flowable:elementVariable`",
+     "`<shenpi:approval approvers=...>`; plain BPMN: `loopDataInputRef` + `inputDataItem`"),
     ("BPMN resource roles", "`humanPerformer`, `potentialOwner` (`user(x)`, `group(y)`)",
      "", "", ""),
 )  # fmt: skip
@@ -129,7 +138,7 @@ def render(fates: list[Fate]) -> str:
         "## Extension attributes per dialect",
         "",
         "Where several dialects set the same thing, `shenpi:` wins. Unknown extension elements"
-        " (forms, `shenpi:approval`, `shenpi:ai`, modeler metadata) are ignored; engine listeners"
+        " (forms, `shenpi:ai`, modeler metadata) are ignored; engine listeners"
         " are ignored with an `ignored-listener` warning.",
         "",
         "| what | Camunda 7 (`camunda:`) | Camunda 8 (`zeebe:`) | Flowable / Activiti | Shenpi |",

@@ -13,6 +13,7 @@ from lxml import etree
 
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import read_extensions
+from bpmn_compiler.loops import read_approvals, read_multi_instance
 from bpmn_compiler.model import BPMN_NS, FlowNode, RawText, RawTimer
 from bpmn_compiler.safe_xml import line_of
 
@@ -59,9 +60,16 @@ class Context:
     def node(self, el: Element, kind: str, **details: object) -> FlowNode:
         ext, diags = read_extensions(el, el.get("id", ""))
         self.diagnostics.extend(diags)
+        multi_instance = None
         for child in bpmn_children(el):
-            if local_name(child) in _LOOPS:
-                self.report(el, "unsupported-loop", f"{local_name(child)} is unsupported")
+            if local_name(child) == _LOOPS[0] and kind == "user_task":
+                # A multi-instance user task is an approval step with one task per approver.
+                multi_instance = multi_instance or read_multi_instance(child)
+            elif local_name(child) in _LOOPS:
+                what = local_name(child)
+                if what == _LOOPS[0]:
+                    what += " on a " + local_name(el) + " (only user tasks)"
+                self.report(el, "unsupported-loop", f"{what} is unsupported")
         return FlowNode(
             id=el.get("id", ""),
             tag=local_name(el),
@@ -69,6 +77,8 @@ class Context:
             line=line_of(el),
             name=el.get("name"),
             ext=ext,
+            approvals=read_approvals(el),
+            multi_instance=multi_instance,
             **details,  # type: ignore[arg-type]
         )
 

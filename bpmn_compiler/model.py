@@ -79,6 +79,27 @@ class Extensions:
 
 
 @dataclass
+class RawApproval:
+    """A ``<shenpi:approval>`` element: its attributes as written, checked by ``approvals``."""
+
+    attributes: dict[str, RawText]  # attribute name -> value, document order
+    line: int | None
+
+
+@dataclass
+class RawMultiInstance:
+    """A ``multiInstanceLoopCharacteristics`` on a user task, in any dialect."""
+
+    sequential: bool
+    line: int | None
+    collection: RawText | None = None  # camunda:/flowable:collection, zeebe inputCollection
+    element_variable: str | None = None  # camunda:/flowable:elementVariable, zeebe inputElement
+    completion_condition: RawText | None = None
+    cardinality: RawText | None = None  # loopCardinality: refused unless a collection is given
+    output_collection: bool = False  # zeebe outputCollection: not collected, warned about
+
+
+@dataclass
 class FlowNode:
     id: str
     tag: str  # the BPMN local name, e.g. "userTask"
@@ -91,6 +112,8 @@ class FlowNode:
     interrupting: bool = True
     default_flow: str | None = None
     ext: Extensions = field(default_factory=Extensions)
+    approvals: list[RawApproval] = field(default_factory=list)  # more than one is an error
+    multi_instance: RawMultiInstance | None = None
     incoming: list[str] = field(default_factory=list)  # filled from the flows, document order
     outgoing: list[str] = field(default_factory=list)
 

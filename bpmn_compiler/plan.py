@@ -5,6 +5,7 @@ Only called when ``check`` found no error, so every expression and timer here is
 
 from __future__ import annotations
 
+from bpmn_compiler.approvals import compile_approval
 from bpmn_compiler.expressions import compile_condition, compile_value
 from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawMapping, RawText
 from bpmn_compiler.process_plan import (
@@ -86,6 +87,7 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
             return UserTask.model_validate(
                 {
                     **base,
+                    "approval": compile_approval(node, model)[0],
                     "assignee": _assignment(ext.assignee, who, as_list=False),
                     "candidate_users": _assignment(ext.candidate_users, who, as_list=True),
                     "candidate_groups": _assignment(ext.candidate_groups, who, as_list=True),

@@ -50,7 +50,11 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
             except TimerSyntaxError as err:
                 found.append(diag("timer-syntax", f"shenpi:timeout: {err.message}", node))
         if node.kind == "user_task" and not (
-            ext.assignee or ext.candidate_users or ext.candidate_groups
+            ext.assignee
+            or ext.candidate_users
+            or ext.candidate_groups
+            or node.multi_instance is not None
+            or any("approvers" in a.attributes for a in node.approvals)
         ):
             found.append(
                 diag(

@@ -1,0 +1,85 @@
+"""Parse helper: ``<shenpi:approval>`` and multi-instance loop characteristics → raw model.
+
+Only reads what is written (with line numbers); ``approvals`` checks it and builds the
+``ApprovalSpec``. Multi-instance is read in every dialect Shenpi honours: Camunda 7 and Flowable
+(``collection`` / ``elementVariable`` attributes), Camunda 8 (``zeebe:loopCharacteristics``) and
+plain BPMN (``loopDataInputRef`` / ``inputDataItem``, as SpiffWorkflow writes it).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from bpmn_compiler.model import (
+    ACTIVITI_NS,
+    BPMN_NS,
+    CAMUNDA_NS,
+    FLOWABLE_NS,
+    SHENPI_NS,
+    ZEEBE_NS,
+    RawApproval,
+    RawMultiInstance,
+    RawText,
+)
+from bpmn_compiler.safe_xml import line_of
+
+Element = etree._Element
+
+_COLLECTION_NAMESPACES = (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
+
+
+def _q(ns: str, name: str) -> str:
+    return f"{{{ns}}}{name}"
+
+
+def read_approvals(el: Element) -> list[RawApproval]:
+    """Every ``extensionElements/shenpi:approval`` of ``el`` (more than one is reported later)."""
+    found = []
+    for ext in el.findall(_q(BPMN_NS, "extensionElements")):
+        for approval in ext.iter(_q(SHENPI_NS, "approval")):
+            line = line_of(approval)
+            attributes = {
+                etree.QName(key).localname: RawText(str(value).strip(), line)
+                for key, value in approval.attrib.items()
+            }
+            found.append(RawApproval(attributes=attributes, line=line))
+    return found
+
+
+def _child_text(el: Element, name: str) -> RawText | None:
+    child = el.find(_q(BPMN_NS, name))
+    if child is None or not (child.text or "").strip():
+        return None
+    return RawText((child.text or "").strip(), line_of(child), child.get("language"))
+
+
+def read_multi_instance(el: Element) -> RawMultiInstance:
+    """One ``multiInstanceLoopCharacteristics`` element, whatever dialect drew it."""
+    line = line_of(el)
+    loop = RawMultiInstance(
+        sequential=el.get("isSequential", "false").strip().lower() == "true",
+        line=line,
+        completion_condition=_child_text(el, "completionCondition"),
+        cardinality=_child_text(el, "loopCardinality"),
+    )
+    for ns in _COLLECTION_NAMESPACES:
+        collection = (el.get(_q(ns, "collection")) or "").strip()
+        if collection and loop.collection is None:
+            loop.collection = RawText(collection, line)
+        loop.element_variable = loop.element_variable or el.get(_q(ns, "elementVariable"))
+    for ext in el.findall(_q(BPMN_NS, "extensionElements")):
+        for zeebe in ext.iter(_q(ZEEBE_NS, "loopCharacteristics")):
+            collection = (zeebe.get("inputCollection") or "").strip()
+            if collection and loop.collection is None:
+                loop.collection = RawText(collection, line_of(zeebe), "feel")
+            loop.element_variable = loop.element_variable or zeebe.get("inputElement")
+            loop.output_collection = loop.output_collection or bool(zeebe.get("outputCollection"))
+    data_input = _child_text(el, "loopDataInputRef")
+    if data_input is not None and loop.collection is None:
+        loop.collection = data_input  # a variable name, read as a plain expression
+    item = el.find(_q(BPMN_NS, "inputDataItem"))
+    if item is not None:
+        loop.element_variable = loop.element_variable or item.get("name") or item.get("id")
+    if loop.element_variable is not None:
+        loop.element_variable = loop.element_variable.strip() or None
+    return loop
