@@ -19,6 +19,8 @@ from lxml import etree
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
+from bpmn_compiler.process_plan import UserTask
+from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
 from shenpi.temporal_setup import ensure_search_attributes
 from tests.api.conftest import Stack, api_settings, running_stack, unique
@@ -32,6 +34,7 @@ from workflows.contracts import (
     InstanceState,
     StartInput,
 )
+from workflows.expressions import uses_directory
 
 PROCESSES = sorted((REPO_ROOT / "processes").glob("*.bpmn"))
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -67,6 +70,36 @@ def test_example_has_a_diagram_element_for_every_process_element(path: Path) -> 
         for el in root.iter(f"{BPMNDI}BPMNShape", f"{BPMNDI}BPMNEdge")
     }  # fmt: skip
     assert elements and elements == drawn
+
+
+def test_contract_approval_has_a_countersign_a_vote_and_an_or_sign() -> None:
+    path = REPO_ROOT / "processes" / "contract-approval.bpmn"
+    plan = compile_bpmn(path.read_bytes(), source=str(path)).plan
+    steps = {
+        n.id: n.approval for n in plan.nodes if isinstance(n, UserTask) and n.approval is not None
+    }
+
+    legal, board, finance = (
+        steps["Task_LegalCountersign"], steps["Task_BoardVote"], steps["Task_FinanceApproval"],
+    )  # fmt: skip
+    assert (legal.mode, legal.reject_to) == ("all", "initiator")
+    assert (board.mode, board.pass_ratio) == ("vote", 0.6)
+    assert finance.mode == "any" and finance.approvers is not None
+    assert uses_directory(finance.approvers.ast)  # members('finance'), resolved by the activity
+    assert (finance.due_in_seconds, finance.remind_every_seconds, finance.remind_max) == (
+        3 * 86400, 86400, 2,
+    )  # fmt: skip
+    assert finance.on_timeout == "escalate"
+
+
+def test_dev_directory_knows_the_groups_and_chains_the_examples_use() -> None:
+    directory = YamlDirectory(REPO_ROOT / "processes" / "directory.yaml")
+
+    for group in ("finance", "legal", "board", "hr", "purchasing-leads", "admin"):
+        assert directory.members(group), group
+    assert len(directory.members("board")) == 5  # a 60 % vote needs 3 of them
+    assert directory.manager("alice", 3) == "dave"
+    assert directory.dept_leader(directory.department("erin") or "") == "frank"
 
 
 # --- Running the examples -------------------------------------------------------------------
