@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import ExclusiveGateway, UserTask
+from bpmn_compiler.process_plan import UserTask
+from workflows import rejects, steps
 from workflows.contracts import DecisionInput, ErrorType, TaskView
 from workflows.engine import Engine
 from workflows.expressions import ExpressionError
@@ -33,6 +34,9 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
             "claimed", task.node_id, task_id=task.task_id, actor=decision.actor, details=details
         )
         return task
+    if task.kind == "resubmit":
+        rejects.resubmitted(engine, task, decision, details)
+        return task
     approved = decision.action == "approve"
     # The engine's own keys win over the caller's variables: routing relies on them.
     engine.variables.update(
@@ -47,6 +51,9 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
         comment=decision.comment,
         details=details,
     )
+    if task.step_id is not None:  # one approver of a step: the mode decides what happens
+        steps.decided(engine, task)
+        return task
     token = next(t for t in engine.tokens if t.task_id == task.task_id)
     node = engine.index.node(task.node_id)
     assert isinstance(node, UserTask)
@@ -55,7 +62,7 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
     except ExpressionError as err:
         engine.incident(token, "expression_error", err.message)
         return task
-    if not approved and not routes_reject(engine, node):
+    if not approved and not rejects.routes_reject(engine, node):
         engine.end_all("rejected")  # no gateway decides what a reject means: the process ends
         return task
     engine.leave_activity(token)
@@ -64,16 +71,6 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
 
 def already_applied(engine: Engine, signal_key: str) -> bool:
     return any(e.details.get("signal_key") == signal_key for e in engine.state.timeline)
-
-
-def routes_reject(engine: Engine, node: UserTask) -> bool:
-    """The model decides what a reject means when the task leads into a gateway or a condition."""
-    for flow in engine.index.outgoing(node):
-        if flow.condition is not None:
-            return True
-        if isinstance(engine.index.node(flow.target), ExclusiveGateway):
-            return True
-    return False
 
 
 def is_refusal(err: ApplicationError) -> bool:

@@ -23,6 +23,7 @@ from bpmn_compiler.process_plan import (
     TimerCatch,
     UserTask,
 )
+from workflows import steps
 from workflows.contracts import ServiceTaskInput
 from workflows.expressions import ExpressionError, evaluate, evaluate_bool
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
@@ -136,6 +137,11 @@ class Engine(TokenMachine):
     def _run_user_task(self, token: Token, node: UserTask) -> None:
         self.variables.update(self.mapped(node.inputs, self.variables))
         boundaries = self.schedule_boundaries(node)
+        if node.approval is not None:  # an approval step: one task per approver (steps.py)
+            token.boundaries = boundaries
+            steps.enter(self, token, node)
+            self.arm(token, boundaries)
+            return
         due = [w.due_at for b, w in boundaries.items() if self.index.boundary(b).interrupting]
         task = self.book.open(node, self.variables, self.now(), min(due) if due else None)
         token.task_id, token.state = task.task_id, "wait"
@@ -228,6 +234,21 @@ class Engine(TokenMachine):
         self.resolve_incidents(token.node_id, "waiting_for_worker")
         self.record("service_failed", token.node_id, details={"message": message})
         self.incident(token, "activity_failed", message)
+
+    def directory_resolved(self, token_id: str, key: str, values: list[str]) -> None:
+        """The directory answered for a step still resolving its approvers."""
+        token = self.token(token_id)
+        if token is None or token.step is None or token.step.phase != "resolving":
+            return
+        try:
+            steps.resolved(self, token, key, values)
+        except ExpressionError as err:
+            self.incident(token, "expression_error", err.message)
+
+    def directory_failed(self, token_id: str, message: str) -> None:
+        token = self.token(token_id)
+        if token is not None and token.state == "wait":
+            self.incident(token, "directory_failed", message)
 
     def service_unserved(self, token_id: str, message: str) -> None:
         """No worker took the activity in time; it is rescheduled, the incident shows it."""

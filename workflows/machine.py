@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bpmn_compiler.process_plan import ProcessPlan, ServiceTask, UserTask
-from workflows.contracts import Incident, InstanceState, ServiceTaskInput, TimelineEntry
+from workflows.contracts import (
+    DirectoryResolveInput,
+    Incident,
+    InstanceState,
+    ServiceTaskInput,
+    TimelineEntry,
+)
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
 from workflows.timers import first_occurrence, next_occurrence
@@ -28,6 +34,8 @@ class Waits(Protocol):
     def start_service(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None: ...
 
     def start_timer(self, token_id: str, key: str, due_at: datetime) -> None: ...
+
+    def start_directory(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None: ...
 
     def cancel(self, token_id: str, key: str | None = None) -> None: ...
 
@@ -116,7 +124,11 @@ class TokenMachine:
         """Safe to continue as new: no activity in flight, every token waits on durable state."""
         return all(
             t.state in ("join", "incident")
-            or (t.state == "wait" and not isinstance(self.index.node(t.node_id), ServiceTask))
+            or (
+                t.state == "wait"
+                and not isinstance(self.index.node(t.node_id), ServiceTask)
+                and not (t.step is not None and t.step.phase == "resolving")
+            )
             for t in self.tokens
         )
 
@@ -143,7 +155,15 @@ class TokenMachine:
         if task is not None and task.status == "open":
             self.book.close(task, "cancelled", outcome, self.now())
             self.record("task_cancelled", task.node_id, task_id=task.task_id, comment=outcome)
+        if token.step is not None:  # an approval step: every open task of it
+            for other in self.book.of_step(token.step.step_id):
+                if other.status == "open":
+                    self.book.close(other, "cancelled", outcome, self.now())
+                    self.record(
+                        "task_cancelled", other.node_id, task_id=other.task_id, comment=outcome
+                    )
         token.task_id = None
+        token.step = None
 
     # --- boundary timers ----------------------------------------------------------------------
 
@@ -197,4 +217,5 @@ class TokenMachine:
         self.waits.cancel(token.id)
         token.boundaries = {}
         token.task_id = None
+        token.step = None
         token.state = "leave"

@@ -7,7 +7,9 @@ from typing import Any
 
 from workflows.contracts import Incident, InstanceStatus, TimelineEntry
 
-DECISION_EVENTS = ("approved", "rejected")
+# A step's verdict counts as its last decision (会签 after_all: the last task may be an approve).
+DECISION_EVENTS = ("approved", "rejected", "step_passed", "step_rejected")
+REJECTING = ("rejected", "step_rejected")
 
 
 def outcome_of(variables: Mapping[str, Any], timeline: Sequence[TimelineEntry]) -> str:
@@ -16,7 +18,7 @@ def outcome_of(variables: Mapping[str, Any], timeline: Sequence[TimelineEntry]) 
     if isinstance(explicit, str) and explicit:
         return explicit
     last = next((e.event for e in reversed(timeline) if e.event in DECISION_EVENTS), None)
-    return "rejected" if last == "rejected" else "approved"
+    return "rejected" if last in REJECTING else "approved"
 
 
 def running_status(incidents: Sequence[Incident]) -> InstanceStatus:

@@ -22,7 +22,12 @@ from temporalio.exceptions import (
 )
 
 from bpmn_compiler.process_plan import ServiceTask
-from workflows.contracts import ServiceTaskInput
+from workflows.contracts import (
+    ACTIVITY_DIRECTORY,
+    DirectoryResolveInput,
+    DirectoryResolveResult,
+    ServiceTaskInput,
+)
 from workflows.engine import Engine
 from workflows.machine import SERVICE
 
@@ -31,6 +36,9 @@ from workflows.machine import SERVICE
 UNSERVED_FIRST_WAIT = timedelta(seconds=30)
 UNSERVED_MAX_WAIT = timedelta(hours=1)
 NOT_REGISTERED = "NotFoundError"  # what an SDK worker answers for an activity it does not have
+# Directory lookups are quick reads; a directory down for longer than this is an incident.
+DIRECTORY_TIMEOUT = timedelta(seconds=10)
+DIRECTORY_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED])
 
 
 class WorkflowWaits:
@@ -62,6 +70,9 @@ class WorkflowWaits:
             return
         self._spawn(token_id, key, self._sleep(token_id, key, due_at))
 
+    def start_directory(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None:
+        self._spawn(token_id, key, self._resolve(token_id, key, arg))
+
     def cancel(self, token_id: str, key: str | None = None) -> None:
         for wait_key in [k for k in self._running if k[0] == token_id]:
             if key is None or wait_key[1] == key:
@@ -88,6 +99,24 @@ class WorkflowWaits:
         await workflow.sleep((due_at - workflow.now()).total_seconds(), summary=key)
         self._finish(token_id, key)
         self.engine.timer_fired(token_id, key)
+
+    async def _resolve(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None:
+        try:
+            result = await workflow.execute_activity(
+                ACTIVITY_DIRECTORY,
+                arg,
+                result_type=DirectoryResolveResult,
+                start_to_close_timeout=DIRECTORY_TIMEOUT,
+                schedule_to_close_timeout=DIRECTORY_TIMEOUT * 12,
+                retry_policy=DIRECTORY_RETRY,
+                summary="directory lookup",
+            )
+        except ActivityError as err:
+            self._finish(token_id, key)
+            self.engine.directory_failed(token_id, failure_message(err))
+            return
+        self._finish(token_id, key)
+        self.engine.directory_resolved(token_id, key, result.values)
 
     async def _serve(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None:
         wait = self._worker_wait

@@ -43,6 +43,19 @@ class TaskBook:
             raise ExpressionError(f"assignee evaluated to {len(assignees)} users: {assignees}")
         candidate_users = resolve_actors(node.candidate_users, variables)
         candidate_groups = resolve_actors(node.candidate_groups, variables)
+        return self.add(
+            node,
+            now,
+            due_at,
+            assignee=assignees[0] if assignees else None,
+            candidate_users=candidate_users,
+            candidate_groups=candidate_groups,
+        )
+
+    def add(
+        self, node: UserTask, now: datetime, due_at: datetime | None, **fields: Any
+    ) -> TaskView:
+        """Open a task of ``node`` with the given TaskView fields (actors, step, kind)."""
         key = f"task:{node.id}"
         self._counters[key] = self._counters.get(key, 0) + 1
         task_id = f"{node.id}-{self._counters[key]}"
@@ -51,14 +64,15 @@ class TaskBook:
             ref=task_ref(self._workflow_id, task_id),
             node_id=node.id,
             name=node.name,
-            assignee=assignees[0] if assignees else None,
-            candidate_users=candidate_users,
-            candidate_groups=candidate_groups,
             created_at=now,
             due_at=due_at,
+            **fields,
         )
         self.tasks.append(task)
         return task
+
+    def of_step(self, step_id: str) -> list[TaskView]:
+        return [t for t in self.tasks if t.step_id == step_id]
 
     def get(self, task_id: str) -> TaskView | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -93,6 +107,12 @@ class TaskBook:
             raise _refuse(ErrorType.TASK_NOT_FOUND, f"no task {decision.task_id!r}")
         if task.status != "open":
             raise _refuse(ErrorType.NOT_OPEN, f"task {task.task_id} is {task.status}")
+        # A resubmit task is the initiator's: resubmit, or reject to give the request up.
+        resubmitting = decision.action in ("resubmit", "reject")
+        if (decision.action == "resubmit" or task.kind == "resubmit") and not (
+            task.kind == "resubmit" and resubmitting
+        ):
+            raise _refuse(ErrorType.ILLEGAL_ACTION, f"{decision.action} on a {task.kind} task")
         if decision.action == "claim":
             if task.assignee:
                 raise _refuse(ErrorType.ILLEGAL_ACTION, f"task {task.task_id} has an assignee")

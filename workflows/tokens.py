@@ -27,6 +27,22 @@ class BoundaryWait(BaseModel):
     interval_seconds: float | None = None  # cycle period, for the next occurrence
 
 
+class StepState(BaseModel):
+    """The approval step a token waits in (``shenpi:approval``): one task per approver.
+
+    ``approvers`` is the resolved list in order ("group:<g>" entries are group tasks); the step's
+    tasks carry ``step_id``. ``opened`` counts the approvers whose task exists (sequential mode
+    opens the next one only after the previous approved). ``phase`` is ``resolving`` while the
+    directory activity computes the list, ``open`` once tasks exist.
+    """
+
+    step_id: str
+    mode: str
+    approvers: list[str] = Field(default_factory=list)
+    opened: int = 0
+    phase: Literal["resolving", "open"] = "open"
+
+
 class Token(BaseModel):
     id: str
     node_id: str
@@ -35,9 +51,11 @@ class Token(BaseModel):
     task_id: str | None = None  # the open user task it waits on
     due_at: datetime | None = None  # the intermediate timer it waits on
     boundaries: dict[str, BoundaryWait] = Field(default_factory=dict)
+    step: StepState | None = None  # an approval step (tasks share its step_id)
 
     def snapshot(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        # A token outside a step snapshots as before, so recorded continue-as-new inputs match.
+        return self.model_dump(mode="json", exclude={"step"} if self.step is None else None)
 
 
 class PlanIndex:

@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from shenpi.temporal_setup import ensure_search_attributes
+from tests.workflows.approval_support import fake_directory
 from tests.workflows.support import fake_activities, settings_for_tests
 from worker import build_worker
 
@@ -29,6 +30,18 @@ async def worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
         task_queue=task_queue,
         settings=settings_for_tests(),
         extra_activities=fake_activities(),
+    ) as running:
+        yield running
+
+
+@pytest_asyncio.fixture
+async def approval_worker(client: Client, task_queue: str) -> AsyncIterator[Worker]:
+    """The production worker with the test directory (a small org chart, approval_support)."""
+    async with build_worker(
+        client,
+        task_queue=task_queue,
+        settings=settings_for_tests(),
+        extra_activities=[*fake_activities(), fake_directory],
     ) as running:
         yield running
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import uuid
 from functools import cache
 from pathlib import Path
@@ -36,8 +37,14 @@ def plan(name: str) -> ProcessPlan:
     return compile_bpmn((BPMN_DIR / f"{name}.bpmn").read_bytes(), source=name).plan
 
 
+@cache
+def _data_dir() -> Path:
+    # The worker's archive writes the app database under data_dir: never into the checkout.
+    return Path(tempfile.mkdtemp(prefix="shenpi-test-"))
+
+
 def settings_for_tests(**overrides: Any) -> Settings:
-    return Settings(_env_file=None, env="test", **overrides)
+    return Settings(_env_file=None, env="test", **{"data_dir": _data_dir(), **overrides})
 
 
 async def start(

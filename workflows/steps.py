@@ -1,0 +1,283 @@
+"""Approval steps: a user task with ``approval`` opens one task per approver and passes or is
+rejected by its mode's rule (``ApprovalSpec``: single, sequential, all 会签, any 或签, vote 票签,
+and BPMN multi-instance with a completion condition).
+
+The step lives on its token (``Token.step``), so it survives continue-as-new with the token; its
+tasks share ``step_id`` in the task book. Approvers come from an expression evaluated here, or, when
+the expression calls the directory, from the ``shenpi-directory`` activity (the token waits in
+phase ``resolving`` meanwhile). Everything here is synchronous over data, like the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from bpmn_compiler.process_plan import ApprovalSpec, UserTask
+from workflows import rejects, skips
+from workflows.contracts import DirectoryResolveInput, TaskView
+from workflows.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
+from workflows.machine import TokenMachine
+from workflows.tasks import resolve_actors
+from workflows.tokens import StepState, Token
+
+Verdict = Literal["approved", "rejected"]
+GROUP = "group:"
+DIRECTORY_APPROVERS = "directory:approvers"  # wait key: the approvers expression
+DIRECTORY_MANAGER = "directory:manager"  # wait key: the initiator's manager (if_initiator)
+
+
+def spec_of(node: UserTask) -> ApprovalSpec:
+    assert node.approval is not None, f"{node.id} is not an approval step"
+    return node.approval
+
+
+def enter(machine: TokenMachine, token: Token, node: UserTask) -> None:
+    """Start a step on ``node``: resolve its approvers (here or in the directory activity)."""
+    spec = spec_of(node)
+    key = f"step:{node.id}"
+    machine.state.counters[key] = machine.state.counters.get(key, 0) + 1
+    token.step = StepState(step_id=f"{node.id}#{machine.state.counters[key]}", mode=spec.mode)
+    token.state = "wait"
+    if spec.approvers is not None and uses_directory(spec.approvers.ast):
+        token.step.phase = "resolving"
+        arg = DirectoryResolveInput(ast=spec.approvers.ast, variables=dict(machine.variables))
+        machine.waits.start_directory(token.id, DIRECTORY_APPROVERS, arg)
+        return
+    resolved(machine, token, DIRECTORY_APPROVERS, _approvers(node, machine.variables))
+
+
+def resolved(machine: TokenMachine, token: Token, key: str, values: list[str]) -> None:
+    """The approvers are known (or the initiator's manager, for ``if_initiator="manager"``)."""
+    assert token.step is not None
+    node = machine.index.node(token.node_id)
+    assert isinstance(node, UserTask)
+    step = token.step
+    if key == DIRECTORY_MANAGER:  # the initiator's place goes to their manager
+        initiator = machine.state.initiator
+        routed = [v for a in step.approvers for v in (values if a == initiator else [a])]
+        step.approvers = _unique(routed)
+    else:
+        step.approvers = _unique(values)
+        if skips.route_initiator(spec_of(node), step.approvers, machine.state.initiator):
+            step.phase = "resolving"
+            arg = skips.manager_lookup(machine.state.initiator)
+            machine.waits.start_directory(token.id, DIRECTORY_MANAGER, arg)
+            return
+    step.phase = "open"
+    _open(machine, token, node)
+
+
+def _open(machine: TokenMachine, token: Token, node: UserTask) -> None:
+    assert token.step is not None
+    step, spec = token.step, spec_of(node)
+    if not step.approvers:
+        machine.incident(token, "no_approvers", f"no approvers for {node.id}")
+        return
+    active, skipped = skips.split(machine, spec, step.approvers)
+    step.approvers = active
+    machine.record(
+        "step_opened",
+        node.id,
+        details={"step_id": step.step_id, "mode": step.mode, "approvers": list(active)},
+    )
+    for approver, reason in skipped:
+        skips.record_skip(machine, node, step, approver, reason)
+    if not active:  # everyone was skipped: nothing to decide
+        _finish(machine, token, node, "approved")
+        return
+    if step.mode == "single":
+        _open_single(machine, token, node)
+        return
+    count = 1 if step.mode == "sequential" else len(active)
+    for _ in range(count):
+        open_next(machine, token, node)
+
+
+def _open_single(machine: TokenMachine, token: Token, node: UserTask) -> None:
+    """One task: one user is its assignee; several users and groups are its candidates."""
+    assert token.step is not None
+    step = token.step
+    users = [a for a in step.approvers if not a.startswith(GROUP)]
+    groups = [a[len(GROUP) :] for a in step.approvers if a.startswith(GROUP)]
+    fields: dict[str, Any] = (
+        {"assignee": users[0]}
+        if len(users) == 1 and not groups
+        else {"candidate_users": users, "candidate_groups": groups}
+    )
+    step.opened = len(step.approvers)
+    _add(machine, token, node, fields)
+
+
+def open_next(machine: TokenMachine, token: Token, node: UserTask) -> TaskView | None:
+    """Open the task of the next approver without one (all of them, one call each)."""
+    assert token.step is not None
+    step = token.step
+    if step.opened >= len(step.approvers):
+        return None
+    approver = step.approvers[step.opened]
+    step.opened += 1
+    if approver.startswith(GROUP):
+        return _add(machine, token, node, {"candidate_groups": [approver[len(GROUP) :]]})
+    return _add(machine, token, node, {"assignee": _assignee(node, approver, machine.variables)})
+
+
+def _add(machine: TokenMachine, token: Token, node: UserTask, fields: dict[str, Any]) -> TaskView:
+    assert token.step is not None
+    task = machine.book.add(
+        node,
+        machine.now(),
+        interrupting_due(machine, token),
+        step_id=token.step.step_id,
+        mode=token.step.mode,
+        **fields,
+    )
+    machine.record(
+        "task_opened",
+        node.id,
+        task_id=task.task_id,
+        details={"ref": task.ref, "step_id": token.step.step_id},
+    )
+    return task
+
+
+def decided(machine: TokenMachine, task: TaskView) -> None:
+    """A task of a step was approved or rejected: pass, reject or continue the step."""
+    token = step_token(machine, task.step_id)
+    if token is None or token.step is None:
+        return
+    node = machine.index.node(token.node_id)
+    assert isinstance(node, UserTask)
+    tasks = machine.book.of_step(token.step.step_id)
+    try:
+        result = verdict(spec_of(node), token.step, tasks, machine.variables)
+    except ExpressionError as err:
+        machine.incident(token, "expression_error", err.message)
+        return
+    if result is not None:
+        _finish(machine, token, node, result)
+    elif not any(t.status == "open" for t in tasks):
+        open_next(machine, token, node)  # sequential: the next approver's turn
+
+
+def verdict(
+    spec: ApprovalSpec, step: StepState, tasks: list[TaskView], variables: dict[str, Any]
+) -> Verdict | None:
+    """The mode's rule over the decided tasks; then the multi-instance completion condition."""
+    total = len(step.approvers)
+    approved = sum(1 for t in tasks if t.outcome == "approved")
+    rejected = sum(1 for t in tasks if t.outcome == "rejected")
+    pending = total - approved - rejected
+    first_reject = spec.reject_rule == "first_reject"
+    result: Verdict | None = None
+    match step.mode:
+        case "single":
+            result = "approved" if approved else "rejected" if rejected else None
+        case "sequential" | "all":
+            if rejected and (first_reject or step.mode == "sequential" or pending == 0):
+                result = "rejected"
+            elif approved >= total:
+                result = "approved"
+        case "any":
+            if approved:
+                result = "approved"
+            elif rejected and (first_reject or rejected >= total):
+                result = "rejected"
+        case "vote":
+            if approved >= spec.pass_ratio * total:
+                result = "approved"
+            elif approved + pending < spec.pass_ratio * total:
+                result = "rejected"  # can no longer reach the ratio
+    if result is None and spec.completion_condition is not None:
+        scope = {
+            **variables,
+            "nrOfInstances": total,
+            "nrOfCompletedInstances": approved + rejected,
+            "nrOfActiveInstances": sum(1 for t in tasks if t.status == "open"),
+            "nrOfApproved": approved,
+            "nrOfRejected": rejected,
+        }
+        if evaluate_bool(spec.completion_condition.ast, scope):
+            result = "rejected" if rejected else "approved"
+    return result
+
+
+def _finish(machine: TokenMachine, token: Token, node: UserTask, result: Verdict) -> None:
+    """Close the step: the other open tasks close as ``closed``; the token passes or rejects."""
+    assert token.step is not None
+    step = token.step
+    for other in machine.book.of_step(step.step_id):
+        if other.status == "open":
+            machine.book.close(other, "cancelled", "closed", machine.now())
+            machine.record("task_closed", node.id, task_id=other.task_id)
+    machine.variables["approved"] = result == "approved"
+    machine.record(
+        "step_passed" if result == "approved" else "step_rejected",
+        node.id,
+        details={"step_id": step.step_id, "mode": step.mode},
+    )
+    try:
+        machine.variables.update(
+            {m.target: _eval(m.source.ast, machine.variables) for m in node.outputs}
+        )
+    except ExpressionError as err:
+        machine.incident(token, "expression_error", err.message)
+        return
+    if result == "approved":
+        machine.leave_activity(token)
+    else:
+        rejects.reject(machine, token, node)
+
+
+def step_token(machine: TokenMachine, step_id: str | None) -> Token | None:
+    return next((t for t in machine.tokens if t.step and t.step.step_id == step_id), None)
+
+
+def interrupting_due(machine: TokenMachine, token: Token) -> Any:
+    """A task is due when the first interrupting boundary timer of its activity fires."""
+    due = [w.due_at for b, w in token.boundaries.items() if machine.index.boundary(b).interrupting]
+    return min(due) if due else None
+
+
+def _approvers(node: UserTask, variables: dict[str, Any]) -> list[str]:
+    """The approvers expression, or the task's assignee, candidate users and groups."""
+    spec = spec_of(node)
+    if spec.approvers is not None:
+        return _flatten(spec.approvers.ast, variables)
+    users = resolve_actors(node.assignee, variables) + resolve_actors(
+        node.candidate_users, variables
+    )
+    return users + [GROUP + g for g in resolve_actors(node.candidate_groups, variables)]
+
+
+def _flatten(ast: Any, variables: dict[str, Any]) -> list[str]:
+    value = _eval(ast, variables)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
+        return [str(v) for v in value]
+    raise ExpressionError(f"approvers gave {value!r}, not a user id or a list of ids")
+
+
+def _assignee(node: UserTask, approver: str, variables: dict[str, Any]) -> str:
+    """Multi-instance: the assignee expression sees the element variable bound to the approver."""
+    spec = spec_of(node)
+    if spec.element_variable is None or node.assignee is None:
+        return approver
+    found = resolve_actors(node.assignee, {**variables, spec.element_variable: approver})
+    if len(found) != 1:
+        raise ExpressionError(f"assignee of {node.id} gave {found!r} for {approver!r}")
+    return found[0]
+
+
+def _unique(values: list[str]) -> list[str]:
+    result: list[str] = []
+    for value in values:
+        if value and value not in result:
+            result.append(value)
+    return result
+
+
+def _eval(ast: Any, variables: dict[str, Any]) -> Any:
+    return evaluate(ast, variables)
