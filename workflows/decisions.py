@@ -9,7 +9,7 @@ from __future__ import annotations
 from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import UserTask
-from workflows import rejects, steps
+from workflows import actions, rejects, steps
 from workflows.contracts import DecisionInput, ErrorType, TaskView
 from workflows.engine import Engine
 from workflows.expressions import ExpressionError
@@ -21,6 +21,9 @@ def check(engine: Engine, decision: DecisionInput) -> TaskView:
         raise ApplicationError(
             f"instance is {engine.state.status}", type=ErrorType.INSTANCE_CLOSED, non_retryable=True
         )
+    task = engine.book.get(decision.task_id)
+    if task is not None and actions.handles(task, decision):  # transfer, delegate, signers, jump
+        return actions.check(engine, decision)
     return engine.book.check_decision(decision)
 
 
@@ -28,6 +31,8 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
     """Apply a valid decision; the next nodes run on the next ``advance``, not awaited here."""
     task = check(engine, decision)
     details = {"signal_key": signal_key} if signal_key else {}
+    if actions.handles(task, decision):
+        return actions.apply(engine, decision, details)
     if decision.action == "claim":
         task.claimed_by = decision.actor
         engine.record(

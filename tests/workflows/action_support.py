@@ -3,6 +3,7 @@ a test directory, a worker with both, and the instance-action update."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -11,7 +12,8 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from tests.workflows.support import fake_activities, settings_for_tests
+from bpmn_compiler.process_plan import ApprovalSpec, Expression, ProcessPlan
+from tests.workflows.support import fake_activities, plan, settings_for_tests
 from worker import build_worker
 from workflows.contracts import (
     ACTIVITY_DIRECTORY,
@@ -20,7 +22,9 @@ from workflows.contracts import (
     DirectoryResolveResult,
     InstanceActionInput,
     InstanceActionResult,
+    InstanceState,
     ServiceTaskInput,
+    StartInput,
 )
 from workflows.expressions import evaluate
 
@@ -77,3 +81,40 @@ async def act(
         result_type=InstanceActionResult,
     )
     return result
+
+
+def with_approval(
+    name: str, node_id: str, approvers: list[str] | None = None, **spec: Any
+) -> ProcessPlan:
+    """The plan of a test fixture with ``ApprovalSpec(**spec)`` on ``node_id`` (built by hand, so
+    these tests do not depend on how the compiler reads ``<shenpi:approval>``)."""
+    base = plan(name)
+    if approvers is not None:
+        spec["approvers"] = Expression(
+            source=",".join(approvers), dialect="literal", ast={"lit": approvers}
+        )
+    approval = ApprovalSpec(**spec)
+    nodes = tuple(
+        n.model_copy(update={"approval": approval}) if n.id == node_id else n for n in base.nodes
+    )
+    return base.model_copy(update={"nodes": nodes}).with_hash()
+
+
+async def start_plan(
+    client: Client,
+    process: ProcessPlan,
+    task_queue: str,
+    *,
+    variables: dict[str, Any] | None = None,
+    initiator: str = "ida",
+    **options: Any,
+) -> WorkflowHandle[Any, InstanceState]:
+    return await client.start_workflow(
+        process.process_id,
+        StartInput(
+            plan=process, version=1, variables=variables or {}, initiator=initiator, **options
+        ),
+        id=f"{process.process_id}-{uuid.uuid4().hex[:10]}",
+        task_queue=task_queue,
+        result_type=InstanceState,
+    )
