@@ -18,6 +18,7 @@ from bpmn_compiler.expressions import (
 )
 from bpmn_compiler.model import BpmnModel, FlowNode, RawMultiInstance, RawText
 from bpmn_compiler.process_plan import ApprovalSpec
+from bpmn_compiler.rules_directory import WHERE, calls_directory
 from bpmn_compiler.rules_flow import diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
@@ -157,6 +158,37 @@ class _Approval:
         except TimerSyntaxError as err:
             self.problem(f"{name}: {err.message}", raw.line)
 
+    def directory_actors(self) -> None:
+        """A directory call in the assignee or candidates: resolve it as the step's approvers.
+
+        The workflow looks the directory up only for approvers, so a task written the usual way
+        (``shenpi:assignee="${manager(initiator)}"``) becomes a step with those approvers.
+        """
+        ext = self.node.ext
+        actors = [
+            (what, raw)
+            for what, raw in (
+                ("assignee", ext.assignee),
+                ("candidate users", ext.candidate_users),
+                ("candidate groups", ext.candidate_groups),
+            )
+            if raw is not None
+        ]
+        calling = [(what, raw) for what, raw in actors if calls_directory(raw)]
+        if not calling:
+            return
+        what, raw = calling[0]
+        movable = self.node.multi_instance is None and "approvers" not in self.spec
+        if movable and len(actors) == 1 and what != "candidate groups":
+            self.spec["approvers"] = compile_value(raw, as_list=True)
+            return
+        for what, raw in calling:
+            self.problem(
+                f"{what}: directory functions are only looked up for {WHERE}",
+                raw.line,
+                "directory-call",
+            )
+
     def consistency(self, attrs: dict[str, RawText], line: int | None) -> None:
         """Rules between attributes; each says which attribute to fix."""
         mode = self.spec.get("mode", "single")
@@ -189,9 +221,13 @@ def compile_approval(
     node: FlowNode, model: BpmnModel
 ) -> tuple[ApprovalSpec | None, list[Diagnostic]]:
     """The task's approval spec (None for a plain task) and every problem found on the way."""
-    if node.kind != "user_task" or (not node.approvals and node.multi_instance is None):
+    if node.kind != "user_task":
         return None, []
     reader = _Approval(node, model)
+    if not node.approvals and node.multi_instance is None:
+        reader.directory_actors()  # a plain task whose assignee asks the directory
+        if not reader.spec and not reader.found:
+            return None, []
     if node.multi_instance is not None:
         reader.multi_instance(node.multi_instance)
     attrs = node.approvals[0].attributes if node.approvals else {}
@@ -199,6 +235,8 @@ def compile_approval(
     for extra in node.approvals[1:]:
         reader.problem("a user task takes one shenpi:approval; this one is extra", extra.line)
     reader.attributes(attrs)
+    if node.approvals or node.multi_instance is not None:
+        reader.directory_actors()
     reader.consistency(attrs, line)
     if any(d.severity == "error" for d in reader.found):
         return None, reader.found

@@ -6,6 +6,7 @@ import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn
 from bpmn_compiler.process_plan import ApprovalSpec, UserTask
+from workflows.expressions import uses_directory
 
 HEAD = (
     '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'
@@ -86,3 +87,19 @@ def test_every_mistake_on_one_approval_is_reported_at_once() -> None:
         _approval(_with('mode="vote" passRatio="2" dueIn="soon" remindMax="x"'))
     messages = [d.message for d in err.value.diagnostics if d.code == "approval-attribute"]
     assert len(messages) == 4, messages
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    ['shenpi:assignee="${manager(initiator, 2)}"', "shenpi:candidateUsers=\"${members('hr')}\""],
+)
+def test_task_whose_assignment_asks_the_directory_resolves_it_as_step_approvers(
+    attributes: str,
+) -> None:
+    spec = _approval(f'<userTask id="task" {attributes} />')
+    assert spec is not None and spec.approvers is not None
+    assert spec.mode == "single" and uses_directory(spec.approvers.ast)
+
+
+def test_task_with_a_literal_assignee_stays_a_plain_task() -> None:
+    assert _approval('<userTask id="task" shenpi:assignee="${boss}" />') is None

@@ -35,7 +35,7 @@ def test_case_directories_hold_the_required_cases() -> None:
     assert {
         "malformed_xml", "xxe", "billion_laughs", "no_start", "no_exit_cycle",
         "condition_syntax", "dangling_flow", "unsupported_elements",
-        "approval_values", "approval_rules", "multi_instance_rules",
+        "approval_values", "approval_rules", "multi_instance_rules", "directory_calls",
     } <= invalid  # fmt: skip
 
 
