@@ -6,6 +6,8 @@ Routes raise (or let Temporal raise) and never catch; each handler below decides
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 # Seconds a client should wait before retrying when no worker answered in time.
 RETRY_AFTER_SECONDS = 5
+_WAIT_IN_MESSAGE = re.compile(r"in (\d+) ?s\b")
 
 _UPDATE_FAILURES: Mapping[str, tuple[int, str]] = {
     ErrorType.NOT_ALLOWED: (403, "forbidden"),
@@ -37,6 +40,9 @@ _UPDATE_FAILURES: Mapping[str, tuple[int, str]] = {
     ErrorType.NOT_OPEN: (409, "task_not_open"),
     ErrorType.ILLEGAL_ACTION: (409, "illegal_action"),
     ErrorType.INSTANCE_CLOSED: (409, "instance_closed"),
+    ErrorType.NOT_INITIATOR: (403, "forbidden"),
+    ErrorType.ALREADY_ACTED: (409, "already_acted"),
+    ErrorType.RATE_LIMITED: (429, "rate_limited"),
 }
 
 _RPC_STATUSES: Mapping[RPCStatusCode, tuple[int, str]] = {
@@ -111,9 +117,29 @@ async def _update_failed(_: Request, exc: Exception) -> JSONResponse:
     cause = exc.cause
     if isinstance(cause, ApplicationError) and cause.type and cause.type in _UPDATE_FAILURES:
         status, code = _UPDATE_FAILURES[cause.type]
-        return error_response(status, code, cause.message, {"type": cause.type})
+        headers = _retry_after_of(cause) if status == 429 else None
+        return error_response(status, code, cause.message, {"type": cause.type}, headers)
     log.error("decision failed inside the workflow: %r", cause)
     return error_response(500, "decision_failed", str(cause))
+
+
+def _retry_after_of(cause: ApplicationError) -> dict[str, str]:
+    """``Retry-After`` for a rate-limited action: the seconds the refusal names, else the default.
+
+    The workflow says how long to wait in a detail (a number or ``{"retry_after_seconds": n}``)
+    or, failing that, in its message (``... next urge in 42 s``).
+    """
+    seconds: float | None = None
+    for detail in cause.details:
+        if isinstance(detail, int | float) and not isinstance(detail, bool):
+            seconds = detail
+        elif isinstance(detail, dict) and isinstance(
+            detail.get("retry_after_seconds"), int | float
+        ):
+            seconds = detail["retry_after_seconds"]
+    if seconds is None and (found := _WAIT_IN_MESSAGE.search(cause.message)):
+        seconds = int(found.group(1))
+    return {"Retry-After": str(max(1, math.ceil(seconds or RETRY_AFTER_SECONDS)))}
 
 
 async def _rpc_timeout(_: Request, exc: Exception) -> JSONResponse:

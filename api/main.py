@@ -25,7 +25,7 @@ JSON_BODY_LIMIT_BYTES = 1024 * 1024
 log = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 429, 503)
 }
 
 

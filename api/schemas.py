@@ -98,17 +98,26 @@ class InstancePublic(BaseModel):
     tasks: list[TaskView] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
+    # True: served from the audit archive (the execution has ended, or Temporal no longer has it).
+    archived: bool = False
 
 
-class InstanceCancel(BaseModel):
+class InstanceActionCreate(BaseModel):
+    """Body of withdraw / cancel / urge (optional)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=500)
+    comment: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=500, description="Same as comment.")
 
 
-class InstanceCancelled(BaseModel):
+class InstanceActionPublic(BaseModel):
     instance_id: str
-    cancel_requested: bool = True
+    accepted: bool
+    instance_status: ListedStatus
+    notified: list[str] = Field(default_factory=list)  # urge: who was reminded
+    # cancel?force=true (admins): Temporal was asked to cancel; the workflow records it itself.
+    forced: bool = False
 
 
 class TaskPublic(BaseModel):
@@ -124,6 +133,14 @@ class TaskPublic(BaseModel):
     candidate_groups: list[str] = Field(default_factory=list)
     claimed_by: str | None = None
     created_at: datetime
+    # Multi-approver steps: tasks of one step share step_id; resubmit tasks are the initiator's.
+    step_id: str | None = None
+    mode: str = "single"
+    kind: Literal["approval", "resubmit"] = "approval"
+    owner: str | None = None  # delegate (委派): who confirms after the delegate acted
+    delegated_to: str | None = None
+    reminders_sent: int = 0
+    escalated: bool = False
 
 
 class TasksPublic(BaseModel):
@@ -136,9 +153,9 @@ class DecisionCreate(BaseModel):
 
     action: DecisionAction
     comment: str | None = Field(default=None, max_length=4000)
-    # Only transfer/delegate (a later issue) use ``to``; accepted here so clients can send the
-    # DESIGN.md §5 shape, refused if set for an action that has no target.
-    to: str | None = None
+    # transfer / delegate: a user id; add_signer / remove_signer: user ids; jump: a node id.
+    to: str | list[str] | None = None
+    position: Literal["before", "after"] | None = None  # add_signer in sequential steps
     variables: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -91,8 +91,9 @@ def listed_status(execution: WorkflowExecutionStatus | None, shenpi: str | None)
     """The workflow's own status, unless Temporal closed it without the workflow noticing."""
     if execution is None or execution == WorkflowExecutionStatus.RUNNING:
         return "incident" if shenpi == "incident" else "running"
-    if execution == WorkflowExecutionStatus.COMPLETED and shenpi == "terminated":
-        return "terminated"  # ended by a terminate end event: the workflow itself completed
+    if execution == WorkflowExecutionStatus.COMPLETED and shenpi in ("terminated", "cancelled"):
+        # Ended by a terminate end event or a cancel (撤销) action: the workflow completed itself.
+        return "cancelled" if shenpi == "cancelled" else "terminated"
     return _CLOSED_STATUS[execution]
 
 
@@ -133,6 +134,13 @@ def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic
                 "candidate_groups",
                 "claimed_by",
                 "created_at",
+                "step_id",
+                "mode",
+                "kind",
+                "owner",
+                "delegated_to",
+                "reminders_sent",
+                "escalated",
             }
         ),
     )
@@ -142,6 +150,8 @@ def may_act(task: TaskView, principal: Principal) -> bool:
     """Whether the principal may decide (or claim) this open task right now."""
     if task.status != "open":
         return False
+    if task.delegated_to is not None:  # 委派: the delegate acts until the task returns
+        return task.delegated_to == principal.sub
     if task.claimed_by is not None:
         return task.claimed_by == principal.sub
     if task.assignee is not None:
@@ -154,7 +164,8 @@ def may_read(state: InstanceState, principal: Principal) -> bool:
     if principal.is_admin or state.initiator == principal.sub:
         return True
     for task in state.tasks:
-        people = (task.assignee, task.claimed_by, *task.candidate_users)
+        people = [task.assignee, task.claimed_by, task.owner, task.delegated_to]
+        people += task.candidate_users
         if principal.sub in people or _shares(task.candidate_groups, principal.groups):
             return True
     return any(entry.actor == principal.sub for entry in state.timeline)

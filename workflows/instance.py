@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import ProcessPlan
 from workflows import decisions, instance_actions
+from workflows.archive import archive
 from workflows.contracts import (
     QUERY_STATE,
     SIGNAL_DECIDE,
@@ -100,8 +101,10 @@ class InstanceWorkflow:
             engine.cancel_instance()
             inbox.publish(engine.state, engine.book, self._plan.process_id)
             self._count_completion()
+            await archive(engine)
             raise
         self._count_completion()
+        await archive(engine)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return engine.state.model_copy(update={"tokens": [], "counters": {}})
 

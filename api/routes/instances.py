@@ -1,4 +1,4 @@
-"""Start, list, read and cancel process instances."""
+"""Start, list and read process instances; withdraw, cancel and urge them."""
 
 from __future__ import annotations
 
@@ -8,27 +8,38 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
-from api import visibility
+from api import updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import (
-    InstanceCancel,
-    InstanceCancelled,
+    InstanceActionCreate,
+    InstanceActionPublic,
     InstanceCreate,
     InstancePublic,
     InstancesPublic,
     InstanceStarted,
 )
+from api.updates import IdempotencyKey
 from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
-from shenpi.db import repository
+from shenpi.db import archive, repository
 from shenpi.settings import Settings
 from workflows.contracts import (
     MEMO_PROCESS_ID,
     QUERY_STATE,
+    UPDATE_INSTANCE_ACTION,
+    InstanceAction,
+    InstanceActionInput,
+    InstanceActionResult,
     InstanceState,
     InstanceStatus,
     StartInput,
@@ -67,6 +78,7 @@ async def start_instance(
         variables=body.variables,
         initiator=principal.sub,
         business_key=key,
+        urge_min_interval_seconds=settings.urge_min_interval_seconds,
     )
     await client.start_workflow(
         process_id,
@@ -101,45 +113,148 @@ async def list_instances(
 
 @router.get("/instances/{instance_id}")
 async def get_instance(
-    instance_id: str, client: TemporalClientDep, principal: PrincipalDep, settings: SettingsDep
+    instance_id: str,
+    client: TemporalClientDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    session: SessionDep,
 ) -> InstancePublic:
-    """Status, outcome, variables, tasks, timeline and incidents of one instance."""
+    """Status, outcome, variables, tasks, timeline and incidents; ended ones from the archive."""
     handle = client.get_workflow_handle(instance_id)
-    state, description = await asyncio.gather(
-        _state(handle, settings), handle.describe(rpc_timeout=_bound(settings))
-    )
-    if not visibility.may_read(state, principal):
-        raise ApiError(403, "forbidden", "only its initiator, its actors and admins may read it")
+    description = await _describe(handle, settings)
+    if description is None or description.status != WorkflowExecutionStatus.RUNNING:
+        archived = await archive.get_archived(session, instance_id)
+        if archived is not None:
+            _require_reader(archived, principal)
+            return _public(instance_id, archived, archived.status, archived=True)
+        if description is None:
+            raise ApiError(404, "not_found", f"no instance {instance_id!r}")
+    state = await _state(handle, settings)
+    _require_reader(state, principal)
     # Temporal may have closed the execution without the workflow recording it (cancelled before
     # it could react, terminated from outside): its own status then wins over the state's.
-    status = visibility.listed_status(description.status, state.status)
-    outcome = state.outcome or ("cancelled" if status == "cancelled" else None)
-    body = state.model_dump(exclude={"tokens", "counters", "status", "outcome"})
-    return InstancePublic(instance_id=instance_id, status=status, outcome=outcome, **body)
+    return _public(instance_id, state, visibility.listed_status(description.status, state.status))
 
 
-@router.post("/instances/{instance_id}/cancel", status_code=202)
+@router.post("/instances/{instance_id}/withdraw")
+async def withdraw_instance(
+    instance_id: str,
+    client: TemporalClientDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    body: InstanceActionCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> InstanceActionPublic:
+    """撤回: the initiator takes the request back while nobody acted on the current step."""
+    key = updates.update_id(principal, idempotency_key)
+    return await _act(client, settings, instance_id, "withdraw", principal, body, key)
+
+
+@router.post("/instances/{instance_id}/cancel")
 async def cancel_instance(
     instance_id: str,
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
-    body: InstanceCancel | None = None,
-) -> InstanceCancelled:
-    """Ask a running instance to cancel (initiator or admin); it records who and why."""
+    body: InstanceActionCreate | None = None,
+    force: bool = False,
+    idempotency_key: IdempotencyKey = None,
+) -> InstanceActionPublic:
+    """撤销 by the initiator or an admin; ``?force=true`` (admins) asks Temporal to cancel."""
+    if force:
+        return await _force_cancel(client, settings, instance_id, principal, body)
+    key = updates.update_id(principal, idempotency_key)
+    return await _act(client, settings, instance_id, "cancel", principal, body, key)
+
+
+@router.post("/instances/{instance_id}/urge")
+async def urge_instance(
+    instance_id: str,
+    client: TemporalClientDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    body: InstanceActionCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> InstanceActionPublic:
+    """催办: the initiator reminds the current approvers (rate-limited: 429 with Retry-After)."""
+    key = updates.update_id(principal, idempotency_key)
+    return await _act(client, settings, instance_id, "urge", principal, body, key)
+
+
+async def _act(
+    client: Client,
+    settings: Settings,
+    instance_id: str,
+    action: InstanceAction,
+    principal: Principal,
+    body: InstanceActionCreate | None,
+    update_id: str,
+) -> InstanceActionPublic:
+    """Run the instance action; the workflow's validator authorises it (refusals leave no trace)."""
+    comment = (body.comment or body.reason) if body else None
+    request = InstanceActionInput(
+        action=action, actor=principal.sub, is_admin=principal.is_admin, comment=comment
+    )
+    result = await updates.execute(
+        client,
+        instance_id,
+        UPDATE_INSTANCE_ACTION,
+        request,
+        result_type=InstanceActionResult,
+        update_id=update_id,
+        settings=settings,
+    )
+    return InstanceActionPublic(instance_id=instance_id, **result.model_dump())
+
+
+async def _force_cancel(
+    client: Client,
+    settings: Settings,
+    instance_id: str,
+    principal: Principal,
+    body: InstanceActionCreate | None,
+) -> InstanceActionPublic:
+    # For an instance that cannot take the update (no worker for its version, stuck): Temporal
+    # cancels it and the workflow, once it runs, records the cancellation itself.
+    if not principal.is_admin:
+        raise ApiError(403, "forbidden", "only an admin may force a cancel")
     handle = client.get_workflow_handle(instance_id)
     description = await handle.describe(rpc_timeout=_bound(settings))
-    _require_initiator_or_admin(description.typed_search_attributes.get(sa.INITIATOR), principal)
     if description.status != WorkflowExecutionStatus.RUNNING:
         raise ApiError(409, "instance_closed", "the instance is not running")
-    reason = f"cancelled by {principal.sub}" + (f": {body.reason}" if body and body.reason else "")
+    why = (body.comment or body.reason) if body else None
+    reason = f"cancelled by {principal.sub}" + (f": {why}" if why else "")
     await handle.cancel(reason=reason, rpc_timeout=_bound(settings))
-    return InstanceCancelled(instance_id=instance_id)
+    return InstanceActionPublic(
+        instance_id=instance_id, accepted=True, instance_status="running", forced=True
+    )
 
 
-def _require_initiator_or_admin(initiator: str | None, principal: Principal) -> None:
-    if not principal.is_admin and initiator != principal.sub:
-        raise ApiError(403, "forbidden", "only the initiator or an admin may do this")
+def _public(
+    instance_id: str, state: InstanceState, status: Any, *, archived: bool = False
+) -> InstancePublic:
+    outcome = state.outcome or ("cancelled" if status == "cancelled" else None)
+    body = state.model_dump(exclude={"tokens", "counters", "status", "outcome"})
+    return InstancePublic(
+        instance_id=instance_id, status=status, outcome=outcome, archived=archived, **body
+    )
+
+
+def _require_reader(state: InstanceState, principal: Principal) -> None:
+    if not visibility.may_read(state, principal):
+        raise ApiError(403, "forbidden", "only its initiator, its actors and admins may read it")
+
+
+async def _describe(
+    handle: WorkflowHandle[Any, Any], settings: Settings
+) -> WorkflowExecutionDescription | None:
+    """The execution's description; None once Temporal no longer has it (retention, deleted)."""
+    try:
+        return await handle.describe(rpc_timeout=_bound(settings))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 async def _state(handle: WorkflowHandle[Any, Any], settings: Settings) -> InstanceState:

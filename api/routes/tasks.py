@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 
-from api import visibility
+from api import updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
-from shenpi.auth_tokens import Principal
-from workflows.contracts import UPDATE_DECIDE, DecisionInput, DecisionResult
+from api.updates import IdempotencyKey
+from workflows.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
 
 router = APIRouter(tags=["tasks"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Repeat it on a retry: the decision then takes effect once.",
-    ),
-]
+# What `to` names per action: one user, user ids, or a node. Other actions take no `to`.
+_ONE_TARGET: frozenset[DecisionAction] = frozenset({"transfer", "delegate", "jump"})
+_TARGETS: frozenset[DecisionAction] = _ONE_TARGET | {"add_signer", "remove_signer"}
 
 
 @router.get("/tasks")
@@ -51,9 +42,8 @@ async def decide(
     metrics: MetricsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> DecisionPublic:
-    """Approve, reject or claim a task; 403 if it is not mine, 409 if it is no longer open."""
-    if body.to is not None:
-        raise ApiError(400, "invalid_request", f"'to' is not used by action {body.action!r}")
+    """Decide on a task (any ``DecisionAction``); 403 if not mine, 409 if no longer open."""
+    _check_target(body)
     decision = DecisionInput(
         task_id=task_id,
         action=body.action,
@@ -61,21 +51,30 @@ async def decide(
         groups=list(principal.groups),
         comment=body.comment,
         variables=body.variables,
+        to=body.to,
+        position=body.position,
+        is_admin=principal.is_admin,
     )
-    handle = client.get_workflow_handle(instance_id)
-    # Bounded twice: per RPC by the SDK, and as a whole here (the SDK re-polls until accepted).
-    async with asyncio.timeout(settings.update_timeout_seconds):
-        result: DecisionResult = await handle.execute_update(
-            UPDATE_DECIDE,
-            decision,
-            id=_update_id(principal, idempotency_key),
-            result_type=DecisionResult,
-            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds),
-        )
+    result = await updates.execute(
+        client,
+        instance_id,
+        UPDATE_DECIDE,
+        decision,
+        result_type=DecisionResult,
+        update_id=updates.update_id(principal, idempotency_key),
+        settings=settings,
+    )
     metrics.observe_decision(body.action, result)
     return DecisionPublic.model_validate(result.model_dump())
 
 
-def _update_id(principal: Principal, idempotency_key: str | None) -> str:
-    # Scoped by user: one user's key can neither collide with nor replay another user's decision.
-    return f"{principal.sub}:{idempotency_key}" if idempotency_key else str(uuid.uuid4())
+def _check_target(body: DecisionCreate) -> None:
+    """A malformed request is a 400 here; whether the target is allowed, the validator decides."""
+    if body.action not in _TARGETS:
+        if body.to is not None or body.position is not None:
+            raise ApiError(400, "invalid_request", f"action {body.action!r} takes no 'to'")
+        return
+    if not body.to:
+        raise ApiError(400, "invalid_request", f"action {body.action!r} needs 'to'")
+    if body.action in _ONE_TARGET and not isinstance(body.to, str):
+        raise ApiError(400, "invalid_request", f"action {body.action!r} takes one id in 'to'")

@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 
 from shenpi import search_attributes as sa
 from tests.helpers import assert_eventually
+from tests.workflows.approval_support import fake_archive
 from tests.workflows.handwritten import HandwrittenServiceTask
 from tests.workflows.support import decide, event_types, history_length, open_task, plan, score
 from workflows.contracts import MEMO_PROCESS_ID, StartInput
@@ -42,7 +43,10 @@ async def test_interpreter_history_is_within_budget_of_a_hand_written_workflow(
 
     queue = f"{task_queue}-handwritten"
     async with Worker(
-        client, task_queue=queue, workflows=[HandwrittenServiceTask], activities=[score]
+        client,
+        task_queue=queue,
+        workflows=[HandwrittenServiceTask],
+        activities=[score, fake_archive],
     ):
         handwritten = await client.start_workflow(
             HandwrittenServiceTask.run,
