@@ -1,0 +1,96 @@
+"""Auto-skip on approval steps: recorded as skipped (never approved), or routed to the manager."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from tests.helpers import assert_eventually
+from tests.workflows.approval_support import start_plan, with_approval
+from tests.workflows.support import decide, open_tasks, state, timeline_events
+from workflows.contracts import TaskView
+
+
+async def _open(handle: object, count: int) -> list[TaskView]:
+    async def check() -> list[TaskView]:
+        tasks = await open_tasks(handle)  # type: ignore[arg-type]
+        assert len(tasks) == count, tasks
+        return tasks
+
+    return await assert_eventually(check)
+
+
+async def test_initiator_among_the_approvers_is_skipped_not_approved(
+    client: Client, approval_worker: Worker, task_queue: str
+) -> None:
+    process = with_approval(
+        "approval", "approve", mode="all", approvers=["ida", "ann"], if_initiator="skip"
+    )
+    handle = await start_plan(client, process, task_queue, initiator="ida")
+    (task,) = await _open(handle, 1)
+    assert task.assignee == "ann"
+
+    await decide(handle, task, "approve", "ann")
+
+    final = await handle.result()
+    assert final.outcome == "approved"
+    ida = next(t for t in final.tasks if t.assignee == "ida")
+    assert (ida.status, ida.outcome) == ("skipped", "skipped")
+    skipped = next(e for e in final.timeline if e.event == "skipped")
+    assert (skipped.actor, skipped.details) == ("ida", {"reason": "initiator"})
+    assert [e.actor for e in final.timeline if e.event == "approved"] == ["ann"]
+
+
+async def test_approver_who_already_approved_in_this_instance_is_skipped(
+    client: Client, approval_worker: Worker, task_queue: str
+) -> None:
+    process = with_approval(
+        "approval_chain",
+        "approve",
+        mode="all",
+        approvers=["ida", "bob"],
+        if_already_approved="skip",
+    )
+    handle = await start_plan(client, process, task_queue, initiator="zoe")
+    (prepare,) = await _open(handle, 1)
+    await decide(handle, prepare, "approve", "ida")
+
+    (task,) = await _open(handle, 1)
+    assert (task.node_id, task.assignee) == ("approve", "bob")
+    skipped = next(e for e in (await state(handle)).timeline if e.event == "skipped")
+    assert skipped.details == {"reason": "already_approved"}
+
+
+async def test_everyone_skipped_passes_the_step_without_a_decision(
+    client: Client, approval_worker: Worker, task_queue: str
+) -> None:
+    process = with_approval(
+        "approval", "approve", mode="all", approvers=["ida"], if_initiator="skip"
+    )
+    handle = await start_plan(client, process, task_queue, initiator="ida")
+
+    final = await handle.result()
+
+    assert final.outcome == "approved"
+    assert timeline_events(final) == [
+        "started",
+        "step_opened",
+        "skipped",
+        "step_passed",
+        "completed",
+    ]
+
+
+async def test_initiator_among_the_approvers_is_routed_to_their_manager(
+    client: Client, approval_worker: Worker, task_queue: str
+) -> None:
+    process = with_approval(
+        "approval", "approve", mode="sequential", approvers=["ida", "ann"], if_initiator="manager"
+    )
+    handle = await start_plan(client, process, task_queue, initiator="ida")
+
+    (task,) = await _open(handle, 1)
+    assert task.assignee == "mona"  # the test directory: ida reports to mona
+    await decide(handle, task, "approve", "mona")
+    (task,) = await _open(handle, 1)
+    assert task.assignee == "ann"
