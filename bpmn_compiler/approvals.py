@@ -9,6 +9,7 @@ approvers); a ``<shenpi:approval>`` on the same task wins for what it says.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import (
@@ -34,6 +35,12 @@ _CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
 _OTHERS = ("approvers", "passRatio", "rejectTo", "dueIn", "remindEvery", "remindMax", "escalateTo")
 KNOWN_ATTRIBUTES = (*_CHOICES, *_OTHERS)
 REJECT_KEYWORDS = ("end", "previous", "initiator")
+# Camunda 8 names the multi-instance counters numberOf...; the interpreter provides Camunda 7's.
+_ZEEBE_COUNTERS = {
+    "numberOfInstances": "nrOfInstances",
+    "numberOfActiveInstances": "nrOfActiveInstances",
+    "numberOfCompletedInstances": "nrOfCompletedInstances",
+}
 _REJECT_TARGET_KINDS = ("user_task", "start")
 
 
@@ -49,6 +56,9 @@ class _Approval:
         self.found.append(diag(code, message, self.node, line=line or self.node.line))
 
     def expression(self, what: str, raw: RawText) -> object | None:
+        if not raw.text:
+            self.problem(f"{what} is empty", raw.line)
+            return None
         try:
             return compile_value(raw, as_list=True)
         except ExpressionSyntaxError as err:
@@ -73,7 +83,9 @@ class _Approval:
                 self.problem(message, loop.collection.line, "expression-syntax")
         if loop.completion_condition is not None:
             try:
-                self.spec["completion_condition"] = compile_condition(loop.completion_condition)
+                done = compile_condition(loop.completion_condition)
+                ast = _renamed_counters(done.ast)
+                self.spec["completion_condition"] = done.model_copy(update={"ast": ast})
             except ExpressionSyntaxError as err:
                 message = f"completion condition: {err.message}"
                 self.problem(message, loop.completion_condition.line, "condition-syntax")
@@ -215,6 +227,18 @@ class _Approval:
                     line,
                 )
             self.spec["remind_max"] = max(reminders, 0)
+
+
+def _renamed_counters(ast: Any) -> Any:
+    """The AST with zeebe's counter variables under the names the interpreter binds."""
+    if not isinstance(ast, dict):
+        return ast
+    if "var" in ast:
+        head, *rest = ast["var"]
+        return {"var": [_ZEEBE_COUNTERS.get(head, head), *rest]}
+    if "args" in ast:
+        return {**ast, "args": [_renamed_counters(a) for a in ast["args"]]}
+    return ast
 
 
 def compile_approval(
