@@ -23,9 +23,23 @@ from temporalio.testing import WorkflowEnvironment
 from shenpi import search_attributes
 from shenpi.temporal_setup import ensure_search_attributes
 from tests.helpers import BIN_DIR
-from tests.workflows.support import decide, fake_activities, open_task, settings_for_tests, start
+from tests.workflows.approval_support import fake_directory, start_plan, with_approval
+from tests.workflows.support import (
+    decide,
+    fake_activities,
+    open_task,
+    settings_for_tests,
+    start,
+    state,
+)
 from worker import build_worker
-from workflows.contracts import SIGNAL_DECIDE, DecisionInput, DecisionSignal, InstanceState
+from workflows.contracts import (
+    SIGNAL_DECIDE,
+    DecisionInput,
+    DecisionSignal,
+    InstanceState,
+    TaskView,
+)
 
 HERE = Path(__file__).parent
 Scenario = Callable[[Client, str], Awaitable[list[WorkflowHandle[Any, Any]]]]
@@ -129,6 +143,74 @@ async def cancelled(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]
     return [handle]
 
 
+async def _open(handle: WorkflowHandle[Any, Any], count: int) -> list[TaskView]:
+    for _ in range(200):
+        tasks = [t for t in (await state(handle)).tasks if t.status == "open"]
+        if len(tasks) == count:
+            return tasks
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not {count} open tasks: {await state(handle)}")
+
+
+async def _approve_all(handle: WorkflowHandle[Any, Any], count: int) -> None:
+    for task in await _open(handle, count):
+        await decide(handle, task, "approve", task.assignee or "")
+
+
+async def approval_steps(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """会签 rejected back to the initiator and resubmitted; 或签; 票签; 依次; multi-instance; a
+    directory assignee; each ends and is archived."""
+    sign = await start(client, "countersign", queue, variables={"signers": ["ann", "bob", "cy"]})
+    first = await _open(sign, 3)
+    await decide(sign, first[1], "reject", "bob", comment="too much")
+    (rework,) = await _open(sign, 1)
+    await decide(sign, rework, "resubmit", "ida", variables={"amount": 90})
+    await _approve_all(sign, 3)
+    any_step = await start_plan(
+        client, with_approval("approval", "approve", mode="any", approvers=["ann", "bob"]), queue
+    )
+    await decide(any_step, (await _open(any_step, 2))[1], "approve", "bob")
+    voters = ["v1", "v2", "v3", "v4", "v5"]
+    vote = await start_plan(
+        client,
+        with_approval("approval", "approve", mode="vote", pass_ratio=0.6, approvers=voters),
+        queue,
+    )
+    for task, action in zip(await _open(vote, 5), ["reject", "reject", "reject"], strict=False):
+        await decide(vote, task, action, task.assignee or "")
+    chain = await start_plan(
+        client,
+        with_approval("approval", "approve", mode="sequential", approvers=["cy", "ann"]),
+        queue,
+    )
+    await _approve_all(chain, 1)
+    await _approve_all(chain, 1)
+    review = await start(client, "mi_review", queue, variables={"reviewers": ["ann", "bob", "cy"]})
+    for task in (await _open(review, 3))[:2]:
+        await decide(review, task, "approve", task.assignee or "")
+    manager = await start(client, "manager_step", queue, initiator="alice")
+    await _approve_all(manager, 1)
+    handles = [sign, any_step, vote, chain, review, manager]
+    for handle in handles:
+        await handle.result()
+    return handles
+
+
+async def approval_actions(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A transfer then a delegate (the owner confirms), an added and a removed signer."""
+    sign = await start(client, "countersign", queue, variables={"signers": ["ann", "bob"]})
+    ann, bob = await _open(sign, 2)
+    await decide(sign, ann, "transfer", "ann", to="dan", comment="on leave")
+    await decide(sign, bob, "delegate", "bob", to="eve")
+    await decide(sign, bob, "approve", "eve", comment="looks fine")
+    await decide(sign, bob, "approve", "bob")
+    await decide(sign, ann, "add_signer", "dan", to=["fay", "gus"])
+    await decide(sign, ann, "remove_signer", "dan", to=["gus"])
+    await _approve_all(sign, 2)
+    await sign.result()
+    return [sign]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -137,6 +219,8 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "continue_as_new": continue_as_new,
     "past_due_timers": past_due_timers,
     "cancelled": cancelled,
+    "approval_steps": approval_steps,
+    "approval_actions": approval_actions,
 }
 
 
@@ -151,7 +235,10 @@ async def _save(name: str, handles: list[WorkflowHandle[Any, Any]]) -> None:
 async def _run_on(client: Client, run: Callable[[str], Awaitable[None]]) -> None:
     queue = f"record-{uuid.uuid4()}"
     async with build_worker(
-        client, task_queue=queue, settings=settings_for_tests(), extra_activities=fake_activities()
+        client,
+        task_queue=queue,
+        settings=settings_for_tests(),
+        extra_activities=[*fake_activities(), fake_directory],
     ):
         await run(queue)
 

@@ -23,6 +23,7 @@ def test_representative_histories_are_committed() -> None:
     names = {p.name.rsplit("-", 1)[0] for p in HISTORIES}
     assert {"approve_path", "reject_and_rework", "parallel_and_claim", "incidents"} <= names
     assert {"continue_as_new", "timers", "past_due_timers"} <= names
+    assert {"approval_steps", "approval_actions"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
