@@ -358,3 +358,94 @@ async def test_purchase_manager_silent_for_2_days_hands_over_to_purchasing_leads
     manager_task = next(t for t in final.tasks if t.node_id == "Task_ManagerApproval")
     assert manager_task.status == "cancelled"
     assert [e.event for e in final.timeline if e.node_id == "Timer_ManagerSla"] == ["timer_fired"]
+
+
+async def test_contract_runs_countersign_then_vote_then_finance_or_sign(examples: Stack) -> None:
+    legal_team = [unique("grace"), unique("heidi")]
+    board = [unique(name) for name in ("dave", "carol", "frank", "heidi", "peggy")]
+    variables = {"title": "x", "amount": 1, "legal_team": legal_team, "board_members": board}
+    async with examples.http(unique("alice")) as initiator:
+        instance_id = await _start(initiator, "contract-approval", variables)
+        for lawyer in legal_team:  # 会签: both must approve
+            async with examples.http(lawyer) as http:
+                await _decide(http, instance_id, "Task_LegalCountersign", "approve")
+        # 票签 at 60 % of 5: the third approval passes, whatever the others would say.
+        for member, action in zip(
+            board[:4], ["approve", "reject", "approve", "approve"], strict=True
+        ):
+            async with examples.http(member) as http:
+                await _decide(http, instance_id, "Task_BoardVote", action)
+        # 或签 among the directory's finance group (processes/directory.yaml): erin decides.
+        async with examples.http("erin", ["finance"]) as erin:
+            await _decide(erin, instance_id, "Task_FinanceApproval", "approve")
+        state = await _finished(initiator, instance_id)
+
+    assert state["outcome"] == "approved"
+    by_node: dict[str, list[str]] = {}
+    for task in state["tasks"]:
+        by_node.setdefault(task["node_id"], []).append(task["outcome"])
+    assert by_node == {
+        "Task_LegalCountersign": ["approved", "approved"],
+        "Task_BoardVote": ["approved", "rejected", "approved", "approved", "closed"],
+        "Task_FinanceApproval": ["closed", "approved"],  # frank's task closed unanswered
+    }
+
+
+async def test_contract_board_vote_fails_once_60_percent_is_out_of_reach(examples: Stack) -> None:
+    lawyer = unique("grace")
+    board = [unique(name) for name in ("dave", "carol", "frank", "heidi", "peggy")]
+    variables = {"legal_team": [lawyer], "board_members": board}
+    async with examples.http(unique("alice")) as initiator:
+        instance_id = await _start(initiator, "contract-approval", variables)
+        async with examples.http(lawyer) as http:
+            await _decide(http, instance_id, "Task_LegalCountersign", "approve")
+        for member, action in zip(
+            board[:4], ["reject", "approve", "reject", "reject"], strict=True
+        ):
+            async with examples.http(member) as http:
+                await _decide(http, instance_id, "Task_BoardVote", action)
+        state = await _finished(initiator, instance_id)
+
+    assert state["outcome"] == "rejected"
+    votes = [t["outcome"] for t in state["tasks"] if t["node_id"] == "Task_BoardVote"]
+    assert votes == ["rejected", "approved", "rejected", "rejected", "closed"]
+    assert not [t for t in state["tasks"] if t["node_id"] == "Task_FinanceApproval"]
+
+
+async def test_contract_rejected_by_legal_goes_back_to_the_initiator_who_resubmits(
+    examples: Stack,
+) -> None:
+    lawyers = [unique("grace"), unique("heidi")]
+    alice = unique("alice")
+    variables = {"title": "draft", "legal_team": lawyers, "board_members": [unique("dave")]}
+    async with examples.http(alice) as initiator:
+        instance_id = await _start(initiator, "contract-approval", variables)
+        async with examples.http(lawyers[0]) as http:
+            await _decide(http, instance_id, "Task_LegalCountersign", "reject")
+        rework = await _task(initiator, instance_id, "Task_LegalCountersign")
+        assert rework["kind"] == "resubmit"
+        response = await initiator.post(
+            f"/api/v1/instances/{instance_id}/tasks/{rework['task_id']}/decision",
+            json={"action": "resubmit", "variables": {"title": "final"}},
+        )
+        assert response.status_code == 200, response.text
+        for lawyer in lawyers:  # the countersign opens again, with fresh tasks
+            async with examples.http(lawyer) as http:
+                await _decide(http, instance_id, "Task_LegalCountersign", "approve")
+
+        async def at_the_board() -> dict[str, Any]:
+            state: dict[str, Any] = (await initiator.get(f"/api/v1/instances/{instance_id}")).json()
+            assert any(t["node_id"] == "Task_BoardVote" for t in state["tasks"]), state
+            return state
+
+        state = await assert_eventually(at_the_board)
+
+    assert state["status"] == "running" and state["variables"]["title"] == "final"
+    legal = [t for t in state["tasks"] if t["node_id"] == "Task_LegalCountersign"]
+    assert [(t["kind"], t["outcome"]) for t in legal] == [
+        ("approval", "rejected"),
+        ("approval", "closed"),
+        ("resubmit", "resubmitted"),
+        ("approval", "approved"),
+        ("approval", "approved"),
+    ]
