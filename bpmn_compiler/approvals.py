@@ -9,15 +9,11 @@ approvers); a ``<shenpi:approval>`` on the same task wins for what it says.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.expressions import (
-    ExpressionSyntaxError,
-    compile_condition,
-    compile_value,
-)
-from bpmn_compiler.model import BpmnModel, FlowNode, RawMultiInstance, RawText
+from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
+from bpmn_compiler.model import BpmnModel, FlowNode, RawText
+from bpmn_compiler.multi_instance import multi_instance_spec
 from bpmn_compiler.process_plan import ApprovalSpec
 from bpmn_compiler.rules_directory import WHERE, calls_directory
 from bpmn_compiler.rules_flow import diag
@@ -35,12 +31,6 @@ _CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {
 _OTHERS = ("approvers", "passRatio", "rejectTo", "dueIn", "remindEvery", "remindMax", "escalateTo")
 KNOWN_ATTRIBUTES = (*_CHOICES, *_OTHERS)
 REJECT_KEYWORDS = ("end", "previous", "initiator")
-# Camunda 8 names the multi-instance counters numberOf...; the interpreter provides Camunda 7's.
-_ZEEBE_COUNTERS = {
-    "numberOfInstances": "nrOfInstances",
-    "numberOfActiveInstances": "nrOfActiveInstances",
-    "numberOfCompletedInstances": "nrOfCompletedInstances",
-}
 _REJECT_TARGET_KINDS = ("user_task", "start")
 
 
@@ -64,44 +54,6 @@ class _Approval:
         except ExpressionSyntaxError as err:
             self.problem(f"{what}: {err.message}", raw.line, "expression-syntax")
             return None
-
-    def multi_instance(self, loop: RawMultiInstance) -> None:
-        self.spec.update(mode="sequential" if loop.sequential else "all", source="multi_instance")
-        if loop.collection is None:
-            alone = "; loopCardinality alone is unsupported" if loop.cardinality else ""
-            self.problem(
-                "a multi-instance user task needs a collection of approvers (camunda:collection,"
-                f" flowable:collection or zeebe:loopCharacteristics inputCollection){alone}",
-                loop.line,
-                "unsupported-loop",
-            )
-        else:
-            try:
-                self.spec["approvers"] = compile_condition(loop.collection)
-            except ExpressionSyntaxError as err:
-                message = f"multi-instance collection: {err.message}"
-                self.problem(message, loop.collection.line, "expression-syntax")
-        if loop.completion_condition is not None:
-            try:
-                done = compile_condition(loop.completion_condition)
-                ast = _renamed_counters(done.ast)
-                self.spec["completion_condition"] = done.model_copy(update={"ast": ast})
-            except ExpressionSyntaxError as err:
-                message = f"completion condition: {err.message}"
-                self.problem(message, loop.completion_condition.line, "condition-syntax")
-        if loop.element_variable:
-            self.spec["element_variable"] = loop.element_variable
-        if loop.output_collection:
-            self.found.append(
-                diag(
-                    "ignored-mapping",
-                    "the multi-instance outputCollection is ignored: each approver's decision is"
-                    " recorded on its task and in the timeline",
-                    self.node,
-                    line=loop.line,
-                    severity="warning",
-                )
-            )
 
     def attributes(self, attrs: dict[str, RawText]) -> None:
         for name, raw in attrs.items():
@@ -229,18 +181,6 @@ class _Approval:
             self.spec["remind_max"] = max(reminders, 0)
 
 
-def _renamed_counters(ast: Any) -> Any:
-    """The AST with zeebe's counter variables under the names the interpreter binds."""
-    if not isinstance(ast, dict):
-        return ast
-    if "var" in ast:
-        head, *rest = ast["var"]
-        return {"var": [_ZEEBE_COUNTERS.get(head, head), *rest]}
-    if "args" in ast:
-        return {**ast, "args": [_renamed_counters(a) for a in ast["args"]]}
-    return ast
-
-
 def compile_approval(
     node: FlowNode, model: BpmnModel
 ) -> tuple[ApprovalSpec | None, list[Diagnostic]]:
@@ -253,7 +193,9 @@ def compile_approval(
         if not reader.spec and not reader.found:
             return None, []
     if node.multi_instance is not None:
-        reader.multi_instance(node.multi_instance)
+        spec, found = multi_instance_spec(node, node.multi_instance)
+        reader.spec.update(spec)
+        reader.found += found
     attrs = node.approvals[0].attributes if node.approvals else {}
     line = node.approvals[0].line if node.approvals else node.line
     for extra in node.approvals[1:]:
