@@ -102,3 +102,42 @@ def billion_laughs(process_id: str) -> bytes:
         f'<process id="{process_id}" name="&lol9;"><startEvent id="s"/></process>\n'
         "</definitions>\n"
     ).encode()
+
+
+def approval_step(process_id: str, approval: str, *, name: str = "Approval") -> bytes:
+    """start (variable ``initiator``) → a user task with ``<shenpi:approval {approval}/>`` → end."""
+    return _doc(
+        process_id,
+        name,
+        '  <startEvent id="start" shenpi:initiator="initiator"/>\n'
+        '  <sequenceFlow id="f1" sourceRef="start" targetRef="step"/>\n'
+        '  <userTask id="step" name="Approve">\n'
+        f"    <extensionElements><shenpi:approval {approval}/></extensionElements>\n"
+        "  </userTask>\n"
+        '  <sequenceFlow id="f2" sourceRef="step" targetRef="end"/>\n'
+        '  <endEvent id="end"/>\n',
+    )
+
+
+def purchase_countersign(process_id: str) -> bytes:
+    """采购: a 会签 (``all``) of ``${signers}``; a reject goes back to the initiator to resubmit."""
+    return approval_step(
+        process_id, 'mode="all" approvers="${signers}" rejectTo="initiator"', name="Purchase"
+    )
+
+
+def vote(process_id: str) -> bytes:
+    """票签: ``${voters}`` vote, 60 % of approvals pass."""
+    return approval_step(process_id, 'mode="vote" passRatio="60%" approvers="${voters}"')
+
+
+def any_of(process_id: str) -> bytes:
+    """或签: the first approval of ``${approvers}`` wins."""
+    return approval_step(process_id, 'mode="any" approvers="${approvers}"')
+
+
+def manager_approval(process_id: str) -> bytes:
+    """依次审批 by the initiator's manager, then theirs: both found in the directory."""
+    return approval_step(
+        process_id, 'mode="sequential" approvers="= [manager(initiator), manager(initiator, 2)]"'
+    )
