@@ -72,7 +72,9 @@ def _check_target(body: DecisionCreate) -> None:
     """A malformed request is a 400 here; whether the target is allowed, the validator decides."""
     if body.action not in _TARGETS:
         if body.to is not None or body.position is not None:
-            raise ApiError(400, "invalid_request", f"action {body.action!r} takes no 'to'")
+            raise ApiError(
+                400, "invalid_request", f"action {body.action!r} takes no 'to' or 'position'"
+            )
         return
     if not body.to:
         raise ApiError(400, "invalid_request", f"action {body.action!r} needs 'to'")

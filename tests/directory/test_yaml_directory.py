@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from shenpi.directory import DirectoryError, DirectoryLookupError, YamlDirectory
+from shenpi.settings import Settings
+from tests.helpers import REPO_ROOT
 
 GOOD = """
 users:
@@ -127,3 +129,18 @@ def test_a_missing_file_is_an_empty_directory_until_it_appears(tmp_path: Path) -
         directory.manager("alice")
     _write(path, "users:\n  alice: {manager: bob}\n  bob: {}\n")
     assert directory.manager("alice") == "bob"
+
+
+def test_the_development_directory_loads_and_answers() -> None:
+    directory = YamlDirectory(REPO_ROOT / "processes" / "directory.yaml")
+    assert directory.manager("alice", 2) == "carol"
+    assert "erin" in directory.members("finance")
+
+
+def test_the_directory_file_defaults_to_the_data_dir_then_the_dev_one(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    assert settings.resolved_directory_file == Path("processes/directory.yaml")
+    (tmp_path / "directory.yaml").write_text("users: {}\n", encoding="utf-8")
+    assert settings.resolved_directory_file == tmp_path / "directory.yaml"
+    chosen = Settings(_env_file=None, data_dir=tmp_path, directory_file=tmp_path / "d.yaml")
+    assert chosen.resolved_directory_file == tmp_path / "d.yaml"
