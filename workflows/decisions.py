@@ -42,6 +42,14 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
     if task.kind == "resubmit":
         rejects.resubmitted(engine, task, decision, details)
         return task
+    return apply_to(engine, task, decision, details)
+
+
+def apply_to(
+    engine: Engine, task: TaskView, decision: DecisionInput, details: dict[str, str]
+) -> TaskView:
+    """Approve or reject ``task`` as ``decision`` says, without checking who decides: the
+    system's own decisions (a timeout's ``system:timeout``) come through here."""
     approved = decision.action == "approve"
     # The engine's own keys win over the caller's variables: routing relies on them.
     engine.variables.update(

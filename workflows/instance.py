@@ -33,6 +33,7 @@ from workflows.contracts import (
     InstanceState,
     StartInput,
 )
+from workflows.deadlines import Deadlines
 from workflows.engine import Engine
 from workflows.inbox import Inbox
 from workflows.notices import Notifier
@@ -51,6 +52,7 @@ class InstanceWorkflow:
     _changed: bool
     _urge_interval: timedelta
     _notifier: Notifier
+    _deadlines: Deadlines
 
     def _setup(self, start: StartInput) -> None:
         self._plan = start.plan
@@ -76,6 +78,7 @@ class InstanceWorkflow:
         self._waits.bind(self._engine)
         self._urge_interval = urge_interval(start)
         self._notifier = Notifier(self._engine, self._mark_changed)
+        self._deadlines = Deadlines(self._engine, self._notifier, self._mark_changed)
 
     async def _execute(self) -> InstanceState:
         engine, inbox = self._engine, Inbox()
@@ -89,6 +92,7 @@ class InstanceWorkflow:
                 if self._waits.crash is not None:
                     raise self._waits.crash  # a bug: fail the workflow task, retry after a fix
                 engine.advance()
+                self._deadlines.sync()  # due dates shown, reminder and due timers armed
                 inbox.publish(engine.state, engine.book, self._plan.process_id)
                 if engine.finished:
                     break
@@ -143,6 +147,8 @@ class InstanceWorkflow:
             and not self._engine.has_work()
             and self._engine.parked()
             and workflow.all_handlers_finished()
+            and self._notifier.idle  # a notification or escalation lookup would be lost
+            and self._deadlines.idle
         )
 
     def _continue_as_new(self) -> NoReturn:

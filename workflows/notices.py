@@ -73,6 +73,11 @@ class Notifier:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
+    @property
+    def idle(self) -> bool:
+        """No notification in flight (continue-as-new waits for them, or they would be lost)."""
+        return not self._running
+
     async def _run(self, arg: ServiceTaskInput) -> None:
         try:
             await workflow.execute_activity(
@@ -89,4 +94,4 @@ class Notifier:
                 arg.node_id or None,
                 details={"event": arg.config["event"], "message": str(cause)},
             )
-            self._on_change()
+        self._on_change()  # the main loop may be waiting for this to continue as new
