@@ -67,6 +67,7 @@ class EmbeddedStartInput(BaseModel):
     resume: InstanceState | None = None  # set only by continue-as-new
     max_history_events: int | None = None
     worker_wait_seconds: float | None = None
+    urge_min_interval_seconds: float | None = None
 
 
 class DecisionInput(BaseModel):

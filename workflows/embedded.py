@@ -33,6 +33,7 @@ class EmbeddedPlanWorkflow(InstanceWorkflow):
                 resume=input.resume,
                 max_history_events=input.max_history_events,
                 worker_wait_seconds=input.worker_wait_seconds,
+                urge_min_interval_seconds=input.urge_min_interval_seconds,
             )
         )
 
@@ -44,4 +45,5 @@ class EmbeddedPlanWorkflow(InstanceWorkflow):
             resume=snapshot,
             max_history_events=self._max_history_events,
             worker_wait_seconds=self._worker_wait_seconds,
+            urge_min_interval_seconds=self._urge_interval.total_seconds(),
         )

@@ -8,7 +8,9 @@ A refused action leaves no trace in history. The rate limit of urge is measured 
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
@@ -47,10 +49,11 @@ def check(engine: TokenMachine, action: InstanceActionInput, urge_interval: time
                 raise _refuse(ErrorType.ILLEGAL_ACTION, "no open task to urge")
             last = last_urge(engine)
             if last is not None and engine.now() - last < urge_interval:
-                wait = urge_interval - (engine.now() - last)
+                wait = max(1, math.ceil((urge_interval - (engine.now() - last)).total_seconds()))
                 raise _refuse(
                     ErrorType.RATE_LIMITED,
-                    f"urged at {last.isoformat()}; next urge in {int(wait.total_seconds())} s",
+                    f"urged at {last.isoformat()}; next urge in {wait} s",
+                    {"retry_after_seconds": wait},  # the API's Retry-After
                 )
 
 
@@ -120,5 +123,5 @@ def _end(
     engine.state.status = "cancelled" if status == "cancelled" else "completed"
 
 
-def _refuse(error_type: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=error_type, non_retryable=True)
+def _refuse(error_type: str, message: str, *details: Any) -> ApplicationError:
+    return ApplicationError(message, *details, type=error_type, non_retryable=True)

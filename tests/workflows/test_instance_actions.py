@@ -173,6 +173,7 @@ async def test_urge_again_too_soon_is_rate_limited_then_allowed_after_the_interv
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await act(handle, "urge", "ida")
         assert err.value.cause.type == ErrorType.RATE_LIMITED  # type: ignore[attr-defined]
+        assert err.value.cause.details == ({"retry_after_seconds": 600},)  # type: ignore[attr-defined]
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await act(handle, "urge", "mona")
         assert err.value.cause.type == ErrorType.NOT_INITIATOR  # type: ignore[attr-defined]
