@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from shenpi import search_attributes
 from shenpi.temporal_setup import ensure_search_attributes
 from tests.helpers import BIN_DIR
+from tests.workflows.action_support import act
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
 from tests.workflows.support import (
     decide,
@@ -211,6 +212,70 @@ async def approval_actions(client: Client, queue: str) -> list[WorkflowHandle[An
     return [sign]
 
 
+async def instance_actions(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """Withdraw (撤回) before anyone acted; an admin's cancel (撤销) at the second step; an urge
+    (催办) then approvals; an admin's jump back to the first step."""
+    managed = {"manager": "mona"}
+    withdrawn = await start(client, "two_steps", queue, variables=managed)
+    await open_task(withdrawn, "manager")
+    await act(withdrawn, "withdraw", "ida", comment="wrong amount")
+    cancelled = await start(client, "two_steps", queue, variables=managed)
+    await decide(cancelled, await open_task(cancelled, "manager"), "approve", "mona")
+    await open_task(cancelled, "finance")
+    await act(cancelled, "cancel", "root", is_admin=True)
+    urged = await start(client, "two_steps", queue, variables=managed)
+    await open_task(urged, "manager")
+    await act(urged, "urge", "ida", comment="needed by Friday")
+    await decide(urged, await open_task(urged, "manager"), "approve", "mona")
+    await decide(urged, await open_task(urged, "finance"), "approve", "fay", groups=["finance"])
+    jumped = await start(client, "two_steps", queue, variables=managed)
+    await decide(jumped, await open_task(jumped, "manager"), "approve", "mona")
+    finance = await open_task(jumped, "finance")
+    await decide(jumped, finance, "jump", "root", is_admin=True, to="manager")
+    await decide(jumped, await open_task(jumped, "manager"), "reject", "mona")
+    handles = [withdrawn, cancelled, urged, jumped]
+    for handle in handles:
+        await handle.result()
+    return handles
+
+
+async def deadlines(env: WorkflowEnvironment, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A 3-day SLA with two daily reminders that escalates to the manager; a timeout approve."""
+    day = 24 * 3600.0
+    escalating = with_approval(
+        "two_steps",
+        "manager",
+        mode="single",
+        approvers=["alice"],
+        due_in="P3D",
+        due_in_seconds=3 * day,
+        remind_every="P1D",
+        remind_every_seconds=day,
+        remind_max=2,
+        on_timeout="escalate",
+    )
+    sla = await start_plan(env.client, escalating, queue)
+    await open_task(sla, "manager")
+    await env.sleep(timedelta(days=3, minutes=1))
+    await decide(sla, await open_task(sla, "manager"), "approve", "mona")
+    await decide(sla, await open_task(sla, "finance"), "approve", "fay", groups=["finance"])
+    approving = with_approval(
+        "approval",
+        "approve",
+        mode="single",
+        approvers=["alice"],
+        due_in="PT2H",
+        due_in_seconds=7200.0,
+        on_timeout="approve",
+    )
+    timeout = await start_plan(env.client, approving, queue)
+    await open_task(timeout, "approve")
+    await env.sleep(timedelta(hours=3))
+    await sla.result()
+    await timeout.result()
+    return [sla, timeout]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -221,7 +286,12 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "cancelled": cancelled,
     "approval_steps": approval_steps,
     "approval_actions": approval_actions,
+    "instance_actions": instance_actions,
 }
+
+
+SkippingScenario = Callable[[WorkflowEnvironment, str], Awaitable[list[WorkflowHandle[Any, Any]]]]
+SKIPPING_SCENARIOS: dict[str, SkippingScenario] = {"timers": timers, "deadlines": deadlines}
 
 
 async def _save(name: str, handles: list[WorkflowHandle[Any, Any]]) -> None:
@@ -244,7 +314,7 @@ async def _run_on(client: Client, run: Callable[[str], Awaitable[None]]) -> None
 
 
 async def main(only: list[str]) -> None:
-    unknown = set(only) - {*DEV_SERVER_SCENARIOS, "timers"}
+    unknown = set(only) - {*DEV_SERVER_SCENARIOS, *SKIPPING_SCENARIOS}
     if unknown:
         raise SystemExit(f"unknown scenarios: {sorted(unknown)}")
     dev = await WorkflowEnvironment.start_local(
@@ -263,7 +333,7 @@ async def main(only: list[str]) -> None:
             await _run_on(dev.client, run)
     finally:
         await dev.shutdown()
-    if only and "timers" not in only:
+    if only and not set(only) & set(SKIPPING_SCENARIOS):
         return
     skipping = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN_DIR / "temporal-test-server"),
@@ -272,10 +342,16 @@ async def main(only: list[str]) -> None:
     try:
         await ensure_search_attributes(skipping.client, "default")
 
-        async def run_timers(queue: str) -> None:
-            await _save("timers", await timers(skipping, queue))
+        for name, skipping_scenario in SKIPPING_SCENARIOS.items():
+            if only and name not in only:
+                continue
 
-        await _run_on(skipping.client, run_timers)
+            async def run_skipping(
+                queue: str, name: str = name, scenario: SkippingScenario = skipping_scenario
+            ) -> None:
+                await _save(name, await scenario(skipping, queue))
+
+            await _run_on(skipping.client, run_skipping)
     finally:
         await skipping.shutdown()
 

@@ -24,6 +24,7 @@ def test_representative_histories_are_committed() -> None:
     assert {"approve_path", "reject_and_rework", "parallel_and_claim", "incidents"} <= names
     assert {"continue_as_new", "timers", "past_due_timers"} <= names
     assert {"approval_steps", "approval_actions"} <= names
+    assert {"instance_actions", "deadlines"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
