@@ -169,7 +169,8 @@ class Deadlines:
 
     async def _escalate(self, task: TaskView, spec: ApprovalSpec) -> None:
         engine = self._engine
-        approver = task.claimed_by or task.assignee
+        # A delegated task escalates from its owner: the delegate only helps them.
+        approver = task.owner if task.delegated_to else (task.claimed_by or task.assignee)
         try:
             targets = await self._escalation_targets(spec, approver)
         except ActivityError as err:

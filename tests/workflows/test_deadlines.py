@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -209,3 +209,34 @@ async def test_reminders_and_escalation_survive_continue_as_new(
     assert (escalated.assignee, escalated.reminders_sent) == ("mona", 2)
     assert timeline_events(current).count("reminded") == 2
     assert timeline_events(current).count("escalated") == 1
+
+
+async def test_due_date_is_in_the_inbox_memo_on_the_dev_server(
+    client: Client, task_queue: str
+) -> None:
+    async with recording_worker(client, task_queue):
+        process = sla(due_in="P2D", due_in_seconds=2 * DAY, on_timeout="escalate")
+        handle = await start_plan(client, process, task_queue)
+        task = await open_task(handle, "manager")
+        assert task.due_at == task.created_at + timedelta(days=2)
+
+        async def in_memo() -> None:
+            memo = await (await handle.describe()).memo_value("tasks")
+            assert [t["due_at"] for t in memo] == [task.due_at.isoformat().replace("+00:00", "Z")]
+
+        await assert_eventually(in_memo)
+        await decide(handle, task, "approve", "alice")
+        await open_task(handle, "finance")
+
+
+async def test_a_delegated_task_escalates_from_its_owner(
+    skipping_env: WorkflowEnvironment, clock_worker: Worker, task_queue: str
+) -> None:
+    process = sla("bob", due_in="PT4H", due_in_seconds=4 * HOUR, on_timeout="escalate")
+    handle, task = await start_sla(skipping_env, task_queue, process)
+    await decide(handle, task, "delegate", "bob", to="dan")
+
+    await skipping_env.sleep(timedelta(hours=5))
+
+    escalated = task_in(await state(handle), task)
+    assert (escalated.assignee, escalated.delegated_to, escalated.owner) == ("mona", None, None)
