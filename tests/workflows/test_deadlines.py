@@ -218,11 +218,12 @@ async def test_due_date_is_in_the_inbox_memo_on_the_dev_server(
         process = sla(due_in="P2D", due_in_seconds=2 * DAY, on_timeout="escalate")
         handle = await start_plan(client, process, task_queue)
         task = await open_task(handle, "manager")
-        assert task.due_at == task.created_at + timedelta(days=2)
+        due = task.created_at + timedelta(days=2)
+        assert task.due_at == due
 
         async def in_memo() -> None:
             memo = await (await handle.describe()).memo_value("tasks")
-            assert [t["due_at"] for t in memo] == [task.due_at.isoformat().replace("+00:00", "Z")]
+            assert [t["due_at"] for t in memo] == [due.isoformat().replace("+00:00", "Z")]
 
         await assert_eventually(in_memo)
         await decide(handle, task, "approve", "alice")
