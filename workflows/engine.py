@@ -140,7 +140,8 @@ class Engine(TokenMachine):
         if node.approval is not None:  # an approval step: one task per approver (steps.py)
             token.boundaries = boundaries
             steps.enter(self, token, node)
-            self.arm(token, boundaries)
+            if token.state == "wait":  # not passed (all skipped) or parked at once
+                self.arm(token, boundaries)
             return
         due = [w.due_at for b, w in boundaries.items() if self.index.boundary(b).interrupting]
         task = self.book.open(node, self.variables, self.now(), min(due) if due else None)

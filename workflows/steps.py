@@ -14,14 +14,14 @@ from typing import Any, Literal
 
 from bpmn_compiler.process_plan import ApprovalSpec, UserTask
 from workflows import rejects, skips
+from workflows.approvers import GROUP as GROUP  # re-exported: actions.py reads steps.GROUP
+from workflows.approvers import assignee_for, resolve, unique
 from workflows.contracts import DirectoryResolveInput, TaskView
 from workflows.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
 from workflows.machine import TokenMachine
-from workflows.tasks import resolve_actors
 from workflows.tokens import StepState, Token
 
 Verdict = Literal["approved", "rejected"]
-GROUP = "group:"
 DIRECTORY_APPROVERS = "directory:approvers"  # wait key: the approvers expression
 DIRECTORY_MANAGER = "directory:manager"  # wait key: the initiator's manager (if_initiator)
 
@@ -43,7 +43,7 @@ def enter(machine: TokenMachine, token: Token, node: UserTask) -> None:
         arg = DirectoryResolveInput(ast=spec.approvers.ast, variables=dict(machine.variables))
         machine.waits.start_directory(token.id, DIRECTORY_APPROVERS, arg)
         return
-    resolved(machine, token, DIRECTORY_APPROVERS, _approvers(node, machine.variables))
+    resolved(machine, token, DIRECTORY_APPROVERS, resolve(node, machine.variables))
 
 
 def resolved(machine: TokenMachine, token: Token, key: str, values: list[str]) -> None:
@@ -55,9 +55,9 @@ def resolved(machine: TokenMachine, token: Token, key: str, values: list[str]) -
     if key == DIRECTORY_MANAGER:  # the initiator's place goes to their manager
         initiator = machine.state.initiator
         routed = [v for a in step.approvers for v in (values if a == initiator else [a])]
-        step.approvers = _unique(routed)
+        step.approvers = unique(routed)
     else:
-        step.approvers = _unique(values)
+        step.approvers = unique(values)
         if skips.route_initiator(spec_of(node), step.approvers, machine.state.initiator):
             step.phase = "resolving"
             arg = skips.manager_lookup(machine.state.initiator)
@@ -118,7 +118,7 @@ def open_next(machine: TokenMachine, token: Token, node: UserTask) -> TaskView |
     step.opened += 1
     if approver.startswith(GROUP):
         return _add(machine, token, node, {"candidate_groups": [approver[len(GROUP) :]]})
-    return _add(machine, token, node, {"assignee": _assignee(node, approver, machine.variables)})
+    return _add(machine, token, node, {"assignee": assignee_for(node, approver, machine.variables)})
 
 
 def _add(machine: TokenMachine, token: Token, node: UserTask, fields: dict[str, Any]) -> TaskView:
@@ -217,7 +217,7 @@ def _finish(machine: TokenMachine, token: Token, node: UserTask, result: Verdict
     )
     try:
         machine.variables.update(
-            {m.target: _eval(m.source.ast, machine.variables) for m in node.outputs}
+            {m.target: evaluate(m.source.ast, machine.variables) for m in node.outputs}
         )
     except ExpressionError as err:
         machine.incident(token, "expression_error", err.message)
@@ -236,48 +236,3 @@ def interrupting_due(machine: TokenMachine, token: Token) -> Any:
     """A task is due when the first interrupting boundary timer of its activity fires."""
     due = [w.due_at for b, w in token.boundaries.items() if machine.index.boundary(b).interrupting]
     return min(due) if due else None
-
-
-def _approvers(node: UserTask, variables: dict[str, Any]) -> list[str]:
-    """The approvers expression, or the task's assignee, candidate users and groups."""
-    spec = spec_of(node)
-    if spec.approvers is not None:
-        return _flatten(spec.approvers.ast, variables)
-    users = resolve_actors(node.assignee, variables) + resolve_actors(
-        node.candidate_users, variables
-    )
-    return users + [GROUP + g for g in resolve_actors(node.candidate_groups, variables)]
-
-
-def _flatten(ast: Any, variables: dict[str, Any]) -> list[str]:
-    value = _eval(ast, variables)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
-        return [str(v) for v in value]
-    raise ExpressionError(f"approvers gave {value!r}, not a user id or a list of ids")
-
-
-def _assignee(node: UserTask, approver: str, variables: dict[str, Any]) -> str:
-    """Multi-instance: the assignee expression sees the element variable bound to the approver."""
-    spec = spec_of(node)
-    if spec.element_variable is None or node.assignee is None:
-        return approver
-    found = resolve_actors(node.assignee, {**variables, spec.element_variable: approver})
-    if len(found) != 1:
-        raise ExpressionError(f"assignee of {node.id} gave {found!r} for {approver!r}")
-    return found[0]
-
-
-def _unique(values: list[str]) -> list[str]:
-    result: list[str] = []
-    for value in values:
-        if value and value not in result:
-            result.append(value)
-    return result
-
-
-def _eval(ast: Any, variables: dict[str, Any]) -> Any:
-    return evaluate(ast, variables)
