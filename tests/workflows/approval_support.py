@@ -59,10 +59,13 @@ async def start_plan(
     *,
     variables: dict[str, Any] | None = None,
     initiator: str = "ida",
+    **options: Any,
 ) -> WorkflowHandle[Any, InstanceState]:
     return await client.start_workflow(
         process.process_id,
-        StartInput(plan=process, version=1, variables=variables or {}, initiator=initiator),
+        StartInput(
+            plan=process, version=1, variables=variables or {}, initiator=initiator, **options
+        ),
         id=f"{process.process_id}-{uuid.uuid4().hex[:10]}",
         task_queue=task_queue,
         result_type=InstanceState,
