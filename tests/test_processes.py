@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -449,3 +450,57 @@ async def test_contract_rejected_by_legal_goes_back_to_the_initiator_who_resubmi
         ("approval", "approved"),
         ("approval", "approved"),
     ]
+
+
+async def test_contract_finance_silent_for_3_days_is_reminded_twice_then_escalated(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    env = time_skipping_env
+    await ensure_search_attributes(env.client, "default")
+    plan = compile_bpmn((REPO_ROOT / "processes" / "contract-approval.bpmn").read_bytes()).plan
+    settings = Settings(
+        _env_file=None, env="test"
+    )  # processes/directory.yaml: finance is frank, erin
+    variables = {"legal_team": ["grace"], "board_members": ["peggy"]}
+    async with build_worker(env.client, task_queue=task_queue, settings=settings):
+        handle = await env.client.start_workflow(
+            plan.process_id,
+            StartInput(plan=plan, version=1, variables=variables, initiator="alice"),
+            id=f"contract-sla-{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue,
+            result_type=InstanceState,
+        )
+
+        async def open_tasks(node_id: str, count: int) -> list[Any]:
+            state = await handle.query(QUERY_STATE, result_type=InstanceState)
+            tasks = [t for t in state.tasks if t.status == "open" and t.node_id == node_id]
+            assert len(tasks) == count, state.tasks
+            return tasks
+
+        for node_id, actor in (("Task_LegalCountersign", "grace"), ("Task_BoardVote", "peggy")):
+            (task,) = await assert_eventually(partial(open_tasks, node_id, 1))
+            await handle.execute_update(
+                UPDATE_DECIDE,
+                DecisionInput(task_id=task.task_id, action="approve", actor=actor),
+                result_type=DecisionResult,
+            )
+        await assert_eventually(partial(open_tasks, "Task_FinanceApproval", 2))
+        await env.sleep(timedelta(days=3, minutes=1))
+
+        async def escalated() -> list[Any]:
+            tasks = await open_tasks("Task_FinanceApproval", 2)
+            assert all(t.escalated for t in tasks), tasks
+            return tasks
+
+        tasks = await assert_eventually(escalated)
+        assert [(t.assignee, t.reminders_sent) for t in tasks] == [("dave", 2), ("frank", 2)]
+        await handle.execute_update(
+            UPDATE_DECIDE,
+            DecisionInput(task_id=tasks[0].task_id, action="approve", actor="dave"),
+            result_type=DecisionResult,
+        )
+        final = await handle.result()
+
+    assert (final.status, final.outcome) == ("completed", "approved")
+    events = [e.event for e in final.timeline if e.node_id == "Task_FinanceApproval"]
+    assert events.count("reminded") == 4 and events.count("escalated") == 2
