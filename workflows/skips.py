@@ -12,6 +12,8 @@ from workflows.contracts import DirectoryResolveInput
 from workflows.machine import TokenMachine
 from workflows.tokens import StepState
 
+SKIP_ACTOR = "system:auto-skip"
+
 
 def route_initiator(spec: ApprovalSpec, approvers: list[str], initiator: str) -> bool:
     """The initiator is among the approvers and the step sends their turn to their manager."""
@@ -53,8 +55,14 @@ def record_skip(
         outcome="skipped",
         completed_at=now,
     )
+    # The system skips, the approver does nothing: an approver as actor would read as if they had
+    # acted (and block the initiator's withdraw).
     machine.record(
-        "skipped", node.id, task_id=task.task_id, actor=approver, details={"reason": reason}
+        "skipped",
+        node.id,
+        task_id=task.task_id,
+        actor=SKIP_ACTOR,
+        details={"approver": approver, "reason": reason},
     )
 
 

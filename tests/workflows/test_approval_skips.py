@@ -8,7 +8,12 @@ from temporalio.worker import Worker
 from tests.helpers import assert_eventually
 from tests.workflows.approval_support import start_plan, with_approval
 from tests.workflows.support import decide, open_tasks, state, timeline_events
-from workflows.contracts import TaskView
+from workflows.contracts import (
+    UPDATE_INSTANCE_ACTION,
+    InstanceActionInput,
+    InstanceActionResult,
+    TaskView,
+)
 
 
 async def _open(handle: object, count: int) -> list[TaskView]:
@@ -37,7 +42,8 @@ async def test_initiator_among_the_approvers_is_skipped_not_approved(
     ida = next(t for t in final.tasks if t.assignee == "ida")
     assert (ida.status, ida.outcome) == ("skipped", "skipped")
     skipped = next(e for e in final.timeline if e.event == "skipped")
-    assert (skipped.actor, skipped.details) == ("ida", {"reason": "initiator"})
+    assert skipped.actor == "system:auto-skip"
+    assert skipped.details == {"approver": "ida", "reason": "initiator"}
     assert [e.actor for e in final.timeline if e.event == "approved"] == ["ann"]
 
 
@@ -58,7 +64,7 @@ async def test_approver_who_already_approved_in_this_instance_is_skipped(
     (task,) = await _open(handle, 1)
     assert (task.node_id, task.assignee) == ("approve", "bob")
     skipped = next(e for e in (await state(handle)).timeline if e.event == "skipped")
-    assert skipped.details == {"reason": "already_approved"}
+    assert skipped.details == {"approver": "ida", "reason": "already_approved"}
 
 
 async def test_everyone_skipped_passes_the_step_without_a_decision(
@@ -94,3 +100,21 @@ async def test_initiator_among_the_approvers_is_routed_to_their_manager(
     await decide(handle, task, "approve", "mona")
     (task,) = await _open(handle, 1)
     assert task.assignee == "ann"
+
+
+async def test_a_skip_does_not_count_as_acting_so_the_initiator_may_still_withdraw(
+    client: Client, approval_worker: Worker, task_queue: str
+) -> None:
+    process = with_approval(
+        "approval", "approve", mode="all", approvers=["ida", "ann"], if_initiator="skip"
+    )
+    handle = await start_plan(client, process, task_queue, initiator="ida")
+    await _open(handle, 1)
+
+    await handle.execute_update(
+        UPDATE_INSTANCE_ACTION,
+        InstanceActionInput(action="withdraw", actor="ida"),
+        result_type=InstanceActionResult,
+    )
+
+    assert (await handle.result()).outcome == "withdrawn"
