@@ -1,13 +1,18 @@
-"""An approval step outlives continue-as-new: its tasks, rule and approver order carry over."""
+"""An approval step outlives continue-as-new (tasks, rule, approver order carry over); an
+interrupting boundary timer ends all of its tasks."""
 
 from __future__ import annotations
 
-from temporalio.client import Client
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.helpers import assert_eventually
 from tests.workflows.approval_support import start_plan, with_approval
-from tests.workflows.support import decide, open_tasks, timeline_events
+from tests.workflows.support import decide, open_tasks, state, timeline_events
 from workflows.contracts import InstanceState, TaskView
 
 
@@ -35,3 +40,34 @@ async def test_sequential_step_continues_as_new_between_approvers(
     assert len({t.step_id for t in final.tasks}) == 1
     events = timeline_events(final)
     assert (events.count("step_opened"), events.count("approved")) == (1, 5)
+
+
+async def test_interrupting_boundary_timer_closes_every_open_task_of_the_step(
+    skipping_env: WorkflowEnvironment, skipping_worker: Worker, task_queue: str
+) -> None:
+    client = skipping_env.client
+    process = with_approval("boundary_timers", "approve", mode="all", approvers=["ann", "bob"])
+    handle = await start_plan(client, process, task_queue)
+    tasks = await _open_on(handle, "approve", 2)
+    assert {t.due_at for t in tasks} != {None}  # due when the SLA fires
+    await decide(handle, tasks[0], "approve", "ann")
+
+    await skipping_env.sleep(timedelta(days=2, minutes=1))
+
+    (escalated,) = await _open_on(handle, "escalate", 1)
+    step = [t for t in (await state(handle)).tasks if t.node_id == "approve"]
+    assert [(t.status, t.outcome) for t in step] == [
+        ("completed", "approved"),
+        ("cancelled", "timeout"),
+    ]
+    await decide(handle, escalated, "approve", "max", groups=["managers"])
+    assert (await handle.result()).outcome == "approved"
+
+
+async def _open_on(handle: WorkflowHandle[Any, Any], node_id: str, count: int) -> list[TaskView]:
+    async def check() -> list[TaskView]:
+        tasks = [t for t in await open_tasks(handle) if t.node_id == node_id]
+        assert len(tasks) == count, tasks
+        return tasks
+
+    return await assert_eventually(check)
