@@ -25,6 +25,15 @@ _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
 }
 
 
+# The workflow's own statuses that stand while its execution is still open.
+_OWN_STATUS: dict[str, ListedStatus] = {
+    "incident": "incident",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "terminated": "terminated",
+}
+
+
 def quote(value: str) -> str:
     """A visibility-query string literal for a value from a user, a token or a URL.
 
@@ -90,7 +99,8 @@ def summarize(execution: WorkflowExecution) -> InstanceSummary:
 def listed_status(execution: WorkflowExecutionStatus | None, shenpi: str | None) -> ListedStatus:
     """The workflow's own status, unless Temporal closed it without the workflow noticing."""
     if execution is None or execution == WorkflowExecutionStatus.RUNNING:
-        return "incident" if shenpi == "incident" else "running"
+        # An ended instance runs on for a moment to archive itself: its own word wins.
+        return _OWN_STATUS.get(shenpi or "", "running")
     if execution == WorkflowExecutionStatus.COMPLETED and shenpi in ("terminated", "cancelled"):
         # Ended by a terminate end event or a cancel (撤销) action: the workflow completed itself.
         return "cancelled" if shenpi == "cancelled" else "terminated"
