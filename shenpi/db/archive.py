@@ -106,3 +106,17 @@ async def decisions_of(session: AsyncSession, instance_id: str) -> list[Archived
         .order_by(ArchivedDecision.id)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def precedents(
+    session: AsyncSession, process_id: str, node_id: str | None = None, *, limit: int = 50
+) -> list[ArchivedDecision]:
+    """Past human decisions on a process (or one of its tasks), newest first: the precedents
+    later AI advice compares a new request with."""
+    stmt = select(ArchivedDecision).where(ArchivedDecision.process_id == process_id)
+    if node_id is not None:
+        stmt = stmt.where(ArchivedDecision.node_id == node_id)
+    stmt = stmt.order_by(ArchivedDecision.decided_at.desc(), ArchivedDecision.id.desc()).limit(
+        limit
+    )
+    return list((await session.execute(stmt)).scalars())

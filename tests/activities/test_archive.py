@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from temporalio.testing import ActivityEnvironment
 
 from activities.archive import ArchiveActivities
-from shenpi.db.archive import decisions_of, get_archived
+from shenpi.db.archive import decisions_of, get_archived, precedents
 from shenpi.db.engine import create_engine, create_sessionmaker
 from shenpi.db.models import ArchivedInstance
 from shenpi.settings import Settings
@@ -93,3 +93,27 @@ async def test_archiving_twice_leaves_one_row_and_one_set_of_decisions(settings:
         ("review", "al", "approved", "fine")
     ]
     assert decisions[0].variables == {"amount": 1200}
+
+
+async def test_precedents_list_decisions_of_a_process_task_newest_first(settings: Settings) -> None:
+    activities = ArchiveActivities(settings)
+    env = ActivityEnvironment()
+    later = _state().model_copy(deep=True)
+    for entry in later.timeline:
+        entry.at = AT.replace(hour=9)
+    try:
+        await env.run(activities.archive, ArchiveInput(instance_id="purchase:PO-1", state=_state()))
+        await env.run(activities.archive, ArchiveInput(instance_id="purchase:PO-2", state=later))
+    finally:
+        await activities.aclose()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            found = await precedents(session, "purchase", "review")
+            other_node = await precedents(session, "purchase", "pay")
+            one = await precedents(session, "purchase", limit=1)
+    finally:
+        await engine.dispose()
+    assert [d.instance_id for d in found] == ["purchase:PO-2", "purchase:PO-1"]
+    assert other_node == []
+    assert [d.instance_id for d in one] == ["purchase:PO-2"]
