@@ -241,3 +241,32 @@ async def test_a_delegated_task_escalates_from_its_owner(
 
     escalated = task_in(await state(handle), task)
     assert (escalated.assignee, escalated.delegated_to, escalated.owner) == ("mona", None, None)
+
+
+async def test_reminders_and_escalation_survive_a_worker_restart(
+    client: Client, task_queue: str
+) -> None:
+    process = sla(
+        due_in="PT3S",
+        due_in_seconds=3.0,
+        remind_every="PT1S",
+        remind_every_seconds=1.0,
+        remind_max=2,
+        on_timeout="escalate",
+    )
+    async with recording_worker(client, task_queue):
+        handle = await start_plan(client, process, task_queue)
+        task = await open_task(handle, "manager")
+    # The first worker is gone (its cache with it); a new one replays and keeps the timers.
+    async with recording_worker(client, task_queue):
+
+        async def escalated() -> None:
+            current = task_in(await state(handle), task)
+            assert (current.assignee, current.reminders_sent, current.escalated) == (
+                "mona",
+                2,
+                True,
+            )
+
+        await assert_eventually(escalated)
+        assert timeline_events(await state(handle)).count("reminded") == 2
