@@ -35,8 +35,14 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
         return actions.apply(engine, decision, details)
     if decision.action == "claim":
         task.claimed_by = decision.actor
+        engine.variables.update(decision.variables)
         engine.record(
-            "claimed", task.node_id, task_id=task.task_id, actor=decision.actor, details=details
+            "claimed",
+            task.node_id,
+            task_id=task.task_id,
+            actor=decision.actor,
+            comment=decision.comment,
+            details=details,
         )
         return task
     if task.kind == "resubmit":

@@ -59,7 +59,7 @@ async def test_unclaim_returns_a_group_task_to_every_candidate(
 ) -> None:
     handle = await start(client, "group_task", task_queue)
     task = await open_task(handle, "review")
-    await decide(handle, task, "claim", "fay", groups=["finance"])
+    await decide(handle, task, "claim", "fay", groups=["finance"], comment="mine")
 
     assert await refused(handle, task, "unclaim", "carol", groups=["finance"]) == (
         ErrorType.NOT_ALLOWED
@@ -70,6 +70,8 @@ async def test_unclaim_returns_a_group_task_to_every_candidate(
     await decide(handle, task, "claim", "carol", groups=["finance"])
     await decide(handle, task, "approve", "carol", groups=["finance"])
     final = await handle.result()
+    claimed = next(e for e in final.timeline if e.event == "claimed")
+    assert (claimed.actor, claimed.comment) == ("fay", "mine")
     unclaimed = next(e for e in final.timeline if e.event == "unclaimed")
     assert (unclaimed.actor, unclaimed.comment) == ("fay", "on leave")
     assert final.outcome == "approved"
