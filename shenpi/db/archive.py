@@ -21,6 +21,7 @@ from workflows.contracts import InstanceState, TimelineEntry
 
 # Timeline entries with an actor that are not decisions on the request itself.
 _NOT_DECISIONS = frozenset({"claimed", "unclaimed", "urged", "started"})
+SYSTEM_ACTOR_PREFIX = "system:"
 
 
 async def archive_instance(
@@ -82,9 +83,9 @@ def decision_rows(instance_id: str, state: InstanceState) -> Iterator[dict[str, 
 
 
 def _is_decision(entry: TimelineEntry) -> bool:
-    return (
-        entry.actor is not None and entry.task_id is not None and entry.event not in _NOT_DECISIONS
-    )
+    # "system:timeout", "system:auto-skip": the engine applying a rule, not a person deciding.
+    person = entry.actor is not None and not entry.actor.startswith(SYSTEM_ACTOR_PREFIX)
+    return person and entry.task_id is not None and entry.event not in _NOT_DECISIONS
 
 
 async def get_archived(session: AsyncSession, instance_id: str) -> InstanceState | None:

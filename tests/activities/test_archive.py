@@ -41,6 +41,9 @@ def _state(outcome: str = "approved") -> InstanceState:
                 actor="al",
                 comment="fine",
             ),
+            TimelineEntry(
+                at=AT, event="approved", node_id="pay", task_id="pay-1", actor="system:timeout"
+            ),
             TimelineEntry(at=AT, event="completed"),
         ],
         tokens=[{"node_id": "end"}],
@@ -88,7 +91,8 @@ async def test_archiving_twice_leaves_one_row_and_one_set_of_decisions(settings:
     assert (archived.outcome, archived.business_key) == ("rejected", "PO-1")
     assert [e.event for e in archived.timeline][-2:] == ["approved", "completed"]
     assert archived.tokens == []  # the interpreter's bookkeeping is not archived
-    # Only the approval is a decision: claims, openings and the start are not.
+    # Only the person's approval is a decision: claims, openings, the start and the engine's own
+    # timeout approval are not.
     assert [(d.node_id, d.actor, d.action, d.comment) for d in decisions] == [
         ("review", "al", "approved", "fine")
     ]
