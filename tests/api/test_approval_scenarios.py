@@ -273,3 +273,47 @@ async def test_approvers_from_the_directory_manager_then_their_manager(
         ("approved", "bob"),
         ("approved", "carol"),
     ]
+
+
+async def test_add_and_remove_signers_on_a_countersign_step(stack: Stack) -> None:
+    process_id, ivan = unique("signers"), unique("ivan")
+    a, b, carol = _people(3)
+    await deploy(stack, bpmn.purchase_countersign(process_id))
+    async with (
+        stack.http(ivan) as initiator,
+        stack.http(a) as http_a,
+        stack.http(b) as http_b,
+        stack.http(carol) as http_c,
+    ):
+        instance_id = await start(initiator, process_id, variables={"signers": [a, b]})
+        task_a = await task_of(http_a, instance_id)
+        await task_of(http_b, instance_id)
+        await decided(http_a, instance_id, task_a["task_id"], "add_signer", to=[carol])
+        task_c = await task_of(http_c, instance_id)
+        assert task_c["step_id"] == task_a["step_id"]
+        await decided(http_a, instance_id, task_a["task_id"], "remove_signer", to=[b])
+        assert await inbox(http_b, instance_id) == []
+        await decided(http_a, instance_id, task_a["task_id"], "approve")
+        await decided(http_c, instance_id, task_c["task_id"], "approve")
+        body = await ended(initiator, instance_id)
+    assert (body["status"], body["outcome"]) == ("completed", "approved")
+    assert ("signers_added", a) in events(body) and ("signers_removed", a) in events(body)
+
+
+async def test_only_an_admin_may_jump_and_the_jump_is_in_the_timeline(stack: Stack) -> None:
+    process_id, ivan, alice = unique("jump"), unique("ivan"), unique("alice")
+    await deploy(stack, bpmn.single_approval(process_id))
+    async with (
+        stack.http(ivan) as initiator,
+        stack.http(alice) as approver,
+        stack.http("root", ["admin"]) as admin,
+    ):
+        instance_id = await start(initiator, process_id, variables={"manager": alice})
+        task = await task_of(approver, instance_id)
+        refused = await decide(approver, instance_id, task["task_id"], "jump", to="end")
+        assert refused.status_code == 403, refused.text
+        jumped = await decided(admin, instance_id, task["task_id"], "jump", to="end")
+        body = await ended(initiator, instance_id)
+    assert jumped["accepted"] is True
+    assert body["status"] == "completed"
+    assert ("jumped", "root") in events(body)
