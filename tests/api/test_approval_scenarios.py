@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,19 @@ async def test_only_an_admin_may_jump_and_the_jump_is_in_the_timeline(stack: Sta
     assert jumped["accepted"] is True
     assert body["status"] == "completed"
     assert ("jumped", "root") in events(body)
+
+
+async def test_the_inbox_shows_the_due_date_of_a_step_with_a_deadline(stack: Stack) -> None:
+    process_id, ivan, alice = unique("due"), unique("ivan"), unique("alice")
+    await deploy(stack, bpmn.approval_step(process_id, 'approvers="${who}" dueIn="PT24H"'))
+    async with stack.http(ivan) as initiator, stack.http(alice) as approver:
+        instance_id = await start(initiator, process_id, variables={"who": [alice]})
+        task = await task_of(approver, instance_id)
+    created = datetime.fromisoformat(task["created_at"])
+    assert datetime.fromisoformat(task["due_at"]) - created == timedelta(hours=24)
+    assert (task["mode"], task["kind"], task["reminders_sent"], task["escalated"]) == (
+        "single",
+        "approval",
+        0,
+        False,
+    )
