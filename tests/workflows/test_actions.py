@@ -3,6 +3,7 @@ add/remove signer (加签/减签) and the admin's jump. Each is authorised in th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -131,6 +132,27 @@ async def test_transfer_without_a_target_is_refused(
 
     assert await refused(handle, task, "transfer", "mona") == ErrorType.ILLEGAL_ACTION
     assert await refused(handle, task, "transfer", "mona", to="mona") == ErrorType.ILLEGAL_ACTION
+
+
+async def test_racing_transfers_of_one_task_let_exactly_one_win(
+    client: Client, notify_worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "two_steps", task_queue, variables={"manager": "mona"})
+    task = await open_task(handle, "manager")
+
+    results = await asyncio.gather(
+        decide(handle, task, "transfer", "mona", to="max"),
+        decide(handle, task, "transfer", "mona", to="dan"),
+        return_exceptions=True,
+    )
+
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert len(failures) == 1
+    assert isinstance(failures[0], WorkflowUpdateFailedError)
+    assert failures[0].cause.type == ErrorType.NOT_ALLOWED  # type: ignore[attr-defined]
+    current = await state(handle)
+    assert timeline_events(current).count("transferred") == 1
+    assert (await open_task(handle, "manager")).assignee in ("max", "dan")
 
 
 # --- delegate ----------------------------------------------------------------------------------
