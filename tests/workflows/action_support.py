@@ -1,11 +1,11 @@
 """Helpers for the action, instance-action and deadline tests: a recording ``notify`` activity,
-a test directory, a worker with both, and the instance-action update."""
+the test directory file, a worker with both, and the instance-action update."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
@@ -16,22 +16,19 @@ from bpmn_compiler.process_plan import ApprovalSpec, Expression, ProcessPlan
 from tests.workflows.support import fake_activities, plan, settings_for_tests
 from worker import build_worker
 from workflows.contracts import (
-    ACTIVITY_DIRECTORY,
     UPDATE_INSTANCE_ACTION,
-    DirectoryResolveInput,
-    DirectoryResolveResult,
     InstanceActionInput,
     InstanceActionResult,
     InstanceState,
     ServiceTaskInput,
     StartInput,
 )
-from workflows.expressions import evaluate
 
 # What the recording notify activity saw, by instance id (each test starts its own instances).
 NOTICES: dict[str, list[ServiceTaskInput]] = defaultdict(list)
 
-MANAGERS = {"alice": "mona", "bob": "mona", "mona": "max"}
+# The real directory activity reads this file: alice and bob report to mona, mona to max.
+DIRECTORY_FILE = Path(__file__).parent / "directory.yaml"
 
 
 @activity.defn(name="notify")
@@ -40,35 +37,18 @@ async def recording_notify(input: ServiceTaskInput) -> dict[str, Any]:
     return {}
 
 
-def _manager(user: Any, levels: Any = 1) -> str | None:
-    current: str | None = str(user)
-    for _ in range(int(levels)):
-        current = MANAGERS.get(current or "")
-    return current
-
-
-@activity.defn(name=ACTIVITY_DIRECTORY)
-async def small_directory(input: DirectoryResolveInput) -> DirectoryResolveResult:
-    """A two-level org chart: alice and bob report to mona, mona to max."""
-    functions: Mapping[str, Any] = {"manager": _manager}
-    value = evaluate(input.ast, input.variables, functions=functions)
-    if value is None:
-        return DirectoryResolveResult(values=[])
-    return DirectoryResolveResult(values=value if isinstance(value, list) else [str(value)])
-
-
 def notices(handle: WorkflowHandle[Any, Any], event: str | None = None) -> list[ServiceTaskInput]:
     sent = NOTICES[handle.id]
     return [n for n in sent if event is None or n.config.get("event") == event]
 
 
 def recording_worker(client: Client, task_queue: str) -> Worker:
-    """The production worker, with notify recorded and a small directory."""
+    """The production worker (the real directory on ``DIRECTORY_FILE``), notify recorded."""
     return build_worker(
         client,
         task_queue=task_queue,
-        settings=settings_for_tests(),
-        extra_activities=[*fake_activities(), recording_notify, small_directory],
+        settings=settings_for_tests(directory_file=DIRECTORY_FILE),
+        extra_activities=[*fake_activities(), recording_notify],
     )
 
 

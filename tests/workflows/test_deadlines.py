@@ -145,7 +145,7 @@ async def test_escalate_to_an_expression_reassigns_without_the_directory(
     assert task_in(await state(handle), task).assignee == "max"
 
 
-async def test_escalation_with_no_manager_is_recorded_and_the_task_stays(
+async def test_escalation_the_directory_cannot_answer_is_recorded_and_the_task_stays(
     skipping_env: WorkflowEnvironment, clock_worker: Worker, task_queue: str
 ) -> None:
     process = sla("zoe", due_in="PT4H", due_in_seconds=4 * HOUR, on_timeout="escalate")
@@ -156,8 +156,23 @@ async def test_escalation_with_no_manager_is_recorded_and_the_task_stays(
     current = await state(handle)
     (failed,) = [e for e in current.timeline if e.event == "escalation_failed"]
     assert failed.details["from"] == "zoe"
+    assert "unknown user 'zoe'" in failed.details["message"]  # what the directory said
     assert task_in(current, task).assignee == "zoe"
     assert current.status == "running"
+
+
+async def test_escalation_of_an_approver_without_a_manager_is_recorded(
+    skipping_env: WorkflowEnvironment, clock_worker: Worker, task_queue: str
+) -> None:
+    process = sla("dan", due_in="PT4H", due_in_seconds=4 * HOUR, on_timeout="escalate")
+    handle, task = await start_sla(skipping_env, task_queue, process)
+
+    await skipping_env.sleep(timedelta(hours=5))
+
+    current = await state(handle)
+    (failed,) = [e for e in current.timeline if e.event == "escalation_failed"]
+    assert failed.details == {"message": "no one to escalate to", "from": "dan"}
+    assert not task_in(current, task).escalated
 
 
 async def test_a_decision_before_the_due_time_stops_reminders_and_timeout(
