@@ -120,6 +120,9 @@ def _apply(
         case _:  # jump
             to = _one(decision)
             machine.end_all("jumped")
+            for incident in machine.state.incidents:  # their tokens are gone with the jump
+                if incident.resolved_at is None:
+                    machine.resolve_incidents(incident.node_id, incident.kind)
             machine.spawn(to)
             return "jumped", {"to": to}
 

@@ -342,3 +342,20 @@ async def test_admin_jump_ends_the_current_wait_and_moves_the_token(
     assert (jumped.actor, jumped.details["to"], jumped.comment) == ("root", "manager", "redo")
     closed = next(t for t in current.tasks if t.task_id == finance.task_id)
     assert (closed.status, closed.outcome) == ("cancelled", "jumped")
+
+
+async def test_admin_jump_past_a_failed_branch_resolves_its_incident(
+    client: Client, notify_worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "stuck_branch", task_queue)
+    review = await open_task(handle, "review")
+
+    async def incident_shown() -> None:
+        assert (await state(handle)).status == "incident"
+
+    await assert_eventually(incident_shown)
+    await decide(handle, review, "jump", "root", is_admin=True, to="end", comment="booked by hand")
+
+    final = await handle.result()
+    assert final.status == "completed"
+    assert all(i.resolved_at is not None for i in final.incidents)
