@@ -26,7 +26,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from bpmn_compiler.process_plan import ApprovalSpec, UserTask
-from workflows import actions, decisions
+from workflows import actions, decisions, signers
 from workflows.contracts import (
     ACTIVITY_DIRECTORY,
     DecisionInput,
@@ -191,7 +191,9 @@ class Deadlines:
                 details={"message": problem, "from": approver or ""},
             )
             return
-        actions.replace_approver(engine, task, approver, target)
+        step = signers.step_of(engine, task)
+        if step is None or target not in step.approvers:  # never list one approver twice
+            actions.replace_approver(engine, task, approver, target)
         task.assignee, task.claimed_by, task.owner, task.delegated_to = target, None, None, None
         task.candidate_users, task.candidate_groups = [], []
         task.escalated = True
