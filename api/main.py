@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.routes import definitions, health, instances, tasks
+from api.routes import actions, definitions, health, instances, tasks
 from api.schemas import ErrorBody
 from api.uploads import BodyLimitMiddleware
 from shenpi.db.engine import create_engine, create_sessionmaker
@@ -82,7 +82,7 @@ def create_app(
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
-    for module in (definitions, instances, tasks, health):
+    for module in (definitions, instances, actions, tasks, health):
         v1.include_router(module.router)
     app.include_router(v1)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.

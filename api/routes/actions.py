@@ -1,0 +1,123 @@
+"""Instance actions: withdraw (撤回), cancel (撤销) and urge (催办), each the ``instance_action``
+update, so the workflow's validator authorises it and the actor lands in the timeline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from api import updates
+from api.deps import PrincipalDep, SettingsDep, TemporalClientDep
+from api.errors import ApiError
+from api.schemas import InstanceActionCreate, InstanceActionPublic
+from api.updates import IdempotencyKey
+from shenpi.auth_tokens import Principal
+from shenpi.settings import Settings
+from workflows.contracts import (
+    UPDATE_INSTANCE_ACTION,
+    InstanceAction,
+    InstanceActionInput,
+    InstanceActionResult,
+)
+
+router = APIRouter(tags=["instances"])
+
+
+@router.post("/instances/{instance_id}/withdraw")
+async def withdraw_instance(
+    instance_id: str,
+    client: TemporalClientDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    body: InstanceActionCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> InstanceActionPublic:
+    """撤回: the initiator takes the request back while nobody acted on the current step."""
+    key = updates.update_id(principal, idempotency_key)
+    return await _act(client, settings, instance_id, "withdraw", principal, body, key)
+
+
+@router.post("/instances/{instance_id}/cancel")
+async def cancel_instance(
+    instance_id: str,
+    client: TemporalClientDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    body: InstanceActionCreate | None = None,
+    force: bool = False,
+    idempotency_key: IdempotencyKey = None,
+) -> InstanceActionPublic:
+    """撤销 by the initiator or an admin; ``?force=true`` (admins) asks Temporal to cancel."""
+    if force:
+        return await _force_cancel(client, settings, instance_id, principal, body)
+    key = updates.update_id(principal, idempotency_key)
+    return await _act(client, settings, instance_id, "cancel", principal, body, key)
+
+
+@router.post("/instances/{instance_id}/urge")
+async def urge_instance(
+    instance_id: str,
+    client: TemporalClientDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    body: InstanceActionCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> InstanceActionPublic:
+    """催办: the initiator reminds the current approvers (rate-limited: 429 with Retry-After)."""
+    key = updates.update_id(principal, idempotency_key)
+    return await _act(client, settings, instance_id, "urge", principal, body, key)
+
+
+async def _act(
+    client: Client,
+    settings: Settings,
+    instance_id: str,
+    action: InstanceAction,
+    principal: Principal,
+    body: InstanceActionCreate | None,
+    update_id: str,
+) -> InstanceActionPublic:
+    """Run the instance action; the workflow's validator authorises it (refusals leave no trace)."""
+    comment = (body.comment or body.reason) if body else None
+    request = InstanceActionInput(
+        action=action, actor=principal.sub, is_admin=principal.is_admin, comment=comment
+    )
+    result = await updates.execute(
+        client,
+        instance_id,
+        UPDATE_INSTANCE_ACTION,
+        request,
+        result_type=InstanceActionResult,
+        update_id=update_id,
+        settings=settings,
+    )
+    return InstanceActionPublic(instance_id=instance_id, **result.model_dump())
+
+
+async def _force_cancel(
+    client: Client,
+    settings: Settings,
+    instance_id: str,
+    principal: Principal,
+    body: InstanceActionCreate | None,
+) -> InstanceActionPublic:
+    # For an instance that cannot take the update (no worker for its version, stuck): Temporal
+    # cancels it and the workflow, once it runs, records the cancellation itself.
+    if not principal.is_admin:
+        raise ApiError(403, "forbidden", "only an admin may force a cancel")
+    handle = client.get_workflow_handle(instance_id)
+    description = await handle.describe(rpc_timeout=_bound(settings))
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise ApiError(409, "instance_closed", "the instance is not running")
+    why = (body.comment or body.reason) if body else None
+    reason = f"cancelled by {principal.sub}" + (f": {why}" if why else "")
+    await handle.cancel(reason=reason, rpc_timeout=_bound(settings))
+    return InstanceActionPublic(
+        instance_id=instance_id, accepted=True, instance_status="running", forced=True
+    )
+
+
+def _bound(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.update_timeout_seconds)
