@@ -278,3 +278,21 @@ async def test_approvers_from_the_directory_are_resolved_by_the_activity(
     assert sorted(tasks) == ["bea", "ben", "bo"]
     await decide(handle, tasks["ben"], "approve", "ben")
     assert (await handle.result()).outcome == "approved"
+
+
+async def test_countersign_with_a_group_entry_needs_one_member_of_the_group(
+    client: Client, approval_worker: Worker, task_queue: str
+) -> None:
+    process = with_approval("approval", "approve", mode="all", approvers=["ann", "group:legal"])
+    handle = await start_plan(client, process, task_queue)
+    tasks = await _open_by_assignee(handle, 2)
+    group_task = tasks[""]
+    assert group_task.candidate_groups == ["legal"]
+
+    await decide(handle, tasks["ann"], "approve", "ann")
+    await decide(handle, group_task, "claim", "lou", groups=["legal"])
+    await decide(handle, group_task, "approve", "lou", groups=["legal"])
+
+    final = await handle.result()
+    assert final.outcome == "approved"
+    assert [e.actor for e in final.timeline if e.event == "approved"] == ["ann", "lou"]
