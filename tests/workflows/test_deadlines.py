@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from bpmn_compiler.process_plan import Expression, ProcessPlan
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import notices, recording_worker, start_plan, with_approval
-from tests.workflows.support import decide, open_task, open_tasks, state, timeline_events
+from tests.workflows.support import decide, open_task, open_tasks, plan, state, timeline_events
 from workflows.contracts import InstanceState, TaskView
 
 HOUR = 3600.0
@@ -285,3 +285,26 @@ async def test_reminders_and_escalation_survive_a_worker_restart(
 
         await assert_eventually(escalated)
         assert timeline_events(await state(handle)).count("reminded") == 2
+
+
+async def test_a_compiled_sla_on_an_any_step_reminds_and_escalates_every_approver(
+    skipping_env: WorkflowEnvironment, clock_worker: Worker, task_queue: str
+) -> None:
+    # remindMax unset: the compiler allows every reminder before the due time (2 of them).
+    handle = await start_plan(skipping_env.client, plan("sla_step"), task_queue)
+
+    async def both_open() -> None:
+        assert len(await open_tasks(handle)) == 2
+
+    await assert_eventually(both_open)
+    await skipping_env.sleep(timedelta(days=3, minutes=1))
+
+    tasks = await open_tasks(handle)
+    assert [(t.assignee, t.reminders_sent, t.escalated) for t in tasks] == [
+        ("mona", 2, True),
+        ("mona", 2, True),
+    ]
+    await decide(handle, tasks[0], "approve", "mona")
+    final = await handle.result()
+    assert final.outcome == "approved"
+    assert [t.outcome for t in final.tasks] == ["approved", "closed"]
