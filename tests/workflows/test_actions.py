@@ -359,3 +359,19 @@ async def test_admin_jump_past_a_failed_branch_resolves_its_incident(
     final = await handle.result()
     assert final.status == "completed"
     assert all(i.resolved_at is not None for i in final.incidents)
+
+
+async def test_admin_jump_from_a_resubmit_task_reopens_the_step(
+    client: Client, notify_worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "countersign", task_queue, variables={"signers": ["ann", "bob"]})
+    await decide(handle, await task_of(handle, "ann"), "reject", "ann")
+    rework = await task_of(handle, "ida")
+    assert rework.kind == "resubmit"
+
+    await decide(handle, rework, "jump", "root", is_admin=True, to="sign")
+
+    await task_of(handle, "ann")
+    await task_of(handle, "bob")
+    closed = next(t for t in (await state(handle)).tasks if t.task_id == rework.task_id)
+    assert (closed.status, closed.outcome) == ("cancelled", "jumped")
