@@ -81,10 +81,17 @@ def next_event(
 class Deadlines:
     """The watchers of one instance's open tasks."""
 
-    def __init__(self, engine: Engine, notifier: Notifier, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        notifier: Notifier,
+        on_change: Callable[[], None],
+        on_crash: Callable[[BaseException], None],
+    ) -> None:
         self._engine = engine
         self._notifier = notifier
         self._on_change = on_change
+        self._on_crash = on_crash
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._busy = 0  # watchers in an escalation lookup (an activity)
 
@@ -105,7 +112,16 @@ class Deadlines:
             due = due_of(task, spec)
             if due is not None and (task.due_at is None or due < task.due_at):
                 task.due_at = due
-            self._watchers[task.task_id] = asyncio.create_task(self._watch(task.task_id))
+            self._watchers[task.task_id] = asyncio.create_task(self._guard(task.task_id))
+
+    async def _guard(self, task_id: str) -> None:
+        try:
+            await self._watch(task_id)
+        except asyncio.CancelledError:
+            raise  # the task closed: nobody waits for its deadline anymore
+        except Exception as err:  # a bug, not a business failure: fail the workflow task
+            self._on_crash(err)
+            self._on_change()
 
     async def _watch(self, task_id: str) -> None:
         engine = self._engine

@@ -77,8 +77,8 @@ class InstanceWorkflow:
         )
         self._waits.bind(self._engine)
         self._urge_interval = urge_interval(start)
-        self._notifier = Notifier(self._engine, self._mark_changed)
-        self._deadlines = Deadlines(self._engine, self._notifier, self._mark_changed)
+        self._notifier = Notifier(self._engine, self._mark_changed, self._crashed)
+        self._deadlines = Deadlines(self._engine, self._notifier, self._mark_changed, self._crashed)
 
     async def _execute(self) -> InstanceState:
         engine, inbox = self._engine, Inbox()
@@ -132,6 +132,10 @@ class InstanceWorkflow:
 
     def _mark_changed(self) -> None:
         self._changed = True
+
+    def _crashed(self, err: BaseException) -> None:
+        """A bug in a background task: the main loop re-raises it and fails the workflow task."""
+        self._waits.crash = err
 
     # --- continue-as-new ----------------------------------------------------------------------
 

@@ -48,9 +48,15 @@ def task_summary(task: TaskView) -> dict[str, Any]:
 class Notifier:
     """Sends notifications for one instance; keeps its background tasks alive until they end."""
 
-    def __init__(self, engine: TokenMachine, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        engine: TokenMachine,
+        on_change: Callable[[], None],
+        on_crash: Callable[[BaseException], None],
+    ) -> None:
         self._engine = engine
         self._on_change = on_change
+        self._on_crash = on_crash
         self._running: set[asyncio.Task[None]] = set()
 
     def send(self, event: str, to: Sequence[str], tasks: Sequence[TaskView], **extra: Any) -> None:
@@ -94,4 +100,8 @@ class Notifier:
                 arg.node_id or None,
                 details={"event": arg.config["event"], "message": str(cause)},
             )
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # a bug, not a business failure: fail the workflow task
+            self._on_crash(err)
         self._on_change()  # the main loop may be waiting for this to continue as new
