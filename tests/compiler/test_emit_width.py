@@ -1,4 +1,4 @@
-"""Emitted modules stay within ruff's line length when names are Chinese (two columns a character)."""
+"""Emitted modules stay within ruff's line length with Chinese names (two columns a character)."""
 
 from __future__ import annotations
 
