@@ -38,9 +38,10 @@ def test_module_with_chinese_names_is_ruff_clean(tmp_path: Path) -> None:
     path.write_text(emit_python(compile_bpmn(PROCESS.encode()).plan), encoding="utf-8")
 
     assert max(width(line) for line in path.read_text("utf-8").splitlines()) <= 100
-    for command in (
+    commands: list[list[str | Path]] = [
         [BIN / "ruff", "format", "--check", "--quiet", path],
         [BIN / "ruff", "check", "--quiet", "--no-cache", path],
-    ):
+    ]
+    for command in commands:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
