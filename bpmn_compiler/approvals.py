@@ -80,7 +80,7 @@ class _Approval:
                 self.duration(name, field, attrs[name])
         if "remindMax" in attrs:
             raw = attrs["remindMax"]
-            if raw.text.isdigit():
+            if raw.text.isascii() and raw.text.isdigit():  # "²".isdigit(), but int() refuses it
                 self.spec["remind_max"] = int(raw.text)
             else:
                 self.problem(f"remindMax={raw.text!r} is not a whole number >= 0", raw.line)

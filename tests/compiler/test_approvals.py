@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn
+from bpmn_compiler.approvals import KNOWN_ATTRIBUTES
 from bpmn_compiler.process_plan import ApprovalSpec, UserTask
 from workflows.expressions import uses_directory
 
@@ -103,3 +104,19 @@ def test_task_whose_assignment_asks_the_directory_resolves_it_as_step_approvers(
 
 def test_task_with_a_literal_assignee_stays_a_plain_task() -> None:
     assert _approval('<userTask id="task" shenpi:assignee="${boss}" />') is None
+
+
+ODD_VALUES = ["", " ", "-1", "²", "nan", "inf", "1e309", "${", "= [", "PT0S", "P1Y", "100%", "x"]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+@pytest.mark.parametrize("name", KNOWN_ATTRIBUTES)
+def test_odd_attribute_value_is_a_diagnostic_on_the_task_never_a_crash(
+    name: str, value: str
+) -> None:
+    attributes = {"mode": "vote", "approvers": "a, b", "dueIn": "P1D", name: value}
+    try:
+        _approval(_with(" ".join(f'{k}="{v}"' for k, v in attributes.items())))
+    except CompileError as err:
+        assert err.diagnostics
+        assert {(d.element_id, d.line) for d in err.diagnostics} == {("task", 1)}
