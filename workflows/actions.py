@@ -132,6 +132,8 @@ def _apply(
 
 def _check_handover(machine: TokenMachine, task: TaskView, decision: DecisionInput) -> None:
     to = _one(decision)
+    if to.startswith(steps.GROUP):  # a person takes the task over; a group would need a claim
+        raise signers.refuse(ErrorType.ILLEGAL_ACTION, f"{decision.action} to a group: {to}")
     if task.delegated_to is not None:
         raise signers.refuse(
             ErrorType.ILLEGAL_ACTION, f"{task.task_id} is delegated to {task.delegated_to}"

@@ -20,7 +20,7 @@ DECIDED = ("approved", "rejected")
 def check_add(machine: TokenMachine, task: TaskView, decision: DecisionInput) -> None:
     step = _require_step(machine, task, decision)
     signers = _many(decision)
-    present = [s for s in signers if s in step.approvers]
+    present = [s for s in signers if s in step.approvers or s == decision.actor]
     if present:
         raise refuse(ErrorType.ILLEGAL_ACTION, f"already approvers of this step: {present}")
     if decision.position == "before" and step.mode not in ("single", "sequential"):

@@ -132,6 +132,10 @@ async def test_transfer_without_a_target_is_refused(
 
     assert await refused(handle, task, "transfer", "mona") == ErrorType.ILLEGAL_ACTION
     assert await refused(handle, task, "transfer", "mona", to="mona") == ErrorType.ILLEGAL_ACTION
+    assert (
+        await refused(handle, task, "delegate", "mona", to="group:finance")
+        == ErrorType.ILLEGAL_ACTION
+    )
 
 
 async def test_racing_transfers_of_one_task_let_exactly_one_win(
@@ -226,6 +230,24 @@ async def test_add_signer_after_on_a_single_step_asks_the_signer_next(
     added = next(e for e in current.timeline if e.event == "signers_added")
     assert added.details["to"] == ["dan"] and added.details["position"] == "after"
     assert "step_passed" in timeline_events(current)
+
+
+async def test_a_claimer_cannot_add_themselves_to_a_group_step(
+    client: Client, notify_worker: Worker, task_queue: str
+) -> None:
+    process = with_approval("two_steps", "manager", ["group:finance"], mode="single")
+    handle = await start_plan(client, process, task_queue)
+    task = await open_task(handle, "manager")
+    await decide(handle, task, "claim", "fay", groups=["finance"])
+
+    assert (
+        await refused(handle, task, "add_signer", "fay", groups=["finance"], to=["fay"])
+        == ErrorType.ILLEGAL_ACTION
+    )
+    await decide(handle, task, "add_signer", "fay", groups=["finance"], to=["dan"])
+    await decide(handle, task, "approve", "fay", groups=["finance"])
+    await decide(handle, await task_of(handle, "dan"), "approve", "dan")
+    await open_task(handle, "finance")
 
 
 async def test_add_signer_before_in_a_sequential_step_asks_the_signer_first(
