@@ -35,6 +35,8 @@ def duration_seconds(text: str) -> float:
         value = isodate.parse_duration(text)
     except (isodate.ISO8601Error, ValueError):
         raise TimerSyntaxError(f"{text!r} is not an ISO-8601 duration (e.g. PT24H, P3D)") from None
+    except OverflowError:  # beyond what a timedelta holds (about 2.7 million years)
+        raise TimerSyntaxError(f"duration {text!r} is too long") from None
     if not isinstance(value, timedelta):
         raise TimerSyntaxError(
             f"{text!r} counts months or years, which have no fixed length; write days (P30D)"
@@ -49,7 +51,7 @@ def _date(text: str) -> tuple[str, bool]:
     """The date as ISO text with an offset, and whether it had to assume UTC."""
     try:
         value = isodate.parse_datetime(text)
-    except (isodate.ISO8601Error, ValueError):
+    except (isodate.ISO8601Error, ValueError, OverflowError):
         raise TimerSyntaxError(
             f"{text!r} is not an ISO-8601 date and time (e.g. 2026-12-01T09:00:00Z)"
         ) from None

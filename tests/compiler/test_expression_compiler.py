@@ -162,6 +162,9 @@ def test_timer_expression_stays_an_expression() -> None:
         ("cycle", "0 0 9 * * ?", "cron cycle"),
         ("cycle", "R3/2030-01-01T00:00:00Z/PT1H", "not a supported cycle"),
         ("duration", "", "empty"),
+        ("duration", "P9999999999D", "too long"),
+        ("cycle", "R2/PT99999999999999999999H", "too long"),
+        ("date", "9999999999-01-01T00:00:00Z", "not an ISO-8601 date"),
     ],
 )
 def test_bad_timer_says_why(kind: str, text: str, message: str) -> None:
