@@ -6,6 +6,7 @@ documented in ``process_plan.py``; unknown functions and methods are refused her
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,10 @@ def _unescape(token: str) -> str:
 class _ToAst(Transformer[Token, Any]):
     def number(self, tok: Token) -> dict[str, Any]:
         text = str(tok)
-        return lit(int(text) if text.isdigit() else float(text))
+        value = int(text) if text.isdigit() else float(text)
+        if not math.isfinite(value):  # JSON has no infinity: the plan would carry null instead
+            raise ExpressionSyntaxError(f"number {text} is out of range")
+        return lit(value)
 
     def string(self, tok: Token) -> dict[str, Any]:
         return lit(_unescape(str(tok)))

@@ -88,6 +88,7 @@ def test_language_attribute_selects_the_dialect(text: str, language: str, dialec
         ("approved ${x}", "must be one ${...} expression"),
         ("", "empty expression"),
         ("${a & b}", "unexpected '&'"),
+        ("${x > 1e400}", "number 1e400 is out of range"),
     ],
 )
 def test_unparseable_condition_says_why(text: str, message: str) -> None:
