@@ -77,9 +77,12 @@ def _unescape(token: str) -> str:
 class _ToAst(Transformer[Token, Any]):
     def number(self, tok: Token) -> dict[str, Any]:
         text = str(tok)
-        value = int(text) if text.isdigit() else float(text)
+        try:  # Python refuses int() of more than 4300 digits
+            value = int(text) if text.isdigit() else float(text)
+        except ValueError:
+            value = math.inf
         if not math.isfinite(value):  # JSON has no infinity: the plan would carry null instead
-            raise ExpressionSyntaxError(f"number {text} is out of range")
+            raise ExpressionSyntaxError(f"number {text[:20]} is out of range")
         return lit(value)
 
     def string(self, tok: Token) -> dict[str, Any]:

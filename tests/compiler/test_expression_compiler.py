@@ -97,6 +97,11 @@ def test_unparseable_condition_says_why(text: str, message: str) -> None:
     assert message in err.value.message
 
 
+def test_number_longer_than_python_reads_is_a_syntax_error_not_a_crash() -> None:
+    with pytest.raises(ExpressionSyntaxError, match="out of range"):
+        compile_condition(RawText("${x > " + "9" * 5000 + "}"))
+
+
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ExpressionSyntaxError, match="'groovy' is unsupported"):
         compile_condition(RawText("a > 1", language="groovy"))
