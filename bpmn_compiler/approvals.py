@@ -12,7 +12,7 @@ import math
 
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
-from bpmn_compiler.model import BpmnModel, FlowNode, RawText
+from bpmn_compiler.model import BpmnModel, FlowNode, RawText, whole_number
 from bpmn_compiler.multi_instance import multi_instance_spec
 from bpmn_compiler.process_plan import ApprovalSpec
 from bpmn_compiler.rules_directory import WHERE, calls_directory
@@ -80,10 +80,14 @@ class _Approval:
                 self.duration(name, field, attrs[name])
         if "remindMax" in attrs:
             raw = attrs["remindMax"]
-            if raw.text.isascii() and raw.text.isdigit():  # "²".isdigit(), but int() refuses it
-                self.spec["remind_max"] = int(raw.text)
+            count = whole_number(raw.text)
+            if count is not None:
+                self.spec["remind_max"] = count
             else:
-                self.problem(f"remindMax={raw.text!r} is not a whole number >= 0", raw.line)
+                self.problem(
+                    f"remindMax={raw.text!r} is not a whole number >= 0 (9 digits at most)",
+                    raw.line,
+                )
 
     def pass_ratio(self, raw: RawText) -> None:
         text = raw.text.strip()

@@ -21,6 +21,7 @@ from bpmn_compiler.model import (
     Extensions,
     RawMapping,
     RawText,
+    whole_number,
 )
 from bpmn_compiler.safe_xml import line_of
 
@@ -124,9 +125,9 @@ def _read_service(el: Element, element_id: str, ext: Extensions, diags: list[Dia
     _read_task_type(el, element_id, ext, diags)
     ext.refused_implementation = len(diags) > reported
     ext.task_queue = el.get(_q(SHENPI_NS, "taskQueue"))
-    retries = el.get(_q(SHENPI_NS, "retries"), "").strip()
-    if retries.isdigit():
-        ext.max_attempts = int(retries)
+    retries = whole_number(el.get(_q(SHENPI_NS, "retries"), ""))
+    if retries is not None:
+        ext.max_attempts = retries
     ext.timeout = _text(el, el.get(_q(SHENPI_NS, "timeout")))
     for ns in (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
         ext.result_variable = ext.result_variable or el.get(_q(ns, "resultVariable"))
@@ -151,9 +152,9 @@ def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[D
     candidates: list[str | None] = [el.get(_q(SHENPI_NS, "type"))]
     for definition in _ext_children(el, ZEEBE_NS, "taskDefinition"):
         candidates.append(definition.get("type"))
-        retries = definition.get("retries", "").strip()
-        if retries.isdigit():
-            ext.max_attempts = int(retries)
+        retries = whole_number(definition.get("retries", ""))
+        if retries is not None:
+            ext.max_attempts = retries
     for ns, external in ((CAMUNDA_NS, "external"), (FLOWABLE_NS, "external-worker")):
         kind = el.get(_q(ns, "type"))
         if kind == external:

@@ -36,6 +36,18 @@ NodeKind = Literal[
 SHIPPED_TASK_TYPES = ("notify", "http", "ai-review", "ocr")
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a count (retries, repetitions, reminders), or None.
+
+    ASCII digits only and at most 9 of them: ``"²".isdigit()`` holds but ``int()`` refuses it, and
+    Python refuses ``int()`` of more than 4300 digits; no count here needs more than 9.
+    """
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    return int(text)
+
+
 @dataclass
 class RawText:
     """A piece of text from the file (expression, timer, literal) and where it was written."""

@@ -13,7 +13,7 @@ from datetime import UTC, timedelta
 import isodate
 
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
-from bpmn_compiler.model import RawTimer
+from bpmn_compiler.model import RawTimer, whole_number
 from bpmn_compiler.process_plan import TimerSpec
 
 _CYCLE = re.compile(r"^R(\d*)/(P[^/]+)$")
@@ -68,7 +68,9 @@ def _cycle(text: str) -> tuple[int | None, float]:
         raise TimerSyntaxError(
             f"{text!r} is not a supported cycle; write R<n>/<duration> (e.g. R3/PT1H)"
         )
-    repeat = int(match.group(1)) if match.group(1) else None
+    repeat = whole_number(match.group(1)) if match.group(1) else None
+    if match.group(1) and repeat is None:
+        raise TimerSyntaxError(f"cycle {text!r}: the repetitions must be a number below 10^9")
     if repeat == 0:
         raise TimerSyntaxError(f"cycle {text!r} repeats zero times")
     return repeat, duration_seconds(match.group(2))

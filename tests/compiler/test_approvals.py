@@ -134,3 +134,9 @@ def test_odd_attribute_value_is_a_diagnostic_on_the_task_never_a_crash(
     except CompileError as err:
         assert err.diagnostics
         assert {(d.element_id, d.line) for d in err.diagnostics} == {("task", 1)}
+
+
+def test_remind_max_longer_than_nine_digits_is_a_diagnostic() -> None:
+    with pytest.raises(CompileError) as err:
+        _approval(_with(f'dueIn="P1D" remindEvery="PT1H" remindMax="{"9" * 5000}"'))
+    assert [d.code for d in err.value.diagnostics] == ["approval-attribute"]

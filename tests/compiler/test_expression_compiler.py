@@ -171,6 +171,8 @@ def test_timer_expression_stays_an_expression() -> None:
         ("duration", "P9999999999D", "too long"),
         ("cycle", "R2/PT99999999999999999999H", "too long"),
         ("date", "9999999999-01-01T00:00:00Z", "not an ISO-8601 date"),
+        ("cycle", "R\u0663/PT1H", "repetitions must be a number"),  # an Arabic-Indic 3
+        ("cycle", "R1234567890/PT1H", "repetitions must be a number"),
     ],
 )
 def test_bad_timer_says_why(kind: str, text: str, message: str) -> None:

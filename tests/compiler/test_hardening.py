@@ -122,3 +122,17 @@ def test_condition_deeper_than_the_limit_is_refused_at_compile_time() -> None:
 
 def test_not_bpmn_root_is_refused() -> None:
     assert _codes(b'<definitions xmlns="http://example.com/other"/>') == ["not-bpmn"]
+
+
+@pytest.mark.parametrize(
+    "retries", ["²", pytest.param("9" * 5000, id="5000-digits"), "-1", "three"]
+)
+def test_unreadable_retries_keep_the_default_instead_of_crashing(retries: str) -> None:
+    xml = MINIMAL.replace(b'<endEvent id="e"/>', b"").replace(
+        b'targetRef="e"/>',
+        'targetRef="t"/><serviceTask id="t" xmlns:shenpi="http://shenpi.dev/schema/bpmn/1.0"'
+        f' shenpi:type="notify" shenpi:retries="{retries}"/><endEvent id="e"/>'
+        '<sequenceFlow id="g" sourceRef="t" targetRef="e"/>'.encode(),
+    )
+    task = compile_bpmn(xml).plan.node("t")
+    assert getattr(task, "max_attempts", None) == 5
