@@ -104,6 +104,9 @@ def _read_timer(definition: Element, ctx: Context) -> RawTimer | None:
         found = definition.find(f"{{{BPMN_NS}}}{tag}")
         if found is not None:
             return RawTimer(kind, RawText((found.text or "").strip(), line_of(found)))  # type: ignore[arg-type]
+    event = definition.getparent()
+    where = event if event is not None else definition  # name the event, as every timer error does
+    ctx.report(where, "timer-syntax", "the timer has no timeDuration, timeDate or timeCycle")
     return None
 
 

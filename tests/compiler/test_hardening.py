@@ -136,3 +136,15 @@ def test_unreadable_retries_keep_the_default_instead_of_crashing(retries: str) -
     )
     task = compile_bpmn(xml).plan.node("t")
     assert getattr(task, "max_attempts", None) == 5
+
+
+def test_timer_without_duration_date_or_cycle_is_a_diagnostic_on_the_event() -> None:
+    xml = MINIMAL.replace(
+        b'<endEvent id="e"/>',
+        b'<intermediateCatchEvent id="wait"><timerEventDefinition id="td"/>'
+        b'</intermediateCatchEvent><endEvent id="e"/><sequenceFlow id="g" sourceRef="wait"'
+        b' targetRef="e"/>',
+    ).replace(b'targetRef="e"/></process>', b'targetRef="wait"/></process>')
+    with pytest.raises(CompileError) as err:
+        compile_bpmn(xml)
+    assert [(d.code, d.element_id) for d in err.value.diagnostics] == [("timer-syntax", "wait")]
