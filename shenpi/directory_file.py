@@ -18,7 +18,8 @@ class DirectoryError(ValueError):
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Numeric employee ids (工号) are common: `10086:` in YAML is an int, read as the id "10086".
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class UserEntry(_Entry):

@@ -144,3 +144,15 @@ def test_the_directory_file_defaults_to_the_data_dir_then_the_dev_one(tmp_path: 
     assert settings.resolved_directory_file == tmp_path / "directory.yaml"
     chosen = Settings(_env_file=None, data_dir=tmp_path, directory_file=tmp_path / "d.yaml")
     assert chosen.resolved_directory_file == tmp_path / "d.yaml"
+
+
+def test_numeric_employee_ids_are_read_as_string_ids(tmp_path: Path) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text(
+        "users:\n  10086: {manager: 10010, groups: [7]}\n  10010: {}\n"
+        "groups:\n  7: {members: []}\n",
+        encoding="utf-8",
+    )
+    directory = YamlDirectory(path)
+    assert directory.manager("10086") == "10010"
+    assert directory.members("7") == ["10086"]
