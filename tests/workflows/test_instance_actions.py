@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import act, notices, recording_worker
-from tests.workflows.support import decide, history_length, open_task, start, state
-from workflows.contracts import ErrorType
+from tests.workflows.support import (
+    decide,
+    history_length,
+    open_task,
+    settings_for_tests,
+    start,
+    state,
+)
+from worker import build_worker
+from workflows.contracts import ErrorType, ServiceTaskInput
 
 
 @pytest_asyncio.fixture
@@ -184,3 +195,32 @@ async def test_urge_again_too_soon_is_rate_limited_then_allowed_after_the_interv
         assert urges[1].at - urges[0].at >= timedelta(minutes=10)
         await act(handle, "cancel", "ida")
         await handle.result()
+
+
+@activity.defn(name="notify")
+async def refusing_notify(input: ServiceTaskInput) -> dict[str, Any]:
+    raise ApplicationError("the chat gateway refused the message", non_retryable=True)
+
+
+async def test_a_failed_urge_notification_is_recorded_and_the_instance_goes_on(
+    client: Client, task_queue: str
+) -> None:
+    async with build_worker(
+        client,
+        task_queue=task_queue,
+        settings=settings_for_tests(),
+        extra_activities=[refusing_notify],
+    ):
+        handle = await start(client, "two_steps", task_queue, variables={"manager": "mona"})
+        await open_task(handle, "manager")
+        await act(handle, "urge", "ida")
+
+        async def failure_recorded() -> None:
+            failed = [e for e in (await state(handle)).timeline if e.event == "notify_failed"]
+            assert len(failed) == 1
+            assert failed[0].details["event"] == "urge"
+            assert "refused the message" in failed[0].details["message"]
+
+        await assert_eventually(failure_recorded)
+        await decide(handle, await open_task(handle, "manager"), "approve", "mona")
+        assert (await open_task(handle, "finance")).status == "open"
