@@ -2,7 +2,8 @@
 
 Same shape and same observable contract as the interpreter running ``purchase-shape.bpmn``: one
 ``notify`` activity, then one task published to the inbox (search attributes + memo), decided by
-the ``decide`` update with a validator, then the pending actors cleared and the workflow completed
+the ``decide`` update with a validator, then the pending actors cleared, the audit trail archived
+(the ``shenpi-archive`` activity) and the workflow completed
 (inboxes list running instances only, so the memo is left as it is, as the interpreter does).
 """
 
@@ -18,15 +19,19 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from shenpi import search_attributes as sa
     from workflows.contracts import (
+        ACTIVITY_ARCHIVE,
         MEMO_TASKS,
         QUERY_STATE,
         UPDATE_DECIDE,
+        ArchiveInput,
         DecisionInput,
         DecisionResult,
         ErrorType,
+        InstanceState,
         ServiceTaskInput,
         StartInput,
         TaskView,
+        TimelineEntry,
     )
 
 TASK_ID = "manager_approval-1"
@@ -64,13 +69,37 @@ class HandwrittenPurchase:
         workflow.upsert_search_attributes([sa.PENDING_ACTORS.value_set([sa.user_actor(assignee)])])
         workflow.upsert_memo({MEMO_TASKS: [self._task.model_dump(mode="json")]})
         await workflow.wait_condition(lambda: self._decision is not None)
-        assert self._decision is not None
-        outcome = "approved" if self._decision.action == "approve" else "rejected"
+        action = self._decision.action if self._decision else "reject"
+        outcome = "approved" if action == "approve" else "rejected"
         workflow.upsert_search_attributes(
             [sa.PENDING_ACTORS.value_set([]), sa.STATUS.value_set("completed")]
         )
+        # The audit trail goes to the app database, as every Shenpi instance's does.
+        await workflow.execute_activity(
+            ACTIVITY_ARCHIVE,
+            ArchiveInput(instance_id=info.workflow_id, state=self._final_state(start, outcome)),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return {"outcome": outcome}
+
+    def _final_state(self, start: StartInput, outcome: str) -> InstanceState:
+        task, decision = self._task, self._decision
+        events = [("started", None), ("task_opened", None), (outcome, decision)]
+        return InstanceState(
+            process_id="bench-handwritten",
+            version=start.version,
+            status="completed",
+            outcome=outcome,
+            initiator=start.initiator,
+            variables=start.variables,
+            tasks=[task] if task else [],
+            timeline=[
+                TimelineEntry(at=workflow.now(), event=event, actor=d.actor if d else None)
+                for event, d in events
+            ],
+        )
 
     @workflow.query(name=QUERY_STATE)
     def get_state(self) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import asyncio
 import os
 import signal
 import sys
+import tempfile
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,7 +22,9 @@ from shenpi.settings import Settings
 def _build(client: Client, variant: str, task_queue: str) -> Worker:
     from worker import build_worker
 
-    settings = Settings(env="test", task_queue=task_queue)
+    # The archive activity writes to the app database: a throwaway one per bench worker.
+    data_dir = Path(tempfile.mkdtemp(prefix="shenpi-bench-"))
+    settings = Settings(env="test", task_queue=task_queue, data_dir=data_dir)
     if variant == "interpreter":
         return build_worker(client, task_queue=task_queue, settings=settings)
     # The baseline gets the interpreter worker's activities, so only the workflow code differs.
