@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import text
 
 from bpmn_compiler.process_plan import EndEvent, ProcessPlan, SequenceFlow, StartEvent
 from shenpi.db import repository
 from shenpi.db.engine import create_engine, create_sessionmaker
-from shenpi.db.migrate import upgrade
+from shenpi.db.migrate import alembic_config, upgrade
 from shenpi.settings import Settings
 
 
@@ -93,5 +94,25 @@ async def test_concurrent_deploys_of_one_process_get_distinct_versions(tmp_path:
     try:
         versions = await asyncio.gather(*(deploy(i) for i in range(5)))
         assert sorted(versions) == [1, 2, 3, 4, 5]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_archive_migration_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", env="test")
+    await upgrade(settings)
+    config = alembic_config(settings.resolved_database_url)
+    await asyncio.to_thread(command.downgrade, config, "0001")
+    assert "instance_archive" not in await _tables(settings)
+    await upgrade(settings)
+    assert {"instance_archive", "archived_decisions"} <= await _tables(settings)
+
+
+async def _tables(settings: Settings) -> set[str]:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with engine.connect() as conn:
+            names = await conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+            return set(names.scalars())
     finally:
         await engine.dispose()
