@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from temporalio.client import Client
@@ -34,6 +35,7 @@ def _build(client: Client, variant: str, task_queue: str) -> Worker:
         task_queue=task_queue,
         workflows=[HandwrittenPurchase],
         activities=registry.activities,
+        activity_executor=ThreadPoolExecutor(max_workers=8) if registry.needs_executor else None,
     )
 
 
