@@ -38,8 +38,11 @@ STEP_LIMIT = 5_000
 class Engine(TokenMachine):
     def begin(self) -> None:
         start = self.index.node(self.index.plan.start_node)
-        if isinstance(start, StartEvent) and start.initiator_variable:
-            self.variables.setdefault(start.initiator_variable, self.state.initiator)
+        # The initiator is always a variable (`initiator`, or the name the start event gives it),
+        # so `${manager(initiator)}` works in any process. Set, not defaulted: a requester must not
+        # choose whose manager approves by sending a variable of that name.
+        declared = start.initiator_variable if isinstance(start, StartEvent) else None
+        self.variables[declared or "initiator"] = self.state.initiator
         self.record("started", actor=self.state.initiator)
         self.spawn(start.id)
 
