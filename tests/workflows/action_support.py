@@ -3,7 +3,6 @@ the test directory file, a worker with both, and the instance-action update."""
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,15 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import ApprovalSpec, Expression, ProcessPlan
-from tests.workflows.support import fake_activities, plan, settings_for_tests
+from bpmn_compiler.process_plan import ProcessPlan
+from tests.workflows import approval_support
+from tests.workflows.support import fake_activities, settings_for_tests
 from worker import build_worker
 from workflows.contracts import (
     UPDATE_INSTANCE_ACTION,
     InstanceActionInput,
     InstanceActionResult,
-    InstanceState,
     ServiceTaskInput,
-    StartInput,
 )
 
 # What the recording notify activity saw, by instance id (each test starts its own instances).
@@ -66,35 +64,10 @@ async def act(
 def with_approval(
     name: str, node_id: str, approvers: list[str] | None = None, **spec: Any
 ) -> ProcessPlan:
-    """The plan of a test fixture with ``ApprovalSpec(**spec)`` on ``node_id`` (built by hand, so
-    these tests do not depend on how the compiler reads ``<shenpi:approval>``)."""
-    base = plan(name)
+    """``approval_support.with_approval`` with the approvers as the third argument."""
     if approvers is not None:
-        spec["approvers"] = Expression(
-            source=",".join(approvers), dialect="literal", ast={"lit": approvers}
-        )
-    approval = ApprovalSpec(**spec)
-    nodes = tuple(
-        n.model_copy(update={"approval": approval}) if n.id == node_id else n for n in base.nodes
-    )
-    return base.model_copy(update={"nodes": nodes}).with_hash()
+        spec["approvers"] = approvers
+    return approval_support.with_approval(name, node_id, **spec)
 
 
-async def start_plan(
-    client: Client,
-    process: ProcessPlan,
-    task_queue: str,
-    *,
-    variables: dict[str, Any] | None = None,
-    initiator: str = "ida",
-    **options: Any,
-) -> WorkflowHandle[Any, InstanceState]:
-    return await client.start_workflow(
-        process.process_id,
-        StartInput(
-            plan=process, version=1, variables=variables or {}, initiator=initiator, **options
-        ),
-        id=f"{process.process_id}-{uuid.uuid4().hex[:10]}",
-        task_queue=task_queue,
-        result_type=InstanceState,
-    )
+start_plan = approval_support.start_plan
