@@ -22,7 +22,7 @@ async def test_http_task_sends_variables_and_merges_the_json_answer(
     assert (final.variables["credit"], final.variables["limit"]) == ("ok", 5000)
     (request,) = api.received
     assert (request.method, request.headers["X-Api-Key"]) == ("POST", "k-123")
-    assert request.json() == {"customer": "c-7"}
+    assert request.json() == {"customer": "c-7", "initiator": "ida"}  # every instance has it
 
 
 async def test_custom_types_from_settings_run_async_and_blocking_implementations(

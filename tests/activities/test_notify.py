@@ -41,7 +41,7 @@ async def test_notify_posts_a_signed_webhook_and_is_retried_after_a_500(
     assert (body["message"], body["to"], body["variables"]) == (
         "Your purchase was approved",
         "ida",
-        {"amount": 12},
+        {"amount": 12, "initiator": "ida"},
     )
     assert hook.received[1].headers["X-Shenpi-Timestamp"].isdigit()
     history = await handle.fetch_history()
