@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from bpmn_compiler import compile_bpmn
 from bpmn_compiler.process_plan import ProcessPlan
 from shenpi.settings import Settings
+from tests.helpers import assert_eventually
 from workflows.contracts import (
     QUERY_STATE,
     UPDATE_DECIDE,
@@ -79,6 +80,17 @@ async def state(handle: WorkflowHandle[Any, Any]) -> InstanceState:
 
 async def open_tasks(handle: WorkflowHandle[Any, Any]) -> list[TaskView]:
     return [t for t in (await state(handle)).tasks if t.status == "open"]
+
+
+async def wait_open_tasks(handle: WorkflowHandle[Any, Any], count: int) -> list[TaskView]:
+    """The open tasks, once there are exactly ``count`` of them."""
+
+    async def check() -> list[TaskView]:
+        tasks = await open_tasks(handle)
+        assert len(tasks) == count, tasks
+        return tasks
+
+    return await assert_eventually(check)
 
 
 async def open_task(handle: WorkflowHandle[Any, Any], node_id: str) -> TaskView:

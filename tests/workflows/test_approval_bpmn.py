@@ -12,34 +12,24 @@ from tests.helpers import assert_eventually
 from tests.workflows.support import (
     decide,
     fake_activities,
-    open_tasks,
     settings_for_tests,
     start,
     state,
+    wait_open_tasks,
 )
 from worker import build_worker
 from workflows.contracts import (
     ACTIVITY_DIRECTORY,
     DirectoryResolveInput,
     DirectoryResolveResult,
-    TaskView,
 )
-
-
-async def _open(handle: object, count: int) -> list[TaskView]:
-    async def check() -> list[TaskView]:
-        tasks = await open_tasks(handle)  # type: ignore[arg-type]
-        assert len(tasks) == count, tasks
-        return tasks
-
-    return await assert_eventually(check)
 
 
 async def test_shenpi_approval_countersign_from_bpmn(
     client: Client, approval_worker: Worker, task_queue: str
 ) -> None:
     handle = await start(client, "countersign", task_queue, variables={"signers": "ann, bob"})
-    tasks = await _open(handle, 2)
+    tasks = await wait_open_tasks(handle, 2)
     assert sorted(t.assignee or "" for t in tasks) == ["ann", "bob"]
 
     for task in tasks:
@@ -54,7 +44,7 @@ async def test_camunda_multi_instance_with_completion_condition_from_bpmn(
     handle = await start(
         client, "mi_review", task_queue, variables={"reviewers": ["ann", "bob", "cy"]}
     )
-    tasks = {t.assignee: t for t in await _open(handle, 3)}
+    tasks = {t.assignee: t for t in await wait_open_tasks(handle, 3)}
 
     await decide(handle, tasks["bob"], "approve", "bob")
     await decide(handle, tasks["cy"], "approve", "cy")
@@ -69,7 +59,7 @@ async def test_assignee_calling_the_directory_is_resolved_by_the_activity(
 ) -> None:
     handle = await start(client, "manager_step", task_queue, initiator="alice")
 
-    (task,) = await _open(handle, 1)
+    (task,) = await wait_open_tasks(handle, 1)
 
     assert task.assignee == "mona"  # the test directory: alice reports to mona
 

@@ -5,24 +5,13 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from tests.helpers import assert_eventually
 from tests.workflows.approval_support import start_plan, with_approval
-from tests.workflows.support import decide, open_tasks, state, timeline_events
+from tests.workflows.support import decide, state, timeline_events, wait_open_tasks
 from workflows.contracts import (
     UPDATE_INSTANCE_ACTION,
     InstanceActionInput,
     InstanceActionResult,
-    TaskView,
 )
-
-
-async def _open(handle: object, count: int) -> list[TaskView]:
-    async def check() -> list[TaskView]:
-        tasks = await open_tasks(handle)  # type: ignore[arg-type]
-        assert len(tasks) == count, tasks
-        return tasks
-
-    return await assert_eventually(check)
 
 
 async def test_initiator_among_the_approvers_is_skipped_not_approved(
@@ -32,7 +21,7 @@ async def test_initiator_among_the_approvers_is_skipped_not_approved(
         "approval", "approve", mode="all", approvers=["ida", "ann"], if_initiator="skip"
     )
     handle = await start_plan(client, process, task_queue, initiator="ida")
-    (task,) = await _open(handle, 1)
+    (task,) = await wait_open_tasks(handle, 1)
     assert task.assignee == "ann"
 
     await decide(handle, task, "approve", "ann")
@@ -58,10 +47,10 @@ async def test_approver_who_already_approved_in_this_instance_is_skipped(
         if_already_approved="skip",
     )
     handle = await start_plan(client, process, task_queue, initiator="zoe")
-    (prepare,) = await _open(handle, 1)
+    (prepare,) = await wait_open_tasks(handle, 1)
     await decide(handle, prepare, "approve", "ida")
 
-    (task,) = await _open(handle, 1)
+    (task,) = await wait_open_tasks(handle, 1)
     assert (task.node_id, task.assignee) == ("approve", "bob")
     skipped = next(e for e in (await state(handle)).timeline if e.event == "skipped")
     assert skipped.details == {"approver": "ida", "reason": "already_approved"}
@@ -95,10 +84,10 @@ async def test_initiator_among_the_approvers_is_routed_to_their_manager(
     )
     handle = await start_plan(client, process, task_queue, initiator="ida")
 
-    (task,) = await _open(handle, 1)
+    (task,) = await wait_open_tasks(handle, 1)
     assert task.assignee == "mona"  # the test directory: ida reports to mona
     await decide(handle, task, "approve", "mona")
-    (task,) = await _open(handle, 1)
+    (task,) = await wait_open_tasks(handle, 1)
     assert task.assignee == "ann"
 
 
@@ -109,7 +98,7 @@ async def test_a_skip_does_not_count_as_acting_so_the_initiator_may_still_withdr
         "approval", "approve", mode="all", approvers=["ida", "ann"], if_initiator="skip"
     )
     handle = await start_plan(client, process, task_queue, initiator="ida")
-    await _open(handle, 1)
+    await wait_open_tasks(handle, 1)
 
     await handle.execute_update(
         UPDATE_INSTANCE_ACTION,
