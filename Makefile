@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 COMPOSE_VENV := .venv-compose
 STAMP := $(VENV)/.installed-stamp
+# A CJK font from Debian: the OCR tests and benchmark draw invoices and receipts with it.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: dev test lint bench install compose-tool lock clean
+.PHONY: dev test lint bench install compose-tool cjk-font lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,13 +25,19 @@ $(COMPOSE_VENV)/bin/docker-compose: requirements-compose.txt constraints-compose
 
 compose-tool: $(COMPOSE_VENV)/bin/docker-compose
 
+$(CJK_FONT):
+	apt-get install -y -q fonts-wqy-microhei || \
+		(apt-get update -q && apt-get install -y -q fonts-wqy-microhei)
+
+cjk-font: $(CJK_FONT)
+
 # Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
 DEV_ARGS ?=
 
 dev: $(STAMP)
 	$(BIN)/shenpi dev $(DEV_ARGS)
 
-test: $(STAMP) compose-tool
+test: $(STAMP) compose-tool $(CJK_FONT)
 	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
 
 lint: $(STAMP)
@@ -37,7 +45,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-bench: $(STAMP)
+bench: $(STAMP) $(CJK_FONT)
 	$(BIN)/python -m bench.run
 
 lock:

@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.routes import actions, definitions, health, instances, tasks
+from api.routes import actions, ai_callbacks, definitions, documents, health, instances, tasks
 from api.schemas import ErrorBody
 from api.uploads import BodyLimitMiddleware
 from shenpi.db.engine import create_engine, create_sessionmaker
@@ -82,9 +82,11 @@ def create_app(
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
-    for module in (definitions, instances, actions, tasks, health):
+    for module in (definitions, instances, actions, tasks, documents, health):
         v1.include_router(module.router)
     app.include_router(v1)
+    # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
+    app.include_router(ai_callbacks.router)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
     app.include_router(health.router, include_in_schema=False)
     return app

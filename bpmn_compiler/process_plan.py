@@ -71,6 +71,9 @@ class SequenceFlow(_Frozen):
     target: str
     name: str | None = None
     condition: Expression | None = None
+    # The flow's <documentation> text: what an AI-routed gateway (AiSpec mode "route") reads,
+    # with the name, to pick it.
+    documentation: str | None = None
 
 
 class _Node(_Frozen):
@@ -97,6 +100,44 @@ class PassThrough(_Node):
 
     kind: Literal["pass"] = "pass"
     element: str = "task"  # the BPMN tag, for the timeline
+
+
+AiMode = Literal["advise", "decide", "route"]
+AiFallback = Literal["manual", "approve", "reject"]
+
+
+class AiExample(_Frozen):
+    """A labelled precedent: ``<shenpi:example decision="approve|reject">text</shenpi:example>``."""
+
+    decision: Literal["approve", "reject"]
+    text: str
+
+
+class AiSpec(_Frozen):
+    """``<shenpi:ai>`` on a user task, an ``ai-review`` service task or an exclusive gateway.
+
+    - user task, ``advise``: the AI reviews the request before the task opens; people decide and
+      see its advice on the task.
+    - user task, ``decide``: at ``confidence >= threshold`` the AI approves or rejects as its own
+      principal ``ai:<model>``; below it, or when the AI fails, ``fallback`` applies
+      (``manual``: the task opens for people, with the advice if there is one).
+    - service task (``shenpi:type="ai-review"`` / ``##AIService``): the result lands in variables
+      (``ai_decision``, ``ai_confidence``, ``ai_advice``, ``ai_risk_flags`` and the extracted
+      fields); below threshold or on failure ``ai_decision`` is the fallback ("manual" by default).
+    - exclusive gateway, ``route``: the AI picks an outgoing flow by its name and documentation;
+      below threshold or on failure the gateway's conditions decide as usual.
+    """
+
+    mode: AiMode = "advise"
+    threshold: float = 0.8
+    fallback: AiFallback = "manual"
+    # A Jinja template (rendered in a sandbox by the activity) over the instance variables and
+    # the extracted document text; None: the default template of the node's kind.
+    prompt: str | None = None
+    model: str | None = None  # None: the provider's configured model
+    examples: tuple[AiExample, ...] = ()  # precedents for the offline reviewer (and few-shot)
+    timeout_seconds: float = 120.0  # one attempt (start-to-close)
+    max_attempts: int = 3  # then the fallback
 
 
 ApprovalMode = Literal["single", "sequential", "all", "any", "vote"]
@@ -153,6 +194,10 @@ class UserTask(_Node):
     inputs: tuple[ParameterMapping, ...] = ()
     outputs: tuple[ParameterMapping, ...] = ()
     boundary_timers: tuple[str, ...] = ()  # ids of BoundaryTimer nodes attached here
+    ai: AiSpec | None = None  # <shenpi:ai mode="advise|decide">
+    # shenpi:humanRequired="true": only people complete this task; the AI principal never does,
+    # whatever it answers (separation of duties). The AI may still advise.
+    human_required: bool = False
 
 
 class ServiceTask(_Node):
@@ -168,11 +213,13 @@ class ServiceTask(_Node):
     start_to_close_seconds: float = 300.0
     max_attempts: int = 5  # 0 = unlimited, as Temporal counts
     boundary_timers: tuple[str, ...] = ()
+    ai: AiSpec | None = None  # task_type "ai-review": how to review (prompt, model, examples...)
 
 
 class ExclusiveGateway(_Node):
     kind: Literal["exclusive"] = "exclusive"
     default_flow: str | None = None
+    ai: AiSpec | None = None  # <shenpi:ai mode="route">
 
 
 class ParallelGateway(_Node):

@@ -59,9 +59,36 @@ class Settings(BaseSettings):
     # Urge (催办): the least time between two urges of one instance.
     urge_min_interval_seconds: float = 600
 
-    # AI (later issues)
-    ai_provider: Literal["local", "openai"] = "local"
-    ai_model: str | None = None
+    # AI review (docs/ai.md). "local": the offline precedent reviewer (no network); "openai": any
+    # OpenAI-compatible endpoint (the openai client also reads OPENAI_BASE_URL / OPENAI_API_KEY);
+    # "callback": a provider that answers later by calling back (async activity completion).
+    ai_provider: Literal["local", "openai", "callback"] = "local"
+    ai_model: str | None = None  # None: the provider's default
+    ai_base_url: str | None = None  # overrides OPENAI_BASE_URL
+    ai_api_key: str | None = None  # overrides OPENAI_API_KEY
+    ai_cache: bool = True  # reuse results of identical requests (same request, model and prompt)
+    # The offline reviewer abstains with fewer precedents than this, or when none is this similar.
+    ai_local_min_precedents: int = 3
+    ai_local_min_similarity: float = 0.80
+    # Callback provider: where jobs are submitted, and the secret that signs callback URLs.
+    ai_callback_submit_url: str | None = None
+    ai_callback_secret: str | None = None
+    # How providers and WeChat reach this API from outside (callback URLs, links in messages).
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Documents: uploaded once, referenced by id in variables (history never holds the bytes).
+    blob_store: Literal["local", "s3"] = "local"
+    blob_dir: Path | None = None  # local store; None: <data_dir>/blobs
+    s3_endpoint_url: str | None = None  # S3-compatible (MinIO in compose)
+    s3_bucket: str = "shenpi-documents"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str = "us-east-1"
+    max_document_bytes: int = 20 * 1024 * 1024
+
+    # OCR runs on its own task queue (<task_queue>-ocr) in a process pool of this many processes;
+    # 0: this worker does not serve OCR (run `shenpi worker --ocr-only` elsewhere).
+    ocr_processes: int = 1
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -83,6 +110,10 @@ class Settings(BaseSettings):
             return self.directory_file
         in_data_dir = self.data_dir / "directory.yaml"
         return in_data_dir if in_data_dir.exists() else Path("processes/directory.yaml")
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
 
     @property
     def resolved_temporal_address(self) -> str:

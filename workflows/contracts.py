@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bpmn_compiler.process_plan import ProcessPlan
+from bpmn_compiler.process_plan import AiSpec, ProcessPlan
 
 # Workflow handler names (the API calls them by name: the workflow type is dynamic).
 UPDATE_DECIDE = "decide"
@@ -22,6 +22,15 @@ UPDATE_INSTANCE_ACTION = "instance_action"  # withdraw, cancel, urge (InstanceAc
 # Activities the interpreter runs itself (not service-task types drawn in BPMN).
 ACTIVITY_DIRECTORY = "shenpi-directory"  # DirectoryResolveInput -> DirectoryResolveResult
 ACTIVITY_ARCHIVE = "shenpi-archive"  # ArchiveInput -> None
+# Shipped service-task types that the interpreter also runs on its own for <shenpi:ai>.
+ACTIVITY_AI_REVIEW = "ai-review"  # AiReviewInput -> AiReviewResult
+ACTIVITY_OCR = "ocr"  # ServiceTaskInput -> variables (runs on the OCR task queue, OCR_QUEUE_SUFFIX)
+# The OCR activity is CPU-bound: it runs on its own task queue, "<workflow task queue>-ocr" unless
+# the model names one, served by a process pool so it never starves workflow tasks.
+OCR_QUEUE_SUFFIX = "-ocr"
+# The AI's own principal: "ai:<model>". It may complete only tasks whose <shenpi:ai> is in
+# "decide" mode (or whose approvers name it), and never a human-required task.
+AI_PRINCIPAL_PREFIX = "ai:"
 
 InstanceStatus = Literal["running", "completed", "incident", "terminated", "cancelled"]
 DecisionAction = Literal[
@@ -108,6 +117,24 @@ class DecisionSignal(BaseModel):
     idempotency_key: str
 
 
+class AiAdvice(BaseModel):
+    """The AI's review attached to a task (``TaskView.ai``) for the people who decide it.
+
+    The inbox memo keeps only ``decision``, ``confidence``, the model and ``result_id``: advice
+    text and risk flags are request content (DESIGN.md §3), so ``GET /tasks`` loads them from the
+    app database by ``result_id``.
+    """
+
+    decision: str  # approve / reject / abstain
+    confidence: float
+    advice: str | None = None
+    risk_flags: list[str] = Field(default_factory=list)
+    provider: str
+    model: str
+    cached: bool = False
+    result_id: str | None = None  # the ai_results row (the result cache key)
+
+
 class TaskView(BaseModel):
     task_id: str  # unique within the instance, derived from node id and a counter
     ref: str  # short reference people can type in a chat
@@ -130,6 +157,7 @@ class TaskView(BaseModel):
     delegated_to: str | None = None
     reminders_sent: int = 0
     escalated: bool = False
+    ai: AiAdvice | None = None  # the AI's advice, when the node has <shenpi:ai>
 
 
 class DecisionResult(BaseModel):
@@ -227,3 +255,60 @@ SearchAttr = Literal[
 # Memo keys the workflow keeps current for the inbox (GET /tasks reads them from visibility).
 MEMO_TASKS = "tasks"  # list of TaskView (JSON) of the *open* tasks
 MEMO_PROCESS_ID = "process_id"
+
+
+class AiRouteOption(BaseModel):
+    """One outgoing flow of an AI-routed gateway, as the model sees it."""
+
+    flow_id: str
+    name: str | None = None
+    documentation: str | None = None
+
+
+class AiReviewInput(BaseModel):
+    """``ACTIVITY_AI_REVIEW``: review a request (user task, service task) or pick a flow (route).
+
+    The activity renders the prompt (``spec.prompt`` or the default template of ``node_kind``) in
+    a sandbox over ``variables``, with the text of any document references found in them loaded
+    from the blob store, and asks the configured provider.
+    """
+
+    instance_id: str
+    process_id: str
+    node_id: str
+    node_name: str | None = None
+    node_kind: Literal["user_task", "service_task", "exclusive"]
+    purpose: Literal["review", "route"] = "review"
+    spec: AiSpec
+    variables: dict[str, Any] = Field(default_factory=dict)
+    options: list[AiRouteOption] = Field(default_factory=list)  # route: the outgoing flows
+    initiator: str | None = None
+
+
+class AiMetrics(BaseModel):
+    provider: str  # "openai", "local", "callback"
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0  # the provider's own time (0 when cached)
+    request_id: str | None = None
+
+
+class AiReviewResult(BaseModel):
+    """What the workflow sees of an AI review: structured, validated, small.
+
+    ``decision``: "approve", "reject" or "abstain" for a review (abstain: too unsure to say, e.g.
+    the offline reviewer with too few or too distant precedents); for a route, the chosen
+    ``flow_id`` (or "abstain").
+    """
+
+    decision: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    advice: str = ""
+    extracted: dict[str, Any] = Field(default_factory=dict)  # fields read from the request
+    risk_flags: list[str] = Field(default_factory=list)
+    metrics: AiMetrics
+    cached: bool = False  # served from the result cache (same request, model and prompt)
+    prompt_hash: str  # sha256 of the rendered prompt
+    template_version: str  # which template rendered it ("default-review@1", "custom:<sha8>")
+    result_id: str  # the cache key; the ai_results row holding advice and transcript
