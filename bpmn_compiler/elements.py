@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from bpmn_compiler.ai_xml import read_ai, read_human_required
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import read_extensions
 from bpmn_compiler.loops import read_approvals, read_multi_instance
@@ -79,6 +80,8 @@ class Context:
             ext=ext,
             approvals=read_approvals(el),
             multi_instance=multi_instance,
+            ai=read_ai(el),
+            human_required=read_human_required(el),
             **details,  # type: ignore[arg-type]
         )
 

@@ -99,6 +99,26 @@ class RawApproval:
 
 
 @dataclass
+class RawAiExample:
+    """A ``<shenpi:example>`` inside ``<shenpi:ai>``: a labelled precedent."""
+
+    decision: str | None  # as written; checked by ``ai_spec``
+    text: str  # stripped
+    line: int | None
+
+
+@dataclass
+class RawAi:
+    """A ``<shenpi:ai>`` element as written: checked and built by ``ai_spec``."""
+
+    attributes: dict[str, RawText]  # attribute name -> value, document order
+    line: int | None
+    prompts: list[RawText] = field(default_factory=list)  # <shenpi:prompt> children, dedented
+    examples: list[RawAiExample] = field(default_factory=list)
+    unknown_children: list[RawText] = field(default_factory=list)  # tag names, for a warning
+
+
+@dataclass
 class RawMultiInstance:
     """A ``multiInstanceLoopCharacteristics`` on a user task, in any dialect."""
 
@@ -126,6 +146,8 @@ class FlowNode:
     ext: Extensions = field(default_factory=Extensions)
     approvals: list[RawApproval] = field(default_factory=list)  # more than one is an error
     multi_instance: RawMultiInstance | None = None
+    ai: list[RawAi] = field(default_factory=list)  # more than one is an error
+    human_required: RawText | None = None  # shenpi:humanRequired as written
     incoming: list[str] = field(default_factory=list)  # filled from the flows, document order
     outgoing: list[str] = field(default_factory=list)
 
@@ -138,6 +160,7 @@ class Flow:
     line: int | None
     name: str | None = None
     condition: RawText | None = None
+    documentation: str | None = None  # <documentation> text, stripped; None when empty
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from bpmn_compiler.ai_xml import read_documentation
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
 from bpmn_compiler.elements import (
     ELEMENT_PARSERS,
@@ -38,6 +39,7 @@ def _flow(el: Element, ctx: Context) -> Flow:
         line=line_of(el),
         name=el.get("name"),
         condition=raw,
+        documentation=read_documentation(el),
     )
 
 

@@ -24,6 +24,7 @@ from bpmn_compiler.process_plan import (
     TimerCatch,
     UserTask,
 )
+from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.timers import compile_timer, duration_seconds
 
 FLOWABLE_INITIATOR = "$INITIATOR"  # Flowable's "the user who started the process"
@@ -94,6 +95,8 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
                     "boundary_timers": boundary,
+                    "ai": compile_ai(node, model)[0],
+                    "human_required": human_required(node),
                 }
             )
         case "service_task":
@@ -116,10 +119,13 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
                     "result_variable": ext.result_variable,
                     "boundary_timers": boundary,
+                    "ai": compile_ai(node, model)[0],
                 }
             )
         case "exclusive":
-            return ExclusiveGateway.model_validate({**base, "default_flow": node.default_flow})
+            return ExclusiveGateway.model_validate(
+                {**base, "default_flow": node.default_flow, "ai": compile_ai(node, model)[0]}
+            )
         case "parallel":
             return ParallelGateway.model_validate(base)
         case "timer":
@@ -150,6 +156,7 @@ def plan(model: BpmnModel) -> ProcessPlan:
             source=f.source,
             target=f.target,
             name=f.name,
+            documentation=f.documentation,
             condition=(
                 compile_condition(f.condition)
                 if f.condition is not None and f.id not in defaults

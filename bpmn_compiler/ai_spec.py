@@ -1,0 +1,161 @@
+"""The values of one ``<shenpi:ai>``: attributes, prompt and examples → ``AiSpec`` fields.
+
+Reports every value that cannot run as written (``ai-attribute``, ``ai-prompt-syntax``) and warns
+about what it does not read (``ignored-ai-attribute``). Where the element sits (placement, the
+mode it allows, separation of duties, routes) is ``rules_ai``'s job.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.model import FlowNode, RawAi, RawText, whole_number
+from bpmn_compiler.rules_flow import diag
+from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
+
+MODES = ("advise", "decide", "route")
+FALLBACKS = ("manual", "approve", "reject")
+DECISIONS = ("approve", "reject")
+KNOWN_ATTRIBUTES = ("mode", "threshold", "fallback", "prompt", "model", "timeout", "retries")
+KNOWN_CHILDREN = ("shenpi:prompt", "shenpi:example")
+
+
+def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
+    """Jinja's own complaint about a template, at the file line it points to (parsing is pure)."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        SandboxedEnvironment().parse(raw.text)
+    except TemplateSyntaxError as err:
+        line = raw.line + err.lineno - 1 if raw.line is not None else node.line
+        return diag(
+            "ai-prompt-syntax",
+            f"the prompt template does not parse: {err.message} (template line {err.lineno})",
+            node,
+            line=line,
+        )
+    return None
+
+
+class AiReader:
+    """Reads one ``<shenpi:ai>``, collecting diagnostics instead of stopping at the first."""
+
+    def __init__(self, node: FlowNode, raw: RawAi) -> None:
+        self.node, self.raw = node, raw
+        self.found: list[Diagnostic] = []
+        self.spec: dict[str, object] = {}
+
+    def problem(self, message: str, line: int | None, code: str = "ai-attribute") -> None:
+        self.found.append(diag(code, message, self.node, line=line or self.raw.line))
+
+    def read(self) -> None:
+        attrs = self.raw.attributes
+        for name, raw in attrs.items():
+            if name not in KNOWN_ATTRIBUTES:
+                self.ignored(f"attribute {name!r}", KNOWN_ATTRIBUTES, raw.line)
+        for child in self.raw.unknown_children:
+            self.ignored(f"child <{child.text}>", KNOWN_CHILDREN, child.line)
+        for name, field, allowed in (("mode", "mode", MODES), ("fallback", "fallback", FALLBACKS)):
+            if name in attrs:
+                self.choice(name, field, attrs[name], allowed)
+        if "threshold" in attrs:
+            self.threshold(attrs["threshold"])
+        if "timeout" in attrs:
+            self.timeout(attrs["timeout"])
+        if "retries" in attrs:
+            self.retries(attrs["retries"])
+        if "model" in attrs:
+            if attrs["model"].text:
+                self.spec["model"] = attrs["model"].text
+            else:
+                self.problem("model is empty (leave it out for the configured model)", None)
+        self.prompt(attrs.get("prompt"))
+        self.examples()
+
+    def ignored(self, what: str, known: tuple[str, ...], line: int | None) -> None:
+        self.found.append(
+            diag(
+                "ignored-ai-attribute",
+                f"shenpi:ai {what} is ignored (known: {', '.join(known)})",
+                self.node,
+                line=line or self.raw.line,
+                severity="warning",
+            )
+        )
+
+    def choice(self, name: str, field: str, raw: RawText, allowed: tuple[str, ...]) -> None:
+        if raw.text in allowed:
+            self.spec[field] = raw.text
+        else:
+            self.problem(f"{name}={raw.text!r} is not one of {', '.join(allowed)}", raw.line)
+
+    def threshold(self, raw: RawText) -> None:
+        try:
+            value = float(raw.text)
+        except ValueError:
+            value = math.nan
+        if not 0 <= value <= 1:  # also false for nan
+            self.problem(
+                f"threshold={raw.text!r} must be a number from 0 to 1 (e.g. 0.8)", raw.line
+            )
+        else:
+            self.spec["threshold"] = value
+
+    def timeout(self, raw: RawText) -> None:
+        try:
+            self.spec["timeout_seconds"] = duration_seconds(raw.text)
+        except TimerSyntaxError as err:
+            self.problem(f"timeout: {err.message}", raw.line)
+
+    def retries(self, raw: RawText) -> None:
+        count = whole_number(raw.text)
+        if count is None or count < 1:
+            # Temporal reads 0 attempts as "retry forever": the fallback would never apply.
+            self.problem(
+                f"retries={raw.text!r} must be a whole number >= 1 (the attempts before the"
+                " fallback applies; 9 digits at most)",
+                raw.line,
+            )
+        else:
+            self.spec["max_attempts"] = count
+
+    def prompt(self, attribute: RawText | None) -> None:
+        given = ([attribute] if attribute is not None else []) + self.raw.prompts
+        if len(given) > 1:
+            what = "a prompt attribute and" if attribute is not None else "more than one"
+            self.problem(
+                f"{what} <shenpi:prompt> child: write the template once",
+                self.raw.prompts[-1].line,
+            )
+            return
+        if not given:
+            return
+        template = given[0]
+        if not template.text:
+            self.problem("the prompt is empty (leave it out for the default template)", None)
+            return
+        found = prompt_problem(self.node, template)
+        if found is not None:
+            self.found.append(found)
+        else:
+            self.spec["prompt"] = template.text
+
+    def examples(self) -> None:
+        examples = []
+        for example in self.raw.examples:
+            if example.decision not in DECISIONS:
+                written = "no decision" if example.decision is None else repr(example.decision)
+                self.problem(
+                    f'shenpi:example has {written}; write decision="approve" or decision="reject"',
+                    example.line,
+                )
+            elif not example.text:
+                self.problem(
+                    "shenpi:example is empty: write the request it stands for", example.line
+                )
+            else:
+                examples.append({"decision": example.decision, "text": example.text})
+        if examples:
+            self.spec["examples"] = tuple(examples)
