@@ -74,9 +74,11 @@ def create_app(
     app.state.settings = settings
     app.state.temporal_client = temporal_client
     app.state.metrics = ApiMetrics()
-    # BPMN uploads are bounded by their own setting (routes/definitions.py).
+    # BPMN files and documents are bounded by their own settings (their routes read them).
     app.add_middleware(
-        BodyLimitMiddleware, limit=JSON_BODY_LIMIT_BYTES, exempt=[f"{API_PREFIX}/definitions"]
+        BodyLimitMiddleware,
+        limit=JSON_BODY_LIMIT_BYTES,
+        exempt=[f"{API_PREFIX}/definitions", f"{API_PREFIX}/documents"],
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)

@@ -287,3 +287,35 @@ def open_sync_blob_store(settings: Settings) -> SyncBlobStore:
 def open_blob_store(settings: Settings) -> BlobStore:
     """The configured store: a local folder under ``resolved_blob_dir``, or S3 (``blob_store``)."""
     return ThreadedBlobStore(open_sync_blob_store(settings))
+
+
+# Content types a document may have, recognised by their first bytes (never by the client's say).
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+_BMP_DIB_SIZES = (12, 40, 52, 56, 108, 124)  # the header sizes real BMP files carry
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    """What the bytes are (pdf, png, jpeg, webp, bmp, tiff, UTF-8 text), or None: not a document."""
+    for magic, content_type in _MAGIC:
+        if data.startswith(magic):
+            return content_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if (
+        data[:2] == b"BM"
+        and len(data) >= 18
+        and int.from_bytes(data[14:18], "little") in (_BMP_DIB_SIZES)
+    ):
+        return "image/bmp"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = all(ch.isprintable() or ch in "\t\n\r\f" for ch in text)
+    return "text/plain" if printable else None
