@@ -36,6 +36,10 @@ def _place(node: FlowNode) -> Place | None:
     return None
 
 
+def _a(tag: str) -> str:
+    return ("an " if tag[0] in "aeiou" else "a ") + tag
+
+
 def human_required(node: FlowNode) -> bool:
     raw = node.human_required
     return node.kind == "user_task" and raw is not None and raw.text.lower() == "true"
@@ -48,9 +52,9 @@ def _misplaced(node: FlowNode) -> list[Diagnostic]:
         task_type = node.ext.task_type or ("notify" if node.tag == "sendTask" else None)
         if task_type is None:
             return []  # missing-task-type or unsupported-implementation says it
-        what = f"a {node.tag} of type {task_type!r}"
+        what = f"{_a(node.tag)} of type {task_type!r}"
     else:
-        what = f"a {node.tag}"
+        what = _a(node.tag)
     return [
         diag(
             "ai-placement",
@@ -178,7 +182,7 @@ def check_ai(model: BpmnModel) -> list[Diagnostic]:
             found.append(
                 diag(
                     "ai-placement",
-                    f"shenpi:humanRequired on a {node.tag} is not read (only on user tasks)",
+                    f"shenpi:humanRequired on {_a(node.tag)} is not read (only on user tasks)",
                     node,
                 )
             )

@@ -30,12 +30,14 @@ def test_case_directories_hold_the_required_cases() -> None:
         "camunda7_juel", "zeebe_feel", "flowable", "bpmnio_plain", "parallel_fork_join",
         "loop_back", "timers", "terminate_end", "pass_through", "shenpi_attributes",
         "approval_modes", "approval_timeouts", "multi_instance_camunda", "multi_instance_zeebe",
+        "ai_review",
     } <= names  # fmt: skip
     invalid = {p.stem for p in INVALID}
     assert {
         "malformed_xml", "xxe", "billion_laughs", "no_start", "no_exit_cycle",
         "condition_syntax", "dangling_flow", "unsupported_elements",
         "approval_values", "approval_rules", "multi_instance_rules", "directory_calls",
+        "ai_placement", "ai_values", "ai_human_required", "ai_route", "ai_prompt_syntax",
     } <= invalid  # fmt: skip
 
 
