@@ -17,6 +17,9 @@ from bpmn_compiler.rules_flow import diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
 AI_TASK_TYPE = "ai-review"
+# The AI's principal is "ai:<model>" (workflows.contracts.AI_PRINCIPAL_PREFIX, repeated here:
+# the compiler does not import workflow code).
+AI_PRINCIPAL_PREFIX = "ai:"
 Place = Literal["user_task", "service_task", "exclusive"]
 # The mode an element gets when <shenpi:ai> leaves it out. A service task does not use the mode
 # (its result lands in variables), but it must still be a valid one.
@@ -143,6 +146,20 @@ def _task_settings(node: FlowNode, spec: dict[str, object]) -> None:
         spec["max_attempts"] = ext.max_attempts
 
 
+def _ai_actors(node: FlowNode) -> list[str]:
+    """``ai:`` principals named literally among the task's assignee, candidates and approvers."""
+    ext = node.ext
+    written = [ext.assignee, ext.candidate_users]
+    written += [a.attributes.get("approvers") for a in node.approvals]
+    return [
+        part
+        for raw in written
+        if raw is not None and not raw.text.startswith("=") and "{" not in raw.text
+        for part in (p.strip() for p in raw.text.split(","))
+        if part.startswith(AI_PRINCIPAL_PREFIX)
+    ]
+
+
 def compile_ai(node: FlowNode, model: BpmnModel) -> tuple[AiSpec | None, list[Diagnostic]]:
     """The node's AI spec (None without one) and every problem found on the way."""
     place = _place(node)
@@ -183,6 +200,15 @@ def check_ai(model: BpmnModel) -> list[Diagnostic]:
                 diag(
                     "ai-placement",
                     f"shenpi:humanRequired on {_a(node.tag)} is not read (only on user tasks)",
+                    node,
+                )
+            )
+        elif human_required(node) and _ai_actors(node):
+            found.append(
+                diag(
+                    "ai-human-required",
+                    f"{', '.join(_ai_actors(node))} may not decide this task:"
+                    ' shenpi:humanRequired="true" says only people may',
                     node,
                 )
             )
