@@ -22,19 +22,23 @@ SUPPORTED_ELEMENTS = (
     ("startEvent (none)", "the one entry point; message/timer/signal starts are refused"),
     ("endEvent (none, terminate)", "terminate ends every other token too"),
     ("userTask", "assignee, candidate users and groups, input/output mappings; approval steps"
-     " with `shenpi:approval` (modes, due dates, reminders, timeouts, reject strategies)"),
+     " with `shenpi:approval` (modes, due dates, reminders, timeouts, reject strategies);"
+     " AI advice or decision with `shenpi:ai`, `shenpi:humanRequired`"),
     ("multiInstanceLoopCharacteristics on a userTask", "one task per element of the collection:"
      " parallel = `all`, `isSequential` = `sequential`; `completionCondition`, element variable"
      " (see `approvals.md`)"),
-    ("serviceTask, sendTask", "a Temporal activity by type; a sendTask without type = notify"),
+    ("serviceTask, sendTask", "a Temporal activity by type; a sendTask without type = notify;"
+     " `ai-review` tasks read `shenpi:ai`"),
     ("task, manualTask, intermediateThrowEvent (none)", "pass through"),
-    ("exclusiveGateway", "conditions in document order, default flow"),
+    ("exclusiveGateway", "conditions in document order, default flow; AI routing with"
+     " `shenpi:ai mode=\"route\"` (by the flows' names and `documentation`)"),
     ("parallelGateway", "fork and join"),
     ("implicit splits and merges", "unconditioned flows out of / into any node"),
     ("loop-backs", "cycles, as long as an end event stays reachable"),
     ("intermediateCatchEvent + timerEventDefinition", "duration, date, cycle"),
     ("boundaryEvent + timerEventDefinition", "on userTask/serviceTask; cancelActivity=false"),
-    ("lanes, pools, collaboration, documentation, text annotations, associations, groups,"
+    ("lanes, pools, collaboration, documentation (a sequence flow's is kept for AI routes),"
+     " text annotations, associations, groups,"
      " data objects and stores, bpmndi", "ignored, no diagnostic"),
 )  # fmt: skip
 REFUSED_ELEMENTS = (
@@ -71,6 +75,9 @@ DIALECTS = (
      "`zeebe:loopCharacteristics inputCollection` + `inputElement`",
      "`flowable:collection` + `flowable:elementVariable`",
      "`<shenpi:approval approvers=...>`; plain BPMN: `loopDataInputRef` + `inputDataItem`"),
+    ("AI review and routing", "—", "—", "—",
+     "`<shenpi:ai>` on userTask, ai-review serviceTask, exclusiveGateway;"
+     " `shenpi:humanRequired` (see `compiler.md`)"),
     ("BPMN resource roles", "`humanPerformer`, `potentialOwner` (`user(x)`, `group(y)`)",
      "", "", ""),
 )  # fmt: skip
@@ -138,7 +145,7 @@ def render(fates: list[Fate]) -> str:
         "## Extension attributes per dialect",
         "",
         "Where several dialects set the same thing, `shenpi:` wins. Unknown extension elements"
-        " (forms, `shenpi:ai`, modeler metadata) are ignored; engine listeners"
+        " (forms, modeler metadata) are ignored; engine listeners"
         " are ignored with an `ignored-listener` warning.",
         "",
         "| what | Camunda 7 (`camunda:`) | Camunda 8 (`zeebe:`) | Flowable / Activiti | Shenpi |",
