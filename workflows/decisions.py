@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import UserTask
 from workflows import actions, rejects, steps
-from workflows.contracts import DecisionInput, ErrorType, TaskView
+from workflows.contracts import AI_PRINCIPAL_PREFIX, DecisionInput, ErrorType, TaskView
 from workflows.engine import Engine
 from workflows.expressions import ExpressionError
 
@@ -22,6 +22,14 @@ def check(engine: Engine, decision: DecisionInput) -> TaskView:
             f"instance is {engine.state.status}", type=ErrorType.INSTANCE_CLOSED, non_retryable=True
         )
     task = engine.book.get(decision.task_id)
+    if task is not None and decision.actor.startswith(AI_PRINCIPAL_PREFIX):
+        node = engine.index.node(task.node_id)
+        if isinstance(node, UserTask) and node.human_required:  # separation of duties
+            raise ApplicationError(
+                f"{decision.actor} may not act on {task.task_id}: people decide it",
+                type=ErrorType.NOT_ALLOWED,
+                non_retryable=True,
+            )
     if task is not None and actions.handles(task, decision):  # transfer, delegate, signers, jump
         return actions.check(engine, decision)
     return engine.book.check_decision(decision)

@@ -24,7 +24,8 @@ from bpmn_compiler.process_plan import (
     UserTask,
 )
 from workflows import steps
-from workflows.contracts import ServiceTaskInput
+from workflows.ai import start as ai
+from workflows.contracts import AiAdvice, ServiceTaskInput
 from workflows.expressions import ExpressionError, evaluate, evaluate_bool
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.timers import TimerError, first_occurrence
@@ -105,13 +106,19 @@ class Engine(TokenMachine):
             self.end_all("terminated")
 
     def _run_exclusive(self, token: Token, node: ExclusiveGateway) -> None:
+        if ai.routes(node):  # the AI picks the flow; its fallback is the conditions below
+            ai.route(self, token, node)
+            return
+        self.route_by_conditions(token, node)
+
+    def route_by_conditions(self, token: Token, node: ExclusiveGateway) -> None:
         flows = self.index.outgoing(node)
         for flow in flows:
             if flow.id != node.default_flow and self._holds(flow):
-                self._move(token, flow)
+                self.move(token, flow)
                 return
         if node.default_flow is not None:
-            self._move(token, self.index.flows[node.default_flow])
+            self.move(token, self.index.flows[node.default_flow])
             return
         self.incident(token, "no_matching_flow", f"no condition of {node.id} holds, no default")
 
@@ -140,17 +147,25 @@ class Engine(TokenMachine):
     def _run_user_task(self, token: Token, node: UserTask) -> None:
         self.variables.update(self.mapped(node.inputs, self.variables))
         boundaries = self.schedule_boundaries(node)
-        if node.approval is not None:  # an approval step: one task per approver (steps.py)
-            token.boundaries = boundaries
-            steps.enter(self, token, node)
-            if token.state == "wait":  # not passed (all skipped) or parked at once
-                self.arm(token, boundaries)
+        if ai.reviews(node):  # the task opens (or the AI decides it) once the review is in
+            ai.review_task(self, token, node)
+            self.arm(token, boundaries)
             return
-        due = [w.due_at for b, w in boundaries.items() if self.index.boundary(b).interrupting]
+        token.boundaries = boundaries
+        self.open_user_task(token, node)
+        if token.state == "wait":  # not passed (all skipped) or parked at once
+            self.arm(token, boundaries)
+
+    def open_user_task(self, token: Token, node: UserTask, advice: AiAdvice | None = None) -> None:
+        """Open the task(s) of ``node`` for people; ``token.boundaries`` are known already."""
+        if node.approval is not None:  # an approval step: one task per approver (steps.py)
+            steps.enter(self, token, node, advice)
+            return
+        due = [w.due_at for b, w in token.boundaries.items() if self.index.boundary(b).interrupting]
         task = self.book.open(node, self.variables, self.now(), min(due) if due else None)
+        task.ai = advice
         token.task_id, token.state = task.task_id, "wait"
         self.record("task_opened", node.id, task_id=task.task_id, details={"ref": task.ref})
-        self.arm(token, boundaries)
 
     def _run_service_task(self, token: Token, node: ServiceTask) -> None:
         boundaries = self.schedule_boundaries(node)
@@ -158,12 +173,16 @@ class Engine(TokenMachine):
         self.arm(token, boundaries)
 
     def _start_service(self, token: Token, node: ServiceTask) -> None:
+        variables = {**self.variables, **self.mapped(node.inputs, self.variables)}
+        if ai.is_ai_service(node):  # reviewed with the node's AiSpec, not a ServiceTaskInput
+            ai.review_service(self, token, node, variables)
+            return
         arg = ServiceTaskInput(
             instance_id=self.workflow_id,
             node_id=node.id,
             process_id=self.index.plan.process_id,
             config=dict(node.config),
-            variables={**self.variables, **self.mapped(node.inputs, self.variables)},
+            variables=variables,
         )
         token.state = "wait"
         self.waits.start_service(token.id, node, arg)
@@ -186,9 +205,9 @@ class Engine(TokenMachine):
             return
         for extra in taken[1:]:  # an implicit (or parallel) split: one token per flow
             self.spawn(extra.target, via=extra.id)
-        self._move(token, taken[0])
+        self.move(token, taken[0])
 
-    def _move(self, token: Token, flow: SequenceFlow) -> None:
+    def move(self, token: Token, flow: SequenceFlow) -> None:
         token.node_id, token.via, token.state = flow.target, flow.id, "enter"
 
     def _holds(self, flow: SequenceFlow) -> bool:

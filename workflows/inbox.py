@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 from shenpi import search_attributes as sa
-from workflows.contracts import MEMO_PROCESS_ID, MEMO_TASKS, InstanceState
+from workflows.contracts import MEMO_PROCESS_ID, MEMO_TASKS, InstanceState, TaskView
 from workflows.tasks import TaskBook
 
 
@@ -28,7 +28,7 @@ class Inbox:
 
     def publish(self, state: InstanceState, book: TaskBook, process_id: str) -> None:
         self._publish_attributes(state, book)
-        tasks = [t.model_dump(mode="json") for t in book.open_tasks()]
+        tasks = [memo_task(t) for t in book.open_tasks()]
         memo: dict[str, Any] = {}
         if tasks != self._memo_tasks and state.status not in ("completed", "terminated"):
             memo[MEMO_TASKS] = self._memo_tasks = tasks
@@ -57,6 +57,18 @@ class Inbox:
             updates.append(key.value_set(value) if value else key.value_unset())
         if updates:
             workflow.upsert_search_attributes(updates)
+
+
+def memo_task(task: TaskView) -> dict[str, Any]:
+    """A task as the inbox memo holds it: ids and states only (DESIGN.md §3).
+
+    The AI's advice text and risk flags are request content, left out (``GET /tasks`` loads them
+    by ``result_id``). A task without AI has no ``ai`` key at all, as before AI existed: a
+    ``null`` there would differ from the memo of running instances and upsert it again on replay.
+    """
+    if task.ai is None:
+        return task.model_dump(mode="json", exclude={"ai"})
+    return task.model_dump(mode="json", exclude={"ai": {"advice", "risk_flags"}})
 
 
 def _normal(value: Any) -> Any:

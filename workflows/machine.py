@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from bpmn_compiler.process_plan import ProcessPlan, ServiceTask, UserTask
 from workflows.contracts import (
+    AiReviewInput,
     DirectoryResolveInput,
     Incident,
     InstanceState,
@@ -26,6 +27,7 @@ from workflows.tokens import BoundaryWait, PlanIndex, Token, TokenState
 TIMER = "timer"  # wait key of an intermediate timer catch
 SERVICE = "service"  # wait key of a running activity
 BOUNDARY = "boundary:"  # wait key prefix of a boundary timer, followed by its node id
+AI = "ai"  # wait key of a running ai-review activity (<shenpi:ai>, ai-review service tasks)
 
 
 class Waits(Protocol):
@@ -34,6 +36,8 @@ class Waits(Protocol):
     def start_service(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None: ...
 
     def start_timer(self, token_id: str, key: str, due_at: datetime) -> None: ...
+
+    def start_review(self, token_id: str, arg: AiReviewInput, task_queue: str | None) -> None: ...
 
     def start_directory(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None: ...
 
@@ -126,6 +130,7 @@ class TokenMachine:
             t.state in ("join", "incident")
             or (
                 t.state == "wait"
+                and not t.reviewing
                 and not isinstance(self.index.node(t.node_id), ServiceTask)
                 and not (t.step is not None and t.step.phase == "resolving")
             )
@@ -202,6 +207,7 @@ class TokenMachine:
             self._close_task(token, "timeout")
             self.resolve_incidents(token.node_id, "waiting_for_worker")
             token.boundaries = {}
+            token.reviewing = False
             token.node_id, token.via, token.state = boundary_id, None, "leave"
             return
         self.spawn(boundary_id, state="leave")
@@ -218,4 +224,5 @@ class TokenMachine:
         token.boundaries = {}
         token.task_id = None
         token.step = None
+        token.reviewing = False
         token.state = "leave"

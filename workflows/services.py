@@ -21,15 +21,21 @@ from temporalio.exceptions import (
     TimeoutType,
 )
 
-from bpmn_compiler.process_plan import ServiceTask
+from bpmn_compiler.process_plan import AiSpec, ServiceTask
+from workflows.ai import outcomes
 from workflows.contracts import (
+    ACTIVITY_AI_REVIEW,
     ACTIVITY_DIRECTORY,
+    ACTIVITY_OCR,
+    OCR_QUEUE_SUFFIX,
+    AiReviewInput,
+    AiReviewResult,
     DirectoryResolveInput,
     DirectoryResolveResult,
     ServiceTaskInput,
 )
 from workflows.engine import Engine
-from workflows.machine import SERVICE
+from workflows.machine import AI, SERVICE
 
 # No worker took the activity within this long: show `waiting_for_worker`, then keep waiting with
 # a doubling bound so a forgotten instance does not grow its history every few seconds.
@@ -39,6 +45,9 @@ NOT_REGISTERED = "NotFoundError"  # what an SDK worker answers for an activity i
 # Directory lookups are quick reads; a directory down for longer than this is an incident.
 DIRECTORY_TIMEOUT = timedelta(seconds=10)
 DIRECTORY_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED])
+# Between two attempts of an AI review; with the attempts' own timeout this bounds the whole
+# review (schedule-to-close), so a review nobody serves ends in the fallback, never a hang.
+AI_RETRY_MAX_INTERVAL = timedelta(seconds=30)
 
 
 class WorkflowWaits:
@@ -69,6 +78,9 @@ class WorkflowWaits:
             self.engine.timer_fired(token_id, key)
             return
         self._spawn(token_id, key, self._sleep(token_id, key, due_at))
+
+    def start_review(self, token_id: str, arg: AiReviewInput, task_queue: str | None) -> None:
+        self._spawn(token_id, AI, self._review(token_id, arg, task_queue))
 
     def start_directory(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None:
         self._spawn(token_id, key, self._resolve(token_id, key, arg))
@@ -118,9 +130,33 @@ class WorkflowWaits:
         self._finish(token_id, key)
         self.engine.directory_resolved(token_id, key, result.values)
 
+    async def _review(self, token_id: str, arg: AiReviewInput, task_queue: str | None) -> None:
+        spec = arg.spec
+        try:
+            result = await workflow.execute_activity(
+                ACTIVITY_AI_REVIEW,
+                arg,
+                result_type=AiReviewResult,
+                task_queue=task_queue or workflow.info().task_queue,
+                start_to_close_timeout=timedelta(seconds=spec.timeout_seconds),
+                schedule_to_close_timeout=review_bound(spec),
+                retry_policy=RetryPolicy(
+                    maximum_attempts=spec.max_attempts,
+                    maximum_interval=AI_RETRY_MAX_INTERVAL,
+                    non_retryable_error_types=[NOT_REGISTERED],
+                ),
+                summary=f"AI {arg.purpose}: {arg.node_name or arg.node_id}",
+            )
+        except ActivityError as err:
+            self._finish(token_id, AI)
+            outcomes.failed(self.engine, token_id, failure_message(err))
+            return
+        self._finish(token_id, AI)
+        outcomes.reviewed(self.engine, token_id, result)
+
     async def _serve(self, token_id: str, node: ServiceTask, arg: ServiceTaskInput) -> None:
         wait = self._worker_wait
-        queue = node.task_queue or workflow.info().task_queue
+        queue = node.task_queue or default_queue(node)
         while True:
             try:
                 result = await workflow.execute_activity(
@@ -150,6 +186,22 @@ class WorkflowWaits:
             self._finish(token_id, SERVICE)
             self.engine.service_completed(token_id, _as_variables(result))
             return
+
+
+def default_queue(node: ServiceTask) -> str:
+    """The worker's own queue; OCR (CPU-bound) has its own, served by a process pool."""
+    queue = workflow.info().task_queue
+    return queue + OCR_QUEUE_SUFFIX if node.task_type == ACTIVITY_OCR else queue
+
+
+def review_bound(spec: AiSpec) -> timedelta:
+    """Every attempt at its timeout, plus the longest pause before each (queueing, backoff).
+
+    ``max_attempts`` 0 (unlimited, as Temporal counts) is bounded as one attempt.
+    """
+    attempts = max(spec.max_attempts, 1)
+    pauses = AI_RETRY_MAX_INTERVAL * attempts
+    return timedelta(seconds=spec.timeout_seconds) * attempts + pauses
 
 
 def failure_message(err: BaseException) -> str:

@@ -16,7 +16,7 @@ from bpmn_compiler.process_plan import ApprovalSpec, UserTask
 from workflows import rejects, skips
 from workflows.approvers import GROUP as GROUP  # re-exported: actions.py reads steps.GROUP
 from workflows.approvers import assignee_for, resolve, unique
-from workflows.contracts import DirectoryResolveInput, TaskView
+from workflows.contracts import AiAdvice, DirectoryResolveInput, TaskView
 from workflows.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
 from workflows.machine import TokenMachine
 from workflows.tokens import StepState, Token
@@ -31,12 +31,13 @@ def spec_of(node: UserTask) -> ApprovalSpec:
     return node.approval
 
 
-def enter(machine: TokenMachine, token: Token, node: UserTask) -> None:
-    """Start a step on ``node``: resolve its approvers (here or in the directory activity)."""
+def enter(machine: TokenMachine, token: Token, node: UserTask, ai: AiAdvice | None = None) -> None:
+    """Start a step on ``node``: resolve its approvers (here or in the directory activity).
+
+    ``ai``: the AI's advice, shown on every task the step opens.
+    """
     spec = spec_of(node)
-    key = f"step:{node.id}"
-    machine.state.counters[key] = machine.state.counters.get(key, 0) + 1
-    token.step = StepState(step_id=f"{node.id}#{machine.state.counters[key]}", mode=spec.mode)
+    token.step = StepState(step_id=next_step_id(machine, node), mode=spec.mode, ai=ai)
     token.state = "wait"
     if spec.approvers is not None and uses_directory(spec.approvers.ast):
         token.step.phase = "resolving"
@@ -44,6 +45,12 @@ def enter(machine: TokenMachine, token: Token, node: UserTask) -> None:
         machine.waits.start_directory(token.id, DIRECTORY_APPROVERS, arg)
         return
     resolved(machine, token, DIRECTORY_APPROVERS, resolve(node, machine.variables))
+
+
+def next_step_id(machine: TokenMachine, node: UserTask) -> str:
+    key = f"step:{node.id}"
+    machine.state.counters[key] = machine.state.counters.get(key, 0) + 1
+    return f"{node.id}#{machine.state.counters[key]}"
 
 
 def resolved(machine: TokenMachine, token: Token, key: str, values: list[str]) -> None:
@@ -129,6 +136,7 @@ def _add(machine: TokenMachine, token: Token, node: UserTask, fields: dict[str, 
         interrupting_due(machine, token),
         step_id=token.step.step_id,
         mode=token.step.mode,
+        ai=token.step.ai,
         **fields,
     )
     machine.record(

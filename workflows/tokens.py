@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bpmn_compiler.process_plan import BoundaryTimer, Node, ProcessPlan, SequenceFlow
+from workflows.contracts import AiAdvice
 
 # enter: about to run its node; leave: done with its node, about to follow the outgoing flows;
 # wait: a user task, timer or activity is pending; join: parked at a parallel join;
@@ -41,6 +42,7 @@ class StepState(BaseModel):
     approvers: list[str] = Field(default_factory=list)
     opened: int = 0
     phase: Literal["resolving", "open"] = "open"
+    ai: AiAdvice | None = None  # the AI's advice, shown on every task the step opens
 
 
 class Token(BaseModel):
@@ -52,10 +54,21 @@ class Token(BaseModel):
     due_at: datetime | None = None  # the intermediate timer it waits on
     boundaries: dict[str, BoundaryWait] = Field(default_factory=dict)
     step: StepState | None = None  # an approval step (tasks share its step_id)
+    # The ai-review activity of its node (<shenpi:ai>) is running: no task is open yet, a
+    # gateway has not chosen its flow.
+    reviewing: bool = False
 
     def snapshot(self) -> dict[str, Any]:
-        # A token outside a step snapshots as before, so recorded continue-as-new inputs match.
-        return self.model_dump(mode="json", exclude={"step"} if self.step is None else None)
+        # Fields at their defaults that older runs did not have are left out, so a token
+        # snapshots as before and recorded continue-as-new inputs match.
+        exclude: dict[str, Any] = {}
+        if self.step is None:
+            exclude["step"] = True
+        elif self.step.ai is None:
+            exclude["step"] = {"ai"}
+        if not self.reviewing:
+            exclude["reviewing"] = True
+        return self.model_dump(mode="json", exclude=exclude or None)
 
 
 class PlanIndex:
