@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from shenpi.db.models import ArchivedDecision, ArchivedInstance
-from workflows.contracts import InstanceState, TimelineEntry
+from workflows.contracts import AI_PRINCIPAL_PREFIX, InstanceState, TimelineEntry
 
 # Timeline entries with an actor that are not decisions on the request itself.
 _NOT_DECISIONS = frozenset({"claimed", "unclaimed", "urged", "started"})
@@ -113,8 +113,13 @@ async def precedents(
     session: AsyncSession, process_id: str, node_id: str | None = None, *, limit: int = 50
 ) -> list[ArchivedDecision]:
     """Past human decisions on a process (or one of its tasks), newest first: the precedents
-    later AI advice compares a new request with."""
-    stmt = select(ArchivedDecision).where(ArchivedDecision.process_id == process_id)
+    later AI advice compares a new request with. Decisions by the AI itself (``ai:``) or the
+    engine (``system:``) are left out: the AI must learn from people, never from its own echo."""
+    stmt = select(ArchivedDecision).where(
+        ArchivedDecision.process_id == process_id,
+        ArchivedDecision.actor.not_like(f"{AI_PRINCIPAL_PREFIX}%"),
+        ArchivedDecision.actor.not_like(f"{SYSTEM_ACTOR_PREFIX}%"),
+    )
     if node_id is not None:
         stmt = stmt.where(ArchivedDecision.node_id == node_id)
     stmt = stmt.order_by(ArchivedDecision.decided_at.desc(), ArchivedDecision.id.desc()).limit(

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -87,3 +97,31 @@ class ArchivedDecision(Base):
     variables: Mapped[dict[str, Any]] = mapped_column(JSON)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AiResult(Base):
+    """One AI review, keyed by the content of the request (the result cache, ``ai-review``).
+
+    The row outlives the instance: the inbox reads the advice and risk flags from it (they are
+    request content, kept out of Temporal's memo), and the raw model output stays here, never in
+    workflow history. ``result`` is null while a callback provider has not answered yet.
+    """
+
+    __tablename__ = "ai_results"
+
+    result_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(255))
+    purpose: Mapped[str] = mapped_column(String(16))
+    process_id: Mapped[str] = mapped_column(String(255), index=True)
+    node_id: Mapped[str] = mapped_column(String(255))
+    template_version: Mapped[str] = mapped_column(String(64))
+    prompt_hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    advice: Mapped[str | None] = mapped_column(Text, nullable=True)
+    risk_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # AiReviewResult
+    transcript: Mapped[str | None] = deferred(mapped_column(Text, nullable=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,177 @@
+"""Activity ``ai-review``: render the prompt → cache lookup → provider → validate → store → metrics.
+
+Every failure is an ``ApplicationError`` whose type says what went wrong (``activities.ai.schema``):
+retryable when another attempt may succeed (provider down, bad output), not otherwise (auth,
+broken template, missing configuration). After the retries the workflow applies the node's
+fallback; the activity never decides that itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.ai.cache import cache_key
+from activities.ai.metrics import AiMeter
+from activities.ai.prompts import load_documents, render
+from activities.ai.provider import Provider, ProviderAnswer, ProviderCall
+from activities.ai.schema import decisions_for, output_schema
+from shenpi.blobs import BlobStore, open_blob_store
+from shenpi.db import migrate
+from shenpi.db.ai_results import get_result, put_result
+from shenpi.db.engine import create_engine, create_sessionmaker
+from shenpi.settings import Settings
+from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
+
+
+class AiReviewActivities:
+    """Owns the provider, the app database engine and the blob store (both made on first use)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: httpx.AsyncClient | None = None,
+        provider: Provider | None = None,
+    ) -> None:
+        self._settings = settings
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._blobs: BlobStore | None = None
+        self._lock = asyncio.Lock()
+        self.provider = provider or build_provider(settings, self.sessions, http)
+
+    async def sessions(self) -> async_sessionmaker[AsyncSession]:
+        # A worker may start before the API migrated the database (as the archive activity).
+        async with self._lock:
+            if self._sessions is None:
+                await migrate.upgrade(self._settings)
+                self._engine = create_engine(self._settings.resolved_database_url)
+                self._sessions = create_sessionmaker(self._engine)
+            return self._sessions
+
+    def _blob_store(self) -> BlobStore:
+        if self._blobs is None:
+            self._blobs = open_blob_store(self._settings)
+        return self._blobs
+
+    @activity.defn(name=ACTIVITY_AI_REVIEW)
+    async def review(self, input: AiReviewInput) -> AiReviewResult:
+        """Review a request (or pick a route) with the configured provider, through the cache."""
+        meter = AiMeter(activity.metric_meter())
+        try:
+            result = await self._review(input)
+        except ApplicationError as err:
+            meter.failed(self.provider.name, err.type)
+            raise
+        meter.reviewed(result, input.purpose)
+        return result
+
+    async def _review(self, input: AiReviewInput) -> AiReviewResult:
+        documents = await load_documents(self._blob_store, input.variables)
+        prompt = render(input, documents)
+        decisions = decisions_for(input.purpose, input.options)
+        call = ProviderCall(
+            input, prompt, decisions, self.provider.model_for(input), output_schema(decisions)
+        )
+        prepared = await self.provider.prepare(call)
+        call = replace(call, result_id=cache_key(self.provider.name, call, prepared.cache_salt))
+        sessions = await self.sessions()
+        if self._settings.ai_cache:
+            cached = await self._cached(sessions, call.result_id)
+            if cached is not None:
+                return cached
+        answer = await self.provider.answer(call, prepared)
+        result = result_of(call, answer)
+        async with sessions() as session:
+            await put_result(session, row_of(call, result, answer.transcript), now=_now())
+        return result
+
+    async def _cached(
+        self, sessions: async_sessionmaker[AsyncSession], result_id: str
+    ) -> AiReviewResult | None:
+        async with sessions() as session:
+            row = await get_result(session, result_id)
+        if row is None or row.result is None:  # unknown, or a callback still pending
+            return None
+        stored = AiReviewResult.model_validate(row.result)
+        # Nothing was paid this time: no tokens, no provider time.
+        metrics = stored.metrics.model_copy(
+            update={"latency_ms": 0.0, "prompt_tokens": 0, "completion_tokens": 0}
+        )
+        return stored.model_copy(update={"cached": True, "metrics": metrics})
+
+    async def aclose(self) -> None:
+        try:
+            await self.provider.aclose()
+        finally:
+            if self._blobs is not None:
+                await self._blobs.aclose()
+            if self._engine is not None:
+                await self._engine.dispose()
+
+
+def result_of(call: ProviderCall, answer: ProviderAnswer) -> AiReviewResult:
+    output = answer.output
+    return AiReviewResult(
+        decision=output.decision,
+        confidence=output.confidence,
+        advice=output.advice,
+        extracted=output.extracted,
+        risk_flags=output.risk_flags,
+        metrics=answer.metrics,
+        prompt_hash=call.prompt.prompt_hash,
+        template_version=call.prompt.template_version,
+        result_id=call.result_id,
+    )
+
+
+def row_of(call: ProviderCall, result: AiReviewResult | None, transcript: str) -> dict[str, Any]:
+    """The ``ai_results`` row of a review (``result`` None: a callback job not answered yet)."""
+    return {
+        "result_id": call.result_id,
+        "provider": result.metrics.provider if result else "callback",
+        "model": call.model,
+        "purpose": call.input.purpose,
+        "process_id": call.input.process_id,
+        "node_id": call.input.node_id,
+        "template_version": call.prompt.template_version,
+        "prompt_hash": call.prompt.prompt_hash,
+        "decision": result.decision if result else None,
+        "confidence": result.confidence if result else None,
+        "advice": result.advice if result else None,
+        "risk_flags": result.risk_flags if result else [],
+        "result": result.model_dump(mode="json") if result else None,
+        "transcript": transcript,
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_provider(
+    settings: Settings,
+    sessions: Callable[[], Awaitable[async_sessionmaker[AsyncSession]]],
+    http: httpx.AsyncClient | None,
+) -> Provider:
+    """The provider ``settings.ai_provider`` names; its heavy parts load on first use."""
+    if settings.ai_provider == "openai":
+        from activities.ai.openai_provider import OpenAiProvider
+
+        return OpenAiProvider(settings)
+    if settings.ai_provider == "callback":
+        from activities.ai.callback import CallbackProvider
+
+        return CallbackProvider(settings, http)
+    from activities.ai.local_reviewer import LocalReviewer
+
+    return LocalReviewer(settings, sessions)

@@ -1,0 +1,64 @@
+"""The ``ai_results`` table: AI reviews by cache key, for the cache, the inbox and callbacks.
+
+Writes are upserts keyed by ``result_id`` (two attempts, or two instances asking the same thing,
+leave one row), so storing is safe to repeat. Transcripts are written here and never read on
+the hot paths (deferred column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from shenpi.db.models import AiResult
+
+
+@dataclass(frozen=True)
+class StoredAdvice:
+    """What the inbox shows of a result besides the memo's decision and confidence."""
+
+    advice: str | None
+    risk_flags: list[str]
+
+
+async def get_result(
+    session: AsyncSession, result_id: str, *, with_transcript: bool = False
+) -> AiResult | None:
+    """The row of one cache key (pending or answered), or None."""
+    options = [undefer(AiResult.transcript)] if with_transcript else []
+    return await session.get(AiResult, result_id, options=options)
+
+
+async def put_result(session: AsyncSession, row: dict[str, Any], *, now: datetime) -> None:
+    """Insert or replace the row ``row["result_id"]``; commits."""
+    values = {**row, "updated_at": now}
+    changes = {k: v for k, v in values.items() if k != "result_id"}
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(AiResult).values({**values, "created_at": now})
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(AiResult).values({**values, "created_at": now})
+    else:
+        raise NotImplementedError(f"ai_results supports SQLite and PostgreSQL, not {dialect!r}")
+    async with session.begin():
+        await session.execute(
+            stmt.on_conflict_do_update(index_elements=["result_id"], set_=changes)
+        )
+
+
+async def advice_for(session: AsyncSession, result_ids: Collection[str]) -> dict[str, StoredAdvice]:
+    """Advice and risk flags of many results in one query (a whole inbox page)."""
+    if not result_ids:
+        return {}
+    stmt = select(AiResult.result_id, AiResult.advice, AiResult.risk_flags).where(
+        AiResult.result_id.in_(set(result_ids))
+    )
+    rows = (await session.execute(stmt)).all()
+    return {r.result_id: StoredAdvice(r.advice, list(r.risk_flags or [])) for r in rows}
