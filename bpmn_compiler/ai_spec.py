@@ -36,6 +36,8 @@ def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
             node,
             line=line,
         )
+    except RecursionError:  # Jinja's parser recurses per nesting level: refuse, do not crash
+        return diag("ai-prompt-syntax", "the prompt template nests too deeply", node, line=raw.line)
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bpmn_compiler import compile_bpmn
+from bpmn_compiler import CompileError, compile_bpmn
 from bpmn_compiler.process_plan import ExclusiveGateway, ServiceTask, UserTask
 from bpmn_compiler.rules_ai import AI_PRINCIPAL_PREFIX
 from workflows.contracts import AI_PRINCIPAL_PREFIX as WORKFLOW_AI_PRINCIPAL_PREFIX
@@ -109,6 +109,20 @@ def test_route_gateway_defaults_to_route_mode() -> None:
     assert [(f.id, f.name, f.documentation) for f in plan.flows[1:]] == [
         ("a", "Routine", None),
         ("b", None, "Large"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{{ " + "(" * 5000 + "x" + ")" * 5000 + " }}", "{% if x %}" * 3000 + "{% endif %}" * 3000],
+    ids=["parentheses", "blocks"],
+)
+def test_absurdly_nested_prompt_is_a_diagnostic_not_a_crash(template: str) -> None:
+    with pytest.raises(CompileError) as err:
+        compile_bpmn(PROCESS.format(ai=f'<shenpi:ai prompt="{template}"/>').encode())
+
+    assert [(d.code, d.message) for d in err.value.diagnostics] == [
+        ("ai-prompt-syntax", "the prompt template nests too deeply")
     ]
 
 
