@@ -16,15 +16,16 @@ from typing import Any
 import httpx
 from temporalio import activity
 
+from activities.ai.activity import AiReviewActivities
 from activities.archive import ArchiveActivities
 from activities.directory import DirectoryActivities
 from activities.http import HttpActivities, new_http_client
 from activities.notify import NotifyActivities
 from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
-from workflows.contracts import ServiceTaskInput
+from workflows.contracts import ACTIVITY_AI_REVIEW, ServiceTaskInput
 
-BUILTIN_TYPES = ("notify", "http")
+BUILTIN_TYPES = ("notify", "http", ACTIVITY_AI_REVIEW)
 
 
 class RegistryError(ValueError):
@@ -76,6 +77,9 @@ def build_registry(settings: Settings) -> ActivityRegistry:
     registry = ActivityRegistry(client)
     registry.by_type["notify"] = NotifyActivities(settings, client).notify
     registry.by_type["http"] = HttpActivities(client).http
+    ai = AiReviewActivities(settings, http=client)
+    registry.by_type[ACTIVITY_AI_REVIEW] = ai.review
+    registry.closers.append(ai.aclose)
     archive = ArchiveActivities(settings)
     registry.internal += [directory.resolve, archive.archive]
     registry.closers.append(archive.aclose)

