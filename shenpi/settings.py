@@ -56,6 +56,33 @@ class Settings(BaseSettings):
     # None: <data_dir>/directory.yaml if present, else processes/directory.yaml (dev).
     directory_file: Path | None = None
 
+    # WeChat Work (企业微信): app messages and cards out, callbacks in (/wechat/work); docs/wechat.md.
+    wechat_work_corp_id: str | None = None
+    wechat_work_agent_id: int | None = None
+    wechat_work_secret: str | None = None
+    wechat_work_token: str | None = None  # callback signature token
+    wechat_work_aes_key: str | None = None  # callback EncodingAESKey (43 characters)
+    wechat_work_api_base: str = "https://qyapi.weixin.qq.com/cgi-bin/"  # another server, for tests
+    # WeChat Official Account (公众号): template messages out, callbacks in (/wechat/mp).
+    wechat_mp_app_id: str | None = None
+    wechat_mp_secret: str | None = None
+    wechat_mp_token: str | None = None
+    wechat_mp_aes_key: str | None = None  # unset: plain (signature-only) mode
+    wechat_mp_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    wechat_mp_template_id: str | None = None  # the template notifications are sent with
+    # A chat message starting with a keyword starts that process: "报销=expense-claim,...".
+    wechat_start_processes: str = ""
+    # Callbacks older (or newer) than this are refused; a nonce is remembered this long.
+    wechat_max_clock_skew_seconds: int = 300
+
+    # Email notifications (SMTP).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "shenpi@localhost"
+    smtp_starttls: bool = True
+
     # Urge (催办): the least time between two urges of one instance.
     urge_min_interval_seconds: float = 600
 
