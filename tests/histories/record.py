@@ -24,6 +24,7 @@ from shenpi import search_attributes
 from shenpi.temporal_setup import ensure_search_attributes
 from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
+from tests.workflows.ai_support import fake_ai_review, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
 from tests.workflows.support import (
     decide,
@@ -276,6 +277,44 @@ async def deadlines(env: WorkflowEnvironment, queue: str) -> list[WorkflowHandle
     return [sla, timeout]
 
 
+async def ai_advise(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """The AI's advice shown on the task, then the approver decides."""
+    handle = await start(client, "ai_advise", queue, variables={"approver": "alice"})
+    await decide(handle, await open_task(handle, "approve"), "approve", "alice")
+    await handle.result()
+    return [handle]
+
+
+async def ai_decide(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A confident AI approves as ai:<model>; no person sees the task."""
+    variables = {"approver": "alice", "script": "approve 0.95"}
+    handle = await start(client, "ai_decide", queue, variables=variables)
+    await handle.result()
+    return [handle]
+
+
+async def ai_fallback(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """The AI fails every attempt: the approver decides (manual); the system rejects (reject)."""
+    variables = {"approver": "alice", "script": "fail"}
+    manual = await start(client, "ai_decide", queue, variables=variables)
+    await decide(manual, await open_task(manual, "approve"), "approve", "alice")
+    spec = {"mode": "decide", "prompt": "fail", "max_attempts": 1, "fallback": "reject"}
+    rejecting = await start_plan(
+        client, with_ai("approval", "approve", ai=spec), queue, variables={"approver": "alice"}
+    )
+    await manual.result()
+    await rejecting.result()
+    return [manual, rejecting]
+
+
+async def ai_route(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """An ai-review service task, then an AI-routed gateway picks the legal desk."""
+    handle = await start(client, "ai_route", queue, variables={"category": "travel"})
+    await decide(handle, await open_task(handle, "legal"), "approve", "lena", groups=["legal"])
+    await handle.result()
+    return [handle]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -287,6 +326,10 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approval_steps": approval_steps,
     "approval_actions": approval_actions,
     "instance_actions": instance_actions,
+    "ai_advise": ai_advise,
+    "ai_decide": ai_decide,
+    "ai_fallback": ai_fallback,
+    "ai_route": ai_route,
 }
 
 
@@ -308,7 +351,7 @@ async def _run_on(client: Client, run: Callable[[str], Awaitable[None]]) -> None
         client,
         task_queue=queue,
         settings=settings_for_tests(),
-        extra_activities=[*fake_activities(), fake_directory],
+        extra_activities=[*fake_activities(), fake_directory, fake_ai_review],
     ):
         await run(queue)
 

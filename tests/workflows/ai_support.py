@@ -4,7 +4,7 @@
 The prompt of a test plan is a script, not a template: ``"approve 0.95"`` answers approve with
 confidence 0.95 (``reject``, ``abstain`` or a flow id likewise), ``"fail"`` fails every attempt
 with a retryable error, ``"flaky approve 0.9"`` fails the first attempt only, ``"slow"`` runs past
-the timeout.
+the timeout. A prompt ``"{{ name }}"`` takes its script from the variable ``name``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,10 @@ def with_flow_docs(source: ProcessPlan, docs: dict[str, str]) -> ProcessPlan:
 @activity.defn(name=ACTIVITY_AI_REVIEW)
 async def fake_ai_review(input: AiReviewInput) -> AiReviewResult:
     ASKED.setdefault(input.instance_id, []).append(input)
-    script = (input.spec.prompt or "abstain 0").split()
+    prompt = input.spec.prompt or "abstain 0"
+    if prompt.startswith("{{"):
+        prompt = str(input.variables.get(prompt.strip("{} "), "abstain 0"))
+    script = prompt.split()
     attempt = activity.info().attempt
     if script[0] == "fail":
         raise ApplicationError(f"model endpoint answered 500 (attempt {attempt})")
@@ -67,8 +70,7 @@ async def fake_ai_review(input: AiReviewInput) -> AiReviewResult:
     if script[0] == "slow":
         await activity.wait_for_worker_shutdown()  # past any timeout; ends with the worker
         raise ApplicationError("worker shut down", non_retryable=True)
-    prompt = f"{input.node_id}:{input.spec.prompt}"
-    digest = hashlib.sha256(prompt.encode()).hexdigest()
+    digest = hashlib.sha256(f"{input.node_id}:{prompt}".encode()).hexdigest()
     return AiReviewResult(
         decision=script[0],
         confidence=float(script[1]),

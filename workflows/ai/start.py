@@ -21,7 +21,8 @@ def reviews(node: UserTask) -> bool:
 
 
 def routes(node: ExclusiveGateway) -> bool:
-    return node.ai is not None and node.ai.mode == "route"
+    """On a gateway the AI can only route (the compiler refuses other modes there)."""
+    return node.ai is not None
 
 
 def is_ai_service(node: ServiceTask) -> bool:
