@@ -8,7 +8,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bpmn_compiler.diagnostics import Diagnostic
-from workflows.contracts import DecisionAction, Incident, InstanceStatus, TaskView, TimelineEntry
+from workflows.contracts import (
+    AiAdvice,
+    DecisionAction,
+    Incident,
+    InstanceStatus,
+    TaskView,
+    TimelineEntry,
+)
 
 # Closed executions the workflow could not label itself (terminated from outside, failed, ...)
 # are reported with Temporal's own status, lower-cased.
@@ -128,7 +135,7 @@ class TaskPublic(BaseModel):
     name: str | None = None
     process_id: str
     due_at: datetime | None = None
-    ai: dict[str, Any] | None = None  # the AI's advice (a later issue): always null for now
+    ai: AiAdvice | None = None  # the AI's advice when the node has <shenpi:ai> (docs/ai.md)
     assignee: str | None = None
     candidate_groups: list[str] = Field(default_factory=list)
     claimed_by: str | None = None

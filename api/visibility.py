@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from api.errors import ApiError
 from api.schemas import InstanceSummary, ListedStatus, TaskPublic
 from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
+from shenpi.db import ai_results
 from workflows.contracts import MEMO_TASKS, InstanceState, TaskView
 
 _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
@@ -132,7 +134,7 @@ def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic
     return TaskPublic(
         instance_id=instance_id,
         process_id=process_id,
-        ai=None,
+        ai=view.ai,
         **view.model_dump(
             include={
                 "task_id",
@@ -154,6 +156,20 @@ def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic
             }
         ),
     )
+
+
+async def with_advice(session: AsyncSession, tasks: list[TaskPublic]) -> list[TaskPublic]:
+    """Fill the AI's advice and risk flags, which the memo leaves out (they are request content,
+    DESIGN.md §3), from the app database: one query for the whole page."""
+    ids = {t.ai.result_id for t in tasks if t.ai is not None and t.ai.result_id is not None}
+    stored = await ai_results.advice_for(session, ids)
+    for task in tasks:
+        found = stored.get(task.ai.result_id or "") if task.ai is not None else None
+        if task.ai is not None and found is not None:
+            task.ai = task.ai.model_copy(
+                update={"advice": found.advice, "risk_flags": found.risk_flags}
+            )
+    return tasks
 
 
 def may_act(task: TaskView, principal: Principal) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api import updates, visibility
-from api.deps import MetricsDep, PrincipalDep, SettingsDep, TemporalClientDep
+from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
 from api.updates import IdempotencyKey
@@ -24,10 +24,12 @@ _TARGETS: frozenset[DecisionAction] = _ONE_TARGET | {"add_signer", "remove_signe
 async def list_tasks(
     client: TemporalClientDep,
     principal: PrincipalDep,
+    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Instances to scan")] = 200,
 ) -> TasksPublic:
     """My inbox: open tasks I may act on, as assignee, candidate, or member of a candidate group."""
     data = await visibility.inbox(client, principal, limit=limit)
+    data = await visibility.with_advice(session, data)
     return TasksPublic(data=data, count=len(data))
 
 
