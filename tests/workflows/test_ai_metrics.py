@@ -1,0 +1,67 @@
+"""AI outcomes and fallbacks are counted by the workflow, per process and node, and exported with
+the worker's Prometheus metrics (the SDK's meter skips replays: each review counts once)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import urllib.request
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from tests.helpers import assert_eventually
+from tests.workflows.ai_support import ai_worker, with_ai
+from tests.workflows.approval_support import start_plan
+from tests.workflows.support import wait_open_tasks
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _scrape(port: int) -> str:
+    def get() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text: str = response.read().decode()
+            return text
+
+    return await asyncio.to_thread(get)
+
+
+async def test_auto_decisions_hand_overs_and_fallbacks_are_counted_per_node(
+    client: Client, task_queue: str
+) -> None:
+    port = _free_port()
+    runtime = Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
+    )
+    metered = await Client.connect(
+        client.service_client.config.target_host,
+        namespace=client.namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+    approving = with_ai("approval", "approve", ai={"mode": "decide", "prompt": "approve 0.95"})
+    hesitant = with_ai("approval", "approve", ai={"mode": "decide", "prompt": "approve 0.5"})
+    alice = {"approver": "alice"}
+    async with ai_worker(metered, task_queue):
+        await (await start_plan(metered, approving, task_queue, variables=alice)).result()
+        await wait_open_tasks(await start_plan(metered, hesitant, task_queue, variables=alice), 1)
+
+        async def counted() -> None:
+            text = await _scrape(port)
+            lines = [line for line in text.splitlines() if line.startswith("shenpi_ai_")]
+            outcomes = [line for line in lines if line.startswith("shenpi_ai_outcomes")]
+            fallbacks = [line for line in lines if line.startswith("shenpi_ai_fallbacks")]
+            assert any('outcome="auto_approved"' in x and x.endswith(" 1") for x in outcomes), lines
+            assert any('outcome="handed_over"' in x and x.endswith(" 1") for x in outcomes), lines
+            assert any(
+                'reason="below_threshold"' in x and 'node_id="approve"' in x for x in fallbacks
+            )
+
+        await assert_eventually(counted)
