@@ -9,10 +9,8 @@ fallback; the activity never decides that itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,7 +20,8 @@ from temporalio.exceptions import ApplicationError
 from activities.ai.cache import cache_key
 from activities.ai.metrics import AiMeter
 from activities.ai.prompts import load_documents, render
-from activities.ai.provider import Provider, ProviderAnswer, ProviderCall
+from activities.ai.provider import Provider, ProviderCall, Sessions
+from activities.ai.results import result_of, row_of
 from activities.ai.schema import decisions_for, output_schema
 from shenpi.blobs import BlobStore, open_blob_store
 from shenpi.db import migrate
@@ -119,49 +118,12 @@ class AiReviewActivities:
                 await self._engine.dispose()
 
 
-def result_of(call: ProviderCall, answer: ProviderAnswer) -> AiReviewResult:
-    output = answer.output
-    return AiReviewResult(
-        decision=output.decision,
-        confidence=output.confidence,
-        advice=output.advice,
-        extracted=output.extracted,
-        risk_flags=output.risk_flags,
-        metrics=answer.metrics,
-        prompt_hash=call.prompt.prompt_hash,
-        template_version=call.prompt.template_version,
-        result_id=call.result_id,
-    )
-
-
-def row_of(call: ProviderCall, result: AiReviewResult | None, transcript: str) -> dict[str, Any]:
-    """The ``ai_results`` row of a review (``result`` None: a callback job not answered yet)."""
-    return {
-        "result_id": call.result_id,
-        "provider": result.metrics.provider if result else "callback",
-        "model": call.model,
-        "purpose": call.input.purpose,
-        "process_id": call.input.process_id,
-        "node_id": call.input.node_id,
-        "template_version": call.prompt.template_version,
-        "prompt_hash": call.prompt.prompt_hash,
-        "decision": result.decision if result else None,
-        "confidence": result.confidence if result else None,
-        "advice": result.advice if result else None,
-        "risk_flags": result.risk_flags if result else [],
-        "result": result.model_dump(mode="json") if result else None,
-        "transcript": transcript,
-    }
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def build_provider(
-    settings: Settings,
-    sessions: Callable[[], Awaitable[async_sessionmaker[AsyncSession]]],
-    http: httpx.AsyncClient | None,
+    settings: Settings, sessions: Sessions, http: httpx.AsyncClient | None
 ) -> Provider:
     """The provider ``settings.ai_provider`` names; its heavy parts load on first use."""
     if settings.ai_provider == "openai":
@@ -171,7 +133,7 @@ def build_provider(
     if settings.ai_provider == "callback":
         from activities.ai.callback import CallbackProvider
 
-        return CallbackProvider(settings, http)
+        return CallbackProvider(settings, http, sessions)
     from activities.ai.local_reviewer import LocalReviewer
 
     return LocalReviewer(settings, sessions)

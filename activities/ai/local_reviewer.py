@@ -12,17 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.ai.embedding import MODEL_NAME, embed
 from activities.ai.extract import extract_fields
 from activities.ai.prompts import request_text
-from activities.ai.provider import Prepared, ProviderAnswer, ProviderCall
+from activities.ai.provider import Prepared, ProviderAnswer, ProviderCall, Sessions
 from activities.ai.schema import ABSTAIN, AiOutput
 from shenpi.db.archive import precedents as archived_precedents
 from shenpi.settings import Settings
@@ -40,7 +38,6 @@ ROUTE_TEMPERATURE = 0.01
 ROUTE_MIN_SHARE = 0.6
 _ACTIONS: dict[str, Literal["approve", "reject"]] = {"approved": "approve", "rejected": "reject"}
 _PAST = {"approve": "approved", "reject": "rejected"}
-Sessions = Callable[[], Awaitable[async_sessionmaker[AsyncSession]]]
 
 
 @dataclass(frozen=True)

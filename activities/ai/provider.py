@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.ai.prompts import RenderedPrompt
 from activities.ai.schema import AiOutput
 from workflows.contracts import AiMetrics, AiReviewInput
+
+# How providers reach the app database: the activity's engine, made (and migrated) on first use.
+Sessions = Callable[[], Awaitable[async_sessionmaker[AsyncSession]]]
 
 
 @dataclass(frozen=True)

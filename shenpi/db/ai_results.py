@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
@@ -51,6 +51,15 @@ async def put_result(session: AsyncSession, row: dict[str, Any], *, now: datetim
         await session.execute(
             stmt.on_conflict_do_update(index_elements=["result_id"], set_=changes)
         )
+
+
+async def update_result(
+    session: AsyncSession, result_id: str, changes: dict[str, Any], *, now: datetime
+) -> None:
+    """Fill in a row (a callback job's answer); commits."""
+    stmt = update(AiResult).where(AiResult.result_id == result_id)
+    await session.execute(stmt.values(**changes, updated_at=now))
+    await session.commit()
 
 
 async def advice_for(session: AsyncSession, result_ids: Collection[str]) -> dict[str, StoredAdvice]:
