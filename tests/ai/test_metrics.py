@@ -1,0 +1,58 @@
+"""AI metrics reach the worker runtime's Prometheus endpoint (reviews, failures, tokens)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.testing import WorkflowEnvironment
+
+from tests.ai.conftest import ai_worker, openai_settings, review_input, run_probe
+from tests.ai.fake_openai import FakeOpenAi
+from tests.helpers import assert_eventually
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_reviews_failures_and_tokens_are_exported_to_prometheus(
+    temporal_env: WorkflowEnvironment, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
+) -> None:
+    port = _free_port()
+    runtime = Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
+    )
+    client = await Client.connect(
+        temporal_env.client.service_client.config.target_host,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+    settings = openai_settings(tmp_path, fake_openai)
+    async with ai_worker(client, settings, task_queue):
+        await run_probe(client, task_queue, review_input())
+        await run_probe(client, task_queue, review_input())  # served by the cache
+        with pytest.raises(WorkflowFailureError):
+            await run_probe(client, task_queue, review_input(model="error-500"), attempts=2)
+
+    async def exported() -> str:
+        async with httpx.AsyncClient() as http:
+            response = await http.get(f"http://127.0.0.1:{port}/metrics")
+        assert response.status_code == 200
+        text = response.text
+        assert "shenpi_ai_reviews" in text
+        assert 'cached="false"' in text and 'cached="true"' in text
+        assert "shenpi_ai_failures" in text and 'type="AiProviderUnavailable"' in text
+        assert "shenpi_ai_tokens" in text and "shenpi_ai_confidence" in text
+        return text
+
+    text = await assert_eventually(exported)
+    reviews = [line for line in text.splitlines() if line.startswith("shenpi_ai_reviews")]
+    assert any('outcome="approve"' in line and 'provider="openai"' in line for line in reviews)
