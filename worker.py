@@ -1,7 +1,9 @@
 """The Shenpi worker: the interpreter workflow plus the service-task activities on one task queue.
 
 ``python worker.py`` (or ``shenpi worker``) runs one from ``SHENPI_*`` settings; ``build_worker``
-is what tests and ``shenpi dev`` use against a client they already have.
+is what tests and ``shenpi dev`` use against a client they already have. Beside it runs the OCR
+worker (``build_ocr_worker``): the ``ocr`` activity only, in a process pool, on the task queue
+``<task_queue>-ocr``, so CPU-bound OCR never starves workflow tasks.
 """
 
 from __future__ import annotations
@@ -9,20 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import timedelta
+from multiprocessing.managers import SyncManager
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
+from temporalio.worker import SharedStateManager, Worker
 
+from activities.ocr import init_ocr_process, ocr
 from activities.registry import ActivityRegistry, build_registry
 from shenpi.settings import Settings, get_settings
 from shenpi.temporal_setup import ensure_search_attributes
+from workflows.contracts import OCR_QUEUE_SUFFIX
 from workflows.interpreter import Interpreter
 
 log = logging.getLogger("shenpi.worker")
@@ -78,8 +85,79 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings) -> None:
-    """Connect, register the search attributes, and run until cancelled (then drain gracefully)."""
+class OcrWorker(Worker):
+    """The OCR worker; once it has shut down, its process pool and the pool's manager stop too."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        executor: ProcessPoolExecutor,
+        manager: SyncManager,
+        **options: Any,
+    ) -> None:
+        super().__init__(client, activity_executor=executor, **options)
+        self._executor = executor
+        self._manager = manager
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+            await asyncio.to_thread(self._manager.shutdown)
+
+
+def build_ocr_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    settings: Settings,
+    processes: int | None = None,
+    **worker_options: Any,
+) -> Worker:
+    """The ``ocr`` activity on ``task_queue + OCR_QUEUE_SUFFIX``, run by a pool of processes.
+
+    ``task_queue`` is the workflow task queue (the interpreter sends ``ocr`` tasks to its
+    ``-ocr`` sibling). ``processes`` defaults to ``settings.ocr_processes``. A worker takes at most
+    one OCR job per process, so other OCR workers pick up the rest.
+    """
+    processes = processes or settings.ocr_processes
+    if processes < 1:
+        raise ValueError("an OCR worker needs at least one process")
+    # Spawned, not forked: the worker's process has Temporal's runtime threads running.
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
+    executor = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=context,
+        initializer=init_ocr_process,
+        # Each process's OCR engine gets its share of the cores, so the pool never oversubscribes.
+        initargs=(settings, max(1, (os.cpu_count() or 1) // processes)),
+    )
+    options: dict[str, Any] = {
+        "max_concurrent_activities": processes,
+        "graceful_shutdown_timeout": GRACEFUL_SHUTDOWN,
+        **worker_options,
+    }
+    return OcrWorker(
+        client,
+        executor=executor,
+        manager=manager,
+        task_queue=task_queue + OCR_QUEUE_SUFFIX,
+        activities=[ocr],
+        # Heartbeats and cancellation cross the process boundary through the manager's queues.
+        shared_state_manager=SharedStateManager.create_from_multiprocessing(manager),
+        **options,
+    )
+
+
+async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
+    """Connect, register the search attributes, and run until cancelled (then drain gracefully).
+
+    The OCR worker runs beside the main one when ``settings.ocr_processes > 0``; ``ocr_only``
+    runs it alone (a dedicated OCR machine).
+    """
     runtime = Runtime(
         telemetry=TelemetryConfig(
             metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.worker_metrics_port}")
@@ -92,22 +170,32 @@ async def run_worker(settings: Settings) -> None:
         runtime=runtime,
     )
     await ensure_search_attributes(client, settings.temporal_namespace)
-    worker = build_worker(client, task_queue=settings.task_queue, settings=settings)
-    log.info(
-        "worker on %s, task queue %s, metrics on :%s",
-        settings.resolved_temporal_address,
-        settings.task_queue,
-        settings.worker_metrics_port,
-    )
-    async with worker:  # leaving the block (a cancel included) shuts the worker down gracefully
+    async with contextlib.AsyncExitStack() as workers:
+        # Leaving the block (a cancel included) shuts the workers down gracefully.
+        if not ocr_only:
+            worker = build_worker(client, task_queue=settings.task_queue, settings=settings)
+            await workers.enter_async_context(worker)
+        if ocr_only or settings.ocr_processes > 0:
+            await workers.enter_async_context(
+                build_ocr_worker(client, task_queue=settings.task_queue, settings=settings)
+            )
+        log.info(
+            "worker on %s, task queue %s%s, metrics on :%s",
+            settings.resolved_temporal_address,
+            "" if ocr_only else settings.task_queue,
+            f" (OCR: {settings.task_queue + OCR_QUEUE_SUFFIX})"
+            if ocr_only or settings.ocr_processes > 0
+            else "",
+            settings.worker_metrics_port,
+        )
         await asyncio.Event().wait()
 
 
-def main() -> None:
+def main(*, ocr_only: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     async def until_signalled() -> None:
-        task = asyncio.create_task(run_worker(get_settings()))
+        task = asyncio.create_task(run_worker(get_settings(), ocr_only=ocr_only))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)

@@ -69,11 +69,15 @@ def dev(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    ocr_only: Annotated[
+        bool, typer.Option("--ocr-only", help="Serve only OCR (<task queue>-ocr), no workflows.")
+    ] = False,
+) -> None:
     """Run one worker from SHENPI_* settings (production style); SIGTERM drains it."""
     from worker import main
 
-    main()
+    main(ocr_only=ocr_only)
 
 
 @app.command()
