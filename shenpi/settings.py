@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     ai_base_url: str | None = None  # overrides OPENAI_BASE_URL
     ai_api_key: str | None = None  # overrides OPENAI_API_KEY
     ai_cache: bool = True  # reuse results of identical requests (same request, model and prompt)
+    # How the openai provider asks for structured output: "json_schema" (OpenAI, vLLM, Ollama) or
+    # "json_object" with the schema in the prompt (endpoints without JSON schema: DeepSeek, Qwen).
+    ai_structured_output: Literal["json_schema", "json_object"] = "json_schema"
     # The offline reviewer abstains with fewer precedents than this, or when none is this similar.
     ai_local_min_precedents: int = 3
     ai_local_min_similarity: float = 0.80

@@ -6,8 +6,10 @@ The client's own retries are off: Temporal retries the activity, so every attemp
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from typing import Any
 
 import openai
 from temporalio.exceptions import ApplicationError
@@ -36,6 +38,7 @@ class OpenAiProvider:
 
     def __init__(self, settings: Settings) -> None:
         self._default_model = settings.ai_model
+        self._structured = settings.ai_structured_output
         self._client = openai.AsyncOpenAI(
             base_url=settings.ai_base_url or os.environ.get("OPENAI_BASE_URL"),
             api_key=settings.ai_api_key or os.environ.get("OPENAI_API_KEY") or _NO_KEY,
@@ -62,13 +65,10 @@ class OpenAiProvider:
             raw = await client.chat.completions.with_raw_response.create(
                 model=call.model,
                 messages=[
-                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "system", "content": self._system_prompt(call)},
                     {"role": "user", "content": call.prompt.text},
                 ],
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": "shenpi_review", "strict": True, "schema": call.schema},
-                },
+                response_format=self._response_format(call),
                 temperature=0,
             )
             completion = raw.parse()
@@ -94,6 +94,21 @@ class OpenAiProvider:
             request_id=raw.headers.get("x-request-id") or completion.id,
         )
         return ProviderAnswer(parse_output(content, call.decisions), metrics, transcript=content)
+
+    def _system_prompt(self, call: ProviderCall) -> str:
+        if self._structured == "json_schema":
+            return SYSTEM_PROMPT
+        # JSON mode only promises *some* JSON object: the schema has to be in the prompt.
+        schema = json.dumps(call.schema, ensure_ascii=False)
+        return f"{SYSTEM_PROMPT}\nThe JSON object must match this JSON schema: {schema}"
+
+    def _response_format(self, call: ProviderCall) -> Any:
+        if self._structured == "json_object":
+            return {"type": "json_object"}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "shenpi_review", "strict": True, "schema": call.schema},
+        }
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from temporalio.exceptions import ApplicationError
 
@@ -113,9 +112,13 @@ def render(input: AiReviewInput, documents: list[dict[str, Any]]) -> RenderedPro
     }
     try:
         text = _environment().from_string(template).render(context)
-    except TemplateError as err:  # syntax errors and sandbox violations alike
+    # Rendering is deterministic: whatever fails (syntax, a sandbox violation, a range over the
+    # sandbox's bound, a division by zero) fails every attempt alike, so it is not retried.
+    except Exception as err:
         raise ApplicationError(
-            f"the prompt template cannot render: {err}", type=PROMPT_ERROR, non_retryable=True
+            f"the prompt template cannot render: {type(err).__name__}: {err}",
+            type=PROMPT_ERROR,
+            non_retryable=True,
         ) from None
     return RenderedPrompt(text, version, hashlib.sha256(text.encode()).hexdigest(), request)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -19,6 +20,8 @@ from starlette.routing import Route
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.ai.activity import AiReviewActivities
+from activities.ai.callback import CallbackConfigError
 from api.main import create_app
 from shenpi.settings import Settings
 from tests.ai.conftest import ai_settings, ai_worker, review_input, run_probe
@@ -124,3 +127,12 @@ async def test_callback_with_a_bad_signature_is_refused(
             beat = await http.post(provider.jobs[0]["heartbeat_url"].replace("sig=", "sig=0"))
     assert refused.status_code == 403
     assert beat.status_code == 403
+
+
+def test_callback_provider_without_submit_url_or_secret_stops_the_worker(tmp_path: Path) -> None:
+    with pytest.raises(CallbackConfigError):
+        AiReviewActivities(ai_settings(tmp_path, ai_provider="callback"))
+    with pytest.raises(CallbackConfigError):
+        AiReviewActivities(
+            ai_settings(tmp_path, ai_provider="callback", ai_callback_submit_url="http://x/jobs")
+        )

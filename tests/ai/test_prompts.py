@@ -1,0 +1,137 @@
+"""Prompts: the sandboxed template, its version and hash, the request text, document text from
+the blob store (real local store), and what the model is sent."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from activities.ai.prompts import DOCUMENT_CHARS, render, request_text
+from shenpi.blobs import open_blob_store
+from tests.ai.conftest import ai_worker, openai_settings, review_input, run_probe
+from tests.ai.fake_openai import FakeOpenAi
+from workflows.contracts import AiRouteOption
+
+
+def test_request_text_leaves_out_engine_keys_and_documents() -> None:
+    variables = {
+        "reason": "出差北京",
+        "amount": 1260,
+        "approved": True,
+        "decision": "approve",
+        "initiator": "ivan",
+        "outcome": "approved",
+        "ai_decision": "approve",
+        "receipt": {"document_id": "sha256:" + "a" * 64, "size": 3},
+        "ocr": {"kind": "receipt", "text_ref": "sha256:" + "b" * 64},
+        "items": [{"what": "hotel", "cost": 800}],
+    }
+    assert request_text(variables) == (
+        'amount: 1260\nitems: [{"what": "hotel", "cost": 800}]\nreason: 出差北京'
+    )
+
+
+def test_custom_template_sees_variables_and_is_versioned_by_its_hash() -> None:
+    template = "Claim of {{ amount }} for {{ reason }} at {{ node.name }}{{ missing }}."
+    rendered = render(review_input(prompt=template), [])
+    assert rendered.text == "Claim of 1260 for 出差北京 at Manager review."
+    sha8 = hashlib.sha256(template.encode()).hexdigest()[:8]
+    assert rendered.template_version == f"custom:{sha8}"
+    assert rendered.prompt_hash == hashlib.sha256(rendered.text.encode()).hexdigest()
+
+
+def test_default_templates_are_versioned_per_node_kind() -> None:
+    review = review_input()
+    service = review.model_copy(update={"node_kind": "service_task"})
+    assert render(review, []).template_version == "default-review@1"
+    assert render(service, []).template_version == "default-service-review@1"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ (1).__class__.__base__.__subclasses__() }}",  # escaping the sandbox
+        "{% for i in range(10**9) %}{% endfor %}",  # beyond the sandbox's range bound
+        "{{ amount / 0 }}",
+        "{% if %}",  # a syntax error
+    ],
+)
+def test_template_that_cannot_render_fails_without_retry(template: str) -> None:
+    with pytest.raises(ApplicationError) as err:
+        render(review_input(prompt=template), [])
+    assert err.value.type == "AiPromptError" and err.value.non_retryable
+
+
+async def test_document_text_is_loaded_from_the_blob_store_into_the_prompt(
+    client: Client, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
+) -> None:
+    settings = openai_settings(tmp_path, fake_openai)
+    store = open_blob_store(settings)
+    text = "发票代码 044001900111 价税合计 ¥1,260.00 " + "x" * (DOCUMENT_CHARS * 2)
+    try:
+        ref = await store.put(text.encode(), content_type="text/plain")
+    finally:
+        await store.aclose()
+    ocr = {"kind": "vat_invoice", "pages": 1, "text_ref": ref.document_id}
+    async with ai_worker(client, settings, task_queue):
+        await run_probe(client, task_queue, review_input({"amount": 1260, "ocr": ocr}))
+    prompt = fake_openai.requests[0]["messages"][-1]["content"]
+    assert 'Document "ocr" (vat_invoice):\n发票代码 044001900111 价税合计 ¥1,260.00' in prompt
+    assert "x" * DOCUMENT_CHARS not in prompt  # truncated to the per-document bound
+    assert "text_ref" not in prompt  # the reference itself is not request text
+
+
+async def test_json_object_mode_puts_the_schema_in_the_prompt(
+    client: Client, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
+) -> None:
+    settings = openai_settings(tmp_path, fake_openai, ai_structured_output="json_object")
+    async with ai_worker(client, settings, task_queue):
+        result = await run_probe(client, task_queue, review_input())
+    sent = fake_openai.requests[0]
+    assert sent["response_format"] == {"type": "json_object"}
+    assert '"risk_flags"' in sent["messages"][0]["content"]
+    assert result.decision == "approve"
+
+
+async def test_route_asks_the_model_for_one_of_the_outgoing_flows(
+    client: Client, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
+) -> None:
+    settings = openai_settings(tmp_path, fake_openai)
+    options = [
+        AiRouteOption(flow_id="to_finance", name="Finance", documentation="Amounts over 10000"),
+        AiRouteOption(flow_id="to_manager", name="Manager"),
+    ]
+    route = review_input(model="route:to_finance").model_copy(
+        update={"purpose": "route", "node_kind": "exclusive", "options": options}
+    )
+    async with ai_worker(client, settings, task_queue):
+        result = await run_probe(client, task_queue, route)
+    sent = fake_openai.requests[0]
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["decision"]["enum"] == ["to_finance", "to_manager", "abstain"]
+    assert "- to_finance: Finance (Amounts over 10000)" in sent["messages"][-1]["content"]
+    assert (result.decision, result.template_version) == ("to_finance", "default-route@1")
+
+
+async def test_route_answer_naming_no_outgoing_flow_is_bad_output(
+    client: Client, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
+) -> None:
+    settings = openai_settings(tmp_path, fake_openai)
+    route = review_input(model="route:elsewhere").model_copy(
+        update={
+            "purpose": "route",
+            "node_kind": "exclusive",
+            "options": [AiRouteOption(flow_id="to_manager", name="Manager")],
+        }
+    )
+    async with ai_worker(client, settings, task_queue):
+        with pytest.raises(WorkflowFailureError) as err:
+            await run_probe(client, task_queue, route, attempts=2)
+    cause = err.value.cause
+    assert isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError)
+    assert cause.cause.type == "AiBadOutput"
+    assert fake_openai.calls("route:elsewhere") == 2
