@@ -160,3 +160,20 @@ def test_dockerfile_is_multi_stage_non_root_and_installs_the_lock() -> None:
         if line.startswith("COPY ") and "--from=" not in line:
             for source in line.split()[1:-1]:
                 assert (REPO_ROOT / source).exists(), source
+
+
+def test_documents_live_in_minio_and_ocr_runs_on_its_own_workers(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+    minio = services["minio"]["environment"]
+    for name in ("api", "worker", "ocr-worker"):
+        env = services[name]["environment"]
+        assert env["SHENPI_BLOB_STORE"] == "s3"
+        assert env["SHENPI_S3_ENDPOINT_URL"] == "http://minio:9000"
+        assert (env["SHENPI_S3_ACCESS_KEY"], env["SHENPI_S3_SECRET_KEY"]) == (
+            minio["MINIO_ROOT_USER"],
+            minio["MINIO_ROOT_PASSWORD"],
+        )
+        assert "minio" in services[name]["depends_on"]
+    assert services["ocr-worker"]["command"] == ["shenpi", "worker", "--ocr-only"]
+    assert int(services["ocr-worker"]["environment"]["SHENPI_OCR_PROCESSES"]) >= 1
+    assert int(services["worker"]["environment"]["SHENPI_OCR_PROCESSES"]) == 0
