@@ -1,67 +1,170 @@
-"""The ``notify`` activity: log a notification and, when configured, POST a signed webhook.
+"""The ``notify`` activity: tell people on their channels, feed the webhook, report who failed.
 
-The receiver checks ``X-Shenpi-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` with the
-shared secret; the body carries ``sent_at`` (also in ``X-Shenpi-Timestamp``) so a receiver can
-refuse stale replays with a signed value.
+Who gets what and on which channel: :mod:`activities.channels.routing`; what it says:
+:mod:`activities.channels.message`. The activity is async and runs each blocking send (wechatpy,
+smtplib) in a thread, so it does not occupy the worker's activity executor while it waits.
+
+Failures: a retryable one (rate limit, busy, 5xx, connection refused) raises after the other
+recipients were served, so Temporal retries; what was already delivered is kept in the heartbeat
+details and not sent again on the next attempt. A permanent one (a bad user id) is recorded for
+that person, and their next channel is tried. The result is one key (a drawn notify task merges it
+into the instance variables)::
+
+    {"notify": {"sent": [{"to", "channel", "address", "task_id", "msgid", ...}],
+                "failed": [{"to", "channel", "error"}]}}
+
+If nobody could be reached and someone failed for good: ``ApplicationError(type=
+"NotificationRejected", non_retryable=True)`` with that result as details.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import hmac
-import json
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.http import raise_for_outcome
+from activities.channels import Channel, ChannelError
+from activities.channels.message import Message, render
+from activities.channels.routing import Contacts, build_channels, requested, resolve, route
+from activities.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, post_webhook, sign
+from shenpi.directory_file import UserEntry
 from shenpi.settings import Settings
 from workflows.contracts import ServiceTaskInput
 
-SIGNATURE_HEADER = "X-Shenpi-Signature"
-TIMESTAMP_HEADER = "X-Shenpi-Timestamp"
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "NotifyActivities", "sign"]
 
 
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+class _Progress:
+    """What this notification has delivered so far; survives retries in heartbeat details."""
+
+    def __init__(self, saved: dict[str, Any] | None) -> None:
+        saved = saved or {}
+        self.sent: list[dict[str, Any]] = list(saved.get("sent", []))
+        self.failed: list[dict[str, Any]] = list(saved.get("failed", []))
+        self.done: set[str] = set(saved.get("done", []))
+        self.webhook_done: bool = bool(saved.get("webhook_done", False))
+
+    def save(self) -> None:
+        activity.heartbeat(
+            {
+                "sent": self.sent,
+                "failed": self.failed,
+                "done": sorted(self.done),
+                "webhook_done": self.webhook_done,
+            }
+        )
+
+    def result(self) -> dict[str, Any]:
+        return {"notify": {"sent": self.sent, "failed": self.failed}}
 
 
 class NotifyActivities:
-    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self, settings: Settings, client: httpx.AsyncClient, contacts: Contacts | None = None
+    ) -> None:
         self._settings = settings
         self._client = client
+        self._contacts = contacts
+        self._channels = build_channels(settings)
 
     @activity.defn(name="notify")
     async def notify(self, input: ServiceTaskInput) -> dict[str, Any]:
         info = activity.info()
-        activity.logger.info(
-            "notify %s on %s (%s) to %s",
-            input.config.get("message", input.node_id),
+        details = info.heartbeat_details
+        progress = _Progress(details[0] if details and isinstance(details[0], dict) else None)
+        event = input.config.get("event", "notify")
+        messages = render(
+            event,
             input.instance_id,
             input.process_id,
-            input.config.get("to", "-"),
+            input.variables,
+            self._settings.public_url,
+            message=input.config.get("message"),
         )
+        named = requested(input)
+        users, unresolved = await asyncio.to_thread(resolve, named, self._contacts)
+        if "resolved" not in progress.done:
+            progress.failed += unresolved
+            progress.done.add("resolved")
+        activity.logger.info("notify %s on %s to %s", event, input.instance_id, users or "-")
+        retry: ChannelError | None = None
+        for user in users:
+            contact = await asyncio.to_thread(self._contact, user)
+            plan = route(user, contact, self._channels)
+            for index, message in enumerate(messages):
+                key = f"{user}#{index}"
+                if key in progress.done:
+                    continue
+                try:
+                    self._record(progress, user, message, await self._deliver(user, plan, message))
+                except ChannelError as err:
+                    retry = err  # serve the others first; Temporal retries this one
+                    continue
+                progress.done.add(key)
+                progress.save()
         url = input.config.get("url") or self._settings.notify_webhook_url
-        if not url:
-            return {}
-        now = datetime.now(UTC)
-        payload = {
-            "event": "notify",
-            "instance_id": input.instance_id,
-            "process_id": input.process_id,
-            "node_id": input.node_id,
-            "to": input.config.get("to"),
-            "message": input.config.get("message"),
-            "variables": input.variables,
-            "attempt": info.attempt,
-            "sent_at": now.isoformat(),
-        }
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: str(int(now.timestamp()))}
-        if self._settings.notify_webhook_secret:
-            headers[SIGNATURE_HEADER] = sign(body, self._settings.notify_webhook_secret)
-        response = await self._client.post(url, content=body, headers=headers)
-        raise_for_outcome(response, f"webhook {url}")
-        return {}
+        if url and not progress.webhook_done:
+            secret = self._settings.notify_webhook_secret
+            await post_webhook(self._client, url, secret, input, users, info.attempt)
+            progress.webhook_done = True
+            progress.save()
+        if retry is not None:
+            raise retry_error(retry)
+        if progress.failed and not progress.sent:
+            raise ApplicationError(
+                "no recipient could be notified",
+                progress.result(),
+                type="NotificationRejected",
+                non_retryable=True,
+            )
+        return progress.result()
+
+    def _contact(self, user: str) -> UserEntry | None:
+        return self._contacts.contact(user) if self._contacts is not None else None
+
+    async def _deliver(
+        self, user: str, plan: list[tuple[Channel, str]], message: Message
+    ) -> list[dict[str, Any]]:
+        """Try ``user``'s channels in order; the entries to record. Raises a retryable error."""
+        entries: list[dict[str, Any]] = []
+        for channel, address in plan:
+            try:
+                answer = await asyncio.to_thread(
+                    channel.send, address, message, card_id=card_id(message, user)
+                )
+            except ChannelError as err:
+                if err.retryable:
+                    raise
+                entries.append({"to": user, "channel": channel.name, "error": str(err)})
+                continue
+            return [*entries, {"to": user, "channel": channel.name, "address": address, **answer}]
+        if not plan:  # nobody configured a personal channel for them: the webhook or the log
+            webhook = self._settings.notify_webhook_url
+            return [{"to": user, "channel": "webhook" if webhook else "log"}]
+        return entries
+
+    @staticmethod
+    def _record(
+        progress: _Progress, user: str, message: Message, entries: list[dict[str, Any]]
+    ) -> None:
+        for entry in entries:
+            if message.task is not None:
+                entry["task_id"] = message.task.task_id
+            (progress.failed if "error" in entry else progress.sent).append(entry)
+
+
+def card_id(message: Message, user: str) -> str:
+    """WeChat's card id: the task ref plus a suffix unique per recipient and notification."""
+    info = activity.info()
+    what = message.task.task_id if message.task is not None else message.title
+    seed = f"{info.workflow_id}|{info.workflow_run_id}|{info.activity_id}|{user}|{what}"
+    ref = message.task.ref if message.task is not None else "n"
+    return f"{ref}_{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
+
+
+def retry_error(err: ChannelError) -> ApplicationError:
+    return ApplicationError(f"notification not delivered yet: {err}", type="NotificationDelayed")

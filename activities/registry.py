@@ -72,10 +72,11 @@ def build_registry(settings: Settings) -> ActivityRegistry:
         type_name: as_activity(type_name, load(target))
         for type_name, target in parse_custom_types(settings.custom_activity_types)
     }
-    directory = DirectoryActivities(YamlDirectory(settings.resolved_directory_file))
+    people = YamlDirectory(settings.resolved_directory_file)  # lookups and contact fields
+    directory = DirectoryActivities(people)
     client = new_http_client()  # only once the configuration is known to be good
     registry = ActivityRegistry(client)
-    registry.by_type["notify"] = NotifyActivities(settings, client).notify
+    registry.by_type["notify"] = NotifyActivities(settings, client, people).notify
     registry.by_type["http"] = HttpActivities(client).http
     ai = AiReviewActivities(settings, http=client)
     registry.by_type[ACTIVITY_AI_REVIEW] = ai.review

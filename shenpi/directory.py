@@ -5,7 +5,7 @@ A :class:`DirectoryProvider` answers the lookups approval expressions make. The 
 
     users:
       alice: {name: Alice, manager: bob, department: sales, groups: [finance],
-              wechat_work_userid: A1}
+              wechat_work_userid: A1, email: alice@example.com, channels: [wechat_work, email]}
       bob: {name: Bob, department: sales}
     groups:
       finance: {members: [carol]}   # members also come from each user's `groups`
@@ -164,6 +164,10 @@ class YamlDirectory:
         snap = self._fresh()
         self._user(snap, user)
         return [g for g, members in snap.members.items() if user in members]
+
+    def contact(self, user: str) -> UserEntry | None:
+        """The entry of ``user`` (contact fields, preferred channels); None if not listed."""
+        return self._fresh().data.users.get(user)
 
 
 def directory_functions(provider: DirectoryProvider) -> dict[str, Callable[..., Any]]:

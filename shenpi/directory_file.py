@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,12 +23,19 @@ class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
+# Where a person can be notified (docs/notifications.md); `channels` lists them by preference.
+NotifyChannel = Literal["wechat_work", "wechat_mp", "email", "webhook"]
+
+
 class UserEntry(_Entry):
     name: str | None = None
     manager: str | None = None
     department: str | None = None
     groups: list[str] = Field(default_factory=list)
-    wechat_work_userid: str | None = None
+    wechat_work_userid: str | None = None  # unset: the WeChat Work userid is the user id
+    wechat_mp_openid: str | None = None  # the Official Account openid (per account)
+    email: str | None = None
+    channels: list[NotifyChannel] = Field(default_factory=list)  # empty: the default order
 
 
 class GroupEntry(_Entry):
