@@ -125,3 +125,41 @@ class AiResult(Base):
     transcript: Mapped[str | None] = deferred(mapped_column(Text, nullable=True))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WeChatBinding(Base):
+    """A WeChat identity bound to a Shenpi user: a WeChat Work userid, or ``mp:<openid>`` for a
+    follower of the Official Account. Written by admins (source ``api``) or filled from the
+    directory's ``wechat_work_userid`` (source ``directory``)."""
+
+    __tablename__ = "wechat_bindings"
+
+    wechat_userid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user: Mapped[str] = mapped_column(String(255), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WeChatNonce(Base):
+    """A callback nonce already seen, per channel (``work`` / ``mp``): replay protection that
+    holds across API replicas. Rows older than the clock-skew window are pruned."""
+
+    __tablename__ = "wechat_nonces"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class WeChatMessage(Base):
+    """Where a WeChat message's decision went (``wechat-work:<MsgId>`` → instance, task), so a
+    redelivery, which can no longer find a decided task by its ref, reaches the same update."""
+
+    __tablename__ = "wechat_messages"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(255))
+    task_id: Mapped[str] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(16))  # accepted / pending
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

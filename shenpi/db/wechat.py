@@ -1,0 +1,147 @@
+"""WeChat bindings (WeChat identity → Shenpi user) and the nonces of callbacks already seen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shenpi.db.models import WeChatBinding, WeChatMessage, WeChatNonce
+
+BindingSource = Literal["api", "directory"]
+MP_PREFIX = "mp:"  # Official Account followers are bound as "mp:<openid>"
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    added: int
+    updated: int
+    removed: int
+    kept: int  # bound by an admin: the directory does not override them
+
+
+async def remember_nonce(
+    session: AsyncSession, channel: str, nonce: str, *, now: datetime, keep: timedelta
+) -> bool:
+    """Record ``nonce``; False when it was seen already (a replay). Prunes rows older than
+    ``keep``: a callback that old is refused by its timestamp before its nonce matters."""
+    try:
+        async with session.begin():
+            await session.execute(delete(WeChatNonce).where(WeChatNonce.seen_at < now - keep))
+            session.add(WeChatNonce(channel=channel, nonce=nonce, seen_at=now))
+    except IntegrityError:
+        # The primary key is the check, so two replicas racing on one nonce cannot both win.
+        return False
+    return True
+
+
+async def message_target(session: AsyncSession, key: str) -> WeChatMessage | None:
+    """Where the decision of message ``key`` went, if it was delivered before."""
+    return await session.get(WeChatMessage, key)
+
+
+async def record_message(
+    session: AsyncSession,
+    key: str,
+    *,
+    instance_id: str,
+    task_id: str,
+    outcome: str,
+    now: datetime,
+    keep: timedelta,
+) -> None:
+    """Remember (or update) where message ``key`` went; prunes records older than ``keep``."""
+    try:
+        async with session.begin():
+            stale = WeChatMessage.created_at < now - keep
+            await session.execute(delete(WeChatMessage).where(stale))
+            row = await session.get(WeChatMessage, key)
+            if row is None:
+                row = WeChatMessage(
+                    key=key, instance_id=instance_id, task_id=task_id, created_at=now
+                )
+                session.add(row)
+            row.outcome = outcome
+    except IntegrityError:
+        pass  # another replica handled a concurrent delivery of the same message and recorded it
+
+
+async def user_of(session: AsyncSession, wechat_userid: str) -> str | None:
+    """The Shenpi user bound to a WeChat identity, or None."""
+    row = await session.get(WeChatBinding, wechat_userid)
+    return row.user if row is not None else None
+
+
+async def list_bindings(session: AsyncSession) -> list[WeChatBinding]:
+    rows = await session.scalars(select(WeChatBinding).order_by(WeChatBinding.wechat_userid))
+    return list(rows)
+
+
+async def put_binding(
+    session: AsyncSession,
+    wechat_userid: str,
+    user: str,
+    *,
+    source: BindingSource,
+    by: str,
+    now: datetime,
+) -> tuple[WeChatBinding, bool]:
+    """Bind (or re-bind) ``wechat_userid`` to ``user``; ``(binding, created)``. Commits."""
+    async with session.begin():
+        row = await session.get(WeChatBinding, wechat_userid)
+        created = row is None
+        if row is None:
+            row = WeChatBinding(wechat_userid=wechat_userid)
+            session.add(row)
+        row.user, row.source, row.updated_by, row.updated_at = user, source, by, now
+    return row, created
+
+
+async def delete_binding(session: AsyncSession, wechat_userid: str) -> bool:
+    """Remove a binding; False if there was none. Commits."""
+    async with session.begin():
+        result = await session.execute(
+            delete(WeChatBinding).where(WeChatBinding.wechat_userid == wechat_userid)
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def sync_from_directory(
+    session: AsyncSession, wanted: Mapping[str, str], *, by: str, now: datetime
+) -> SyncReport:
+    """Make the directory's bindings (``wechat_userid -> user``) the table's ``directory`` rows.
+
+    Bindings an admin wrote stay as they are (they exist to correct or extend the directory);
+    directory rows whose userid left the directory are removed.
+    """
+    added = updated = removed = kept = 0
+    async with session.begin():
+        existing = {r.wechat_userid: r for r in await session.scalars(select(WeChatBinding))}
+        for wechat_userid, user in wanted.items():
+            row = existing.get(wechat_userid)
+            if row is None:
+                session.add(
+                    WeChatBinding(
+                        wechat_userid=wechat_userid,
+                        user=user,
+                        source="directory",
+                        updated_by=by,
+                        updated_at=now,
+                    )
+                )
+                added += 1
+            elif row.source == "api":
+                kept += 1
+            elif row.user != user:
+                row.user, row.updated_by, row.updated_at = user, by, now
+                updated += 1
+        for wechat_userid, row in existing.items():
+            if row.source == "directory" and wechat_userid not in wanted:
+                await session.delete(row)
+                removed += 1
+    return SyncReport(added=added, updated=updated, removed=removed, kept=kept)
