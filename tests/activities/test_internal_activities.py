@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from activities.registry import build_registry
+from activities.registry import BUILTIN_TYPES, build_registry
 from shenpi.directory import DirectoryError
 from shenpi.settings import Settings
 from workflows.contracts import ACTIVITY_ARCHIVE, ACTIVITY_DIRECTORY
@@ -22,12 +22,7 @@ async def test_registry_adds_directory_and_archive_but_not_as_service_task_types
 ) -> None:
     registry = build_registry(Settings(_env_file=None, data_dir=tmp_path))
     try:
-        assert _names(registry.activities) == [
-            ACTIVITY_DIRECTORY,
-            ACTIVITY_ARCHIVE,
-            "notify",
-            "http",
-        ]
+        assert _names(registry.activities) == [ACTIVITY_DIRECTORY, ACTIVITY_ARCHIVE, *BUILTIN_TYPES]
         assert registry.needs_executor  # the directory lookup is synchronous (thread pool)
     finally:
         await registry.aclose()
