@@ -12,9 +12,19 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.routes import actions, ai_callbacks, definitions, documents, health, instances, tasks
+from api.routes import (
+    actions,
+    ai_callbacks,
+    definitions,
+    documents,
+    health,
+    instances,
+    tasks,
+    wechat_bindings,
+)
 from api.schemas import ErrorBody
 from api.uploads import BodyLimitMiddleware
+from api.wechat import routes as wechat_routes
 from shenpi.db.engine import create_engine, create_sessionmaker
 from shenpi.db.migrate import upgrade
 from shenpi.settings import Settings, get_settings
@@ -84,11 +94,12 @@ def create_app(
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
-    for module in (definitions, instances, actions, tasks, documents, health):
+    for module in (definitions, instances, actions, tasks, documents, health, wechat_bindings):
         v1.include_router(module.router)
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
     app.include_router(ai_callbacks.router)
+    app.include_router(wechat_routes.router)  # signed by WeChat (docs/wechat.md)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
     app.include_router(health.router, include_in_schema=False)
     return app

@@ -1,0 +1,1 @@
+"""WeChat callbacks: approve from the chat (docs/wechat.md)."""

@@ -1,0 +1,184 @@
+"""Chat decisions: find the task a ref names, and deliver a decision within WeChat's 5 seconds.
+
+The decision is the HTTP API's: the ``decide`` update with its validator (``api.updates``), with
+the WeChat message id as the update id, so WeChat's redeliveries have one effect. When no worker
+answers within :data:`UPDATE_WAIT_SECONDS`, the decision goes as the ``decide_signal`` with the
+same key (applied when a worker runs the instance, if still valid) and the sender is told it is
+being processed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from fastapi import FastAPI
+from temporalio.client import Client, RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import updates, visibility
+from api.schemas import TaskPublic
+from shenpi.auth_tokens import Principal
+from shenpi.db import wechat as db
+from shenpi.settings import Settings
+from workflows.contracts import (
+    MEMO_TASKS,
+    SIGNAL_DECIDE,
+    UPDATE_DECIDE,
+    DecisionInput,
+    DecisionResult,
+    DecisionSignal,
+    ErrorType,
+)
+
+# WeChat drops an answer after 5 s: the update gets 3, the signal fallback 1, the rest is ours.
+UPDATE_WAIT_SECONDS = 3.0
+SIGNAL_WAIT_SECONDS = 1.0
+INBOX_SCAN = 200  # running instances scanned for a ref, in the sender's inbox and beyond
+KEEP_MESSAGES = timedelta(days=3)  # WeChat retries within seconds; card codes live 72 hours
+
+Verdict = Literal["accepted", "pending", "not_yours", "unknown", "already", "unavailable"]
+
+_VERDICTS: dict[str, Verdict] = {
+    ErrorType.NOT_ALLOWED: "not_yours",
+    ErrorType.NOT_INITIATOR: "not_yours",
+    ErrorType.TASK_NOT_FOUND: "unknown",
+    ErrorType.NOT_OPEN: "already",
+    ErrorType.ALREADY_ACTED: "already",
+    ErrorType.INSTANCE_CLOSED: "already",
+    ErrorType.ILLEGAL_ACTION: "already",
+}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    verdict: Verdict
+    instance_id: str
+    task_id: str
+    task_name: str | None = None
+    instance_status: str | None = None
+    repeated: bool = False  # a redelivery of a message whose decision was already accepted
+
+
+async def find_by_ref(
+    client: Client, principal: Principal, ref: str
+) -> tuple[TaskPublic | None, bool]:
+    """``(task, elsewhere)``: the sender's open task with this ref, or whether an open task with
+    it exists that is someone else's (so the reply can say "not yours" rather than "unknown")."""
+    mine = await visibility.inbox(client, principal, limit=INBOX_SCAN)
+    found = next((t for t in mine if t.ref == ref), None)
+    if found is not None:
+        return found, False
+    query = 'ShenpiVersion IS NOT NULL AND ExecutionStatus = "Running"'
+    async for execution in client.list_workflows(query, limit=INBOX_SCAN, page_size=INBOX_SCAN):
+        views = await execution.memo_value(MEMO_TASKS, default=[])
+        if any(isinstance(v, dict) and v.get("ref") == ref for v in views):
+            return None, True
+    return None, False
+
+
+async def earlier_target(app: FastAPI, key: str) -> tuple[str, str] | None:
+    """``(instance_id, task_id)`` an earlier delivery of message ``key`` decided, if any."""
+    async with app.state.sessions() as session:
+        before = await db.message_target(session, key)
+    return (before.instance_id, before.task_id) if before is not None else None
+
+
+async def deliver(
+    app: FastAPI,
+    principal: Principal,
+    *,
+    instance_id: str,
+    task_id: str,
+    action: Literal["approve", "reject"],
+    comment: str | None,
+    key: str,
+) -> Delivery:
+    """Decide ``task_id`` as ``principal``; ``key`` (``wechat-work:<MsgId>``...) is the update id
+    and the signal's idempotency key."""
+    async with app.state.sessions() as session:
+        before = await db.message_target(session, key)
+    if before is not None:
+        # A redelivery: the same task, even though its ref has left the inbox by now.
+        instance_id, task_id = before.instance_id, before.task_id
+        if before.outcome == "accepted":
+            return Delivery("accepted", instance_id, task_id, repeated=True)
+    decision = DecisionInput(
+        task_id=task_id,
+        action=action,
+        actor=principal.sub,
+        groups=list(principal.groups),
+        comment=comment,
+    )
+    delivery = await _run(app, instance_id, decision, key)
+    if delivery.verdict in ("accepted", "pending"):
+        async with app.state.sessions() as session:
+            await db.record_message(
+                session,
+                key,
+                instance_id=instance_id,
+                task_id=task_id,
+                outcome=delivery.verdict,
+                now=datetime.now(UTC),
+                keep=KEEP_MESSAGES,
+            )
+    return delivery
+
+
+async def _run(app: FastAPI, instance_id: str, decision: DecisionInput, key: str) -> Delivery:
+    client: Client = app.state.temporal_client
+    settings: Settings = app.state.settings
+    bounded = settings.model_copy(
+        update={"update_timeout_seconds": min(settings.update_timeout_seconds, UPDATE_WAIT_SECONDS)}
+    )
+    task_id = decision.task_id
+    try:
+        result = await updates.execute(
+            client,
+            instance_id,
+            UPDATE_DECIDE,
+            decision,
+            result_type=DecisionResult,
+            update_id=key,
+            settings=bounded,
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        return Delivery(_VERDICTS.get(kind or "", "unavailable"), instance_id, task_id)
+    except (TimeoutError, RPCTimeoutOrCancelledError):
+        return await _signal(client, instance_id, decision, key)
+    except RPCError as err:
+        return Delivery(_rpc_verdict(err), instance_id, task_id)
+    return Delivery(
+        "accepted",
+        instance_id,
+        task_id,
+        task_name=result.task.name,
+        instance_status=result.instance_status,
+    )
+
+
+async def _signal(client: Client, instance_id: str, decision: DecisionInput, key: str) -> Delivery:
+    """No worker answered in time: hand the decision over durably and let the sender know."""
+    handle = client.get_workflow_handle(instance_id)
+    try:
+        await handle.signal(
+            SIGNAL_DECIDE,
+            DecisionSignal(decision=decision, idempotency_key=key),
+            rpc_timeout=timedelta(seconds=SIGNAL_WAIT_SECONDS),
+        )
+    except RPCError as err:
+        return Delivery(_rpc_verdict(err), instance_id, decision.task_id)
+    except (TimeoutError, RPCTimeoutOrCancelledError):
+        return Delivery("unavailable", instance_id, decision.task_id)  # WeChat will retry
+    return Delivery("pending", instance_id, decision.task_id)
+
+
+def _rpc_verdict(err: RPCError) -> Verdict:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        # The instance has ended (a decided last task) or never existed (a forged card key).
+        return "already" if "already completed" in err.message else "unknown"
+    return "unavailable"

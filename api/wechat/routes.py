@@ -1,0 +1,95 @@
+"""The WeChat callbacks, outside /api/v1: ``/wechat/work`` (WeChat Work app) and ``/wechat/mp``
+(Official Account). GET verifies the URL, POST delivers a message. Authenticity, freshness and
+replay are checked before anything else (``security``); refusals use the API's error shape."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from api.wechat import handler, inbound, replies, security
+from api.wechat.security import MP, WORK
+
+router = APIRouter(prefix="/wechat", tags=["wechat"])
+
+Param = Annotated[str, Query(min_length=1, max_length=512)]
+XML = "application/xml"
+
+
+@router.get("/work", response_class=PlainTextResponse)
+async def verify_work(
+    request: Request, msg_signature: Param, timestamp: Param, nonce: Param, echostr: Param
+) -> str:
+    """URL verification: answer the decrypted echo when the signature holds."""
+    crypto = security.work_crypto(request.app.state.settings)
+    security.check_fresh(timestamp, request.app.state.settings)
+    return security.verify_echo(crypto, msg_signature, timestamp, nonce, echostr)
+
+
+@router.post("/work")
+async def receive_work(
+    request: Request,
+    background: BackgroundTasks,
+    msg_signature: Param,
+    timestamp: Param,
+    nonce: Param,
+) -> Response:
+    """A card click or a text command, encrypted (safe mode only); the reply is encrypted too."""
+    settings = request.app.state.settings
+    crypto = security.work_crypto(settings)
+    xml = security.decrypt(crypto, await request.body(), msg_signature, timestamp, nonce)
+    security.check_fresh(timestamp, settings)
+    await security.check_nonce(request.app.state.sessions, WORK, nonce, settings)
+    message = inbound.parse(xml, work=True)
+    answer = await handler.work_message(request.app, message)
+    if answer.after is not None:
+        background.add_task(answer.after)
+    if answer.text is None:
+        return Response("", media_type="text/plain")
+    reply = security.encrypt_reply(crypto, replies.work_reply(message, answer.text))
+    return Response(reply, media_type=XML)
+
+
+@router.get("/mp", response_class=PlainTextResponse)
+async def verify_mp(
+    request: Request, signature: Param, timestamp: Param, nonce: Param, echostr: Param
+) -> str:
+    """URL verification of the Official Account: the echo, when the signature holds."""
+    settings = request.app.state.settings
+    security.check_plain_signature(security.mp_token(settings), signature, timestamp, nonce)
+    security.check_fresh(timestamp, settings)
+    return echostr
+
+
+@router.post("/mp")
+async def receive_mp(
+    request: Request,
+    signature: Param,
+    timestamp: Param,
+    nonce: Param,
+    msg_signature: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    """A follower's text command: plain mode (signature) or, with an AES key, safe mode."""
+    settings = request.app.state.settings
+    token = security.mp_token(settings)
+    crypto = security.mp_crypto(settings)
+    body = await request.body()
+    if crypto is None:
+        security.check_plain_signature(token, signature, timestamp, nonce)
+        xml = body.decode("utf-8", errors="replace")
+    elif msg_signature is None:
+        raise security.CallbackRefused(403, "safe mode: a message needs msg_signature")
+    else:
+        xml = security.decrypt(crypto, body, msg_signature, timestamp, nonce)
+    security.check_fresh(timestamp, settings)
+    await security.check_nonce(request.app.state.sessions, MP, nonce, settings)
+    message = inbound.parse(xml, work=False)
+    answer = await handler.mp_message(request.app, message)
+    if answer.text is None:
+        return Response("success", media_type="text/plain")  # the account's "nothing to say"
+    reply = replies.mp_reply(message, answer.text)
+    if crypto is not None:
+        reply = security.encrypt_reply(crypto, reply)
+    return Response(reply, media_type=XML)

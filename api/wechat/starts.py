@@ -1,0 +1,48 @@
+"""Start a request from a chat message ("报销 出差北京 住宿3晚 1260元"), as its sender.
+
+Goes through the HTTP API's own start (``api.routes.instances.start_instance``): the same
+definition lookup, search attributes, memo and metrics. The business key ``wechat:<MsgId>`` makes
+a redelivered message find the instance the first delivery started instead of starting another.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.errors import ApiError
+from api.routes.instances import start_instance
+from api.schemas import InstanceCreate
+from api.wechat import replies
+from api.wechat.commands import Lang, StartCommand
+from shenpi.auth_tokens import Principal
+
+
+async def start_from_chat(
+    app: FastAPI, principal: Principal, command: StartCommand, *, business_key: str, lang: Lang
+) -> str:
+    """Start ``command``'s process; the reply text (the instance reference, or why not)."""
+    client: Client = app.state.temporal_client
+    body = InstanceCreate(variables=command.variables, business_key=business_key)
+    try:
+        async with app.state.sessions() as session:
+            started = await start_instance(
+                command.process_id,
+                body,
+                session,
+                client,
+                principal,
+                app.state.settings,
+                app.state.metrics,
+            )
+    except WorkflowAlreadyStartedError as err:
+        return replies.say("started", lang, instance_id=err.workflow_id)
+    except ApiError as err:
+        if err.status == 404:
+            return replies.say("not_deployed", lang, process_id=command.process_id)
+        raise
+    except (RPCError, RPCTimeoutOrCancelledError, TimeoutError):
+        return replies.say("unavailable", lang)
+    return replies.say("started", lang, instance_id=started.instance_id)
