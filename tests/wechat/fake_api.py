@@ -37,6 +37,7 @@ class FakeWeChatApi:
         self.lock = threading.RLock()
         self.calls: list[Call] = []
         self.token_requests = 0
+        self.failed_requests = 0  # answered with the forced HTTP status
         self._tokens: set[str] = set()
         self._expired: set[str] = set()
         self._rate_limited = 0
@@ -126,6 +127,7 @@ class FakeWeChatApi:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with self.lock:
             if self._status is not None:
+                self.failed_requests += 1
                 return self._status, {"error": "server error"}
             route = self.routes.get((method, path))
             if route is None:

@@ -1,0 +1,101 @@
+"""notify by email (a local aiosmtpd server) and Official Account template messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+
+from tests.notify.smtp_server import smtp_server
+from tests.notify.support import mp_settings, notify, notify_worker, start_notify, work_settings
+from tests.wechat.mp_server import TEMPLATE_ID, MpServer
+from tests.wechat.work_server import WorkServer
+
+
+async def test_user_preferring_email_gets_an_email_with_ref_link_and_headers(
+    client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    with smtp_server() as smtp:
+        settings = work_settings(
+            wechat_work_server,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_starttls=False,
+            smtp_from="approvals@shenpi.example",
+        )
+        async with notify_worker(client, task_queue, tmp_path, **settings):
+            result = await notify(client, task_queue, "task_opened", ["group:finance"])
+
+    # erin (channels: [email]) gets email; frank has no preference: WeChat Work.
+    assert [s.to for s in wechat_work_server.sent] == ["frank"]
+    [mail] = smtp.received
+    assert (mail.sender, mail.recipients) == ("approvals@shenpi.example", ["erin@example.com"])
+    message = mail.message
+    assert message["Subject"].startswith("【待审批】经理审批 Manager approval")
+    assert "Approval needed" in message["Subject"]
+    assert (message["From"], message["To"]) == ("approvals@shenpi.example", "erin@example.com")
+    assert message["X-Shenpi-Task-Ref"] == "K7Q2XM"
+    assert message["X-Shenpi-Instance"] == "purchase-1"
+    assert message["X-Shenpi-Event"] == "task_opened"
+    assert message["Message-ID"] and message["Date"]
+    body = message.get_content()
+    assert "同意 K7Q2XM" in body and "approve K7Q2XM" in body
+    assert "2026-11-23 09:00 UTC" in body
+    assert "https://shenpi.example/api/v1/instances/purchase-1" in body
+    erin = next(e for e in result["sent"] if e["to"] == "erin")
+    assert (erin["channel"], erin["message_id"]) == ("email", message["Message-ID"])
+
+
+async def test_rejected_wechat_user_falls_back_to_their_next_channel(
+    client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    wechat_work_server.reject_user("WW_GHOST")
+    with smtp_server() as smtp:
+        settings = work_settings(
+            wechat_work_server, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False
+        )
+        async with notify_worker(client, task_queue, tmp_path, **settings):
+            result = await notify(client, task_queue, "outcome", ["ghost"], outcome="approved")
+
+    assert wechat_work_server.sent == []
+    assert [m.recipients for m in smtp.received] == [["ghost@example.com"]]
+    assert "已通过" in smtp.received[0].message["Subject"]
+    assert [(f["to"], f["channel"]) for f in result["failed"]] == [("ghost", "wechat_work")]
+    assert [(e["to"], e["channel"]) for e in result["sent"]] == [("ghost", "email")]
+
+
+async def test_smtp_down_is_retried_by_temporal(
+    client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    with smtp_server() as smtp:
+        port = smtp.port
+    settings = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False}
+    async with notify_worker(client, task_queue, tmp_path, **settings):
+        handle = await start_notify(client, task_queue, "task_opened", ["erin"], attempts=2)
+        with pytest.raises(WorkflowFailureError) as err:
+            await handle.result()
+
+    assert isinstance(err.value.cause, ActivityError)
+    cause = err.value.cause.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "NotificationDelayed"
+    assert "SMTP" in cause.message and "ConnectionRefusedError" in cause.message
+    assert err.value.cause.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED
+
+
+async def test_official_account_follower_gets_a_template_message(
+    client: Client, task_queue: str, tmp_path: Path, wechat_mp_server: MpServer
+) -> None:
+    async with notify_worker(client, task_queue, tmp_path, **mp_settings(wechat_mp_server)):
+        result = await notify(client, task_queue, "task_reminder", ["mp_mia"], reminder=1)
+
+    [sent] = wechat_mp_server.sent
+    assert (sent["touser"], sent["template_id"]) == ("oMIA123", TEMPLATE_ID)
+    assert sent["url"] == "https://shenpi.example/api/v1/instances/purchase-1"
+    assert sent["data"]["first"]["value"].startswith("【提醒】")
+    assert sent["data"]["keyword2"]["value"] == "K7Q2XM"
+    assert sent["data"]["keyword3"]["value"] == "2026-11-23 09:00 UTC"
+    assert "approve K7Q2XM" in sent["data"]["remark"]["value"]
+    [entry] = result["sent"]
+    assert (entry["to"], entry["channel"], entry["address"]) == ("mp_mia", "wechat_mp", "oMIA123")
