@@ -91,6 +91,7 @@ class FakeOpenAi:
     counts: Counter[str] = field(default_factory=Counter)
     requests: list[dict[str, Any]] = field(default_factory=list)
     _ids: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     def script(self, model: str, replies: list[Reply | str]) -> None:
         """Answers for ``model`` in order (scenario names or replies); the last one repeats."""
@@ -115,8 +116,8 @@ class FakeOpenAi:
         self.requests.append(body)
         model = str(body.get("model", ""))
         reply = self.reply_for(model)
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
+        if reply.delay and not await self._wait_or_close(reply.delay):
+            return JSONResponse({"error": {"message": "shutting down"}}, status_code=503)
         request_id = f"req-{self._ids()}"
         headers = {"x-request-id": request_id}
         if reply.status != 200:
@@ -142,6 +143,14 @@ class FakeOpenAi:
             },
         }
         return JSONResponse(completion, headers=headers)
+
+    async def _wait_or_close(self, seconds: float) -> bool:
+        """Wait like a slow model; False if the server closes first (it never hangs a test)."""
+        try:
+            await asyncio.wait_for(self.closing.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
 
     def app(self) -> Starlette:
         return Starlette(
@@ -169,8 +178,6 @@ async def serve(app: Any) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        # A slow scenario may still be sleeping: do not wait for it to finish answering.
-        server.force_exit = True
         await task
         sock.close()
 
@@ -181,4 +188,7 @@ async def running_fake_openai() -> AsyncIterator[FakeOpenAi]:
     fake = FakeOpenAi()
     async with serve(fake.app()) as url:
         fake.base_url = f"{url}/v1"
-        yield fake
+        try:
+            yield fake
+        finally:
+            fake.closing.set()  # slow answers end now, so the server shuts down at once
