@@ -1,0 +1,84 @@
+"""No worker answers within WeChat's 5 seconds: the decision goes as a durable signal."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from tests.api import flows
+from tests.api.bpmn import single_approval
+from tests.api.conftest import Stack, run_api, run_worker, unique
+from tests.wechat.callbacks import WorkCallbacks, click_xml, msg_id, send_card, wechat_settings
+from tests.wechat.work_server import WorkServer
+
+WECHAT_DEADLINE_SECONDS = 5.0
+
+
+async def test_without_a_worker_a_click_is_accepted_in_time_and_applied_later(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    settings = wechat_settings(tmp_path, wechat_work_server.url)
+    app = create_app(settings, temporal_client=temporal_env.client)
+    async with run_api(app) as base_url:
+        stack = Stack(base_url, settings, temporal_env.client, app)
+        process_id = unique("wx_fallback")
+        await flows.deploy(stack, single_approval(process_id))
+        async with run_worker(temporal_env.client, settings):
+            async with stack.http("alice") as http:
+                instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
+            async with stack.http("bob") as http:
+                task = await flows.task_of(http, instance_id)
+        key_base = f"{instance_id}|{task['task_id']}"
+        code = await send_card(wechat_work_server, settings, "bob", key_base, "card-1")
+        wechat = WorkCallbacks(stack)
+
+        started = time.monotonic()
+        response = await wechat.post(click_xml("bob", f"approve|{key_base}", "card-1", code))
+        elapsed = time.monotonic() - started
+
+        assert elapsed < WECHAT_DEADLINE_SECONDS
+        assert "正在处理" in wechat.reply(response)["Content"]
+        history = await temporal_env.client.get_workflow_handle(instance_id).fetch_history()
+        signaled = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        assert [e.event_type for e in history.events].count(signaled) == 1
+
+        async with run_worker(temporal_env.client, settings), stack.http("alice") as http:
+            body = await flows.ended(http, instance_id)
+        assert body["outcome"] == "approved"
+        assert flows.events(body).count(("approved", "bob")) == 1
+
+
+async def test_without_a_worker_a_text_command_is_accepted_in_time(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    settings = wechat_settings(tmp_path, wechat_work_server.url)
+    app = create_app(settings, temporal_client=temporal_env.client)
+    async with run_api(app) as base_url:
+        stack = Stack(base_url, settings, temporal_env.client, app)
+        process_id = unique("wx_fallback")
+        await flows.deploy(stack, single_approval(process_id))
+        async with run_worker(temporal_env.client, settings):
+            async with stack.http("alice") as http:
+                instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
+            async with stack.http("bob") as http:
+                task = await flows.task_of(http, instance_id)
+        wechat = WorkCallbacks(stack)
+        message = msg_id()
+
+        started = time.monotonic()
+        reply = await wechat.say("bob", f"驳回 {task['ref']} 超预算", msg=message)
+        elapsed = time.monotonic() - started
+
+        assert elapsed < WECHAT_DEADLINE_SECONDS
+        assert "正在处理" in reply
+        async with run_worker(temporal_env.client, settings):
+            async with stack.http("alice") as http:
+                body = await flows.ended(http, instance_id)
+            again = await wechat.say("bob", f"驳回 {task['ref']} 超预算", msg=message)
+        assert body["outcome"] == "rejected"
+        assert flows.events(body).count(("rejected", "bob")) == 1
+        assert "已经处理过" in again
