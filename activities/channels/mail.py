@@ -60,6 +60,8 @@ class EmailChannel:
                 if self._user:
                     smtp.login(self._user, self._password or "")
                 smtp.send_message(mail)
+        except smtplib.SMTPNotSupportedError as err:  # e.g. STARTTLS asked of a plain server
+            raise ChannelError(f"SMTP: {err}", retryable=False) from None
         except smtplib.SMTPRecipientsRefused as err:
             code = next(iter(err.recipients.values()))[0]
             raise ChannelError(f"SMTP refused {address}: {code}", retryable=code < 500) from None

@@ -1,4 +1,4 @@
-"""A notify task drawn in BPMN, run by the interpreter on the real worker (registry wiring)."""
+"""A notify task drawn in BPMN on the real worker (registry wiring), and the webhook feed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 from temporalio.client import Client
 
 from tests.activities.support import running_worker, service_process, start
-from tests.notify.support import DIRECTORY, work_settings
+from tests.activities.webhook_server import webhook_server
+from tests.notify.support import DIRECTORY, notify, notify_worker, work_settings
 from tests.wechat.work_server import WorkServer
 
 
@@ -31,3 +32,20 @@ async def test_drawn_notify_task_texts_its_recipients_and_records_the_result(
     result = final.variables["notify"]
     assert [(e["to"], e["channel"]) for e in result["sent"]] == [("bob", "wechat_work")]
     assert [(e["to"], e["channel"]) for e in result["failed"]] == [("nobody", "wechat_work")]
+
+
+async def test_without_personal_channels_the_webhook_carries_the_resolved_recipients(
+    client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    with webhook_server([200]) as hook:
+        async with notify_worker(client, task_queue, tmp_path, notify_webhook_url=hook.url):
+            result = await notify(client, task_queue, "task_escalated", ["group:finance"])
+
+    [request] = hook.received
+    body = request.json()
+    assert (body["event"], body["recipients"]) == ("task_escalated", ["frank", "erin"])
+    assert body["variables"]["tasks"][0]["ref"] == "K7Q2XM"
+    assert [(e["to"], e["channel"]) for e in result["sent"]] == [
+        ("frank", "webhook"),
+        ("erin", "webhook"),
+    ]

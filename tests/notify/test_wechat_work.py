@@ -82,6 +82,23 @@ async def test_rate_limit_is_retried_by_temporal_without_resending_to_the_others
     assert sorted(e["to"] for e in result["sent"]) == ["bob", "frank"]
 
 
+async def test_a_retry_after_several_deliveries_resends_none_of_them(
+    client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    # Progress travels in heartbeat details: the last one must reach the next attempt even when
+    # it was throttled behind earlier ones.
+    wechat_work_server.rate_limit(1, after=3)
+    async with notify_worker(client, task_queue, tmp_path, **work_settings(wechat_work_server)):
+        result = await notify(
+            client, task_queue, "task_opened", ["bob", "frank", "ida", "carol"], attempts=3
+        )
+
+    assert [s.to for s in wechat_work_server.sent] == ["WW_BOB", "frank", "ida", "carol"]
+    answers = [c.answer["errcode"] for c in wechat_work_server.calls_to("message/send", ok=False)]
+    assert answers == [0, 0, 0, 45009, 0]
+    assert [e["to"] for e in result["sent"]] == ["bob", "frank", "ida", "carol"]
+
+
 async def test_api_down_is_retried_then_the_activity_fails(
     client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:

@@ -41,6 +41,7 @@ class FakeWeChatApi:
         self._tokens: set[str] = set()
         self._expired: set[str] = set()
         self._rate_limited = 0
+        self._rate_limit_after = 0
         self._status: int | None = None  # HTTP status forced on every request (a broken server)
         self.rejected_users: set[str] = set()
         self._ids = itertools.count(1)
@@ -75,10 +76,10 @@ class FakeWeChatApi:
             self._expired |= self._tokens
             self._tokens.clear()
 
-    def rate_limit(self, times: int) -> None:
-        """The next ``times`` API calls (not token fetches) answer 45009."""
+    def rate_limit(self, times: int, *, after: int = 0) -> None:
+        """The next ``times`` API calls (not token fetches) answer 45009, once ``after`` passed."""
         with self.lock:
-            self._rate_limited = times
+            self._rate_limited, self._rate_limit_after = times, after
 
     def reject_user(self, user_id: str) -> None:
         """Messages to ``user_id`` are refused as an invalid user (40003)."""
@@ -107,7 +108,9 @@ class FakeWeChatApi:
             return {"errcode": 42001, "errmsg": "access_token expired"}
         if token not in self._tokens:
             return {"errcode": 40014, "errmsg": "invalid access_token"}
-        if self._rate_limited > 0:
+        if self._rate_limit_after > 0:
+            self._rate_limit_after -= 1
+        elif self._rate_limited > 0:
             self._rate_limited -= 1
             return {"errcode": 45009, "errmsg": "api freq out of limit"}
         return None
