@@ -68,8 +68,9 @@ class AiReviewActivities:
         meter = AiMeter(activity.metric_meter())
         try:
             result = await self._review(input)
-        except ApplicationError as err:
-            meter.failed(self.provider.name, err.type)
+        except Exception as err:  # async completion (callbacks) is a BaseException: not counted
+            failure = err.type if isinstance(err, ApplicationError) else type(err).__name__
+            meter.failed(self.provider.name, failure)
             raise
         meter.reviewed(result, input.purpose)
         return result
