@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import httpx
+from wechatpy.crypto import WeChatCrypto as MpCrypto
 from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
@@ -158,3 +159,43 @@ async def send_card(
     answer = await asyncio.to_thread(client.send_template_card, [to], card)
     code: str = answer["response_code"]
     return code
+
+
+class MpCallbacks:
+    """Posts to ``/wechat/mp`` as the Official Account platform does: plain (signature only) or,
+    given the AES key, in safe mode."""
+
+    ACCOUNT = "gh_test_account"
+
+    def __init__(self, stack: Stack, *, aes_key: str | None = None) -> None:
+        self.stack = stack
+        self.crypto = MpCrypto(MP_TOKEN, aes_key, mp_server.APP_ID) if aes_key else None
+
+    def text(self, openid: str, content: str, message: str | None = None) -> str:
+        return text_xml(openid, content, message or msg_id(), to=self.ACCOUNT)
+
+    async def post(self, xml: str, *, nonce: str | None = None) -> httpx.Response:
+        nonce = nonce or uuid.uuid4().hex[:16]
+        ts = str(int(time.time()))
+        params = {"signature": signature(MP_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+        body = xml
+        if self.crypto is not None:
+            envelope = fields(self.crypto.encrypt_message(xml, nonce, ts))
+            params |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
+            body = f"<xml><ToUserName><![CDATA[{self.ACCOUNT}]]></ToUserName>"
+            body += f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        async with self.stack.http() as http:
+            return await http.post("/wechat/mp", params=params, content=body.encode())
+
+    def reply(self, response: httpx.Response) -> dict[str, str]:
+        assert response.status_code == 200, response.text
+        if self.crypto is None:
+            return fields(response.text)
+        envelope = fields(response.text)
+        plain = self.crypto.decrypt_message(
+            response.text, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"]
+        )
+        return fields(plain)
+
+    async def say(self, openid: str, content: str) -> str:
+        return self.reply(await self.post(self.text(openid, content)))["Content"]
