@@ -21,6 +21,8 @@ from activities.ocr.invoice import USCC_CHARS, USCC_WEIGHTS
 
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 VARIANTS = ("clean_png", "noisy_jpeg", "rotated_png", "lowres_png", "scan_pdf", "text_pdf")
+# Harsher forms, for the bench: where accuracy starts to fall.
+HARSH_VARIANTS = ("noisier_jpeg", "rotated_7_png", "lowres_30_png")
 
 _CITIES = ("北京", "上海", "深圳", "杭州", "成都", "武汉", "南京", "苏州", "广州", "西安")
 _WORDS = ("星河", "云帆", "华辰", "中科", "金桥", "瑞丰", "恒通", "博远", "新锐", "鼎盛", "泰和")
@@ -191,16 +193,20 @@ def draw(doc: Doc, scale: float = 1.6) -> Image.Image:
 
 
 def degrade(image: Image.Image, variant: str, rng: random.Random) -> Image.Image:
-    if variant == "noisy_jpeg":
+    if variant in ("noisy_jpeg", "noisier_jpeg"):
+        strength, blur = (0.25, 0.8) if variant == "noisy_jpeg" else (0.45, 1.4)
         noise = Image.effect_noise(image.size, 60).convert("RGB")
-        image = Image.blend(image, noise, 0.25).filter(ImageFilter.GaussianBlur(0.8))
-    elif variant == "rotated_png":
-        angle = rng.uniform(2.0, 4.0) * rng.choice((-1, 1))
+        image = Image.blend(image, noise, strength).filter(ImageFilter.GaussianBlur(blur))
+    elif variant in ("rotated_png", "rotated_7_png"):
+        low, high = (2.0, 4.0) if variant == "rotated_png" else (6.0, 8.0)
+        angle = rng.uniform(low, high) * rng.choice((-1, 1))
         image = image.rotate(
             angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor="white"
         )
-    elif variant == "lowres_png":
-        image = image.resize((image.width * 9 // 20, image.height * 9 // 20), Image.Resampling.BOX)
+    elif variant in ("lowres_png", "lowres_30_png"):
+        factor = 0.45 if variant == "lowres_png" else 0.30
+        size = (round(image.width * factor), round(image.height * factor))
+        image = image.resize(size, Image.Resampling.BOX)
     return image
 
 
@@ -210,7 +216,7 @@ def render(doc: Doc, variant: str, rng: random.Random) -> bytes:
         return _text_pdf(doc)
     image = degrade(draw(doc), variant, rng)
     out = io.BytesIO()
-    if variant == "noisy_jpeg":
+    if variant.endswith("_jpeg"):
         image.save(out, format="JPEG", quality=60)
     elif variant == "scan_pdf":
         image.save(out, format="PDF", resolution=150)

@@ -1,0 +1,126 @@
+"""OCR bench (run by hand): pages/s and field accuracy per document form, then pool throughput.
+
+    .venv/bin/python -m bench.ocr            # 8 invoices + 8 receipts per form
+    .venv/bin/python -m bench.ocr --docs 20 --processes 2
+
+Part 1 reads every document in this process (read + extract, no Temporal): per-form speed and
+field accuracy, the harsher forms included. Part 2 runs the ``ocr`` activity for real, on the OCR
+worker's process pool behind a local Temporal dev server, and reports end-to-end pages/s.
+Prints Markdown tables (docs/documents.md keeps the numbers of one run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.ocr.fields import extract
+from activities.ocr.reader import ocr_engine, read_document
+from shenpi.blobs import BlobRef, open_blob_store
+from shenpi.settings import Settings
+from tests.ocr.accuracy import Tally, table
+from tests.ocr.documents import HARSH_VARIANTS, VARIANTS, batch, render
+from tests.ocr.probe import OcrProbe
+from workflows.contracts import ServiceTaskInput
+
+BIN_DIR = Path(sys.executable).parent
+KINDS = ("vat_invoice", "receipt")
+
+
+def in_process(docs: int) -> None:
+    ocr_engine()  # model loading is not reading
+    rows: list[tuple[str, str, Tally]] = []
+    speed: dict[str, str] = {}
+    for seed, kind in enumerate(KINDS, start=500):
+        for form in (*VARIANTS, *HARSH_VARIANTS):
+            rng = random.Random(seed)
+            documents = batch(kind, docs, seed)
+            files = [render(doc, form, rng) for doc in documents]
+            tally = Tally()
+            started = time.perf_counter()
+            pages = 0
+            for doc, data in zip(documents, files, strict=True):
+                reading = read_document(data)
+                pages += reading.pages
+                values = {k: f.value for k, f in extract(reading.lines).fields.items()}
+                tally.add(doc.truth, values)
+            elapsed = time.perf_counter() - started
+            speed[f"{kind}/{form}"] = f"{pages / elapsed:.2f}"
+            rows.append((kind, form, tally))
+            print(
+                f"  {kind} {form}: {tally.accuracy:.1%}, {pages / elapsed:.2f} pages/s", flush=True
+            )
+    print("\n## One process (read + extract)\n\n```")
+    print(table(rows, speed))
+    print("```")
+
+
+async def through_the_pool(docs: int, processes: int) -> None:
+    from worker import build_ocr_worker
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN_DIR / "temporal"), data_converter=pydantic_data_converter
+    )
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(env="test", data_dir=Path(data_dir), ocr_processes=processes)
+        blobs = open_blob_store(settings)
+        queue = f"bench-ocr-{uuid.uuid4()}"
+        rng = random.Random(9)
+        files = [render(d, "clean_png", rng) for d in batch("vat_invoice", docs * 2, 9)]
+        refs = [await blobs.put(data, content_type="image/png") for data in files]
+        try:
+            async with (
+                Worker(env.client, task_queue=queue, workflows=[OcrProbe]),
+                build_ocr_worker(env.client, task_queue=queue, settings=settings),
+            ):
+                await _run_all(env, queue, refs[:processes])  # warm: every process loads models
+                started = time.perf_counter()
+                await _run_all(env, queue, refs)
+                elapsed = time.perf_counter() - started
+        finally:
+            await blobs.aclose()
+            await env.shutdown()
+    print(
+        f"\n## Through Temporal: `ocr` on a pool of {processes} process(es), {os.cpu_count()} cores"
+    )
+    print(f"\n{len(refs)} invoice images in {elapsed:.1f} s: **{len(refs) / elapsed:.2f} pages/s**")
+
+
+async def _run_all(env: WorkflowEnvironment, queue: str, refs: Sequence[BlobRef]) -> None:
+    async def one(document_id: str) -> None:
+        arg = ServiceTaskInput(
+            instance_id=f"bench-{uuid.uuid4()}",
+            node_id="ocr",
+            process_id="bench",
+            variables={"document": document_id},
+        )
+        await env.client.execute_workflow(OcrProbe.run, arg, id=arg.instance_id, task_queue=queue)
+
+    await asyncio.gather(*(one(ref.document_id) for ref in refs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=8, help="documents per kind and form")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--skip-pool", action="store_true", help="only the in-process part")
+    args = parser.parse_args()
+    in_process(args.docs)
+    if not args.skip_pool:
+        asyncio.run(through_the_pool(args.docs, args.processes))
+
+
+if __name__ == "__main__":
+    main()
