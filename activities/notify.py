@@ -91,6 +91,9 @@ class NotifyActivities:
             progress.failed += unresolved
             progress.done.add("resolved")
         activity.logger.info("notify %s on %s to %s", event, input.instance_id, users or "-")
+        url = input.config.get("url") or self._settings.notify_webhook_url
+        # Who no personal channel reaches is in the webhook feed, or only in the log.
+        fallback = "webhook" if url else "log"
         retry: ChannelError | None = None
         for user in users:
             contact = await asyncio.to_thread(self._contact, user)
@@ -100,13 +103,13 @@ class NotifyActivities:
                 if key in progress.done:
                     continue
                 try:
-                    self._record(progress, user, message, await self._deliver(user, plan, message))
+                    entries = await self._deliver(user, plan, message, fallback)
+                    self._record(progress, message, entries)
                 except ChannelError as err:
                     retry = err  # serve the others first; Temporal retries this one
                     continue
                 progress.done.add(key)
                 progress.save()
-        url = input.config.get("url") or self._settings.notify_webhook_url
         if url and not progress.webhook_done:
             secret = self._settings.notify_webhook_secret
             await post_webhook(self._client, url, secret, input, users, info.attempt)
@@ -126,8 +129,9 @@ class NotifyActivities:
     def _contact(self, user: str) -> UserEntry | None:
         return self._contacts.contact(user) if self._contacts is not None else None
 
+    @staticmethod
     async def _deliver(
-        self, user: str, plan: list[tuple[Channel, str]], message: Message
+        user: str, plan: list[tuple[Channel, str]], message: Message, fallback: str
     ) -> list[dict[str, Any]]:
         """Try ``user``'s channels in order; the entries to record. Raises a retryable error."""
         entries: list[dict[str, Any]] = []
@@ -142,15 +146,10 @@ class NotifyActivities:
                 entries.append({"to": user, "channel": channel.name, "error": str(err)})
                 continue
             return [*entries, {"to": user, "channel": channel.name, "address": address, **answer}]
-        if not plan:  # nobody configured a personal channel for them: the webhook or the log
-            webhook = self._settings.notify_webhook_url
-            return [{"to": user, "channel": "webhook" if webhook else "log"}]
-        return entries
+        return entries or [{"to": user, "channel": fallback}]  # no personal channel at all
 
     @staticmethod
-    def _record(
-        progress: _Progress, user: str, message: Message, entries: list[dict[str, Any]]
-    ) -> None:
+    def _record(progress: _Progress, message: Message, entries: list[dict[str, Any]]) -> None:
         for entry in entries:
             if message.task is not None:
                 entry["task_id"] = message.task.task_id

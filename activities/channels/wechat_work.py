@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from activities.channels import ChannelError
-from activities.channels.message import Message
+from activities.channels.message import Message, TaskSummary
 from shenpi.directory_file import UserEntry
 from shenpi.wechat.api import WeChatApiError
 from shenpi.wechat.work_client import WorkClient
@@ -24,10 +24,8 @@ def button_key(action: str, instance_id: str, task_id: str) -> str:
     return f"{action}|{instance_id}|{task_id}"
 
 
-def task_card(message: Message, card_id: str) -> dict[str, Any]:
-    """The ``button_interaction`` card for a message about a task."""
-    task = message.task
-    assert task is not None  # only actionable messages become cards
+def task_card(message: Message, task: TaskSummary, card_id: str) -> dict[str, Any]:
+    """The ``button_interaction`` card for a message about ``task``."""
     return {
         "card_type": "button_interaction",
         "source": {"desc": "审批 Shenpi"},
@@ -38,7 +36,7 @@ def task_card(message: Message, card_id: str) -> dict[str, Any]:
             {"keyname": "截止 Due", "value": task.due_text},
         ],
         "card_action": {"type": 1, "url": message.link},
-        "task_id": CARD_ID_UNSAFE.sub("_", card_id)[:128],
+        "task_id": CARD_ID_UNSAFE.sub("_", card_id or task.ref)[:128],
         "button_list": [
             {
                 "text": "同意 Approve",
@@ -66,8 +64,8 @@ class WeChatWorkChannel:
 
     def send(self, address: str, message: Message, *, card_id: str = "") -> dict[str, Any]:
         try:
-            if message.actionable:
-                card = task_card(message, card_id or message.task.ref)  # type: ignore[union-attr]
+            if message.actionable and message.task is not None:
+                card = task_card(message, message.task, card_id)
                 answer = self._client.send_template_card([address], card)
             else:
                 answer = self._client.send_text([address], f"{message.title}\n{message.text}")
