@@ -50,6 +50,13 @@ class Message:
     text: str  # the whole message, both languages, with the link
     link: str
     task: TaskSummary | None = None  # set for TASK_EVENTS: the card gets decision buttons
+    comment: str | None = None  # the urger's words (催办留言), quoted on a card
+
+    @property
+    def headline(self) -> tuple[str, str]:
+        """The title's Chinese and English halves (a card shows them on two lines)."""
+        zh, _, en = self.title.partition(" · ")
+        return zh, en
 
     @property
     def actionable(self) -> bool:
@@ -69,7 +76,8 @@ def render(
     link = f"{public_url.rstrip('/')}/api/v1/instances/{instance_id}"
 
     def make(title: str, text: str, task: TaskSummary | None = None) -> Message:
-        return Message(event, instance_id, process_id, title, text, link, task)
+        comment = str(variables["comment"]) if variables.get("comment") else None
+        return Message(event, instance_id, process_id, title, text, link, task, comment)
 
     if event in TASK_EVENTS:
         tasks = [TaskSummary.from_variables(t) for t in variables.get("tasks") or []]

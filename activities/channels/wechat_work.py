@@ -26,10 +26,11 @@ def button_key(action: str, instance_id: str, task_id: str) -> str:
 
 def task_card(message: Message, task: TaskSummary, card_id: str) -> dict[str, Any]:
     """The ``button_interaction`` card for a message about ``task``."""
-    return {
+    zh, en = message.headline
+    card: dict[str, Any] = {
         "card_type": "button_interaction",
         "source": {"desc": "审批 Shenpi"},
-        "main_title": {"title": message.title[:36], "desc": message.process_id},
+        "main_title": {"title": zh, "desc": f"{en} · {message.process_id}"},
         "sub_title_text": message.text.split("\n")[0],
         "horizontal_content_list": [
             {"keyname": "编号 Ref", "value": task.ref},
@@ -50,6 +51,9 @@ def task_card(message: Message, task: TaskSummary, card_id: str) -> dict[str, An
             },
         ],
     }
+    if message.comment:
+        card["quote_area"] = {"type": 0, "title": "留言 Comment", "quote_text": message.comment}
+    return card
 
 
 class WeChatWorkChannel:
