@@ -9,6 +9,7 @@ have no address for the person, are skipped.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -23,6 +24,8 @@ from shenpi.wechat.work_client import WorkClient
 from workflows.contracts import ServiceTaskInput
 
 DEFAULT_ORDER = ("wechat_work", "wechat_mp", "email")
+
+log = logging.getLogger(__name__)
 
 
 class Contacts(Protocol):
@@ -40,8 +43,11 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
         channels["wechat_work"] = WeChatWorkChannel(work)
     if (mp := MpClient.from_settings(settings)) is not None:
         channels["wechat_mp"] = WeChatMpChannel(mp)
+    elif settings.wechat_mp_app_id:
+        log.warning("Official Account messages are off: set the secret and the template id")
     if settings.smtp_host:
         channels["email"] = EmailChannel(settings)
+    log.info("notification channels: %s", ", ".join(channels) or "none (webhook or log only)")
     return channels
 
 
