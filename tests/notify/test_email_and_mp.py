@@ -99,3 +99,28 @@ async def test_official_account_follower_gets_a_template_message(
     assert "approve K7Q2XM" in sent["data"]["remark"]["value"]
     [entry] = result["sent"]
     assert (entry["to"], entry["channel"], entry["address"]) == ("mp_mia", "wechat_mp", "oMIA123")
+
+
+async def test_official_account_refreshes_its_token_and_records_a_bad_openid(
+    client: Client, task_queue: str, tmp_path: Path, wechat_mp_server: MpServer
+) -> None:
+    async with notify_worker(client, task_queue, tmp_path, **mp_settings(wechat_mp_server)):
+        await notify(client, task_queue, "outcome", ["mp_mia"], outcome="approved")
+        wechat_mp_server.expire_tokens()
+        await notify(client, task_queue, "outcome", ["mp_mia"], outcome="rejected")
+        wechat_mp_server.reject_user("oMIA123")
+        handle = await start_notify(client, task_queue, "outcome", ["mp_mia"], outcome="x")
+        with pytest.raises(WorkflowFailureError) as err:
+            await handle.result()
+
+    assert wechat_mp_server.token_requests == 2
+    assert [m["data"]["first"]["value"] for m in wechat_mp_server.sent] == [
+        "【审批结果】purchase-approval：已通过 · Outcome: approved",
+        "【审批结果】purchase-approval：已驳回 · Outcome: rejected",
+    ]
+    assert isinstance(err.value.cause, ActivityError)
+    cause = err.value.cause.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "NotificationRejected"
+    [failed] = cause.details[0]["notify"]["failed"]
+    assert (failed["to"], failed["channel"]) == ("mp_mia", "wechat_mp")
+    assert "invalid openid" in failed["error"]
