@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.wechat.identity import directory_bindings
 from shenpi.db import wechat as db
 from shenpi.directory import DirectoryError, load_directory_file
 
@@ -90,7 +91,7 @@ async def delete_binding(wechat_userid: WeChatUserId, session: SessionDep, _: Ad
 async def sync_bindings(
     session: SessionDep, settings: SettingsDep, admin: AdminDep
 ) -> BindingsSynced:
-    """Fill bindings from the directory's ``wechat_work_userid`` of each user."""
+    """Fill bindings from the directory's ``wechat_work_userid`` and ``wechat_mp_openid``."""
     wanted = await asyncio.to_thread(_directory_bindings, settings.resolved_directory_file)
     report = await db.sync_from_directory(session, wanted, by=admin.sub, now=datetime.now(UTC))
     return BindingsSynced(
@@ -99,15 +100,10 @@ async def sync_bindings(
 
 
 def _directory_bindings(path: FilePath) -> dict[str, str]:
-    """``wechat_work_userid -> user`` from the directory file (read now, not from a cache)."""
+    """WeChat ids → users from the directory file (read now, not from a cache)."""
     if not path.exists():
         raise ApiError(409, "no_directory", f"no directory file at {path}")
     try:
-        directory = load_directory_file(path)
+        return directory_bindings(load_directory_file(path))
     except DirectoryError as err:
         raise ApiError(409, "directory_error", str(err)) from None
-    wanted: dict[str, str] = {}
-    for user_id, entry in directory.users.items():
-        if entry.wechat_work_userid:
-            wanted.setdefault(entry.wechat_work_userid, user_id)  # first user wins a shared id
-    return wanted

@@ -9,7 +9,8 @@ being processed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -36,6 +37,7 @@ from workflows.contracts import (
 # WeChat drops an answer after 5 s: the update gets 3, the signal fallback 1, the rest is ours.
 UPDATE_WAIT_SECONDS = 3.0
 SIGNAL_WAIT_SECONDS = 1.0
+SCAN_SECONDS = 0.5  # looking beyond the sender's inbox only words the reply: keep it short
 INBOX_SCAN = 200  # running instances scanned for a ref, in the sender's inbox and beyond
 KEEP_MESSAGES = timedelta(days=3)  # WeChat retries within seconds; card codes live 72 hours
 
@@ -71,12 +73,20 @@ async def find_by_ref(
     found = next((t for t in mine if t.ref == ref), None)
     if found is not None:
         return found, False
+    try:
+        async with asyncio.timeout(SCAN_SECONDS):
+            return None, await _open_elsewhere(client, ref)
+    except TimeoutError:
+        return None, False  # only the wording of the reply depends on it: "unknown" will do
+
+
+async def _open_elsewhere(client: Client, ref: str) -> bool:
     query = 'ShenpiVersion IS NOT NULL AND ExecutionStatus = "Running"'
     async for execution in client.list_workflows(query, limit=INBOX_SCAN, page_size=INBOX_SCAN):
         views = await execution.memo_value(MEMO_TASKS, default=[])
         if any(isinstance(v, dict) and v.get("ref") == ref for v in views):
-            return None, True
-    return None, False
+            return True
+    return False
 
 
 async def earlier_target(app: FastAPI, key: str) -> tuple[str, str] | None:
@@ -113,6 +123,9 @@ async def deliver(
         comment=comment,
     )
     delivery = await _run(app, instance_id, decision, key)
+    if before is not None and delivery.verdict == "unknown":
+        # The first delivery reached this task, so it existed: it has been decided since.
+        delivery = replace(delivery, verdict="already")
     if delivery.verdict in ("accepted", "pending"):
         async with app.state.sessions() as session:
             await db.record_message(

@@ -49,7 +49,8 @@ async def mp_message(app: FastAPI, inbound: Inbound) -> Answer:
 
 async def _click(app: FastAPI, principal: Principal, inbound: Inbound) -> Answer:
     target = click_target(inbound.event_key)
-    ref = inbound.card_task_id or "?"
+    # The card id is the task's ref, then "_" and a suffix per recipient (docs/notifications.md).
+    ref = inbound.card_task_id.partition("_")[0].lower() or "?"
     if target is None or not inbound.response_code:
         return Answer(replies.say("unknown", "zh", ref=ref))
     delivery = await deliver(

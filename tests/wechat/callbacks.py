@@ -26,7 +26,7 @@ MP_TOKEN = "mp-callback-token"
 MP_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
 DIRECTORY = """\
 users:
-  alice: {manager: bob, groups: [buyers]}
+  alice: {manager: bob, groups: [buyers], wechat_mp_openid: o-alice-dir}
   bob: {wechat_work_userid: WX_BOB}
   carol: {groups: [finance]}
   ops: {groups: [admin]}

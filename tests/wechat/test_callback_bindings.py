@@ -54,29 +54,36 @@ async def test_sync_fills_bindings_from_the_directory_and_keeps_an_admins(stack:
         third = (await admin.post(f"{URL}/sync")).json()
         listed = (await admin.get(URL)).json()["data"]
 
-    assert first == {"added": 1, "updated": 0, "removed": 0, "kept": 0}
+    assert first == {"added": 2, "updated": 0, "removed": 0, "kept": 0}
     assert second == {"added": 0, "updated": 0, "removed": 0, "kept": 0}
     assert third == {"added": 0, "updated": 0, "removed": 0, "kept": 1}
-    assert [(b["wechat_userid"], b["user"]) for b in listed] == [("WX_BOB", "alice")]
+    assert [(b["wechat_userid"], b["user"], b["source"]) for b in listed] == [
+        ("WX_BOB", "alice", "api"),
+        ("mp:o-alice-dir", "alice", "directory"),
+    ]
 
 
-async def test_a_bound_wechat_user_decides_as_their_shenpi_user(stack: Stack) -> None:
+async def test_senders_act_as_their_bound_or_directory_user(stack: Stack) -> None:
     process_id = unique("wx_bound")
     await flows.deploy(stack, single_approval(process_id))
+    tasks = []
     async with stack.http("alice") as http:
-        instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
+        ids = [await flows.start(http, process_id, variables={"manager": "bob"}) for _ in "ab"]
     async with stack.http("bob") as http:
-        task = await flows.task_of(http, instance_id)
+        tasks = [await flows.task_of(http, i) for i in ids]
     async with stack.http("ops", ["admin"]) as admin:
-        assert (await admin.post(f"{URL}/sync")).status_code == 200
+        assert (await admin.put(f"{URL}/WX_9", json={"user": "bob"})).status_code == 201
     wechat = WorkCallbacks(stack)
 
-    as_id = await wechat.say("WX_BOB", f"同意 {task['ref']}")
+    by_binding = await wechat.say("WX_9", f"同意 {tasks[0]['ref']}")
+    by_directory = await wechat.say("WX_BOB", f"同意 {tasks[1]['ref']}")  # no binding, no sync
 
-    assert as_id.startswith("已同意"), as_id
+    assert by_binding.startswith("已同意"), by_binding
+    assert by_directory.startswith("已同意"), by_directory
     async with stack.http("alice") as http:
-        body = await flows.ended(http, instance_id)
-    assert ("approved", "bob") in flows.events(body)
+        for instance_id in ids:
+            body = await flows.ended(http, instance_id)
+            assert ("approved", "bob") in flows.events(body)
 
 
 async def test_a_group_task_is_decided_by_a_member_the_directory_names(stack: Stack) -> None:

@@ -67,13 +67,14 @@ async def test_a_card_click_approves_once_after_three_deliveries_and_updates_the
 ) -> None:
     instance_id, task = await open_task(stack)
     key_base = f"{instance_id}|{task['task_id']}"
-    card_id = f"{task['ref']}-1"
+    card_id = f"{str(task['ref']).upper()}_3f9a01"  # the ref + a suffix, as notify sends it
     code = await send_card(wechat_work_server, stack.settings, "bob", key_base, card_id)
     wechat = WorkCallbacks(stack)
     click = click_xml("bob", f"approve|{key_base}", card_id, code)
 
     replies = [wechat.reply(await wechat.post(click))["Content"] for _ in range(3)]
 
+    assert replies[0] == f"已同意：Manager approval（{task['ref']}）。"
     assert all(r.startswith("已同意") for r in replies), replies
     assert await updates_in_history(stack, instance_id) == 1
     async with stack.http("alice") as http:
