@@ -17,7 +17,16 @@ from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 MODES = ("advise", "decide", "route")
 FALLBACKS = ("manual", "approve", "reject")
 DECISIONS = ("approve", "reject")
-KNOWN_ATTRIBUTES = ("mode", "threshold", "fallback", "prompt", "model", "timeout", "retries")
+KNOWN_ATTRIBUTES = (
+    "mode",
+    "threshold",
+    "fallback",
+    "prompt",
+    "request",
+    "model",
+    "timeout",
+    "retries",
+)
 KNOWN_CHILDREN = ("shenpi:prompt", "shenpi:example")
 
 
@@ -74,6 +83,8 @@ class AiReader:
             else:
                 self.problem("model is empty (leave it out for the configured model)", None)
         self.prompt(attrs.get("prompt"))
+        if "request" in attrs:
+            self.request(attrs["request"])
         self.examples()
 
     def ignored(self, what: str, known: tuple[str, ...], line: int | None) -> None:
@@ -143,6 +154,17 @@ class AiReader:
             self.found.append(found)
         else:
             self.spec["prompt"] = template.text
+
+    def request(self, raw: RawText) -> None:
+        """The request text template: what precedents are compared with (``AiSpec.request``)."""
+        if not raw.text:
+            self.problem("request is empty (leave it out to compare all request variables)", None)
+            return
+        found = prompt_problem(self.node, raw)
+        if found is not None:
+            self.found.append(found)
+        else:
+            self.spec["request"] = raw.text
 
     def examples(self) -> None:
         examples = []

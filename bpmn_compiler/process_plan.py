@@ -134,6 +134,11 @@ class AiSpec(_Frozen):
     # A Jinja template (rendered in a sandbox by the activity) over the instance variables and
     # the extracted document text; None: the default template of the node's kind.
     prompt: str | None = None
+    # A Jinja template of the *request text*: what the offline reviewer compares with the
+    # precedents (examples and past decisions, rendered the same way) and what a prompt shows as
+    # the request. None: every request variable as ``name: value`` lines. Write it in the words of
+    # the examples, e.g. "{{ description }} {{ amount }}元".
+    request: str | None = None
     model: str | None = None  # None: the provider's configured model
     examples: tuple[AiExample, ...] = ()  # precedents for the offline reviewer (and few-shot)
     timeout_seconds: float = 120.0  # one attempt (start-to-close)
