@@ -34,6 +34,7 @@ def decided_card(
     key = f"{action}|{delivery.instance_id}|{delivery.task_id}"
     return {
         "card_type": "button_interaction",
+        "source": {"desc": "审批 Shenpi"},  # as notify's cards (activities/channels/wechat_work.py)
         "main_title": {"title": delivery.task_name or "审批", "desc": delivery.instance_id},
         "sub_title_text": result,
         "task_id": card_task_id,

@@ -1,0 +1,84 @@
+"""A purchase request decided in WeChat end to end: the worker's own notify activity sends the
+card, the click on it approves and the card updates, finance rejects by text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from tests.api import flows
+from tests.api.conftest import running_stack, unique
+from tests.helpers import assert_eventually
+from tests.wechat.callbacks import WorkCallbacks, click_xml, wechat_settings
+from tests.wechat.work_server import Sent, WorkServer
+
+
+def purchase(process_id: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+        ' xmlns:shenpi="http://shenpi.dev/schema/bpmn/1.0" targetNamespace="http://t">\n'
+        f'<process id="{process_id}" name="Purchase" isExecutable="true">\n'
+        '  <startEvent id="start"/>\n'
+        '  <sequenceFlow id="f1" sourceRef="start" targetRef="manager"/>\n'
+        '  <userTask id="manager" name="Manager approval" shenpi:assignee="${manager}"/>\n'
+        '  <sequenceFlow id="f2" sourceRef="manager" targetRef="finance"/>\n'
+        '  <userTask id="finance" name="Finance review" shenpi:candidateGroups="finance"/>\n'
+        '  <sequenceFlow id="f3" sourceRef="finance" targetRef="end"/>\n'
+        '  <endEvent id="end"/>\n'
+        "</process>\n</definitions>\n"
+    ).encode()
+
+
+async def test_a_card_from_the_worker_approves_and_finance_rejects_by_text(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    settings = wechat_settings(tmp_path, wechat_work_server.url)
+    async with running_stack(temporal_env, settings) as stack:
+        process_id = unique("wx_purchase")
+        await flows.deploy(stack, purchase(process_id))
+        async with stack.http("alice") as http:
+            instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
+        async with stack.http("bob") as http:
+            manager_task = await flows.task_of(http, instance_id)
+        async with stack.http("alice") as http:  # 催办: the interpreter notifies bob with a card
+            urged = await flows.act(http, instance_id, "urge")
+        assert urged.status_code == 200, urged.text
+
+        async def card() -> Sent:
+            # bob's WeChat Work userid is WX_BOB in the directory: the card goes there.
+            sent = wechat_work_server.sent_to("WX_BOB")
+            assert len(sent) == 1 and sent[0].response_code, wechat_work_server.sent
+            return sent[0]
+
+        sent = await assert_eventually(card)
+        approve_key = sent.card["button_list"][0]["key"]
+        wechat = WorkCallbacks(stack)
+
+        click = click_xml("WX_BOB", approve_key, sent.card["task_id"], str(sent.response_code))
+        clicked = wechat.reply(await wechat.post(click))["Content"]
+
+        assert clicked == f"已同意：Manager approval（{manager_task['ref']}）。"
+
+        async def card_updated() -> None:
+            assert len(wechat_work_server.updates) == 1
+
+        await assert_eventually(card_updated)
+        update = wechat_work_server.updates[0]
+        assert (update["userids"], update["response_code"]) == (["WX_BOB"], sent.response_code)
+        assert update["template_card"]["replace_text"] == "已同意 by bob"
+        assert update["template_card"]["task_id"] == sent.card["task_id"]
+
+        async with stack.http("carol", ["finance"]) as http:
+            finance_task = await flows.task_of(http, instance_id, node_id="finance")
+        rejected = await wechat.say("carol", f"驳回 {finance_task['ref']} 超预算")
+
+        assert rejected == f"已驳回：Finance review（{finance_task['ref']}）。"
+        async with stack.http("alice") as http:
+            body = await flows.ended(http, instance_id)
+        assert body["outcome"] == "rejected"
+        assert [(e, a) for e, a in flows.events(body) if e in ("approved", "rejected")] == [
+            ("approved", "bob"),
+            ("rejected", "carol"),
+        ]
