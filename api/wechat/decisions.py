@@ -60,7 +60,6 @@ class Delivery:
     instance_id: str
     task_id: str
     task_name: str | None = None
-    instance_status: str | None = None
     repeated: bool = False  # a redelivery of a message whose decision was already accepted
 
 
@@ -165,13 +164,8 @@ async def _run(app: FastAPI, instance_id: str, decision: DecisionInput, key: str
         return await _signal(client, instance_id, decision, key)
     except RPCError as err:
         return Delivery(_rpc_verdict(err), instance_id, task_id)
-    return Delivery(
-        "accepted",
-        instance_id,
-        task_id,
-        task_name=result.task.name,
-        instance_status=result.instance_status,
-    )
+    app.state.metrics.observe_decision(decision.action, result)  # counted as HTTP decisions are
+    return Delivery("accepted", instance_id, task_id, task_name=result.task.name)
 
 
 async def _signal(client: Client, instance_id: str, decision: DecisionInput, key: str) -> Delivery:
