@@ -19,23 +19,26 @@ import numpy as np
 
 from activities.ai.embedding import MODEL_NAME, embed
 from activities.ai.extract import extract_fields
-from activities.ai.prompts import request_text
+from activities.ai.prompts import request_values
 from activities.ai.provider import Prepared, ProviderAnswer, ProviderCall, Sessions
 from activities.ai.schema import ABSTAIN, AiOutput
 from shenpi.db.archive import precedents as archived_precedents
 from shenpi.settings import Settings
 from workflows.contracts import AiMetrics, AiReviewInput
 
-# e5 cosine similarities are compressed: two unrelated requests written the same way score about
-# SIM_FLOOR, near duplicates about SIM_CEIL. Closeness maps that band linearly onto 0..1.
+# e5 cosine similarities are compressed: two unrelated requests score about SIM_FLOOR, requests
+# of the same kind (the same trip, the same private purchase) SIM_CEIL and above. Closeness maps
+# that band linearly onto 0..1. Measured on Chinese expense claims (docs/ai.md).
 SIM_FLOOR = 0.88
-SIM_CEIL = 0.98
+SIM_CEIL = 0.94
 NEIGHBOURS = 5  # k of the k-NN vote
 DISAGREEMENT = 0.75  # below this agreement the advice carries the flag precedents_disagree
 # Routes: a softmax over the similarities with this temperature gives each flow a share; the
-# best must take at least ROUTE_MIN_SHARE to stand out.
+# best must take at least ROUTE_MIN_SHARE to stand out, and be at least ROUTE_MIN_SIMILARITY
+# close (a vague request like "其他" is about equally far from every flow, and far from all).
 ROUTE_TEMPERATURE = 0.01
 ROUTE_MIN_SHARE = 0.6
+ROUTE_MIN_SIMILARITY = 0.865
 _ACTIONS: dict[str, Literal["approve", "reject"]] = {"approved": "approve", "rejected": "reject"}
 _PAST = {"approve": "approved", "reject": "rejected"}
 
@@ -89,7 +92,7 @@ class LocalReviewer:
             found.append(
                 Precedent(
                     action,
-                    request_text(decision.variables),
+                    request_values(decision.variables),
                     f"instance {decision.instance_id} ({decision.actor})",
                     float(amount) if isinstance(amount, int | float) else None,
                 )
@@ -119,29 +122,30 @@ class LocalReviewer:
         if len(found) < needed:
             advice = f"Too few precedents to compare with ({len(found)}, needs {needed})."
             return _abstain(advice, "few_precedents"), []
-        vectors = await embed([call.prompt.request, *(p.text for p in found)])
+        vectors = await embed([request_values(call.input.variables), *(p.text for p in found)])
         similarities = vectors[1:] @ vectors[0]
+        # Sorted by the raw similarity: closeness saturates at 1, the similarity still ranks.
         near = sorted(
-            ((closeness(float(s)), p) for s, p in zip(similarities, found, strict=True)),
-            key=lambda pair: -pair[0],
+            zip((float(s) for s in similarities), found, strict=True), key=lambda pair: -pair[0]
         )[:NEIGHBOURS]
-        trace = [{"source": p.source, "decision": p.decision, "closeness": c} for c, p in near]
-        if near[0][0] < self._settings.ai_local_min_similarity:
+        trace = [{"source": p.source, "decision": p.decision, "similarity": s} for s, p in near]
+        nearest = closeness(near[0][0])
+        if nearest < self._settings.ai_local_min_similarity:
             advice = (
                 f"No precedent is close enough (closest: {near[0][1].source}, "
-                f"closeness {near[0][0]:.2f}): a new kind of request."
+                f"closeness {nearest:.2f}): a new kind of request."
             )
             return _abstain(advice, "no_close_precedent"), trace
         votes = {"approve": 0.0, "reject": 0.0}
-        for c, p in near:
-            votes[p.decision] += c * c  # squared: the nearest precedents weigh most
+        for s, p in near:
+            votes[p.decision] += closeness(s) ** 2  # squared: the nearest precedents weigh most
         winner = max(votes, key=lambda d: votes[d])
         agreement = votes[winner] / sum(votes.values())
-        backing = [(c, p) for c, p in near if p.decision == winner]
-        confidence = round(agreement * backing[0][0], 3)
+        backing = [(s, p) for s, p in near if p.decision == winner]
+        confidence = round(agreement * closeness(backing[0][0]), 3)
         flags = ["precedents_disagree"] if agreement < DISAGREEMENT else []
         flags += _amount_flags(call.input.variables, winner, found)
-        leaned = "; ".join(f"{p.source} (closeness {c:.2f})" for c, p in backing[:3])
+        leaned = "; ".join(f"{p.source} (similarity {s:.3f})" for s, p in backing[:3])
         advice = (
             f"{winner.capitalize()}: {len(backing)} of the {len(near)} nearest precedents were "
             f"{_PAST[winner]} (agreement {agreement:.2f}). Leaned on: {leaned}."
@@ -154,7 +158,7 @@ class LocalReviewer:
         if not options:
             return _abstain("No outgoing flow to choose from.", "no_options"), []
         texts = [f"{o.name or o.flow_id}. {o.documentation or ''}".strip() for o in options]
-        vectors = await embed([call.prompt.request, *texts])
+        vectors = await embed([request_values(call.input.variables), *texts])
         similarities = vectors[1:] @ vectors[0]
         weights = np.exp((similarities - similarities.max()) / ROUTE_TEMPERATURE)
         shares = weights / weights.sum()
@@ -164,7 +168,7 @@ class LocalReviewer:
             for o, s, w in zip(options, similarities, shares, strict=True)
         ]
         label = options[best].name or options[best].flow_id
-        if float(shares[best]) < ROUTE_MIN_SHARE:
+        if float(shares[best]) < ROUTE_MIN_SHARE or similarities[best] < ROUTE_MIN_SIMILARITY:
             advice = f"No path stands out (best: {label}, share {float(shares[best]):.2f})."
             return _abstain(advice, "no_clear_route"), trace
         advice = f"The request reads most like {label!r} (share {float(shares[best]):.2f})."

@@ -4,8 +4,9 @@ The template is either the node's ``prompt`` or the default of its kind; which o
 prompt is ``template_version`` ("default-review@1", "custom:<sha8>"), and ``prompt_hash`` is the
 sha256 of the rendered text (both go into the timeline; the prompt itself never does).
 
-:func:`request_text` is the one rendering of "the request" that the offline reviewer embeds, for
-new requests and for archived precedents alike, so both sides are compared like for like.
+:func:`request_text` is "the request" as prompts show it; :func:`request_values` is what the
+offline reviewer embeds, rendered the same way for new requests and for archived precedents, so
+both sides are compared like for like.
 """
 
 from __future__ import annotations
@@ -80,6 +81,19 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
+class Document:
+    """A document's text in the template context: ``{{ doc }}`` is its text, ``{{ doc.kind }}``
+    and ``{{ doc.variable }}`` say what it is."""
+
+    variable: str
+    kind: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class RenderedPrompt:
     text: str
     template_version: str
@@ -96,7 +110,7 @@ def template_for(input: AiReviewInput) -> tuple[str, str]:
     return DEFAULT_TEMPLATES[kind]
 
 
-def render(input: AiReviewInput, documents: list[dict[str, Any]]) -> RenderedPrompt:
+def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
     """Render the node's template in the sandbox; a non-retryable ``AiPromptError`` if it cannot."""
     version, template = template_for(input)
     request = request_text(input.variables)
@@ -131,14 +145,25 @@ def _environment() -> SandboxedEnvironment:
 
 def request_text(variables: dict[str, Any]) -> str:
     """The requester's variables as ``name: value`` lines, sorted, engine keys and documents out."""
-    lines = []
+    return "\n".join(f"{name}: {shown}" for name, shown in _request_items(variables))
+
+
+def request_values(variables: dict[str, Any]) -> str:
+    """The same variables as their values only, in the same order: the text the offline
+    reviewer embeds. Without the names it reads like a sentence, so it compares well with
+    free-text precedents (``<shenpi:example>``) and chat messages as well as with other requests."""
+    return " ".join(shown for _, shown in _request_items(variables))
+
+
+def _request_items(variables: dict[str, Any]) -> list[tuple[str, str]]:
+    items = []
     for name in sorted(k for k in variables if isinstance(k, str)):
         value = variables[name]
         if name in ENGINE_KEYS or name.startswith(ENGINE_PREFIXES) or _is_document(value):
             continue
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        lines.append(f"{name}: {shown[:VALUE_CHARS]}")
-    return "\n".join(lines)
+        items.append((name, shown[:VALUE_CHARS]))
+    return items
 
 
 def _is_document(value: Any) -> bool:
@@ -147,11 +172,11 @@ def _is_document(value: Any) -> bool:
 
 async def load_documents(
     open_store: Callable[[], BlobStore], variables: dict[str, Any]
-) -> list[dict[str, Any]]:
+) -> list[Document]:
     """The text of every variable value with a ``text_ref`` (OCR output), truncated to bounds.
 
     The store is opened only when a variable refers to a text: most reviews have none."""
-    documents: list[dict[str, Any]] = []
+    documents: list[Document] = []
     budget = DOCUMENTS_CHARS
     for name in sorted(k for k in variables if isinstance(k, str)):
         value = variables[name]
@@ -167,5 +192,5 @@ async def load_documents(
         else:
             text = data.decode("utf-8", errors="replace")[: min(DOCUMENT_CHARS, budget)]
         budget -= len(text)
-        documents.append({"variable": name, "kind": value.get("kind", "document"), "text": text})
+        documents.append(Document(name, str(value.get("kind", "document")), text))
     return documents

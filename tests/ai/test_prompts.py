@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from activities.ai.prompts import DOCUMENT_CHARS, render, request_text
+from activities.ai.prompts import DOCUMENT_CHARS, Document, render, request_text
 from shenpi.blobs import open_blob_store
 from tests.ai.conftest import ai_worker, openai_settings, review_input, run_probe
 from tests.ai.fake_openai import FakeOpenAi
@@ -135,3 +135,10 @@ async def test_route_answer_naming_no_outgoing_flow_is_bad_output(
     assert isinstance(cause, ActivityError) and isinstance(cause.cause, ApplicationError)
     assert cause.cause.type == "AiBadOutput"
     assert fake_openai.calls("route:elsewhere") == 2
+
+
+def test_a_document_prints_as_its_text_in_a_template() -> None:
+    template = "{% for doc in documents %}{{ doc.variable }}/{{ doc.kind }}: {{ doc }}{% endfor %}"
+    documents = [Document("ocr", "receipt", "滴滴出行 86.00")]
+    rendered = render(review_input(prompt=template), documents)
+    assert rendered.text == "ocr/receipt: 滴滴出行 86.00"
