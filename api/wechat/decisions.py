@@ -60,7 +60,7 @@ class Delivery:
     instance_id: str
     task_id: str
     task_name: str | None = None
-    repeated: bool = False  # a redelivery of a message whose decision was already accepted
+    repeated: bool = False  # a redelivery: the first delivery already followed up (card update)
 
 
 async def find_by_ref(
@@ -127,7 +127,7 @@ async def deliver(
         delivery = replace(delivery, verdict="already")
     if delivery.verdict in ("accepted", "pending"):
         async with app.state.sessions() as session:
-            await db.record_message(
+            first = await db.record_message(
                 session,
                 key,
                 instance_id=instance_id,
@@ -136,6 +136,8 @@ async def deliver(
                 now=datetime.now(UTC),
                 keep=KEEP_MESSAGES,
             )
+        # Concurrent deliveries share the update's result; only the first one follows up on it.
+        delivery = replace(delivery, repeated=not first)
     return delivery
 
 

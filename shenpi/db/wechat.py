@@ -54,13 +54,15 @@ async def record_message(
     outcome: str,
     now: datetime,
     keep: timedelta,
-) -> None:
-    """Remember (or update) where message ``key`` went; prunes records older than ``keep``."""
+) -> bool:
+    """Remember (or update) where message ``key`` went; True if this call recorded it first
+    (of concurrent deliveries, exactly one gets True). Prunes records older than ``keep``."""
     try:
         async with session.begin():
             stale = WeChatMessage.created_at < now - keep
             await session.execute(delete(WeChatMessage).where(stale))
             row = await session.get(WeChatMessage, key)
+            created = row is None
             if row is None:
                 row = WeChatMessage(
                     key=key, instance_id=instance_id, task_id=task_id, created_at=now
@@ -68,7 +70,8 @@ async def record_message(
                 session.add(row)
             row.outcome = outcome
     except IntegrityError:
-        pass  # another replica handled a concurrent delivery of the same message and recorded it
+        return False  # another replica recorded a concurrent delivery of the same message
+    return created
 
 
 async def user_of(session: AsyncSession, wechat_userid: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -91,6 +92,28 @@ async def test_a_card_click_approves_once_after_three_deliveries_and_updates_the
     assert update["userids"] == ["bob"]
     assert update["template_card"]["task_id"] == card_id
     assert update["template_card"]["replace_text"] == "已同意 by bob"
+
+
+async def test_three_concurrent_deliveries_of_a_click_decide_and_update_the_card_once(
+    stack: Stack, wechat_work_server: WorkServer
+) -> None:
+    instance_id, task = await open_task(stack)
+    key_base = f"{instance_id}|{task['task_id']}"
+    card_id = f"{task['ref']}_c0ffee"
+    code = await send_card(wechat_work_server, stack.settings, "bob", key_base, card_id)
+    wechat = WorkCallbacks(stack)
+    click = click_xml("bob", f"approve|{key_base}", card_id, code)
+
+    responses = await asyncio.gather(*(wechat.post(click) for _ in range(3)))
+
+    assert all(wechat.reply(r)["Content"].startswith("已同意") for r in responses)
+    assert await updates_in_history(stack, instance_id) == 1
+
+    async def card_updated() -> None:
+        assert len(wechat_work_server.updates) == 1
+        assert len(wechat_work_server.calls_to("message/update_template_card", ok=False)) == 1
+
+    await assert_eventually(card_updated)
 
 
 async def test_text_commands_approve_and_reject_with_comments(stack: Stack) -> None:
