@@ -26,7 +26,7 @@ class Answer:
 
 async def work_message(app: FastAPI, inbound: Inbound) -> Answer:
     """A WeChat Work message: a card click or a text command. Senders map by binding, else by
-    the same user id."""
+    the directory, else to the same user id (``identity``)."""
     if inbound.kind == "other" or not inbound.sender:
         return Answer(None)
     user = await identity.work_user(app, inbound.sender)

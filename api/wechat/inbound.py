@@ -8,7 +8,7 @@ from typing import Literal
 from wechatpy import parse_message as parse_mp
 from wechatpy.enterprise import parse_message as parse_work
 
-from api.wechat.security import xml_fields
+from api.wechat.security import CallbackRefused, xml_fields
 
 Kind = Literal["text", "card_click", "other"]
 CARD_EVENT = "template_card_event"
@@ -39,6 +39,8 @@ def parse(xml: str, *, work: bool) -> Inbound:
     """Read a message with wechatpy's parser; card clicks (an event wechatpy does not know) from
     the raw fields. The XML is checked by defusedxml first (no DTD, no entities)."""
     raw = xml_fields(xml)
+    if not raw.get("MsgType"):
+        raise CallbackRefused(400, "a WeChat message needs <MsgType>")
     message = parse_work(xml) if work else parse_mp(xml)
     agent = raw.get("AgentID", "0")
     base = Inbound(

@@ -73,16 +73,10 @@ async def receive_mp(
 ) -> Response:
     """A follower's text command: plain mode (signature) or, with an AES key, safe mode."""
     settings = request.app.state.settings
-    token = security.mp_token(settings)
     crypto = security.mp_crypto(settings)
-    body = await request.body()
-    if crypto is None:
-        security.check_plain_signature(token, signature, timestamp, nonce)
-        xml = body.decode("utf-8", errors="replace")
-    elif msg_signature is None:
-        raise security.CallbackRefused(403, "safe mode: a message needs msg_signature")
-    else:
-        xml = security.decrypt(crypto, body, msg_signature, timestamp, nonce)
+    xml = security.open_mp(
+        crypto, settings, await request.body(), signature, timestamp, nonce, msg_signature
+    )
     security.check_fresh(timestamp, settings)
     await security.check_nonce(request.app.state.sessions, MP, nonce, settings)
     message = inbound.parse(xml, work=False)

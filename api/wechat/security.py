@@ -107,6 +107,25 @@ def verify_echo(crypto: Any, signature: str, timestamp: str, nonce: str, echostr
     return echo
 
 
+def open_mp(
+    crypto: Any | None,
+    settings: Settings,
+    body: bytes,
+    signature: str,
+    timestamp: str,
+    nonce: str,
+    msg_signature: str | None,
+) -> str:
+    """An Official Account message's XML: signature-checked in plain mode; in safe mode (an AES
+    key is set) only an encrypted message is accepted, then checked and decrypted."""
+    if crypto is None:
+        check_plain_signature(mp_token(settings), signature, timestamp, nonce)
+        return body.decode("utf-8", errors="replace")
+    if msg_signature is None:
+        raise CallbackRefused(403, "safe mode: a message needs msg_signature")
+    return decrypt(crypto, body, msg_signature, timestamp, nonce)
+
+
 def check_plain_signature(token: str, signature: str, timestamp: str, nonce: str) -> None:
     """The Official Account's plain-mode signature (token, timestamp, nonce: not the body)."""
     try:
