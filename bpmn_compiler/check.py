@@ -22,6 +22,7 @@ from bpmn_compiler.rules_flow import (
     check_timers,
 )
 from bpmn_compiler.rules_graph import check_graph
+from bpmn_compiler.rules_notify import check_notify
 from bpmn_compiler.rules_tasks import check_tasks
 
 Rule = Callable[[BpmnModel], list[Diagnostic]]
@@ -37,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     check_approvals,
     check_ai,
     check_directory_calls,
+    check_notify,
     check_graph,
 )
 

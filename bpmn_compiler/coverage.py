@@ -20,10 +20,12 @@ DEFAULT_OUTPUT = REPO_ROOT / "docs" / "bpmn-coverage.md"
 
 SUPPORTED_ELEMENTS = (
     ("startEvent (none)", "the one entry point; message/timer/signal starts are refused"),
-    ("endEvent (none, terminate)", "terminate ends every other token too"),
+    ("endEvent (none, terminate)", "terminate ends every other token too; outcome"
+     " notifications with `shenpi:notify`"),
     ("userTask", "assignee, candidate users and groups, input/output mappings; approval steps"
      " with `shenpi:approval` (modes, due dates, reminders, timeouts, reject strategies);"
-     " AI advice or decision with `shenpi:ai`, `shenpi:humanRequired`"),
+     " AI advice or decision with `shenpi:ai`, `shenpi:humanRequired`; notifications with"
+     " `shenpi:notify` (also on the process)"),
     ("multiInstanceLoopCharacteristics on a userTask", "one task per element of the collection:"
      " parallel = `all`, `isSequential` = `sequential`; `completionCondition`, element variable"
      " (see `approvals.md`)"),

@@ -16,6 +16,7 @@ from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import read_extensions
 from bpmn_compiler.loops import read_approvals, read_multi_instance
 from bpmn_compiler.model import BPMN_NS, FlowNode, RawText, RawTimer
+from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
 
 Element = etree._Element
@@ -82,6 +83,7 @@ class Context:
             multi_instance=multi_instance,
             ai=read_ai(el),
             human_required=read_human_required(el),
+            notify=read_notify(el),
             **details,  # type: ignore[arg-type]
         )
 

@@ -119,6 +119,14 @@ class RawAi:
 
 
 @dataclass
+class RawNotify:
+    """A ``<shenpi:notify>`` element as written: checked and built by ``rules_notify``."""
+
+    attributes: dict[str, RawText]  # attribute name -> value, document order
+    line: int | None
+
+
+@dataclass
 class RawMultiInstance:
     """A ``multiInstanceLoopCharacteristics`` on a user task, in any dialect."""
 
@@ -148,6 +156,7 @@ class FlowNode:
     multi_instance: RawMultiInstance | None = None
     ai: list[RawAi] = field(default_factory=list)  # more than one is an error
     human_required: RawText | None = None  # shenpi:humanRequired as written
+    notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify>, several allowed
     incoming: list[str] = field(default_factory=list)  # filled from the flows, document order
     outgoing: list[str] = field(default_factory=list)
 
@@ -171,6 +180,7 @@ class BpmnModel:
     process_line: int | None
     nodes: dict[str, FlowNode] = field(default_factory=dict)
     flows: dict[str, Flow] = field(default_factory=dict)
+    notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify> on the process
     # Found while parsing (unsupported elements, duplicate ids, ...): reported with the rules'.
     diagnostics: list[Diagnostic] = field(default_factory=list)
 

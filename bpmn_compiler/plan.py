@@ -25,6 +25,7 @@ from bpmn_compiler.process_plan import (
     UserTask,
 )
 from bpmn_compiler.rules_ai import compile_ai, human_required
+from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
 
 FLOWABLE_INITIATOR = "$INITIATOR"  # Flowable's "the user who started the process"
@@ -80,7 +81,9 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
         case "start":
             return StartEvent.model_validate({**base, "initiator_variable": initiator})
         case "end":
-            return EndEvent.model_validate({**base, "terminate": node.terminate})
+            return EndEvent.model_validate(
+                {**base, "terminate": node.terminate, "notify": node_notify(node)}
+            )
         case "pass":
             return PassThrough.model_validate({**base, "element": node.tag})
         case "user_task":
@@ -97,6 +100,7 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "boundary_timers": boundary,
                     "ai": compile_ai(node, model)[0],
                     "human_required": human_required(node),
+                    "notify": node_notify(node),
                 }
             )
         case "service_task":
@@ -171,4 +175,5 @@ def plan(model: BpmnModel) -> ProcessPlan:
         start_node=start.id,
         nodes=tuple(_node(n, model, initiator) for n in model.nodes.values()),
         flows=flows,
+        notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
     ).with_hash()

@@ -90,9 +90,26 @@ class StartEvent(_Node):
     initiator_variable: str | None = None
 
 
+NotifyEvent = Literal["task_opened", "task_reminder", "task_escalated", "urge", "outcome"]
+
+
+class NotifyRule(_Frozen):
+    """``<shenpi:notify on="task_opened,outcome" to="${expr}"/>``: who also hears of an event.
+
+    On a user task it covers that task's events (``outcome``: when the instance ends, if the task
+    opened); on the process, every user task's events and the outcome; on an end event, the
+    outcome when the instance ends there. ``to`` None: the event's default recipients (the task's
+    approvers; the initiator for the outcome). Honoured on top of the starter's default events.
+    """
+
+    events: tuple[NotifyEvent, ...]
+    to: Expression | None = None  # user ids, "group:<g>", a comma list or a list
+
+
 class EndEvent(_Node):
     kind: Literal["end"] = "end"
     terminate: bool = False  # terminateEventDefinition: ends every other token too
+    notify: tuple[NotifyRule, ...] = ()  # outcome notifications when the instance ends here
 
 
 class PassThrough(_Node):
@@ -203,6 +220,7 @@ class UserTask(_Node):
     # shenpi:humanRequired="true": only people complete this task; the AI principal never does,
     # whatever it answers (separation of duties). The AI may still advise.
     human_required: bool = False
+    notify: tuple[NotifyRule, ...] = ()  # <shenpi:notify> on this task
 
 
 class ServiceTask(_Node):
@@ -266,6 +284,7 @@ class ProcessPlan(_Frozen):
     start_node: str
     nodes: tuple[Node, ...]  # document order: deterministic iteration
     flows: tuple[SequenceFlow, ...]
+    notify: tuple[NotifyRule, ...] = ()  # <shenpi:notify> on the process: every task, the outcome
     hash: str = ""
 
     def node(self, node_id: str) -> Node:

@@ -30,7 +30,7 @@ def test_case_directories_hold_the_required_cases() -> None:
         "camunda7_juel", "zeebe_feel", "flowable", "bpmnio_plain", "parallel_fork_join",
         "loop_back", "timers", "terminate_end", "pass_through", "shenpi_attributes",
         "approval_modes", "approval_timeouts", "multi_instance_camunda", "multi_instance_zeebe",
-        "ai_review",
+        "ai_review", "notify_rules",
     } <= names  # fmt: skip
     invalid = {p.stem for p in INVALID}
     assert {
@@ -38,6 +38,7 @@ def test_case_directories_hold_the_required_cases() -> None:
         "condition_syntax", "dangling_flow", "unsupported_elements",
         "approval_values", "approval_rules", "multi_instance_rules", "directory_calls",
         "ai_placement", "ai_values", "ai_human_required", "ai_route", "ai_prompt_syntax",
+        "notify_rules",
     } <= invalid  # fmt: skip
 
 
