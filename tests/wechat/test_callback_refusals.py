@@ -1,0 +1,49 @@
+"""Callbacks refused before anything runs: an unconfigured channel, hostile or malformed XML."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from tests.api.conftest import api_settings, running_stack
+from tests.wechat.callbacks import MP_TOKEN, WorkCallbacks, signature, wechat_settings
+
+ENTITIES = (
+    '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa">'
+    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Encrypt>&b;</Encrypt></xml>'
+)
+
+
+async def test_an_unconfigured_channel_is_404(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    params = {"msg_signature": "s", "signature": "s", "timestamp": "1", "nonce": "n"}
+    async with running_stack(temporal_env, api_settings(tmp_path), worker=False) as stack:
+        http = stack.http()
+        work = await http.post("/wechat/work", params=params, content=b"<xml/>")
+        mp = await http.post("/wechat/mp", params=params, content=b"<xml/>")
+        await http.aclose()
+    assert (work.status_code, mp.status_code) == (404, 404)
+    assert work.json()["error"]["code"] == "not_found"
+
+
+async def test_entities_malformed_xml_and_missing_fields_are_400(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = wechat_settings(tmp_path, "http://127.0.0.1:9/cgi-bin/")
+    async with running_stack(temporal_env, settings, worker=False) as stack:
+        ts = str(int(time.time()))
+        work = {"msg_signature": "0" * 40, "timestamp": ts, "nonce": "n1"}
+        mp = {"signature": signature(MP_TOKEN, ts, "n2"), "timestamp": ts, "nonce": "n2"}
+        async with stack.http() as http:
+            entities = await http.post("/wechat/work", params=work, content=ENTITIES.encode())
+            broken = await http.post("/wechat/work", params=work, content=b"<xml><Encrypt>")
+            no_params = await http.post("/wechat/work", content=b"<xml/>")
+            mp_entities = await http.post("/wechat/mp", params=mp, content=ENTITIES.encode())
+        no_type = await WorkCallbacks(stack).post("<xml><FromUserName>bob</FromUserName></xml>")
+
+    statuses = [r.status_code for r in (entities, broken, no_params, mp_entities, no_type)]
+    assert statuses == [400, 400, 400, 400, 400]
+    assert no_type.json()["error"]["message"] == "a WeChat message needs <MsgType>"
