@@ -8,7 +8,14 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api.conftest import api_settings, running_stack
-from tests.wechat.callbacks import MP_TOKEN, WorkCallbacks, signature, wechat_settings
+from tests.wechat.callbacks import (
+    MP_TOKEN,
+    WorkCallbacks,
+    msg_id,
+    signature,
+    text_xml,
+    wechat_settings,
+)
 
 ENTITIES = (
     '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa">'
@@ -47,3 +54,19 @@ async def test_entities_malformed_xml_and_missing_fields_are_400(
     statuses = [r.status_code for r in (entities, broken, no_params, mp_entities, no_type)]
     assert statuses == [400, 400, 400, 400, 400]
     assert no_type.json()["error"]["message"] == "a WeChat message needs <MsgType>"
+
+
+async def test_a_nonce_seen_by_one_replica_is_refused_by_another(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = wechat_settings(tmp_path, "http://127.0.0.1:9/cgi-bin/")  # one shared database
+    async with (
+        running_stack(temporal_env, settings, worker=False) as one,
+        running_stack(temporal_env, settings, worker=False) as two,
+    ):
+        assert one.base_url != two.base_url
+        hello = text_xml("bob", "hello", msg_id())
+        first = await WorkCallbacks(one).post(hello, nonce="shared-nonce")
+        replayed = await WorkCallbacks(two).post(hello, nonce="shared-nonce")
+    assert (first.status_code, replayed.status_code) == (200, 403)
+    assert replayed.json()["error"]["message"] == "replayed nonce"
