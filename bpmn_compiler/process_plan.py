@@ -153,8 +153,9 @@ class AiSpec(_Frozen):
     prompt: str | None = None
     # A Jinja template of the *request text*: what the offline reviewer compares with the
     # precedents (examples and past decisions, rendered the same way) and what a prompt shows as
-    # the request. None: every request variable as ``name: value`` lines. Write it in the words of
-    # the examples, e.g. "{{ description }} {{ amount }}元".
+    # the request. None: every request variable as ``name: value`` lines (the offline reviewer
+    # compares their values only, docs/ai.md). Write it in the words of the examples, e.g.
+    # "{{ description }} {{ amount }}元".
     request: str | None = None
     model: str | None = None  # None: the provider's configured model
     examples: tuple[AiExample, ...] = ()  # precedents for the offline reviewer (and few-shot)

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from temporalio.exceptions import ApplicationError
 
 from activities.ai.embedding import MODEL_NAME, embed
 from activities.ai.extract import extract_fields
-from activities.ai.prompts import request_values
 from activities.ai.provider import Prepared, ProviderAnswer, ProviderCall, Sessions
+from activities.ai.request_text import request_values
 from activities.ai.schema import ABSTAIN, AiOutput
 from shenpi.db.archive import precedents as archived_precedents
 from shenpi.settings import Settings
@@ -32,6 +34,7 @@ from workflows.contracts import AiMetrics, AiReviewInput
 SIM_FLOOR = 0.88
 SIM_CEIL = 0.94
 NEIGHBOURS = 5  # k of the k-NN vote
+VOTE_SCALE = 0.02  # similarity difference over which a neighbour's vote falls by e
 DISAGREEMENT = 0.75  # below this agreement the advice carries the flag precedents_disagree
 # Routes: a softmax over the similarities with this temperature gives each flow a share; the
 # best must take at least ROUTE_MIN_SHARE to stand out, and be at least ROUTE_MIN_SIMILARITY
@@ -88,11 +91,15 @@ class LocalReviewer:
             if action is None or decision.instance_id in seen:
                 continue
             seen.add(decision.instance_id)
+            try:
+                text = request_values(decision.variables, input.spec.request)
+            except ApplicationError:
+                continue  # an old request the node's template cannot render: not comparable
             amount = decision.variables.get("amount")
             found.append(
                 Precedent(
                     action,
-                    request_values(decision.variables),
+                    text,
                     f"instance {decision.instance_id} ({decision.actor})",
                     float(amount) if isinstance(amount, int | float) else None,
                 )
@@ -122,7 +129,8 @@ class LocalReviewer:
         if len(found) < needed:
             advice = f"Too few precedents to compare with ({len(found)}, needs {needed})."
             return _abstain(advice, "few_precedents"), []
-        vectors = await embed([request_values(call.input.variables), *(p.text for p in found)])
+        request = request_values(call.input.variables, call.input.spec.request)
+        vectors = await embed([request, *(p.text for p in found)])
         similarities = vectors[1:] @ vectors[0]
         # Sorted by the raw similarity: closeness saturates at 1, the similarity still ranks.
         near = sorted(
@@ -138,7 +146,9 @@ class LocalReviewer:
             return _abstain(advice, "no_close_precedent"), trace
         votes = {"approve": 0.0, "reject": 0.0}
         for s, p in near:
-            votes[p.decision] += closeness(s) ** 2  # squared: the nearest precedents weigh most
+            # Relative to the nearest: a precedent VOTE_SCALE less similar weighs 1/e as much, so
+            # a clear nearest match is not outvoted by a crowd of middling ones.
+            votes[p.decision] += math.exp((s - near[0][0]) / VOTE_SCALE)
         winner = max(votes, key=lambda d: votes[d])
         agreement = votes[winner] / sum(votes.values())
         backing = [(s, p) for s, p in near if p.decision == winner]
@@ -158,7 +168,8 @@ class LocalReviewer:
         if not options:
             return _abstain("No outgoing flow to choose from.", "no_options"), []
         texts = [f"{o.name or o.flow_id}. {o.documentation or ''}".strip() for o in options]
-        vectors = await embed([request_values(call.input.variables), *texts])
+        request = request_values(call.input.variables, call.input.spec.request)
+        vectors = await embed([request, *texts])
         similarities = vectors[1:] @ vectors[0]
         weights = np.exp((similarities - similarities.max()) / ROUTE_TEMPERATURE)
         shares = weights / weights.sum()

@@ -4,32 +4,24 @@ The template is either the node's ``prompt`` or the default of its kind; which o
 prompt is ``template_version`` ("default-review@1", "custom:<sha8>"), and ``prompt_hash`` is the
 sha256 of the rendered text (both go into the timeline; the prompt itself never does).
 
-:func:`request_text` is "the request" as prompts show it; :func:`request_values` is what the
-offline reviewer embeds, rendered the same way for new requests and for archived precedents, so
-both sides are compared like for like.
+The context's ``request`` is :func:`activities.ai.request_text.request_text`: the node's
+``request`` template, or every request variable as ``name: value`` lines.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2.sandbox import SandboxedEnvironment
-from temporalio.exceptions import ApplicationError
-
-from activities.ai.schema import PROMPT_ERROR
-from shenpi.blobs import BlobNotFound, BlobStore, document_id_of
+from activities.ai.request_text import request_text
+from activities.ai.sandbox import render_sandboxed
+from shenpi.blobs import BlobNotFound, BlobStore
 from workflows.contracts import AiReviewInput
 
-# Variables the engine sets for itself: not part of what the requester asked.
-ENGINE_KEYS = frozenset({"approved", "decision", "initiator", "outcome", "comment"})
-ENGINE_PREFIXES = ("ai_",)
 DOCUMENT_CHARS = 8_000  # per document: enough for an invoice or a contract's first pages
 DOCUMENTS_CHARS = 24_000  # all documents of one prompt together
-VALUE_CHARS = 2_000  # one variable in the request text
 
 REVIEW_INSTRUCTIONS = """\
 Answer with JSON only: "decision" (approve, reject, or abstain when you cannot tell), \
@@ -98,7 +90,7 @@ class RenderedPrompt:
     text: str
     template_version: str
     prompt_hash: str
-    request: str  # request_text(variables): what the offline reviewer compares
+    request: str  # request_text(variables): the request as the prompt shows it
 
 
 def template_for(input: AiReviewInput) -> tuple[str, str]:
@@ -113,7 +105,7 @@ def template_for(input: AiReviewInput) -> tuple[str, str]:
 def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
     """Render the node's template in the sandbox; a non-retryable ``AiPromptError`` if it cannot."""
     version, template = template_for(input)
-    request = request_text(input.variables)
+    request = request_text(input.variables, input.spec.request)
     context: dict[str, Any] = {
         **{k: v for k, v in input.variables.items() if isinstance(k, str)},
         "variables": input.variables,
@@ -124,50 +116,8 @@ def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
         "options": [o.model_dump() for o in input.options],
         "examples": [e.model_dump() for e in input.spec.examples],
     }
-    try:
-        text = _environment().from_string(template).render(context)
-    # Rendering is deterministic: whatever fails (syntax, a sandbox violation, a range over the
-    # sandbox's bound, a division by zero) fails every attempt alike, so it is not retried.
-    except Exception as err:
-        raise ApplicationError(
-            f"the prompt template cannot render: {type(err).__name__}: {err}",
-            type=PROMPT_ERROR,
-            non_retryable=True,
-        ) from None
+    text = render_sandboxed(template, context, what="prompt")
     return RenderedPrompt(text, version, hashlib.sha256(text.encode()).hexdigest(), request)
-
-
-def _environment() -> SandboxedEnvironment:
-    # No loader: a template cannot include files; autoescape off: this is text for a model, not
-    # HTML; the default Undefined renders a missing variable as nothing.
-    return SandboxedEnvironment(autoescape=False, loader=None, keep_trailing_newline=True)
-
-
-def request_text(variables: dict[str, Any]) -> str:
-    """The requester's variables as ``name: value`` lines, sorted, engine keys and documents out."""
-    return "\n".join(f"{name}: {shown}" for name, shown in _request_items(variables))
-
-
-def request_values(variables: dict[str, Any]) -> str:
-    """The same variables as their values only, in the same order: the text the offline
-    reviewer embeds. Without the names it reads like a sentence, so it compares well with
-    free-text precedents (``<shenpi:example>``) and chat messages as well as with other requests."""
-    return " ".join(shown for _, shown in _request_items(variables))
-
-
-def _request_items(variables: dict[str, Any]) -> list[tuple[str, str]]:
-    items = []
-    for name in sorted(k for k in variables if isinstance(k, str)):
-        value = variables[name]
-        if name in ENGINE_KEYS or name.startswith(ENGINE_PREFIXES) or _is_document(value):
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        items.append((name, shown[:VALUE_CHARS]))
-    return items
-
-
-def _is_document(value: Any) -> bool:
-    return (isinstance(value, dict) and "text_ref" in value) or document_id_of(value) is not None
 
 
 async def load_documents(

@@ -193,7 +193,10 @@ def _shipped_review_spec() -> AiSpec:
         ),
         ({"description": "买了一台个人游戏机", "total": 2199}, "reject"),
         ({"description": "周末和家人吃饭"}, "reject"),
+        ({"description": "客户来访 工作午餐3人", "total": 450}, "approve"),
+        ({"description": "私人健身房月卡"}, "reject"),
         ({"description": "购买 GPU 服务器 用于模型训练"}, "abstain"),
+        ({"description": "团队周末去KTV唱歌"}, "abstain"),
         ({"description": "其他"}, "abstain"),
     ],
 )

@@ -10,7 +10,8 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from activities.ai.prompts import DOCUMENT_CHARS, Document, render, request_text
+from activities.ai.prompts import DOCUMENT_CHARS, Document, render
+from activities.ai.request_text import request_text, request_values
 from shenpi.blobs import open_blob_store
 from tests.ai.conftest import ai_worker, openai_settings, review_input, run_probe
 from tests.ai.fake_openai import FakeOpenAi
@@ -142,3 +143,15 @@ def test_a_document_prints_as_its_text_in_a_template() -> None:
     documents = [Document("ocr", "receipt", "滴滴出行 86.00")]
     rendered = render(review_input(prompt=template), documents)
     assert rendered.text == "ocr/receipt: 滴滴出行 86.00"
+
+
+def test_a_request_template_replaces_the_default_request_text() -> None:
+    review = review_input({"amount": 1260, "description": "出差北京", "approved": True})
+    templated = review.model_copy(
+        update={
+            "spec": review.spec.model_copy(update={"request": "{{ description }} {{ amount }}元"})
+        }
+    )
+    assert "Request:\n出差北京 1260元\n" in render(templated, []).text
+    assert request_values(templated.variables) == "1260 出差北京"  # values only, engine keys out
+    assert request_values(templated.variables, templated.spec.request) == "出差北京 1260元"
