@@ -87,7 +87,9 @@ class OpenAiProvider:
         usage = completion.usage
         metrics = AiMetrics(
             provider=self.name,
-            model=completion.model or call.model,
+            # The configured name, not the served one ("gpt-4o-mini", not a dated snapshot):
+            # the AI's principal is ai:<model>, and approver lists name it that way.
+            model=call.model,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
             latency_ms=latency_ms,
