@@ -23,14 +23,16 @@ _RESULT = {
     "reject": "已驳回 by {actor}",
 }
 _PENDING = "处理中（{actor}）"
+_ALREADY = "已处理"  # decided by someone else, or the instance ended: the buttons are stale
+UPDATED_ON = frozenset({"accepted", "pending", "already"})
 
 
 def decided_card(
     *, card_task_id: str, action: str, actor: str, delivery: Delivery
 ) -> dict[str, Any]:
     """The replacement card: the same card id, the result instead of the buttons."""
-    template = _RESULT[action] if delivery.verdict == "accepted" else _PENDING
-    result = template.format(actor=actor)
+    templates = {"accepted": _RESULT[action], "pending": _PENDING}
+    result = templates.get(delivery.verdict, _ALREADY).format(actor=actor)
     key = f"{action}|{delivery.instance_id}|{delivery.task_id}"
     return {
         "card_type": "button_interaction",

@@ -63,8 +63,8 @@ async def _click(app: FastAPI, principal: Principal, inbound: Inbound) -> Answer
         key=f"wechat-work:{inbound.response_code}",
     )
     text = _verdict_text(delivery, target.action, "zh", ref=ref)
-    if delivery.verdict not in ("accepted", "pending") or delivery.repeated:
-        return Answer(text)  # the first delivery updated the card (its code works once)
+    if delivery.verdict not in cards.UPDATED_ON or delivery.repeated:
+        return Answer(text)  # not theirs, or the first delivery updated it (a code works once)
     card = cards.decided_card(
         card_task_id=inbound.card_task_id,
         action=target.action,

@@ -209,3 +209,28 @@ def _text(sender: str, content: str) -> str:
     from tests.wechat.callbacks import text_xml
 
     return text_xml(sender, content, msg_id())
+
+
+async def test_a_click_on_a_task_decided_meanwhile_says_so_and_retires_the_card(
+    stack: Stack, wechat_work_server: WorkServer
+) -> None:
+    instance_id, task = await open_task(stack)
+    key_base = f"{instance_id}|{task['task_id']}"
+    code = await send_card(wechat_work_server, stack.settings, "bob", key_base, "stale-card")
+    async with stack.http("bob") as http:
+        await flows.decided(http, instance_id, str(task["task_id"]), "approve")
+    wechat = WorkCallbacks(stack)
+
+    reply = wechat.reply(await wechat.post(click_xml("bob", f"reject|{key_base}", "x", code)))
+
+    assert "已经处理过" in reply["Content"]
+
+    async def card_retired() -> None:
+        assert [u["template_card"]["replace_text"] for u in wechat_work_server.updates] == [
+            "已处理"
+        ]
+
+    await assert_eventually(card_retired)
+    async with stack.http("alice") as http:
+        body = await flows.ended(http, instance_id)
+    assert body["outcome"] == "approved"
