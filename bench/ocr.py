@@ -59,9 +59,8 @@ def in_process(docs: int) -> None:
             elapsed = time.perf_counter() - started
             speed[f"{kind}/{form}"] = f"{pages / elapsed:.2f}"
             rows.append((kind, form, tally))
-            print(
-                f"  {kind} {form}: {tally.accuracy:.1%}, {pages / elapsed:.2f} pages/s", flush=True
-            )
+            rate = f"{pages / elapsed:.2f} pages/s"
+            print(f"  {kind} {form}: {tally.accuracy:.1%}, {rate} {tally.misses}", flush=True)
     print("\n## One process (read + extract)\n\n```")
     print(table(rows, speed))
     print("```")
@@ -92,9 +91,8 @@ async def through_the_pool(docs: int, processes: int) -> None:
         finally:
             await blobs.aclose()
             await env.shutdown()
-    print(
-        f"\n## Through Temporal: `ocr` on a pool of {processes} process(es), {os.cpu_count()} cores"
-    )
+    cores = os.cpu_count()
+    print(f"\n## Through Temporal: `ocr` on a pool of {processes} process(es), {cores} cores")
     print(f"\n{len(refs)} invoice images in {elapsed:.1f} s: **{len(refs) / elapsed:.2f} pages/s**")
 
 

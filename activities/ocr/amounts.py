@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 DIGITS = {
     **dict(zip("零壹贰叁肆伍陆柒捌玖", range(10), strict=True)),
@@ -15,6 +15,9 @@ SMALL_UNITS = {"拾": 10, "佰": 100, "仟": 1000, "十": 10, "百": 100, "千":
 SECTION_UNITS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
 YUAN = "圆元"
 CENT = Decimal("0.01")
+CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+# Variant forms OCR (and some printers) use for a capital digit: read as the standard one.
+_VARIANTS = str.maketrans({"参": "叁", "弍": "贰", "〇": "零"})
 WORD_CHARS = "".join(DIGITS) + "".join(SMALL_UNITS) + "".join(SECTION_UNITS) + YUAN + "角分整正"
 # A run of amount words, as OCR finds it inside a longer line.
 WORDS_RUN = re.compile(f"[{WORD_CHARS}]{{2,}}")
@@ -76,3 +79,63 @@ def _parse_fraction(text: str) -> Decimal | None:
         return None
     cents = 10 * DIGITS.get(jiao or "零", 0) + DIGITS.get(fen or "零", 0)
     return Decimal(cents) / 100
+
+
+def amount_in_words(value: Decimal) -> str:
+    """大写 as invoices print it (壹万零叁拾圆伍角, 捌佰圆整): the inverse of the parser."""
+    cents = int((value * 100).to_integral_value(ROUND_HALF_UP))
+    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
+    words = _integer_words(yuan) + "圆" if yuan else ""
+    if jiao == 0 and fen == 0:
+        return words + "整"
+    if jiao:
+        words += CAPITAL_DIGITS[jiao] + "角"
+    elif yuan:
+        words += "零"
+    if fen:
+        words += CAPITAL_DIGITS[fen] + "分"
+    return words
+
+
+def _integer_words(n: int) -> str:
+    sections = []
+    while n:
+        sections.append(n % 10000)
+        n //= 10000
+    out = ""
+    for index in range(len(sections) - 1, -1, -1):
+        section = sections[index]
+        if section == 0:
+            continue
+        if out and section < 1000:
+            out += "零"
+        out += _section_words(section) + ("", "万", "亿")[index]
+    return out
+
+
+def _section_words(n: int) -> str:
+    out, zero = "", False
+    for unit, div in (("仟", 1000), ("佰", 100), ("拾", 10), ("", 1)):
+        digit = n // div % 10
+        if digit:
+            out += ("零" if zero and out else "") + CAPITAL_DIGITS[digit] + unit
+            zero = False
+        else:
+            zero = True
+    return out
+
+
+def canonical_words(text: str) -> str:
+    """The words with variant digit forms (参, 弍, 〇) replaced by the standard capitals."""
+    return text.translate(_VARIANTS)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (short strings: the 大写 of one amount)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

@@ -11,7 +11,13 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from activities.ocr.amounts import WORDS_RUN, parse_amount_in_words
+from activities.ocr.amounts import (
+    WORDS_RUN,
+    amount_in_words,
+    canonical_words,
+    edit_distance,
+    parse_amount_in_words,
+)
 from activities.ocr.fields import Extraction, Field, as_number, money_values, parse_date
 from activities.ocr.reader import Line
 
@@ -105,13 +111,16 @@ def _amounts(out: Extraction, line: Line) -> None:
         figures = money_values(small[1] if len(small) > 1 else text)
         if figures:
             out.put("total", as_number(figures[-1]), line, 0.9)
-        words = [w for w in WORDS_RUN.findall(text.replace("价税合计", "")) if w not in ("大写",)]
-        for run in words:
+        runs = [canonical_words(w) for w in WORDS_RUN.findall(text.replace("价税合计", ""))]
+        for run in runs:
             value = parse_amount_in_words(run)
             if value is not None:
                 out.put("total_in_words", run, line, 0.9)
                 out.put("_words_value", as_number(value), line, 1.0)
                 break
+        else:
+            if runs:  # not an amount as read; the cross-check may still repair it
+                out.put("_words_unparsed", max(runs, key=len), line, 1.0)
     elif _SUM_ROW.search(text):
         figures = money_values(text)
         if len(figures) >= 2:
@@ -123,7 +132,14 @@ def _cross_check(out: Extraction) -> None:
     """大写 against the figures, and amount + tax against the total: agreement is evidence."""
     fields = out.fields
     words = fields.pop("_words_value", None)
+    unparsed = fields.pop("_words_unparsed", None)
     total = fields.get("total")
+    if unparsed is not None and total is not None and words is None:
+        # One character misread (OCR adds or swaps a stroke-heavy capital): the figures say
+        # which amount the words print, so the words are repaired, with less certainty.
+        expected = amount_in_words(Decimal(str(total.value)))
+        if edit_distance(str(unparsed.value), expected) <= 1:
+            fields["total_in_words"] = Field(expected, round(unparsed.confidence * 0.8, 4))
     if words is not None and total is not None:
         if Decimal(str(words.value)) == Decimal(str(total.value)):
             fields["total"] = total.scaled(1 / 0.9)

@@ -28,12 +28,12 @@ class Tally:
 
 def table(rows: Sequence[tuple[str, str, Tally]], extra: Mapping[str, str] | None = None) -> str:
     """A plain-text table: kind, form, fields exact / total, accuracy (and one extra column)."""
-    head = f"{'kind':<12} {'form':<12} {'exact':>9} {'accuracy':>9}"
+    head = f"{'kind':<12} {'form':<14} {'exact':>9} {'accuracy':>9}"
     if extra is not None:
         head += f" {'pages/s':>8}"
     lines = [head, "-" * len(head)]
     for kind, form, tally in rows:
-        line = f"{kind:<12} {form:<12} {tally.exact:>4}/{tally.total:<4} {tally.accuracy:>9.1%}"
+        line = f"{kind:<12} {form:<14} {tally.exact:>4}/{tally.total:<4} {tally.accuracy:>9.1%}"
         if extra is not None:
             line += f" {extra.get(f'{kind}/{form}', ''):>8}"
         lines.append(line)

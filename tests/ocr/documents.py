@@ -17,6 +17,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from activities.ocr.amounts import amount_in_words
 from activities.ocr.invoice import USCC_CHARS, USCC_WEIGHTS
 
 FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -30,7 +31,6 @@ _TRADES = ("科技", "贸易", "信息技术", "建筑工程", "文化传媒", "
 _ITEMS = ("办公用品", "技术服务费", "咨询服务", "电子设备", "打印耗材", "会议服务", "软件许可")
 _SHOPS = ("便利店", "超市", "餐厅", "咖啡馆", "书店", "药房")
 _GOODS = ("矿泉水", "笔记本", "咖啡", "面包", "牛奶", "签字笔", "午餐套餐", "纸巾")
-_DIGITS = "零壹贰叁肆伍陆柒捌玖"
 
 
 @dataclass
@@ -43,50 +43,6 @@ class Doc:
 
     def text(self, x: int, y: int, text: str, size: int = 20) -> None:
         self.runs.append((x, y, size, text))
-
-
-def amount_in_words(value: Decimal) -> str:
-    """大写 as invoices print it: 壹万零叁拾圆伍角整 style (the reverse of the parser)."""
-    cents = int((value * 100).to_integral_value(ROUND_HALF_UP))
-    yuan, jiao, fen = cents // 100, cents // 10 % 10, cents % 10
-    words = _integer_words(yuan) + "圆" if yuan else ""
-    if jiao == 0 and fen == 0:
-        return words + "整"
-    if jiao:
-        words += _DIGITS[jiao] + "角"
-    elif yuan:
-        words += "零"
-    if fen:
-        words += _DIGITS[fen] + "分"
-    return words
-
-
-def _integer_words(n: int) -> str:
-    sections = []
-    while n:
-        sections.append(n % 10000)
-        n //= 10000
-    out = ""
-    for index in range(len(sections) - 1, -1, -1):
-        section = sections[index]
-        if section == 0:
-            continue
-        if out and section < 1000:
-            out += "零"
-        out += _section_words(section) + ("", "万", "亿")[index]
-    return out
-
-
-def _section_words(n: int) -> str:
-    out, zero = "", False
-    for unit, div in (("仟", 1000), ("佰", 100), ("拾", 10), ("", 1)):
-        digit = n // div % 10
-        if digit:
-            out += ("零" if zero and out else "") + _DIGITS[digit] + unit
-            zero = False
-        else:
-            zero = True
-    return out
 
 
 def uscc(rng: random.Random) -> str:

@@ -9,11 +9,11 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from activities.ocr.amounts import parse_amount_in_words
+from activities.ocr.amounts import amount_in_words, parse_amount_in_words
 from activities.ocr.fields import detect_kind, extract
 from activities.ocr.invoice import uscc_valid
 from activities.ocr.reader import Line, assemble_lines, read_document
-from tests.ocr.documents import amount_in_words, uscc
+from tests.ocr.documents import uscc
 
 INVOICE_LINES = [
     "上海增值税专用发票",
@@ -84,6 +84,19 @@ def test_words_that_disagree_with_the_figures_lower_both_and_raise_a_flag() -> N
     assert "total_words_mismatch" in out.flags
     assert out.fields["total"].confidence == pytest.approx(0.45)
     assert out.fields["total_in_words"].confidence == pytest.approx(0.45)
+
+
+def test_a_variant_capital_is_read_as_the_standard_one() -> None:
+    out = extract(invoice_lines(words="参万圆整"))  # 参: an old form of 叁, and an OCR favourite
+    assert out.flags == ["total_words_mismatch"]  # read as 30000, not as noise
+    assert out.fields["total_in_words"].value == "叁万圆整"
+
+
+def test_words_with_one_misread_character_are_repaired_from_the_figures() -> None:
+    out = extract(invoice_lines(words="壹万圆角整", score=0.9))  # a stray 角: not an amount
+    assert out.fields["total_in_words"].value == "壹万圆整"
+    assert out.fields["total_in_words"].confidence == pytest.approx(0.72)
+    assert out.flags == []
 
 
 def test_total_is_recovered_from_the_words_when_the_figures_are_unreadable() -> None:
