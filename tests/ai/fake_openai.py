@@ -128,7 +128,7 @@ class FakeOpenAi:
             "id": f"chatcmpl-{request_id}",
             "object": "chat.completion",
             "created": 1_763_700_000,
-            "model": model,
+            "model": f"{model}-2026-11-01",  # as real endpoints do: the served snapshot
             "choices": [
                 {
                     "index": 0,

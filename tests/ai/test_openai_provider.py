@@ -32,6 +32,7 @@ async def test_confident_answer_becomes_a_validated_result_with_metrics(
     assert (result.decision, result.confidence) == ("approve", 0.95)
     assert result.extracted == {"amount": 1260}
     assert result.cached is False
+    # The configured model (the AI principal is ai:<model>), not the served snapshot's name.
     assert result.metrics.provider == "openai" and result.metrics.model == "approve"
     assert result.metrics.prompt_tokens > 0 and result.metrics.completion_tokens > 0
     assert result.metrics.request_id == "req-1"
