@@ -64,6 +64,10 @@ class StartInput(BaseModel):
     worker_wait_seconds: float | None = None
     # Urge (催办) rate limit: the least time between two urges of one instance. None: 600 s.
     urge_min_interval_seconds: float | None = None
+    # Notifications the interpreter sends on its own ("task_opened": each task's approvers,
+    # "outcome": the initiator), chosen by the starter from the channels it knows are configured.
+    # None: none (instances started before the defaults existed keep their histories).
+    notify_events: list[str] | None = None
 
 
 class EmbeddedStartInput(BaseModel):
@@ -77,6 +81,7 @@ class EmbeddedStartInput(BaseModel):
     max_history_events: int | None = None
     worker_wait_seconds: float | None = None
     urge_min_interval_seconds: float | None = None
+    notify_events: list[str] | None = None  # as StartInput.notify_events
 
 
 class DecisionInput(BaseModel):

@@ -34,6 +34,7 @@ class EmbeddedPlanWorkflow(InstanceWorkflow):
                 max_history_events=input.max_history_events,
                 worker_wait_seconds=input.worker_wait_seconds,
                 urge_min_interval_seconds=input.urge_min_interval_seconds,
+                notify_events=input.notify_events,
             )
         )
 
@@ -46,4 +47,5 @@ class EmbeddedPlanWorkflow(InstanceWorkflow):
             max_history_events=self._max_history_events,
             worker_wait_seconds=self._worker_wait_seconds,
             urge_min_interval_seconds=self._urge_interval.total_seconds(),
+            notify_events=self._notify_events,
         )

@@ -28,6 +28,7 @@ from workflows.ai import start as ai
 from workflows.contracts import AiAdvice, ServiceTaskInput
 from workflows.expressions import ExpressionError, evaluate, evaluate_bool
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
+from workflows.notify_rules import END_REACHED
 from workflows.timers import TimerError, first_occurrence
 from workflows.tokens import Token
 
@@ -101,6 +102,9 @@ class Engine(TokenMachine):
 
     def _run_end(self, token: Token, node: EndEvent) -> None:
         self.remove(token)
+        if node.notify:  # whom its <shenpi:notify> tells of the outcome (notify_rules.py)
+            key = END_REACHED + node.id
+            self.state.counters[key] = self.state.counters.get(key, 0) + 1
         if node.terminate:
             self.terminated = True
             self.end_all("terminated")

@@ -51,6 +51,7 @@ class InstanceWorkflow:
     _worker_wait_seconds: float | None
     _changed: bool
     _urge_interval: timedelta
+    _notify_events: list[str] | None
     _notifier: Notifier
     _deadlines: Deadlines
 
@@ -77,7 +78,10 @@ class InstanceWorkflow:
         )
         self._waits.bind(self._engine)
         self._urge_interval = urge_interval(start)
-        self._notifier = Notifier(self._engine, self._mark_changed, self._crashed)
+        self._notify_events = start.notify_events
+        self._notifier = Notifier(
+            self._engine, self._mark_changed, self._crashed, defaults=start.notify_events
+        )
         self._deadlines = Deadlines(self._engine, self._notifier, self._mark_changed, self._crashed)
 
     async def _execute(self) -> InstanceState:
@@ -93,6 +97,7 @@ class InstanceWorkflow:
                     raise self._waits.crash  # a bug: fail the workflow task, retry after a fix
                 engine.advance()
                 self._deadlines.sync()  # due dates shown, reminder and due timers armed
+                self._notifier.announce()  # the tasks opened meanwhile (with their due dates)
                 inbox.publish(engine.state, engine.book, self._plan.process_id)
                 if engine.finished:
                     break
@@ -105,9 +110,11 @@ class InstanceWorkflow:
             engine.cancel_instance()
             inbox.publish(engine.state, engine.book, self._plan.process_id)
             self._count_completion()
+            await self._notifier.finish()
             await archive(engine)
             raise
         self._count_completion()
+        await self._notifier.finish()  # the outcome, and what notices missed, before archiving
         await archive(engine)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return engine.state.model_copy(update={"tokens": [], "counters": {}})
@@ -169,6 +176,7 @@ class InstanceWorkflow:
             max_history_events=self._max_history_events,
             worker_wait_seconds=self._worker_wait_seconds,
             urge_min_interval_seconds=self._urge_interval.total_seconds(),
+            notify_events=self._notify_events,
         )
 
     def _snapshot(self) -> InstanceState:

@@ -1,0 +1,94 @@
+"""Helpers for the notification tests: a ``notify`` activity that records what the interpreter
+asks for (and fails for the people a test names), a worker with it, and inline BPMN."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from bpmn_compiler import compile_bpmn
+from bpmn_compiler.process_plan import ProcessPlan
+from tests.workflows.action_support import DIRECTORY_FILE
+from tests.workflows.support import fake_activities, settings_for_tests
+from worker import build_worker
+from workflows.contracts import InstanceState, ServiceTaskInput, TimelineEntry
+
+DEFAULTS = ["task_opened", "outcome"]
+BAD_USER = "WeChat error 40003: invalid userid"
+HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<definitions'
+    ' xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+    ' xmlns:shenpi="http://shenpi.dev/schema/bpmn/1.0" id="d" targetNamespace="t">\n'
+)
+
+
+def bpmn(process_id: str, body: str) -> ProcessPlan:
+    """A plan compiled by the real compiler from a process body (its flow elements)."""
+    xml = f'{HEAD}<process id="{process_id}" isExecutable="true">\n{body}\n</process></definitions>'
+    return compile_bpmn(xml.encode(), source=process_id).plan
+
+
+class RecordingNotify:
+    """Records every notification by instance; ``unreachable`` people fail as a bad user id."""
+
+    def __init__(self, unreachable: set[str] | None = None) -> None:
+        self.calls: dict[str, list[ServiceTaskInput]] = defaultdict(list)
+        self.unreachable = unreachable or set()
+
+    @activity.defn(name="notify")
+    async def notify(self, input: ServiceTaskInput) -> dict[str, Any]:
+        self.calls[input.instance_id].append(input)
+        named = input.variables.get("recipients") or [input.variables.get("recipient")]
+        tasks = input.variables.get("tasks") or [{}]
+        sent: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for person in [str(p) for p in named if p]:
+            for task in tasks:
+                if task.get("to") is not None and person not in task["to"]:
+                    continue
+                entry: dict[str, Any] = {"to": person, "channel": "wechat_work"}
+                if task.get("task_id"):
+                    entry["task_id"] = task["task_id"]
+                if person in self.unreachable:
+                    failed.append({**entry, "error": BAD_USER})
+                else:
+                    sent.append(entry)
+        result = {"notify": {"sent": sent, "failed": failed}}
+        if failed and not sent:
+            raise ApplicationError(
+                "no recipient could be notified",
+                result,
+                type="NotificationRejected",
+                non_retryable=True,
+            )
+        return result
+
+    def of(self, handle: WorkflowHandle[Any, Any], event: str | None = None) -> list[Any]:
+        """``(recipients, tasks)`` of each notification of ``event`` to ``handle``, in order."""
+        return [
+            (n.variables["recipients"], n.variables["tasks"])
+            for n in self.calls[handle.id]
+            if event is None or n.config.get("event") == event
+        ]
+
+    def events(self, handle: WorkflowHandle[Any, Any]) -> list[str]:
+        return [n.config.get("event", "notify") for n in self.calls[handle.id]]
+
+
+def notify_worker(client: Client, task_queue: str, recorder: RecordingNotify) -> Worker:
+    """The production worker (the real directory on ``DIRECTORY_FILE``), notify recorded."""
+    return build_worker(
+        client,
+        task_queue=task_queue,
+        settings=settings_for_tests(directory_file=DIRECTORY_FILE),
+        extra_activities=[*fake_activities(), recorder.notify],
+    )
+
+
+def failures(state: InstanceState) -> list[TimelineEntry]:
+    return [e for e in state.timeline if e.event == "notify_failed"]
