@@ -29,7 +29,14 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import Channel, ChannelError
 from activities.channels.message import Message, render
-from activities.channels.routing import Contacts, build_channels, requested, resolve, route
+from activities.channels.routing import (
+    Contacts,
+    build_channels,
+    requested,
+    resolve,
+    route,
+    task_audiences,
+)
 from activities.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, post_webhook, sign
 from shenpi.directory_file import UserEntry
 from shenpi.settings import Settings
@@ -87,6 +94,7 @@ class NotifyActivities:
         )
         named = requested(input)
         users, unresolved = await asyncio.to_thread(resolve, named, self._contacts)
+        audiences = await asyncio.to_thread(task_audiences, input, self._contacts)
         if "resolved" not in progress.done:
             progress.failed += unresolved
             progress.done.add("resolved")
@@ -100,7 +108,7 @@ class NotifyActivities:
             plan = route(user, contact, self._channels)
             for index, message in enumerate(messages):
                 key = f"{user}#{index}"
-                if key in progress.done:
+                if key in progress.done or not _addressed(message, user, audiences):
                     continue
                 try:
                     entries = await self._deliver(user, plan, message, fallback)
@@ -154,6 +162,11 @@ class NotifyActivities:
             if message.task is not None:
                 entry["task_id"] = message.task.task_id
             (progress.failed if "error" in entry else progress.sent).append(entry)
+
+
+def _addressed(message: Message, user: str, audiences: dict[str, set[str]]) -> bool:
+    """A task's message goes only to that task's people when the summary names them."""
+    return message.task is None or user in audiences.get(message.task.task_id, {user})
 
 
 def card_id(message: Message, user: str) -> str:

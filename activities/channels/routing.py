@@ -84,6 +84,17 @@ def resolve(named: list[str], contacts: Contacts | None) -> tuple[list[str], lis
     return _unique(users), failed
 
 
+def task_audiences(input: ServiceTaskInput, contacts: Contacts | None) -> dict[str, set[str]]:
+    """Per task id, the users its message is for, when the interpreter announces the tasks of
+    several people in one notification (each task summary's ``to``). Others go to everyone."""
+    audiences: dict[str, set[str]] = {}
+    for task in input.variables.get("tasks") or []:
+        if isinstance(task, dict) and isinstance(task.get("to"), list):
+            named = [str(n) for n in task["to"]]
+            audiences[str(task.get("task_id", ""))] = set(resolve(named, contacts)[0])
+    return audiences
+
+
 def route(
     user: str, contact: UserEntry | None, channels: dict[str, Channel]
 ) -> list[tuple[Channel, str]]:
