@@ -12,12 +12,14 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import httpx
+from temporalio.api.enums.v1 import EventType
 from wechatpy.crypto import WeChatCrypto as MpCrypto
 from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
 from shenpi.settings import Settings
 from tests.api.conftest import Stack, api_settings
+from tests.helpers import assert_eventually
 from tests.wechat import mp_server, work_server
 
 TOKEN = "callback-token-for-tests"
@@ -199,3 +201,18 @@ class MpCallbacks:
 
     async def say(self, openid: str, content: str) -> str:
         return self.reply(await self.post(self.text(openid, content)))["Content"]
+
+
+async def quiet_history_length(stack: Stack, instance_id: str) -> int:
+    """The instance's history length once nothing is in flight (its notifications sent, its
+    workflow task done): a refused callback must leave it exactly so."""
+    handle = stack.temporal.get_workflow_handle(instance_id)
+
+    async def quiet() -> int:
+        description = await handle.describe()
+        assert not description.raw_description.pending_activities
+        history = await handle.fetch_history()
+        assert history.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        return len(history.events)
+
+    return await assert_eventually(quiet)

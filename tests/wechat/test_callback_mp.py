@@ -10,7 +10,14 @@ from temporalio.testing import WorkflowEnvironment
 from tests.api import flows
 from tests.api.bpmn import single_approval
 from tests.api.conftest import Stack, running_stack, unique
-from tests.wechat.callbacks import MP_AES_KEY, MP_TOKEN, MpCallbacks, signature, wechat_settings
+from tests.wechat.callbacks import (
+    MP_AES_KEY,
+    MP_TOKEN,
+    MpCallbacks,
+    quiet_history_length,
+    signature,
+    wechat_settings,
+)
 from tests.wechat.work_server import WorkServer
 
 
@@ -60,13 +67,13 @@ async def test_plain_mode_refuses_a_replayed_nonce(
     async with running_stack(temporal_env, settings) as stack:
         instance_id, task = await _bob_task(stack)
         mp = MpCallbacks(stack)
-        before = await stack.history_length(instance_id)
+        before = await quiet_history_length(stack, instance_id)
 
         first = await mp.post(mp.text("o-bob", "hello"), nonce="mp-once")
         replayed = await mp.post(mp.text("o-bob", f"approve {task['ref']}"), nonce="mp-once")
 
         assert (first.status_code, replayed.status_code) == (200, 403)
-        assert await stack.history_length(instance_id) == before
+        assert await quiet_history_length(stack, instance_id) == before
 
 
 async def test_safe_mode_decrypts_and_encrypts_and_refuses_plain_messages(
@@ -75,10 +82,10 @@ async def test_safe_mode_decrypts_and_encrypts_and_refuses_plain_messages(
     settings = wechat_settings(tmp_path, wechat_work_server.url, wechat_mp_aes_key=MP_AES_KEY)
     async with running_stack(temporal_env, settings) as stack:
         instance_id, task = await _bob_task(stack)
-        before = await stack.history_length(instance_id)
+        before = await quiet_history_length(stack, instance_id)
         plain = await MpCallbacks(stack).post(MpCallbacks(stack).text("o-bob", "驳回 x 理由"))
         assert plain.status_code == 403
-        assert await stack.history_length(instance_id) == before
+        assert await quiet_history_length(stack, instance_id) == before
         mp = MpCallbacks(stack, aes_key=MP_AES_KEY)
 
         rejected = await mp.say("o-bob", f"驳回 {task['ref']} 超预算")

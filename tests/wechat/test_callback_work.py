@@ -19,6 +19,7 @@ from tests.wechat.callbacks import (
     WorkCallbacks,
     click_xml,
     msg_id,
+    quiet_history_length,
     send_card,
     wechat_settings,
 )
@@ -154,7 +155,7 @@ async def test_bad_signature_stale_timestamp_and_replayed_nonce_touch_no_workflo
 ) -> None:
     instance_id, task = await open_task(stack)
     wechat = WorkCallbacks(stack)
-    before = await stack.history_length(instance_id)
+    before = await quiet_history_length(stack, instance_id)
     command = f"同意 {task['ref']}"
 
     forged = await wechat.post(_text("bob", command), bad_signature=True)
@@ -169,7 +170,7 @@ async def test_bad_signature_stale_timestamp_and_replayed_nonce_touch_no_workflo
         "stale timestamp",
         "replayed nonce",
     ]
-    assert await stack.history_length(instance_id) == before
+    assert await quiet_history_length(stack, instance_id) == before
     async with stack.http("bob") as http:
         assert (await flows.task_of(http, instance_id))["task_id"] == task["task_id"]
 
@@ -177,7 +178,7 @@ async def test_bad_signature_stale_timestamp_and_replayed_nonce_touch_no_workflo
 async def test_someone_elses_task_or_an_unknown_ref_gets_a_polite_reply(stack: Stack) -> None:
     instance_id, task = await open_task(stack)
     wechat = WorkCallbacks(stack)
-    before = await stack.history_length(instance_id)
+    before = await quiet_history_length(stack, instance_id)
 
     not_yours = await wechat.say("carol", f"同意 {task['ref']}")
     unknown = await wechat.say("carol", "同意 zzzzzz")
@@ -186,7 +187,7 @@ async def test_someone_elses_task_or_an_unknown_ref_gets_a_polite_reply(stack: S
     assert not_yours == f"抱歉，{task['ref']} 不是您的待办，无法由您处理。"
     assert unknown == "没有找到待办 zzzzzz，请核对通知里的编号。"
     assert "同意 <编号>" in help_text
-    assert await stack.history_length(instance_id) == before
+    assert await quiet_history_length(stack, instance_id) == before
 
 
 async def test_a_click_by_someone_else_changes_nothing(
@@ -196,12 +197,12 @@ async def test_a_click_by_someone_else_changes_nothing(
     key_base = f"{instance_id}|{task['task_id']}"
     code = await send_card(wechat_work_server, stack.settings, "carol", key_base, "c1")
     wechat = WorkCallbacks(stack)
-    before = await stack.history_length(instance_id)
+    before = await quiet_history_length(stack, instance_id)
 
     reply = wechat.reply(await wechat.post(click_xml("carol", f"reject|{key_base}", "c1", code)))
 
     assert "不是您的待办" in reply["Content"]
-    assert await stack.history_length(instance_id) == before
+    assert await quiet_history_length(stack, instance_id) == before
     assert wechat_work_server.updates == []
 
 
