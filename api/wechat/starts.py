@@ -29,13 +29,13 @@ async def start_from_chat(
     try:
         async with app.state.sessions() as session:
             started = await start_instance(
-                command.process_id,
-                body,
-                session,
-                client,
-                principal,
-                app.state.settings,
-                app.state.metrics,
+                process_id=command.process_id,
+                body=body,
+                session=session,
+                client=client,
+                principal=principal,
+                settings=app.state.settings,
+                metrics=app.state.metrics,
             )
     except WorkflowAlreadyStartedError as err:
         return replies.say("started", lang, instance_id=err.workflow_id)
