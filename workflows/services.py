@@ -36,6 +36,7 @@ from workflows.contracts import (
 )
 from workflows.engine import Engine
 from workflows.machine import AI, SERVICE
+from workflows.notices import NOTIFY_ACTIVITY, record_failures, rejected_result
 
 # No worker took the activity within this long: show `waiting_for_worker`, then keep waiting with
 # a doubling bound so a forgotten instance does not grow its history every few seconds.
@@ -48,6 +49,7 @@ DIRECTORY_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT
 # Between two attempts of an AI review; with the attempts' own timeout this bounds the whole
 # review (schedule-to-close), so a review nobody serves ends in the fallback, never a hang.
 AI_RETRY_MAX_INTERVAL = timedelta(seconds=30)
+PATCH_NOTIFY_REJECTED = "shenpi-notify-rejected-moves-on"
 
 
 class WorkflowWaits:
@@ -172,6 +174,8 @@ class WorkflowWaits:
                     summary=node.name or node.id,
                 )
             except ActivityError as err:
+                if self._notified_nobody(token_id, node, err):
+                    return
                 unserved = _unserved(err, node, queue)
                 if unserved is None:
                     self._finish(token_id, SERVICE)
@@ -186,6 +190,19 @@ class WorkflowWaits:
             self._finish(token_id, SERVICE)
             self.engine.service_completed(token_id, _as_variables(result))
             return
+
+    def _notified_nobody(self, token_id: str, node: ServiceTask, err: ActivityError) -> bool:
+        """A drawn notify task that reached nobody: recorded, and the process moves on.
+
+        A failed notification must not stop an approval; before this patch it was an incident.
+        """
+        rejected = rejected_result(err) if node.task_type == NOTIFY_ACTIVITY else None
+        if rejected is None or not workflow.patched(PATCH_NOTIFY_REJECTED):
+            return False
+        self._finish(token_id, SERVICE)
+        record_failures(self.engine, NOTIFY_ACTIVITY, node.id, rejected)
+        self.engine.service_completed(token_id, _as_variables(rejected))
+        return True
 
 
 def default_queue(node: ServiceTask) -> str:

@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from activities.channels.routing import requested
 from bpmn_compiler import compile_bpmn
 from bpmn_compiler.process_plan import ProcessPlan
 from tests.workflows.action_support import DIRECTORY_FILE
@@ -43,11 +44,11 @@ class RecordingNotify:
     @activity.defn(name="notify")
     async def notify(self, input: ServiceTaskInput) -> dict[str, Any]:
         self.calls[input.instance_id].append(input)
-        named = input.variables.get("recipients") or [input.variables.get("recipient")]
+        named = requested(input)  # as the real activity reads them
         tasks = input.variables.get("tasks") or [{}]
         sent: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
-        for person in [str(p) for p in named if p]:
+        for person in named:
             for task in tasks:
                 if task.get("to") is not None and person not in task["to"]:
                     continue
