@@ -10,6 +10,8 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET_PLACEHOLDER = "change-me-dev-only"
+# Events the interpreter can send by default (reminders, urges, escalations always go).
+DEFAULT_NOTIFY_EVENTS = ("task_opened", "outcome")
 
 
 class Settings(BaseSettings):
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
     # Notifications
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
+    # What the interpreter tells people on its own, for instances started from now on: a comma
+    # list of task_opened, outcome; "none" for nothing. Unset: both when a channel is configured.
+    notify_default_events: str | None = None
 
     # Directory (who approves): a YAML file, reloaded when it changes (docs/directory.md).
     # None: <data_dir>/directory.yaml if present, else processes/directory.yaml (dev).
@@ -127,6 +132,34 @@ class Settings(BaseSettings):
         ):
             raise ValueError("production needs SHENPI_JWT_SECRET or SHENPI_JWT_JWKS_URL")
         return self
+
+    @model_validator(mode="after")
+    def _check_notify_default_events(self) -> Settings:
+        self.default_notify_events  # noqa: B018 -- refuse a misspelt event at start, not later
+        return self
+
+    @property
+    def default_notify_events(self) -> list[str] | None:
+        """``StartInput.notify_events`` for new instances (None: the interpreter sends none)."""
+        text = self.notify_default_events
+        if text is None:
+            channels = (
+                (self.wechat_work_corp_id and self.wechat_work_secret and self.wechat_work_agent_id)
+                or (self.wechat_mp_app_id and self.wechat_mp_secret and self.wechat_mp_template_id)
+                or self.smtp_host
+                or self.notify_webhook_url
+            )
+            return list(DEFAULT_NOTIFY_EVENTS) if channels else None
+        events = [e.strip() for e in text.split(",") if e.strip()]
+        if events in ([], ["none"], ["off"]):
+            return None
+        unknown = [e for e in events if e not in DEFAULT_NOTIFY_EVENTS]
+        if unknown:
+            raise ValueError(
+                f"SHENPI_NOTIFY_DEFAULT_EVENTS: unknown event(s) {', '.join(unknown)}"
+                f" (known: {', '.join(DEFAULT_NOTIFY_EVENTS)}, or none)"
+            )
+        return list(dict.fromkeys(events))
 
     @property
     def resolved_database_url(self) -> str:

@@ -71,6 +71,7 @@ async def start_instance(
         initiator=principal.sub,
         business_key=key,
         urge_min_interval_seconds=settings.urge_min_interval_seconds,
+        notify_events=settings.default_notify_events,  # approvers' cards, the initiator's outcome
     )
     await client.start_workflow(
         process_id,
