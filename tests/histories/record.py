@@ -26,6 +26,7 @@ from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
 from tests.workflows.ai_support import fake_ai_review, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
+from tests.workflows.notify_support import bpmn
 from tests.workflows.support import (
     decide,
     fake_activities,
@@ -315,6 +316,44 @@ async def ai_route(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]
     return [handle]
 
 
+async def notify_defaults(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """Default notifications: the approver hears of the task, the initiator of the outcome; a
+    model's <shenpi:notify> rules, and a drawn notify task that reaches nobody and moves on."""
+    events = ["task_opened", "outcome"]
+    handle = await start(
+        client, "service_task", queue, variables={"amount": 120}, notify_events=events
+    )
+    await decide(handle, await open_task(handle, "approve"), "approve", "alice")
+    ruled = await start_plan(client, NOTIFY_RULES, queue, variables={"assistant": "sam"})
+    await decide(ruled, await open_task(ruled, "approve"), "approve", "mona")
+    await handle.result()
+    await ruled.result()
+    return [handle, ruled]
+
+
+NOTIFY_RULES = bpmn(
+    "notify_rules",
+    """
+    <startEvent id="start" />
+    <sendTask id="tell">
+      <extensionElements>
+        <shenpi:header key="to" value="group:nobody" />
+        <shenpi:header key="message" value="Your request is in" />
+      </extensionElements>
+    </sendTask>
+    <userTask id="approve" shenpi:assignee="mona">
+      <extensionElements><shenpi:notify on="task_opened" to="${assistant}" /></extensionElements>
+    </userTask>
+    <endEvent id="end">
+      <extensionElements><shenpi:notify on="outcome" /></extensionElements>
+    </endEvent>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="tell" />
+    <sequenceFlow id="f2" sourceRef="tell" targetRef="approve" />
+    <sequenceFlow id="f3" sourceRef="approve" targetRef="end" />
+    """,
+)
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -330,6 +369,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "ai_decide": ai_decide,
     "ai_fallback": ai_fallback,
     "ai_route": ai_route,
+    "notify_defaults": notify_defaults,
 }
 
 
