@@ -130,6 +130,7 @@ def test_dev_with_shenpi_temporal_address_uses_that_temporal_and_starts_none(
     address = temporal_env.client.service_client.config.target_host
     ports = Ports(free_port(), free_port(), free_port(), free_port())
     env = {"SHENPI_TEMPORAL_ADDRESS": address, "SHENPI_TASK_QUEUE": f"dev-{uuid.uuid4()}"}
+    env["SHENPI_OCR_PROCESSES"] = "0"  # the OCR pool's processes would be children too
     with shenpi_dev(tmp_path / "state", ports, tmp_path, env=env) as dev:
         dev.wait_for_line(TOKEN_LINE, timeout=60)
         assert f"(external Temporal at {address})" in "".join(dev.output)
