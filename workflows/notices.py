@@ -66,6 +66,7 @@ class Notifier:
         self._rules = NoticeRules(engine.index.plan, defaults)
         # Tasks of a resumed run were announced by the run before (it waited for its notices).
         self._announced = len(engine.book.tasks)
+        self._assignees = _assignees(engine)  # of the open tasks, as last announced
 
     def send(self, event: str, to: Sequence[str], tasks: Sequence[TaskView], **extra: Any) -> None:
         """Start the ``notify`` activity for ``event`` to ``to`` about ``tasks``; do not wait."""
@@ -76,22 +77,30 @@ class Notifier:
         self._start(event, to, [task_summary(t) for t in tasks], extra)
 
     def announce(self) -> None:
-        """Tell people of the tasks opened since the last call, in one activity for them all."""
-        tasks = self._engine.book.tasks
-        new, self._announced = tasks[self._announced :], len(tasks)
+        """Tell people of the tasks opened (or handed over to them: a transfer, a delegation)
+        since the last call, in one activity for them all."""
+        engine = self._engine
+        tasks = engine.book.tasks
+        new = {t.task_id for t in tasks[self._announced :]}
+        self._announced = len(tasks)
         if not self._rules.active:
             return
         summaries: list[dict[str, Any]] = []
         everyone: list[str] = []
-        for task in new:
-            if task.status != "open":
-                continue  # skipped, or decided as it opened (an AI decision, a timeout)
-            audience = self._rules.task_audience("task_opened", task, (), self._engine.variables)
-            self._record_errors("task_opened", task, audience)
+        # Open tasks only: a skipped one, or one decided as it opened (AI, timeout), is not news.
+        for task in engine.book.open_tasks():
+            if task.task_id in new:
+                audience = self._rules.task_audience("task_opened", task, (), engine.variables)
+                self._record_errors("task_opened", task, audience)
+            elif task.assignee != self._assignees.get(task.task_id) and not task.escalated:
+                audience = self._rules.handed_over(task)  # escalations send their own notice
+            else:
+                continue
             if audience.people:
                 # Each task's card goes to its own people only, though they share the activity.
                 summaries.append({**task_summary(task), "to": audience.people})
                 everyone += [p for p in audience.people if p not in everyone]
+        self._assignees = _assignees(engine)
         if summaries:
             self._start("task_opened", everyone, summaries, {})
 
@@ -167,6 +176,10 @@ class Notifier:
         else:
             record_failures(self._engine, event, arg.node_id, result)
         self._on_change()  # the main loop may be waiting for this to continue as new
+
+
+def _assignees(engine: TokenMachine) -> dict[str, str | None]:
+    return {t.task_id: t.assignee for t in engine.book.open_tasks()}
 
 
 def rejected_result(err: ActivityError) -> Any:

@@ -81,6 +81,15 @@ class NoticeRules:
             audience.add_rule(rule, recipients(task), variables)
         return audience
 
+    def handed_over(self, task: TaskView) -> Audience:
+        """A task transferred or delegated to someone (or back to its owner) waits on them now:
+        they hear of it as if it opened for them, if its approvers hear of opened tasks."""
+        audience = Audience()
+        rules = self._rules(task.node_id, "task_opened")
+        if "task_opened" in self._defaults or any(r.to is None for r in rules):
+            audience.add(recipients(task))
+        return audience
+
     def outcome_audience(self, state: InstanceState) -> Audience:
         """Who hears how the instance ended: the initiator by default, and what the rules say."""
         audience = Audience()

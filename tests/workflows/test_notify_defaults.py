@@ -6,6 +6,7 @@ from __future__ import annotations
 from temporalio.client import Client
 
 from tests.helpers import assert_eventually
+from tests.workflows.action_support import act
 from tests.workflows.notify_support import (
     BAD_USER,
     DEFAULTS,
@@ -146,3 +147,37 @@ async def test_the_default_events_survive_continue_as_new(client: Client, task_q
     nodes = [tasks[0]["node_id"] for _, tasks in recorder.of(first, "task_opened")]
     assert nodes == ["approve", "rework", "approve", "rework", "approve"]
     assert recorder.events(first)[-1] == "outcome"
+
+
+async def test_a_transferred_or_delegated_task_is_announced_to_whom_it_now_waits_on(
+    client: Client, task_queue: str
+) -> None:
+    recorder = RecordingNotify()
+    async with notify_worker(client, task_queue, recorder):
+        handle = await start(
+            client,
+            "two_steps",
+            task_queue,
+            variables={"manager": "mona"},
+            notify_events=["task_opened"],
+        )
+        task = await open_task(handle, "manager")
+        await decide(handle, task, "transfer", "mona", to="dan")
+        await decide(handle, task, "delegate", "dan", to="eve")
+        await decide(handle, task, "approve", "eve")  # back to dan, who confirms
+
+        async def told() -> None:
+            assert [to for to, _ in recorder.of(handle)] == [["mona"], ["dan"], ["eve"], ["dan"]]
+
+        await assert_eventually(told)
+        await decide(handle, task, "approve", "dan")
+        await open_task(handle, "finance")
+        await act(handle, "urge", "ida")
+
+        async def urged() -> None:
+            assert recorder.events(handle)[-1] == "urge"
+
+        await assert_eventually(urged)
+
+    claimed = [tasks[0]["node_id"] for _, tasks in recorder.of(handle, "task_opened")]
+    assert claimed == ["manager", "manager", "manager", "manager", "finance"]
