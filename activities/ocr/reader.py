@@ -27,6 +27,10 @@ MIN_TEXT_LAYER_CHARS = 8
 # Small photos are scaled up to this width first: PP-OCR's detector misses tiny glyphs.
 MIN_IMAGE_WIDTH = 1200
 MAX_PAGES = 50  # a bound on work per document; invoices and receipts have one or two pages
+# Bounds on memory: a small file can decode into a huge bitmap (a decompression bomb), and a PDF
+# page can be metres wide. Larger images are refused; large pages are rendered at a lower scale.
+MAX_IMAGE_PIXELS = 60_000_000
+MAX_RENDER_PIXELS = 30_000_000
 
 Source = Literal["text_layer", "ocr"]
 
@@ -95,10 +99,12 @@ def read_document(data: bytes, *, on_page: Callable[[], None] = lambda: None) ->
 def _frames(data: bytes) -> Iterator[Image.Image]:
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_IMAGE_PIXELS:
+            raise UnreadableDocumentError(f"the image is too large ({image.width}×{image.height})")
         for index in range(min(getattr(image, "n_frames", 1), MAX_PAGES)):
             image.seek(index)  # multi-page TIFF
             yield ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError) as err:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as err:
         raise UnreadableDocumentError(f"cannot open the image: {err}") from err
 
 
@@ -118,7 +124,9 @@ def _read_pdf(data: bytes, on_page: Callable[[], None]) -> Reading:
                 reading.lines += [Line(t.strip(), 1.0) for t in text.splitlines() if t.strip()]
             else:
                 reading.source = "ocr"
-                image = page.render(scale=RENDER_SCALE).to_pil().convert("RGB")
+                width, height = page.get_size()
+                scale = min(RENDER_SCALE, math.sqrt(MAX_RENDER_PIXELS / max(1.0, width * height)))
+                image = page.render(scale=scale).to_pil().convert("RGB")
                 reading.lines += ocr_image(image)
             reading.pages += 1
             on_page()

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import math
 import random
 from decimal import Decimal
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from activities.ocr.amounts import amount_in_words, parse_amount_in_words
 from activities.ocr.fields import detect_kind, extract
 from activities.ocr.invoice import uscc_valid
-from activities.ocr.reader import Line, assemble_lines, read_document
+from activities.ocr.reader import Line, UnreadableDocumentError, assemble_lines, read_document
 from tests.ocr.documents import uscc
 
 INVOICE_LINES = [
@@ -182,3 +184,10 @@ def test_plain_text_documents_are_read_line_by_line() -> None:
     reading = read_document("发票代码：1234567890\n\n金额：1.00\n".encode())
     assert [line.text for line in reading.lines] == ["发票代码：1234567890", "金额：1.00"]
     assert (reading.pages, reading.source) == (1, "text_layer")
+
+
+def test_an_image_that_would_decode_into_a_huge_bitmap_is_unreadable() -> None:
+    out = io.BytesIO()
+    Image.new("1", (10_000, 7_000)).save(out, format="PNG")  # 1 bit deep: small as a file
+    with pytest.raises(UnreadableDocumentError, match="too large"):
+        read_document(out.getvalue())
