@@ -81,13 +81,15 @@ class RecordingNotify:
         return [n.config.get("event", "notify") for n in self.calls[handle.id]]
 
 
-def notify_worker(client: Client, task_queue: str, recorder: RecordingNotify) -> Worker:
+def notify_worker(
+    client: Client, task_queue: str, recorder: RecordingNotify, *extra: Any
+) -> Worker:
     """The production worker (the real directory on ``DIRECTORY_FILE``), notify recorded."""
     return build_worker(
         client,
         task_queue=task_queue,
         settings=settings_for_tests(directory_file=DIRECTORY_FILE),
-        extra_activities=[*fake_activities(), recorder.notify],
+        extra_activities=[*fake_activities(), recorder.notify, *extra],
     )
 
 

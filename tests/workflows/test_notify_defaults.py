@@ -7,6 +7,7 @@ from temporalio.client import Client
 
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import act
+from tests.workflows.ai_support import fake_ai_review
 from tests.workflows.notify_support import (
     BAD_USER,
     DEFAULTS,
@@ -181,3 +182,36 @@ async def test_a_transferred_or_delegated_task_is_announced_to_whom_it_now_waits
 
     claimed = [tasks[0]["node_id"] for _, tasks in recorder.of(handle, "task_opened")]
     assert claimed == ["manager", "manager", "manager", "manager", "finance"]
+
+
+async def test_a_task_the_ai_decides_as_it_opens_is_not_announced(
+    client: Client, task_queue: str
+) -> None:
+    recorder = RecordingNotify()
+    variables = {"approver": "alice", "script": "approve 0.95"}
+    async with notify_worker(client, task_queue, recorder, fake_ai_review):
+        handle = await start(
+            client, "ai_decide", task_queue, variables=variables, notify_events=DEFAULTS
+        )
+        final = await handle.result()
+
+    assert final.tasks[0].status == "completed"
+    assert recorder.events(handle) == ["outcome"]
+
+
+async def test_a_cancelled_instance_tells_the_initiator(client: Client, task_queue: str) -> None:
+    recorder = RecordingNotify()
+    async with notify_worker(client, task_queue, recorder):
+        handle = await start(
+            client, "two_steps", task_queue, variables={"manager": "mona"}, notify_events=DEFAULTS
+        )
+        await open_task(handle, "manager")
+        await handle.cancel()
+
+        async def told() -> None:
+            assert recorder.events(handle) == ["task_opened", "outcome"]
+
+        await assert_eventually(told)
+
+    (outcome,) = [n for n in recorder.calls[handle.id] if n.config["event"] == "outcome"]
+    assert (outcome.variables["recipients"], outcome.variables["outcome"]) == (["ida"], "cancelled")
