@@ -112,6 +112,29 @@ async def test_a_chunked_body_without_a_length_over_the_limit_is_refused_with_41
     assert reply.status_code == 413
 
 
+async def test_a_chunked_multipart_body_over_the_limit_is_cut_off_with_413(
+    docs_api: Stack,
+) -> None:
+    async def parts() -> AsyncIterator[bytes]:
+        yield (
+            b"--b0undary\r\n"
+            b'Content-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n%PDF-"
+        )
+        for _ in range(10):
+            yield b"0" * 64_000
+        yield b"\r\n--b0undary--\r\n"
+
+    async with docs_api.http("alice") as http:
+        reply = await http.post(
+            "/api/v1/documents",
+            content=parts(),
+            headers={"Content-Type": "multipart/form-data; boundary=b0undary"},
+        )
+    assert reply.status_code == 413
+    assert reply.json()["error"]["code"] == "too_large"
+
+
 async def test_unknown_and_malformed_ids_are_404_never_a_path(docs_api: Stack) -> None:
     (docs_api.settings.data_dir / "secret.txt").parent.mkdir(parents=True, exist_ok=True)
     (docs_api.settings.data_dir / "secret.txt").write_text("secret")
