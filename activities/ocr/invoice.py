@@ -26,7 +26,8 @@ _NUMBER = re.compile(r"发票号码:?(\d{8,20})(?!\d)")
 _DATE_LABEL = re.compile(r"开票日期:?(.*)")
 _PARTY = re.compile(
     r"(?P<buyer>购买方|购方|买方)|(?P<seller>销售方|销方|卖方)"
-    r"|名称:?(?P<name>.+?)(?=购买方|购方|销售方|销方|名称|纳税人|统一社会|地址|$)"
+    # Not the items table's 货物或应税劳务名称 / 项目名称 column headers.
+    r"|(?<![务物目])名称:?(?P<name>.+?)(?=购买方|购方|销售方|销方|名称|纳税人|统一社会|地址|$)"
     r"|(?:纳税人识别号|统一社会信用代码)(?:/纳税人识别号)?:?(?P<tax_id>[0-9A-Z]{15,20})"
 )
 _TOTAL_ROW = re.compile(r"价税合计")
@@ -93,7 +94,10 @@ def _parties(out: Extraction, line: Line, party: str | None) -> str | None:
             _put_party(out, "buyer", label, values[0], line)
             _put_party(out, "seller", label, values[1], line)
         elif values:
-            _put_party(out, party or "buyer", label, values[0], line)
+            # No marker read yet (printed vertically, 购/买/方 one per line): the buyer's block
+            # comes first, so a second one is the seller's.
+            fallback = "seller" if f"buyer_{label}" in out.fields else "buyer"
+            _put_party(out, party or fallback, label, values[0], line)
     return party
 
 

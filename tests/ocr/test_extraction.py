@@ -129,6 +129,16 @@ def test_stacked_party_blocks_are_read_by_their_markers() -> None:
     assert (fields["seller_name"].value, fields["seller_tax_id"].value) == ("乙厂", seller)
 
 
+def test_party_blocks_with_vertical_markers_are_buyer_then_seller() -> None:
+    rng = random.Random(5)
+    buyer, seller = uscc(rng), uscc(rng)
+    texts = ["购 名称：甲公司", f"买 纳税人识别号：{buyer}", "方", "销 名称：乙公司"]
+    texts += [f"售 纳税人识别号：{seller}", "方", "货物或应税劳务名称 数量 金额"]
+    fields = extract([Line(text, 1.0) for text in texts], "vat_invoice").fields
+    assert (fields["buyer_name"].value, fields["buyer_tax_id"].value) == ("甲公司", buyer)
+    assert (fields["seller_name"].value, fields["seller_tax_id"].value) == ("乙公司", seller)
+
+
 def test_a_tax_id_failing_its_check_character_is_less_certain() -> None:
     good = uscc(random.Random(3))
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
