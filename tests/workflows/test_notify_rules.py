@@ -3,7 +3,11 @@ of the starter's defaults; a drawn notify task that reaches nobody does not stop
 
 from __future__ import annotations
 
-from temporalio.client import Client
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import act
@@ -139,3 +143,44 @@ async def test_a_drawn_notify_task_that_reaches_nobody_is_recorded_and_the_proce
     )
     assert final.variables["notify"]["failed"][0]["to"] == "ghost"
     assert (final.status, final.outcome) == ("completed", "approved")
+
+
+REMINDED = bpmn(
+    "notify_reminded",
+    """
+    <startEvent id="start" />
+    <userTask id="manager" name="Manager approval" shenpi:assignee="${manager}">
+      <extensionElements>
+        <shenpi:approval dueIn="P2D" remindEvery="P1D" remindMax="1" onTimeout="escalate"
+                         escalateTo="dan" />
+        <shenpi:notify on="task_reminder,task_escalated" to="${assistant}" />
+      </extensionElements>
+    </userTask>
+    <endEvent id="end" />
+    <sequenceFlow id="f1" sourceRef="start" targetRef="manager" />
+    <sequenceFlow id="f2" sourceRef="manager" targetRef="end" />
+    """,
+)
+
+
+async def test_reminders_and_escalations_also_reach_whom_the_model_names(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    recorder = RecordingNotify()
+    variables = {"manager": "mona", "assistant": "sam"}
+    async with notify_worker(skipping_env.client, task_queue, recorder):
+        handle = await start_plan(skipping_env.client, REMINDED, task_queue, variables=variables)
+        await open_task(handle, "manager")
+        await skipping_env.sleep(timedelta(days=2, minutes=1))
+
+        async def told() -> None:
+            assert [(n.config["event"], to) for n, (to, _) in _with(recorder, handle)] == [
+                ("task_reminder", ["mona", "sam"]),
+                ("task_escalated", ["dan", "mona", "sam"]),
+            ]
+
+        await assert_eventually(told)
+
+
+def _with(recorder: RecordingNotify, handle: WorkflowHandle[Any, Any]) -> list[Any]:
+    return list(zip(recorder.calls[handle.id], recorder.of(handle), strict=True))
