@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     # None: <data_dir>/directory.yaml if present, else processes/directory.yaml (dev).
     directory_file: Path | None = None
 
-    # WeChat Work (企业微信): app messages and cards out, callbacks in (/wechat/work); docs/wechat.md.
+    # WeChat Work (企业微信): messages and cards out, callbacks in (/wechat/work); docs/wechat.md.
     wechat_work_corp_id: str | None = None
     wechat_work_agent_id: int | None = None
     wechat_work_secret: str | None = None
