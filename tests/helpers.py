@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -30,3 +32,35 @@ async def assert_eventually(
             if asyncio.get_running_loop().time() > deadline:
                 raise
         await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def serve_asgi(
+    app: Any, *, lifespan: Literal["on", "off"] = "on", force_exit: bool = False
+) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free localhost port, in this loop; yields its base URL.
+
+    ``force_exit``: do not wait for requests still being answered (a slow fake model) at the end.
+    """
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # the kernel picks the port: no races between parallel runs
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+
+    async def started() -> None:
+        if task.done():
+            task.result()  # start-up failed: raise its error instead of waiting
+        assert server.started
+
+    try:
+        await assert_eventually(started, timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        server.force_exit = force_exit
+        await task
+        sock.close()

@@ -8,12 +8,11 @@ fallback; the activity never decides that itself.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -24,9 +23,8 @@ from activities.ai.provider import Provider, ProviderCall, Sessions
 from activities.ai.results import result_of, row_of
 from activities.ai.schema import decisions_for, output_schema
 from shenpi.blobs import BlobStore, open_blob_store
-from shenpi.db import migrate
 from shenpi.db.ai_results import get_result, put_result
-from shenpi.db.engine import create_engine, create_sessionmaker
+from shenpi.db.lazy import LazyDatabase
 from shenpi.settings import Settings
 from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
 
@@ -42,20 +40,9 @@ class AiReviewActivities:
         provider: Provider | None = None,
     ) -> None:
         self._settings = settings
-        self._engine: AsyncEngine | None = None
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self.sessions = LazyDatabase(settings)
         self._blobs: BlobStore | None = None
-        self._lock = asyncio.Lock()
         self.provider = provider or build_provider(settings, self.sessions, http)
-
-    async def sessions(self) -> async_sessionmaker[AsyncSession]:
-        # A worker may start before the API migrated the database (as the archive activity).
-        async with self._lock:
-            if self._sessions is None:
-                await migrate.upgrade(self._settings)
-                self._engine = create_engine(self._settings.resolved_database_url)
-                self._sessions = create_sessionmaker(self._engine)
-            return self._sessions
 
     def _blob_store(self) -> BlobStore:
         if self._blobs is None:
@@ -115,8 +102,7 @@ class AiReviewActivities:
         finally:
             if self._blobs is not None:
                 await self._blobs.aclose()
-            if self._engine is not None:
-                await self._engine.dispose()
+            await self.sessions.aclose()
 
 
 def _now() -> datetime:

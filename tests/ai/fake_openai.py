@@ -15,20 +15,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.helpers import assert_eventually
+from tests.helpers import serve_asgi
 
 
 @dataclass(frozen=True)
@@ -160,26 +158,10 @@ class FakeOpenAi:
 
 @asynccontextmanager
 async def serve(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free localhost port, in this loop; yields its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-
-    async def started() -> None:
-        if task.done():
-            task.result()  # start-up failed: raise its error instead of waiting
-        assert server.started
-
-    try:
-        await assert_eventually(started, timeout=30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    """Serve an ASGI app on a free localhost port; a slow scenario still sleeping at the end is
+    not waited for."""
+    async with serve_asgi(app, lifespan="off", force_exit=True) as url:
+        yield url
 
 
 @asynccontextmanager

@@ -6,8 +6,6 @@ Reuse ``run_api`` / ``run_worker`` / ``Stack`` to drive the API from other suite
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -17,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -25,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from shenpi.auth_tokens import mint_token
 from shenpi.settings import Settings
-from tests.helpers import assert_eventually
+from tests.helpers import serve_asgi
 
 JWT_SECRET = "api-tests-secret-long-enough-for-hs256-signatures"
 
@@ -33,25 +30,8 @@ JWT_SECRET = "api-tests-secret-long-enough-for-hs256-signatures"
 @asynccontextmanager
 async def run_api(app: FastAPI) -> AsyncIterator[str]:
     """Serve ``app`` with uvicorn on a free localhost port; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # the kernel picks the port: no races between parallel runs
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-
-    async def started() -> None:
-        if task.done():
-            task.result()  # start-up failed: raise its error instead of waiting
-        assert server.started
-
-    try:
-        await assert_eventually(started, timeout=30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve_asgi(app) as url:
+        yield url
 
 
 @asynccontextmanager
