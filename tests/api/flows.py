@@ -76,7 +76,12 @@ async def state(http: httpx.AsyncClient, instance_id: str) -> dict[str, Any]:
     return body
 
 
-async def ended(http: httpx.AsyncClient, instance_id: str) -> dict[str, Any]:
+async def ended(
+    http: httpx.AsyncClient,
+    instance_id: str,
+    *,
+    timeout: float = 15.0,  # noqa: ASYNC109 - a polling deadline
+) -> dict[str, Any]:
     """The instance's state once it is no longer running."""
 
     async def closed() -> dict[str, Any]:
@@ -84,7 +89,7 @@ async def ended(http: httpx.AsyncClient, instance_id: str) -> dict[str, Any]:
         assert body["status"] not in ("running", "incident"), body["status"]
         return body
 
-    return await assert_eventually(closed)
+    return await assert_eventually(closed, timeout=timeout)
 
 
 def events(body: dict[str, Any]) -> list[tuple[str, str | None]]:

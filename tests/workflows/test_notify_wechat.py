@@ -3,6 +3,7 @@ worker's real notify activity sends cards and the outcome to the local WeChat Wo
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,35 @@ async def test_a_bad_user_id_is_on_the_timeline_and_the_approval_completes_anywa
     assert (body["status"], body["outcome"]) == ("completed", "approved")
     assert server.sent_to("WX_BOB") == []
     assert [s.msgtype for s in server.sent_to("alice")] == ["text"]
+
+
+async def test_wechat_down_is_retried_then_recorded_and_never_blocks_the_approval(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    server = wechat_work_server
+    server.stop()  # connection refused: a transient failure, retried by Temporal
+    async with running_stack(temporal_env, wechat_settings(tmp_path, server.url)) as stack:
+        instance_id = await _started(stack)
+        # The people decide while the cards are still being retried.
+        async with stack.http("bob") as http:
+            task = await flows.task_of(http, instance_id)
+            await flows.decided(http, instance_id, task["task_id"], "approve")
+        async with stack.http("carol", ["finance"]) as http:
+            finance = await flows.task_of(http, instance_id, node_id="finance")
+            await flows.decided(http, instance_id, finance["task_id"], "approve")
+            body = await flows.ended(http, instance_id)
+        assert (body["status"], body["outcome"]) == ("completed", "approved")
+        # The execution closes once the notifications still being retried have given up.
+        handle = stack.temporal.get_workflow_handle(instance_id)
+        final = await asyncio.wait_for(handle.result(), timeout=90)
+
+    failed = [e for e in final["timeline"] if e["event"] == "notify_failed"]
+    # Both task cards and the outcome were given up after their retries, and said so.
+    assert {e["details"].get("event") for e in failed} >= {"task_opened", "outcome"}, failed
+    history = await handle.fetch_history()
+    attempts = [
+        e.activity_task_started_event_attributes.attempt
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+    ]
+    assert max(attempts) > 1  # retried before giving up
