@@ -53,6 +53,16 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def _commands(pids: set[int]) -> list[str]:
+    found = []
+    for pid in pids:
+        try:
+            found.append(Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip())
+        except OSError:
+            found.append(f"{pid} (gone)")
+    return found
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -129,8 +139,12 @@ def stop_cleanly(dev: DevProcess, sig: signal.Signals = signal.SIGINT) -> None:
     assert children, "the Temporal dev server should run as a child process"
     dev.proc.send_signal(sig)
     assert dev.proc.wait(timeout=30) == 0, "".join(dev.output)
-    leftovers = {pid for pid in children if alive(pid)}
-    assert not leftovers, f"processes left behind: {leftovers}"
+    # Helpers that exit when their parent's pipe closes (multiprocessing's resource tracker for
+    # the OCR pool) may take a moment after it; anything still up after that was left behind.
+    deadline = time.monotonic() + 10
+    while (leftovers := {pid for pid in children if alive(pid)}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not leftovers, f"processes left behind: {leftovers}: {_commands(leftovers)}"
 
 
 def eventually(check: Callable[[], T], timeout: float = 15.0) -> T:
