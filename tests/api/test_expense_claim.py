@@ -207,9 +207,9 @@ async def test_offline_reviewer_approves_a_claim_like_its_precedents_and_hands_o
     offline: Stack,
 ) -> None:
     stack = offline
-    receipt, _ = await _upload_receipt(stack, seed=15)
-    familiar = await _claim(stack, 90, "出差期间市内打车 90元 电子发票", receipt)
-    novel = await _claim(stack, 300, "量子纠缠实验用液氦补充", receipt)
+    receipt, truth = await _upload_receipt(stack, seed=15)
+    familiar = await _claim(stack, truth["total"], "出差期间市内打车 电子发票", receipt)
+    novel = await _claim(stack, truth["total"], "量子纠缠实验用液氦补充", receipt)
 
     async with stack.http("alice") as http:
         final = await ended(http, familiar)
@@ -219,6 +219,23 @@ async def test_offline_reviewer_approves_a_claim_like_its_precedents_and_hands_o
     async with stack.http("bob") as http:
         task = await task_of(http, novel, node_id="Task_AiReview")
         assert task["ai"]["decision"] == "abstain" or task["ai"]["confidence"] < 0.85
+
+
+async def test_a_claim_its_receipt_contradicts_goes_to_people_however_small(
+    with_model: Stack, model: FakeOpenAi
+) -> None:
+    stack = with_model
+    model.script("reviewer", ["approve"])
+    receipt, truth = await _upload_receipt(stack, seed=17)
+    instance_id = await _claim(stack, round(truth["total"] + 50, 2), "出差打车", receipt)
+
+    async with stack.http("bob") as http:
+        task = await task_of(http, instance_id, node_id="Task_ManagerApproval")
+        assert task["ai"]["decision"] == "approve"  # the AI advises; the manager decides
+        await decided(http, instance_id, task["task_id"], "reject", comment="Receipt says less")
+    async with stack.http("alice") as http:
+        state = await task_of(http, instance_id, node_id="Task_ManagerApproval", kind="resubmit")
+    assert state["kind"] == "resubmit"  # back to alice to correct the claim
 
 
 async def test_the_inbox_shows_the_advice_without_putting_it_in_visibility(
