@@ -255,3 +255,19 @@ async def test_the_inbox_shows_the_advice_without_putting_it_in_visibility(
         assert "unclear" not in memo  # neither the advice text nor the risk flags
 
     await assert_eventually(memo_has_no_advice)
+
+
+async def test_a_claim_without_a_receipt_goes_to_the_manager(
+    with_model: Stack, model: FakeOpenAi
+) -> None:
+    stack = with_model
+    model.script("reviewer", ["approve"])
+    async with stack.http("alice") as http:  # e.g. started from a chat message: no document
+        variables = {"amount": 1260, "description": "报销 出差北京 住宿3晚 1260元"}
+        instance_id = await start(http, "expense-claim", variables=variables)
+    async with stack.http("bob") as http:
+        task = await task_of(http, instance_id, node_id="Task_ManagerApproval")
+        assert task["ai"]["decision"] == "approve"
+    async with stack.http("alice") as http:
+        state = await http.get(f"/api/v1/instances/{instance_id}")
+    assert not _events(state.json(), "service_completed")  # no OCR without a document
