@@ -40,13 +40,16 @@ REJECTED = "NotificationRejected"  # the notify activity reached nobody and some
 
 def task_summary(task: TaskView) -> dict[str, Any]:
     """Ids and dates only: a notification payload carries no request content."""
-    return {
+    summary = {
         "task_id": task.task_id,
         "ref": task.ref,
         "node_id": task.node_id,
         "name": task.name,
         "due_at": task.due_at.isoformat() if task.due_at else None,
     }
+    if task.kind != "approval":  # a resubmit task: no decision buttons (approval tasks as before)
+        summary["kind"] = task.kind
+    return summary
 
 
 class Notifier:

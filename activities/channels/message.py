@@ -26,6 +26,9 @@ class TaskSummary:
     ref: str
     name: str
     due_at: str | None
+    # "resubmit": the initiator's rework task after a reject; it is resubmitted with edited
+    # variables on the web, so its message has no approve/reject buttons or commands.
+    kind: str = "approval"
 
     @classmethod
     def from_variables(cls, raw: dict[str, Any]) -> TaskSummary:
@@ -34,6 +37,7 @@ class TaskSummary:
             ref=str(raw.get("ref", "")),
             name=str(raw.get("name") or raw.get("node_id") or ""),
             due_at=str(raw["due_at"]) if raw.get("due_at") else None,
+            kind=str(raw.get("kind") or "approval"),
         )
 
     @property
@@ -60,7 +64,7 @@ class Message:
 
     @property
     def actionable(self) -> bool:
-        return self.task is not None and self.event in TASK_EVENTS
+        return self.task is not None and self.event in TASK_EVENTS and self.task.kind == "approval"
 
 
 def render(
@@ -128,11 +132,17 @@ def _task_text(
         "task_escalated": ("审批已超时转交给您", "An overdue task was escalated to you"),
     }[event]
     comment = variables.get("comment")
+    if task.kind == "resubmit":
+        how_zh = "申请被驳回，请在网页上修改后重新提交。"
+        how_en = "Edit and resubmit it on the web."
+    else:
+        how_zh = f"回复「同意 {task.ref}」或「驳回 {task.ref} 理由」。"
+        how_en = f'Reply "approve {task.ref}" or "reject {task.ref} <reason>".'
     lines = [
         f"{why_zh}：{task.name}（流程 {process_id}，编号 {task.ref}，截止 {task.due_text}）",
-        f"回复「同意 {task.ref}」或「驳回 {task.ref} 理由」。",
+        how_zh,
         f"{why_en}: {task.name} ({process_id}, ref {task.ref}, due {task.due_text}).",
-        f'Reply "approve {task.ref}" or "reject {task.ref} <reason>".',
+        how_en,
     ]
     if comment:
         lines.insert(1, f"留言 Comment: {comment}")

@@ -43,6 +43,18 @@ async def test_task_opened_sends_cards_with_decision_buttons_to_each_approver(
     assert result["failed"] == []
 
 
+async def test_a_resubmit_task_is_announced_as_text_without_decision_buttons(
+    client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    resubmit = {**TASK, "kind": "resubmit", "name": "修改后重新提交 Resubmit"}
+    async with notify_worker(client, task_queue, tmp_path, **work_settings(wechat_work_server)):
+        await notify(client, task_queue, "task_opened", ["ida"], tasks=[resubmit])
+
+    [sent] = wechat_work_server.sent
+    assert (sent.to, sent.msgtype) == ("ida", "text")  # no card: approve/reject would be refused
+    assert "重新提交" in sent.text and "同意" not in sent.text
+
+
 async def test_outcome_reaches_the_initiator_as_text(
     client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
