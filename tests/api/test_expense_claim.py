@@ -94,6 +94,19 @@ async def _claim(stack: Stack, amount: float, description: str, receipt: dict[st
         return await start(http, "expense-claim", variables=variables)
 
 
+async def _claim_with_receipt(
+    stack: Stack, seed: int, description: str
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A claim for exactly what its (generated, uploaded) receipt says."""
+    receipt, truth = await _upload_receipt(stack, seed)
+    return await _claim(stack, truth["total"], description, receipt), receipt, truth
+
+
+async def _final(stack: Stack, instance_id: str) -> dict[str, Any]:
+    async with stack.http("alice") as http:
+        return await ended(http, instance_id)
+
+
 def _payload_texts(node: Any) -> list[str]:
     """Every payload of a history (JSON, base64 in ``data`` fields), decoded."""
     if isinstance(node, dict):
@@ -117,11 +130,9 @@ async def test_small_clear_claim_is_read_by_ocr_and_approved_by_the_ai_alone(
 ) -> None:
     stack = with_model
     model.script("reviewer", ["approve"])
-    receipt, truth = await _upload_receipt(stack, seed=11)
-    instance_id = await _claim(stack, truth["total"], "出差期间的工作餐和饮料", receipt)
+    instance_id, receipt, truth = await _claim_with_receipt(stack, 11, "出差期间的工作餐和饮料")
 
-    async with stack.http("alice") as http:
-        final = await ended(http, instance_id)
+    final = await _final(stack, instance_id)
     assert final["outcome"] == "approved"
     (decision,) = _events(final, "approved")
     assert decision["actor"] == "ai:reviewer" and decision["node_id"] == "Task_AiReview"
@@ -144,8 +155,7 @@ async def test_hesitant_review_hands_the_claim_to_the_manager_with_the_advice(
 ) -> None:
     stack = with_model
     model.script("reviewer", ["hesitant"])
-    receipt, truth = await _upload_receipt(stack, seed=12)
-    instance_id = await _claim(stack, truth["total"], "团队咖啡", receipt)
+    instance_id, _, _ = await _claim_with_receipt(stack, 12, "团队咖啡")
 
     async with stack.http("bob") as http:
         task = await task_of(http, instance_id, node_id="Task_AiReview")
@@ -154,8 +164,7 @@ async def test_hesitant_review_hands_the_claim_to_the_manager_with_the_advice(
         assert task["ai"]["advice"] == "Probably fine; the receipt is unclear."
         assert task["ai"]["risk_flags"] == ["unclear_receipt"]
         await decided(http, instance_id, task["task_id"], "approve", comment="OK")
-    async with stack.http("alice") as http:
-        final = await ended(http, instance_id)
+    final = await _final(stack, instance_id)
     assert final["outcome"] == "approved"
     assert [e["actor"] for e in _events(final, "approved")] == ["bob"]
 
@@ -176,8 +185,7 @@ async def test_large_claim_goes_to_the_manager_with_advice_then_to_finance_peopl
         task = await task_of(http, instance_id, node_id="Task_FinanceApproval")
         assert task.get("ai") is None  # finance decides without the AI
         await decided(http, instance_id, task["task_id"], "approve")
-    async with stack.http("alice") as http:
-        final = await ended(http, instance_id)
+    final = await _final(stack, instance_id)
     assert final["outcome"] == "approved"
     assert [e["actor"] for e in _events(final, "approved")] == ["bob", "erin"]
     assert model.calls("reviewer") == 1
@@ -188,15 +196,13 @@ async def test_model_down_falls_back_to_people_and_nothing_is_lost(
 ) -> None:
     stack = with_model
     model.script("reviewer", ["error-500"])
-    receipt, truth = await _upload_receipt(stack, seed=14)
-    instance_id = await _claim(stack, truth["total"], "出差打车", receipt)
+    instance_id, _, _ = await _claim_with_receipt(stack, 14, "出差打车")
 
     async with stack.http("bob") as http:
         task = await task_of(http, instance_id, node_id="Task_AiReview")
         assert task.get("ai") is None
         await decided(http, instance_id, task["task_id"], "reject", comment="No trip that day")
-    async with stack.http("alice") as http:
-        final = await ended(http, instance_id)
+    final = await _final(stack, instance_id)
     assert final["outcome"] == "rejected"
     (failure,) = _events(final, "ai_failed")
     assert failure["node_id"] == "Task_AiReview"
@@ -211,8 +217,7 @@ async def test_offline_reviewer_approves_a_claim_like_its_precedents_and_hands_o
     familiar = await _claim(stack, truth["total"], "出差期间市内打车 电子发票", receipt)
     novel = await _claim(stack, truth["total"], "量子纠缠实验用液氦补充", receipt)
 
-    async with stack.http("alice") as http:
-        final = await ended(http, familiar)
+    final = await _final(stack, familiar)
     assert final["outcome"] == "approved"
     (decision,) = _events(final, "approved")
     assert decision["actor"].startswith("ai:")
@@ -243,8 +248,7 @@ async def test_the_inbox_shows_the_advice_without_putting_it_in_visibility(
 ) -> None:
     stack = with_model
     model.script("reviewer", ["hesitant"])
-    receipt, truth = await _upload_receipt(stack, seed=16)
-    instance_id = await _claim(stack, truth["total"], "团队下午茶", receipt)
+    instance_id, _, _ = await _claim_with_receipt(stack, 16, "团队下午茶")
     async with stack.http("bob") as http:
         await task_of(http, instance_id, node_id="Task_AiReview")
 
