@@ -11,7 +11,7 @@ The context's ``request`` is :func:`activities.ai.request_text.request_text`: th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from workflows.contracts import AiReviewInput
 
 DOCUMENT_CHARS = 8_000  # per document: enough for an invoice or a contract's first pages
 DOCUMENTS_CHARS = 24_000  # all documents of one prompt together
+DOCUMENT_DEPTH = 3  # how deep in nested variables a text reference is looked for
 
 REVIEW_INSTRUCTIONS = """\
 Answer with JSON only: "decision" (approve, reject, or abstain when you cannot tell), \
@@ -123,15 +124,13 @@ def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
 async def load_documents(
     open_store: Callable[[], BlobStore], variables: dict[str, Any]
 ) -> list[Document]:
-    """The text of every variable value with a ``text_ref`` (OCR output), truncated to bounds.
+    """The text of every value with a ``text_ref`` (OCR output), truncated to bounds: found in
+    the variables and in objects nested in them (``receipt_ocr.ocr``), up to ``DOCUMENT_DEPTH``.
 
     The store is opened only when a variable refers to a text: most reviews have none."""
     documents: list[Document] = []
     budget = DOCUMENTS_CHARS
-    for name in sorted(k for k in variables if isinstance(k, str)):
-        value = variables[name]
-        if not (isinstance(value, dict) and isinstance(value.get("text_ref"), str)):
-            continue
+    for name, value in text_refs(variables):
         if budget <= 0:
             break
         store = open_store()
@@ -144,3 +143,18 @@ async def load_documents(
         budget -= len(text)
         documents.append(Document(name, str(value.get("kind", "document")), text))
     return documents
+
+
+def text_refs(
+    values: dict[str, Any], *, prefix: str = "", depth: int = DOCUMENT_DEPTH
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(dotted name, object)`` of each object with a ``text_ref``, in sorted key order,
+    depth first; a result variable often holds its OCR output one or two levels down."""
+    for name in sorted(k for k in values if isinstance(k, str)):
+        value = values[name]
+        if not isinstance(value, dict):
+            continue
+        if isinstance(value.get("text_ref"), str):
+            yield f"{prefix}{name}", value
+        elif depth > 1:
+            yield from text_refs(value, prefix=f"{prefix}{name}.", depth=depth - 1)

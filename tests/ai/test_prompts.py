@@ -4,16 +4,17 @@ the blob store (real local store), and what the model is sent."""
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from activities.ai.prompts import DOCUMENT_CHARS, Document, render
+from activities.ai.prompts import DOCUMENT_CHARS, Document, load_documents, render
 from activities.ai.request_text import request_text, request_values
 from shenpi.blobs import open_blob_store
-from tests.ai.conftest import ai_worker, openai_settings, review_input, run_probe
+from tests.ai.conftest import ai_settings, ai_worker, openai_settings, review_input, run_probe
 from tests.ai.fake_openai import FakeOpenAi
 from workflows.contracts import AiRouteOption
 
@@ -67,6 +68,29 @@ def test_template_that_cannot_render_fails_without_retry(template: str) -> None:
     assert err.value.type == "AiPromptError" and err.value.non_retryable
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 10**10**9 }}",  # Jinja's ** groups to the left: (10**10)**9, still refused
+        "{{ 10**(10**9) }}",
+        "{{ 'x' * 10**10 }}",
+        "{{ [0] * 10**10 }}",
+        "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",  # beyond the output bound
+    ],
+)
+def test_template_that_would_exhaust_the_worker_fails_fast(template: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(ApplicationError) as err:
+        render(review_input(prompt=template), [])
+    assert err.value.type == "AiPromptError" and err.value.non_retryable
+    assert time.perf_counter() - started < 1.0
+
+
+def test_sandbox_still_computes_small_powers_and_repeats() -> None:
+    rendered = render(review_input(prompt="{{ 2**10 }} {{ 1.5**2 }} {{ '-' * 3 }}"), [])
+    assert rendered.text == "1024 2.25 ---"
+
+
 async def test_document_text_is_loaded_from_the_blob_store_into_the_prompt(
     client: Client, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
 ) -> None:
@@ -84,6 +108,26 @@ async def test_document_text_is_loaded_from_the_blob_store_into_the_prompt(
     assert 'Document "ocr" (vat_invoice):\n发票代码 044001900111 价税合计 ¥1,260.00' in prompt
     assert "x" * DOCUMENT_CHARS not in prompt  # truncated to the per-document bound
     assert "text_ref" not in prompt  # the reference itself is not request text
+
+
+async def test_document_text_nested_in_a_result_variable_is_loaded(tmp_path: Path) -> None:
+    store = open_blob_store(ai_settings(tmp_path))
+    try:
+        receipt = await store.put("滴滴出行 86.00".encode(), content_type="text/plain")
+        contract = await store.put("合同 第一条".encode(), content_type="text/plain")
+        too_deep = await store.put(b"never read", content_type="text/plain")
+        variables = {
+            "receipt_ocr": {"ocr": {"kind": "receipt", "text_ref": receipt.document_id}},
+            "a_contract": {"text_ref": contract.document_id},
+            "z": {"b": {"c": {"d": {"text_ref": too_deep.document_id}}}},
+        }
+        documents = await load_documents(lambda: store, variables)
+    finally:
+        await store.aclose()
+    assert documents == [
+        Document("a_contract", "document", "合同 第一条"),
+        Document("receipt_ocr.ocr", "receipt", "滴滴出行 86.00"),
+    ]
 
 
 async def test_json_object_mode_puts_the_schema_in_the_prompt(
