@@ -26,10 +26,13 @@ class Answer:
 
 async def work_message(app: FastAPI, inbound: Inbound) -> Answer:
     """A WeChat Work message: a card click or a text command. Senders map by binding, else by
-    the directory, else to the same user id (``identity``)."""
+    the directory, else to the same user id when nobody else is that user (``identity``)."""
     if inbound.kind == "other" or not inbound.sender:
         return Answer(None)
     user = await identity.work_user(app, inbound.sender)
+    if user is None:
+        lang: Lang = "zh" if inbound.kind == "card_click" else commands.language_of(inbound.text)
+        return Answer(replies.say("unbound", lang))
     principal = await identity.principal(app, user)
     if inbound.kind == "card_click":
         return await _click(app, principal, inbound)

@@ -80,6 +80,14 @@ async def user_of(session: AsyncSession, wechat_userid: str) -> str | None:
     return row.user if row is not None else None
 
 
+async def bound_ids(session: AsyncSession, user: str) -> list[str]:
+    """The WeChat identities bound to ``user``: an admin's bindings first, then by id."""
+    rows = await session.scalars(select(WeChatBinding).where(WeChatBinding.user == user))
+    return [
+        r.wechat_userid for r in sorted(rows, key=lambda r: (r.source != "api", r.wechat_userid))
+    ]
+
+
 async def list_bindings(session: AsyncSession) -> list[WeChatBinding]:
     rows = await session.scalars(select(WeChatBinding).order_by(WeChatBinding.wechat_userid))
     return list(rows)

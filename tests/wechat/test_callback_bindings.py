@@ -95,7 +95,7 @@ async def test_a_group_task_is_decided_by_a_member_the_directory_names(stack: St
         task = await flows.task_of(http, instance_id)
     wechat = WorkCallbacks(stack)
 
-    outsider = await wechat.say("bob", f"approve {task['ref']}")
+    outsider = await wechat.say("alice", f"approve {task['ref']}")
     member = await wechat.say("carol", f"approve {task['ref']} ok")
 
     assert outsider.startswith("Sorry"), outsider
@@ -103,3 +103,24 @@ async def test_a_group_task_is_decided_by_a_member_the_directory_names(stack: St
     async with stack.http("alice") as http:
         body = await flows.ended(http, instance_id)
     assert ("approved", "carol") in flows.events(body)
+
+
+async def test_a_user_bound_to_another_id_is_not_reached_by_the_same_name(stack: Stack) -> None:
+    process_id = unique("wx_rebound")
+    await flows.deploy(stack, single_approval(process_id))
+    async with stack.http("alice") as http:
+        instance_id = await flows.start(http, process_id, variables={"manager": "carol"})
+    async with stack.http("carol") as http:
+        task = await flows.task_of(http, instance_id)
+    async with stack.http("ops", ["admin"]) as admin:
+        assert (await admin.put(f"{URL}/WX_CAROL", json={"user": "carol"})).status_code == 201
+    wechat = WorkCallbacks(stack)
+
+    by_name = await wechat.say("carol", f"approve {task['ref']}")
+    by_binding = await wechat.say("WX_CAROL", f"approve {task['ref']}")
+
+    assert by_name.startswith("Hello, your WeChat account is not linked"), by_name
+    assert by_binding.startswith("Approved"), by_binding
+    async with stack.http("alice") as http:
+        body = await flows.ended(http, instance_id)
+    assert flows.events(body).count(("approved", "carol")) == 1

@@ -33,11 +33,11 @@ async def test_without_a_worker_a_click_is_accepted_in_time_and_applied_later(
             async with stack.http("bob") as http:
                 task = await flows.task_of(http, instance_id)
         key_base = f"{instance_id}|{task['task_id']}"
-        code = await send_card(wechat_work_server, settings, "bob", key_base, "card-1")
+        code = await send_card(wechat_work_server, settings, "WX_BOB", key_base, "card-1")
         wechat = WorkCallbacks(stack)
 
         started = time.monotonic()
-        response = await wechat.post(click_xml("bob", f"approve|{key_base}", "card-1", code))
+        response = await wechat.post(click_xml("WX_BOB", f"approve|{key_base}", "card-1", code))
         elapsed = time.monotonic() - started
 
         assert elapsed < WECHAT_DEADLINE_SECONDS
@@ -70,7 +70,7 @@ async def test_without_a_worker_a_text_command_is_accepted_in_time(
         message = msg_id()
 
         started = time.monotonic()
-        reply = await wechat.say("bob", f"驳回 {task['ref']} 超预算", msg=message)
+        reply = await wechat.say("WX_BOB", f"驳回 {task['ref']} 超预算", msg=message)
         elapsed = time.monotonic() - started
 
         assert elapsed < WECHAT_DEADLINE_SECONDS
@@ -78,7 +78,7 @@ async def test_without_a_worker_a_text_command_is_accepted_in_time(
         async with run_worker(temporal_env.client, settings):
             async with stack.http("alice") as http:
                 body = await flows.ended(http, instance_id)
-            again = await wechat.say("bob", f"驳回 {task['ref']} 超预算", msg=message)
+            again = await wechat.say("WX_BOB", f"驳回 {task['ref']} 超预算", msg=message)
         assert body["outcome"] == "rejected"
         assert flows.events(body).count(("rejected", "bob")) == 1
         assert "已经处理过" in again

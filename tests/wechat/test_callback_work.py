@@ -25,6 +25,8 @@ from tests.wechat.callbacks import (
 )
 from tests.wechat.work_server import WorkServer
 
+BOB = "WX_BOB"  # bob's WeChat Work userid in the directory
+
 
 @pytest_asyncio.fixture
 async def stack(
@@ -70,9 +72,9 @@ async def test_a_card_click_approves_once_after_three_deliveries_and_updates_the
     instance_id, task = await open_task(stack)
     key_base = f"{instance_id}|{task['task_id']}"
     card_id = f"{str(task['ref']).upper()}_3f9a01"  # the ref + a suffix, as notify sends it
-    code = await send_card(wechat_work_server, stack.settings, "bob", key_base, card_id)
+    code = await send_card(wechat_work_server, stack.settings, BOB, key_base, card_id)
     wechat = WorkCallbacks(stack)
-    click = click_xml("bob", f"approve|{key_base}", card_id, code)
+    click = click_xml(BOB, f"approve|{key_base}", card_id, code)
 
     replies = [wechat.reply(await wechat.post(click))["Content"] for _ in range(3)]
 
@@ -90,7 +92,7 @@ async def test_a_card_click_approves_once_after_three_deliveries_and_updates_the
     await assert_eventually(card_updated)
     update = wechat_work_server.updates[0]
     assert update["response_code"] == code
-    assert update["userids"] == ["bob"]
+    assert update["userids"] == [BOB]
     assert update["template_card"]["task_id"] == card_id
     assert update["template_card"]["replace_text"] == "已同意 by bob"
 
@@ -101,9 +103,9 @@ async def test_three_concurrent_deliveries_of_a_click_decide_and_update_the_card
     instance_id, task = await open_task(stack)
     key_base = f"{instance_id}|{task['task_id']}"
     card_id = f"{task['ref']}_c0ffee"
-    code = await send_card(wechat_work_server, stack.settings, "bob", key_base, card_id)
+    code = await send_card(wechat_work_server, stack.settings, BOB, key_base, card_id)
     wechat = WorkCallbacks(stack)
-    click = click_xml("bob", f"approve|{key_base}", card_id, code)
+    click = click_xml(BOB, f"approve|{key_base}", card_id, code)
 
     responses = await asyncio.gather(*(wechat.post(click) for _ in range(3)))
 
@@ -122,9 +124,9 @@ async def test_text_commands_approve_and_reject_with_comments(stack: Stack) -> N
     rejected_id, rejected = await open_task(stack)
     wechat = WorkCallbacks(stack)
 
-    missing = await wechat.say("bob", f"驳回 {rejected['ref']}")
-    yes = await wechat.say("bob", f"同意 {str(approved['ref']).upper()} 可以，按预算执行")
-    no = await wechat.say("bob", f"reject {rejected['ref']} over budget")
+    missing = await wechat.say(BOB, f"驳回 {rejected['ref']}")
+    yes = await wechat.say(BOB, f"同意 {str(approved['ref']).upper()} 可以，按预算执行")
+    no = await wechat.say(BOB, f"reject {rejected['ref']} over budget")
 
     assert "理由" in missing
     assert yes == f"已同意：Manager approval（{approved['ref']}）。"
@@ -143,8 +145,8 @@ async def test_a_redelivered_text_command_has_one_effect_and_the_same_reply(stac
     wechat = WorkCallbacks(stack)
     message = msg_id()
 
-    first = await wechat.say("bob", f"approve {task['ref']} fine", msg=message)
-    again = await wechat.say("bob", f"approve {task['ref']} fine", msg=message)
+    first = await wechat.say(BOB, f"approve {task['ref']} fine", msg=message)
+    again = await wechat.say(BOB, f"approve {task['ref']} fine", msg=message)
 
     assert first.startswith("Approved") and again.startswith("Approved"), (first, again)
     assert await updates_in_history(stack, instance_id) == 1
@@ -158,10 +160,10 @@ async def test_bad_signature_stale_timestamp_and_replayed_nonce_touch_no_workflo
     before = await quiet_history_length(stack, instance_id)
     command = f"同意 {task['ref']}"
 
-    forged = await wechat.post(_text("bob", command), bad_signature=True)
-    stale = await wechat.post(_text("bob", command), timestamp=int(time.time()) - 3600)
-    first = await wechat.post(_text("bob", "hello"), nonce="seen-once")
-    replayed = await wechat.post(_text("bob", command), nonce="seen-once")
+    forged = await wechat.post(_text(BOB, command), bad_signature=True)
+    stale = await wechat.post(_text(BOB, command), timestamp=int(time.time()) - 3600)
+    first = await wechat.post(_text(BOB, "hello"), nonce="seen-once")
+    replayed = await wechat.post(_text(BOB, command), nonce="seen-once")
 
     assert (forged.status_code, stale.status_code, replayed.status_code) == (403, 403, 403)
     assert first.status_code == 200
@@ -217,12 +219,12 @@ async def test_a_click_on_a_task_decided_meanwhile_says_so_and_retires_the_card(
 ) -> None:
     instance_id, task = await open_task(stack)
     key_base = f"{instance_id}|{task['task_id']}"
-    code = await send_card(wechat_work_server, stack.settings, "bob", key_base, "stale-card")
+    code = await send_card(wechat_work_server, stack.settings, BOB, key_base, "stale-card")
     async with stack.http("bob") as http:
         await flows.decided(http, instance_id, str(task["task_id"]), "approve")
     wechat = WorkCallbacks(stack)
 
-    reply = wechat.reply(await wechat.post(click_xml("bob", f"reject|{key_base}", "x", code)))
+    reply = wechat.reply(await wechat.post(click_xml(BOB, f"reject|{key_base}", "x", code)))
 
     assert "已经处理过" in reply["Content"]
 
@@ -235,3 +237,26 @@ async def test_a_click_on_a_task_decided_meanwhile_says_so_and_retires_the_card(
     async with stack.http("alice") as http:
         body = await flows.ended(http, instance_id)
     assert body["outcome"] == "approved"
+
+
+async def test_a_sender_named_like_a_user_the_directory_gives_another_id_changes_nothing(
+    stack: Stack, wechat_work_server: WorkServer
+) -> None:
+    instance_id, task = await open_task(stack)
+    stranger_id, stranger_task = await open_task(stack, approver="mallory")  # not in the directory
+    key_base = f"{instance_id}|{task['task_id']}"
+    code = await send_card(wechat_work_server, stack.settings, "bob", key_base, "c2")
+    wechat = WorkCallbacks(stack)
+    before = await quiet_history_length(stack, instance_id)
+    stranger_before = await quiet_history_length(stack, stranger_id)
+
+    text = await wechat.say("bob", f"approve {task['ref']}")
+    click = wechat.reply(await wechat.post(click_xml("bob", f"approve|{key_base}", "c2", code)))
+    unlisted = await wechat.say("mallory", f"approve {stranger_task['ref']}")
+
+    assert text == unlisted
+    assert text.startswith("Hello, your WeChat account is not linked"), text
+    assert "还没有绑定" in click["Content"]
+    assert await quiet_history_length(stack, instance_id) == before
+    assert await quiet_history_length(stack, stranger_id) == stranger_before
+    assert wechat_work_server.updates == []
