@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from pathlib import Path
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
+from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 
+from api.wechat import security
 from tests.api.conftest import api_settings, running_stack
 from tests.wechat.callbacks import (
+    AES_KEY,
     MP_TOKEN,
+    TOKEN,
     WorkCallbacks,
+    fields,
     msg_id,
     signature,
     text_xml,
     wechat_settings,
 )
+from tests.wechat.work_server import CORP_ID
 
 ENTITIES = (
     '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa">'
@@ -70,3 +78,43 @@ async def test_a_nonce_seen_by_one_replica_is_refused_by_another(
         replayed = await WorkCallbacks(two).post(hello, nonce="shared-nonce")
     assert (first.status_code, replayed.status_code) == (200, 403)
     assert replayed.json()["error"]["message"] == "replayed nonce"
+
+
+def test_signatures_are_compared_in_constant_time_before_wechatpy_sees_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compared: list[bytes] = []
+
+    def recording(expected: bytes, given: bytes) -> bool:
+        compared.append(given)
+        return hmac.compare_digest(expected, given)
+
+    monkeypatch.setattr(security, "compare_digest", recording)
+    crypto = WeChatCrypto(TOKEN, AES_KEY, CORP_ID)
+    ts, nonce, forged = str(int(time.time())), "ct-nonce", "0" * 40
+    envelope = fields(crypto.encrypt_message(text_xml("WX_BOB", "hello", msg_id()), nonce, ts))
+    body = f"<xml><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>".encode()
+    echostr = PrpCrypto(crypto.key).encrypt("echo-1", CORP_ID).decode()
+    mp_signature = signature(MP_TOKEN, ts, nonce)
+
+    message = security.decrypt(crypto, body, envelope["MsgSignature"], ts, nonce)
+    echo = security.verify_echo(crypto, signature(TOKEN, ts, nonce, echostr), ts, nonce, echostr)
+    security.check_plain_signature(MP_TOKEN, mp_signature, ts, nonce)
+    refusals = []
+    for check in (
+        lambda: security.decrypt(crypto, body, forged, ts, nonce),
+        lambda: security.verify_echo(crypto, forged, ts, nonce, echostr),
+        lambda: security.check_plain_signature(MP_TOKEN, forged, ts, nonce),
+    ):
+        with pytest.raises(security.CallbackRefused) as err:
+            check()
+        refusals.append((err.value.status, err.value.reason))
+
+    assert "<Content>hello</Content>" in message and echo == "echo-1"
+    assert refusals == [(403, "bad signature")] * 3
+    assert compared == [
+        envelope["MsgSignature"].encode(),
+        signature(TOKEN, ts, nonce, echostr).encode(),
+        mp_signature.encode(),
+        *[forged.encode()] * 3,
+    ]
