@@ -87,6 +87,20 @@ class AiReader:
             self.request(attrs["request"])
         self.examples()
 
+    def advise_fallback(self) -> None:
+        """In ``advise`` mode people decide every time: a failing model must not decide instead.
+
+        Called once the mode is known (a user task left without one advises).
+        """
+        fallback = self.spec.get("fallback")
+        if self.spec.get("mode") == "advise" and fallback in DECISIONS:
+            self.problem(
+                f'fallback="{fallback}" would decide this task without a person when the AI'
+                ' fails, but mode="advise" leaves every decision to people; write'
+                ' fallback="manual" (or mode="decide")',
+                self.raw.attributes["fallback"].line,
+            )
+
     def ignored(self, what: str, known: tuple[str, ...], line: int | None) -> None:
         self.found.append(
             diag(

@@ -181,6 +181,8 @@ def compile_ai(node: FlowNode, model: BpmnModel) -> tuple[AiSpec | None, list[Di
         reader.spec["mode"] = DEFAULT_MODES[place]
     _mode_fits(node, place, reader)
     _separation_of_duties(node, reader)
+    if place == "user_task" and not human_required(node):  # else ai-human-required says it
+        reader.advise_fallback()
     if place == "exclusive" and reader.spec.get("mode") == "route":
         _route(node, model, reader)
     if any(d.severity == "error" for d in reader.found):

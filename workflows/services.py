@@ -50,6 +50,9 @@ DIRECTORY_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT
 # review (schedule-to-close), so a review nobody serves ends in the fallback, never a hang.
 AI_RETRY_MAX_INTERVAL = timedelta(seconds=30)
 PATCH_NOTIFY_REJECTED = "shenpi-notify-rejected-moves-on"
+# The ocr activity heartbeats after each page (1-2 s): a minute of silence is a dead OCR process,
+# retried at once rather than noticed at start-to-close.
+OCR_HEARTBEAT_TIMEOUT = timedelta(seconds=60)
 
 
 class WorkflowWaits:
@@ -167,6 +170,7 @@ class WorkflowWaits:
                     task_queue=queue,
                     start_to_close_timeout=timedelta(seconds=node.start_to_close_seconds),
                     schedule_to_start_timeout=wait,
+                    heartbeat_timeout=heartbeat_timeout(node),
                     retry_policy=RetryPolicy(
                         maximum_attempts=node.max_attempts,
                         non_retryable_error_types=[NOT_REGISTERED],
@@ -209,6 +213,11 @@ def default_queue(node: ServiceTask) -> str:
     """The worker's own queue; OCR (CPU-bound) has its own, served by a process pool."""
     queue = workflow.info().task_queue
     return queue + OCR_QUEUE_SUFFIX if node.task_type == ACTIVITY_OCR else queue
+
+
+def heartbeat_timeout(node: ServiceTask) -> timedelta | None:
+    """Only activities known to heartbeat get one; any other would time out for not doing so."""
+    return OCR_HEARTBEAT_TIMEOUT if node.task_type == ACTIVITY_OCR else None
 
 
 def review_bound(spec: AiSpec) -> timedelta:

@@ -38,7 +38,7 @@ def test_case_directories_hold_the_required_cases() -> None:
         "condition_syntax", "dangling_flow", "unsupported_elements",
         "approval_values", "approval_rules", "multi_instance_rules", "directory_calls",
         "ai_placement", "ai_values", "ai_human_required", "ai_route", "ai_prompt_syntax",
-        "notify_rules",
+        "ai_advise_fallback", "notify_rules",
     } <= invalid  # fmt: skip
 
 

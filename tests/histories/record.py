@@ -19,12 +19,13 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from shenpi import search_attributes
 from shenpi.temporal_setup import ensure_search_attributes
 from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
-from tests.workflows.ai_support import fake_ai_review, with_ai
+from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
 from tests.workflows.notify_support import bpmn
 from tests.workflows.support import (
@@ -37,6 +38,9 @@ from tests.workflows.support import (
 )
 from worker import build_worker
 from workflows.contracts import (
+    ACTIVITY_AI_REVIEW,
+    ACTIVITY_OCR,
+    OCR_QUEUE_SUFFIX,
     SIGNAL_DECIDE,
     DecisionInput,
     DecisionSignal,
@@ -316,6 +320,29 @@ async def ai_route(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]
     return [handle]
 
 
+async def ai_service(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """An ai-review service task whose model extracts a new field and tries to overwrite the
+    amount and the initiator: only the new field joins the variables; then the approver decides."""
+    spec = {"prompt": "approve 0.9 city=Beijing amount=1 initiator=mallory"}
+    process = with_ai(
+        "service_task", "score", task_type=ACTIVITY_AI_REVIEW, result_variable=None, ai=spec
+    )
+    handle = await start_plan(client, process, queue, variables={"amount": 120})
+    await decide(handle, await open_task(handle, "approve"), "approve", "alice")
+    await handle.result()
+    return [handle]
+
+
+async def ocr_service(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """An ocr service task on the OCR queue (with its heartbeat timeout), then the approver."""
+    process = with_ai("service_task", "score", task_type=ACTIVITY_OCR, result_variable=None)
+    async with Worker(client, task_queue=queue + OCR_QUEUE_SUFFIX, activities=[fake_ocr]):
+        handle = await start_plan(client, process, queue, variables={"amount": 120})
+        await decide(handle, await open_task(handle, "approve"), "approve", "alice")
+        await handle.result()
+    return [handle]
+
+
 async def notify_defaults(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """Default notifications: the approver hears of the task, the initiator of the outcome; a
     model's <shenpi:notify> rules, and a drawn notify task that reaches nobody and moves on."""
@@ -369,6 +396,8 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "ai_decide": ai_decide,
     "ai_fallback": ai_fallback,
     "ai_route": ai_route,
+    "ai_service": ai_service,
+    "ocr_service": ocr_service,
     "notify_defaults": notify_defaults,
 }
 

@@ -4,12 +4,18 @@
 The prompt of a test plan is a script, not a template: ``"approve 0.95"`` answers approve with
 confidence 0.95 (``reject``, ``abstain`` or a flow id likewise), ``"fail"`` fails every attempt
 with a retryable error, ``"flaky approve 0.9"`` fails the first attempt only, ``"slow"`` runs past
-the timeout. A prompt ``"{{ name }}"`` takes its script from the variable ``name``.
+the timeout. Words ``key=value`` after the confidence are extracted fields (values read as JSON
+where they parse, else as text), on top of ``category``. A prompt ``"{{ name }}"`` takes its
+script from the variable ``name``.
+
+``fake_ocr`` stands for the ``ocr`` activity: it reads a receipt of 128.00 and notes the task
+queue it ran on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,12 +29,20 @@ from bpmn_compiler.process_plan import AiSpec, ProcessPlan
 from tests.workflows.approval_support import approval_activities
 from tests.workflows.support import fake_activities, plan, settings_for_tests
 from worker import build_worker
-from workflows.contracts import ACTIVITY_AI_REVIEW, AiMetrics, AiReviewInput, AiReviewResult
+from workflows.contracts import (
+    ACTIVITY_AI_REVIEW,
+    ACTIVITY_OCR,
+    AiMetrics,
+    AiReviewInput,
+    AiReviewResult,
+    ServiceTaskInput,
+)
 
 FAKE_MODEL = "fake-model"
 PRINCIPAL = f"ai:{FAKE_MODEL}"
 # What the fake was asked, by instance id (tests assert on the input the workflow built).
 ASKED: dict[str, list[AiReviewInput]] = {}
+OCR_QUEUES: dict[str, str] = {}  # instance id -> the task queue the fake OCR ran on
 
 
 def with_ai(
@@ -75,7 +89,11 @@ async def fake_ai_review(input: AiReviewInput) -> AiReviewResult:
         decision=script[0],
         confidence=float(script[1]),
         advice=f"{script[0]}: the request looks {'fine' if script[0] == 'approve' else 'odd'}",
-        extracted={"category": "travel", "ai_decision": "extracted values never win"},
+        extracted={
+            "category": "travel",
+            "ai_decision": "extracted values never win",
+            **_fields(script[2:]),
+        },
         risk_flags=["round_amount"],
         metrics=AiMetrics(
             provider="fake",
@@ -89,6 +107,23 @@ async def fake_ai_review(input: AiReviewInput) -> AiReviewResult:
         template_version="custom:test",
         result_id=f"res-{digest[:16]}",
     )
+
+
+def _fields(words: list[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for word in words:
+        key, _, text = word.partition("=")
+        try:
+            fields[key] = json.loads(text)
+        except ValueError:
+            fields[key] = text
+    return fields
+
+
+@activity.defn(name=ACTIVITY_OCR)
+async def fake_ocr(input: ServiceTaskInput) -> dict[str, Any]:
+    OCR_QUEUES[input.instance_id] = activity.info().task_queue
+    return {"total": "128.00", "ocr": {"kind": "receipt", "pages": 1, "confidence": 0.97}}
 
 
 def ai_activities() -> list[Any]:

@@ -133,7 +133,7 @@ async def test_failing_ai_is_retried_then_the_task_opens_for_people_without_advi
 async def test_failing_ai_with_approve_fallback_approves_as_the_system(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
-    process = on_approve(mode="advise", prompt="fail", max_attempts=1, fallback="approve")
+    process = on_approve(mode="decide", prompt="fail", max_attempts=1, fallback="approve")
     result = await finished(await start_plan(client, process, task_queue, variables=ALICE))
     assert result.outcome == "approved"
     assert timeline_events(result)[:5] == [
@@ -144,6 +144,20 @@ async def test_failing_ai_with_approve_fallback_approves_as_the_system(
         "approved",
     ]
     assert result.timeline[4].actor == "system:ai-fallback"
+
+
+async def test_failing_ai_in_advise_mode_hands_the_task_to_people_whatever_the_fallback(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    # The compiler refuses this spec; a plan built without it must still not auto-decide.
+    process = on_approve(mode="advise", prompt="fail", max_attempts=1, fallback="approve")
+    handle = await start_plan(client, process, task_queue, variables=ALICE)
+    (task,) = await wait_open_tasks(handle, 1)
+    assert (task.assignee, task.ai) == ("alice", None)
+    current = await state(handle)
+    assert timeline_events(current) == ["started", "ai_failed", "ai_fallback", "task_opened"]
+    assert current.timeline[1].details["fallback"] == "manual"
+    assert current.timeline[2].details == {"reason": "failed", "fallback": "manual"}
 
 
 async def test_ai_slower_than_its_timeout_falls_back(

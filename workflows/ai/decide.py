@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bpmn_compiler.process_plan import UserTask
+from bpmn_compiler.process_plan import AiFallback, UserTask
 from workflows import decisions, steps
 from workflows.ai import metrics
 from workflows.contracts import AiAdvice, DecisionInput
@@ -50,15 +50,24 @@ def decide_as(
     decisions.apply_to(engine, task, decision, details)
 
 
+def fallback_of(node: UserTask) -> AiFallback:
+    """The fallback that applies: ``manual`` wherever people always decide.
+
+    A human-required task, and a task the AI only advises on: an outage must not decide what a
+    hesitant answer would hand to people (the compiler refuses such models; plans built before
+    that check, or by hand, may still say so).
+    """
+    assert node.ai is not None
+    if node.human_required or node.ai.mode == "advise":
+        return "manual"
+    return node.ai.fallback
+
+
 def fall_back(
     engine: Engine, token: Token, node: UserTask, reason: str, advice: AiAdvice | None
 ) -> None:
-    """No confident AI decision (``reason``): hand over, or decide as the fallback says.
-
-    A human-required task always goes to people, whatever the fallback.
-    """
-    assert node.ai is not None
-    fallback = "manual" if node.human_required else node.ai.fallback
+    """No confident AI decision (``reason``): hand over, or decide as the fallback says."""
+    fallback = fallback_of(node)
     metrics.fallback(engine, node.id, reason)
     engine.record("ai_fallback", node.id, details={"reason": reason, "fallback": fallback})
     if fallback == "manual":

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpmn_compiler.process_plan import AiSpec, ExclusiveGateway, ServiceTask, UserTask
+from bpmn_compiler.process_plan import (
+    AiSpec,
+    ExclusiveGateway,
+    ServiceTask,
+    StartEvent,
+    UserTask,
+)
 from workflows.ai import decide, metrics
 from workflows.ai.start import service_spec
 from workflows.contracts import AI_PRINCIPAL_PREFIX, AiAdvice, AiReviewResult
@@ -24,6 +30,9 @@ from workflows.tokens import Token
 
 REVIEW_DECISIONS = ("approve", "reject")
 AUTO = {"approve": "auto_approved", "reject": "auto_rejected"}  # metric outcomes
+# Variables an extracted field never sets at top level (it stays under ``ai_extracted``).
+ENGINE_KEYS = frozenset({"initiator", "approved", "decision", "outcome"})
+AI_VARIABLE_PREFIX = "ai_"
 
 
 def reviewed(engine: Engine, token_id: str, result: AiReviewResult) -> None:
@@ -55,15 +64,15 @@ def failed(engine: Engine, token_id: str, message: str) -> None:
     if token is None:
         return
     node = engine.index.node(token.node_id)
-    spec = _spec_of(node)
-    engine.record("ai_failed", node.id, details={"message": message, "fallback": spec.fallback})
+    fallback = decide.fallback_of(node) if isinstance(node, UserTask) else _spec_of(node).fallback
+    engine.record("ai_failed", node.id, details={"message": message, "fallback": fallback})
     try:
         match node:
             case UserTask():
                 decide.fall_back(engine, token, node, "failed", None)
             case ServiceTask():
                 metrics.fallback(engine, node.id, "failed")
-                failure = {"ai_decision": spec.fallback, "ai_confidence": 0.0, "ai_error": message}
+                failure = {"ai_decision": fallback, "ai_confidence": 0.0, "ai_error": message}
                 engine.service_completed(token.id, failure)
             case ExclusiveGateway():
                 _route_fallback(engine, token, node, "failed")
@@ -103,8 +112,10 @@ def _service_reviewed(
         decision = spec.fallback
         reason = "abstained" if result.decision not in REVIEW_DECISIONS else "below_threshold"
         metrics.fallback(engine, node.id, reason)
+    extracted = dict(result.extracted)
     variables: dict[str, Any] = {
-        **result.extracted,  # the engine's own keys win over fields the model extracted
+        **{k: v for k, v in extracted.items() if _may_add(engine, k)},
+        "ai_extracted": extracted,
         "ai_decision": decision,
         "ai_confidence": result.confidence,
         "ai_advice": result.advice,
@@ -112,6 +123,23 @@ def _service_reviewed(
         "ai_result_id": result.result_id,
     }
     engine.service_completed(token.id, variables)
+
+
+def _may_add(engine: Engine, key: str) -> bool:
+    """Whether an extracted field may also become a variable of its own.
+
+    The model reads text anyone can write (a request, a planted line in a document): it may add
+    variables, never change one, nor one the engine decides by (who started, what was decided).
+    """
+    if key in engine.variables or key.startswith(AI_VARIABLE_PREFIX):
+        return False
+    return key not in ENGINE_KEYS and key != _initiator_variable(engine)
+
+
+def _initiator_variable(engine: Engine) -> str:
+    start = engine.index.node(engine.index.plan.start_node)
+    declared = start.initiator_variable if isinstance(start, StartEvent) else None
+    return declared or "initiator"
 
 
 def _routed(engine: Engine, token: Token, node: ExclusiveGateway, result: AiReviewResult) -> None:
