@@ -42,6 +42,10 @@ INBOX_SCAN = 200  # running instances scanned for a ref, in the sender's inbox a
 KEEP_MESSAGES = timedelta(days=3)  # WeChat retries within seconds; card codes live 72 hours
 
 Verdict = Literal["accepted", "pending", "not_yours", "unknown", "already", "unavailable"]
+# Verdicts recorded per message (the card was updated after them); a redelivery after a settled
+# one answers the same without asking Temporal again.
+RECORDED = frozenset({"accepted", "pending", "already"})
+SETTLED = frozenset({"accepted", "already"})
 
 _VERDICTS: dict[str, Verdict] = {
     ErrorType.NOT_ALLOWED: "not_yours",
@@ -112,8 +116,8 @@ async def deliver(
     if before is not None:
         # A redelivery: the same task, even though its ref has left the inbox by now.
         instance_id, task_id = before.instance_id, before.task_id
-        if before.outcome == "accepted":
-            return Delivery("accepted", instance_id, task_id, repeated=True)
+        if before.outcome in SETTLED:
+            return Delivery(_verdict(before.outcome), instance_id, task_id, repeated=True)
     decision = DecisionInput(
         task_id=task_id,
         action=action,
@@ -122,10 +126,11 @@ async def deliver(
         comment=comment,
     )
     delivery = await _run(app, instance_id, decision, key)
-    if before is not None and delivery.verdict == "unknown":
-        # The first delivery reached this task, so it existed: it has been decided since.
-        delivery = replace(delivery, verdict="already")
-    if delivery.verdict in ("accepted", "pending"):
+    if before is not None:
+        # The first delivery followed up (a card code works once), whatever this one found.
+        verdict = _redelivered(before.outcome, delivery.verdict)
+        delivery = replace(delivery, verdict=verdict, repeated=True)
+    if delivery.verdict in RECORDED:
         async with app.state.sessions() as session:
             first = await db.record_message(
                 session,
@@ -137,8 +142,21 @@ async def deliver(
                 keep=KEEP_MESSAGES,
             )
         # Concurrent deliveries share the update's result; only the first one follows up on it.
-        delivery = replace(delivery, repeated=not first)
+        delivery = replace(delivery, repeated=delivery.repeated or not first)
     return delivery
+
+
+def _verdict(outcome: str) -> Verdict:
+    return "accepted" if outcome == "accepted" else "already"
+
+
+def _redelivered(first: str, now: Verdict) -> Verdict:
+    """What a redelivery's verdict means, given the first delivery's recorded outcome."""
+    if now == "unknown":
+        now = "already"  # the first delivery reached this task, so it existed: decided since
+    if now == "already" and first == "pending":
+        return "accepted"  # our own signal has been applied since
+    return now
 
 
 async def _run(app: FastAPI, instance_id: str, decision: DecisionInput, key: str) -> Delivery:

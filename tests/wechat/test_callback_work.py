@@ -260,3 +260,35 @@ async def test_a_sender_named_like_a_user_the_directory_gives_another_id_changes
     assert await quiet_history_length(stack, instance_id) == before
     assert await quiet_history_length(stack, stranger_id) == stranger_before
     assert wechat_work_server.updates == []
+
+
+async def test_redeliveries_after_an_already_decided_click_update_the_card_once(
+    stack: Stack, wechat_work_server: WorkServer
+) -> None:
+    instance_id, task = await open_task(stack)
+    key_base = f"{instance_id}|{task['task_id']}"
+    code = await send_card(wechat_work_server, stack.settings, BOB, key_base, "stale-2")
+    async with stack.http("bob") as http:
+        await flows.decided(http, instance_id, str(task["task_id"]), "approve")
+    later_id, later = await open_task(stack)
+    later_base = f"{later_id}|{later['task_id']}"
+    later_code = await send_card(wechat_work_server, stack.settings, BOB, later_base, "later")
+    wechat = WorkCallbacks(stack)
+    click = click_xml(BOB, f"reject|{key_base}", "stale-2", code)
+
+    replies = [wechat.reply(await wechat.post(click))["Content"] for _ in range(4)]
+    # A click whose card update comes after theirs, were they to update again.
+    await wechat.post(click_xml(BOB, f"approve|{later_base}", "later", later_code))
+
+    assert all("已经处理过" in r for r in replies), replies
+
+    async def later_card_updated() -> None:
+        assert "later" in [u["template_card"]["task_id"] for u in wechat_work_server.updates]
+
+    await assert_eventually(later_card_updated)
+    attempts = wechat_work_server.calls_to("message/update_template_card", ok=False)
+    assert len(attempts) == 2, attempts
+    assert sorted(u["template_card"]["replace_text"] for u in wechat_work_server.updates) == [
+        "已同意 by bob",
+        "已处理",
+    ]
