@@ -36,13 +36,18 @@ from activities.channels.routing import (
     resolve,
     route,
     task_audiences,
+    with_bindings,
 )
 from activities.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, post_webhook, sign
+from shenpi.db.lazy import LazyDatabase
+from shenpi.db.wechat import bound_ids
 from shenpi.directory_file import UserEntry
 from shenpi.settings import Settings
 from workflows.contracts import ServiceTaskInput
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "NotifyActivities", "sign"]
+
+WECHAT_CHANNELS = frozenset({"wechat_work", "wechat_mp"})
 
 
 class _Progress:
@@ -77,6 +82,9 @@ class NotifyActivities:
         self._client = client
         self._contacts = contacts
         self._channels = build_channels(settings)
+        # The WeChat bindings (wechat_bindings) are read from the app database, when WeChat is on.
+        self._database = LazyDatabase(settings)
+        self._reads_bindings = bool(WECHAT_CHANNELS & set(self._channels))
 
     @activity.defn(name="notify")
     async def notify(self, input: ServiceTaskInput) -> dict[str, Any]:
@@ -104,7 +112,9 @@ class NotifyActivities:
         fallback = "webhook" if url else "log"
         retry: ChannelError | None = None
         for user in users:
-            contact = await asyncio.to_thread(self._contact, user)
+            contact = with_bindings(
+                await asyncio.to_thread(self._contact, user), await self._bound(user)
+            )
             plan = route(user, contact, self._channels)
             for index, message in enumerate(messages):
                 key = f"{user}#{index}"
@@ -133,6 +143,16 @@ class NotifyActivities:
                 non_retryable=True,
             )
         return progress.result()
+
+    async def aclose(self) -> None:
+        await self._database.aclose()
+
+    async def _bound(self, user: str) -> list[str]:
+        if not self._reads_bindings:
+            return []
+        sessions = await self._database()
+        async with sessions() as session:
+            return await bound_ids(session, user)
 
     def _contact(self, user: str) -> UserEntry | None:
         return self._contacts.contact(user) if self._contacts is not None else None

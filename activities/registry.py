@@ -76,7 +76,9 @@ def build_registry(settings: Settings) -> ActivityRegistry:
     directory = DirectoryActivities(people)
     client = new_http_client()  # only once the configuration is known to be good
     registry = ActivityRegistry(client)
-    registry.by_type["notify"] = NotifyActivities(settings, client, people).notify
+    notify = NotifyActivities(settings, client, people)
+    registry.by_type["notify"] = notify.notify
+    registry.closers.append(notify.aclose)
     registry.by_type["http"] = HttpActivities(client).http
     ai = AiReviewActivities(settings, http=client)
     registry.by_type[ACTIVITY_AI_REVIEW] = ai.review

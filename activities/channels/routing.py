@@ -4,7 +4,8 @@ Recipients come from the interpreter (``variables["recipients"]``) or from a dra
 (``variables["recipient"]`` by input mapping, else the ``to`` header): user ids, ``user:<id>`` or
 ``group:<g>`` (the group's members, from the directory). A person's channels are their
 ``channels`` in the directory, else the default order; channels that are not configured, or that
-have no address for the person, are skipped.
+have no address for the person, are skipped. WeChat addresses come from the binding table first
+(``with_bindings``), then the directory, then (WeChat Work) the user id itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from activities.channels import Channel
 from activities.channels.mail import EmailChannel
 from activities.channels.wechat_mp import WeChatMpChannel
 from activities.channels.wechat_work import WeChatWorkChannel
+from shenpi.db.wechat import MP_PREFIX
 from shenpi.directory_file import UserEntry
 from shenpi.settings import Settings
 from shenpi.wechat.mp_client import MpClient
@@ -93,6 +95,22 @@ def task_audiences(input: ServiceTaskInput, contacts: Contacts | None) -> dict[s
             named = [str(n) for n in task["to"]]
             audiences[str(task.get("task_id", ""))] = set(resolve(named, contacts)[0])
     return audiences
+
+
+def with_bindings(contact: UserEntry | None, bound: list[str]) -> UserEntry | None:
+    """``contact`` with the WeChat ids bound to the user (admin's first) in place of the
+    directory's: a binding names where that person is on WeChat, the directory only suggests."""
+    work = next((b for b in bound if not b.startswith(MP_PREFIX)), None)
+    openid = next((b.removeprefix(MP_PREFIX) for b in bound if b.startswith(MP_PREFIX)), None)
+    if work is None and openid is None:
+        return contact
+    entry = contact if contact is not None else UserEntry()
+    return entry.model_copy(
+        update={
+            "wechat_work_userid": work or entry.wechat_work_userid,
+            "wechat_mp_openid": openid or entry.wechat_mp_openid,
+        }
+    )
 
 
 def route(

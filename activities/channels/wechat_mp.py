@@ -1,4 +1,5 @@
-"""Official Account template messages, to people whose directory entry has an openid.
+"""Official Account template messages, to people bound as ``mp:<openid>`` or whose directory
+entry has an openid (``routing.with_bindings`` puts a bound one in the contact).
 
 The configured template (``SHENPI_WECHAT_MP_TEMPLATE_ID``) gets the fields ``first`` (title),
 ``keyword1`` (task or process), ``keyword2`` (ref), ``keyword3`` (due date) and ``remark`` (the

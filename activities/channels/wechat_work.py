@@ -63,7 +63,8 @@ class WeChatWorkChannel:
         self._client = client
 
     def address(self, user: str, contact: UserEntry | None) -> str | None:
-        # With no userid listed, the WeChat Work userid is the Shenpi user id (the binding rule).
+        # ``contact`` carries a bound userid in place of the directory's (routing.with_bindings);
+        # with neither, the WeChat Work userid is the Shenpi user id (the binding rule).
         return (contact.wechat_work_userid if contact else None) or user
 
     def send(self, address: str, message: Message, *, card_id: str = "") -> dict[str, Any]:

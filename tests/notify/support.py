@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.notify import NotifyActivities
+from shenpi.db.lazy import LazyDatabase
+from shenpi.db.wechat import put_binding
 from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
 from tests.notify.notify_workflow import NotifyOnce, NotifyOnceInput
@@ -67,13 +70,43 @@ async def notify_worker(
 ) -> AsyncIterator[Worker]:
     path = tmp_path / "directory.yaml"
     path.write_text(DIRECTORY, encoding="utf-8")
-    config = Settings(_env_file=None, env="test", public_url="https://shenpi.example", **settings)
+    config = notify_settings(tmp_path, **settings)
     async with httpx.AsyncClient() as http:
         activities = NotifyActivities(config, http, YamlDirectory(path))
-        async with Worker(
-            client, task_queue=task_queue, workflows=[NotifyOnce], activities=[activities.notify]
-        ) as worker:
-            yield worker
+        try:
+            async with Worker(
+                client,
+                task_queue=task_queue,
+                workflows=[NotifyOnce],
+                activities=[activities.notify],
+            ) as worker:
+                yield worker
+        finally:
+            await activities.aclose()
+
+
+def notify_settings(tmp_path: Path, **settings: Any) -> Settings:
+    """The worker's settings; its app database (the WeChat bindings) lives under ``tmp_path``."""
+    return Settings(
+        _env_file=None,
+        env="test",
+        public_url="https://shenpi.example",
+        data_dir=tmp_path / "shenpi",
+        **settings,
+    )
+
+
+async def bind(tmp_path: Path, wechat_id: str, user: str) -> None:
+    """Bind ``wechat_id`` (a WeChat Work userid or ``mp:<openid>``) to ``user`` as an admin
+    does, in the database :func:`notify_worker` reads."""
+    database = LazyDatabase(notify_settings(tmp_path))
+    try:
+        sessions = await database()
+        async with sessions() as session:
+            now = datetime.now(UTC)
+            await put_binding(session, wechat_id, user, source="api", by="ops", now=now)
+    finally:
+        await database.aclose()
 
 
 async def start_notify(

@@ -21,7 +21,7 @@ async def test_drawn_notify_task_texts_its_recipients_and_records_the_result(
     process = service_process(
         ("notify", {"message": "采购已批准 Purchase approved", "to": "bob,nobody"})
     )
-    settings = work_settings(wechat_work_server, directory_file=directory)
+    settings = work_settings(wechat_work_server, directory_file=directory, data_dir=tmp_path)
     async with running_worker(client, task_queue, **settings):
         final = await (await start(client, process, task_queue)).result()
 
