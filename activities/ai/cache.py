@@ -1,8 +1,10 @@
 """The result cache key: the content of a review, so the same question is never paid twice.
 
 Same provider, model, purpose, template version and rendered prompt (the prompt holds the
-request, its documents and, for routes, the options) → the same key. The offline reviewer adds
-the digest of its precedent set: a new archived decision changes what it would answer.
+request, its documents and, for routes, the options) → the same key. A provider adds what it
+reads besides the prompt (``Prepared.cache_salt``): the offline reviewer, the digest of its
+precedent set (a new archived decision changes what it would answer) and of the request text it
+compares and the amount it checks, which a custom prompt need not show.
 """
 
 from __future__ import annotations

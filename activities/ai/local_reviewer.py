@@ -42,6 +42,9 @@ DISAGREEMENT = 0.75  # below this agreement the advice carries the flag preceden
 ROUTE_TEMPERATURE = 0.01
 ROUTE_MIN_SHARE = 0.6
 ROUTE_MIN_SIMILARITY = 0.865
+# Approving an amount above every approved precedent's multiplies the confidence by this: at
+# most 0.5, under any sensible decide threshold, so such a claim goes to people.
+AMOUNT_ABOVE_FACTOR = 0.5
 _ACTIONS: dict[str, Literal["approve", "reject"]] = {"approved": "approve", "rejected": "reject"}
 _PAST = {"approve": "approved", "reject": "rejected"}
 
@@ -70,13 +73,22 @@ class LocalReviewer:
         return MODEL_NAME
 
     async def prepare(self, call: ProviderCall) -> Prepared:
+        # A custom prompt need not show what this reviewer reads (the compared request text,
+        # the amount, the flows' texts, the variable names extraction leaves alone): all of it
+        # goes into the cache key, or a 50元 taxi and a 99999元 yacht would share one answer.
+        variables = call.input.variables
+        read: dict[str, Any] = {
+            "request": request_values(variables, call.input.spec.request),
+            "shown": call.prompt.request,
+            "amount": variables.get("amount"),
+            "names": sorted(k for k in variables if isinstance(k, str)),
+        }
         if call.input.purpose == "route":
-            return Prepared()  # the options are part of the prompt, hence of the cache key
+            read["options"] = _option_texts(call.input)
+            return Prepared(cache_salt=_digest(read))
         found = await self._precedents(call.input)
-        digest = hashlib.sha256(
-            json.dumps([(p.decision, p.text) for p in found], ensure_ascii=False).encode()
-        ).hexdigest()
-        return Prepared(cache_salt=digest, state=found)
+        read["precedents"] = [(p.decision, p.text, p.amount) for p in found]
+        return Prepared(cache_salt=_digest(read), state=found)
 
     async def _precedents(self, input: AiReviewInput) -> list[Precedent]:
         found = [
@@ -152,14 +164,20 @@ class LocalReviewer:
         winner = max(votes, key=lambda d: votes[d])
         agreement = votes[winner] / sum(votes.values())
         backing = [(s, p) for s, p in near if p.decision == winner]
-        confidence = round(agreement * closeness(backing[0][0]), 3)
+        confidence = agreement * closeness(backing[0][0])
         flags = ["precedents_disagree"] if agreement < DISAGREEMENT else []
         flags += _amount_flags(call.input.variables, winner, found)
+        if "amount_above_precedents" in flags:
+            # Worded like an approved claim, but larger than any: people decide, not the words.
+            confidence *= AMOUNT_ABOVE_FACTOR
+        confidence = round(confidence, 3)
         leaned = "; ".join(f"{p.source} (similarity {s:.3f})" for s, p in backing[:3])
         advice = (
             f"{winner.capitalize()}: {len(backing)} of the {len(near)} nearest precedents were "
             f"{_PAST[winner]} (agreement {agreement:.2f}). Leaned on: {leaned}."
         )
+        if "amount_above_precedents" in flags:
+            advice += " The amount is above every approved precedent's: confidence halved."
         output = AiOutput(decision=winner, confidence=confidence, advice=advice, risk_flags=flags)
         return output, trace
 
@@ -167,7 +185,7 @@ class LocalReviewer:
         options = call.input.options
         if not options:
             return _abstain("No outgoing flow to choose from.", "no_options"), []
-        texts = [f"{o.name or o.flow_id}. {o.documentation or ''}".strip() for o in options]
+        texts = _option_texts(call.input)
         request = request_values(call.input.variables, call.input.spec.request)
         vectors = await embed([request, *texts])
         similarities = vectors[1:] @ vectors[0]
@@ -188,6 +206,15 @@ class LocalReviewer:
 
     async def aclose(self) -> None:
         return None
+
+
+def _option_texts(input: AiReviewInput) -> list[str]:
+    return [f"{o.name or o.flow_id}. {o.documentation or ''}".strip() for o in input.options]
+
+
+def _digest(read: dict[str, Any]) -> str:
+    material = json.dumps(read, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def _abstain(advice: str, flag: str) -> AiOutput:

@@ -111,11 +111,31 @@ async def test_too_few_precedents_abstain_whatever_the_request(tmp_path: Path) -
     assert (result.decision, result.risk_flags) == ("abstain", ["few_precedents"])
 
 
-async def test_approving_more_than_any_precedent_is_flagged(local: AiReviewActivities) -> None:
+async def test_approving_more_than_any_precedent_is_flagged_and_left_to_people(
+    local: AiReviewActivities,
+) -> None:
     claim = {"category": "差旅", "amount": 9800, "reason": "出差深圳参加客户会议 3天"}
+    usual = {**claim, "amount": 1100}
     result = await _review(local, review_input(claim, examples=EXAMPLES))
+    baseline = await _review(local, review_input(usual, examples=EXAMPLES))
     assert result.decision == "approve"
     assert "amount_above_precedents" in result.risk_flags
+    assert "confidence halved" in result.advice
+    # Worded like the approved trips, yet no decide threshold lets the AI approve it alone.
+    assert result.confidence <= 0.5 < AiSpec().threshold <= baseline.confidence
+
+
+async def test_what_a_custom_prompt_leaves_out_still_keys_the_cache(
+    local: AiReviewActivities,
+) -> None:
+    prompt = "Review this expense claim. Answer with JSON."  # shows no field of the request
+    taxi = {"category": "差旅", "amount": 50, "reason": "出差 打车去客户公司"}
+    yacht = {"category": "招待", "amount": 99999, "reason": "私人游艇"}
+    first = await _review(local, review_input(taxi, examples=EXAMPLES, prompt=prompt))
+    second = await _review(local, review_input(yacht, examples=EXAMPLES, prompt=prompt))
+    assert first.prompt_hash == second.prompt_hash  # the very same prompt text
+    assert not second.cached and second.result_id != first.result_id
+    assert (first.decision, second.decision) == ("approve", "reject")
 
 
 async def test_new_archived_decision_changes_the_cache_key(local: AiReviewActivities) -> None:
