@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.ai.provider import Prepared, ProviderAnswer, ProviderCall, Sessions
 from activities.ai.results import row_of
-from activities.ai.schema import PROVIDER_REJECTED, PROVIDER_UNAVAILABLE
+from activities.ai.schema import PROVIDER_REJECTED, PROVIDER_UNAVAILABLE, retryable_status
 from shenpi.db.ai_results import put_result
 from shenpi.settings import Settings
 from workflows.contracts import AiReviewInput
@@ -106,11 +106,14 @@ class CallbackProvider:
             "heartbeat_url": heartbeat_url,
             "timeout_seconds": call.input.spec.timeout_seconds,
         }
-        # The pending row tells the callback route how to build the result; the job itself (the
-        # prompt included) is the first half of the transcript.
+        # The pending row tells the callback route how to build the result and which job it
+        # waits for (its latency counts from this job's start); the job itself (the prompt
+        # included) is the first half of the transcript.
         transcript = json.dumps({"job": _without_urls(job)}, ensure_ascii=False)
+        now = _now()
+        pending = {**row_of(call, None, transcript), "job_id": job_id, "job_started_at": now}
         async with (await self._sessions())() as session:
-            await put_result(session, row_of(call, None, transcript), now=_now())
+            await put_result(session, pending, now=now)
         await self._submit(job)
         activity.raise_complete_async()
 
@@ -123,7 +126,7 @@ class CallbackProvider:
             raise ApplicationError(
                 f"the job was not submitted: {type(err).__name__}", type=PROVIDER_UNAVAILABLE
             ) from None
-        if response.status_code >= 500 or response.status_code == 429:
+        if retryable_status(response.status_code):
             raise ApplicationError(
                 f"the provider answered {response.status_code}", type=PROVIDER_UNAVAILABLE
             )

@@ -21,6 +21,7 @@ from activities.ai.schema import (
     PROVIDER_UNAVAILABLE,
     bad_output,
     parse_output,
+    retryable_status,
 )
 from shenpi.settings import Settings
 from workflows.contracts import AiMetrics, AiReviewInput
@@ -117,8 +118,7 @@ class OpenAiProvider:
 
 
 def _status_error(err: openai.APIStatusError) -> ApplicationError:
-    # 408/409/429 and 5xx may pass; any other 4xx (auth, bad request, unknown model) never will.
-    retryable = err.status_code >= 500 or err.status_code in (408, 409, 429)
+    retryable = retryable_status(err.status_code)
     return ApplicationError(
         f"the model endpoint answered {err.status_code}: {str(err.message)[:200]}",
         type=PROVIDER_UNAVAILABLE if retryable else PROVIDER_REJECTED,

@@ -28,6 +28,12 @@ PROMPT_ERROR = "AiPromptError"  # not retryable: the template cannot render
 CONFIG_ERROR = "AiConfigError"  # not retryable: the provider is not configured
 
 
+def retryable_status(status: int) -> bool:
+    """An HTTP status another attempt may get past: 408, 409, 429 and 5xx. Any other 4xx (auth,
+    bad request, unknown model) never will."""
+    return status >= 500 or status in (408, 409, 429)
+
+
 class ExtractedField(BaseModel):
     name: str
     value: str | float | int | bool | None = None

@@ -21,7 +21,7 @@ from activities.ai.results import answered, build_result
 from activities.ai.schema import AiOutput, parse_output
 from api.deps import SessionDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
-from shenpi.db.ai_results import get_result, update_result
+from shenpi.db.ai_results import answer_job, get_result
 from shenpi.db.models import AiResult
 from shenpi.settings import Settings
 from workflows.contracts import AiMetrics, AiReviewResult
@@ -57,11 +57,12 @@ async def complete_job(
         await handle.fail(output)
         raise ApiError(422, "invalid_output", str(output))
     result = _result(row, output, job_id)
-    # Stored before completing: the inbox may show the advice as soon as the task opens.
+    # Completed first: an activity that no longer waits (answered, timed out) refuses, and a
+    # replayed callback then stores nothing. The row takes only the answer of the job it awaits.
+    await handle.complete(result)
     transcript = {**json.loads(row.transcript or "{}"), "answer": body}
     changes = {**answered(result), "transcript": json.dumps(transcript, ensure_ascii=False)}
-    await update_result(session, row.result_id, changes, now=datetime.now(UTC))
-    await handle.complete(result)
+    await answer_job(session, row.result_id, job_id, changes, now=datetime.now(UTC))
     return CallbackAccepted(job_id=job_id)
 
 
@@ -97,8 +98,10 @@ def _parsed(body: dict[str, Any], row: AiResult) -> AiOutput | ApplicationError:
 
 
 def _result(row: AiResult, output: AiOutput, job_id: str) -> AiReviewResult:
-    # The provider's latency: from the job's submission (the pending row) to its answer.
-    latency_ms = (datetime.now(UTC) - row.created_at).total_seconds() * 1000
+    # The provider's latency: from the job's submission to its answer (rows older than the
+    # job columns have only their creation time).
+    started = row.job_started_at or row.created_at
+    latency_ms = (datetime.now(UTC) - started).total_seconds() * 1000
     metrics = AiMetrics(
         provider="callback", model=row.model, latency_ms=latency_ms, request_id=job_id
     )

@@ -19,6 +19,9 @@ from sqlalchemy.orm import undefer
 
 from shenpi.db.models import AiResult
 
+# What an answer fills in (all empty while a callback job is pending).
+ANSWER_COLUMNS = frozenset({"decision", "confidence", "advice", "risk_flags", "result"})
+
 
 @dataclass(frozen=True)
 class StoredAdvice:
@@ -37,9 +40,14 @@ async def get_result(
 
 
 async def put_result(session: AsyncSession, row: dict[str, Any], *, now: datetime) -> None:
-    """Insert or replace the row ``row["result_id"]``; commits."""
+    """Insert or replace the row ``row["result_id"]``; commits.
+
+    A pending row (with the ``job_id`` of a callback job just submitted) never blanks an answered
+    one: with the cache off a question is asked again while older tasks still read its advice,
+    so on conflict it records only the new job (``job_id``, ``job_started_at``, transcript)."""
     values = {**row, "updated_at": now}
-    changes = {k: v for k, v in values.items() if k != "result_id"}
+    kept = ANSWER_COLUMNS if row.get("job_id") is not None else frozenset()
+    changes = {k: v for k, v in values.items() if k != "result_id" and k not in kept}
     dialect = session.bind.dialect.name if session.bind is not None else ""
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(AiResult).values({**values, "created_at": now})
@@ -53,13 +61,21 @@ async def put_result(session: AsyncSession, row: dict[str, Any], *, now: datetim
         )
 
 
-async def update_result(
-    session: AsyncSession, result_id: str, changes: dict[str, Any], *, now: datetime
-) -> None:
-    """Fill in a row (a callback job's answer); commits."""
-    stmt = update(AiResult).where(AiResult.result_id == result_id)
-    await session.execute(stmt.values(**changes, updated_at=now))
+async def answer_job(
+    session: AsyncSession, result_id: str, job_id: str, changes: dict[str, Any], *, now: datetime
+) -> bool:
+    """Fill in the answer of callback job ``job_id`` if the row still waits for that job; commits.
+
+    False when it does not (answered already, or waiting for a later job): a replayed or late
+    callback then changes nothing."""
+    stmt = (
+        update(AiResult)
+        .where(AiResult.result_id == result_id, AiResult.job_id == job_id)
+        .values(**changes, job_id=None, updated_at=now)
+    )
+    result: Any = await session.execute(stmt)
     await session.commit()
+    return bool(result.rowcount)
 
 
 async def advice_for(session: AsyncSession, result_ids: Collection[str]) -> dict[str, StoredAdvice]:

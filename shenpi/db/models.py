@@ -123,6 +123,9 @@ class AiResult(Base):
     risk_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # AiReviewResult
     transcript: Mapped[str | None] = deferred(mapped_column(Text, nullable=True))
+    # The callback job the row waits for (null once answered) and when it was submitted.
+    job_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    job_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
