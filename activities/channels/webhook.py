@@ -2,7 +2,9 @@
 
 The receiver checks ``X-Shenpi-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` with the
 shared secret; the body carries ``sent_at`` (also in ``X-Shenpi-Timestamp``) so a receiver can
-refuse stale replays with a signed value. A 4xx answer fails the activity for good, a 5xx or 429
+refuse stale replays with a signed value. The body names ids, the event, the recipients, the
+tasks and the outcome, never the instance's variables (request content, DESIGN.md §3). A 4xx
+answer fails the activity for good, a 5xx or 429
 is retried by Temporal (``activities.http.raise_for_outcome``).
 """
 
@@ -12,6 +14,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -19,7 +22,19 @@ from activities.http import raise_for_outcome
 from workflows.contracts import ServiceTaskInput
 
 SIGNATURE_HEADER = "X-Shenpi-Signature"
+# A task summary's fields the feed carries (workflows/notices.py): ids, names and dates.
+TASK_FIELDS = ("task_id", "ref", "node_id", "name", "kind", "due_at")
 TIMESTAMP_HEADER = "X-Shenpi-Timestamp"
+
+
+def task_summaries(variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """The announced tasks' ids, names and due dates: nothing of the request itself."""
+    tasks = variables.get("tasks") or []
+    return [
+        {key: task[key] for key in TASK_FIELDS if task.get(key) is not None}
+        for task in tasks
+        if isinstance(task, dict)
+    ]
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -36,6 +51,10 @@ async def post_webhook(
 ) -> None:
     """POST the notification; raises ``ApplicationError`` as ``raise_for_outcome`` decides."""
     now = datetime.now(UTC)
+    # The interpreter's events carry their tasks and outcome in ``variables``; a drawn task's
+    # variables are the instance's (request content): only its own ``message`` header goes.
+    interpreter = "event" in input.config
+    announced = input.variables if interpreter else {}
     payload = {
         "event": input.config.get("event", "notify"),
         "instance_id": input.instance_id,
@@ -43,8 +62,9 @@ async def post_webhook(
         "node_id": input.node_id,
         "to": input.config.get("to"),
         "recipients": recipients,  # the people, groups resolved through the directory
-        "message": input.config.get("message"),
-        "variables": input.variables,
+        "message": None if interpreter else input.config.get("message"),
+        "tasks": task_summaries(announced),
+        "outcome": announced.get("outcome"),
         "attempt": attempt,
         "sent_at": now.isoformat(),
     }

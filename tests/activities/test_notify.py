@@ -38,11 +38,13 @@ async def test_notify_posts_a_signed_webhook_and_is_retried_after_a_500(
         assert signature_ok(request)
     body = hook.received[1].json()
     assert (body["instance_id"], body["node_id"], body["attempt"]) == (handle.id, "call1", 2)
-    assert (body["message"], body["to"], body["variables"]) == (
+    assert (body["message"], body["to"], body["tasks"], body["outcome"]) == (
         "Your purchase was approved",
         "ida",
-        {"amount": 12, "initiator": "ida"},
+        [],
+        None,
     )
+    assert "variables" not in body and "amount" not in hook.received[1].body.decode()
     assert hook.received[1].headers["X-Shenpi-Timestamp"].isdigit()
     history = await handle.fetch_history()
     scheduled = {  # the instance's archive at the end is an activity too: count notify only

@@ -39,12 +39,24 @@ async def test_without_personal_channels_the_webhook_carries_the_resolved_recipi
 ) -> None:
     with webhook_server([200]) as hook:
         async with notify_worker(client, task_queue, tmp_path, notify_webhook_url=hook.url):
-            result = await notify(client, task_queue, "task_escalated", ["group:finance"])
+            result = await notify(
+                client, task_queue, "urge", ["group:finance"], comment="¥8,999 laptop, please"
+            )
 
     [request] = hook.received
     body = request.json()
-    assert (body["event"], body["recipients"]) == ("task_escalated", ["frank", "erin"])
-    assert body["variables"]["tasks"][0]["ref"] == "K7Q2XM"
+    assert (body["event"], body["recipients"]) == ("urge", ["frank", "erin"])
+    assert body["tasks"] == [
+        {
+            "task_id": "Task_Approve-1",
+            "ref": "K7Q2XM",
+            "node_id": "Task_Approve",
+            "name": "经理审批 Manager approval",
+            "due_at": "2026-11-23T09:00:00+00:00",
+        }
+    ]
+    # Ids, the event, the people, the tasks and the outcome: never the variables' content.
+    assert "variables" not in body and "8,999" not in request.body.decode()
     assert [(e["to"], e["channel"]) for e in result["sent"]] == [
         ("frank", "webhook"),
         ("erin", "webhook"),
