@@ -25,7 +25,7 @@ from tests.ai.fake_openai import FakeOpenAi, running_fake_openai
 from tests.api.conftest import Stack, api_settings, running_stack
 from tests.api.flows import decided, deploy, ended, inbox, start, task_of
 from tests.helpers import REPO_ROOT, assert_eventually
-from tests.ocr.documents import make_receipt, render
+from tests.ocr.documents import make_invoice, make_receipt, render
 from worker import build_ocr_worker
 
 EXPENSE_BPMN = REPO_ROOT / "processes" / "expense-claim.bpmn"
@@ -76,16 +76,21 @@ async def offline(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIte
         yield stack
 
 
-async def _upload_receipt(stack: Stack, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A generated receipt (PNG) uploaded by alice: its document reference and its true fields."""
-    doc = make_receipt(random.Random(seed))
+async def _upload(stack: Stack, kind: str, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    maker = make_invoice if kind == "vat_invoice" else make_receipt
+    doc = maker(random.Random(seed))
     image = render(doc, "clean_png", random.Random(seed))
     async with stack.http("alice") as http:
         response = await http.post(
-            "/api/v1/documents", files={"file": ("receipt.png", image, "image/png")}
+            "/api/v1/documents", files={"file": (f"{kind}.png", image, "image/png")}
         )
     assert response.status_code == 201, response.text
     return response.json(), doc.truth
+
+
+async def _upload_receipt(stack: Stack, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A generated receipt (PNG) uploaded by alice: its document reference and its true fields."""
+    return await _upload(stack, "receipt", seed)
 
 
 async def _claim(stack: Stack, amount: float, description: str, receipt: dict[str, Any]) -> str:
@@ -136,8 +141,9 @@ async def test_small_clear_claim_is_read_by_ocr_and_approved_by_the_ai_alone(
     assert final["outcome"] == "approved"
     (decision,) = _events(final, "approved")
     assert decision["actor"] == "ai:reviewer" and decision["node_id"] == "Task_AiReview"
-    assert final["variables"]["total"] == pytest.approx(truth["total"])
-    assert final["variables"]["ocr"]["kind"] == "receipt"
+    read = final["variables"]["receipt_ocr"]
+    assert read["total"] == pytest.approx(truth["total"])
+    assert read["ocr"]["kind"] == "receipt"
     # The model saw the receipt's text (loaded from the blob store by its reference).
     prompt = json.dumps(model.requests[-1]["messages"], ensure_ascii=False)
     assert truth["merchant"] in prompt
@@ -147,7 +153,10 @@ async def test_small_clear_claim_is_read_by_ocr_and_approved_by_the_ai_alone(
     history = await stack.temporal.get_workflow_handle(instance_id).fetch_history()
     payloads = "\n".join(_payload_texts(history.to_json_dict()))
     assert receipt["sha256"] in payloads
-    assert receipt["size"] > len(payloads) / 10  # nothing image-sized in there
+    async with stack.http("alice") as http:
+        image = (await http.get(f"/api/v1/documents/{receipt['document_id']}")).content
+    assert base64.b64encode(image[99:159]).decode() not in payloads
+    assert image[99:159].hex() not in payloads
 
 
 async def test_hesitant_review_hands_the_claim_to_the_manager_with_the_advice(
@@ -275,3 +284,25 @@ async def test_a_claim_without_a_receipt_goes_to_the_manager(
     async with stack.http("alice") as http:
         state = await http.get(f"/api/v1/instances/{instance_id}")
     assert not _events(state.json(), "service_completed")  # no OCR without a document
+
+
+async def test_a_vat_invoice_leaves_the_claimed_amount_as_claimed(
+    with_model: Stack, model: FakeOpenAi
+) -> None:
+    stack = with_model
+    model.script("reviewer", ["hesitant"])
+    invoice, truth = await _upload(stack, "vat_invoice", seed=18)
+    instance_id = await _claim(stack, truth["total"], "办公用品采购", invoice)
+
+    async def read() -> dict[str, Any]:
+        async with stack.http("alice") as http:
+            body = await http.get(f"/api/v1/instances/{instance_id}")
+        variables: dict[str, Any] = body.json()["variables"]
+        assert "receipt_ocr" in variables
+        return variables
+
+    variables = await assert_eventually(read)
+    # The invoice's 金额 (before tax) is read into receipt_ocr; the claim keeps its own amount.
+    assert variables["amount"] == truth["total"]
+    assert variables["receipt_ocr"]["amount"] == pytest.approx(truth["amount"])
+    assert variables["receipt_ocr"]["total"] == pytest.approx(truth["total"])
