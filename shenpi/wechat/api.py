@@ -28,18 +28,29 @@ class WeChatApiError(Exception):
     or a connection failure; not a bad user id, a bad secret or a malformed card.
     """
 
-    def __init__(self, errcode: int, errmsg: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        errcode: int,
+        errmsg: str,
+        *,
+        status: int | None = None,
+        after_refresh: bool = False,
+    ) -> None:
         super().__init__(f"WeChat error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
         self.status = status  # the HTTP status when the exchange itself failed
+        self.after_refresh = after_refresh  # a call refused with the token just fetched
 
     @property
     def retryable(self) -> bool:
         if self.errcode == HTTP_ERROR:
             return self.status is None or self.status >= 500 or self.status in (408, 429)
-        # A token refused again right after a refresh is a race with another fetcher: retry.
-        # 40001 is left out: from gettoken it means a wrong secret, which no retry fixes.
+        if self.after_refresh and self.errcode in TOKEN_ERRORS:
+            # The new token was revoked at once: another worker (or replica) fetched one in
+            # between, which invalidates ours (40001 on the Official Account). A retry refreshes.
+            return True
+        # 40001 from the token fetch itself means a wrong secret, which no retry fixes.
         return self.errcode in RETRYABLE_ERRORS or self.errcode in (42001, 40014)
 
 
@@ -82,7 +93,7 @@ def call(client: _Client, lock: TokenLock, endpoint: str, data: dict[str, Any]) 
             if err.errcode in TOKEN_ERRORS and attempt == 1:
                 _refresh(client, lock, generation)
                 continue
-            raise WeChatApiError(err.errcode, str(err.errmsg)) from None
+            raise WeChatApiError(err.errcode, str(err.errmsg), after_refresh=attempt == 2) from None
         except requests.RequestException as err:
             raise WeChatApiError(HTTP_ERROR, f"{type(err).__name__}: {err}") from None
         if not isinstance(result, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
@@ -10,6 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from tests.notify.smtp_server import smtp_server
 from tests.notify.support import mp_settings, notify, notify_worker, start_notify, work_settings
+from tests.wechat.fake_api import Answer
 from tests.wechat.mp_server import TEMPLATE_ID, MpServer
 from tests.wechat.work_server import WorkServer
 
@@ -124,3 +126,43 @@ async def test_official_account_refreshes_its_token_and_records_a_bad_openid(
     [failed] = cause.details[0]["notify"]["failed"]
     assert (failed["to"], failed["channel"]) == ("mp_mia", "wechat_mp")
     assert "invalid openid" in failed["error"]
+
+
+class ContestedMpServer(MpServer):
+    """Another worker shares the Official Account: the first ``contested`` tokens we fetch are
+    revoked at once by its own fetches, and WeChat answers them with 40001."""
+
+    def __init__(self, contested: int) -> None:
+        super().__init__()
+        self.contested = contested
+        self.revoked: set[str] = set()
+
+    def _token(self, query: dict[str, str], body: Any) -> Answer:
+        answer = super()._token(query, body)
+        if self.contested > 0 and "access_token" in answer:
+            self.contested -= 1
+            self.revoked.add(answer["access_token"])
+        return answer
+
+    def token_error(self, query: dict[str, str]) -> Answer | None:
+        if query.get("access_token") in self.revoked:
+            return {"errcode": 40001, "errmsg": "access_token is invalid or not latest"}
+        return super().token_error(query)
+
+
+async def test_official_account_token_revoked_right_after_a_refresh_is_retried(
+    client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    server = ContestedMpServer(contested=2)  # our first token and its refresh are both revoked
+    server.start()
+    try:
+        async with notify_worker(client, task_queue, tmp_path, **mp_settings(server)):
+            result = await notify(client, task_queue, "outcome", ["mp_mia"], outcome="approved")
+    finally:
+        server.stop()
+
+    assert [m["touser"] for m in server.sent] == ["oMIA123"]
+    assert [(e["to"], e["channel"]) for e in result["sent"]] == [("mp_mia", "wechat_mp")]
+    assert result["failed"] == []
+    refused = server.calls_to("message/template/send", ok=False)
+    assert [c.answer["errcode"] for c in refused] == [40001, 40001, 40001, 0]
