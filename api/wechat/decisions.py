@@ -2,9 +2,9 @@
 
 The decision is the HTTP API's: the ``decide`` update with its validator (``api.updates``), with
 the WeChat message id as the update id, so WeChat's redeliveries have one effect. When no worker
-answers within :data:`UPDATE_WAIT_SECONDS`, the decision goes as the ``decide_signal`` with the
-same key (applied when a worker runs the instance, if still valid) and the sender is told it is
-being processed.
+answers within :data:`UPDATE_WAIT_SECONDS` (or what the callback's deadline leaves, less the
+signal's share), the decision goes as the ``decide_signal`` with the same key (applied when a
+worker runs the instance, if still valid) and the sender is told it is being processed.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import updates, visibility
 from api.schemas import TaskPublic
+from api.wechat.deadline import Deadline, bounded_db
 from shenpi.auth_tokens import Principal
 from shenpi.db import wechat as db
+from shenpi.db.models import WeChatMessage
 from shenpi.settings import Settings
 from workflows.contracts import (
     MEMO_TASKS,
@@ -34,9 +36,11 @@ from workflows.contracts import (
     ErrorType,
 )
 
-# WeChat drops an answer after 5 s: the update gets 3, the signal fallback 1, the rest is ours.
+# WeChat drops an answer after 5 s: the update gets at most 3 and always leaves the signal
+# fallback its 1 (api.wechat.deadline: what remains of the callback's 4.5 s bounds both).
 UPDATE_WAIT_SECONDS = 3.0
 SIGNAL_WAIT_SECONDS = 1.0
+MIN_SIGNAL_SECONDS = 0.2  # a decision handed over durably is worth a moment past the deadline
 SCAN_SECONDS = 0.5  # looking beyond the sender's inbox only words the reply: keep it short
 INBOX_SCAN = 200  # running instances scanned for a ref, in the sender's inbox and beyond
 KEEP_MESSAGES = timedelta(days=3)  # WeChat retries within seconds; card codes live 72 hours
@@ -68,16 +72,18 @@ class Delivery:
 
 
 async def find_by_ref(
-    client: Client, principal: Principal, ref: str
+    client: Client, principal: Principal, ref: str, deadline: Deadline
 ) -> tuple[TaskPublic | None, bool]:
     """``(task, elsewhere)``: the sender's open task with this ref, or whether an open task with
-    it exists that is someone else's (so the reply can say "not yours" rather than "unknown")."""
-    mine = await visibility.inbox(client, principal, limit=INBOX_SCAN)
+    it exists that is someone else's (so the reply can say "not yours" rather than "unknown").
+    Raises ``TimeoutError`` when the inbox does not answer in time to still decide."""
+    async with asyncio.timeout(deadline.remaining(reserve=SIGNAL_WAIT_SECONDS)):
+        mine = await visibility.inbox(client, principal, limit=INBOX_SCAN)
     found = next((t for t in mine if t.ref == ref), None)
     if found is not None:
         return found, False
     try:
-        async with asyncio.timeout(SCAN_SECONDS):
+        async with asyncio.timeout(deadline.remaining(cap=SCAN_SECONDS)):
             return None, await _open_elsewhere(client, ref)
     except TimeoutError:
         return None, False  # only the wording of the reply depends on it: "unknown" will do
@@ -92,11 +98,15 @@ async def _open_elsewhere(client: Client, ref: str) -> bool:
     return False
 
 
-async def earlier_target(app: FastAPI, key: str) -> tuple[str, str] | None:
+async def earlier_target(app: FastAPI, key: str, deadline: Deadline) -> tuple[str, str] | None:
     """``(instance_id, task_id)`` an earlier delivery of message ``key`` decided, if any."""
-    async with app.state.sessions() as session:
-        before = await db.message_target(session, key)
+    before = await bounded_db(deadline, lambda: _message_target(app, key))
     return (before.instance_id, before.task_id) if before is not None else None
+
+
+async def _message_target(app: FastAPI, key: str) -> WeChatMessage | None:
+    async with app.state.sessions() as session:
+        return await db.message_target(session, key)
 
 
 async def deliver(
@@ -108,11 +118,14 @@ async def deliver(
     action: Literal["approve", "reject"],
     comment: str | None,
     key: str,
+    deadline: Deadline,
 ) -> Delivery:
     """Decide ``task_id`` as ``principal``; ``key`` (``wechat-work:<MsgId>``...) is the update id
-    and the signal's idempotency key."""
-    async with app.state.sessions() as session:
-        before = await db.message_target(session, key)
+    and the signal's idempotency key. Every wait is bounded by what ``deadline`` leaves."""
+    try:
+        before = await bounded_db(deadline, lambda: _message_target(app, key))
+    except TimeoutError:
+        return Delivery("unavailable", instance_id, task_id)  # the sender may try again
     if before is not None:
         # A redelivery: the same task, even though its ref has left the inbox by now.
         instance_id, task_id = before.instance_id, before.task_id
@@ -125,25 +138,35 @@ async def deliver(
         groups=list(principal.groups),
         comment=comment,
     )
-    delivery = await _run(app, instance_id, decision, key)
+    delivery = await _run(app, instance_id, decision, key, deadline)
     if before is not None:
         # The first delivery followed up (a card code works once), whatever this one found.
         verdict = _redelivered(before.outcome, delivery.verdict)
         delivery = replace(delivery, verdict=verdict, repeated=True)
     if delivery.verdict in RECORDED:
-        async with app.state.sessions() as session:
-            first = await db.record_message(
-                session,
-                key,
-                instance_id=instance_id,
-                task_id=task_id,
-                outcome=delivery.verdict,
-                now=datetime.now(UTC),
-                keep=KEEP_MESSAGES,
+        outcome = delivery.verdict
+        try:
+            first = await bounded_db(
+                deadline, lambda: _record(app, key, instance_id, task_id, outcome)
             )
+        except TimeoutError:
+            first = False  # the decision stands; without knowing, leave the card alone
         # Concurrent deliveries share the update's result; only the first one follows up on it.
         delivery = replace(delivery, repeated=delivery.repeated or not first)
     return delivery
+
+
+async def _record(app: FastAPI, key: str, instance_id: str, task_id: str, outcome: str) -> bool:
+    async with app.state.sessions() as session:
+        return await db.record_message(
+            session,
+            key,
+            instance_id=instance_id,
+            task_id=task_id,
+            outcome=outcome,
+            now=datetime.now(UTC),
+            keep=KEEP_MESSAGES,
+        )
 
 
 def _verdict(outcome: str) -> Verdict:
@@ -159,12 +182,16 @@ def _redelivered(first: str, now: Verdict) -> Verdict:
     return now
 
 
-async def _run(app: FastAPI, instance_id: str, decision: DecisionInput, key: str) -> Delivery:
+async def _run(
+    app: FastAPI, instance_id: str, decision: DecisionInput, key: str, deadline: Deadline
+) -> Delivery:
     client: Client = app.state.temporal_client
     settings: Settings = app.state.settings
-    bounded = settings.model_copy(
-        update={"update_timeout_seconds": min(settings.update_timeout_seconds, UPDATE_WAIT_SECONDS)}
-    )
+    cap = min(settings.update_timeout_seconds, UPDATE_WAIT_SECONDS)
+    wait = deadline.remaining(cap=cap, reserve=SIGNAL_WAIT_SECONDS)
+    if wait < MIN_SIGNAL_SECONDS:
+        return await _signal(client, instance_id, decision, key, deadline)  # no time to wait
+    bounded = settings.model_copy(update={"update_timeout_seconds": wait})
     task_id = decision.task_id
     try:
         result = await updates.execute(
@@ -181,22 +208,26 @@ async def _run(app: FastAPI, instance_id: str, decision: DecisionInput, key: str
         kind = cause.type if isinstance(cause, ApplicationError) else None
         return Delivery(_VERDICTS.get(kind or "", "unavailable"), instance_id, task_id)
     except (TimeoutError, RPCTimeoutOrCancelledError):
-        return await _signal(client, instance_id, decision, key)
+        return await _signal(client, instance_id, decision, key, deadline)
     except RPCError as err:
         return Delivery(_rpc_verdict(err), instance_id, task_id)
     app.state.metrics.observe_decision(decision.action, result)  # counted as HTTP decisions are
     return Delivery("accepted", instance_id, task_id, task_name=result.task.name)
 
 
-async def _signal(client: Client, instance_id: str, decision: DecisionInput, key: str) -> Delivery:
+async def _signal(
+    client: Client, instance_id: str, decision: DecisionInput, key: str, deadline: Deadline
+) -> Delivery:
     """No worker answered in time: hand the decision over durably and let the sender know."""
     handle = client.get_workflow_handle(instance_id)
+    wait = max(deadline.remaining(cap=SIGNAL_WAIT_SECONDS), MIN_SIGNAL_SECONDS)
     try:
-        await handle.signal(
-            SIGNAL_DECIDE,
-            DecisionSignal(decision=decision, idempotency_key=key),
-            rpc_timeout=timedelta(seconds=SIGNAL_WAIT_SECONDS),
-        )
+        async with asyncio.timeout(wait):
+            await handle.signal(
+                SIGNAL_DECIDE,
+                DecisionSignal(decision=decision, idempotency_key=key),
+                rpc_timeout=timedelta(seconds=wait),
+            )
     except RPCError as err:
         return Delivery(_rpc_verdict(err), instance_id, decision.task_id)
     except (TimeoutError, RPCTimeoutOrCancelledError):

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.wechat import cards, commands, identity, replies
 from api.wechat.commands import DecisionCommand, Lang, MissingReason, StartCommand
+from api.wechat.deadline import Deadline
 from api.wechat.decisions import Delivery, deliver, earlier_target, find_by_ref
 from api.wechat.inbound import Inbound, click_target
 from api.wechat.starts import start_from_chat
@@ -24,7 +25,7 @@ class Answer:
     after: After | None = None  # runs once the answer is sent
 
 
-async def work_message(app: FastAPI, inbound: Inbound) -> Answer:
+async def work_message(app: FastAPI, inbound: Inbound, deadline: Deadline) -> Answer:
     """A WeChat Work message: a card click or a text command. Senders map by binding, else by
     the directory, else to the same user id when nobody else is that user (``identity``)."""
     if inbound.kind == "other" or not inbound.sender:
@@ -35,11 +36,11 @@ async def work_message(app: FastAPI, inbound: Inbound) -> Answer:
         return Answer(replies.say("unbound", lang))
     principal = await identity.principal(app, user)
     if inbound.kind == "card_click":
-        return await _click(app, principal, inbound)
-    return await _text(app, principal, inbound, channel="wechat-work", start_key="wechat")
+        return await _click(app, principal, inbound, deadline)
+    return await _text(app, principal, inbound, deadline, channel="wechat-work", start_key="wechat")
 
 
-async def mp_message(app: FastAPI, inbound: Inbound) -> Answer:
+async def mp_message(app: FastAPI, inbound: Inbound, deadline: Deadline) -> Answer:
     """An Official Account message: text commands from a bound follower only."""
     if inbound.kind != "text" or not inbound.sender:
         return Answer(None)
@@ -47,10 +48,14 @@ async def mp_message(app: FastAPI, inbound: Inbound) -> Answer:
     if user is None:
         return Answer(replies.say("unbound", commands.language_of(inbound.text)))
     principal = await identity.principal(app, user)
-    return await _text(app, principal, inbound, channel="wechat-mp", start_key="wechat-mp")
+    return await _text(
+        app, principal, inbound, deadline, channel="wechat-mp", start_key="wechat-mp"
+    )
 
 
-async def _click(app: FastAPI, principal: Principal, inbound: Inbound) -> Answer:
+async def _click(
+    app: FastAPI, principal: Principal, inbound: Inbound, deadline: Deadline
+) -> Answer:
     target = click_target(inbound.event_key)
     # The card id is the task's ref, then "_" and a suffix per recipient (docs/notifications.md).
     ref = inbound.card_task_id.partition("_")[0].lower() or "?"
@@ -64,6 +69,7 @@ async def _click(app: FastAPI, principal: Principal, inbound: Inbound) -> Answer
         action=target.action,
         comment=None,
         key=f"wechat-work:{inbound.response_code}",
+        deadline=deadline,
     )
     text = _verdict_text(delivery, target.action, "zh", ref=ref)
     if delivery.verdict not in cards.UPDATED_ON or delivery.repeated:
@@ -82,7 +88,13 @@ async def _click(app: FastAPI, principal: Principal, inbound: Inbound) -> Answer
 
 
 async def _text(
-    app: FastAPI, principal: Principal, inbound: Inbound, *, channel: str, start_key: str
+    app: FastAPI,
+    principal: Principal,
+    inbound: Inbound,
+    deadline: Deadline,
+    *,
+    channel: str,
+    start_key: str,
 ) -> Answer:
     settings: Settings = app.state.settings
     starts = commands.start_processes(settings.wechat_start_processes)
@@ -96,16 +108,25 @@ async def _text(
         return Answer(replies.say("unavailable", lang))  # no id, no safe redelivery: refuse
     if isinstance(command, StartCommand):
         key = f"{start_key}:{inbound.msg_id}"
-        text = await start_from_chat(app, principal, command, business_key=key, lang=lang)
+        text = await start_from_chat(
+            app, principal, command, business_key=key, lang=lang, deadline=deadline
+        )
         return Answer(text)
-    return Answer(await _decide(app, principal, command, key=f"{channel}:{inbound.msg_id}"))
+    key = f"{channel}:{inbound.msg_id}"
+    try:
+        return Answer(await _decide(app, principal, command, key=key, deadline=deadline))
+    except TimeoutError:  # the database or the inbox took the time: the sender tries again
+        return Answer(replies.say("unavailable", command.lang))
 
 
-async def _decide(app: FastAPI, principal: Principal, command: DecisionCommand, *, key: str) -> str:
+async def _decide(
+    app: FastAPI, principal: Principal, command: DecisionCommand, *, key: str, deadline: Deadline
+) -> str:
     # A redelivery goes where the first delivery went: the decided task has left the inbox.
-    target = await earlier_target(app, key)
+    target = await earlier_target(app, key, deadline)
     if target is None:
-        task, elsewhere = await find_by_ref(app.state.temporal_client, principal, command.ref)
+        client = app.state.temporal_client
+        task, elsewhere = await find_by_ref(client, principal, command.ref, deadline)
         if task is None:
             verdict = "not_yours" if elsewhere else "unknown"
             return replies.say(verdict, command.lang, ref=command.ref)
@@ -118,6 +139,7 @@ async def _decide(app: FastAPI, principal: Principal, command: DecisionCommand, 
         action=command.action,
         comment=command.comment,
         key=key,
+        deadline=deadline,
     )
     return _verdict_text(delivery, command.action, command.lang, ref=command.ref)
 

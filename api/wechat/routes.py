@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.wechat import handler, inbound, replies, security
+from api.wechat.deadline import Deadline
 from api.wechat.security import MP, WORK
 
 router = APIRouter(prefix="/wechat", tags=["wechat"])
@@ -37,13 +38,14 @@ async def receive_work(
     nonce: Param,
 ) -> Response:
     """A card click or a text command, encrypted (safe mode only); the reply is encrypted too."""
+    deadline = Deadline.start()  # WeChat's 5 seconds run from here
     settings = request.app.state.settings
     crypto = security.work_crypto(settings)
     xml = security.decrypt(crypto, await request.body(), msg_signature, timestamp, nonce)
     security.check_fresh(timestamp, settings)
-    await security.check_nonce(request.app.state.sessions, WORK, nonce, settings)
+    await security.check_nonce(request.app.state.sessions, WORK, nonce, settings, deadline)
     message = inbound.parse(xml, work=True)
-    answer = await handler.work_message(request.app, message)
+    answer = await handler.work_message(request.app, message, deadline)
     if answer.after is not None:
         background.add_task(answer.after)
     if answer.text is None:
@@ -72,15 +74,16 @@ async def receive_mp(
     msg_signature: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
     """A follower's text command: plain mode (signature) or, with an AES key, safe mode."""
+    deadline = Deadline.start()
     settings = request.app.state.settings
     crypto = security.mp_crypto(settings)
     xml = security.open_mp(
         crypto, settings, await request.body(), signature, timestamp, nonce, msg_signature
     )
     security.check_fresh(timestamp, settings)
-    await security.check_nonce(request.app.state.sessions, MP, nonce, settings)
+    await security.check_nonce(request.app.state.sessions, MP, nonce, settings, deadline)
     message = inbound.parse(xml, work=False)
-    answer = await handler.mp_message(request.app, message)
+    answer = await handler.mp_message(request.app, message, deadline)
     if answer.text is None:
         return Response("success", media_type="text/plain")  # the account's "nothing to say"
     reply = replies.mp_reply(message, answer.text)

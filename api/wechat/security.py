@@ -23,6 +23,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto as WorkCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from api.errors import ApiError
+from api.wechat.deadline import Deadline, bounded_db
 from shenpi.db import wechat as db
 from shenpi.settings import Settings
 
@@ -32,12 +33,13 @@ MP = "mp"
 MAX_XML_CHARS = 64 * 1024
 
 
-_CODES = {400: "invalid_request", 403: "forbidden", 404: "not_found"}
+_CODES = {400: "invalid_request", 403: "forbidden", 404: "not_found", 503: "unavailable"}
 
 
 class CallbackRefused(ApiError):
     """The callback is refused with ``status`` (403 not authentic / stale / replayed, 400
-    malformed, 404 not configured) before anything else happens; the API's error shape."""
+    malformed, 404 not configured, 503 the nonce could not be recorded in time) before anything
+    else happens; the API's error shape."""
 
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(status, _CODES.get(status, "refused"), reason)
@@ -156,15 +158,28 @@ def check_fresh(timestamp: str, settings: Settings, *, now: float | None = None)
 
 
 async def check_nonce(
-    sessions: async_sessionmaker[AsyncSession], channel: str, nonce: str, settings: Settings
+    sessions: async_sessionmaker[AsyncSession],
+    channel: str,
+    nonce: str,
+    settings: Settings,
+    deadline: Deadline,
 ) -> None:
-    """Refuse a nonce seen before on ``channel`` (by any replica), then remember it."""
+    """Refuse a nonce seen before on ``channel`` (by any replica), then remember it; 503 when
+    the database does not take it in time (WeChat delivers the message again)."""
     if not nonce or len(nonce) > 128:
         raise CallbackRefused(400, "a nonce of 1 to 128 characters is required")
     # Twice the skew: a timestamp may be that far from the time the nonce was first seen.
     keep = timedelta(seconds=2 * settings.wechat_max_clock_skew_seconds)
-    async with sessions() as session:
-        fresh = await db.remember_nonce(session, channel, nonce, now=datetime.now(UTC), keep=keep)
+
+    async def remember() -> bool:
+        async with sessions() as session:
+            now = datetime.now(UTC)
+            return await db.remember_nonce(session, channel, nonce, now=now, keep=keep)
+
+    try:
+        fresh = await bounded_db(deadline, remember)
+    except TimeoutError:
+        raise CallbackRefused(503, "busy: the nonce could not be recorded in time") from None
     if not fresh:
         raise CallbackRefused(403, "replayed nonce")
 

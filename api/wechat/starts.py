@@ -7,6 +7,8 @@ a redelivered message find the instance the first delivery started instead of st
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -17,17 +19,26 @@ from api.routes.instances import start_instance
 from api.schemas import InstanceCreate
 from api.wechat import replies
 from api.wechat.commands import Lang, StartCommand
+from api.wechat.deadline import Deadline
 from shenpi.auth_tokens import Principal
 
 
 async def start_from_chat(
-    app: FastAPI, principal: Principal, command: StartCommand, *, business_key: str, lang: Lang
+    app: FastAPI,
+    principal: Principal,
+    command: StartCommand,
+    *,
+    business_key: str,
+    lang: Lang,
+    deadline: Deadline,
 ) -> str:
-    """Start ``command``'s process; the reply text (the instance reference, or why not)."""
+    """Start ``command``'s process; the reply text (the instance reference, or why not). Past
+    ``deadline`` the sender is told to try again: a redelivery finds a start that went through
+    by its business key."""
     client: Client = app.state.temporal_client
     body = InstanceCreate(variables=command.variables, business_key=business_key)
     try:
-        async with app.state.sessions() as session:
+        async with asyncio.timeout(deadline.remaining()), app.state.sessions() as session:
             started = await start_instance(
                 process_id=command.process_id,
                 body=body,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType
@@ -82,3 +86,48 @@ async def test_without_a_worker_a_text_command_is_accepted_in_time(
         assert body["outcome"] == "rejected"
         assert flows.events(body).count(("rejected", "bob")) == 1
         assert again.startswith("已驳回"), again  # its own signal applied: not "already"
+
+
+@contextmanager
+def write_lock_held_for(database: Path, seconds: float) -> Iterator[None]:
+    """Another writer (a deploy, another replica) holds the SQLite write lock for ``seconds``."""
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(seconds, other.rollback)
+    release.start()
+    try:
+        yield
+    finally:
+        release.join()
+        other.close()
+
+
+async def test_a_callback_whose_time_a_busy_database_took_still_answers_within_five_seconds(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    settings = wechat_settings(tmp_path, wechat_work_server.url)
+    app = create_app(settings, temporal_client=temporal_env.client)
+    async with run_api(app) as base_url:
+        stack = Stack(base_url, settings, temporal_env.client, app)
+        process_id = unique("wx_deadline")
+        await flows.deploy(stack, single_approval(process_id))
+        async with run_worker(temporal_env.client, settings):
+            async with stack.http("alice") as http:
+                instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
+            async with stack.http("bob") as http:
+                task = await flows.task_of(http, instance_id)
+        wechat = WorkCallbacks(stack)
+        database = Path(settings.resolved_database_url.removeprefix("sqlite+aiosqlite:///"))
+
+        # The nonce waits 2.5 s for the lock: the inbox, the update and the signal share the
+        # rest of the callback's deadline instead of taking their usual limits after it.
+        with write_lock_held_for(database, 2.5):
+            started = time.monotonic()
+            reply = await wechat.say("WX_BOB", f"同意 {task['ref']}")
+            elapsed = time.monotonic() - started
+
+        assert elapsed < WECHAT_DEADLINE_SECONDS, elapsed
+        assert "正在处理" in reply
+        history = await temporal_env.client.get_workflow_handle(instance_id).fetch_history()
+        signaled = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        assert [e.event_type for e in history.events].count(signaled) == 1
