@@ -164,5 +164,5 @@ class WeChatMessage(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(255))
     task_id: Mapped[str] = mapped_column(String(255))
-    outcome: Mapped[str] = mapped_column(String(16))  # accepted / pending
+    outcome: Mapped[str] = mapped_column(String(16))  # accepted / pending / already
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
