@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -134,7 +135,7 @@ class NotifyActivities:
             progress.webhook_done = True
             progress.save()
         if retry is not None:
-            raise retry_error(retry)
+            raise retry_error(retry, self._settings.notify_rate_limit_retry_seconds)
         if progress.failed and not progress.sent:
             raise ApplicationError(
                 "no recipient could be notified",
@@ -198,5 +199,10 @@ def card_id(message: Message, user: str) -> str:
     return f"{ref}_{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
 
 
-def retry_error(err: ChannelError) -> ApplicationError:
-    return ApplicationError(f"notification not delivered yet: {err}", type="NotificationDelayed")
+def retry_error(err: ChannelError, rate_limit_delay: float) -> ApplicationError:
+    """Retried by Temporal; after a rate limit, not before ``rate_limit_delay`` seconds (WeChat's
+    limits count per minute: retrying at the policy's first seconds would only hit it again)."""
+    delay = timedelta(seconds=rate_limit_delay) if err.rate_limited else None
+    return ApplicationError(
+        f"notification not delivered yet: {err}", type="NotificationDelayed", next_retry_delay=delay
+    )

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Callbacks older (or newer) than this are refused; a nonce is remembered this long.
     wechat_max_clock_skew_seconds: int = 300
 
+    # A notification refused by a rate limit (WeChat 45009/45011/45033) is retried this much later.
+    notify_rate_limit_retry_seconds: float = 60.0
+
     # Email notifications (SMTP).
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -19,9 +19,10 @@ __all__ = ["Channel", "ChannelError", "Message"]
 class ChannelError(Exception):
     """A send failed; ``retryable`` says whether the same send may work later."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, rate_limited: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.rate_limited = rate_limited  # retry after the limit's window, not at once
 
 
 class Channel(Protocol):

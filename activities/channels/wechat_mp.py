@@ -42,5 +42,7 @@ class WeChatMpChannel:
         try:
             answer = self._client.send_template(address, template_data(message), message.link)
         except WeChatApiError as err:
-            raise ChannelError(str(err), retryable=err.retryable) from None
+            raise ChannelError(
+                str(err), retryable=err.retryable, rate_limited=err.rate_limited
+            ) from None
         return {"msgid": answer.get("msgid")}

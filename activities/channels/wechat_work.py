@@ -75,7 +75,9 @@ class WeChatWorkChannel:
             else:
                 answer = self._client.send_text([address], f"{message.title}\n{message.text}")
         except WeChatApiError as err:
-            raise ChannelError(str(err), retryable=err.retryable) from None
+            raise ChannelError(
+                str(err), retryable=err.retryable, rate_limited=err.rate_limited
+            ) from None
         if address in str(answer.get("invaliduser", "")).split("|"):
             raise ChannelError(f"WeChat Work refused user id {address!r}", retryable=False)
         sent = {"msgid": answer.get("msgid")}

@@ -17,7 +17,8 @@ from wechatpy.exceptions import WeChatClientException
 # (40001, also returned for a token revoked by a newer one fetched elsewhere).
 TOKEN_ERRORS = frozenset({42001, 40014, 40001})
 # System busy (-1), API rate limits (45009 per day/minute, 45011 per minute, 45033 per user).
-RETRYABLE_ERRORS = frozenset({-1, 45009, 45011, 45033})
+RATE_LIMITS = frozenset({45009, 45011, 45033})
+RETRYABLE_ERRORS = frozenset({-1, *RATE_LIMITS})
 HTTP_ERROR = -2  # our code for a failed HTTP exchange (no WeChat errcode)
 
 
@@ -41,6 +42,11 @@ class WeChatApiError(Exception):
         self.errmsg = errmsg
         self.status = status  # the HTTP status when the exchange itself failed
         self.after_refresh = after_refresh  # a call refused with the token just fetched
+
+    @property
+    def rate_limited(self) -> bool:
+        """A rate limit: the same call works once the limit's window (a minute or a day) passed."""
+        return self.errcode in RATE_LIMITS
 
     @property
     def retryable(self) -> bool:

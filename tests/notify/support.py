@@ -51,6 +51,7 @@ def work_settings(work: work_server.WorkServer | None, **extra: Any) -> dict[str
         "wechat_work_secret": work_server.SECRET,
         "wechat_work_agent_id": work_server.AGENT_ID,
         "wechat_work_api_base": work.url,
+        "notify_rate_limit_retry_seconds": 0.5,  # keeps the rate-limit tests short
         **extra,
     }
 

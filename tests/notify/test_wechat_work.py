@@ -94,6 +94,37 @@ async def test_rate_limit_is_retried_by_temporal_without_resending_to_the_others
     assert sorted(e["to"] for e in result["sent"]) == ["bob", "frank"]
 
 
+async def test_after_a_rate_limit_the_retry_waits_for_the_configured_delay(
+    client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    wechat_work_server.rate_limit(1)
+    settings = work_settings(wechat_work_server, notify_rate_limit_retry_seconds=3.0)
+    async with notify_worker(client, task_queue, tmp_path, **settings):
+        handle = await start_notify(client, task_queue, "urge", ["bob"], attempts=5)
+        await handle.result()
+        history = await handle.fetch_history()
+
+    # The first attempt was refused at once; the second one ran no sooner than the delay.
+    started = [
+        e.event_time.ToDatetime()
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+    ]
+    scheduled = next(
+        e.event_time.ToDatetime()
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    )
+    (attempts,) = [
+        e.activity_task_started_event_attributes.attempt
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+    ]
+    assert attempts == 2
+    assert (started[0] - scheduled).total_seconds() >= 3.0
+    assert [s.to for s in wechat_work_server.sent] == ["WW_BOB"]
+
+
 async def test_a_retry_after_several_deliveries_resends_none_of_them(
     client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
