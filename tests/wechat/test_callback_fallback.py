@@ -5,14 +5,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from shenpi.settings import Settings
 from tests.api import flows
 from tests.api.bpmn import single_approval
 from tests.api.conftest import Stack, run_api, run_worker, unique
@@ -22,20 +24,31 @@ from tests.wechat.work_server import WorkServer
 WECHAT_DEADLINE_SECONDS = 5.0
 
 
-async def test_without_a_worker_a_click_is_accepted_in_time_and_applied_later(
-    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
-) -> None:
-    settings = wechat_settings(tmp_path, wechat_work_server.url)
+@asynccontextmanager
+async def api_with_a_task_for_bob(
+    temporal_env: WorkflowEnvironment, settings: Settings, prefix: str
+) -> AsyncIterator[tuple[Stack, dict[str, Any]]]:
+    """The API alone (no worker: WeChat's callbacks meet none), after a worker opened bob's task
+    in a new single-approval instance; yields the stack and that task (from bob's inbox)."""
     app = create_app(settings, temporal_client=temporal_env.client)
     async with run_api(app) as base_url:
         stack = Stack(base_url, settings, temporal_env.client, app)
-        process_id = unique("wx_fallback")
+        process_id = unique(prefix)
         await flows.deploy(stack, single_approval(process_id))
         async with run_worker(temporal_env.client, settings):
             async with stack.http("alice") as http:
                 instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
             async with stack.http("bob") as http:
                 task = await flows.task_of(http, instance_id)
+        yield stack, task
+
+
+async def test_without_a_worker_a_click_is_accepted_in_time_and_applied_later(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    settings = wechat_settings(tmp_path, wechat_work_server.url)
+    async with api_with_a_task_for_bob(temporal_env, settings, "wx_fallback") as (stack, task):
+        instance_id = task["instance_id"]
         key_base = f"{instance_id}|{task['task_id']}"
         code = await send_card(wechat_work_server, settings, "WX_BOB", key_base, "card-1")
         wechat = WorkCallbacks(stack)
@@ -60,16 +73,8 @@ async def test_without_a_worker_a_text_command_is_accepted_in_time(
     temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
     settings = wechat_settings(tmp_path, wechat_work_server.url)
-    app = create_app(settings, temporal_client=temporal_env.client)
-    async with run_api(app) as base_url:
-        stack = Stack(base_url, settings, temporal_env.client, app)
-        process_id = unique("wx_fallback")
-        await flows.deploy(stack, single_approval(process_id))
-        async with run_worker(temporal_env.client, settings):
-            async with stack.http("alice") as http:
-                instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
-            async with stack.http("bob") as http:
-                task = await flows.task_of(http, instance_id)
+    async with api_with_a_task_for_bob(temporal_env, settings, "wx_fallback") as (stack, task):
+        instance_id = task["instance_id"]
         wechat = WorkCallbacks(stack)
         message = msg_id()
 
@@ -106,16 +111,8 @@ async def test_a_callback_whose_time_a_busy_database_took_still_answers_within_f
     temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
     settings = wechat_settings(tmp_path, wechat_work_server.url)
-    app = create_app(settings, temporal_client=temporal_env.client)
-    async with run_api(app) as base_url:
-        stack = Stack(base_url, settings, temporal_env.client, app)
-        process_id = unique("wx_deadline")
-        await flows.deploy(stack, single_approval(process_id))
-        async with run_worker(temporal_env.client, settings):
-            async with stack.http("alice") as http:
-                instance_id = await flows.start(http, process_id, variables={"manager": "bob"})
-            async with stack.http("bob") as http:
-                task = await flows.task_of(http, instance_id)
+    async with api_with_a_task_for_bob(temporal_env, settings, "wx_deadline") as (stack, task):
+        instance_id = task["instance_id"]
         wechat = WorkCallbacks(stack)
         database = Path(settings.resolved_database_url.removeprefix("sqlite+aiosqlite:///"))
 
