@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -60,28 +61,21 @@ async def fallen_back(client: Client, task_queue: str, process: ProcessPlan) -> 
     return result
 
 
-async def test_low_confidence_route_falls_back_to_the_conditions(
-    client: Client, worker: Worker, task_queue: str
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("big 0.3", "below_threshold"),
+        ("nowhere 0.99", "unknown_flow"),  # names no outgoing flow
+        ("abstain 0.99", "abstained"),
+    ],
+    ids=["low-confidence", "unknown-flow", "abstaining"],
+)
+async def test_unusable_route_falls_back_to_the_conditions(
+    client: Client, worker: Worker, task_queue: str, answer: str, reason: str
 ) -> None:
-    result = await fallen_back(client, task_queue, routed(prompt="big 0.3"))
+    result = await fallen_back(client, task_queue, routed(prompt=answer))
     fallback = next(e for e in result.timeline if e.event == "ai_route_fallback")
-    assert fallback.details == {"reason": "below_threshold"}
-
-
-async def test_route_naming_no_outgoing_flow_falls_back_to_the_conditions(
-    client: Client, worker: Worker, task_queue: str
-) -> None:
-    result = await fallen_back(client, task_queue, routed(prompt="nowhere 0.99"))
-    fallback = next(e for e in result.timeline if e.event == "ai_route_fallback")
-    assert fallback.details == {"reason": "unknown_flow"}
-
-
-async def test_abstaining_route_falls_back_to_the_conditions(
-    client: Client, worker: Worker, task_queue: str
-) -> None:
-    result = await fallen_back(client, task_queue, routed(prompt="abstain 0.99"))
-    fallback = next(e for e in result.timeline if e.event == "ai_route_fallback")
-    assert fallback.details == {"reason": "abstained"}
+    assert fallback.details == {"reason": reason}
 
 
 async def test_failed_route_falls_back_to_the_conditions(
