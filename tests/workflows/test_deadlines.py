@@ -34,6 +34,18 @@ def sla(approver: str = "alice", **spec: Any) -> ProcessPlan:
     return with_approval("two_steps", "manager", [approver], mode="single", **spec)
 
 
+def three_day_sla(on_timeout: str) -> ProcessPlan:
+    """Due in 3 days, a reminder every day up to 2, then ``on_timeout``."""
+    return sla(
+        due_in="P3D",
+        due_in_seconds=3 * DAY,
+        remind_every="P1D",
+        remind_every_seconds=DAY,
+        remind_max=2,
+        on_timeout=on_timeout,
+    )
+
+
 def whole_minutes(delta: timedelta) -> int:
     """Timers fire a few milliseconds after their due time."""
     return int(delta.total_seconds() // 60)
@@ -53,14 +65,7 @@ async def start_sla(
 async def test_three_day_sla_reminds_twice_then_escalates_to_the_manager(
     skipping_env: WorkflowEnvironment, clock_worker: Worker, task_queue: str
 ) -> None:
-    process = sla(
-        due_in="P3D",
-        due_in_seconds=3 * DAY,
-        remind_every="P1D",
-        remind_every_seconds=DAY,
-        remind_max=2,
-        on_timeout="escalate",
-    )
+    process = three_day_sla(on_timeout="escalate")
     handle, task = await start_sla(skipping_env, task_queue, process)
     assert task.due_at == task.created_at + timedelta(days=3)  # the inbox shows it
 
@@ -178,14 +183,7 @@ async def test_escalation_of_an_approver_without_a_manager_is_recorded(
 async def test_a_decision_before_the_due_time_stops_reminders_and_timeout(
     skipping_env: WorkflowEnvironment, clock_worker: Worker, task_queue: str
 ) -> None:
-    process = sla(
-        due_in="P3D",
-        due_in_seconds=3 * DAY,
-        remind_every="P1D",
-        remind_every_seconds=DAY,
-        remind_max=2,
-        on_timeout="reject",
-    )
+    process = three_day_sla(on_timeout="reject")
     handle, task = await start_sla(skipping_env, task_queue, process)
     await skipping_env.sleep(timedelta(days=1, hours=1))
     await decide(handle, task, "approve", "alice")
@@ -202,14 +200,7 @@ async def test_a_decision_before_the_due_time_stops_reminders_and_timeout(
 async def test_reminders_and_escalation_survive_continue_as_new(
     skipping_env: WorkflowEnvironment, clock_worker: Worker, task_queue: str
 ) -> None:
-    process = sla(
-        due_in="P3D",
-        due_in_seconds=3 * DAY,
-        remind_every="P1D",
-        remind_every_seconds=DAY,
-        remind_max=2,
-        on_timeout="escalate",
-    )
+    process = three_day_sla(on_timeout="escalate")
     handle, task = await start_sla(skipping_env, task_queue, process, max_history_events=12)
 
     await skipping_env.sleep(timedelta(days=3, minutes=1))
