@@ -1,8 +1,8 @@
 """Activity ``shenpi-directory``: evaluate an expression that asks the directory (I/O).
 
-The workflow never looks people up itself (DESIGN.md §2): an approvers or escalation expression
-that calls ``manager()``, ``members()``, ``dept_leader()`` or ``department()`` comes here with the
-instance variables, and the result goes back as a flat list of user ids.
+The workflow never looks people up itself (docs/architecture.md §2): an approvers or escalation
+expression that calls ``manager()``, ``members()``, ``dept_leader()`` or ``department()`` comes
+here with the instance variables, and the result goes back as a flat list of user ids.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Service-task types → activity implementations: the built-ins plus configured custom types.
 
-A service-task type *is* a Temporal activity name (DESIGN.md §1), so the registry's job is to hand
-the worker one activity per type. Custom types come from ``Settings.custom_activity_types``
-(``"type=module:attr,..."``), imported when the worker starts, never at import time.
+A service-task type *is* a Temporal activity name (docs/architecture.md §1), so the registry's job
+is to hand the worker one activity per type. Custom types come from
+``Settings.custom_activity_types`` (``"type=module:attr,..."``), imported when the worker starts,
+never at import time.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API v1 (DESIGN.md §5)."""
+"""Request and response bodies of the HTTP API v1 (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

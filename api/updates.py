@@ -1,4 +1,7 @@
-"""Updates to a running instance, bounded and idempotent (DESIGN.md §3), shared by the routes."""
+"""Updates to a running instance, bounded and idempotent (docs/architecture.md §3).
+
+Shared by the routes.
+"""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic
 
 async def with_advice(session: AsyncSession, tasks: list[TaskPublic]) -> list[TaskPublic]:
     """Fill the AI's advice and risk flags, which the memo leaves out (they are request content,
-    DESIGN.md §3), from the app database: one query for the whole page."""
+    docs/architecture.md §3), from the app database: one query for the whole page."""
     ids = {t.ai.result_id for t in tasks if t.ai is not None and t.ai.result_id is not None}
     stored = await ai_results.advice_for(session, ids)
     for task in tasks:

@@ -1,9 +1,9 @@
 """Read vendor extensions (camunda:, zeebe:, flowable:, activiti:, shenpi:) into ``Extensions``.
 
 Files drawn in Camunda Modeler 7/8, Flowable or bpmn.io run unchanged where their constructs are
-supported (DESIGN.md §4). Where several dialects say the same thing, ``shenpi:`` wins, then the
-vendor that drew the file. Unknown extension elements are ignored; behaviour we cannot run (Java
-delegates, scripts, listeners) is reported, never silently dropped without a word.
+supported (docs/architecture.md §4). Where several dialects say the same thing, ``shenpi:`` wins,
+then the vendor that drew the file. Unknown extension elements are ignored; behaviour we cannot
+run (Java delegates, scripts, listeners) is reported, never silently dropped without a word.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ class RawMapping:
 
 @dataclass
 class Extensions:
-    """What the dialect readers found on one element (DESIGN.md §4)."""
+    """What the dialect readers found on one element (docs/architecture.md §4)."""
 
     assignee: RawText | None = None
     candidate_users: RawText | None = None

@@ -1,4 +1,4 @@
-"""`shenpi dev`: the whole stack in one process (DESIGN.md §6).
+"""`shenpi dev`: the whole stack in one process (docs/architecture.md §6).
 
 Order matters both ways. Up: dev server → search attributes → worker + API (whose start-up migrates
 the app database) → deploy the example processes → banner. Down (Ctrl-C / SIGTERM): the API stops

@@ -1,4 +1,4 @@
-"""The visibility contract (DESIGN.md §3): search attributes other tools query by name.
+"""The visibility contract (docs/architecture.md §3): search attributes other tools query by name.
 
 They hold ids and states only, never request content: visibility is not covered by payload codecs.
 """

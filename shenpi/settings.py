@@ -1,4 +1,4 @@
-"""One settings model, read from the environment and `.env` (DESIGN.md §6)."""
+"""One settings model, read from the environment and `.env` (docs/architecture.md §6)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    update_timeout_seconds: float = 10.0  # bound on every update RPC (DESIGN.md §3)
+    update_timeout_seconds: float = 10.0  # bound on every update RPC (docs/architecture.md §3)
     max_bpmn_bytes: int = 5 * 1024 * 1024
 
     # Auth: HS256 with a local secret in dev; RS256 via JWKS in production.

@@ -19,8 +19,8 @@ from tests.helpers import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
-# DESIGN.md §6: Temporal on PostgreSQL, the Temporal UI, PostgreSQL for the app, N workers,
-# the API and Prometheus.
+# docs/architecture.md §6: Temporal on PostgreSQL, the Temporal UI, PostgreSQL for the app,
+# N workers, the API and Prometheus.
 DESIGN_SERVICES = ("postgresql", "temporal", "temporal-ui", "worker", "api", "prometheus")
 APP_ENV_NAMES = (
     "SHENPI_TEMPORAL_ADDRESS",

@@ -126,8 +126,8 @@ class AiAdvice(BaseModel):
     """The AI's review attached to a task (``TaskView.ai``) for the people who decide it.
 
     The inbox memo keeps only ``decision``, ``confidence``, the model and ``result_id``: advice
-    text and risk flags are request content (DESIGN.md §3), so ``GET /tasks`` loads them from the
-    app database by ``result_id``.
+    text and risk flags are request content (docs/architecture.md §3), so ``GET /tasks`` loads
+    them from the app database by ``result_id``.
     """
 
     decision: str  # approve / reject / abstain
@@ -154,7 +154,7 @@ class TaskView(BaseModel):
     due_at: datetime | None = None
     completed_at: datetime | None = None
     outcome: str | None = None  # approved / rejected / cancelled / timeout / skipped / ...
-    # Multi-approver steps (DESIGN.md §4 shenpi:approval): the tasks of one step share step_id.
+    # Multi-approver steps (shenpi:approval, docs/architecture.md §4): a step's tasks share step_id.
     step_id: str | None = None
     mode: str = "single"  # single / sequential / all / any / vote
     kind: Literal["approval", "resubmit"] = "approval"  # resubmit: the initiator's rework task

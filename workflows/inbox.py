@@ -60,7 +60,7 @@ class Inbox:
 
 
 def memo_task(task: TaskView) -> dict[str, Any]:
-    """A task as the inbox memo holds it: ids and states only (DESIGN.md §3).
+    """A task as the inbox memo holds it: ids and states only (docs/architecture.md §3).
 
     The AI's advice text and risk flags are request content, left out (``GET /tasks`` loads them
     by ``result_id``). A task without AI has no ``ai`` key at all, as before AI existed: a

@@ -1,4 +1,4 @@
-"""The process outcome (DESIGN.md §4) and the instance status derived from open incidents."""
+"""The process outcome (docs/architecture.md §4) and the instance status from open incidents."""
 
 from __future__ import annotations
 

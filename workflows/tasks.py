@@ -1,7 +1,7 @@
 """User-task bookkeeping: opening tasks, who may act on them, and checking a decision.
 
 The validator half (``check_decision``) runs in the update validator, so it must not mutate
-anything: a refused decision leaves no trace in history (DESIGN.md §3).
+anything: a refused decision leaves no trace in history (docs/architecture.md §3).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The receiver checks ``X-Shenpi-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` with the
 shared secret; the body carries ``sent_at`` (also in ``X-Shenpi-Timestamp``) so a receiver can
 refuse stale replays with a signed value. The body names ids, the event, the recipients, the
-tasks and the outcome, never the instance's variables (request content, DESIGN.md §3). A 4xx
-answer fails the activity for good, a 5xx or 429
+tasks and the outcome, never the instance's variables (request content,
+docs/architecture.md §3). A 4xx answer fails the activity for good, a 5xx or 429
 is retried by Temporal (``activities.http.raise_for_outcome``).
 """
 

@@ -1,1 +1,1 @@
-"""App data (DESIGN.md §6): SQLAlchemy 2 async models, a repository, and Alembic migrations."""
+"""App data (docs/architecture.md §6): SQLAlchemy 2 async models, repository, Alembic migrations."""

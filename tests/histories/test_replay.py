@@ -1,4 +1,4 @@
-"""Every committed history replays against the current interpreter (DESIGN.md §2).
+"""Every committed history replays against the current interpreter (docs/architecture.md §2).
 
 A failure here means an interpreter change is not replay-safe for instances already running:
 guard it with ``workflow.patched(...)`` instead of changing the recorded behaviour.
