@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from temporalio.client import (
     RPCTimeoutOrCancelledError,
     WorkflowQueryFailedError,
@@ -43,7 +44,21 @@ _UPDATE_FAILURES: Mapping[str, tuple[int, str]] = {
     ErrorType.NOT_INITIATOR: (403, "forbidden"),
     ErrorType.ALREADY_ACTED: (409, "already_acted"),
     ErrorType.RATE_LIMITED: (429, "rate_limited"),
+    ErrorType.UNDECLARED_VARIABLES: (422, "undeclared_variables"),
+    ErrorType.INVALID_INPUT: (422, "invalid_value"),
 }
+# Validation errors that mean "well-formed, but over a documented limit": 422, not 400.
+_LIMIT_ERRORS = frozenset(
+    {
+        "limit_exceeded",
+        "string_too_long",
+        "too_long",
+        "less_than_equal",
+        "greater_than_equal",
+        "greater_than",
+        "less_than",
+    }
+)
 
 _RPC_STATUSES: Mapping[RPCStatusCode, tuple[int, str]] = {
     RPCStatusCode.NOT_FOUND: (404, "not_found"),
@@ -118,7 +133,10 @@ async def _update_failed(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(cause, ApplicationError) and cause.type and cause.type in _UPDATE_FAILURES:
         status, code = _UPDATE_FAILURES[cause.type]
         headers = _retry_after_of(cause) if status == 429 else None
-        return error_response(status, code, cause.message, {"type": cause.type}, headers)
+        details: dict[str, Any] = {"type": cause.type}
+        if status == 422 and cause.details and isinstance(cause.details[0], dict):
+            details.update(cause.details[0])  # which variables, and why
+        return error_response(status, code, cause.message, details, headers)
     log.error("decision failed inside the workflow: %r", cause)
     return error_response(500, "decision_failed", str(cause))
 
@@ -177,7 +195,10 @@ async def _invalid_token(_: Request, exc: Exception) -> JSONResponse:
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Input echoes can be large or sensitive; the location and reason are enough to fix a request.
-    details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    errors = exc.errors()
+    details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    if errors and all(e["type"] in _LIMIT_ERRORS for e in errors):
+        return error_response(422, "invalid_value", "a value breaks a documented limit", details)
     return error_response(400, "invalid_request", "the request is not valid", details)
 
 
@@ -186,6 +207,11 @@ async def _http_exception(_: Request, exc: Exception) -> JSONResponse:
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
     code = codes.get(exc.status_code, "http_error")
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+async def _multipart(_: Request, exc: Exception) -> JSONResponse:
+    # A multipart body without a boundary, or with a broken part: the client's mistake.
+    return error_response(400, "invalid_request", f"malformed multipart body: {exc}")
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -207,4 +233,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidTokenError, _invalid_token)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(MultiPartException, _multipart)
     app.add_exception_handler(Exception, _unexpected)

@@ -34,8 +34,13 @@ API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT_BYTES = 1024 * 1024
 log = logging.getLogger(__name__)
 
+# Every error status a route can answer, in the one error shape (docs/api.md): 400 malformed,
+# 401 no or bad token, 403 not allowed, 404 not found, 409 conflict, 413 too large, 422 a value
+# over a documented limit or a refused compile, 429 rate-limited, 503 Temporal or a worker did
+# not answer in time; 500 only for a bug (logged), never for bad input.
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 429, 503)
+    code: {"model": ErrorBody} for code in ERROR_STATUSES
 }
 
 
@@ -98,8 +103,8 @@ def create_app(
         v1.include_router(module.router)
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
-    app.include_router(ai_callbacks.router)
-    app.include_router(wechat_routes.router)  # signed by WeChat (docs/wechat.md)
+    app.include_router(ai_callbacks.router, responses=_ERRORS)
+    app.include_router(wechat_routes.router, responses=_ERRORS)  # signed by WeChat (docs/wechat.md)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
     app.include_router(health.router, include_in_schema=False)
     return app

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.process_plan import is_engine_variable
+from shenpi import limits
 from workflows.contracts import (
     AiAdvice,
     DecisionAction,
@@ -58,17 +61,54 @@ class DefinitionDeployed(BaseModel):
     warnings: list[Diagnostic] = Field(default_factory=list)
 
 
+# A value that breaks a documented limit (docs/security.md) is 422, not 400: the request is
+# well-formed, the value is not acceptable. `api/errors.py` maps this error type.
+LIMIT_ERROR = "limit_exceeded"
+MAX_VERSION = 2**31 - 1  # versions count deployments; a larger number is never one
+
+
+def _limit(check: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        check(*args, **kwargs)
+    except limits.LimitError as err:
+        raise PydanticCustomError(LIMIT_ERROR, "{reason}", {"reason": str(err)}) from None
+
+
 class InstanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"At most {limits.MAX_START_VARIABLES_BYTES} bytes as JSON, nested at most "
+        f"{limits.MAX_VARIABLE_DEPTH} levels; the engine's own names (initiator, outcome, "
+        "approved, decision, ai_*) are refused.",
+    )
     business_key: str | None = Field(
         default=None,
-        min_length=1,
-        max_length=200,
-        description="Your id for the request; a second start with the same key is refused (409).",
+        description="Your id for the request; a second start with the same key is refused (409). "
+        + limits.BUSINESS_KEY_RULE,
     )
-    version: int | None = Field(default=None, ge=1, description="Default: the latest version.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="Default: the latest version."
+    )
+
+    @field_validator("variables")
+    @classmethod
+    def _variables_within_limits(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _limit(limits.check_variables, value, max_bytes=limits.MAX_START_VARIABLES_BYTES)
+        owned = sorted(name for name in value if is_engine_variable(name))
+        if owned:
+            raise PydanticCustomError(
+                LIMIT_ERROR, "set by the engine, not the request: {names}", {"names": owned}
+            )
+        return value
+
+    @field_validator("business_key")
+    @classmethod
+    def _business_key_addressable(cls, value: str | None) -> str | None:
+        if value is not None:
+            _limit(limits.check_business_key, value)
+        return value
 
 
 class InstanceStarted(BaseModel):
@@ -161,9 +201,39 @@ class DecisionCreate(BaseModel):
     action: DecisionAction
     comment: str | None = Field(default=None, max_length=4000)
     # transfer / delegate: a user id; add_signer / remove_signer: user ids; jump: a node id.
-    to: str | list[str] | None = None
+    to: str | list[str] | None = Field(
+        default=None,
+        description="transfer/delegate: a user id; add_signer/remove_signer: up to "
+        f"{limits.MAX_SIGNERS_PER_REQUEST} user ids; jump: a node id. User ids: {limits.ID_RULE}.",
+    )
     position: Literal["before", "after"] | None = None  # add_signer in sequential steps
-    variables: dict[str, Any] = Field(default_factory=dict)
+    variables: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Only what the task declares (its form's fields, <shenpi:variable>s, output "
+        "mappings); the initiator's resubmit task takes the request's own fields. "
+        f"At most {limits.MAX_DECISION_VARIABLES_BYTES} bytes as JSON.",
+    )
+
+    @field_validator("variables")
+    @classmethod
+    def _variables_within_limits(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _limit(limits.check_variables, value, max_bytes=limits.MAX_DECISION_VARIABLES_BYTES)
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _ids_within_limits(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # A jump names a node, checked by the workflow; people's ids are checked here too, once
+        # the action is known (api/routes/decisions checks the pair).
+        if isinstance(value, list) and len(value) > limits.MAX_SIGNERS_PER_REQUEST:
+            raise PydanticCustomError(
+                LIMIT_ERROR,
+                "at most {n} user ids in one request",
+                {"n": limits.MAX_SIGNERS_PER_REQUEST},
+            )
+        if isinstance(value, str) and len(value) > limits.MAX_BUSINESS_KEY_LENGTH:
+            raise PydanticCustomError(LIMIT_ERROR, "'to' is too long", {})
+        return value
 
 
 class DecisionPublic(BaseModel):

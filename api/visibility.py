@@ -72,13 +72,14 @@ def instances_query(
         clauses.append(initiated)
     elif not principal.is_admin:
         # Others see what they started or are asked to act on; admins see everything.
-        actors = ", ".join(quote(a) for a in actors_of(principal))
+        actors = ", ".join(quote(a) for a in [*actors_of(principal), sa.OVERFLOW_ACTOR])
         clauses.append(f"({initiated} OR ShenpiPendingActors IN ({actors}))")
     return " AND ".join(clauses)
 
 
 def inbox_query(principal: Principal) -> str:
-    actors = ", ".join(quote(a) for a in actors_of(principal))
+    # Instances whose actors overflowed the attribute match too; the memo then says who acts.
+    actors = ", ".join(quote(a) for a in [*actors_of(principal), sa.OVERFLOW_ACTOR])
     return f'ShenpiPendingActors IN ({actors}) AND ExecutionStatus = "Running"'
 
 
@@ -109,9 +110,28 @@ def listed_status(execution: WorkflowExecutionStatus | None, shenpi: str | None)
     return _CLOSED_STATUS[execution]
 
 
-async def list_instances(client: Client, query: str, *, limit: int) -> list[InstanceSummary]:
+async def list_instances(
+    client: Client, query: str, principal: Principal, *, limit: int
+) -> list[InstanceSummary]:
     executions = client.list_workflows(query, limit=limit, page_size=min(limit, 1000))
-    return [summarize(e) async for e in executions]
+    return [summarize(e) async for e in executions if await _listable(e, principal)]
+
+
+async def _listable(execution: WorkflowExecution, principal: Principal) -> bool:
+    """Whether a listed execution is really the principal's: one matched only through the
+    overflow marker is, if an open task in its memo names them."""
+    attrs = execution.typed_search_attributes
+    pending = attrs.get(sa.PENDING_ACTORS) or []
+    if principal.is_admin or sa.OVERFLOW_ACTOR not in pending:
+        return True
+    if attrs.get(sa.INITIATOR) == principal.sub or not set(actors_of(principal)).isdisjoint(
+        pending
+    ):
+        return True
+    views: list[TaskView] = await execution.memo_value(
+        MEMO_TASKS, default=[], type_hint=list[TaskView]
+    )
+    return any(may_act(view, principal) for view in views)
 
 
 async def inbox(client: Client, principal: Principal, *, limit: int) -> list[TaskPublic]:

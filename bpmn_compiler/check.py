@@ -22,8 +22,10 @@ from bpmn_compiler.rules_flow import (
     check_timers,
 )
 from bpmn_compiler.rules_graph import check_graph
+from bpmn_compiler.rules_limits import check_limits
 from bpmn_compiler.rules_notify import check_notify
 from bpmn_compiler.rules_tasks import check_tasks
+from bpmn_compiler.writable import check_variables
 
 Rule = Callable[[BpmnModel], list[Diagnostic]]
 
@@ -40,6 +42,8 @@ RULES: tuple[Rule, ...] = (
     check_directory_calls,
     check_notify,
     check_graph,
+    check_variables,
+    check_limits,
 )
 
 

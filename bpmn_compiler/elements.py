@@ -14,6 +14,7 @@ from lxml import etree
 from bpmn_compiler.ai_xml import read_ai, read_human_required
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import read_extensions
+from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance
 from bpmn_compiler.model import BPMN_NS, FlowNode, RawText, RawTimer
 from bpmn_compiler.notify_xml import read_notify
@@ -142,7 +143,9 @@ def _end(el: Element, ctx: Context) -> FlowNode:
 
 
 def _user_task(el: Element, ctx: Context) -> FlowNode:
-    return ctx.node(el, "user_task")
+    node = ctx.node(el, "user_task")
+    node.ext.variables, node.ext.form_link = read_variables(el)
+    return node
 
 
 def _service_task(el: Element, ctx: Context) -> FlowNode:

@@ -72,6 +72,16 @@ class RawMapping:
 
 
 @dataclass
+class RawVariable:
+    """A variable a user task's decision may write, as declared (``bpmn_compiler.forms``)."""
+
+    name: str
+    type: str  # as written for <shenpi:variable>; mapped from the form's field type otherwise
+    source: str  # shenpi, camunda-form, flowable-form, zeebe-form
+    line: int | None = None
+
+
+@dataclass
 class Extensions:
     """What the dialect readers found on one element (docs/architecture.md §4)."""
 
@@ -88,6 +98,8 @@ class Extensions:
     outputs: list[RawMapping] = field(default_factory=list)
     initiator_variable: str | None = None  # camunda:/flowable:initiator on a start event
     refused_implementation: bool = False  # a Java delegate, connector, ...: already reported
+    variables: list[RawVariable] = field(default_factory=list)  # user tasks: what decisions write
+    form_link: str | None = None  # a form the file links to but does not contain
 
 
 @dataclass

@@ -7,6 +7,7 @@ from bpmn_compiler.diagnostics import CompileError, Diagnostic
 from bpmn_compiler.parse import parse
 from bpmn_compiler.plan import plan
 from bpmn_compiler.result import CompileResult
+from bpmn_compiler.rules_limits import plan_size_problem
 from bpmn_compiler.safe_xml import DEFAULT_MAX_BYTES
 
 
@@ -22,4 +23,7 @@ def compile_bpmn(
     diagnostics = _ordered(check(model))
     if any(d.severity == "error" for d in diagnostics):
         raise CompileError(diagnostics)
-    return CompileResult(plan=plan(model), warnings=diagnostics)
+    planned = plan(model)
+    if (too_large := plan_size_problem(planned, model.process_line)) is not None:
+        raise CompileError([too_large, *diagnostics])
+    return CompileResult(plan=planned, warnings=diagnostics)

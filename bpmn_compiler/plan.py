@@ -27,9 +27,13 @@ from bpmn_compiler.process_plan import (
 from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
-
-FLOWABLE_INITIATOR = "$INITIATOR"  # Flowable's "the user who started the process"
-DEFAULT_INITIATOR_VARIABLE = "initiator"
+from bpmn_compiler.writable import (
+    DEFAULT_INITIATOR_VARIABLE,
+    FLOWABLE_INITIATOR,
+    declared_variables,
+    engine_owned,
+    initiator_variable,
+)
 
 
 def _mapping(raw: RawMapping) -> ParameterMapping:
@@ -56,17 +60,6 @@ def _assignment(raw: RawText | None, initiator: str, *, as_list: bool) -> Expres
     return compile_value(raw, as_list=as_list)
 
 
-def _initiator_variable(model: BpmnModel) -> str | None:
-    start = next(n for n in model.nodes.values() if n.kind == "start")
-    if start.ext.initiator_variable:
-        return start.ext.initiator_variable
-    uses_flowable_initiator = any(
-        n.ext.assignee is not None and n.ext.assignee.text == FLOWABLE_INITIATOR
-        for n in model.nodes.values()
-    )
-    return DEFAULT_INITIATOR_VARIABLE if uses_flowable_initiator else None
-
-
 def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
     base: dict[str, object] = {
         "id": node.id,
@@ -88,6 +81,8 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
             return PassThrough.model_validate({**base, "element": node.tag})
         case "user_task":
             who = initiator or DEFAULT_INITIATOR_VARIABLE
+            outputs = tuple(_mapping(m) for m in ext.outputs)
+            owned = engine_owned(model, initiator)
             return UserTask.model_validate(
                 {
                     **base,
@@ -96,11 +91,12 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "candidate_users": _assignment(ext.candidate_users, who, as_list=True),
                     "candidate_groups": _assignment(ext.candidate_groups, who, as_list=True),
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
-                    "outputs": tuple(_mapping(m) for m in ext.outputs),
+                    "outputs": outputs,
                     "boundary_timers": boundary,
                     "ai": compile_ai(node, model)[0],
                     "human_required": human_required(node),
                     "notify": node_notify(node),
+                    "variables": declared_variables(node, outputs, owned),
                 }
             )
         case "service_task":
@@ -150,7 +146,7 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
 
 def plan(model: BpmnModel) -> ProcessPlan:
     """Build the hashed plan of a model that passed every check."""
-    initiator = _initiator_variable(model)
+    initiator = initiator_variable(model)
     start = next(n for n in model.nodes.values() if n.kind == "start")
     # A default flow's condition is never evaluated (check warned about it): leave it out.
     defaults = {n.default_flow for n in model.nodes.values() if n.kind == "exclusive"}

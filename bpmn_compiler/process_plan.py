@@ -208,6 +208,27 @@ class ApprovalSpec(_Frozen):
     source: Literal["shenpi", "multi_instance"] = "shenpi"
 
 
+# Variables the engine sets (docs/approvals.md): no decision and no start may write them, so
+# nobody chooses whose manager approves, what the outcome is, or what the AI said. Names that
+# start with ``ai_`` belong to the AI steps.
+ENGINE_VARIABLES = frozenset({"initiator", "outcome", "approved", "decision"})
+ENGINE_VARIABLE_PREFIX = "ai_"
+
+
+def is_engine_variable(name: str) -> bool:
+    return name in ENGINE_VARIABLES or name.startswith(ENGINE_VARIABLE_PREFIX)
+
+
+VariableType = Literal["any", "string", "number", "boolean", "date", "list", "object"]
+
+
+class DeclaredVariable(_Frozen):
+    """A variable a decision on this task may write (docs/approvals.md), and its JSON type."""
+
+    name: str
+    type: VariableType = "any"
+
+
 class UserTask(_Node):
     kind: Literal["user_task"] = "user_task"
     approval: ApprovalSpec | None = None  # None: a single-approver task
@@ -222,6 +243,9 @@ class UserTask(_Node):
     # whatever it answers (separation of duties). The AI may still advise.
     human_required: bool = False
     notify: tuple[NotifyRule, ...] = ()  # <shenpi:notify> on this task
+    # What an approve/reject may write: its form's fields, <shenpi:variable>s and the names its
+    # output mappings read, never an engine variable. Empty: decisions carry no variables.
+    variables: tuple[DeclaredVariable, ...] = ()
 
 
 class ServiceTask(_Node):

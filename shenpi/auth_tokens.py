@@ -18,6 +18,7 @@ from typing import Any
 
 import jwt
 
+from shenpi.limits import ID_RULE, is_group_id, is_user_id
 from shenpi.settings import Settings
 
 DEV_SECRET_FILE = "jwt-secret"
@@ -128,6 +129,11 @@ def _principal(claims: dict[str, Any], settings: Settings) -> Principal:
     groups = claims.get("groups", [])
     if not isinstance(sub, str) or not sub:
         raise InvalidTokenError("claim 'sub' must be a non-empty string")
+    if not is_user_id(sub):
+        raise InvalidTokenError(f"claim 'sub' is not a valid user id: {ID_RULE}")
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise InvalidTokenError("claim 'groups' must be a list of strings")
-    return Principal(sub=sub, groups=tuple(groups), is_admin=settings.admin_group in groups)
+    # A group no task can name (over the limits) grants nothing: leave it out rather than
+    # refuse the token, so one odd directory group does not lock a user out.
+    kept = tuple(dict.fromkeys(g for g in groups if is_group_id(g)))
+    return Principal(sub=sub, groups=kept, is_admin=settings.admin_group in kept)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
+from shenpi.limits import compact_json_size
+
 VERSION = SearchAttributeKey.for_keyword("ShenpiVersion")  # "process_id:version"
 STATUS = SearchAttributeKey.for_keyword("ShenpiStatus")
 BUSINESS_KEY = SearchAttributeKey.for_keyword("ShenpiBusinessKey")
@@ -22,3 +24,27 @@ def user_actor(user_id: str) -> str:
 
 def group_actor(group: str) -> str:
     return f"group:{group}"
+
+
+# Published in place of the actors that did not fit in ``ShenpiPendingActors`` (a step with
+# hundreds of approvers): inbox queries also match it and then read the open-task memo, which
+# names everyone. Not a `user:`/`group:` value, so no principal can be it.
+OVERFLOW_ACTOR = "overflow"
+
+
+def fit_actors(actors: list[str], budget: int) -> list[str]:
+    """``actors`` as published: all of them when they fit in ``budget`` bytes of compact JSON
+    (Temporal refuses a value over 2 KiB and fails the workflow task), else the leading ones that
+    fit plus ``OVERFLOW_ACTOR``. Groups sort before users, so they are kept first."""
+    if compact_json_size(actors) <= budget:
+        return actors
+    kept: list[str] = [OVERFLOW_ACTOR]
+    size = compact_json_size(kept)
+    for actor in actors:
+        # Each further item costs its JSON string plus a comma; escaped is the larger measure.
+        cost = compact_json_size([actor]) - 1
+        if size + cost > budget:
+            break
+        kept.insert(len(kept) - 1, actor)
+        size += cost
+    return kept

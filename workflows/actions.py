@@ -3,13 +3,14 @@ add/remove signer (加签/减签) and the admin's jump; plus the delegate's answ
 
 ``check`` is the validator half (reads only: a refused action leaves no trace in history);
 ``apply`` re-checks, because two updates validated in one activation must not both apply.
-Every action records its actor and comment in the timeline and merges the decision's variables.
+Every action records its actor and comment in the timeline; a delegate's answer merges the
+variables its task declares (``writes``).
 """
 
 from __future__ import annotations
 
 from bpmn_compiler.process_plan import BoundaryTimer
-from workflows import signers, steps
+from workflows import signers, steps, writes
 from workflows.contracts import DecisionInput, ErrorType, TaskView
 from workflows.machine import TokenMachine
 from workflows.tasks import may_act
@@ -64,10 +65,11 @@ def check(machine: TokenMachine, decision: DecisionInput) -> TaskView:
     return task
 
 
-def apply(machine: TokenMachine, decision: DecisionInput, details: dict[str, str]) -> TaskView:
+def apply(machine: TokenMachine, decision: DecisionInput, details: dict[str, object]) -> TaskView:
     """Apply a valid action (re-checked here). The next nodes run on the next ``advance``."""
     task = check(machine, decision)
-    machine.variables.update(decision.variables)
+    if decision.variables:  # a delegate's answer writes what the task declares
+        details = {**details, "variables": writes.merge(machine.variables, decision.variables)}
     event, extra = _apply(machine, task, decision)
     machine.record(
         event,

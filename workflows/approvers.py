@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bpmn_compiler.process_plan import ApprovalSpec, UserTask
+from shenpi.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
 from workflows.expressions import ExpressionError, evaluate
 from workflows.tasks import resolve_actors
 
@@ -29,7 +30,8 @@ def resolve(node: UserTask, variables: dict[str, Any]) -> list[str]:
     users = resolve_actors(node.assignee, variables) + resolve_actors(
         node.candidate_users, variables
     )
-    return users + [GROUP + g for g in resolve_actors(node.candidate_groups, variables)]
+    groups = resolve_actors(node.candidate_groups, variables, groups=True)
+    return users + [GROUP + g for g in groups]
 
 
 def _flatten(ast: Any, variables: dict[str, Any]) -> list[str]:
@@ -55,8 +57,18 @@ def assignee_for(node: UserTask, approver: str, variables: dict[str, Any]) -> st
 
 
 def unique(values: list[str]) -> list[str]:
-    result: list[str] = []
-    for value in values:
-        if value and value not in result:
-            result.append(value)
-    return result
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def approvers_problem(approvers: list[str]) -> str | None:
+    """Why a step cannot open with these approvers (from an expression or the directory), if it
+    cannot: too many, or an id the API would refuse (docs/security.md)."""
+    if len(approvers) > MAX_STEP_APPROVERS:
+        return f"{len(approvers)} approvers, more than the {MAX_STEP_APPROVERS} a step may have"
+    for approver in approvers:
+        group = approver.startswith(GROUP)
+        name = approver[len(GROUP) :] if group else approver
+        if not (is_group_id(name) if group else is_user_id(name)):
+            kind = "group" if group else "user"
+            return f"approver {name[:40]!r} is not a valid {kind} id ({ID_RULE})"
+    return None

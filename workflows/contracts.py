@@ -199,6 +199,8 @@ class InstanceState(BaseModel):
     initiator: str
     business_key: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
+    # The names the request was started with: what the initiator may edit when resubmitting.
+    request_fields: list[str] = Field(default_factory=list)
     tasks: list[TaskView] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
@@ -241,6 +243,9 @@ class ErrorType:
     NOT_INITIATOR = "NotInitiator"  # 403: withdraw / urge by someone other than the initiator
     ALREADY_ACTED = "AlreadyActed"  # 409: withdraw after an approver acted on the current step
     RATE_LIMITED = "RateLimited"  # 429: urge again before urge_min_interval_seconds passed
+    # 422: variables the task does not declare (or the engine owns), or of the wrong type.
+    UNDECLARED_VARIABLES = "UndeclaredVariables"
+    INVALID_INPUT = "InvalidInput"  # 422: an id or a list over the documented limits
 
 
 class ServiceTaskInput(BaseModel):

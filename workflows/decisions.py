@@ -6,17 +6,24 @@ anything the validator did; both are pure functions of the engine's state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import UserTask
-from workflows import actions, rejects, steps
+from workflows import actions, rejects, steps, writes
 from workflows.contracts import AI_PRINCIPAL_PREFIX, DecisionInput, ErrorType, TaskView
 from workflows.engine import Engine
 from workflows.expressions import ExpressionError
 
 
-def check(engine: Engine, decision: DecisionInput) -> TaskView:
-    """Raise the typed ApplicationError of a refused decision; return the task otherwise."""
+def check(engine: Engine, decision: DecisionInput, *, inputs: bool = True) -> TaskView:
+    """Raise the typed ApplicationError of a refused decision; return the task otherwise.
+
+    ``inputs``: also check what the decision carries (variables, ids: ``writes``). The update
+    handler skips it: the validator already did, what it depends on cannot change meanwhile, and
+    a replayed history must not be refused for what an older build accepted.
+    """
     if engine.finished:
         raise ApplicationError(
             f"instance is {engine.state.status}", type=ErrorType.INSTANCE_CLOSED, non_retryable=True
@@ -31,19 +38,23 @@ def check(engine: Engine, decision: DecisionInput) -> TaskView:
                 non_retryable=True,
             )
     if task is not None and actions.handles(task, decision):  # transfer, delegate, signers, jump
-        return actions.check(engine, decision)
-    return engine.book.check_decision(decision)
+        task = actions.check(engine, decision)
+    else:
+        task = engine.book.check_decision(decision)
+    if inputs:
+        writes.check_inputs(engine, task, decision)
+    return task
 
 
 def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None) -> TaskView:
     """Apply a valid decision; the next nodes run on the next ``advance``, not awaited here."""
-    task = check(engine, decision)
-    details = {"signal_key": signal_key} if signal_key else {}
+    # A signal has no validator: its inputs are checked here.
+    task = check(engine, decision, inputs=signal_key is not None)
+    details: dict[str, object] = {"signal_key": signal_key} if signal_key else {}
     if actions.handles(task, decision):
         return actions.apply(engine, decision, details)
     if decision.action == "claim":
         task.claimed_by = decision.actor
-        engine.variables.update(decision.variables)
         engine.record(
             "claimed",
             task.node_id,
@@ -60,15 +71,16 @@ def apply(engine: Engine, decision: DecisionInput, signal_key: str | None = None
 
 
 def apply_to(
-    engine: Engine, task: TaskView, decision: DecisionInput, details: dict[str, str]
+    engine: Engine, task: TaskView, decision: DecisionInput, details: Mapping[str, object]
 ) -> TaskView:
     """Approve or reject ``task`` as ``decision`` says, without checking who decides: the
     system's own decisions (a timeout's ``system:timeout``) come through here."""
     approved = decision.action == "approve"
-    # The engine's own keys win over the caller's variables: routing relies on them.
-    engine.variables.update(
-        {**decision.variables, "approved": approved, "decision": decision.action}
-    )
+    details = dict(details)
+    if decision.variables:
+        details["variables"] = writes.merge(engine.variables, decision.variables)
+    # The engine's own keys are set after the caller's variables: routing relies on them.
+    engine.variables.update({"approved": approved, "decision": decision.action})
     engine.book.close(task, "completed", "approved" if approved else "rejected", engine.now())
     engine.record(
         "approved" if approved else "rejected",
@@ -107,4 +119,6 @@ def is_refusal(err: ApplicationError) -> bool:
         ErrorType.NOT_OPEN,
         ErrorType.ILLEGAL_ACTION,
         ErrorType.INSTANCE_CLOSED,
+        ErrorType.UNDECLARED_VARIABLES,
+        ErrorType.INVALID_INPUT,
     )

@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 from shenpi import search_attributes as sa
+from shenpi.limits import PENDING_ACTORS_BUDGET_BYTES
 from workflows.contracts import MEMO_PROCESS_ID, MEMO_TASKS, InstanceState, TaskView
 from workflows.tasks import TaskBook
 
@@ -40,7 +41,7 @@ class Inbox:
     def _publish_attributes(self, state: InstanceState, book: TaskBook) -> None:
         wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
             (sa.STATUS, state.status),
-            (sa.PENDING_ACTORS, book.pending_actors()),
+            (sa.PENDING_ACTORS, sa.fit_actors(book.pending_actors(), PENDING_ACTORS_BUDGET_BYTES)),
         ]
         # Identity attributes are normally set by the starter (no event); fill them in otherwise.
         if self._attrs[sa.VERSION.name] is None:

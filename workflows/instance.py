@@ -65,6 +65,7 @@ class InstanceWorkflow:
             initiator=start.initiator,
             business_key=start.business_key,
             variables=dict(start.variables),
+            request_fields=sorted(start.variables),
         )
         self._changed = False
         self._worker_wait_seconds = start.worker_wait_seconds

@@ -1,6 +1,7 @@
 """The interpreter workflow: one dynamic workflow whose type is the BPMN process id.
 
-``Interpreter`` only reads the plan from its input; the handlers and the main loop are
+``Interpreter`` only reads its input (sharing the plan with other instances of the same
+version, ``plan_cache``); the handlers and the main loop are
 ``InstanceWorkflow``'s (``workflows/instance.py``), which ``--emit python`` workflows share.
 This module stays small on purpose: the sandbox imports it afresh for every new instance.
 """
@@ -8,12 +9,14 @@ This module stays small on purpose: the sandbox imports it afresh for every new 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import InstanceState, StartInput
+    from workflows import plan_cache
+    from workflows.contracts import InstanceState
     from workflows.instance import InstanceWorkflow
 
 
@@ -23,7 +26,8 @@ class Interpreter(InstanceWorkflow):
 
     @workflow.init
     def __init__(self, args: Sequence[RawValue]) -> None:
-        self._setup(workflow.payload_converter().from_payload(args[0].payload, StartInput))
+        raw = workflow.payload_converter().from_payload(args[0].payload, dict[str, Any])
+        self._setup(plan_cache.start_input(raw))
 
     @workflow.run
     async def run(self, args: Sequence[RawValue]) -> InstanceState:

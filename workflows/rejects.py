@@ -10,6 +10,7 @@ node id the token moves to.
 from __future__ import annotations
 
 from bpmn_compiler.process_plan import ExclusiveGateway, UserTask
+from workflows import writes
 from workflows.contracts import DecisionInput, TaskView
 from workflows.machine import TokenMachine
 from workflows.tokens import Token
@@ -78,11 +79,12 @@ def to_initiator(machine: TokenMachine, token: Token, node: UserTask) -> None:
 
 
 def resubmitted(
-    machine: TokenMachine, task: TaskView, decision: DecisionInput, details: dict[str, str]
+    machine: TokenMachine, task: TaskView, decision: DecisionInput, details: dict[str, object]
 ) -> None:
     """The initiator resubmitted (edited variables merged) or gave up (``reject``: rejected)."""
     token = next(t for t in machine.tokens if t.task_id == task.task_id)
-    machine.variables.update(decision.variables)
+    if decision.variables:
+        details = {**details, "variables": writes.merge(machine.variables, decision.variables)}
     gave_up = decision.action == "reject"
     machine.book.close(task, "completed", "rejected" if gave_up else "resubmitted", machine.now())
     machine.record(

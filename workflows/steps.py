@@ -15,7 +15,7 @@ from typing import Any, Literal
 from bpmn_compiler.process_plan import ApprovalSpec, UserTask
 from workflows import rejects, skips
 from workflows.approvers import GROUP as GROUP  # re-exported: actions.py reads steps.GROUP
-from workflows.approvers import assignee_for, resolve, unique
+from workflows.approvers import approvers_problem, assignee_for, resolve, unique
 from workflows.contracts import AiAdvice, DirectoryResolveInput, TaskView
 from workflows.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
 from workflows.machine import TokenMachine
@@ -79,6 +79,9 @@ def _open(machine: TokenMachine, token: Token, node: UserTask) -> None:
     step, spec = token.step, spec_of(node)
     if not step.approvers:
         machine.incident(token, "no_approvers", f"no approvers for {node.id}")
+        return
+    if (problem := approvers_problem(step.approvers)) is not None:
+        machine.incident(token, "invalid_approvers", problem)
         return
     active, skipped = skips.split(machine, spec, step.approvers)
     step.approvers = active

@@ -15,6 +15,7 @@ from typing import Any
 from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import Expression, UserTask
+from shenpi.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
 from shenpi.search_attributes import group_actor, user_actor
 from workflows.contracts import DecisionInput, ErrorType, TaskView
 from workflows.expressions import ExpressionError, evaluate
@@ -42,7 +43,7 @@ class TaskBook:
         if len(assignees) > 1:
             raise ExpressionError(f"assignee evaluated to {len(assignees)} users: {assignees}")
         candidate_users = resolve_actors(node.candidate_users, variables)
-        candidate_groups = resolve_actors(node.candidate_groups, variables)
+        candidate_groups = resolve_actors(node.candidate_groups, variables, groups=True)
         return self.add(
             node,
             now,
@@ -134,8 +135,14 @@ def may_act(task: TaskView, actor: str, groups: list[str]) -> bool:
     return actor in task.candidate_users or any(g in task.candidate_groups for g in groups)
 
 
-def resolve_actors(expr: Expression | None, variables: Mapping[str, Any]) -> list[str]:
-    """A user/group expression may yield a string, a comma-separated string or a list."""
+def resolve_actors(
+    expr: Expression | None, variables: Mapping[str, Any], *, groups: bool = False
+) -> list[str]:
+    """A user/group expression may yield a string, a comma-separated string or a list.
+
+    Every id must be one the API would accept (docs/security.md): an id Temporal's visibility
+    cannot hold, or hundreds of them, is an incident on the task, never a failed workflow task.
+    """
     if expr is None:
         return []
     value = evaluate(expr.ast, variables)
@@ -147,10 +154,16 @@ def resolve_actors(expr: Expression | None, variables: Mapping[str, Any]) -> lis
         items = list(value)
     else:
         raise ExpressionError(f"{expr.source!r} gave {value!r}, not a user id or list of ids")
-    result: list[str] = []
-    for item in (i.strip() for i in items):
-        if item and item not in result:
-            result.append(item)
+    result = list(dict.fromkeys(i.strip() for i in items if i.strip()))
+    if len(result) > MAX_STEP_APPROVERS:
+        raise ExpressionError(f"{expr.source!r} gave {len(result)} ids, over {MAX_STEP_APPROVERS}")
+    valid = is_group_id if groups else is_user_id
+    for item in result:
+        if not valid(item):
+            raise ExpressionError(
+                f"{expr.source!r} gave {item[:40]!r}, not a valid {'group' if groups else 'user'}"
+                f" id ({ID_RULE})"
+            )
     return result
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from api import updates
-from api.deps import PrincipalDep, SettingsDep, TemporalClientDep
+from api import force_end, updates
+from api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import InstanceActionCreate, InstanceActionPublic
 from api.updates import IdempotencyKey
@@ -45,13 +46,14 @@ async def cancel_instance(
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    session: SessionDep,
     body: InstanceActionCreate | None = None,
     force: bool = False,
     idempotency_key: IdempotencyKey = None,
 ) -> InstanceActionPublic:
-    """撤销 by the initiator or an admin; ``?force=true`` (admins) asks Temporal to cancel."""
+    """撤销 by the initiator or an admin; ``?force=true`` (admins) ends it even if it cannot run."""
     if force:
-        return await _force_cancel(client, settings, instance_id, principal, body)
+        return await _force_cancel(client, session, settings, instance_id, principal, body)
     key = updates.update_id(principal, idempotency_key)
     return await _act(client, settings, instance_id, "cancel", principal, body, key)
 
@@ -98,13 +100,14 @@ async def _act(
 
 async def _force_cancel(
     client: Client,
+    session: AsyncSession,
     settings: Settings,
     instance_id: str,
     principal: Principal,
     body: InstanceActionCreate | None,
 ) -> InstanceActionPublic:
-    # For an instance that cannot take the update (no worker for its version, stuck): Temporal
-    # cancels it and the workflow, once it runs, records the cancellation itself.
+    # For an instance that cannot take the update (no worker for its version, stuck, broken):
+    # Temporal cancels it, and terminates it if it cannot even do that (api/force_end.py).
     if not principal.is_admin:
         raise ApiError(403, "forbidden", "only an admin may force a cancel")
     handle = client.get_workflow_handle(instance_id)
@@ -113,9 +116,12 @@ async def _force_cancel(
         raise ApiError(409, "instance_closed", "the instance is not running")
     why = (body.comment or body.reason) if body else None
     reason = f"cancelled by {principal.sub}" + (f": {why}" if why else "")
-    await handle.cancel(reason=reason, rpc_timeout=_bound(settings))
+    ended = await force_end.force_cancel(client, session, instance_id, principal.sub, reason)
     return InstanceActionPublic(
-        instance_id=instance_id, accepted=True, instance_status="running", forced=True
+        instance_id=instance_id,
+        accepted=True,
+        instance_status="cancelled" if ended == "cancelled" else "terminated",
+        forced=True,
     )
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep
 from api.errors import ApiError
-from api.schemas import DefinitionDeployed, DefinitionPublic, DefinitionsPublic, ErrorBody
+from api.schemas import (
+    MAX_VERSION,
+    DefinitionDeployed,
+    DefinitionPublic,
+    DefinitionsPublic,
+    ErrorBody,
+)
 from api.uploads import read_bounded_body
 from bpmn_compiler import compile_bpmn
 from shenpi.db import repository
@@ -82,7 +88,12 @@ async def list_versions(process_id: str, session: SessionDep, _: PrincipalDep) -
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}}},
 )
-async def get_bpmn(process_id: str, version: int, session: SessionDep, _: PrincipalDep) -> Response:
+async def get_bpmn(
+    process_id: str,
+    version: Annotated[int, Path(ge=1, le=MAX_VERSION)],
+    session: SessionDep,
+    _: PrincipalDep,
+) -> Response:
     """The BPMN XML of one deployed version, byte for byte as uploaded."""
     definition = await repository.get_definition(session, process_id, version)
     if definition is None:

@@ -100,7 +100,7 @@ async def list_instances(
 ) -> InstancesPublic:
     """Instances I started or am asked to act on (admins: all), newest first."""
     query = visibility.instances_query(principal, process_id=process_id, status=status, mine=mine)
-    data = await visibility.list_instances(client, query, limit=limit)
+    data = await visibility.list_instances(client, query, principal, limit=limit)
     return InstancesPublic(data=data, count=len(data))
 
 

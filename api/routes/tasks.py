@@ -11,6 +11,7 @@ from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, Temporal
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
 from api.updates import IdempotencyKey
+from shenpi import limits
 from workflows.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
 
 router = APIRouter(tags=["tasks"])
@@ -82,3 +83,9 @@ def _check_target(body: DecisionCreate) -> None:
         raise ApiError(400, "invalid_request", f"action {body.action!r} needs 'to'")
     if body.action in _ONE_TARGET and not isinstance(body.to, str):
         raise ApiError(400, "invalid_request", f"action {body.action!r} takes one id in 'to'")
+    if body.action != "jump":  # people: the limits every user id keeps (docs/security.md)
+        try:
+            ids = [body.to] if isinstance(body.to, str) else body.to
+            limits.check_user_ids(ids, groups=body.action in ("add_signer", "remove_signer"))
+        except limits.LimitError as err:
+            raise ApiError(422, "invalid_value", str(err), [{"loc": ["body", "to"]}]) from None

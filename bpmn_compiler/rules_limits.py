@@ -1,0 +1,58 @@
+"""Check rules for what could deploy but never run: too many nodes, too wide a fan-out, too
+large a plan (docs/compiler.md "Limits").
+
+Every start carries its plan in the workflow input, which Temporal caps at 2 MB together with the
+variables; and one workflow task opens every branch of a fan-out at once, so thousands of
+branches overrun the SDK's 2-second deadlock detector. Both are refused here, at deploy time.
+"""
+
+from __future__ import annotations
+
+from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.model import BpmnModel
+from bpmn_compiler.process_plan import ProcessPlan
+from bpmn_compiler.rules_flow import diag
+
+MAX_NODES = 1000
+MAX_FAN_OUT = 100
+# Leaves room for the start variables (at most 256 KiB) and continue-as-new's snapshot under
+# Temporal's 2 MB payload limit.
+MAX_PLAN_BYTES = 1024 * 1024
+
+
+def check_limits(model: BpmnModel) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    if len(model.nodes) > MAX_NODES:
+        found.append(
+            Diagnostic(
+                code="process-too-large",
+                message=f"the process has {len(model.nodes)} flow nodes, more than {MAX_NODES}: "
+                "split it with call activities or separate processes",
+                element_id=model.process_id,
+                line=model.process_line,
+            )
+        )
+    for node in model.nodes.values():
+        if len(node.outgoing) > MAX_FAN_OUT:
+            found.append(
+                diag(
+                    "fan-out-too-wide",
+                    f"{len(node.outgoing)} outgoing flows, more than {MAX_FAN_OUT}: one workflow "
+                    "task would open them all at once",
+                    node,
+                )
+            )
+    return found
+
+
+def plan_size_problem(plan: ProcessPlan, process_line: int | None) -> Diagnostic | None:
+    size = len(plan.model_dump_json(exclude_defaults=True).encode("utf-8"))
+    if size <= MAX_PLAN_BYTES:
+        return None
+    return Diagnostic(
+        code="plan-too-large",
+        message=f"the compiled plan takes {size} bytes, more than {MAX_PLAN_BYTES}: every start "
+        "carries it, and Temporal refuses inputs over 2 MB",
+        element_id=plan.process_id,
+        line=process_line,
+    )
