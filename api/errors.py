@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core import PydanticSerializationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from temporalio.client import (
@@ -51,6 +52,7 @@ _UPDATE_FAILURES: Mapping[str, tuple[int, str]] = {
 _LIMIT_ERRORS = frozenset(
     {
         "limit_exceeded",
+        "string_unicode",
         "string_too_long",
         "too_long",
         "less_than_equal",
@@ -214,6 +216,14 @@ async def _multipart(_: Request, exc: Exception) -> JSONResponse:
     return error_response(400, "invalid_request", f"malformed multipart body: {exc}")
 
 
+async def _not_unicode(request: Request, exc: Exception) -> JSONResponse:
+    # Text with a lone surrogate parses as JSON but cannot be stored or sent anywhere: the
+    # encoder refuses it (directly, or inside pydantic's serializer on the way to Temporal).
+    if isinstance(exc, PydanticSerializationError) and "UnicodeEncodeError" not in str(exc):
+        return await _unexpected(request, exc)
+    return error_response(422, "invalid_value", "the request holds text that is not valid Unicode")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
@@ -234,4 +244,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(MultiPartException, _multipart)
+    app.add_exception_handler(UnicodeEncodeError, _not_unicode)
+    app.add_exception_handler(PydanticSerializationError, _not_unicode)
     app.add_exception_handler(Exception, _unexpected)

@@ -91,7 +91,12 @@ def check_variables(variables: dict[str, Any], *, max_bytes: int) -> None:
             raise LimitError(
                 f"variable name {_show(name)} must be 1 to {MAX_VARIABLE_NAME_LENGTH} characters"
             )
-    size = len(json.dumps(variables, ensure_ascii=False, default=str).encode("utf-8"))
+    try:
+        size = len(json.dumps(variables, ensure_ascii=False, default=str).encode("utf-8"))
+    except UnicodeEncodeError:
+        # A lone surrogate (`"\ud958"`) parses as JSON but is no text: nothing downstream can
+        # store or send it.
+        raise LimitError("variables hold text that is not valid Unicode") from None
     if size > max_bytes:
         raise LimitError(f"variables take {size} bytes as JSON, more than the {max_bytes} allowed")
 

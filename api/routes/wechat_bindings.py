@@ -8,11 +8,14 @@ from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from api.deps import AdminDep, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.schemas import LIMIT_ERROR
 from api.wechat.identity import directory_bindings
+from shenpi import limits
 from shenpi.db import wechat as db
 from shenpi.directory import DirectoryError, load_directory_file
 
@@ -31,7 +34,16 @@ WeChatUserId = Annotated[
 class BindingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user: str = Field(min_length=1, max_length=255, description="The Shenpi user id (JWT `sub`).")
+    user: str = Field(description=f"The Shenpi user id (JWT `sub`): {limits.ID_RULE}.")
+
+    @field_validator("user")
+    @classmethod
+    def _a_valid_user_id(cls, value: str) -> str:
+        if not limits.is_user_id(value):
+            raise PydanticCustomError(
+                LIMIT_ERROR, "not a valid user id: {rule}", {"rule": limits.ID_RULE}
+            )
+        return value
 
 
 class BindingPublic(BaseModel):
@@ -64,7 +76,10 @@ async def list_bindings(session: SessionDep, _: AdminDep) -> BindingsPublic:
     return BindingsPublic(data=data, count=len(data))
 
 
-@router.put("/{wechat_userid}")
+@router.put(
+    "/{wechat_userid}",
+    responses={201: {"model": BindingPublic, "description": "A new binding"}},
+)
 async def put_binding(
     wechat_userid: WeChatUserId,
     body: BindingUpdate,

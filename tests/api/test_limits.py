@@ -161,3 +161,26 @@ async def test_a_token_whose_subject_breaks_the_id_rules_is_refused(stack: Stack
         for http in (long_sub, spaced):
             response = await http.get("/api/v1/tasks")
             assert response.status_code == 401, response.text
+
+
+async def test_text_that_is_not_unicode_is_422(stack: Stack) -> None:
+    process_id = unique("limits")
+    await deploy(stack, single_approval(process_id))
+    lone_surrogate = b'{"variables": {"manager": "mona", "note": "\\ud958"}}'
+    manager = unique("mona")
+    async with stack.http(unique("ida")) as ida, stack.http(manager) as mona:
+        response = await ida.post(
+            f"/api/v1/processes/{process_id}/instances",
+            content=lone_surrogate,
+            headers={"Content-Type": "application/json"},
+        )
+        instance_id = await start(ida, process_id, variables={"manager": manager})
+        task = await task_of(mona, instance_id)
+        comment = await mona.post(
+            f"/api/v1/instances/{instance_id}/tasks/{task['task_id']}/decision",
+            content=b'{"action": "approve", "comment": "\\udc00"}',
+            headers={"Content-Type": "application/json"},
+        )
+    for refused in (response, comment):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "invalid_value"
