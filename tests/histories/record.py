@@ -358,6 +358,34 @@ async def notify_defaults(client: Client, queue: str) -> list[WorkflowHandle[Any
     return [handle, ruled]
 
 
+async def decision_limits(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A decision writes the variable its task declares (the change is on the timeline); a step
+    of 120 approvers publishes what fits in the inbox attribute plus the overflow marker; an
+    approver id over the limits is an incident, and the initiator cancels that instance."""
+    declared = await start(client, "two_steps", queue, variables={"manager": "mona"})
+    first = await open_task(declared, "manager")
+    await decide(declared, first, "approve", "mona", variables={"checked_by": "dan"})
+    await decide(
+        declared, await open_task(declared, "finance"), "approve", "fay", groups=["finance"]
+    )
+    crowd = [f"user{i:03d}" for i in range(120)]
+    wide = await start_plan(
+        client, with_approval("approval", "approve", mode="any", approvers=crowd), queue
+    )
+    await decide(wide, (await _open(wide, 120))[119], "approve", "user119")
+    invalid = await start(
+        client, "two_steps", queue, initiator="ivy", variables={"manager": "x" * 100}
+    )
+    for _ in range(100):
+        if (await state(invalid)).incidents:
+            break
+        await asyncio.sleep(0.1)
+    await act(invalid, "cancel", "ivy")
+    for handle in (declared, wide, invalid):
+        await handle.result()
+    return [declared, wide, invalid]
+
+
 NOTIFY_RULES = bpmn(
     "notify_rules",
     """
@@ -399,6 +427,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "ai_service": ai_service,
     "ocr_service": ocr_service,
     "notify_defaults": notify_defaults,
+    "decision_limits": decision_limits,
 }
 
 
