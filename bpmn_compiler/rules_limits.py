@@ -14,6 +14,8 @@ from bpmn_compiler.process_plan import ProcessPlan
 from bpmn_compiler.rules_flow import diag
 
 MAX_NODES = 1000
+# The process id is the workflow type and half of the ShenpiVersion search attribute.
+MAX_PROCESS_ID_LENGTH = 128
 MAX_FAN_OUT = 100
 # Leaves room for the start variables (at most 256 KiB) and continue-as-new's snapshot under
 # Temporal's 2 MB payload limit.
@@ -22,6 +24,16 @@ MAX_PLAN_BYTES = 1024 * 1024
 
 def check_limits(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    if len(model.process_id) > MAX_PROCESS_ID_LENGTH:
+        found.append(
+            Diagnostic(
+                code="process-id-too-long",
+                message=f"the process id has {len(model.process_id)} characters, more than "
+                f"{MAX_PROCESS_ID_LENGTH}: it names every instance's workflow type",
+                element_id=model.process_id[:MAX_PROCESS_ID_LENGTH],
+                line=model.process_line,
+            )
+        )
     if len(model.nodes) > MAX_NODES:
         found.append(
             Diagnostic(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn
-from bpmn_compiler.rules_limits import MAX_NODES, MAX_PLAN_BYTES
+from bpmn_compiler.rules_limits import MAX_NODES, MAX_PLAN_BYTES, MAX_PROCESS_ID_LENGTH
 
 HEAD = (
     '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">'
@@ -43,3 +43,8 @@ def test_a_plan_just_under_the_limit_compiles() -> None:
 
 def test_a_process_with_too_many_nodes_is_refused() -> None:
     assert _codes(_chain(MAX_NODES)) == {"process-too-large"}
+
+
+def test_a_process_id_over_the_limit_is_refused() -> None:
+    xml = _chain(1).replace(b'id="big"', b'id="' + b"p" * (MAX_PROCESS_ID_LENGTH + 1) + b'"')
+    assert _codes(xml) == {"process-id-too-long"}
