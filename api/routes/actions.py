@@ -12,7 +12,7 @@ from api import updates
 from api.deps import PrincipalDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import InstanceActionCreate, InstanceActionPublic
-from api.updates import IdempotencyKey
+from api.updates import KeyedRequestDep
 from shenpi.auth_tokens import Principal
 from shenpi.settings import Settings
 from workflows.contracts import (
@@ -31,11 +31,11 @@ async def withdraw_instance(
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    keyed: KeyedRequestDep,
     body: InstanceActionCreate | None = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> InstanceActionPublic:
     """撤回: the initiator takes the request back while nobody acted on the current step."""
-    key = updates.update_id(principal, idempotency_key)
+    key = await keyed.update_id(instance_id, body)
     return await _act(client, settings, instance_id, "withdraw", principal, body, key)
 
 
@@ -45,14 +45,14 @@ async def cancel_instance(
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    keyed: KeyedRequestDep,
     body: InstanceActionCreate | None = None,
     force: bool = False,
-    idempotency_key: IdempotencyKey = None,
 ) -> InstanceActionPublic:
     """撤销 by the initiator or an admin; ``?force=true`` (admins) asks Temporal to cancel."""
     if force:
         return await _force_cancel(client, settings, instance_id, principal, body)
-    key = updates.update_id(principal, idempotency_key)
+    key = await keyed.update_id(instance_id, body)
     return await _act(client, settings, instance_id, "cancel", principal, body, key)
 
 
@@ -62,11 +62,11 @@ async def urge_instance(
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    keyed: KeyedRequestDep,
     body: InstanceActionCreate | None = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> InstanceActionPublic:
     """催办: the initiator reminds the current approvers (rate-limited: 429 with Retry-After)."""
-    key = updates.update_id(principal, idempotency_key)
+    key = await keyed.update_id(instance_id, body)
     return await _act(client, settings, instance_id, "urge", principal, body, key)
 
 

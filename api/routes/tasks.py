@@ -10,7 +10,7 @@ from api import updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
-from api.updates import IdempotencyKey
+from api.updates import KeyedRequestDep
 from workflows.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
 
 router = APIRouter(tags=["tasks"])
@@ -42,7 +42,7 @@ async def decide(
     principal: PrincipalDep,
     settings: SettingsDep,
     metrics: MetricsDep,
-    idempotency_key: IdempotencyKey = None,
+    keyed: KeyedRequestDep,
 ) -> DecisionPublic:
     """Decide on a task (any ``DecisionAction``); 403 if not mine, 409 if no longer open."""
     _check_target(body)
@@ -63,7 +63,7 @@ async def decide(
         UPDATE_DECIDE,
         decision,
         result_type=DecisionResult,
-        update_id=updates.update_id(principal, idempotency_key),
+        update_id=await keyed.update_id(instance_id, body),
         settings=settings,
     )
     metrics.observe_decision(body.action, result)
