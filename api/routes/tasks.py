@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api import updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
+from api.document_access import DocumentAccessDep
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
 from api.updates import KeyedRequestDep
@@ -43,6 +44,7 @@ async def decide(
     settings: SettingsDep,
     metrics: MetricsDep,
     keyed: KeyedRequestDep,
+    documents: DocumentAccessDep,
 ) -> DecisionPublic:
     """Decide on a task (any ``DecisionAction``); 403 if not mine, 409 if no longer open."""
     _check_target(body)
@@ -57,6 +59,7 @@ async def decide(
         position=body.position,
         is_admin=principal.is_admin,
     )
+    await documents.record(instance_id, body.variables)
     result = await updates.execute(
         client,
         instance_id,
