@@ -59,6 +59,7 @@ async def decide(
         position=body.position,
         is_admin=principal.is_admin,
     )
+    update_id = await keyed.update_id(instance_id, body)
     await documents.record(instance_id, body.variables)
     result = await updates.execute(
         client,
@@ -66,7 +67,7 @@ async def decide(
         UPDATE_DECIDE,
         decision,
         result_type=DecisionResult,
-        update_id=await keyed.update_id(instance_id, body),
+        update_id=update_id,
         settings=settings,
     )
     metrics.observe_decision(body.action, result)
