@@ -21,6 +21,7 @@ from temporalio.client import Client
 
 from api.deps import PrincipalDep, SessionDep
 from api.errors import ApiError
+from api.schemas import ErrorBody
 from shenpi.auth_tokens import Principal
 from shenpi.db import idempotency
 from shenpi.settings import Settings
@@ -37,6 +38,15 @@ IdempotencyKey = Annotated[
         "another request on the same instance: 422 `idempotency_key_reused`.",
     ),
 ]
+
+
+# For the OpenAPI schema of every route that takes the header.
+KEYED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ErrorBody,
+        "description": "`idempotency_key_reused`: the key named another request",
+    }
+}
 
 
 class KeyedRequest:

@@ -25,7 +25,7 @@ from workflows.contracts import (
 router = APIRouter(tags=["instances"])
 
 
-@router.post("/instances/{instance_id}/withdraw")
+@router.post("/instances/{instance_id}/withdraw", responses=updates.KEYED_RESPONSES)
 async def withdraw_instance(
     instance_id: str,
     client: TemporalClientDep,
@@ -39,7 +39,7 @@ async def withdraw_instance(
     return await _act(client, settings, instance_id, "withdraw", principal, body, key)
 
 
-@router.post("/instances/{instance_id}/cancel")
+@router.post("/instances/{instance_id}/cancel", responses=updates.KEYED_RESPONSES)
 async def cancel_instance(
     instance_id: str,
     client: TemporalClientDep,
@@ -56,7 +56,7 @@ async def cancel_instance(
     return await _act(client, settings, instance_id, "cancel", principal, body, key)
 
 
-@router.post("/instances/{instance_id}/urge")
+@router.post("/instances/{instance_id}/urge", responses=updates.KEYED_RESPONSES)
 async def urge_instance(
     instance_id: str,
     client: TemporalClientDep,

@@ -34,7 +34,7 @@ async def list_tasks(
     return TasksPublic(data=data, count=len(data))
 
 
-@router.post("/instances/{instance_id}/tasks/{task_id}/decision")
+@router.post("/instances/{instance_id}/tasks/{task_id}/decision", responses=updates.KEYED_RESPONSES)
 async def decide(
     instance_id: str,
     task_id: str,
