@@ -11,6 +11,7 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from api.document_access import referenced_documents
 from tests.api import bpmn, flows
 from tests.api.conftest import Stack, api_settings, running_stack, unique
 
@@ -159,3 +160,13 @@ async def test_uploading_known_bytes_shows_ones_own_name_never_the_first_uploade
 
     assert (down.status_code, down.content) == (200, data)
     assert down.headers["content-disposition"] == "inline; filename*=UTF-8''guess.pdf"
+
+
+def test_references_are_found_at_any_depth_without_recursion() -> None:
+    doc = "sha256:" + "0f" * 32
+    deep: object = {"receipt": {"document_id": doc}}
+    for _ in range(5000):  # far deeper than Python's recursion limit
+        deep = [deep]
+    variables = {"a": deep, "b": "sha256:short", "c": "SHA256:" + "0F" * 32, "d": 7}
+
+    assert referenced_documents(variables) == {doc}
