@@ -27,7 +27,7 @@ from shenpi import search_attributes as sa
 from workflows.contracts import MEMO_TASKS, StartInput
 
 BIN_DIR = Path(sys.executable).parent
-NODES = 280  # user tasks with 3,000-character names: a plan of about 0.9 MB
+NODES = 100  # user tasks with 3,000-character CJK names: a plan of about 0.9 MB
 
 
 def large_plan(label: str) -> ProcessPlan:

@@ -13,7 +13,7 @@ from api import force_end, updates
 from api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import InstanceActionCreate, InstanceActionPublic
-from api.updates import IdempotencyKey
+from api.updates import KeyedRequestDep
 from shenpi.auth_tokens import Principal
 from shenpi.settings import Settings
 from workflows.contracts import (
@@ -26,49 +26,49 @@ from workflows.contracts import (
 router = APIRouter(tags=["instances"])
 
 
-@router.post("/instances/{instance_id}/withdraw")
+@router.post("/instances/{instance_id}/withdraw", responses=updates.KEYED_RESPONSES)
 async def withdraw_instance(
     instance_id: str,
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    keyed: KeyedRequestDep,
     body: InstanceActionCreate | None = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> InstanceActionPublic:
     """撤回: the initiator takes the request back while nobody acted on the current step."""
-    key = updates.update_id(principal, idempotency_key)
+    key = await keyed.update_id(instance_id, body)
     return await _act(client, settings, instance_id, "withdraw", principal, body, key)
 
 
-@router.post("/instances/{instance_id}/cancel")
+@router.post("/instances/{instance_id}/cancel", responses=updates.KEYED_RESPONSES)
 async def cancel_instance(
     instance_id: str,
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     session: SessionDep,
+    keyed: KeyedRequestDep,
     body: InstanceActionCreate | None = None,
     force: bool = False,
-    idempotency_key: IdempotencyKey = None,
 ) -> InstanceActionPublic:
     """撤销 by the initiator or an admin; ``?force=true`` (admins) ends it even if it cannot run."""
     if force:
         return await _force_cancel(client, session, settings, instance_id, principal, body)
-    key = updates.update_id(principal, idempotency_key)
+    key = await keyed.update_id(instance_id, body)
     return await _act(client, settings, instance_id, "cancel", principal, body, key)
 
 
-@router.post("/instances/{instance_id}/urge")
+@router.post("/instances/{instance_id}/urge", responses=updates.KEYED_RESPONSES)
 async def urge_instance(
     instance_id: str,
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    keyed: KeyedRequestDep,
     body: InstanceActionCreate | None = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> InstanceActionPublic:
     """催办: the initiator reminds the current approvers (rate-limited: 429 with Retry-After)."""
-    key = updates.update_id(principal, idempotency_key)
+    key = await keyed.update_id(instance_id, body)
     return await _act(client, settings, instance_id, "urge", principal, body, key)
 
 

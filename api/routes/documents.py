@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
 
-from api.deps import PrincipalDep, SettingsDep
+from api.deps import SettingsDep
+from api.document_access import DocumentAccessDep
 from api.errors import ApiError
 from api.schemas import ErrorBody
 from api.uploads import read_bounded_body
@@ -98,11 +99,17 @@ async def _read_multipart(request: Request, limit: int) -> tuple[bytes, str | No
         await form.close()
 
 
+def _not_found(document_id: str) -> ApiError:
+    # One answer for an id nobody uploaded and for one the caller may not read: a 403 would
+    # confirm that a file whose hash the caller computed was uploaded.
+    return ApiError(404, "not_found", f"no document {document_id}")
+
+
 async def _load(store: BlobStore, document_id: str) -> tuple[BlobRef, bytes]:
     try:
         return await store.head(document_id), await store.get(document_id)
     except BlobNotFound:
-        raise ApiError(404, "not_found", f"no document {document_id}") from None
+        raise _not_found(document_id) from None
 
 
 @router.post(
@@ -115,7 +122,7 @@ async def _load(store: BlobStore, document_id: str) -> tuple[BlobRef, bytes]:
 async def upload_document(
     request: Request,
     settings: SettingsDep,
-    principal: PrincipalDep,
+    access: DocumentAccessDep,
     name: Annotated[str | None, Query(max_length=255)] = None,
 ) -> DocumentPublic:
     """Store a document: multipart ``file``, or the raw body and ``?name=``. Same bytes, same id."""
@@ -135,6 +142,7 @@ async def upload_document(
             "a document must be an image (png, jpeg, webp, bmp, tiff), a PDF or UTF-8 text",
         )
     ref = await get_blob_store(request).put(data, content_type=content_type, name=name)
+    await access.record_upload(ref.document_id, name)
     return DocumentPublic.model_validate(ref.model_dump())
 
 
@@ -145,12 +153,18 @@ async def upload_document(
 )
 async def download_document(
     request: Request,
-    principal: PrincipalDep,
+    access: DocumentAccessDep,
     document_id: str,
 ) -> Response:
-    """The document's bytes, with the content type found at upload; 404 for any other id."""
+    """The document's bytes, for its uploaders, admins and the readers of instances that refer
+    to it; 404 for anyone else and for any other id."""
+    readable = await access.readable(document_id)
+    if readable is None:
+        raise _not_found(document_id)
     ref, data = await _load(get_blob_store(request), document_id)
+    # The store keeps the first uploader's name: another uploader of the same bytes sees theirs.
+    name = readable.own_name if readable.uploaded else ref.name
     headers = {"ETag": f'"{ref.sha256}"', "Cache-Control": "private, max-age=31536000, immutable"}
-    if ref.name:
-        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(ref.name)}"
+    if name:
+        headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type=ref.content_type, headers=headers)

@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
+from api.document_access import DocumentAccessDep
 from api.errors import ApiError
 from api.schemas import (
     InstanceCreate,
@@ -49,6 +50,7 @@ async def start_instance(
     principal: PrincipalDep,
     settings: SettingsDep,
     metrics: MetricsDep,
+    documents: DocumentAccessDep,
 ) -> InstanceStarted:
     """Start an instance of the latest (or the given) version of a deployed process."""
     definition = await repository.get_definition(session, process_id, body.version)
@@ -73,6 +75,7 @@ async def start_instance(
         urge_min_interval_seconds=settings.urge_min_interval_seconds,
         notify_events=settings.default_notify_events,  # approvers' cards, the initiator's outcome
     )
+    await documents.record(instance_id, body.variables)  # before: approvers may read at once
     await client.start_workflow(
         process_id,
         start,

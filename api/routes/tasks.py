@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from api import updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
+from api.document_access import DocumentAccessDep
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
-from api.updates import IdempotencyKey
+from api.updates import KeyedRequestDep
 from shenpi import limits
 from workflows.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
 
@@ -34,7 +35,7 @@ async def list_tasks(
     return TasksPublic(data=data, count=len(data))
 
 
-@router.post("/instances/{instance_id}/tasks/{task_id}/decision")
+@router.post("/instances/{instance_id}/tasks/{task_id}/decision", responses=updates.KEYED_RESPONSES)
 async def decide(
     instance_id: str,
     task_id: str,
@@ -43,7 +44,8 @@ async def decide(
     principal: PrincipalDep,
     settings: SettingsDep,
     metrics: MetricsDep,
-    idempotency_key: IdempotencyKey = None,
+    keyed: KeyedRequestDep,
+    documents: DocumentAccessDep,
 ) -> DecisionPublic:
     """Decide on a task (any ``DecisionAction``); 403 if not mine, 409 if no longer open."""
     _check_target(body)
@@ -58,13 +60,15 @@ async def decide(
         position=body.position,
         is_admin=principal.is_admin,
     )
+    update_id = await keyed.update_id(instance_id, body)
+    await documents.record(instance_id, body.variables)
     result = await updates.execute(
         client,
         instance_id,
         UPDATE_DECIDE,
         decision,
         result_type=DecisionResult,
-        update_id=updates.update_id(principal, idempotency_key),
+        update_id=update_id,
         settings=settings,
     )
     metrics.observe_decision(body.action, result)

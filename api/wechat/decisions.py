@@ -130,7 +130,8 @@ async def deliver(
         # A redelivery: the same task, even though its ref has left the inbox by now.
         instance_id, task_id = before.instance_id, before.task_id
         if before.outcome in SETTLED:
-            return Delivery(_verdict(before.outcome), instance_id, task_id, repeated=True)
+            verdict = _verdict(before.outcome)
+            return Delivery(verdict, instance_id, task_id, before.task_name, repeated=True)
     decision = DecisionInput(
         task_id=task_id,
         action=action,
@@ -144,10 +145,10 @@ async def deliver(
         verdict = _redelivered(before.outcome, delivery.verdict)
         delivery = replace(delivery, verdict=verdict, repeated=True)
     if delivery.verdict in RECORDED:
-        outcome = delivery.verdict
+        outcome, name = delivery.verdict, delivery.task_name
         try:
             first = await bounded_db(
-                deadline, lambda: _record(app, key, instance_id, task_id, outcome)
+                deadline, lambda: _record(app, key, instance_id, task_id, outcome, name)
             )
         except TimeoutError:
             first = False  # the decision stands; without knowing, leave the card alone
@@ -156,7 +157,9 @@ async def deliver(
     return delivery
 
 
-async def _record(app: FastAPI, key: str, instance_id: str, task_id: str, outcome: str) -> bool:
+async def _record(
+    app: FastAPI, key: str, instance_id: str, task_id: str, outcome: str, task_name: str | None
+) -> bool:
     async with app.state.sessions() as session:
         return await db.record_message(
             session,
@@ -164,6 +167,7 @@ async def _record(app: FastAPI, key: str, instance_id: str, task_id: str, outcom
             instance_id=instance_id,
             task_id=task_id,
             outcome=outcome,
+            task_name=task_name,
             now=datetime.now(UTC),
             keep=KEEP_MESSAGES,
         )

@@ -24,9 +24,14 @@ async def verify_work(
     request: Request, msg_signature: Param, timestamp: Param, nonce: Param, echostr: Param
 ) -> str:
     """URL verification: answer the decrypted echo when the signature holds."""
-    crypto = security.work_crypto(request.app.state.settings)
-    security.check_fresh(timestamp, request.app.state.settings)
-    return security.verify_echo(crypto, msg_signature, timestamp, nonce, echostr)
+    deadline = Deadline.start()
+    settings = request.app.state.settings
+    crypto = security.work_crypto(settings)
+    echo = security.verify_echo(crypto, msg_signature, timestamp, nonce, echostr)
+    security.check_fresh(timestamp, settings)
+    digest = security.request_digest("GET", echostr)
+    await security.check_nonce(request.app.state.sessions, WORK, nonce, digest, settings, deadline)
+    return echo
 
 
 @router.post("/work")
@@ -41,9 +46,11 @@ async def receive_work(
     deadline = Deadline.start()  # WeChat's 5 seconds run from here
     settings = request.app.state.settings
     crypto = security.work_crypto(settings)
-    xml = security.decrypt(crypto, await request.body(), msg_signature, timestamp, nonce)
+    body = await request.body()
+    xml = security.decrypt(crypto, body, msg_signature, timestamp, nonce)
     security.check_fresh(timestamp, settings)
-    await security.check_nonce(request.app.state.sessions, WORK, nonce, settings, deadline)
+    digest = security.request_digest("POST", body)
+    await security.check_nonce(request.app.state.sessions, WORK, nonce, digest, settings, deadline)
     message = inbound.parse(xml, work=True)
     answer = await handler.work_message(request.app, message, deadline)
     if answer.after is not None:
@@ -58,10 +65,14 @@ async def receive_work(
 async def verify_mp(
     request: Request, signature: Param, timestamp: Param, nonce: Param, echostr: Param
 ) -> str:
-    """URL verification of the Official Account: the echo, when the signature holds."""
+    """URL verification of the Official Account: the echo, when the signature holds. Its nonce
+    is recorded: in plain mode the same query would sign any POST."""
+    deadline = Deadline.start()
     settings = request.app.state.settings
     security.check_plain_signature(security.mp_token(settings), signature, timestamp, nonce)
     security.check_fresh(timestamp, settings)
+    digest = security.request_digest("GET", echostr)
+    await security.check_nonce(request.app.state.sessions, MP, nonce, digest, settings, deadline)
     return echostr
 
 
@@ -77,11 +88,11 @@ async def receive_mp(
     deadline = Deadline.start()
     settings = request.app.state.settings
     crypto = security.mp_crypto(settings)
-    xml = security.open_mp(
-        crypto, settings, await request.body(), signature, timestamp, nonce, msg_signature
-    )
+    body = await request.body()
+    xml = security.open_mp(crypto, settings, body, signature, timestamp, nonce, msg_signature)
     security.check_fresh(timestamp, settings)
-    await security.check_nonce(request.app.state.sessions, MP, nonce, settings, deadline)
+    digest = security.request_digest("POST", body)
+    await security.check_nonce(request.app.state.sessions, MP, nonce, digest, settings, deadline)
     message = inbound.parse(xml, work=False)
     answer = await handler.mp_message(request.app, message, deadline)
     if answer.text is None:

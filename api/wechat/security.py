@@ -2,7 +2,9 @@
 
 Order matters: the signature first (so nobody can fill the nonce table or burn another's nonce
 with forged requests), then the timestamp window, then the nonce, remembered in the app database
-so the check holds across API replicas.
+with a digest of its request so the check holds across API replicas. URL verifications (GET)
+record their nonce too: in the Official Account's plain mode the signature does not cover the
+body, so a verification's query would otherwise sign any POST (docs/wechat.md).
 """
 
 from __future__ import annotations
@@ -157,30 +159,42 @@ def check_fresh(timestamp: str, settings: Settings, *, now: float | None = None)
         raise CallbackRefused(403, "stale timestamp")
 
 
+def request_digest(method: str, payload: str | bytes) -> str:
+    """What a nonce is remembered with: the method and the body (a URL verification's echo)."""
+    data = payload.encode() if isinstance(payload, str) else payload
+    return hashlib.sha256(method.encode() + b"\n" + data).hexdigest()
+
+
 async def check_nonce(
     sessions: async_sessionmaker[AsyncSession],
     channel: str,
     nonce: str,
+    digest: str,
     settings: Settings,
     deadline: Deadline,
 ) -> None:
-    """Refuse a nonce seen before on ``channel`` (by any replica), then remember it; 503 when
-    the database does not take it in time (WeChat delivers the message again)."""
+    """Refuse a nonce seen before on ``channel`` (by any replica) with another request, then
+    remember it with the request's ``digest``; 503 when the database does not take it in time
+    (WeChat delivers the message again).
+
+    The very same request again is WeChat redelivering one it got no good answer to: it goes on,
+    and the message id makes it take effect once (``decisions``), so a decision whose first
+    delivery failed after its nonce was recorded is not lost."""
     if not nonce or len(nonce) > 128:
         raise CallbackRefused(400, "a nonce of 1 to 128 characters is required")
     # Twice the skew: a timestamp may be that far from the time the nonce was first seen.
     keep = timedelta(seconds=2 * settings.wechat_max_clock_skew_seconds)
 
-    async def remember() -> bool:
+    async def remember() -> db.NonceSeen:
         async with sessions() as session:
             now = datetime.now(UTC)
-            return await db.remember_nonce(session, channel, nonce, now=now, keep=keep)
+            return await db.remember_nonce(session, channel, nonce, digest, now=now, keep=keep)
 
     try:
-        fresh = await bounded_db(deadline, remember)
+        seen = await bounded_db(deadline, remember)
     except TimeoutError:
         raise CallbackRefused(503, "busy: the nonce could not be recorded in time") from None
-    if not fresh:
+    if seen == "replay":
         raise CallbackRefused(403, "replayed nonce")
 
 

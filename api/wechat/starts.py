@@ -14,6 +14,7 @@ from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api.document_access import DocumentAccess
 from api.errors import ApiError
 from api.routes.instances import start_instance
 from api.schemas import InstanceCreate
@@ -47,6 +48,7 @@ async def start_from_chat(
                 principal=principal,
                 settings=app.state.settings,
                 metrics=app.state.metrics,
+                documents=DocumentAccess(session, client, app.state.settings, principal),
             )
     except WorkflowAlreadyStartedError as err:
         return replies.say("started", lang, instance_id=err.workflow_id)

@@ -153,6 +153,9 @@ class WeChatNonce(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # sha256 of what the nonce was seen with (method and body): an exact redelivery matches it,
+    # a replay of the nonce with another body does not. Null on rows older than the column.
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class WeChatMessage(Base):
@@ -165,4 +168,44 @@ class WeChatMessage(Base):
     instance_id: Mapped[str] = mapped_column(String(255))
     task_id: Mapped[str] = mapped_column(String(255))
     outcome: Mapped[str] = mapped_column(String(16))  # accepted / pending / already
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # The decided task's name, so a redelivery answers with the first delivery's very words.
+    task_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class DocumentUpload(Base):
+    """Who uploaded a document (one row per uploader: the same bytes may come from several
+    people, and each may read what they uploaded), under the name they gave it."""
+
+    __tablename__ = "document_uploads"
+
+    document_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    uploader: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DocumentReference(Base):
+    """An instance whose variables refer to a document (recorded where variables enter: a start,
+    a decision), so the instance's readers may read the document (docs/documents.md)."""
+
+    __tablename__ = "document_references"
+
+    document_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class IdempotencyKey(Base):
+    """The request an ``Idempotency-Key`` was first used for, per instance and user: Temporal
+    answers a repeated update id with the first result whatever the arguments, so a key reused
+    for another request must be caught here (docs/api.md)."""
+
+    __tablename__ = "idempotency_keys"
+
+    instance_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical request
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shenpi.db.inserts import insert_new
 from shenpi.db.models import WeChatBinding, WeChatMessage, WeChatNonce
 
 BindingSource = Literal["api", "directory"]
@@ -25,19 +26,30 @@ class SyncReport:
     kept: int  # bound by an admin: the directory does not override them
 
 
+NonceSeen = Literal["new", "redelivery", "replay"]
+
+
 async def remember_nonce(
-    session: AsyncSession, channel: str, nonce: str, *, now: datetime, keep: timedelta
-) -> bool:
-    """Record ``nonce``; False when it was seen already (a replay). Prunes rows older than
-    ``keep``: a callback that old is refused by its timestamp before its nonce matters."""
-    try:
-        async with session.begin():
-            await session.execute(delete(WeChatNonce).where(WeChatNonce.seen_at < now - keep))
-            session.add(WeChatNonce(channel=channel, nonce=nonce, seen_at=now))
-    except IntegrityError:
-        # The primary key is the check, so two replicas racing on one nonce cannot both win.
-        return False
-    return True
+    session: AsyncSession,
+    channel: str,
+    nonce: str,
+    digest: str,
+    *,
+    now: datetime,
+    keep: timedelta,
+) -> NonceSeen:
+    """Record ``nonce`` with the ``digest`` of what came with it: ``new``; ``redelivery`` when it
+    was seen with the same digest (WeChat sending the very same request again); ``replay`` when
+    it was seen with another (or none recorded). Prunes rows older than ``keep``: a callback
+    that old is refused by its timestamp before its nonce matters."""
+    async with session.begin():
+        await session.execute(delete(WeChatNonce).where(WeChatNonce.seen_at < now - keep))
+        row = {"channel": channel, "nonce": nonce, "seen_at": now, "digest": digest}
+        # The primary key is the check, so two replicas racing on one nonce cannot both be new.
+        if await insert_new(session, WeChatNonce, [row]):
+            return "new"
+        seen = await session.get(WeChatNonce, (channel, nonce))
+    return "redelivery" if seen is not None and seen.digest == digest else "replay"
 
 
 async def message_target(session: AsyncSession, key: str) -> WeChatMessage | None:
@@ -52,6 +64,7 @@ async def record_message(
     instance_id: str,
     task_id: str,
     outcome: str,
+    task_name: str | None = None,
     now: datetime,
     keep: timedelta,
 ) -> bool:
@@ -69,6 +82,7 @@ async def record_message(
                 )
                 session.add(row)
             row.outcome = outcome
+            row.task_name = task_name or row.task_name
     except IntegrityError:
         return False  # another replica recorded a concurrent delivery of the same message
     return created

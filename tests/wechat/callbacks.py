@@ -107,17 +107,29 @@ class WorkCallbacks:
         timestamp: int | None = None,
         bad_signature: bool = False,
     ) -> httpx.Response:
+        params, body = self.signed(xml, nonce=nonce, timestamp=timestamp)
+        if bad_signature:
+            params["msg_signature"] = hashlib.sha1(b"forged").hexdigest()
+        return await self.deliver(params, body)
+
+    def signed(
+        self, xml: str, *, nonce: str | None = None, timestamp: int | None = None
+    ) -> tuple[dict[str, str], bytes]:
+        """The query and body of one callback: WeChat redelivers exactly these."""
         nonce = nonce or uuid.uuid4().hex[:16]
         ts = str(timestamp if timestamp is not None else int(time.time()))
         envelope = fields(self.crypto.encrypt_message(xml, nonce, ts))
-        sig = envelope["MsgSignature"]
-        if bad_signature:
-            sig = hashlib.sha1(b"forged").hexdigest()
         body = f"<xml><ToUserName><![CDATA[{work_server.CORP_ID}]]></ToUserName>"
         body += f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
-        params = {"msg_signature": sig, "timestamp": ts, "nonce": nonce}
-        async with self.stack.http() as http:
-            return await http.post("/wechat/work", params=params, content=body.encode())
+        params = {"msg_signature": envelope["MsgSignature"], "timestamp": ts, "nonce": nonce}
+        return params, body.encode()
+
+    async def deliver(
+        self, params: dict[str, str], body: bytes, *, to: Stack | None = None
+    ) -> httpx.Response:
+        """Post one callback as it is (to another replica with ``to``)."""
+        async with (to or self.stack).http() as http:
+            return await http.post("/wechat/work", params=params, content=body)
 
     def reply(self, response: httpx.Response) -> dict[str, str]:
         """The decrypted passive reply (checking its signature as WeChat would)."""

@@ -76,6 +76,31 @@ async def test_plain_mode_refuses_a_replayed_nonce(
         assert await quiet_history_length(stack, instance_id) == before
 
 
+async def test_plain_mode_refuses_a_post_under_a_url_verifications_signature_and_nonce(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    # In plain mode the signature covers the token, timestamp and nonce, not the body: whoever
+    # saw a verification's query could post any message under it within the clock skew.
+    settings = wechat_settings(tmp_path, wechat_work_server.url)
+    async with running_stack(temporal_env, settings) as stack:
+        instance_id, task = await _bob_task(stack)
+        mp = MpCallbacks(stack)
+        before = await quiet_history_length(stack, instance_id)
+        ts, nonce = str(int(time.time())), "mp-verify-then-post"
+        params = {"signature": signature(MP_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+        message = mp.text("o-bob", f"approve {task['ref']}").encode()
+        async with stack.http() as http:
+            verified = await http.get("/wechat/mp", params={**params, "echostr": "e-7"})
+            again = await http.get("/wechat/mp", params={**params, "echostr": "e-7"})
+            posted = await http.post("/wechat/mp", params=params, content=message)
+
+        assert (verified.status_code, verified.text) == (200, "e-7")
+        assert (again.status_code, again.text) == (200, "e-7")  # WeChat retrying its check
+        assert posted.status_code == 403, posted.text
+        assert posted.json()["error"]["message"] == "replayed nonce"
+        assert await quiet_history_length(stack, instance_id) == before
+
+
 async def test_safe_mode_decrypts_and_encrypts_and_refuses_plain_messages(
     temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
