@@ -5,6 +5,7 @@ instances of a ~0.9 MB plan that wait on a user task; the growth of the worker's
 is measured once every instance has run its first workflow task. Scenario "shared": all instances
 of one version (one plan hash: the worker keeps one plan). Baseline "distinct": each instance has
 its own version (N hashes: N plans), which is what every instance cost before plans were shared.
+"small": N instances of a one-task plan, the cost of an instance itself, subtracted from both.
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ BIN_DIR = Path(sys.executable).parent
 NODES = 100  # user tasks with 3,000-character CJK names: a plan of about 0.9 MB
 
 
-def large_plan(label: str) -> ProcessPlan:
+def large_plan(label: str, nodes: int = NODES) -> ProcessPlan:
     parts = [
         '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="b">'
         f'<process id="bench_large" name="{label}" isExecutable="true"><startEvent id="s"/>'
     ]
     previous = "s"
-    for i in range(NODES):
+    for i in range(nodes):
         parts.append(f'<sequenceFlow id="f{i}" sourceRef="{previous}" targetRef="t{i}"/>')
         parts.append(f'<userTask id="t{i}" name="{"审" * 3000}" assignee="mona"/>')
         previous = f"t{i}"
@@ -104,8 +105,10 @@ async def bench(instances: int, rounds: int) -> None:
         shared = large_plan("one version")
         size = len(shared.model_dump_json(exclude_defaults=True)) / 1e6
         distinct = [large_plan(f"version {i}") for i in range(instances)]
-        results: dict[str, list[float]] = {"shared": [], "distinct": []}
+        small = large_plan("small", nodes=1)
+        results: dict[str, list[float]] = {"small": [], "shared": [], "distinct": []}
         for _ in range(rounds):
+            results["small"].append(await scenario(address, [small] * instances))
             results["shared"].append(await scenario(address, [shared] * instances))
             results["distinct"].append(await scenario(address, distinct))
         print(f"plan: {size:.2f} MB of JSON; {instances} instances; {rounds} rounds")

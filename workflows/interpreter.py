@@ -26,8 +26,13 @@ class Interpreter(InstanceWorkflow):
 
     @workflow.init
     def __init__(self, args: Sequence[RawValue]) -> None:
-        raw = workflow.payload_converter().from_payload(args[0].payload, dict[str, Any])
+        payload = args[0].payload
+        raw = workflow.payload_converter().from_payload(payload, dict[str, Any])
         self._setup(plan_cache.start_input(raw))
+        # The SDK keeps the start arguments for the life of the run, but nothing reads them once
+        # the instance is built: without this, every instance would hold its own copy of the plan
+        # as bytes, however shared the parsed plan is. A replay decodes a fresh activation.
+        payload.data = b""
 
     @workflow.run
     async def run(self, args: Sequence[RawValue]) -> InstanceState:
