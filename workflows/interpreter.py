@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import plan_cache
+    from workflows.plan_cache import start_input
     from workflows.contracts import InstanceState
     from workflows.instance import InstanceWorkflow
 
@@ -28,7 +28,7 @@ class Interpreter(InstanceWorkflow):
     def __init__(self, args: Sequence[RawValue]) -> None:
         payload = args[0].payload
         raw = workflow.payload_converter().from_payload(payload, dict[str, Any])
-        self._setup(plan_cache.start_input(raw))
+        self._setup(start_input(raw))
         # The SDK keeps the start arguments for the life of the run, but nothing reads them once
         # the instance is built: without this, every instance would hold its own copy of the plan
         # as bytes, however shared the parsed plan is. A replay decodes a fresh activation.

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from temporalio.client import Client
+from temporalio.worker import Worker
+
 from bpmn_compiler import compile_bpmn
+from tests.workflows.support import open_task, plan, start
 from workflows import plan_cache
 from workflows.contracts import StartInput
 
@@ -35,3 +39,16 @@ def test_a_plan_whose_content_does_not_match_its_hash_is_not_shared() -> None:
     second = plan_cache.start_input(_raw_start(forged))
     assert first.plan is not second.plan
     assert "0" * 64 not in plan_cache.cached_hashes()
+
+
+async def test_instances_in_the_worker_share_the_plan_of_their_version(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    # The cache must be the worker process's, not a copy the sandbox imports per instance.
+    handles = [
+        await start(client, "two_steps", task_queue, variables={"manager": f"m{i}"})
+        for i in range(3)
+    ]
+    for handle in handles:
+        await open_task(handle, "manager")
+    assert plan("two_steps").hash in plan_cache.cached_hashes()
