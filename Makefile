@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed-stamp
 # A CJK font from Debian: the OCR tests and benchmark draw invoices and receipts with it.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: dev test lint bench install compose-tool cjk-font lock clean
+# Debian's PostgreSQL server binaries: the app-database tests run a real server (tests/db).
+PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+
+.PHONY: dev test lint bench install compose-tool cjk-font postgres lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,13 +34,18 @@ $(CJK_FONT):
 
 cjk-font: $(CJK_FONT)
 
+postgres:
+ifeq ($(PG_INITDB),)
+	apt-get install -y -q postgresql || (apt-get update -q && apt-get install -y -q postgresql)
+endif
+
 # Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
 DEV_ARGS ?=
 
 dev: $(STAMP)
 	$(BIN)/shenpi dev $(DEV_ARGS)
 
-test: $(STAMP) compose-tool $(CJK_FONT)
+test: $(STAMP) compose-tool $(CJK_FONT) postgres
 	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
 
 lint: $(STAMP)

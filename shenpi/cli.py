@@ -48,6 +48,13 @@ def dev(
     processes: Annotated[Path, typer.Option(help="Folder of BPMN files to deploy.")] = Path(
         "processes"
     ),
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="App database, e.g. postgresql+asyncpg://user@host/db "
+            "(default: SHENPI_DATABASE_URL, else SQLite in the data dir)."
+        ),
+    ] = None,
 ) -> None:
     """Run Temporal (embedded), the worker and the API in one process; Ctrl-C stops all."""
     from shenpi.devstack import DevOptions, DevStackError, run_dev
@@ -60,6 +67,7 @@ def dev(
         metrics_port=metrics_port,
         deploy=deploy,
         processes_dir=processes,
+        database_url=database_url,
     )
     try:
         run_dev(opts, sys.stdout)

@@ -53,6 +53,7 @@ class DevOptions:
     deploy: bool = True
     processes_dir: Path = Path("processes")
     host: str = "127.0.0.1"
+    database_url: str | None = None  # None: SHENPI_DATABASE_URL, else SQLite in the data dir
 
 
 def dev_settings(opts: DevOptions) -> Settings:
@@ -67,6 +68,7 @@ def dev_settings(opts: DevOptions) -> Settings:
         temporal_ui_port=opts.ui_port,
         worker_metrics_port=opts.metrics_port,
         jwt_secret=env.jwt_secret or load_or_create_dev_secret(opts.data_dir),
+        database_url=opts.database_url or env.database_url,
     )
 
 

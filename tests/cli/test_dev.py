@@ -106,12 +106,13 @@ def shenpi_dev(
     cwd: Path,
     processes: Path = REPO_ROOT / "processes",
     env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[DevProcess]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SHENPI_")}
     proc = subprocess.Popen(
         [str(SHENPI), "dev", "--data-dir", str(data_dir), "--port", str(ports.api),
          "--temporal-port", str(ports.temporal), "--ui-port", str(ports.ui),
-         "--metrics-port", str(ports.metrics), "--processes", str(processes)],
+         "--metrics-port", str(ports.metrics), "--processes", str(processes), *extra],
         cwd=cwd, env={**clean, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
