@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.docs_pages import install_docs
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import (
@@ -85,7 +86,10 @@ def create_app(
         summary="Approval processes drawn in BPMN 2.0, run as durable Temporal workflows",
         version="1",
         lifespan=_lifespan,
+        docs_url=None,  # served from installed assets instead (api/docs_pages.py)
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.settings = settings
     app.state.temporal_client = temporal_client
     app.state.metrics = ApiMetrics()
