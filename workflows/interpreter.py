@@ -15,9 +15,9 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.plan_cache import start_input
     from workflows.contracts import InstanceState
     from workflows.instance import InstanceWorkflow
+    from workflows.plan_cache import start_input
 
 
 @workflow.defn(dynamic=True)
