@@ -182,8 +182,8 @@ def deploy(
     try:
         deployed = asyncio.run(devdeploy.deploy_files(url, bearer, files))
     except devdeploy.DeployError as err:
-        for detail in err.details or []:
-            typer.echo(f"  {detail}", err=True)
+        for line in err.detail_lines():
+            typer.echo(f"  {line}", err=True)
         raise _fail(str(err)) from None
     except httpx.HTTPError as err:  # connection refused, timeouts
         raise _fail(f"cannot reach {url}: {err}") from None

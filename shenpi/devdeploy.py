@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
+
+from bpmn_compiler.cli_support import format_diagnostic
+from bpmn_compiler.diagnostics import Diagnostic
 
 DEFINITIONS_PATH = "/api/v1/definitions"
 
@@ -25,6 +29,11 @@ class DeployError(RuntimeError):
         self.status = status
         self.details = details
         super().__init__(f"{path}: HTTP {status}: {message}")
+
+    def detail_lines(self) -> list[str]:
+        """The diagnostics (or other details) of the refusal, one printable line each."""
+        details = self.details if isinstance(self.details, list) else [self.details]
+        return [diagnostic_text(d, self.path) for d in details if d is not None]
 
 
 @dataclass(frozen=True)
@@ -53,11 +62,13 @@ def _error_of(response: httpx.Response) -> tuple[str, Any]:
     return str(err.get("message", response.reason_phrase)), err.get("details")
 
 
-def _warning_text(warning: Any) -> str:
-    if isinstance(warning, dict):
-        where = warning.get("element_id") or "-"
-        return f"{where}: {warning.get('message', warning)}"
-    return str(warning)
+def diagnostic_text(value: Any, path: Path) -> str:
+    """A diagnostic from the API as a compiler prints it (``file:line: error[code] ...``), so
+    editors and CI logs link it; anything else as it came."""
+    try:
+        return format_diagnostic(Diagnostic.model_validate(value), source=path.name)
+    except ValidationError:
+        return str(value)
 
 
 async def deploy_file(http: httpx.AsyncClient, path: Path) -> Deployed:
@@ -76,7 +87,7 @@ async def deploy_file(http: httpx.AsyncClient, path: Path) -> Deployed:
         version=int(body["version"]),
         hash=body.get("hash", ""),
         created=response.status_code == 201,
-        warnings=tuple(_warning_text(w) for w in body.get("warnings", [])),
+        warnings=tuple(diagnostic_text(w, path) for w in body.get("warnings", [])),
     )
 
 

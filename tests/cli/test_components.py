@@ -44,9 +44,9 @@ async def component(
         log.close()
 
 
-async def _deploy(url: str, token: str, cwd: Path) -> tuple[int, str]:
+async def _deploy(url: str, token: str, cwd: Path, path: Path = LEAVE) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        str(SHENPI), "deploy", str(LEAVE), "--url", url, "--token", token,
+        str(SHENPI), "deploy", str(path), "--url", url, "--token", token,
         cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await proc.communicate()
@@ -94,6 +94,12 @@ async def test_api_and_worker_run_from_env_deploy_works_and_sigterm_stops_both(
         assert (code, "leave-request v1 unchanged" in output) == (0, True), output
         code, output = await _deploy(url, alice, tmp_path)  # not an admin
         assert code == 1 and "HTTP 403" in output, output
+        broken = tmp_path / "broken.bpmn"
+        broken.write_bytes(LEAVE.read_bytes().replace(b'sourceRef="', b'sourceRef="missing_', 1))
+        code, output = await _deploy(url, admin, tmp_path, broken)
+        # Diagnostics print as a compiler's (file:line: error[code] ...), not as Python dicts.
+        assert code == 1 and "HTTP 422" in output, output
+        assert "broken.bpmn:" in output and "error[" in output and "{'" not in output, output
 
         # The worker serves the queue: a leave request of 1 day runs to its end.
         headers = {"Authorization": f"Bearer {alice}"}
