@@ -73,6 +73,10 @@ def build_worker(
         registry.by_type[defn.name] = fn
     if activity_executor is None and registry.needs_executor:
         activity_executor = ThreadPoolExecutor(max_workers=8)  # for sync (blocking) activities
+    options: dict[str, Any] = {
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+        **worker_options,
+    }
     return ShenpiWorker(
         client,
         registry=registry,
@@ -81,7 +85,7 @@ def build_worker(
         activities=registry.activities,
         activity_executor=activity_executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        **worker_options,
+        **options,
     )
 
 

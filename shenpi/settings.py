@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET_PLACEHOLDER = "change-me-dev-only"
@@ -48,6 +48,10 @@ class Settings(BaseSettings):
 
     # Worker
     worker_metrics_port: int = 9464  # Prometheus metrics of the Temporal SDK runtime
+    # Runs a worker keeps in memory between their workflow tasks (Temporal's sticky cache). Each
+    # holds its start payload, the plan included, several times over (docs/benchmarks.md); an
+    # evicted run replays its history on its next task, which for approvals is rare and cheap.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
     custom_activity_types: str = ""  # "type=module:callable,..." extra activities for this worker
 
     # Notifications
