@@ -47,6 +47,8 @@ _UPDATE_FAILURES: Mapping[str, tuple[int, str]] = {
     ErrorType.RATE_LIMITED: (429, "rate_limited"),
     ErrorType.UNDECLARED_VARIABLES: (422, "undeclared_variables"),
     ErrorType.INVALID_INPUT: (422, "invalid_value"),
+    ErrorType.INCIDENT_NOT_FOUND: (404, "incident_not_found"),
+    ErrorType.INCIDENT_RESOLVED: (409, "incident_resolved"),
 }
 # Validation errors that mean "well-formed, but over a documented limit": 422, not 400.
 _LIMIT_ERRORS = frozenset(
@@ -172,8 +174,11 @@ async def _timeout(_: Request, exc: Exception) -> JSONResponse:
 
 async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
-    if exc.status == RPCStatusCode.NOT_FOUND and "already completed" in exc.message:
-        # An update to an instance that has ended: Temporal says NOT_FOUND, clients mean 409.
+    if exc.status == RPCStatusCode.NOT_FOUND and (
+        "already completed" in exc.message or "closing workflow" in exc.message
+    ):
+        # An update to an instance that has ended (or is ending as it arrives): Temporal says
+        # NOT_FOUND, clients mean 409.
         return error_response(409, "instance_closed", "the instance has ended")
     status, code = _RPC_STATUSES.get(exc.status, (502, "temporal_error"))
     headers = _retry_after() if status == 503 else None

@@ -19,6 +19,7 @@ from api.routes import (
     definitions,
     documents,
     health,
+    incidents,
     instances,
     tasks,
     wechat_bindings,
@@ -103,7 +104,16 @@ def create_app(
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
-    for module in (definitions, instances, actions, tasks, documents, health, wechat_bindings):
+    for module in (
+        definitions,
+        instances,
+        actions,
+        tasks,
+        incidents,
+        documents,
+        health,
+        wechat_bindings,
+    ):
         v1.include_router(module.router)
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.

@@ -167,6 +167,35 @@ class InstanceActionPublic(BaseModel):
     forced: bool = False
 
 
+class IncidentSummary(BaseModel):
+    """An open incident as GET /incidents lists it (the message is on the instance)."""
+
+    instance_id: str
+    process_id: str
+    incident_id: str
+    node_id: str
+    kind: str
+    at: datetime
+
+
+class IncidentsPublic(BaseModel):
+    data: list[IncidentSummary]
+    count: int
+
+
+class IncidentActionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class IncidentActionPublic(BaseModel):
+    instance_id: str
+    accepted: bool
+    incident: Incident
+    instance_status: InstanceStatus
+
+
 class TaskPublic(BaseModel):
     instance_id: str
     task_id: str

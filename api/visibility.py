@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from api.errors import ApiError
-from api.schemas import InstanceSummary, ListedStatus, TaskPublic
+from api.schemas import IncidentSummary, InstanceSummary, ListedStatus, TaskPublic
 from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
 from shenpi.db import ai_results
-from workflows.contracts import MEMO_TASKS, InstanceState, TaskView
+from workflows.contracts import MEMO_INCIDENTS, MEMO_TASKS, InstanceState, TaskView
 
 _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
     WorkflowExecutionStatus.COMPLETED: "completed",
@@ -148,6 +148,24 @@ async def inbox(client: Client, principal: Principal, *, limit: int) -> list[Tas
             if may_act(view, principal)
         )
     return tasks
+
+
+async def incidents(client: Client, *, process_id: str | None, limit: int) -> list[IncidentSummary]:
+    """Open incidents of running instances, from the memo each keeps current (one list call)."""
+    clauses = ['ShenpiStatus = "incident"', 'ExecutionStatus = "Running"']
+    if process_id:
+        clauses.append(f"WorkflowType = {quote(process_id)}")
+    found: list[IncidentSummary] = []
+    executions = client.list_workflows(" AND ".join(clauses), limit=limit, page_size=limit)
+    async for execution in executions:
+        memo: list[dict[str, object]] = await execution.memo_value(MEMO_INCIDENTS, default=[])
+        found.extend(
+            IncidentSummary.model_validate(
+                {**item, "instance_id": execution.id, "process_id": execution.workflow_type}
+            )
+            for item in memo
+        )
+    return found
 
 
 def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic:

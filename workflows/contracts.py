@@ -18,6 +18,7 @@ UPDATE_DECIDE = "decide"
 QUERY_STATE = "get_state"
 SIGNAL_DECIDE = "decide_signal"  # fallback when a caller cannot wait for an update
 UPDATE_INSTANCE_ACTION = "instance_action"  # withdraw, cancel, urge (InstanceActionInput)
+UPDATE_INCIDENT_ACTION = "incident_action"  # an admin retries or resolves an incident
 
 # Activities the interpreter runs itself (not service-task types drawn in BPMN).
 ACTIVITY_DIRECTORY = "shenpi-directory"  # DirectoryResolveInput -> DirectoryResolveResult
@@ -46,6 +47,7 @@ DecisionAction = Literal[
     "jump",  # admin: move the instance to node `to`
 ]
 InstanceAction = Literal["withdraw", "cancel", "urge"]
+IncidentAction = Literal["retry", "resolve"]
 
 
 class StartInput(BaseModel):
@@ -104,6 +106,23 @@ class InstanceActionInput(BaseModel):
     actor: str
     is_admin: bool = False
     comment: str | None = None
+
+
+class IncidentActionInput(BaseModel):
+    """``UPDATE_INCIDENT_ACTION``: run the node of an incident again, or close one whose cause
+    is gone (docs/interpreter.md "Incidents")."""
+
+    action: IncidentAction
+    incident_id: str
+    actor: str
+    is_admin: bool = False
+    comment: str | None = None
+
+
+class IncidentActionResult(BaseModel):
+    accepted: bool
+    incident: Incident
+    instance_status: InstanceStatus
 
 
 class InstanceActionResult(BaseModel):
@@ -182,6 +201,8 @@ class TimelineEntry(BaseModel):
 
 
 class Incident(BaseModel):
+    # Its position in the instance's incidents, from 1: incidents are only ever appended.
+    incident_id: str | None = None
     node_id: str
     kind: str  # activity_failed, no_matching_flow, expression_error, waiting_for_worker
     message: str
@@ -211,6 +232,7 @@ class InstanceState(BaseModel):
 
 StartInput.model_rebuild()
 EmbeddedStartInput.model_rebuild()
+IncidentActionResult.model_rebuild()
 
 
 class DirectoryResolveInput(BaseModel):
@@ -246,6 +268,8 @@ class ErrorType:
     # 422: variables the task does not declare (or the engine owns), or of the wrong type.
     UNDECLARED_VARIABLES = "UndeclaredVariables"
     INVALID_INPUT = "InvalidInput"  # 422: an id or a list over the documented limits
+    INCIDENT_NOT_FOUND = "IncidentNotFound"  # 404
+    INCIDENT_RESOLVED = "IncidentResolved"  # 409: resolved already
 
 
 class ServiceTaskInput(BaseModel):
@@ -265,6 +289,7 @@ SearchAttr = Literal[
 # Memo keys the workflow keeps current for the inbox (GET /tasks reads them from visibility).
 MEMO_TASKS = "tasks"  # list of TaskView (JSON) of the *open* tasks
 MEMO_PROCESS_ID = "process_id"
+MEMO_INCIDENTS = "incidents"  # the open incidents (id, node, kind, message, at), for GET /incidents
 
 
 class AiRouteOption(BaseModel):

@@ -16,8 +16,18 @@ from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 from shenpi import search_attributes as sa
 from shenpi.limits import PENDING_ACTORS_BUDGET_BYTES
-from workflows.contracts import MEMO_PROCESS_ID, MEMO_TASKS, InstanceState, TaskView
+from workflows.contracts import (
+    MEMO_INCIDENTS,
+    MEMO_PROCESS_ID,
+    MEMO_TASKS,
+    InstanceState,
+    TaskView,
+)
 from workflows.tasks import TaskBook
+
+# Instances started before GET /incidents existed publish no incident memo: their histories
+# replay without the upsert. The marker is only recorded by an instance that has an incident.
+PATCH_INCIDENT_MEMO = "incident-memo"
 
 
 class Inbox:
@@ -26,6 +36,7 @@ class Inbox:
         self._attrs: dict[str, Any] = {key.name: current.get(key) for key in sa.ALL}
         self._memo_tasks: Any = workflow.memo_value(MEMO_TASKS, None) or []
         self._memo_process: Any = workflow.memo_value(MEMO_PROCESS_ID, None)
+        self._memo_incidents: Any = workflow.memo_value(MEMO_INCIDENTS, None) or []
 
     def publish(self, state: InstanceState, book: TaskBook, process_id: str) -> None:
         self._publish_attributes(state, book)
@@ -35,6 +46,9 @@ class Inbox:
             memo[MEMO_TASKS] = self._memo_tasks = tasks
         if self._memo_process != process_id:
             memo[MEMO_PROCESS_ID] = self._memo_process = process_id
+        incidents = open_incidents(state)
+        if incidents != self._memo_incidents and workflow.patched(PATCH_INCIDENT_MEMO):
+            memo[MEMO_INCIDENTS] = self._memo_incidents = incidents
         if memo:
             workflow.upsert_memo(memo)
 
@@ -70,6 +84,21 @@ def memo_task(task: TaskView) -> dict[str, Any]:
     if task.ai is None:
         return task.model_dump(mode="json", exclude={"ai"})
     return task.model_dump(mode="json", exclude={"ai": {"advice", "risk_flags"}})
+
+
+def open_incidents(state: InstanceState) -> list[dict[str, Any]]:
+    """The open incidents as the memo holds them: ids and kinds only. The message stays out:
+    an expression's error may quote a variable's value, and the memo is not encrypted."""
+    return [
+        {
+            "incident_id": str(number),
+            "node_id": incident.node_id,
+            "kind": incident.kind,
+            "at": incident.at.isoformat(),
+        }
+        for number, incident in enumerate(state.incidents, start=1)
+        if incident.resolved_at is None
+    ]
 
 
 def _normal(value: Any) -> Any:

@@ -18,16 +18,19 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import ProcessPlan
-from workflows import decisions, instance_actions
+from workflows import decisions, incident_actions, instance_actions
 from workflows.archive import archive
 from workflows.contracts import (
     QUERY_STATE,
     SIGNAL_DECIDE,
     UPDATE_DECIDE,
+    UPDATE_INCIDENT_ACTION,
     UPDATE_INSTANCE_ACTION,
     DecisionInput,
     DecisionResult,
     DecisionSignal,
+    IncidentActionInput,
+    IncidentActionResult,
     InstanceActionInput,
     InstanceActionResult,
     InstanceState,
@@ -224,6 +227,21 @@ class InstanceWorkflow:
     @instance_action.validator
     def validate_instance_action(self, input: InstanceActionInput) -> None:
         instance_actions.check(self._engine, input, self._urge_interval)
+
+    @workflow.update(name=UPDATE_INCIDENT_ACTION)
+    async def incident_action(self, input: IncidentActionInput) -> IncidentActionResult:
+        """Retry or resolve an incident (admins); a retried node runs on the next advance."""
+        incident = incident_actions.apply(self._engine, input)
+        self._changed = True
+        return IncidentActionResult(
+            accepted=True,
+            incident=incident.model_copy(update={"incident_id": input.incident_id}),
+            instance_status=self._engine.state.status,
+        )
+
+    @incident_action.validator
+    def validate_incident_action(self, input: IncidentActionInput) -> None:
+        incident_actions.check(self._engine, input)
 
     @workflow.query(name=QUERY_STATE)
     def get_state(self) -> InstanceState:

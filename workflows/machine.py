@@ -86,7 +86,10 @@ class TokenMachine:
         self.raise_incident(token.node_id, kind, message)
 
     def raise_incident(self, node_id: str, kind: str, message: str) -> None:
-        incident = Incident(node_id=node_id, kind=kind, message=message, at=self.now())
+        number = str(len(self.state.incidents) + 1)
+        incident = Incident(
+            incident_id=number, node_id=node_id, kind=kind, message=message, at=self.now()
+        )
         self.state.incidents.append(incident)
         self.record("incident", node_id, details={"kind": kind, "message": message})
         self.state.status = running_status(self.state.incidents)

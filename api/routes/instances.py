@@ -136,9 +136,19 @@ def _public(
     instance_id: str, state: InstanceState, status: Any, *, archived: bool = False
 ) -> InstancePublic:
     outcome = state.outcome or ("cancelled" if status == "cancelled" else None)
-    body = state.model_dump(exclude={"tokens", "counters", "status", "outcome"})
+    body = state.model_dump(exclude={"tokens", "counters", "status", "outcome", "incidents"})
+    # Incidents are numbered by position; states from before the numbering carry no id.
+    incidents = [
+        i.model_copy(update={"incident_id": i.incident_id or str(n)})
+        for n, i in enumerate(state.incidents, start=1)
+    ]
     return InstancePublic(
-        instance_id=instance_id, status=status, outcome=outcome, archived=archived, **body
+        instance_id=instance_id,
+        status=status,
+        outcome=outcome,
+        archived=archived,
+        incidents=incidents,
+        **body,
     )
 
 

@@ -42,8 +42,11 @@ from workflows.contracts import (
     ACTIVITY_OCR,
     OCR_QUEUE_SUFFIX,
     SIGNAL_DECIDE,
+    UPDATE_INCIDENT_ACTION,
     DecisionInput,
     DecisionSignal,
+    IncidentActionInput,
+    IncidentActionResult,
     InstanceState,
     TaskView,
 )
@@ -98,6 +101,36 @@ async def incidents(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]
             await asyncio.sleep(0.1)
         await handle.terminate("recorded")
     return [failing, no_match]
+
+
+async def incident_actions(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A failing service task's incident is retried by an admin (the activity runs again and
+    fails again: a second incident), then the initiator cancels the instance."""
+    handle = await start(client, "failing_service", queue)
+
+    async def incidents_open(count: int) -> None:
+        for _ in range(100):
+            current = await handle.query("get_state", result_type=InstanceState)
+            if (
+                sum(i.resolved_at is None for i in current.incidents) == count
+                and len(current.incidents) >= count
+            ):
+                return
+            await asyncio.sleep(0.1)
+
+    await incidents_open(1)
+    await handle.execute_update(
+        UPDATE_INCIDENT_ACTION,
+        IncidentActionInput(action="retry", incident_id="1", actor="root", is_admin=True),
+        result_type=IncidentActionResult,
+    )
+    for _ in range(100):
+        if len((await handle.query("get_state", result_type=InstanceState)).incidents) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    await act(handle, "cancel", "ida")
+    await handle.result()
+    return [handle]
 
 
 async def continue_as_new(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
@@ -428,6 +461,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "ocr_service": ocr_service,
     "notify_defaults": notify_defaults,
     "decision_limits": decision_limits,
+    "incident_actions": incident_actions,
 }
 
 
