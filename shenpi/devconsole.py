@@ -8,10 +8,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from temporalio.exceptions import ApplicationError
+
 from shenpi.settings import Settings
 
 if TYPE_CHECKING:
     from shenpi.devstack import DevOptions
+
+
+class TerminalFormatter(logging.Formatter):
+    """Activity failures the code raised on purpose (``ApplicationError``: a webhook answered
+    4xx, a provider refused) are news, not bugs: the terminal gets one line, while the log file
+    keeps the traceback. Anything else still prints in full."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, ApplicationError):
+            return super().format(record)
+        brief = logging.makeLogRecord(record.__dict__)  # the file handler keeps the original
+        brief.msg, brief.args = f"{record.getMessage()} ({error})", None
+        brief.exc_info, brief.exc_text = None, None
+        return super().format(brief)
 
 
 def configure_logging(log_dir: Path) -> None:
@@ -21,9 +38,9 @@ def configure_logging(log_dir: Path) -> None:
     file_handler.setLevel(logging.INFO)
     console = logging.StreamHandler()
     console.setLevel(logging.WARNING)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in (file_handler, console):
-        handler.setFormatter(fmt)
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    file_handler.setFormatter(logging.Formatter(fmt))
+    console.setFormatter(TerminalFormatter(fmt))
     logging.basicConfig(level=logging.INFO, handlers=[file_handler, console], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # our own deploy calls, once per file
 
