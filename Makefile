@@ -7,7 +7,14 @@ STAMP := $(VENV)/.installed-stamp
 # A CJK font from Debian: the OCR tests and benchmark draw invoices and receipts with it.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: dev test lint bench install compose-tool cjk-font lock clean
+.PHONY: dev test lint bench install compose-tool cjk-font console lock clean
+# The web console (console/): built with npm from its lock file, served by the API at /ui/.
+NPM ?= npm
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html \
+	console/vite.config.ts console/tsconfig.json console/openapi.json
+CONSOLE_DIST := console/dist/index.html
+# The browser of the console's end-to-end tests (driven by Playwright; never downloaded by it).
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,13 +38,28 @@ $(CJK_FONT):
 
 cjk-font: $(CJK_FONT)
 
+$(CHROMIUM):
+	apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+console/node_modules/.installed: console/package.json console/package-lock.json
+	command -v $(NPM) >/dev/null || apt-get install -y -q nodejs npm || \
+		(apt-get update -q && apt-get install -y -q nodejs npm)
+	cd console && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_DIST): console/node_modules/.installed $(CONSOLE_SOURCES)
+	cd console && $(NPM) run build
+
+console: $(CONSOLE_DIST)
+
 # Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
 DEV_ARGS ?=
 
-dev: $(STAMP)
+dev: $(STAMP) $(CONSOLE_DIST)
 	$(BIN)/shenpi dev $(DEV_ARGS)
 
-test: $(STAMP) compose-tool $(CJK_FONT)
+test: $(STAMP) compose-tool $(CJK_FONT) $(CONSOLE_DIST) $(CHROMIUM)
+	cd console && $(NPM) test
 	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
 
 lint: $(STAMP)
@@ -53,4 +75,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(COMPOSE_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPOSE_VENV) .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

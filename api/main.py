@@ -10,11 +10,13 @@ from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api.console_static import install_console
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import (
     actions,
     ai_callbacks,
+    console,
     definitions,
     documents,
     health,
@@ -96,10 +98,12 @@ def create_app(
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
     for module in (definitions, instances, actions, tasks, documents, health, wechat_bindings):
         v1.include_router(module.router)
+    v1.include_router(console.router)
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
     app.include_router(ai_callbacks.router)
     app.include_router(wechat_routes.router)  # signed by WeChat (docs/wechat.md)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
     app.include_router(health.router, include_in_schema=False)
+    install_console(app, settings.resolved_console_dist_dir)  # the web console at /ui/
     return app

@@ -67,6 +67,7 @@ def dev_settings(opts: DevOptions) -> Settings:
         temporal_ui_port=opts.ui_port,
         worker_metrics_port=opts.metrics_port,
         jwt_secret=env.jwt_secret or load_or_create_dev_secret(opts.data_dir),
+        console_dev_sign_in=True,  # the sign-in page lists the directory's users (docs/console.md)
     )
 
 
