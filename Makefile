@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 # A CJK font from Debian: the OCR tests and benchmark draw invoices and receipts with it.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-.PHONY: dev test lint bench install compose-tool cjk-font console lock clean
+.PHONY: dev test lint bench install compose-tool cjk-font console console-schema \
+	console-screenshots lock clean
 # The web console (console/): built with npm from its lock file, served by the API at /ui/.
 NPM ?= npm
 CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html \
@@ -51,6 +52,16 @@ $(CONSOLE_DIST): console/node_modules/.installed $(CONSOLE_SOURCES)
 	cd console && $(NPM) run build
 
 console: $(CONSOLE_DIST)
+
+# The API schema the console's client is typed against (tests/console checks it is current).
+console-schema: $(STAMP)
+	$(BIN)/python -c 'import json; from api.main import create_app; from shenpi.settings import \
+		Settings; print(json.dumps(create_app(Settings(env="test", jwt_secret="x" * 32)).openapi(), \
+		indent=1, sort_keys=True, ensure_ascii=False))' > console/openapi.json
+
+# The pictures in docs/console.md, taken by the end-to-end tests.
+console-screenshots: $(STAMP) $(CONSOLE_DIST) $(CHROMIUM)
+	SHENPI_CONSOLE_SCREENSHOTS=docs/console $(BIN)/pytest tests/console -q
 
 # Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
 DEV_ARGS ?=

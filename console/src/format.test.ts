@@ -32,7 +32,7 @@ describe("inboxRows", () => {
   const rows = [
     task({ task_id: "late", due_at: "2026-12-01T00:00:00Z", process_id: "expense" }),
     task({ task_id: "nodue", created_at: "2026-11-01T00:00:00Z" }),
-    task({ task_id: "soon", due_at: "2026-12-03T00:00:00Z", ai: { decision: "approve", confidence: 0.9, provider: "local", model: "m" } }),
+    task({ task_id: "soon", due_at: "2026-12-03T00:00:00Z", ai: { decision: "approve", confidence: 0.9, provider: "local", model: "m", cached: false } }),
   ];
   it("puts overdue first, then the soonest due, then tasks without a due date", () => {
     expect(inboxRows(rows, {}, now).map((t) => t.task_id)).toEqual(["late", "soon", "nodue"]);

@@ -17,7 +17,9 @@ export function CamundaForm({ schema, onSubmit }: { schema: Record<string, unkno
     void (async () => {
       const [{ Form }] = await Promise.all([import("@bpmn-io/form-js-viewer"), import("@bpmn-io/form-js-viewer/dist/assets/form-js.css")]);
       if (cancelled || !container.current) return;
-      form = new Form({ container: container.current }) as unknown as FormJs;
+      // No debounce: a click on submit right after typing must see the last keystrokes.
+      const options = { container: container.current, debounce: false }; // `config.debounce`, untyped
+      form = new Form(options as ConstructorParameters<typeof Form>[0]) as unknown as FormJs;
       await form.importSchema(schema);
       form.on("submit", (e) => {
         if (Object.keys(e.errors).length === 0) submit.current(e.data);

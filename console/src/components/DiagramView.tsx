@@ -85,7 +85,7 @@ export function DiagramView({ xml, states, pins, selected, onSelect }: Props) {
         data-testid="diagram"
         data-ready={ready ? "true" : "false"}
         data-active-nodes={active.join(" ")}
-        role="img"
+        role="group"
         aria-label={t("diagram.label")}
       />
       <figcaption className="legend">
