@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api import console_oauth
 from api.console_static import install_console
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
@@ -103,6 +104,7 @@ def create_app(
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
     app.include_router(ai_callbacks.router)
     app.include_router(wechat_routes.router)  # signed by WeChat (docs/wechat.md)
+    app.include_router(console_oauth.router)  # console sign-in inside WeChat (docs/console.md)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
     app.include_router(health.router, include_in_schema=False)
     install_console(app, settings.resolved_console_dist_dir)  # the web console at /ui/

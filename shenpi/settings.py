@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     wechat_mp_aes_key: str | None = None  # unset: plain (signature-only) mode
     wechat_mp_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
     wechat_mp_template_id: str | None = None  # the template notifications are sent with
+    # WeChat's web OAuth (网页授权) page: the console signs people in through it inside WeChat.
+    wechat_oauth_authorize_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
     # A chat message starting with a keyword starts that process: "报销=expense-claim,...".
     wechat_start_processes: str = ""
     # Callbacks older (or newer) than this are refused; a nonce is remembered this long.

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.console_forms import StartFormPublic, start_form
+from api.console_oauth import authorize_url
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.errors import ApiError
 from shenpi.auth_tokens import mint_token, signing_secret
@@ -36,6 +37,9 @@ class ConsoleConfig(BaseModel):
     dev_sign_in: bool
     dev_users: list[DevUser] = Field(default_factory=list)
     oidc: OidcConfig | None = None
+    # WeChat's authorize URLs for the in-app browsers (the console adds `state`); None: off.
+    wechat_work_oauth: str | None = None
+    wechat_mp_oauth: str | None = None
     admin_group: str
 
 
@@ -65,6 +69,8 @@ async def get_config(settings: SettingsDep) -> ConsoleConfig:
         dev_sign_in=_dev_sign_in(settings),
         dev_users=users,
         oidc=oidc,
+        wechat_work_oauth=authorize_url(settings, "work"),
+        wechat_mp_oauth=authorize_url(settings, "mp"),
         admin_group=settings.admin_group,
     )
 

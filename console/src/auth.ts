@@ -8,13 +8,58 @@ export interface Claims {
   exp: number;
 }
 
+const WECHAT_PENDING = "shenpi.wechat";
+let signInError: string | null = null;
+
+/** Why the last sign-in through a redirect failed (shown on the sign-in page), if it did. */
+export function lastSignInError(): string | null {
+  return signInError;
+}
+
+/**
+ * Take `#token=` (the dev banner's link; WeChat sign-in, which adds the `state` we sent) or
+ * `#error=` off the URL. A WeChat answer whose state is not the one this tab sent is refused.
+ */
 export function takeTokenFromFragment(loc: Location = window.location, storage: Storage = sessionStorage): boolean {
   const params = new URLSearchParams(loc.hash.replace(/^#/, ""));
   const token = params.get("token");
-  if (!token) return false;
+  const error = params.get("error");
+  if (!token && !error) return false;
+  let path = loc.pathname + loc.search;
+  const state = params.get("state");
+  if (state) {
+    const pending = JSON.parse(storage.getItem(WECHAT_PENDING) ?? "null") as { state: string; returnTo: string } | null;
+    storage.removeItem(WECHAT_PENDING);
+    if (!pending || pending.state !== state) {
+      signInError = "state_mismatch";
+      history.replaceState(null, "", path);
+      return false;
+    }
+    path = pending.returnTo;
+  }
+  history.replaceState(null, "", path);
+  if (error || !token) {
+    signInError = error;
+    return false;
+  }
   storage.setItem(KEY, token);
-  history.replaceState(null, "", loc.pathname + loc.search);
   return true;
+}
+
+export function inWeChatWork(userAgent: string): boolean {
+  return /wxwork/i.test(userAgent);
+}
+
+export function inWeChat(userAgent: string): boolean {
+  return /MicroMessenger/i.test(userAgent) && !inWeChatWork(userAgent);
+}
+
+/** Off to WeChat's authorize page; WeChat comes back through the API with a token. */
+export function startWeChatSignIn(authorizeUrl: string, returnTo: string, storage: Storage = sessionStorage): string {
+  // WeChat allows only [a-zA-Z0-9] in state: hex of random bytes.
+  const state = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+  storage.setItem(WECHAT_PENDING, JSON.stringify({ state, returnTo }));
+  return `${authorizeUrl}&state=${state}#wechat_redirect`;
 }
 
 export function getToken(storage: Storage | undefined = globalThis.sessionStorage): string | null {
