@@ -6,6 +6,7 @@ story. Playwright drives /usr/bin/chromium: its own browser downloads are never 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,7 +18,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from PIL import Image
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.cli.test_dev import Ports, free_port, shenpi_dev
 from tests.helpers import REPO_ROOT
@@ -33,6 +42,8 @@ AXE = REPO_ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "best-practice"]
 # Where screenshots go: docs/console/ when refreshing the docs (make console-screenshots).
 SCREENSHOTS = os.environ.get("SHENPI_CONSOLE_SCREENSHOTS")
+# Visibility and the instance page's refresh are eventually consistent: a few seconds, not five.
+expect.set_options(timeout=15_000)
 
 
 @dataclass(frozen=True)
@@ -127,4 +138,6 @@ def screenshot(page: Page, name: str, tmp_path: Path) -> None:
     """Screenshots the docs use (docs/console.md), refreshed with SHENPI_CONSOLE_SCREENSHOTS."""
     target = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
     target.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(target / f"{name}.png"))
+    # A 128-colour palette keeps the committed PNGs small; UI screenshots lose nothing visible.
+    image = Image.open(io.BytesIO(page.screenshot()))
+    image.quantize(colors=128).save(target / f"{name}.png", optimize=True)

@@ -23,7 +23,7 @@ export function availableActions(task: TaskView, me: Claims): Action[] {
 
 const TARGET: Partial<Record<Action, "user" | "users" | "node">> = { transfer: "user", delegate: "user", add_signer: "users", remove_signer: "users", jump: "node" };
 
-export function TaskActions({ me, instance, task }: { me: Claims; instance: Instance; task: TaskView }) {
+export function TaskActions({ me, instance, task, onDecided }: { me: Claims; instance: Instance; task: TaskView; onDecided: (outcome: string) => void }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
   const [comment, setComment] = useState("");
@@ -32,7 +32,8 @@ export function TaskActions({ me, instance, task }: { me: Claims; instance: Inst
   const [edits, setEdits] = useState<Record<string, string>>({});
   const decide = useMutation({
     mutationFn: (body: DecisionCreate) => api.decide(instance.instance_id, task.task_id, body),
-    onSuccess: () => {
+    onSuccess: (result) => {
+      onDecided(result.task.outcome ?? result.task.status ?? "");
       void queryClient.invalidateQueries({ queryKey: ["instance", instance.instance_id] });
       void queryClient.invalidateQueries({ queryKey: ["tasks"] });
     },
@@ -95,7 +96,6 @@ export function TaskActions({ me, instance, task }: { me: Claims; instance: Inst
       )}
       {error && <p role="alert" className="error">{error}</p>}
       <ErrorMessage error={decide.error} />
-      {decide.data && <p role="status" data-testid="decision-result">{t("task.done", { outcome: decide.data.task.outcome ?? decide.data.task.status ?? "" })}</p>}
     </div>
   );
 }

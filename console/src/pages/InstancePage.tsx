@@ -24,7 +24,7 @@ export function isMine(task: TaskView, me: Claims): boolean {
 
 export function InstancePage({ me, instanceId, taskId }: { me: Claims; instanceId: string; taskId?: string }) {
   const { t } = useI18n();
-  const instance = useQuery({ queryKey: ["instance", instanceId], queryFn: () => api.instance(instanceId), refetchInterval: (q) => (q.state.data?.status === "running" ? 5_000 : false) });
+  const instance = useQuery({ queryKey: ["instance", instanceId], queryFn: () => api.instance(instanceId), refetchInterval: (q) => (q.state.data?.status === "running" ? 3_000 : false) });
   const data = instance.data;
   return (
     <>
@@ -42,6 +42,8 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
   const tasks = instance.tasks ?? [];
   const task = (taskId ? tasks.find((x) => x.task_id === taskId) : undefined) ?? tasks.find((x) => isMine(x, me));
   const steps = currentSteps(instance);
+  // Kept here: the decided task closes (and its panel may go) when the instance refreshes.
+  const [decided, setDecided] = useState<string | null>(null);
   return (
     <>
       <p className="summary">
@@ -49,6 +51,7 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
         {steps.length > 0 && <span data-testid="current-step"> · {t("instances.step")}: {steps.map((s) => `${s.node} (${s.holders.join(", ")})`).join("; ")}</span>}
       </p>
       {taskId && !tasks.some((x) => x.task_id === taskId) && <p role="status">{t("task.gone")}</p>}
+      {decided !== null && <p role="status" className="done" data-testid="decision-result">{t("task.done", { outcome: decided })}</p>}
       <div className="columns">
         <div>
           {task && (
@@ -56,7 +59,7 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
               <h2 id="task-heading">{task.name ?? task.node_id} <span className="muted">{task.ref}</span></h2>
               {task.status !== "open" && <p><StatusBadge status={task.status ?? "completed"} outcome={task.outcome} /></p>}
               {task.ai && <AiAdvicePanel advice={task.ai} />}
-              {task.status === "open" && <TaskActions me={me} instance={instance} task={task} />}
+              {task.status === "open" && <TaskActions me={me} instance={instance} task={task} onDecided={setDecided} />}
             </section>
           )}
           <InstanceActions me={me} instance={instance} />
