@@ -88,11 +88,13 @@ export function DiagramView({ xml, states, pins, selected, onSelect }: Props) {
         role="group"
         aria-label={t("diagram.label")}
       />
-      <figcaption className="legend">
-        <span className="legend-done">{t("diagram.done")}</span> <span className="legend-active">{t("diagram.active")}</span>{" "}
-        <span className="legend-waiting">{t("diagram.waiting")}</span>
-        {selected && <span> · {t("diagram.selected", { id: selected })}</span>}
-      </figcaption>
+      {states && (
+        <figcaption className="legend">
+          <span className="legend-done">{t("diagram.done")}</span> <span className="legend-active">{t("diagram.active")}</span>{" "}
+          <span className="legend-waiting">{t("diagram.waiting")}</span>
+          {selected && <span> · {t("diagram.selected", { id: selected })}</span>}
+        </figcaption>
+      )}
       {error && <p role="alert" className="error">{t("diagram.failed")}: {error}</p>}
     </figure>
   );

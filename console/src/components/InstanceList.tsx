@@ -4,8 +4,8 @@ import { formatDateTime, page } from "../format";
 import { useI18n } from "../i18n";
 import { currentSteps } from "../progress";
 import { instancePath } from "../router";
-import { Pager } from "../pages/InboxPage";
 import { Link } from "./Link";
+import { Pager } from "./Pager";
 import { StatusBadge } from "./StatusBadge";
 
 const PAGE_SIZE = 20;

@@ -38,11 +38,12 @@ function ScalarField({ field, value, onChange }: { field: StartField; value: unk
     <div className="field">
       <label htmlFor={id}>{label}</label>
       {long ? (
-        <textarea id={id} value={String(value ?? "")} onChange={(e) => onChange(e.target.value)} />
+        <textarea id={id} required={field.required} value={String(value ?? "")} onChange={(e) => onChange(e.target.value)} />
       ) : (
         <input
           id={id}
           type={field.type === "number" ? "number" : "text"}
+          required={field.required}
           step="any"
           value={value === undefined ? "" : String(value)}
           onChange={(e) => onChange(field.type === "number" ? (e.target.value === "" ? undefined : Number(e.target.value)) : e.target.value)}

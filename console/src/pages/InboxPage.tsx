@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, type Task } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Link } from "../components/Link";
+import { Pager } from "../components/Pager";
 import { dueState, formatDateTime, inboxRows, page, percent, type InboxFilter } from "../format";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
@@ -91,17 +92,5 @@ function InboxRow({ task, now }: { task: Task; now: Date }) {
       <td>{task.ai ? <span data-testid="ai-advice">{t(`ai.${task.ai.decision}` as MessageKey)} · {percent(task.ai.confidence)}</span> : "—"}</td>
       <td>{formatDateTime(task.created_at, lang)}</td>
     </tr>
-  );
-}
-
-export function Pager({ index, pages, onPage }: { index: number; pages: number; onPage: (p: number) => void }) {
-  const { t } = useI18n();
-  if (pages <= 1) return null;
-  return (
-    <nav className="pager" aria-label={t("pager.label")}>
-      <button type="button" disabled={index === 0} onClick={() => onPage(index - 1)}>{t("pager.previous")}</button>
-      <span>{t("pager.page", { n: index + 1, total: pages })}</span>
-      <button type="button" disabled={index >= pages - 1} onClick={() => onPage(index + 1)}>{t("pager.next")}</button>
-    </nav>
   );
 }
