@@ -11,7 +11,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 	console-screenshots lock clean
 # The web console (console/): built with npm from its lock file, served by the API at /ui/.
 NPM ?= npm
-CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html \
+CONSOLE_SOURCES := $(shell find console/src -type f ! -name schema.d.ts 2>/dev/null) console/index.html \
 	console/vite.config.ts console/tsconfig.json console/openapi.json
 CONSOLE_DIST := console/dist/index.html
 # The browser of the console's end-to-end tests (driven by Playwright; never downloaded by it).
