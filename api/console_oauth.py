@@ -117,8 +117,12 @@ async def wechat_sign_in(
     app = request.app
     settings: Settings = app.state.settings
     secret = signing_secret(settings)
-    if authorize_url(settings, channel) is None or secret is None or not code:
+    if authorize_url(settings, channel) is None or secret is None:
         return _back_to_console({"error": "wechat_unavailable", "state": state})
+    if not code or not state:
+        # No state: not a sign-in this console started (a crafted link would sign the browser
+        # into somebody else's account).
+        return _back_to_console({"error": "wechat_refused", "state": state})
     try:
         if channel == "work":
             user = await identity.work_user(app, await work_userid(settings, code))

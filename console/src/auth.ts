@@ -9,6 +9,7 @@ export interface Claims {
 }
 
 const WECHAT_PENDING = "shenpi.wechat";
+const DEV_PENDING = "shenpi.dev-token";
 let signInError: string | null = null;
 
 /** Why the last sign-in through a redirect failed (shown on the sign-in page), if it did. */
@@ -42,8 +43,21 @@ export function takeTokenFromFragment(loc: Location = window.location, storage: 
     signInError = error;
     return false;
   }
+  if (!state) {
+    // A bare `#token=` is the dev banner's link: it is used only once the server says it runs
+    // `shenpi dev`, so a crafted link cannot sign someone into another account elsewhere.
+    storage.setItem(DEV_PENDING, token);
+    return false;
+  }
   storage.setItem(KEY, token);
   return true;
+}
+
+/** The token of a dev banner link, waiting for the server to confirm dev sign-in (taken once). */
+export function takePendingDevToken(storage: Storage = sessionStorage): string | null {
+  const token = storage.getItem(DEV_PENDING);
+  storage.removeItem(DEV_PENDING);
+  return token;
 }
 
 export function inWeChatWork(userAgent: string): boolean {

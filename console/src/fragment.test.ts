@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { getToken, lastSignInError, startWeChatSignIn, takeTokenFromFragment } from "./auth";
+import { getToken, lastSignInError, startWeChatSignIn, takePendingDevToken, takeTokenFromFragment } from "./auth";
 
 class MemoryStorage implements Storage {
   private items = new Map<string, string>();
@@ -22,10 +22,12 @@ describe("takeTokenFromFragment", () => {
     replaced.length = 0;
   });
 
-  it("keeps the banner link's token and clears the address bar", () => {
-    expect(takeTokenFromFragment(at("/ui/", "#token=abc"), storage)).toBe(true);
-    expect(getToken(storage)).toBe("abc");
+  it("holds the banner link's token until the server confirms dev sign-in", () => {
+    expect(takeTokenFromFragment(at("/ui/", "#token=abc"), storage)).toBe(false);
+    expect(getToken(storage)).toBeNull();
     expect(replaced).toEqual(["/ui/"]);
+    expect(takePendingDevToken(storage)).toBe("abc");
+    expect(takePendingDevToken(storage)).toBeNull();
   });
 
   it("accepts a WeChat answer carrying this tab's state and goes back where it started", () => {

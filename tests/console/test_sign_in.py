@@ -173,8 +173,12 @@ def test_a_wechat_answer_for_another_tab_is_refused(production: Production) -> N
     assert answer.status_code == 302
     location = answer.headers["location"]
     assert location.startswith("/ui/#token=") and location.endswith("&state=abc123")
-    refused = httpx.get(f"{production.url}/wechat/oauth/work", params={"code": "code-outsider"})
-    assert refused.headers["location"] == "/ui/#error=wechat_refused"
+    no_state = httpx.get(f"{production.url}/wechat/oauth/work", params={"code": "code-bob"})
+    assert no_state.headers["location"] == "/ui/#error=wechat_refused"
+    outsider = httpx.get(
+        f"{production.url}/wechat/oauth/work", params={"code": "code-outsider", "state": "s1"}
+    )
+    assert outsider.headers["location"] == "/ui/#error=wechat_refused&state=s1"
 
 
 def test_dev_sign_in_is_not_offered_in_production(production: Production) -> None:

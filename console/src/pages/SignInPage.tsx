@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
-import { inWeChat, inWeChatWork, lastSignInError, startWeChatSignIn } from "../auth";
+import { inWeChat, inWeChatWork, lastSignInError, startWeChatSignIn, takePendingDevToken } from "../auth";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { LanguageSwitch } from "../components/LanguageSwitch";
 import { useI18n } from "../i18n";
@@ -30,6 +30,12 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (token: string) => void
   });
   const wechat = inWeChatWork(navigator.userAgent) ? config.data?.wechat_work_oauth : inWeChat(navigator.userAgent) ? config.data?.wechat_mp_oauth : null;
   const returning = oidc && new URLSearchParams(location.search).has("code");
+
+  useEffect(() => {
+    if (!config.data?.dev_sign_in) return;
+    const pending = takePendingDevToken();
+    if (pending) onSignedIn(pending);
+  }, [config.data?.dev_sign_in]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     if (returning && back.isIdle) back.mutate();
