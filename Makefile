@@ -73,10 +73,11 @@ test: $(STAMP) compose-tool $(CJK_FONT) $(CONSOLE_DIST) $(CHROMIUM)
 	cd console && $(NPM) test
 	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(STAMP) console/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	cd console && $(NPM) run --silent typegen >/dev/null && npx tsc
 
 bench: $(STAMP) $(CJK_FONT)
 	$(BIN)/python -m bench.run
