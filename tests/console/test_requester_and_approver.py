@@ -178,3 +178,24 @@ def test_a_refused_decision_shows_the_apis_403_as_a_message(
     expect(message).to_contain_text("403 forbidden")
     no_serious_violations(admin)
     assert quote(instance_id, safe="") in task_url
+
+
+def test_the_requester_urges_then_withdraws_a_request(
+    context: BrowserContext, stack: Stack
+) -> None:
+    alice = sign_in(context, stack, "alice")
+    alice.get_by_role("link", name="New request").click()
+    alice.get_by_role("link", name="Purchase approval").click()
+    # No Camunda Form here: the fields come from what the process declares and reads.
+    alice.get_by_label("amount (number)").fill("75")
+    alice.get_by_label("manager (user id)").fill("bob")
+    alice.get_by_label("description").fill("Printer paper")
+    alice.get_by_role("button", name="Submit").click()
+    expect(alice.get_by_test_id("current-step").first).to_contain_text("Manager approves (bob)")
+    alice.get_by_role("button", name="Urge").click()
+    expect(alice.get_by_role("status")).to_contain_text("Done: bob")
+    alice.get_by_role("button", name="Urge").click()  # too soon after the first: the API's 429
+    expect(alice.get_by_test_id("error-message")).to_contain_text("429 rate_limited")
+    alice.get_by_role("button", name="Withdraw").click()
+    expect(alice.get_by_test_id("instance-status").first).to_contain_text("Completed · withdrawn")
+    expect(alice.get_by_test_id("timeline")).to_contain_text("Withdrawn")
