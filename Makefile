@@ -10,7 +10,15 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 # Debian's PostgreSQL server binaries: the app-database tests run a real server (tests/db).
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: dev test lint bench install compose-tool cjk-font postgres lock clean
+.PHONY: dev test lint bench install compose-tool cjk-font postgres console console-schema \
+	console-screenshots lock clean
+# The web console (console/): built with npm from its lock file, served by the API at /ui/.
+NPM ?= npm
+CONSOLE_SOURCES := $(shell find console/src -type f ! -name schema.d.ts 2>/dev/null) console/index.html \
+	console/vite.config.ts console/tsconfig.json console/openapi.json
+CONSOLE_DIST := console/dist/index.html
+# The browser of the console's end-to-end tests (driven by Playwright; never downloaded by it).
+CHROMIUM := /usr/bin/chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,19 +47,45 @@ ifeq ($(PG_INITDB),)
 	apt-get install -y -q postgresql || (apt-get update -q && apt-get install -y -q postgresql)
 endif
 
+$(CHROMIUM):
+	apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+console/node_modules/.installed: console/package.json console/package-lock.json
+	command -v $(NPM) >/dev/null || apt-get install -y -q nodejs npm || \
+		(apt-get update -q && apt-get install -y -q nodejs npm)
+	cd console && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_DIST): console/node_modules/.installed $(CONSOLE_SOURCES)
+	cd console && $(NPM) run build
+
+console: $(CONSOLE_DIST)
+
+# The API schema the console's client is typed against (tests/console checks it is current).
+console-schema: $(STAMP)
+	$(BIN)/python -c 'import json; from api.main import create_app; from shenpi.settings import \
+		Settings; print(json.dumps(create_app(Settings(env="test", jwt_secret="x" * 32)).openapi(), \
+		indent=1, sort_keys=True, ensure_ascii=False))' > console/openapi.json
+
+# The pictures in docs/console.md, taken by the end-to-end tests.
+console-screenshots: $(STAMP) $(CONSOLE_DIST) $(CHROMIUM)
+	SHENPI_CONSOLE_SCREENSHOTS=docs/console $(BIN)/pytest tests/console -q
+
 # Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
 DEV_ARGS ?=
 
-dev: $(STAMP)
+dev: $(STAMP) $(CONSOLE_DIST)
 	$(BIN)/shenpi dev $(DEV_ARGS)
 
-test: $(STAMP) compose-tool $(CJK_FONT) postgres
+test: $(STAMP) compose-tool $(CJK_FONT) postgres $(CONSOLE_DIST) $(CHROMIUM)
+	cd console && $(NPM) test
 	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(STAMP) console/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	cd console && $(NPM) run --silent typegen >/dev/null && npx tsc
 
 bench: $(STAMP) $(CJK_FONT)
 	$(BIN)/python -m bench.run
@@ -61,4 +95,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(COMPOSE_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPOSE_VENV) .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

@@ -10,12 +10,15 @@ from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from api import console_oauth
+from api.console_static import install_console
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import (
     actions,
     ai_callbacks,
+    console,
     definitions,
     documents,
     health,
@@ -115,10 +118,14 @@ def create_app(
         wechat_bindings,
     ):
         v1.include_router(module.router)
+    v1.include_router(console.router)
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
     app.include_router(ai_callbacks.router, responses=_ERRORS)
     app.include_router(wechat_routes.router, responses=_ERRORS)  # signed by WeChat (docs/wechat.md)
+    # Console sign-in inside WeChat (docs/console.md)
+    app.include_router(console_oauth.router, responses=_ERRORS)
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
     app.include_router(health.router, include_in_schema=False)
+    install_console(app, settings.resolved_console_dist_dir)  # the web console at /ui/
     return app

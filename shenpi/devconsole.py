@@ -74,6 +74,7 @@ def banner(
     return "\n".join(
         [
             f"Shenpi dev stack is up (state in {opts.data_dir.resolve()})",
+            f"  Console         {api}/ui/#token={token}  (signs in {user})",
             f"  API             {api}/api/v1",
             f"  API docs        {api}/docs",
             f"  Temporal UI     {ui}",

@@ -69,6 +69,7 @@ def dev_settings(opts: DevOptions) -> Settings:
         worker_metrics_port=opts.metrics_port,
         jwt_secret=env.jwt_secret or load_or_create_dev_secret(opts.data_dir),
         database_url=opts.database_url or env.database_url,
+        console_dev_sign_in=True,  # the sign-in page lists the directory's users (docs/console.md)
     )
 
 

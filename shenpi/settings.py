@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     wechat_mp_aes_key: str | None = None  # unset: plain (signature-only) mode
     wechat_mp_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
     wechat_mp_template_id: str | None = None  # the template notifications are sent with
+    # WeChat's web OAuth (网页授权) page: the console signs people in through it inside WeChat.
+    wechat_oauth_authorize_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
     # A chat message starting with a keyword starts that process: "报销=expense-claim,...".
     wechat_start_processes: str = ""
     # Callbacks older (or newer) than this are refused; a nonce is remembered this long.
@@ -118,6 +120,17 @@ class Settings(BaseSettings):
     # How providers and WeChat reach this API from outside (callback URLs, links in messages).
     public_url: str = "http://127.0.0.1:8000"
 
+    # The web console (/ui/, docs/console.md). The built SPA; None: console/dist in the checkout.
+    console_dist_dir: Path | None = None
+    # The sign-in page may mint a token for any directory user: only `shenpi dev` turns this on,
+    # and only with env=dev (refused otherwise).
+    console_dev_sign_in: bool = False
+    # OpenID Connect for the console (authorization code + PKCE); the API trusts the issuer's
+    # keys through SHENPI_JWT_JWKS_URL.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_scopes: str = "openid profile"
+
     # Documents: uploaded once, referenced by id in variables (history never holds the bytes).
     blob_store: Literal["local", "s3"] = "local"
     blob_dir: Path | None = None  # local store; None: <data_dir>/blobs
@@ -138,6 +151,12 @@ class Settings(BaseSettings):
             self.jwt_secret in (None, "", DEV_JWT_SECRET_PLACEHOLDER) and not self.jwt_jwks_url
         ):
             raise ValueError("production needs SHENPI_JWT_SECRET or SHENPI_JWT_JWKS_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_dev_sign_in_outside_dev(self) -> Settings:
+        if self.console_dev_sign_in and self.env != "dev":
+            raise ValueError("SHENPI_CONSOLE_DEV_SIGN_IN is for `shenpi dev` only (env=dev)")
         return self
 
     @model_validator(mode="after")
@@ -180,6 +199,12 @@ class Settings(BaseSettings):
             return self.directory_file
         in_data_dir = self.data_dir / "directory.yaml"
         return in_data_dir if in_data_dir.exists() else Path("processes/directory.yaml")
+
+    @property
+    def resolved_console_dist_dir(self) -> Path:
+        if self.console_dist_dir is not None:
+            return self.console_dist_dir
+        return Path(__file__).resolve().parent.parent / "console" / "dist"
 
     @property
     def resolved_blob_dir(self) -> Path:

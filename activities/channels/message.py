@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 # Events about a task the recipient may decide: sent as cards with approve/reject buttons.
 TASK_EVENTS = ("task_opened", "task_reminder", "urge", "task_escalated")
@@ -67,6 +68,12 @@ class Message:
         return self.task is not None and self.event in TASK_EVENTS and self.task.kind == "approval"
 
 
+def console_link(public_url: str, instance_id: str, task_id: str | None = None) -> str:
+    """The web console's page for an instance, or for one of its tasks (docs/console.md)."""
+    link = f"{public_url.rstrip('/')}/ui/instances/{quote(instance_id, safe=':')}"
+    return f"{link}/tasks/{quote(task_id, safe='')}" if task_id else link
+
+
 def render(
     event: str,
     instance_id: str,
@@ -77,18 +84,22 @@ def render(
     message: str | None = None,
 ) -> list[Message]:
     """The messages for one notification: one per task for task events, else one."""
-    link = f"{public_url.rstrip('/')}/api/v1/instances/{instance_id}"
+    link = console_link(public_url, instance_id)
+
+    def task_link(task: TaskSummary) -> str:
+        return console_link(public_url, instance_id, task.task_id)
 
     def make(title: str, text: str, task: TaskSummary | None = None) -> Message:
         comment = str(variables["comment"]) if variables.get("comment") else None
-        return Message(event, instance_id, process_id, title, text, link, task, comment)
+        url = task_link(task) if task else link
+        return Message(event, instance_id, process_id, title, text, url, task, comment)
 
     if event in TASK_EVENTS:
         tasks = [TaskSummary.from_variables(t) for t in variables.get("tasks") or []]
         return [
             make(
                 title=_task_title(event, t),
-                text=_task_text(event, t, variables, process_id, link),
+                text=_task_text(event, t, variables, process_id, task_link(t)),
                 task=t,
             )
             for t in tasks

@@ -45,7 +45,7 @@ async def test_user_preferring_email_gets_an_email_with_ref_link_and_headers(
     body = message.get_content()
     assert "同意 K7Q2XM" in body and "approve K7Q2XM" in body
     assert "2026-11-23 09:00 UTC" in body
-    assert "https://shenpi.example/api/v1/instances/purchase-1" in body
+    assert "https://shenpi.example/ui/instances/purchase-1/tasks/Task_Approve-1" in body
     erin = next(e for e in result["sent"] if e["to"] == "erin")
     assert (erin["channel"], erin["message_id"]) == ("email", message["Message-ID"])
 
@@ -94,7 +94,7 @@ async def test_official_account_follower_gets_a_template_message(
 
     [sent] = wechat_mp_server.sent
     assert (sent["touser"], sent["template_id"]) == ("oMIA123", TEMPLATE_ID)
-    assert sent["url"] == "https://shenpi.example/api/v1/instances/purchase-1"
+    assert sent["url"] == "https://shenpi.example/ui/instances/purchase-1/tasks/Task_Approve-1"
     assert sent["data"]["first"]["value"].startswith("【提醒】")
     assert sent["data"]["keyword2"]["value"] == "K7Q2XM"
     assert sent["data"]["keyword3"]["value"] == "2026-11-23 09:00 UTC"

@@ -33,7 +33,10 @@ async def test_task_opened_sends_cards_with_decision_buttons_to_each_approver(
     assert card["task_id"].startswith("K7Q2XM_")
     assert len({s.card["task_id"] for s in server.sent}) == 2  # unique per recipient
     assert "K7Q2XM" in card["sub_title_text"] and "2026-11-23 09:00" in card["sub_title_text"]
-    assert card["card_action"]["url"] == f"https://shenpi.example/api/v1/instances/{instance_id}"
+    assert (
+        card["card_action"]["url"]
+        == f"https://shenpi.example/ui/instances/{instance_id}/tasks/Task_Approve-1"
+    )
     sent = {e["to"]: e for e in result["sent"]}
     assert sent["bob"]["channel"] == "wechat_work" and sent["bob"]["address"] == "WW_BOB"
     assert sent["bob"]["msgid"] == server.sent_to("WW_BOB")[0].msgid

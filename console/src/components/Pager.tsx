@@ -1,0 +1,13 @@
+import { useI18n } from "../i18n";
+
+export function Pager({ index, pages, onPage }: { index: number; pages: number; onPage: (p: number) => void }) {
+  const { t } = useI18n();
+  if (pages <= 1) return null;
+  return (
+    <nav className="pager" aria-label={t("pager.label")}>
+      <button type="button" disabled={index === 0} onClick={() => onPage(index - 1)}>{t("pager.previous")}</button>
+      <span>{t("pager.page", { n: index + 1, total: pages })}</span>
+      <button type="button" disabled={index >= pages - 1} onClick={() => onPage(index + 1)}>{t("pager.next")}</button>
+    </nav>
+  );
+}

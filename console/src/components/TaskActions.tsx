@@ -1,0 +1,110 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, type DecisionCreate, type Instance, type TaskView } from "../api/client";
+import type { Claims } from "../auth";
+import { requestFields } from "../format";
+import { useI18n } from "../i18n";
+import type { MessageKey } from "../i18n/en";
+import { ErrorMessage } from "./ErrorMessage";
+
+type Action = DecisionCreate["action"];
+
+/** The actions this task offers this user; the API has the last word (its refusals show here). */
+export function availableActions(task: TaskView, me: Claims): Action[] {
+  if (task.kind === "resubmit") return ["resubmit"];
+  const groupTask = !task.assignee && ((task.candidate_groups ?? []).length > 0 || (task.candidate_users ?? []).length > 0);
+  const actions: Action[] = ["approve", "reject"];
+  if (groupTask && !task.claimed_by) actions.push("claim");
+  if (task.claimed_by === me.sub) actions.push("unclaim");
+  actions.push("transfer", "delegate", "add_signer", "remove_signer");
+  if (me.groups.includes("admin")) actions.push("jump");
+  return actions;
+}
+
+const TARGET: Partial<Record<Action, "user" | "users" | "node">> = { transfer: "user", delegate: "user", add_signer: "users", remove_signer: "users", jump: "node" };
+
+export function TaskActions({ me, instance, task, onDecided }: { me: Claims; instance: Instance; task: TaskView; onDecided: (outcome: string) => void }) {
+  const { t } = useI18n();
+  const queryClient = useQueryClient();
+  const [comment, setComment] = useState("");
+  const [target, setTarget] = useState("");
+  const [more, setMore] = useState<Action | "">("");
+  const [edits, setEdits] = useState<Record<string, string>>({});
+  const decide = useMutation({
+    mutationFn: (body: DecisionCreate) => api.decide(instance.instance_id, task.task_id, body),
+    onSuccess: (result) => {
+      onDecided(result.task.outcome ?? result.task.status ?? "");
+      void queryClient.invalidateQueries({ queryKey: ["instance", instance.instance_id] });
+      void queryClient.invalidateQueries({ queryKey: ["tasks"] });
+    },
+  });
+  const [error, setError] = useState<string | null>(null);
+  const run = (action: Action) => {
+    setError(null);
+    if (action === "reject" && !comment.trim()) return setError(t("task.reasonNeeded"));
+    const kind = TARGET[action];
+    const body: DecisionCreate = { action, comment: comment.trim() || null };
+    if (kind) {
+      const ids = target.split(/[,，\s]+/).filter(Boolean);
+      if (!ids.length) return setError(t("task.targetNeeded"));
+      body.to = kind === "users" ? ids : ids[0];
+    }
+    if (action === "resubmit") body.variables = Object.fromEntries(Object.entries(edits).map(([k, v]) => [k, parse(v, instance.variables?.[k])]));
+    decide.mutate(body);
+  };
+  const actions = availableActions(task, me);
+  const secondary = actions.filter((a) => !["approve", "reject", "resubmit", "claim", "unclaim"].includes(a));
+  return (
+    <div className="actions" data-testid="task-actions">
+      {task.kind === "resubmit" && (
+        <fieldset>
+          <legend>{t("task.edit")}</legend>
+          {requestFields(instance.variables ?? {}).map(([k, v]) => (
+            <div className="field" key={k}>
+              <label htmlFor={`edit-${k}`}>{k}</label>
+              <input id={`edit-${k}`} defaultValue={v} onChange={(e) => setEdits({ ...edits, [k]: e.target.value })} />
+            </div>
+          ))}
+        </fieldset>
+      )}
+      <div className="field">
+        <label htmlFor="decision-comment">{t("task.comment")}</label>
+        <textarea id="decision-comment" value={comment} onChange={(e) => setComment(e.target.value)} />
+      </div>
+      <div className="buttons">
+        {actions.filter((a) => ["approve", "reject", "resubmit", "claim", "unclaim"].includes(a)).map((a) => (
+          <button key={a} type="button" className={a === "approve" || a === "resubmit" ? "primary" : a === "reject" ? "danger" : undefined} disabled={decide.isPending} onClick={() => run(a)}>
+            {t(`action.${a}` as MessageKey)}
+          </button>
+        ))}
+      </div>
+      {secondary.length > 0 && (
+        <div className="more">
+          <label htmlFor="more-action">{t("task.moreActions")}</label>
+          <select id="more-action" value={more} onChange={(e) => setMore(e.target.value as Action | "")}>
+            <option value="">—</option>
+            {secondary.map((a) => <option key={a} value={a}>{t(`action.${a}` as MessageKey)}</option>)}
+          </select>
+          {more && (
+            <>
+              <label htmlFor="action-target">{t(TARGET[more] === "node" ? "task.targetNode" : TARGET[more] === "users" ? "task.targetUsers" : "task.targetUser")}</label>
+              <input id="action-target" value={target} onChange={(e) => setTarget(e.target.value)} />
+              <button type="button" disabled={decide.isPending} onClick={() => run(more)}>{t(`action.${more}` as MessageKey)}</button>
+            </>
+          )}
+        </div>
+      )}
+      {error && <p role="alert" className="error">{error}</p>}
+      <ErrorMessage error={decide.error} />
+    </div>
+  );
+}
+
+function parse(text: string, previous: unknown): unknown {
+  if (typeof previous === "number") {
+    const n = Number(text);
+    return Number.isNaN(n) ? text : n;
+  }
+  if (typeof previous === "boolean") return text === "true";
+  return text;
+}
