@@ -15,6 +15,7 @@ from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import (
     actions,
     ai_callbacks,
+    ai_eval,
     definitions,
     documents,
     health,
@@ -96,6 +97,7 @@ def create_app(
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
     for module in (definitions, instances, actions, tasks, documents, health, wechat_bindings):
         v1.include_router(module.router)
+    v1.include_router(ai_eval.router)
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
     app.include_router(ai_callbacks.router)

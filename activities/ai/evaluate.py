@@ -17,12 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from activities.ai.prompts import Document, render
+from activities.ai.prompts import Document, load_documents, render
 from activities.ai.provider import Provider, ProviderCall
 from activities.ai.schema import ABSTAIN, decisions_for, output_schema
-from bpmn_compiler.process_plan import AiSpec
+from bpmn_compiler.process_plan import (
+    AiSpec,
+    ExclusiveGateway,
+    ProcessPlan,
+    ServiceTask,
+    UserTask,
+)
+from shenpi.blobs import open_blob_store
 from shenpi.db.archive import precedents as archived_precedents
-from workflows.contracts import AiReviewInput, AiRouteOption
+from shenpi.db.lazy import LazyDatabase
+from shenpi.settings import Settings
+from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiRouteOption
 
 # A case labelled "unclear" is one people must decide: any decision the AI takes on it is wrong.
 UNCLEAR = "unclear"
@@ -247,3 +256,55 @@ async def evaluate(
         output = (await provider.answer(call, prepared)).output
         report.answers.append(Answer(case, output.decision, output.confidence, output.advice))
     return report
+
+
+class EvalError(ValueError):
+    """The node cannot be evaluated as asked (no AI step there, a provider that answers later)."""
+
+
+def node_of(plan: ProcessPlan, node_id: str) -> tuple[Node, AiSpec]:
+    """The node's place and AI configuration; ``EvalError`` when it has no AI step."""
+    found = next((n for n in plan.nodes if n.id == node_id), None)
+    if isinstance(found, UserTask) and found.ai is not None and found.ai.mode != "route":
+        return Node(plan.process_id, node_id, "user_task", found.name), found.ai
+    if isinstance(found, ServiceTask) and found.task_type == ACTIVITY_AI_REVIEW:
+        return Node(plan.process_id, node_id, "service_task", found.name), found.ai or AiSpec()
+    if isinstance(found, ExclusiveGateway) and found.ai is not None:
+        flows = {f.id: f for f in plan.flows}
+        options = [
+            AiRouteOption(flow_id=f, name=flows[f].name, documentation=flows[f].documentation)
+            for f in found.outgoing
+        ]
+        return Node(plan.process_id, node_id, "exclusive", found.name, options), found.ai
+    raise EvalError(f"{plan.process_id} has no AI step {node_id!r}")
+
+
+async def evaluate_node(
+    settings: Settings,
+    plan: ProcessPlan,
+    node_id: str,
+    cases: Sequence[LabelledCase] | None = None,
+) -> Report:
+    """Replay ``cases`` (None: the node's archived human decisions) through the node's AI
+    configuration with the configured provider; documents are read from the blob store."""
+    from activities.ai.activity import build_provider
+
+    node, spec = node_of(plan, node_id)
+    if settings.ai_provider == "callback":
+        raise EvalError("a callback provider answers later: evaluate with local or openai")
+    sessions = LazyDatabase(settings)
+    provider = build_provider(settings, sessions, None)
+    blobs = open_blob_store(settings)
+    try:
+        if cases is None:
+            async with (await sessions())() as session:
+                cases = await archived_cases(session, plan.process_id, node_id)
+
+        async def documents(variables: dict[str, Any]) -> list[Document]:
+            return await load_documents(lambda: blobs, variables)
+
+        return await evaluate(provider, node, spec, cases, documents=documents)
+    finally:
+        await provider.aclose()
+        await blobs.aclose()
+        await sessions.aclose()
