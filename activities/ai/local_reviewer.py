@@ -23,11 +23,11 @@ from activities.ai.embedding import MODEL_NAME, embed
 from activities.ai.extract import extract_fields
 from activities.ai.policy import Limit, read_policy
 from activities.ai.provider import Prepared, ProviderAnswer, ProviderCall, Sessions
-from activities.ai.request_text import request_values
+from activities.ai.request_text import request_values, route_text
 from activities.ai.schema import ABSTAIN, AiOutput
 from shenpi.db.archive import precedents as archived_precedents
 from shenpi.settings import Settings
-from workflows.contracts import AiMetrics, AiReviewInput
+from workflows.contracts import AiMetrics, AiReviewInput, AiRouteOption
 
 # e5 cosine similarities are compressed: two unrelated requests score about SIM_FLOOR, requests
 # of the same kind (the same trip, the same private purchase, in either language) SIM_CEIL and
@@ -40,12 +40,11 @@ SIM_CEIL = 0.85
 # scores 0.85, the default decide threshold, above which the dev sets were decided rightly.
 MARGIN_FULL = 0.035
 NEIGHBOURS = 5  # the nearest precedents named in the trace and the advice
-# Routes: a softmax over the similarities with this temperature gives each flow a share; the
-# best must take at least ROUTE_MIN_SHARE to stand out, and be at least ROUTE_MIN_SIMILARITY
-# close (a vague request like "其他" is about equally far from every flow, and far from all).
-ROUTE_TEMPERATURE = 0.01
-ROUTE_MIN_SHARE = 0.6
-ROUTE_MIN_SIMILARITY = 0.865
+# Routes: the request's text (not its other variables) against each flow's name and the phrases
+# of its documentation; the confidence is the best flow's lead over the next, / ROUTE_MARGIN_FULL.
+# A vague text ("其他") abstains, and so does one no flow comes ROUTE_MIN_SIMILARITY close to.
+ROUTE_MARGIN_FULL = 0.05
+ROUTE_MIN_SIMILARITY = 0.84
 # Approving an amount above every approved precedent's, or above the policy's own ceiling, or one
 # its document contradicts, multiplies the confidence by this: at most 0.5, under any sensible
 # decide threshold, so people decide.
@@ -245,27 +244,57 @@ class LocalReviewer:
         options = call.input.options
         if not options:
             return _abstain("No outgoing flow to choose from.", "no_options"), []
-        texts = _option_texts(call.input)
-        request = request_values(call.input.variables, call.input.spec.request)
-        vectors = await embed([request, *texts])
+        request = route_text(call.input.variables, call.input.spec.request)
+        if _vague(request):
+            advice = (
+                f"The request's text says too little to pick a path ({request!r}): the"
+                " gateway's conditions decide."
+            )
+            return _abstain(advice, "vague_request"), []
+        # Each flow is its name and each phrase of its documentation: a request about printer
+        # paper is near "打印纸", not near the average of a long list of what the desk handles.
+        phrases = [(n, text) for n, o in enumerate(options) for text in _flow_phrases(o)]
+        vectors = await embed([comparable(request), *(comparable(t) for _, t in phrases)])
         similarities = vectors[1:] @ vectors[0]
-        weights = np.exp((similarities - similarities.max()) / ROUTE_TEMPERATURE)
-        shares = weights / weights.sum()
-        best = int(np.argmax(shares))
+        best_of = np.full(len(options), -1.0)
+        for (n, _), similarity in zip(phrases, similarities, strict=True):
+            best_of[n] = max(best_of[n], float(similarity))
+        order = np.argsort(-best_of)
+        best = int(order[0])
+        runner_up = float(best_of[order[1]]) if len(options) > 1 else SIM_FLOOR
+        margin = float(best_of[best]) - runner_up
         trace = [
-            {"flow_id": o.flow_id, "similarity": float(s), "share": float(w)}
-            for o, s, w in zip(options, similarities, shares, strict=True)
+            {"flow_id": o.flow_id, "similarity": float(s)}
+            for o, s in zip(options, best_of, strict=True)
         ]
         label = options[best].name or options[best].flow_id
-        if float(shares[best]) < ROUTE_MIN_SHARE or similarities[best] < ROUTE_MIN_SIMILARITY:
-            advice = f"No path stands out (best: {label}, share {float(shares[best]):.2f})."
+        if float(best_of[best]) < ROUTE_MIN_SIMILARITY:
+            advice = (
+                f"No path fits (closest: {label}, similarity {float(best_of[best]):.3f}):"
+                " the gateway's conditions decide."
+            )
             return _abstain(advice, "no_clear_route"), trace
-        advice = f"The request reads most like {label!r} (share {float(shares[best]):.2f})."
-        confidence = round(float(shares[best]), 3)
+        confidence = round(min(1.0, margin / ROUTE_MARGIN_FULL), 3)
+        advice = (
+            f"The request reads most like {label!r} (similarity {float(best_of[best]):.3f};"
+            f" the next path {runner_up:.3f})."
+        )
         return AiOutput(decision=options[best].flow_id, confidence=confidence, advice=advice), trace
 
     async def aclose(self) -> None:
         return None
+
+
+_PHRASES = re.compile(r"[,，、;；。.:：()（）]|\band\b|\bor\b")
+
+
+def _flow_phrases(option: AiRouteOption) -> list[str]:
+    """A flow's name, its whole documentation, and each phrase of it."""
+    texts = [option.name or option.flow_id]
+    if option.documentation:
+        texts.append(option.documentation)
+        texts += [p.strip() for p in _PHRASES.split(option.documentation) if len(p.strip()) >= 2]
+    return list(dict.fromkeys(texts))
 
 
 def _option_texts(input: AiReviewInput) -> list[str]:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from activities.ai.evaluate import UNCLEAR, Report, evaluate
+from activities.ai.evaluate import UNCLEAR, LabelledCase, Report, evaluate
 from activities.ai.local_reviewer import LocalReviewer
 from activities.ai.policy import read_policy
 from shenpi.db.lazy import LazyDatabase
 from tests.ai.conftest import ai_settings
-from tests.ai.labelled import SETS, labelled_set
+from tests.ai.labelled import SETS, labelled_set, routing_set
 
 COVERAGE = 0.60  # of the clear cases, decided at the node's threshold
 PRECISION = 0.98  # of those decisions, right
@@ -82,4 +82,30 @@ def test_a_policy_reads_as_labelled_statements_and_limits() -> None:
     assert [(lim.decision, lim.variable, lim.value) for lim in chinese.limits] == [
         ("approve", "amount", 2000.0),
         ("reject", "amount", 5000.0),
+    ]
+
+
+async def test_routes_follow_the_requests_text_on_the_labelled_routing_set(
+    reviewer: LocalReviewer,
+) -> None:
+    labelled = routing_set("dev")
+    report = await evaluate(reviewer, labelled.node, labelled.spec, labelled.cases)
+    row = report.at(report.threshold)
+    print(f"\nrouting:\n{report.text()}")
+    assert row.coverage >= COVERAGE and row.precision >= PRECISION, report.text()
+    undecided = [a for a in report.answers if a.case.label == UNCLEAR]
+    assert undecided and not any(a.decides(report.threshold) for a in undecided)
+
+
+@pytest.mark.parametrize("category", ["travel", "it", "差旅", "其他"])
+async def test_a_route_is_not_picked_by_an_unrelated_variable(
+    reviewer: LocalReviewer, category: str
+) -> None:
+    labelled = routing_set()
+    vague = LabelledCase({"description": "其他", "category": category, "amount": 300}, UNCLEAR, "")
+    paper = LabelledCase({"description": "买一箱A4打印纸", "category": category}, "to_admin", "")
+    report = await evaluate(reviewer, labelled.node, labelled.spec, [vague, paper])
+    assert [(a.decision, a.decides(labelled.spec.threshold)) for a in report.answers] == [
+        ("abstain", False),
+        ("to_admin", True),
     ]
