@@ -106,13 +106,14 @@ class Report:
         return sorted(wrong, key=lambda a: -a.confidence)
 
     def threshold_for(self, precision: float) -> float | None:
-        """The lowest threshold (among the confidences seen) whose decisions reach
-        ``precision``, so the most cases are decided; None if no threshold does."""
+        """The lowest threshold (to 0.001) whose decisions reach ``precision``, so the most
+        cases are decided; None if no threshold does."""
         candidates = sorted({a.confidence for a in self.answers if a.decision != ABSTAIN})
-        for threshold in candidates:
+        for n, threshold in enumerate(candidates):
             row = self.at(threshold)
             if row.decided and row.precision >= precision:
-                return threshold
+                # Anything above the next lower confidence decides the same cases.
+                return threshold if n == 0 else min(threshold, round(candidates[n - 1] + 0.001, 3))
         return None
 
     def text(self, target: float = 0.98) -> str:

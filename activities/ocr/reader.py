@@ -60,12 +60,13 @@ _engine_threads = -1  # onnxruntime's default: one thread per core
 
 # RapidOCR settings. "baseline" is the package's defaults (how pages were read before; the bench
 # compares against it in the same run). "fast", the default: the detector sees the page with its
-# longer side at most DETECT_SIDE pixels (the shipped PP-OCRv6 small detector finds 9-pt print at
-# that size), the recogniser reads text lines in batches of REC_BATCH, and the per-line
-# direction classifier is off (a page upside down or sideways is turned as a whole instead,
-# ``_turned``). docs/documents.md has the measurements.
-DETECT_SIDE = 1280
-REC_BATCH = 24
+# longer side at most DETECT_SIDE pixels (the shipped PP-OCRv6 small detector still finds 9-pt
+# print at that size; the recogniser reads the boxes from the full-size image), the recogniser
+# takes one line at a time (REC_BATCH: on one thread a batch is padded to its widest line, which
+# costs more than it saves), and the per-line direction classifier is off (a page upside down or
+# sideways is turned as a whole instead, in ``ocr_image``). docs/documents.md has the numbers.
+DETECT_SIDE = 960
+REC_BATCH = 1
 PROFILES: dict[str, dict[str, Any]] = {
     "baseline": {},
     "fast": {
@@ -85,24 +86,28 @@ def set_engine_threads(threads: int) -> None:
 
 
 def set_profile(name: str) -> None:
-    """Read with another of ``PROFILES`` from now on (the bench's before/after)."""
+    """Read with another of ``PROFILES`` from now on (the bench's before/after; each profile's
+    engine is loaded once and kept)."""
     global _profile
     if name not in PROFILES:
         raise ValueError(f"no OCR profile {name!r}")
     _profile = name
-    ocr_engine.cache_clear()
+
+
+def ocr_engine() -> Any:
+    """One RapidOCR per process and profile: loading its models takes about a second."""
+    return _engine(_profile, _engine_threads)
 
 
 @cache
-def ocr_engine() -> Any:
-    """One RapidOCR per process: loading its models takes about a second."""
+def _engine(profile: str, threads: int) -> Any:
     from rapidocr import RapidOCR
 
     return RapidOCR(
         params={
             "Global.log_level": "warning",
-            "EngineConfig.onnxruntime.intra_op_num_threads": _engine_threads,
-            **PROFILES[_profile],
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            **PROFILES[profile],
         }
     )
 
