@@ -61,3 +61,17 @@ def test_a_blank_photo_goes_to_a_person_with_the_reason() -> None:
     reading = read_document(out.getvalue())
     reason = review_reason(extract(reading.lines), reading.lines)
     assert reason is not None and reason.startswith("almost nothing could be read")
+
+
+def test_a_taxi_photo_missing_its_total_goes_to_a_person_with_the_reason() -> None:
+    doc = make_taxi(random.Random(29))
+    out = io.BytesIO()
+    distort(draw(doc), "cut_off", random.Random(4)).save(out, format="JPEG", quality=80)
+    reading = read_document(out.getvalue())
+    extraction = extract(reading.lines)
+    reason = review_reason(extraction, reading.lines)
+    assert extraction.kind == "taxi_invoice"
+    total = extraction.fields.get("total")
+    # The fare is not on the photo: whatever figure stands in for it is not trusted.
+    assert total is None or total.confidence < 0.8
+    assert reason is not None and ("total" in reason), reason

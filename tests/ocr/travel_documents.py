@@ -19,6 +19,8 @@ _HOTELS = ("和平", "锦江", "金陵", "白天鹅", "西湖", "东方", "华�
 # Kinds, and distortions of a photo (``distort``): in the tests and the accuracy table.
 KINDS = ("taxi_invoice", "train_ticket", "air_itinerary", "hotel_folio")
 DISTORTIONS = ("clean", "rotated_90", "rotated_180", "skewed", "creased", "dim")
+# Beyond reading: what must go to a person (the bottom of the page outside the photo).
+UNREADABLE = ("cut_off",)
 
 
 def _name(rng: random.Random) -> str:
@@ -192,6 +194,8 @@ def distort(image: Image.Image, distortion: str, rng: random.Random) -> Image.Im
         pen.rectangle((0, y - 6, image.width, y + 6), fill=(90, 90, 90, 70))
         pen.line((0, y, image.width, y), fill=(60, 60, 60, 140), width=2)
         return ImageEnhance.Brightness(creased).enhance(0.9).filter(ImageFilter.GaussianBlur(0.6))
+    if distortion == "cut_off":  # the photo misses the bottom third of the page
+        return image.crop((0, 0, image.width, round(image.height * 0.62)))
     if distortion == "dim":  # a dark room: low light, low contrast, sensor noise
         dark = ImageEnhance.Contrast(image).enhance(0.45)
         dark = ImageEnhance.Brightness(dark).enhance(0.42)
