@@ -18,6 +18,7 @@ from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import (
     actions,
     ai_callbacks,
+    ai_eval,
     console,
     definitions,
     documents,
@@ -119,6 +120,7 @@ def create_app(
     ):
         v1.include_router(module.router)
     v1.include_router(console.router)
+    v1.include_router(ai_eval.router)
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
     app.include_router(ai_callbacks.router, responses=_ERRORS)

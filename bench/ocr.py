@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.ocr            # 8 invoices + 8 receipts per form
     .venv/bin/python -m bench.ocr --docs 20 --processes 2
+    .venv/bin/python -m bench.ocr --compare --docs 4   # before/after OCR profiles, same run
+    .venv/bin/python -m bench.ocr --kinds --docs 3     # accuracy per kind and distortion
 
 Part 1 reads every document in this process (read + extract, no Temporal): per-form speed and
 field accuracy, the harsher forms included. Part 2 runs the ``ocr`` activity for real, on the OCR
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -27,12 +31,20 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.ocr.fields import extract
-from activities.ocr.reader import ocr_engine, read_document
+from activities.ocr.reader import (
+    PROFILES,
+    ocr_engine,
+    read_document,
+    set_engine_threads,
+    set_profile,
+)
 from shenpi.blobs import BlobRef, open_blob_store
 from shenpi.settings import Settings
 from tests.ocr.accuracy import Tally, table
-from tests.ocr.documents import HARSH_VARIANTS, VARIANTS, batch, render
+from tests.ocr.documents import HARSH_VARIANTS, VARIANTS, Doc, batch, draw, render
 from tests.ocr.probe import OcrProbe
+from tests.ocr.travel_documents import DISTORTIONS, distort, travel_batch
+from tests.ocr.travel_documents import KINDS as TRAVEL_KINDS
 from workflows.contracts import ServiceTaskInput
 
 BIN_DIR = Path(sys.executable).parent
@@ -109,12 +121,95 @@ async def _run_all(env: WorkflowEnvironment, queue: str, refs: Sequence[BlobRef]
     await asyncio.gather(*(one(ref.document_id) for ref in refs))
 
 
+def _photo(doc: Doc, distortion: str, rng: random.Random) -> bytes:
+    out = io.BytesIO()
+    distort(draw(doc), distortion, rng).save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def compare_profiles(docs: int) -> None:
+    """Before/after in one run, on one core: each page read by the baseline engine and by the
+    fast one in turn (so a busy machine slows both alike); seconds per page and field accuracy."""
+    set_engine_threads(1)
+    for profile in PROFILES:
+        set_profile(profile)
+        ocr_engine()  # loading is not reading
+    pages: list[tuple[str, str, Doc, bytes]] = []
+    for n, kind in enumerate(("vat_invoice", "receipt", *TRAVEL_KINDS)):
+        rng = random.Random(700 + n)
+        made = batch(kind, docs, 700 + n) if kind in KINDS else travel_batch(kind, docs, 700 + n)
+        pages += [(kind, "clean_png", d, render(d, "clean_png", rng)) for d in made]
+        pages += [(kind, "photo", d, _photo(d, "skewed", rng)) for d in made[: max(1, docs // 2)]]
+    seconds: dict[str, list[float]] = {p: [] for p in PROFILES}
+    tallies: dict[str, Tally] = {p: Tally() for p in PROFILES}
+    for kind, form, doc, data in pages:
+        for profile in PROFILES:
+            set_profile(profile)
+            started = time.perf_counter()
+            reading = read_document(data)
+            values = {k: f.value for k, f in extract(reading.lines).fields.items()}
+            seconds[profile].append(time.perf_counter() - started)
+            tallies[profile].add(doc.truth, values)
+        print(f"  {kind} {form}: " + ", ".join(f"{p} {seconds[p][-1]:.2f}s" for p in PROFILES))
+    print(f"\n## OCR profiles, one core, {len(pages)} pages each, same run\n")
+    print("| profile | median s/page | pages/s | fields exact |")
+    print("|---|---|---|---|")
+    for profile in PROFILES:
+        median = statistics.median(seconds[profile])
+        tally = tallies[profile]
+        print(
+            f"| {profile} | {median:.2f} | {1 / median:.2f} |"
+            f" {tally.exact}/{tally.total} ({tally.accuracy:.1%}) |"
+        )
+    ratio = statistics.median(seconds["baseline"]) / statistics.median(seconds["fast"])
+    print(f"\nfast / baseline speed: **{ratio:.2f}x** (median seconds per page)")
+
+
+def kinds_and_distortions(docs: int) -> None:
+    """Field accuracy per document kind and photo distortion, and how many went to a person
+    (a review reason) rather than being read whole."""
+    from activities.ocr.activity import review_reason
+
+    ocr_engine()
+    print("\n## Field accuracy per kind and distortion (JPEG photos)\n")
+    print("| kind | " + " | ".join(DISTORTIONS) + " |")
+    print("|---|" + "---|" * len(DISTORTIONS))
+    for n, kind in enumerate((*TRAVEL_KINDS, "receipt")):
+        cells = []
+        for distortion in DISTORTIONS:
+            rng = random.Random(900 + n)
+            made = (
+                batch(kind, docs, 900 + n) if kind in KINDS else travel_batch(kind, docs, 900 + n)
+            )
+            tally, handed = Tally(), 0
+            for doc in made:
+                reading = read_document(_photo(doc, distortion, rng))
+                extraction = extract(reading.lines)
+                tally.add(doc.truth, {k: f.value for k, f in extraction.fields.items()})
+                handed += review_reason(extraction, reading.lines) is not None
+            cells.append(f"{tally.accuracy:.0%} ({handed} to people)")
+            print(f"  {kind} {distortion}: {tally.accuracy:.1%} {tally.misses[:2]}", flush=True)
+        print(f"| {kind} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=8, help="documents per kind and form")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--skip-pool", action="store_true", help="only the in-process part")
+    parser.add_argument(
+        "--compare", action="store_true", help="only: baseline vs fast profile, same run, 1 core"
+    )
+    parser.add_argument(
+        "--kinds", action="store_true", help="only: accuracy per kind and photo distortion"
+    )
     args = parser.parse_args()
+    if args.compare or args.kinds:
+        if args.compare:
+            compare_profiles(args.docs)
+        if args.kinds:
+            kinds_and_distortions(args.docs)
+        return
     in_process(args.docs)
     if not args.skip_pool:
         asyncio.run(through_the_pool(args.docs, args.processes))

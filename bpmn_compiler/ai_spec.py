@@ -14,7 +14,7 @@ from bpmn_compiler.model import FlowNode, RawAi, RawText, whole_number
 from bpmn_compiler.rules_flow import diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
-MODES = ("advise", "decide", "route")
+MODES = ("advise", "decide", "route", "shadow")
 FALLBACKS = ("manual", "approve", "reject")
 DECISIONS = ("approve", "reject")
 KNOWN_ATTRIBUTES = (
@@ -22,12 +22,13 @@ KNOWN_ATTRIBUTES = (
     "threshold",
     "fallback",
     "prompt",
+    "template",
     "request",
     "model",
     "timeout",
     "retries",
 )
-KNOWN_CHILDREN = ("shenpi:prompt", "shenpi:example")
+KNOWN_CHILDREN = ("shenpi:prompt", "shenpi:template", "shenpi:example")
 
 
 def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
@@ -48,6 +49,20 @@ def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
     except RecursionError:  # Jinja's parser recurses per nesting level: refuse, do not crash
         return diag("ai-prompt-syntax", "the prompt template nests too deeply", node, line=raw.line)
     return None
+
+
+# What a template may show that carries nothing of the request itself.
+_NOT_REQUEST = frozenset({"node", "process_id", "options", "examples", "policy", "range", "loop"})
+
+
+def shows_request(template: str) -> bool:
+    """Whether a (parsing) template names anything of the request: ``request``, ``documents``,
+    ``variables`` or any instance variable (a name the template does not define itself)."""
+    from jinja2 import meta
+    from jinja2.sandbox import SandboxedEnvironment
+
+    names = meta.find_undeclared_variables(SandboxedEnvironment().parse(template))
+    return bool(names - _NOT_REQUEST)
 
 
 class AiReader:
@@ -93,10 +108,11 @@ class AiReader:
         Called once the mode is known (a user task left without one advises).
         """
         fallback = self.spec.get("fallback")
-        if self.spec.get("mode") == "advise" and fallback in DECISIONS:
+        mode = self.spec.get("mode")
+        if mode in ("advise", "shadow") and fallback in DECISIONS:
             self.problem(
                 f'fallback="{fallback}" would decide this task without a person when the AI'
-                ' fails, but mode="advise" leaves every decision to people; write'
+                f' fails, but mode="{mode}" leaves every decision to people; write'
                 ' fallback="manual" (or mode="decide")',
                 self.raw.attributes["fallback"].line,
             )
@@ -149,25 +165,48 @@ class AiReader:
             self.spec["max_attempts"] = count
 
     def prompt(self, attribute: RawText | None) -> None:
-        given = ([attribute] if attribute is not None else []) + self.raw.prompts
-        if len(given) > 1:
-            what = "a prompt attribute and" if attribute is not None else "more than one"
-            self.problem(
-                f"{what} <shenpi:prompt> child: write the template once",
-                self.raw.prompts[-1].line,
+        """The policy (``prompt``) goes into the default template; a ``template`` replaces it."""
+        policy = self.template_of(attribute, self.raw.prompts, "prompt", "policy")
+        if policy is not None:
+            self.spec["policy"] = policy.text
+        template = self.template_of(
+            self.raw.attributes.get("template"), self.raw.templates, "template", "template"
+        )
+        if template is None:
+            return
+        self.spec["prompt"] = template.text
+        if not shows_request(template.text):
+            self.found.append(
+                diag(
+                    "ai-template-no-request",
+                    "the template shows the model nothing of the request (no {{ request }},"
+                    " {{ documents }}, {{ variables }} or request variable): every request gets"
+                    ' the same answer; write the policy as prompt="..." to keep the default'
+                    " template, or add {{ request }}",
+                    self.node,
+                    line=template.line or self.raw.line,
+                    severity="warning",
+                )
             )
-            return
+
+    def template_of(
+        self, attribute: RawText | None, children: list[RawText], name: str, what: str
+    ) -> RawText | None:
+        given = ([attribute] if attribute is not None else []) + children
+        if len(given) > 1:
+            first = f"a {name} attribute and" if attribute is not None else "more than one"
+            self.problem(f"{first} <shenpi:{name}> child: write the {what} once", given[-1].line)
+            return None
         if not given:
-            return
-        template = given[0]
-        if not template.text:
-            self.problem("the prompt is empty (leave it out for the default template)", None)
-            return
-        found = prompt_problem(self.node, template)
+            return None
+        if not given[0].text:
+            self.problem(f"the {name} is empty (leave it out for the default template)", None)
+            return None
+        found = prompt_problem(self.node, given[0])
         if found is not None:
             self.found.append(found)
-        else:
-            self.spec["prompt"] = template.text
+            return None
+        return given[0]
 
     def request(self, raw: RawText) -> None:
         """The request text template: what precedents are compared with (``AiSpec.request``)."""

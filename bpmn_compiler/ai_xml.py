@@ -48,6 +48,8 @@ def _read_one(ai: Element) -> RawAi:
             continue  # comments and processing instructions
         if child.tag == _q(SHENPI_NS, "prompt"):
             found.prompts.append(template_text(child))
+        elif child.tag == _q(SHENPI_NS, "template"):
+            found.templates.append(template_text(child))
         elif child.tag == _q(SHENPI_NS, "example"):
             decision = child.get("decision")
             found.examples.append(

@@ -126,6 +126,7 @@ class RawAi:
     attributes: dict[str, RawText]  # attribute name -> value, document order
     line: int | None
     prompts: list[RawText] = field(default_factory=list)  # <shenpi:prompt> children, dedented
+    templates: list[RawText] = field(default_factory=list)  # <shenpi:template> children
     examples: list[RawAiExample] = field(default_factory=list)
     unknown_children: list[RawText] = field(default_factory=list)  # tag names, for a warning
 

@@ -119,7 +119,7 @@ class PassThrough(_Node):
     element: str = "task"  # the BPMN tag, for the timeline
 
 
-AiMode = Literal["advise", "decide", "route"]
+AiMode = Literal["advise", "decide", "route", "shadow"]
 AiFallback = Literal["manual", "approve", "reject"]
 
 
@@ -138,6 +138,9 @@ class AiSpec(_Frozen):
     - user task, ``decide``: at ``confidence >= threshold`` the AI approves or rejects as its own
       principal ``ai:<model>``; below it, or when the AI fails, ``fallback`` applies
       (``manual``: the task opens for people, with the advice if there is one).
+    - user task, ``shadow``: the AI reviews every request and its answer is recorded (the
+      timeline, ``ai_results``: what ``shenpi ai eval`` compares with people), but it neither
+      decides nor shows advice: the task opens for people as if the node had no AI.
     - service task (``shenpi:type="ai-review"`` / ``##AIService``): the result lands in variables
       (``ai_decision``, ``ai_confidence``, ``ai_advice``, ``ai_risk_flags`` and the extracted
       fields); below threshold or on failure ``ai_decision`` is the fallback ("manual" by default).
@@ -148,9 +151,14 @@ class AiSpec(_Frozen):
     mode: AiMode = "advise"
     threshold: float = 0.8
     fallback: AiFallback = "manual"
-    # A Jinja template (rendered in a sandbox by the activity) over the instance variables and
-    # the extracted document text; None: the default template of the node's kind.
+    # The whole prompt: a Jinja template (rendered in a sandbox by the activity) over the instance
+    # variables and the extracted document text (XML ``template`` / ``<shenpi:template>``; plans
+    # compiled before policies existed stored the ``prompt`` attribute here). None: the default
+    # template of the node's kind.
     prompt: str | None = None
+    # The node's policy (XML ``prompt`` / ``<shenpi:prompt>``): inserted into the default template,
+    # which still shows the request, its documents and the examples (docs/ai.md, "Prompts").
+    policy: str | None = None
     # A Jinja template of the *request text*: what the offline reviewer compares with the
     # precedents (examples and past decisions, rendered the same way) and what a prompt shows as
     # the request. None: every request variable as ``name: value`` lines (the offline reviewer

@@ -76,7 +76,7 @@ def _mode_fits(node: FlowNode, place: Place, reader: AiReader) -> None:
             ' write "advise" or "decide"',
             None,
         )
-    elif mode in ("advise", "decide") and place == "exclusive":
+    elif mode in ("advise", "decide", "shadow") and place == "exclusive":
         reader.problem(
             f'mode="{mode}" applies to tasks; on an exclusive gateway the AI routes'
             ' (write mode="route" or leave mode out)',

@@ -301,12 +301,15 @@ _BMP_DIB_SIZES = (12, 40, 52, 56, 108, 124)  # the header sizes real BMP files c
 
 
 def sniff_content_type(data: bytes) -> str | None:
-    """What the bytes are (pdf, png, jpeg, webp, bmp, tiff, UTF-8 text), or None: not a document."""
+    """What the bytes are (pdf, png, jpeg, webp, bmp, tiff, ofd, UTF-8 text), or None: not a
+    document."""
     for magic, content_type in _MAGIC:
         if data.startswith(magic):
             return content_type
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
+    if data[:4] == b"PK\x03\x04" and (b"OFD.xml" in data[:65536] or b"OFD.xml" in data[-65536:]):
+        return "application/ofd"  # an OFD package (GB/T 33190): digital invoices come as these
     if (
         data[:2] == b"BM"
         and len(data) >= 18

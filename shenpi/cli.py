@@ -10,9 +10,13 @@ import asyncio
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from bpmn_compiler.process_plan import ProcessPlan
+    from shenpi.settings import Settings
 
 app = typer.Typer(
     name="shenpi",
@@ -192,6 +196,76 @@ def deploy(
         typer.echo(f"{d.path}: {d.process_id} v{d.version} {state} ({d.hash[:12]})")
         for warning in d.warnings:
             typer.echo(f"  warning: {warning}", err=True)
+
+
+ai_app = typer.Typer(help="The AI reviewer: calibrate a node before it decides.")
+app.add_typer(ai_app, name="ai")
+
+
+@ai_app.command(name="eval")
+def ai_eval(
+    process: Annotated[str, typer.Argument(help="A BPMN file, or a deployed process id.")],
+    node: Annotated[str, typer.Option(help="The id of the node with <shenpi:ai>.")],
+    cases: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help='Labelled JSONL ({"variables": {...}, "label": "approve"} per line);'
+            " default: the node's archived human decisions.",
+        ),
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="Only the lines of this split.")] = None,
+    target: Annotated[float, typer.Option(min=0, max=1, help="The precision to reach.")] = 0.98,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Replay past decisions or labelled cases through a node's AI configuration: coverage and
+    precision per threshold, agreement, disagreements, the threshold reaching --target."""
+    import json
+
+    from activities.ai.evaluate import EvalError, evaluate_node, read_jsonl
+    from shenpi.settings import get_settings
+
+    settings = get_settings()
+    try:
+        plan = _plan_of(process, settings)
+        labelled = read_jsonl(cases, split=split) if cases is not None else None
+        report = asyncio.run(evaluate_node(settings, plan, node, labelled))
+    except (EvalError, LookupError) as err:
+        raise _fail(str(err)) from None
+    if as_json:
+        typer.echo(json.dumps(report.public(target), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(report.text(target))
+
+
+def _plan_of(process: str, settings: Settings) -> ProcessPlan:
+    """A BPMN file compiled, or the latest deployed version of a process id."""
+    from bpmn_compiler import CompileError, compile_bpmn
+    from bpmn_compiler.cli_support import format_diagnostics
+
+    path = Path(process)
+    if not path.is_file():
+        return asyncio.run(_deployed_plan(process, settings))
+    try:
+        return compile_bpmn(path.read_bytes(), source=process).plan
+    except CompileError as err:
+        raise LookupError(format_diagnostics(err.diagnostics, source=process)) from None
+
+
+async def _deployed_plan(process_id: str, settings: Settings) -> ProcessPlan:
+    from shenpi.db.engine import create_engine, create_sessionmaker
+    from shenpi.db.repository import get_definition, load_plan
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            definition = await get_definition(session, process_id)
+    finally:
+        await engine.dispose()
+    if definition is None:
+        raise LookupError(f"no BPMN file and no deployed process {process_id!r}")
+    return load_plan(definition)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m shenpi.cli`

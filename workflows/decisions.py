@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import UserTask
 from workflows import actions, rejects, steps, writes
+from workflows.ai import metrics as ai_metrics
 from workflows.contracts import AI_PRINCIPAL_PREFIX, DecisionInput, ErrorType, TaskView
 from workflows.engine import Engine
 from workflows.expressions import ExpressionError
@@ -90,6 +91,8 @@ def apply_to(
         comment=decision.comment,
         details=details,
     )
+    if not decision.actor.startswith((AI_PRINCIPAL_PREFIX, "system:")):
+        ai_metrics.agreement(engine, task.node_id, decision.action)
     if task.step_id is not None:  # one approver of a step: the mode decides what happens
         steps.decided(engine, task)
         return task

@@ -1,8 +1,10 @@
 """Prompts: a sandboxed Jinja template over the instance variables and document text.
 
-The template is either the node's ``prompt`` or the default of its kind; which one rendered a
-prompt is ``template_version`` ("default-review@1", "custom:<sha8>"), and ``prompt_hash`` is the
-sha256 of the rendered text (both go into the timeline; the prompt itself never does).
+The template is either the node's full template (``AiSpec.prompt``) or the default of its kind,
+which shows the node's policy (``AiSpec.policy``), the request, its documents and the examples;
+which one rendered a prompt is ``template_version`` ("default-review@2", "custom:<sha8>"), and
+``prompt_hash`` is the sha256 of the rendered text (both go into the timeline; the prompt itself
+never does).
 
 The context's ``request`` is :func:`activities.ai.request_text.request_text`: the node's
 ``request`` template, or every request variable as ``name: value`` lines.
@@ -73,6 +75,38 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 
+# With a policy (the node's ``prompt``) the default templates gain a policy section: version 2.
+# Without one a node keeps version 1, so plans compiled before policies render as they did.
+_POLICY = """\
+The policy to apply:
+{{ policy }}
+
+"""
+POLICY_TEMPLATES: dict[str, tuple[str, str]] = {
+    "user_task": (
+        "default-review@2",
+        "You review an approval request of process {{ process_id }} before the task "
+        '"{{ node.name or node.id }}" goes to its approvers. '
+        "Recommend approving or rejecting it by the policy below; abstain when the policy and "
+        "the request do not settle it.\n\n" + _POLICY + _REVIEW_BODY + "\n" + REVIEW_INSTRUCTIONS,
+    ),
+    "service_task": (
+        "default-service-review@2",
+        "You check a request of process {{ process_id }} in the automated step "
+        '"{{ node.name or node.id }}". '
+        "Approve it when the policy below allows it, reject it when it does not.\n\n"
+        + _POLICY
+        + _REVIEW_BODY
+        + "\n"
+        + REVIEW_INSTRUCTIONS,
+    ),
+    "exclusive": (
+        "default-route@2",
+        _POLICY.replace("The policy to apply", "How to route") + DEFAULT_TEMPLATES["exclusive"][1],
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Document:
     """A document's text in the template context: ``{{ doc }}`` is its text, ``{{ doc.kind }}``
@@ -95,12 +129,13 @@ class RenderedPrompt:
 
 
 def template_for(input: AiReviewInput) -> tuple[str, str]:
-    """``(template_version, template)`` for this node: its own prompt or its kind's default."""
+    """``(template_version, template)`` for this node: its own full template, or its kind's
+    default (version 2, with a policy section, when the node has a policy)."""
     if input.spec.prompt:
         digest = hashlib.sha256(input.spec.prompt.encode()).hexdigest()
         return f"custom:{digest[:8]}", input.spec.prompt
     kind = "exclusive" if input.purpose == "route" else input.node_kind
-    return DEFAULT_TEMPLATES[kind]
+    return (POLICY_TEMPLATES if input.spec.policy else DEFAULT_TEMPLATES)[kind]
 
 
 def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
@@ -117,6 +152,9 @@ def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
         "options": [o.model_dump() for o in input.options],
         "examples": [e.model_dump() for e in input.spec.examples],
     }
+    # The policy is a template too ("under {{ limit }} CNY"), over the same context.
+    policy = input.spec.policy
+    context["policy"] = render_sandboxed(policy, context, what="prompt").strip() if policy else ""
     text = render_sandboxed(template, context, what="prompt")
     return RenderedPrompt(text, version, hashlib.sha256(text.encode()).hexdigest(), request)
 

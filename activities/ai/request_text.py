@@ -36,6 +36,22 @@ def request_values(variables: dict[str, Any], template: str | None = None) -> st
     return " ".join(shown for _, shown in _request_items(variables))
 
 
+def route_text(variables: dict[str, Any], template: str | None = None) -> str:
+    """What a route is chosen by: the node's request template, or the request's free text only
+    (its string values that are not labels or codes). A ``category: "travel"`` or an amount says
+    nothing of what the request is about, and must not pick a path for "其他"."""
+    if template:
+        return _rendered(template, variables)
+    return " ".join(shown for _, shown in _request_items(variables) if _free_text(shown))
+
+
+def _free_text(value: str) -> bool:
+    """Words, not a label: a space, or three or more Chinese characters ("买一箱A4打印纸")."""
+    if value.startswith(("{", "[")):
+        return False  # an object or a list, as JSON
+    return " " in value.strip() or sum("\u4e00" <= ch <= "\u9fff" for ch in value) >= 3
+
+
 def _rendered(template: str, variables: dict[str, Any]) -> str:
     context = {k: v for k, v in variables.items() if isinstance(k, str)}
     context["variables"] = variables

@@ -12,8 +12,10 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.ocr.fields import KINDS, extract
+from activities.ocr.digital import read_digital
+from activities.ocr.fields import KINDS, Extraction, extract
 from activities.ocr.reader import (
+    Line,
     UnreadableDocumentError,
     ocr_engine,
     read_document,
@@ -50,6 +52,31 @@ def _failure(message: str, type: str) -> ApplicationError:
     return ApplicationError(message, type=type, non_retryable=True)
 
 
+# A field read below this confidence is not trusted to decide anything by itself.
+TRUSTED_CONFIDENCE = 0.8
+MIN_CHARACTERS = 20  # fewer read from a whole page: a dark, blurred or sideways photo
+
+
+def review_reason(extraction: Extraction, lines: list[Line]) -> str | None:
+    """Why a person should look at the document itself, or None when its total can be used."""
+    characters = sum(len(line.text) for line in lines)
+    if characters < MIN_CHARACTERS:
+        return (
+            f"almost nothing could be read ({characters} characters): the photo may be too dark,"
+            " blurred, cut off or sideways"
+        )
+    if extraction.kind == "unknown":
+        return "not a kind of document the reader knows"
+    total = extraction.fields.get("total")
+    if total is None:
+        return "no total could be read"
+    if total.confidence < TRUSTED_CONFIDENCE:
+        return f"the total ({total.value}) was read with low confidence ({total.confidence:.2f})"
+    if extraction.flags:
+        return "the document does not add up: " + ", ".join(extraction.flags)
+    return None
+
+
 @activity.defn(name=ACTIVITY_OCR)
 def ocr(input: ServiceTaskInput) -> dict[str, Any]:
     """Read ``variables[config["document"]]`` (default ``document``) as ``config["kind"]``."""
@@ -65,17 +92,24 @@ def ocr(input: ServiceTaskInput) -> dict[str, Any]:
         data = store.get(document_id)
     except BlobNotFound:
         raise _failure(f"no document {document_id} in the blob store", DOCUMENT_NOT_FOUND) from None
-    try:
-        reading = read_document(data, on_page=activity.heartbeat)
-    except UnreadableDocumentError as err:
-        raise _failure(f"{document_id}: {err}", UNREADABLE_DOCUMENT) from err
-    extraction = extract(reading.lines, kind)
-    text_ref = store.put(reading.text.encode(), content_type="text/plain", name="ocr.txt")
+    digital = read_digital(data)  # a digital e-invoice is read from its data, exactly
+    if digital is not None:
+        extraction, lines = digital.extraction, digital.lines
+        pages, source = digital.pages, digital.source
+    else:
+        try:
+            reading = read_document(data, on_page=activity.heartbeat)
+        except UnreadableDocumentError as err:
+            raise _failure(f"{document_id}: {err}", UNREADABLE_DOCUMENT) from err
+        extraction = extract(reading.lines, kind)
+        lines, pages, source = reading.lines, reading.pages, reading.source
+    text = "\n".join(line.text for line in lines)
+    text_ref = store.put(text.encode(), content_type="text/plain", name="ocr.txt")
     fields = {name: f.value for name, f in extraction.fields.items()}
     summary: dict[str, Any] = {
         "kind": extraction.kind,
-        "pages": reading.pages,
-        "source": reading.source,
+        "pages": pages,
+        "source": source,
         "text_ref": text_ref.document_id,
         "fields": {
             name: {"value": f.value, "confidence": f.confidence}
@@ -83,6 +117,7 @@ def ocr(input: ServiceTaskInput) -> dict[str, Any]:
         },
         "confidence": extraction.confidence,
         "flags": extraction.flags,
+        "review_reason": review_reason(extraction, lines),
         "document_id": document_id,
     }
     return {**fields, "ocr": summary}

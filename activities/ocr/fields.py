@@ -18,9 +18,33 @@ from typing import Any, Literal
 
 from activities.ocr.reader import Line
 
-Kind = Literal["vat_invoice", "receipt", "unknown"]
-KINDS: tuple[str, ...] = ("vat_invoice", "receipt", "auto")
+Kind = Literal[
+    "vat_invoice",
+    "taxi_invoice",
+    "train_ticket",
+    "air_itinerary",
+    "hotel_folio",
+    "receipt",
+    "unknown",
+]
+KINDS: tuple[str, ...] = (
+    "vat_invoice",
+    "taxi_invoice",
+    "train_ticket",
+    "air_itinerary",
+    "hotel_folio",
+    "receipt",
+    "auto",
+)
 
+# The kinds that print 发票代码 / 发票号码 too are told apart first: a taxi invoice is no VAT
+# invoice, and its 金额 is the fare paid.
+_KIND_MARKS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("taxi_invoice", re.compile(r"出租汽车|出租车|TAXI|上车.*下车|里程", re.IGNORECASE)),
+    ("train_ticket", re.compile(r"铁路电子客票|中国铁路|12306|电子客票号.*站|二等座|一等座")),
+    ("air_itinerary", re.compile(r"行程单|航空运输|民航发展基金|燃油附加费|ITINERARY", re.I)),
+    ("hotel_folio", re.compile(r"宾客账单|住宿账单|入住日期|离店日期|FOLIO|房号", re.I)),
+)
 _INVOICE_MARKS = re.compile(r"发票代码|发票号码|价税合计|纳税人识别号|增值税")
 _RECEIPT_MARKS = re.compile(r"合计|总计|实付|应付|实收|小票|收据|收银|TOTAL", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})[年/.-](\d{1,2})[月/.-](\d{1,2})日?")
@@ -82,6 +106,9 @@ def money_values(text: str) -> list[Decimal]:
 
 def detect_kind(lines: Sequence[Line]) -> Kind:
     text = normalize(" ".join(line.text for line in lines))
+    for kind, marks in _KIND_MARKS:
+        if marks.search(text):
+            return kind
     if _INVOICE_MARKS.search(text):
         return "vat_invoice"
     if _RECEIPT_MARKS.search(text):
@@ -90,17 +117,23 @@ def detect_kind(lines: Sequence[Line]) -> Kind:
 
 
 def extract(lines: Sequence[Line], kind: str = "auto") -> Extraction:
-    """The fields of a VAT invoice or a receipt (``kind``), or of what the text looks like."""
+    """The fields of a document of ``kind``, or of the kind its text looks like."""
+    from activities.ocr import tickets
     from activities.ocr.invoice import extract_invoice
     from activities.ocr.receipt import extract_receipt
 
     found: Kind = detect_kind(lines) if kind == "auto" else kind  # type: ignore[assignment]
     normalized = [Line(normalize(line.text), line.score) for line in lines]
-    if found == "vat_invoice":
-        return extract_invoice(normalized)
-    if found == "receipt":
-        return extract_receipt(normalized)
-    return Extraction("unknown")
+    readers = {
+        "vat_invoice": extract_invoice,
+        "taxi_invoice": tickets.extract_taxi,
+        "train_ticket": tickets.extract_train,
+        "air_itinerary": tickets.extract_air,
+        "hotel_folio": tickets.extract_hotel,
+        "receipt": extract_receipt,
+    }
+    reader = readers.get(found)
+    return reader(normalized) if reader is not None else Extraction("unknown")
 
 
 def as_number(value: Decimal) -> float:

@@ -34,14 +34,14 @@ def ai_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 def openai_settings(tmp_path: Path, server: FakeOpenAi, **overrides: Any) -> Settings:
-    return ai_settings(
-        tmp_path,
-        ai_provider="openai",
-        ai_base_url=server.base_url,
-        ai_api_key="test-key",
-        ai_model="approve",
+    values: dict[str, Any] = {
+        "ai_provider": "openai",
+        "ai_base_url": server.base_url,
+        "ai_api_key": "test-key",
+        "ai_model": "approve",
         **overrides,
-    )
+    }
+    return ai_settings(tmp_path, **values)
 
 
 def review_input(

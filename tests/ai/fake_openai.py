@@ -1,9 +1,11 @@
 """A local OpenAI-compatible server for tests: real HTTP on 127.0.0.1, driven by the real client.
 
 ``POST /v1/chat/completions`` answers by *scenario*, chosen per request by the model name
-(``model="approve"``, ``"hesitant"``, ``"bad-json"``...) or scripted per model with
-:meth:`FakeOpenAi.script` (a list played in order, the last one repeating). Every call is
-counted and kept (``calls(model)``, ``requests``), so tests can prove what the engine did.
+(``model="approve"``, ``"hesitant"``, ``"bad-json"``...), scripted per model with
+:meth:`FakeOpenAi.script` (a list played in order, the last one repeating), or by a function of
+the request's body (:meth:`FakeOpenAi.read_with`: a model that answers by what the prompt says).
+Every call is counted and kept (``calls(model)``, ``requests``), so tests can prove what the
+engine did.
 
     async with running_fake_openai() as server:
         settings = Settings(ai_provider="openai", ai_base_url=server.base_url, ...)
@@ -88,12 +90,18 @@ class FakeOpenAi:
     scripts: dict[str, list[Reply]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # model -> a function of the request body: a model that answers by what the prompt says.
+    readers: dict[str, Callable[[dict[str, Any]], Reply]] = field(default_factory=dict)
     _ids: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     def script(self, model: str, replies: list[Reply | str]) -> None:
         """Answers for ``model`` in order (scenario names or replies); the last one repeats."""
         self.scripts[model] = [SCENARIOS[r] if isinstance(r, str) else r for r in replies]
+
+    def read_with(self, model: str, reader: Callable[[dict[str, Any]], Reply]) -> None:
+        """``model`` answers each request with ``reader(body)``: what the prompt says decides."""
+        self.readers[model] = reader
 
     def calls(self, model: str | None = None) -> int:
         return self.counts[model] if model is not None else sum(self.counts.values())
@@ -113,7 +121,12 @@ class FakeOpenAi:
         body = await request.json()
         self.requests.append(body)
         model = str(body.get("model", ""))
-        reply = self.reply_for(model)
+        reader = self.readers.get(model)
+        if reader is not None:
+            self.counts[model] += 1
+            reply = reader(body)
+        else:
+            reply = self.reply_for(model)
         if reply.delay and not await self._wait_or_close(reply.delay):
             return JSONResponse({"error": {"message": "shutting down"}}, status_code=503)
         request_id = f"req-{self._ids()}"

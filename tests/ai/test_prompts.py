@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.ai.prompts import DOCUMENT_CHARS, Document, load_documents, render
 from activities.ai.request_text import request_text, request_values
+from bpmn_compiler.process_plan import AiSpec
 from shenpi.blobs import open_blob_store
 from tests.ai.conftest import ai_settings, ai_worker, openai_settings, review_input, run_probe
 from tests.ai.fake_openai import FakeOpenAi
@@ -199,3 +200,102 @@ def test_a_request_template_replaces_the_default_request_text() -> None:
     assert "Request:\n出差北京 1260元\n" in render(templated, []).text
     assert request_values(templated.variables) == "1260 出差北京"  # values only, engine keys out
     assert request_values(templated.variables, templated.spec.request) == "出差北京 1260元"
+
+
+ISSUE_POLICY = "Approve travel expenses under 2000 CNY with a receipt; reject personal items."
+POLICY_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:shenpi="http://shenpi.dev/schema/bpmn/1.0" id="d" targetNamespace="t">
+  <process id="travel" isExecutable="true">
+    <startEvent id="start"/>
+    <userTask id="review" name="Review" shenpi:assignee="mia">
+      <extensionElements>{ai}</extensionElements>
+    </userTask>
+    <endEvent id="end"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
+  </process>
+</definitions>"""
+
+
+def _compiled_spec(ai: str) -> tuple[AiSpec, list[str]]:
+    from bpmn_compiler import compile_bpmn
+
+    result = compile_bpmn(POLICY_PROCESS.format(ai=ai).encode())
+    node = next(n for n in result.plan.nodes if n.id == "review")
+    spec = getattr(node, "ai", None)
+    assert isinstance(spec, AiSpec)
+    return spec, [d.code for d in result.warnings]
+
+
+async def test_a_policy_prompt_is_sent_with_the_request_documents_and_examples(
+    client: Client, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
+) -> None:
+    spec, _ = _compiled_spec(
+        f'<shenpi:ai mode="decide" prompt="{ISSUE_POLICY}">'
+        '<shenpi:example decision="reject">买了一台个人游戏机 2399元</shenpi:example></shenpi:ai>'
+    )
+    assert (spec.policy, spec.prompt) == (ISSUE_POLICY, None)
+    settings = openai_settings(tmp_path, fake_openai)
+    store = open_blob_store(settings)
+    try:
+        ref = await store.put("出租汽车专用发票 金额 80.00".encode(), content_type="text/plain")
+    finally:
+        await store.aclose()
+    variables = {
+        "item": "taxi to airport",
+        "amount": 80,
+        "receipt_ocr": {"ocr": {"kind": "taxi_invoice", "text_ref": ref.document_id}},
+    }
+    review = review_input(variables).model_copy(update={"spec": spec})
+    async with ai_worker(client, settings, task_queue):
+        result = await run_probe(client, task_queue, review)
+    prompt = fake_openai.requests[0]["messages"][-1]["content"]
+    assert f"The policy to apply:\n{ISSUE_POLICY}\n" in prompt
+    assert "amount: 80\nitem: taxi to airport" in prompt
+    assert "出租汽车专用发票 金额 80.00" in prompt
+    assert "- reject: 买了一台个人游戏机 2399元" in prompt
+    assert result.template_version == "default-review@2"
+
+
+def test_a_node_without_a_policy_keeps_the_first_template_version() -> None:
+    spec, _ = _compiled_spec('<shenpi:ai mode="advise"/>')
+    review = review_input().model_copy(update={"spec": spec})
+    rendered = render(review, [])
+    assert rendered.template_version == "default-review@1"
+    assert "policy" not in rendered.text
+
+
+def test_a_plan_compiled_before_policies_still_renders_its_prompt_as_the_whole_template() -> None:
+    # Stored plans keep their AiSpec: "prompt" was the whole template, and still is.
+    old = AiSpec.model_validate({"mode": "decide", "prompt": "Decide on {{ amount }}."})
+    rendered = render(review_input(prompt=None).model_copy(update={"spec": old}), [])
+    assert rendered.text == "Decide on 1260."
+    assert rendered.template_version.startswith("custom:")
+
+
+def test_a_policy_can_use_the_request_variables() -> None:
+    review = review_input(policy="Claims under {{ limit }} CNY are fine.")
+    review.variables["limit"] = 2000
+    assert "Claims under 2000 CNY are fine." in render(review, []).text
+
+
+@pytest.mark.parametrize(
+    ("ai", "warned"),
+    [
+        ('<shenpi:ai template="Approve travel under 2000 CNY."/>', True),
+        ('<shenpi:ai template="Policy: {{ policy }} for {{ node.name }}"/>', True),
+        ('<shenpi:ai template="Approve travel under 2000 CNY: {{ request }}"/>', False),
+        ('<shenpi:ai template="{{ amount }} for {{ item }}"/>', False),
+        (
+            "<shenpi:ai><shenpi:template>{% for d in documents %}{{ d }}{% endfor %}"
+            "</shenpi:template></shenpi:ai>",
+            False,
+        ),
+        ('<shenpi:ai prompt="Approve travel under 2000 CNY."/>', False),
+    ],
+)
+def test_compiler_warns_when_a_full_template_shows_no_request(ai: str, warned: bool) -> None:
+    spec, codes = _compiled_spec(ai)
+    assert ("ai-template-no-request" in codes) is warned
+    assert spec.prompt is not None or spec.policy is not None

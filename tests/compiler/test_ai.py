@@ -128,3 +128,12 @@ def test_absurdly_nested_prompt_is_a_diagnostic_not_a_crash(template: str) -> No
 
 def test_ai_principal_prefix_is_the_workflows() -> None:
     assert AI_PRINCIPAL_PREFIX == WORKFLOW_AI_PRINCIPAL_PREFIX
+
+
+def test_shadow_mode_compiles_on_a_user_task_and_refuses_a_deciding_fallback() -> None:
+    spec = _review('<shenpi:ai mode="shadow" prompt="Approve business travel."/>').ai
+    assert spec is not None and (spec.mode, spec.policy) == ("shadow", "Approve business travel.")
+    with pytest.raises(CompileError) as err:
+        compile_bpmn(PROCESS.format(ai='<shenpi:ai mode="shadow" fallback="approve"/>').encode())
+    assert [d.code for d in err.value.diagnostics] == ["ai-attribute"]
+    assert 'mode="shadow" leaves every decision to people' in err.value.diagnostics[0].message

@@ -67,7 +67,7 @@ def _id(block: str) -> str:
 def test_the_page_shows_valid_ai_examples_and_one_per_ai_diagnostic() -> None:
     shown = {m.group(1) for b in BLOCKS if (m := EXPECTED.match(b))}
     assert len(BLOCKS) - len(shown) >= 3
-    assert shown == AI_CODES and len(AI_CODES) == 6
+    assert shown == AI_CODES and len(AI_CODES) == 7
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if not EXPECTED.match(b)], ids=_id)

@@ -43,7 +43,7 @@ def test_emitted_module_of_an_ai_process_embeds_the_same_plan(tmp_path: Path) ->
     assert embedded == expected
     review = embedded.node("manager_review")
     assert isinstance(review, UserTask) and review.ai is not None
-    assert review.ai.prompt is not None and review.ai.prompt.count("\n") == 2
+    assert review.ai.policy is not None and review.ai.policy.count("\n") == 2
 
 
 def test_emitted_module_of_an_ai_process_is_ruff_clean(tmp_path: Path) -> None:

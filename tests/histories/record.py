@@ -323,6 +323,16 @@ async def ai_advise(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]
     return [handle]
 
 
+async def ai_shadow(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """The AI reviews in shadow: its answer is recorded, the task opens without it, a person
+    decides otherwise."""
+    process = with_ai("approval", "approve", ai={"mode": "shadow", "prompt": "reject 0.99"})
+    handle = await start_plan(client, process, queue, variables={"approver": "alice"})
+    await decide(handle, await open_task(handle, "approve"), "approve", "alice")
+    await handle.result()
+    return [handle]
+
+
 async def ai_decide(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """A confident AI approves as ai:<model>; no person sees the task."""
     variables = {"approver": "alice", "script": "approve 0.95"}
@@ -455,6 +465,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "instance_actions": instance_actions,
     "ai_advise": ai_advise,
     "ai_decide": ai_decide,
+    "ai_shadow": ai_shadow,
     "ai_fallback": ai_fallback,
     "ai_route": ai_route,
     "ai_service": ai_service,

@@ -26,7 +26,7 @@ def test_representative_histories_are_committed() -> None:
     assert {"approval_steps", "approval_actions"} <= names
     assert {"instance_actions", "deadlines"} <= names
     assert {"ai_advise", "ai_decide", "ai_fallback", "ai_route"} <= names
-    assert {"ai_service", "ocr_service"} <= names
+    assert {"ai_service", "ocr_service", "ai_shadow"} <= names
     assert {"notify_defaults", "decision_limits", "incident_actions"} <= names
 
 

@@ -70,7 +70,7 @@ def with_flow_docs(source: ProcessPlan, docs: dict[str, str]) -> ProcessPlan:
 @activity.defn(name=ACTIVITY_AI_REVIEW)
 async def fake_ai_review(input: AiReviewInput) -> AiReviewResult:
     ASKED.setdefault(input.instance_id, []).append(input)
-    prompt = input.spec.prompt or "abstain 0"
+    prompt = input.spec.prompt or input.spec.policy or "abstain 0"
     if prompt.startswith("{{"):
         prompt = str(input.variables.get(prompt.strip("{} "), "abstain 0"))
     script = prompt.split()

@@ -14,7 +14,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from tests.helpers import assert_eventually
 from tests.workflows.ai_support import ai_worker, with_ai
 from tests.workflows.approval_support import start_plan
-from tests.workflows.support import wait_open_tasks
+from tests.workflows.support import decide, wait_open_tasks
 
 
 def _free_port() -> int:
@@ -63,5 +63,38 @@ async def test_auto_decisions_hand_overs_and_fallbacks_are_counted_per_node(
             assert any(
                 'reason="below_threshold"' in x and 'node_id="approve"' in x for x in fallbacks
             )
+
+        await assert_eventually(counted)
+
+
+async def test_shadow_answers_are_compared_with_the_person_who_decides(
+    client: Client, task_queue: str
+) -> None:
+    port = _free_port()
+    runtime = Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
+    )
+    metered = await Client.connect(
+        client.service_client.config.target_host,
+        namespace=client.namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+    shadow = with_ai("approval", "approve", ai={"mode": "shadow", "prompt": "approve 0.99"})
+    alice = {"approver": "alice"}
+    async with ai_worker(metered, task_queue):
+        for action in ("approve", "reject"):
+            handle = await start_plan(metered, shadow, task_queue, variables=alice)
+            (task,) = await wait_open_tasks(handle, 1)
+            await decide(handle, task, action, "alice")
+            await handle.result()
+
+        async def counted() -> None:
+            lines = [x for x in (await _scrape(port)).splitlines() if "shenpi_ai_" in x]
+            agreement = [x for x in lines if x.startswith("shenpi_ai_agreement")]
+            assert any('agreed="true"' in x and x.endswith(" 1") for x in agreement), lines
+            assert any('agreed="false"' in x and x.endswith(" 1") for x in agreement), lines
+            shadowed = [x for x in lines if 'outcome="shadowed"' in x]
+            assert shadowed and shadowed[0].endswith(" 2"), lines
 
         await assert_eventually(counted)

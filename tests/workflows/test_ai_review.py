@@ -258,3 +258,30 @@ async def test_withdraw_during_the_review_ends_it(
     assert result.outcome == "withdrawn"
     assert result.tasks == []
     assert "ai_reviewed" not in timeline_events(result)
+
+
+async def test_shadow_mode_records_the_answer_but_neither_decides_nor_shows_it(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    process = on_approve(mode="shadow", prompt="reject 0.99")
+    handle = await start_plan(client, process, task_queue, variables=ALICE)
+    (task,) = await wait_open_tasks(handle, 1)
+    assert (task.assignee, task.ai) == ("alice", None)  # no advice on the task or the inbox
+    current = await state(handle)
+    assert timeline_events(current) == ["started", "ai_reviewed", "task_opened"]
+    reviewed = current.timeline[1]
+    assert reviewed.details["shadow"] is True
+    assert (reviewed.details["decision"], reviewed.details["confidence"]) == ("reject", 0.99)
+    await decide(handle, task, "approve", "alice")
+    assert (await finished(handle)).outcome == "approved"  # the person's word, not the AI's
+
+
+async def test_shadow_mode_failure_opens_the_task_for_people(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    process = on_approve(mode="shadow", prompt="fail", fallback="approve", max_attempts=1)
+    handle = await start_plan(client, process, task_queue, variables=ALICE)
+    (task,) = await wait_open_tasks(handle, 1)
+    assert task.assignee == "alice"
+    await decide(handle, task, "reject", "alice")
+    assert (await finished(handle)).outcome == "rejected"

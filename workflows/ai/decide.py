@@ -53,12 +53,12 @@ def decide_as(
 def fallback_of(node: UserTask) -> AiFallback:
     """The fallback that applies: ``manual`` wherever people always decide.
 
-    A human-required task, and a task the AI only advises on: an outage must not decide what a
-    hesitant answer would hand to people (the compiler refuses such models; plans built before
-    that check, or by hand, may still say so).
+    A human-required task, and a task the AI only advises on or shadows: an outage must not
+    decide what a hesitant answer would hand to people (the compiler refuses such models; plans
+    built before that check, or by hand, may still say so).
     """
     assert node.ai is not None
-    if node.human_required or node.ai.mode == "advise":
+    if node.human_required or node.ai.mode in ("advise", "shadow"):
         return "manual"
     return node.ai.fallback
 

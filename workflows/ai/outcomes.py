@@ -1,7 +1,8 @@
 """What an AI review's result (or failure) does to the token that waited for it.
 
 - user task: the AI decides as ``ai:<model>`` (``decide`` mode, confident, not human-required),
-  or the task opens for people with the advice, or the node's ``fallback`` applies;
+  or the task opens for people with the advice (without it in ``shadow`` mode), or the node's
+  ``fallback`` applies;
 - ``ai-review`` service task: the result becomes variables and the token moves on, even when the
   activity failed (the fallback is then the decision);
 - AI-routed gateway: a confident choice of an outgoing flow is taken, else the conditions decide.
@@ -40,11 +41,11 @@ def reviewed(engine: Engine, token_id: str, result: AiReviewResult) -> None:
     if token is None:
         return
     node = engine.index.node(token.node_id)
+    details = _details(result)
+    if isinstance(node, UserTask) and node.ai is not None and node.ai.mode == "shadow":
+        details["shadow"] = True
     engine.record(
-        "ai_reviewed",
-        node.id,
-        actor=AI_PRINCIPAL_PREFIX + result.metrics.model,
-        details=_details(result),
+        "ai_reviewed", node.id, actor=AI_PRINCIPAL_PREFIX + result.metrics.model, details=details
     )
     try:
         match node:
@@ -87,6 +88,12 @@ def confident(spec: AiSpec, result: AiReviewResult) -> bool:
 def _task_reviewed(engine: Engine, token: Token, node: UserTask, result: AiReviewResult) -> None:
     assert node.ai is not None
     spec, advice = node.ai, advice_of(result)
+    if spec.mode == "shadow":
+        # Recorded (the timeline, ai_results), compared with the person's decision later
+        # (metrics.agreement), but neither used nor shown: the task opens as without AI.
+        metrics.outcome(engine, node.id, "shadowed")
+        engine.open_user_task(token, node, None)
+        return
     if spec.mode == "decide" and confident(spec, result) and not node.human_required:
         action: decide.Action = "approve" if result.decision == "approve" else "reject"
         principal = AI_PRINCIPAL_PREFIX + result.metrics.model

@@ -16,8 +16,8 @@ NodeKind = Literal["user_task", "service_task", "exclusive"]
 
 
 def reviews(node: UserTask) -> bool:
-    """A user task reviewed by the AI before it opens (advise or decide)."""
-    return node.ai is not None and node.ai.mode in ("advise", "decide")
+    """A user task reviewed by the AI before it opens (advise, decide or shadow)."""
+    return node.ai is not None and node.ai.mode in ("advise", "decide", "shadow")
 
 
 def routes(node: ExclusiveGateway) -> bool:
