@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating_thread
 from activities.ocr.fields import KINDS, extract
 from activities.ocr.reader import (
     UnreadableDocumentError,
@@ -66,7 +67,9 @@ def ocr(input: ServiceTaskInput) -> dict[str, Any]:
     except BlobNotFound:
         raise _failure(f"no document {document_id} in the blob store", DOCUMENT_NOT_FOUND) from None
     try:
-        reading = read_document(data, on_page=activity.heartbeat)
+        # A page can take longer than the heartbeat timeout on a busy machine: beat from a thread.
+        with heartbeating_thread() as beat:
+            reading = read_document(data, on_page=beat.beat)
     except UnreadableDocumentError as err:
         raise _failure(f"{document_id}: {err}", UNREADABLE_DOCUMENT) from err
     extraction = extract(reading.lines, kind)
