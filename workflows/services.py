@@ -56,7 +56,10 @@ PATCH_NOTIFY_REJECTED = "shenpi-notify-rejected-moves-on"
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # OCR beats from a thread of a CPU-bound pool process, through the pool's manager: more slack.
 OCR_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
-# Shipped types whose activity heartbeats; "ai-review" goes through _review (see there).
+# Shipped types whose activity heartbeats. Not "ai-review": with the callback provider its
+# attempt completes asynchronously (docs/ai.md), kept open by the job, not by a worker, so a
+# heartbeat timeout would end long jobs that do not call the heartbeat URL; a review attempt is
+# bounded by the node's own timeout (120 s by default), and the directory lookup by 10 s.
 HEARTBEATING_TYPES = frozenset({NOTIFY_ACTIVITY, "http"})
 
 

@@ -22,7 +22,7 @@ async def persist(
     method: str,
     url: str,
     *,
-    timeout: float = 120.0,  # noqa: ASYNC109 - a retry deadline, not a cancel scope
+    timeout: float = 90.0,  # noqa: ASYNC109 - a retry deadline, not a cancel scope
     **kwargs: Any,
 ) -> httpx.Response:
     """The first answer that is not transient; retries connection errors and 5xx until then."""
@@ -55,30 +55,30 @@ async def open_task(http: httpx.AsyncClient, instance_id: str, node_id: str) -> 
         task: dict[str, Any] = tasks[0]
         return task
 
-    return await assert_eventually(opened, timeout=180, interval=0.5)
+    return await assert_eventually(opened, timeout=90, interval=0.5)
 
 
 async def decide(
     http: httpx.AsyncClient, instance_id: str, task_id: str, action: str
-) -> dict[str, Any]:
-    """Decide once, however often the request must be sent: one key for every try."""
+) -> httpx.Response:
+    """Send one decision until it is answered, under one key for every try: the answer."""
     url = f"/api/v1/instances/{instance_id}/tasks/{task_id}/decision"
     headers = {"Idempotency-Key": f"{instance_id}:{task_id}:{action}"}
-    response = await persist(http, "POST", url, json={"action": action}, headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await persist(http, "POST", url, json={"action": action}, headers=headers)
 
 
 async def ended(
     http: httpx.AsyncClient,
     instance_id: str,
     *,
-    timeout: float = 180.0,  # noqa: ASYNC109 - a polling deadline
+    timeout: float = 90.0,  # noqa: ASYNC109 - a polling deadline
 ) -> dict[str, Any]:
     async def closed() -> dict[str, Any]:
         body = await instance(http, instance_id)
         assert body["status"] not in ("running", "incident"), body["status"]
+        # The state says "completed" before the end's notices and archive are done; the
+        # instance has ended once its execution closed with the archive written.
+        assert body["archived"], "not archived yet"
         return body
 
     return await assert_eventually(closed, timeout=timeout, interval=0.5)
