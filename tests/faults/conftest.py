@@ -1,4 +1,4 @@
-"""A Temporal dev server of this module's own (the tests kill it), the API and `shenpi worker`.
+"""A Temporal dev server of this package's own (the tests kill it), the API and `shenpi worker`.
 
 The API runs in this process over real HTTP, with a Temporal client that outlives dev server
 restarts; the worker is a child process, so a test can kill -9 it. Nothing is mocked.
@@ -22,7 +22,7 @@ from tests.faults.cluster import DevServer, WorkerProcess
 from tests.faults.receiver import Receiver
 
 
-@pytest_asyncio.fixture(scope="module")
+@pytest_asyncio.fixture(scope="package")
 async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevServer]:
     server = DevServer(tmp_path_factory.mktemp("temporal"))
     await server.start()
