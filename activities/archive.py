@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
 from shenpi.db.archive import archive_instance
 from shenpi.db.lazy import LazyDatabase
 from shenpi.settings import Settings
@@ -25,11 +26,14 @@ class ArchiveActivities:
     @activity.defn(name=ACTIVITY_ARCHIVE)
     async def archive(self, input: ArchiveInput) -> None:
         """Upsert by instance id: a retried attempt or a repeated archive has one effect."""
-        sessions = await self._database()
-        async with sessions() as session:
-            await archive_instance(
-                session, input.instance_id, input.state, archived_at=datetime.now(UTC)
-            )
+        # A busy database may hold the upsert for seconds: beat meanwhile, so that only a dead
+        # worker's attempt is retried early.
+        async with heartbeating():
+            sessions = await self._database()
+            async with sessions() as session:
+                await archive_instance(
+                    session, input.instance_id, input.state, archived_at=datetime.now(UTC)
+                )
 
     async def aclose(self) -> None:
         await self._database.aclose()

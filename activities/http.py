@@ -2,6 +2,9 @@
 
 Clients are built without retries of their own: Temporal retries, and every attempt is visible in
 the history. A refusal by the other side (4xx but 429) is final; anything else is worth retrying.
+An attempt cut short (a timeout, a worker crash) may have reached the other side, so every attempt
+of one task sends the same ``Idempotency-Key`` (unless the task sets its own header): a service
+that honours it applies the call once.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.delivery import delivery_id
+from activities.heartbeat import heartbeating
 from workflows.contracts import ServiceTaskInput
 
 HEADER_PREFIX = "header."  # config key "header.X-Api-Key" sets that request header
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def new_http_client(timeout_seconds: float = 10.0) -> httpx.AsyncClient:
@@ -51,8 +57,11 @@ class HttpActivities:
             for k, v in config.items()
             if k.startswith(HEADER_PREFIX)
         }
+        if not any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in headers):
+            headers[IDEMPOTENCY_HEADER] = delivery_id(activity.info())
         body = _body(config, input.variables, method)
-        response = await self._client.request(method, url, headers=headers, json=body)
+        async with heartbeating():  # a slow service must not look like a dead worker
+            response = await self._client.request(method, url, headers=headers, json=body)
         raise_for_outcome(response, f"{method} {url}")
         return _result(response)
 

@@ -39,14 +39,22 @@ from activities.channels.routing import (
     task_audiences,
     with_bindings,
 )
-from activities.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, post_webhook, sign
+from activities.channels.webhook import (
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    post_webhook,
+    sign,
+)
+from activities.delivery import delivery_id
+from activities.heartbeat import Beat, heartbeating
 from shenpi.db.lazy import LazyDatabase
 from shenpi.db.wechat import bound_ids
 from shenpi.directory_file import UserEntry
 from shenpi.settings import Settings
 from workflows.contracts import ServiceTaskInput
 
-__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "NotifyActivities", "sign"]
+__all__ = ["EVENT_ID_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "NotifyActivities", "sign"]
 
 WECHAT_CHANNELS = frozenset({"wechat_work", "wechat_mp"})
 
@@ -54,15 +62,17 @@ WECHAT_CHANNELS = frozenset({"wechat_work", "wechat_mp"})
 class _Progress:
     """What this notification has delivered so far; survives retries in heartbeat details."""
 
-    def __init__(self, saved: dict[str, Any] | None) -> None:
-        saved = saved or {}
+    def __init__(self, beat: Beat) -> None:
+        self._beat = beat
+        details = beat.details
+        saved: dict[str, Any] = details[0] if details and isinstance(details[0], dict) else {}
         self.sent: list[dict[str, Any]] = list(saved.get("sent", []))
         self.failed: list[dict[str, Any]] = list(saved.get("failed", []))
         self.done: set[str] = set(saved.get("done", []))
         self.webhook_done: bool = bool(saved.get("webhook_done", False))
 
     def save(self) -> None:
-        activity.heartbeat(
+        self._beat.save(
             {
                 "sent": self.sent,
                 "failed": self.failed,
@@ -89,9 +99,13 @@ class NotifyActivities:
 
     @activity.defn(name="notify")
     async def notify(self, input: ServiceTaskInput) -> dict[str, Any]:
+        # Beats while a send waits on WeChat or SMTP, so a dead worker's attempt is retried
+        # within the heartbeat timeout; the next attempt resumes from the saved progress.
+        async with heartbeating() as beat:
+            return await self._notify(input, _Progress(beat))
+
+    async def _notify(self, input: ServiceTaskInput, progress: _Progress) -> dict[str, Any]:
         info = activity.info()
-        details = info.heartbeat_details
-        progress = _Progress(details[0] if details and isinstance(details[0], dict) else None)
         event = input.config.get("event", "notify")
         messages = render(
             event,
@@ -131,7 +145,8 @@ class NotifyActivities:
                 progress.save()
         if url and not progress.webhook_done:
             secret = self._settings.notify_webhook_secret
-            await post_webhook(self._client, url, secret, input, users, info.attempt)
+            delivery = delivery_id(info)
+            await post_webhook(self._client, url, secret, input, users, info.attempt, delivery)
             progress.webhook_done = True
             progress.save()
         if retry is not None:

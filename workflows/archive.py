@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError
 
 from workflows.contracts import ACTIVITY_ARCHIVE, ArchiveInput
 from workflows.engine import Engine
-from workflows.services import NOT_REGISTERED, failure_message
+from workflows.services import HEARTBEAT_TIMEOUT, NOT_REGISTERED, failure_message
 
 PATCH_ARCHIVE = "shenpi-archive-on-end"
 ARCHIVE_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED])
@@ -35,6 +35,7 @@ async def archive(engine: Engine) -> None:
             ACTIVITY_ARCHIVE,
             ArchiveInput(instance_id=engine.workflow_id, state=final),
             start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,  # the activity beats: a crash costs seconds
             schedule_to_close_timeout=timedelta(minutes=10),  # bounded: never an endless hang
             retry_policy=ARCHIVE_RETRY,
             summary="archive the audit trail",

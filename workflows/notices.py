@@ -34,6 +34,9 @@ __all__ = [
 
 NOTIFY_ACTIVITY = "notify"
 NOTIFY_TIMEOUT = timedelta(seconds=30)
+# The activity heartbeats every second (activities/heartbeat.py): a dead worker's attempt is
+# retried after this, with what it delivered kept in its heartbeat details.
+NOTIFY_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 NOTIFY_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1))
 REJECTED = "NotificationRejected"  # the notify activity reached nobody and someone failed for good
 
@@ -162,6 +165,7 @@ class Notifier:
                 NOTIFY_ACTIVITY,
                 arg,
                 start_to_close_timeout=NOTIFY_TIMEOUT,
+                heartbeat_timeout=NOTIFY_HEARTBEAT_TIMEOUT,
                 retry_policy=NOTIFY_RETRY,
                 summary=f"notify {event}",
             )

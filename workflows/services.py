@@ -50,9 +50,17 @@ DIRECTORY_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT
 # review (schedule-to-close), so a review nobody serves ends in the fallback, never a hang.
 AI_RETRY_MAX_INTERVAL = timedelta(seconds=30)
 PATCH_NOTIFY_REJECTED = "shenpi-notify-rejected-moves-on"
-# The ocr activity heartbeats after each page (1-2 s): a minute of silence is a dead OCR process,
-# retried at once rather than noticed at start-to-close.
-OCR_HEARTBEAT_TIMEOUT = timedelta(seconds=60)
+# Shipped activities heartbeat every second while they work (activities/heartbeat.py), so this
+# much silence is a dead worker: its attempt is retried now, not at start-to-close (5 minutes
+# for a drawn task). Long enough for a worker busy with workflow tasks on two cores.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# OCR beats from a thread of a CPU-bound pool process, through the pool's manager: more slack.
+OCR_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+# Shipped types whose activity heartbeats. Not "ai-review": with the callback provider its
+# attempt completes asynchronously (docs/ai.md), kept open by the job, not by a worker, so a
+# heartbeat timeout would end long jobs that do not call the heartbeat URL; a review attempt is
+# bounded by the node's own timeout (120 s by default), and the directory lookup by 10 s.
+HEARTBEATING_TYPES = frozenset({NOTIFY_ACTIVITY, "http"})
 
 
 class WorkflowWaits:
@@ -217,7 +225,9 @@ def default_queue(node: ServiceTask) -> str:
 
 def heartbeat_timeout(node: ServiceTask) -> timedelta | None:
     """Only activities known to heartbeat get one; any other would time out for not doing so."""
-    return OCR_HEARTBEAT_TIMEOUT if node.task_type == ACTIVITY_OCR else None
+    if node.task_type == ACTIVITY_OCR:
+        return OCR_HEARTBEAT_TIMEOUT
+    return HEARTBEAT_TIMEOUT if node.task_type in HEARTBEATING_TYPES else None
 
 
 def review_bound(spec: AiSpec) -> timedelta:

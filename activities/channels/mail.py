@@ -20,13 +20,17 @@ from shenpi.settings import Settings
 TIMEOUT_SECONDS = 15.0
 
 
-def build_email(message: Message, sender: str, to: str) -> EmailMessage:
+def build_email(message: Message, sender: str, to: str, card_id: str = "") -> EmailMessage:
+    """``card_id`` (one delivery's id, the same on every attempt) makes the Message-ID, so a
+    mail resent after a crash is recognisably the same message."""
     mail = EmailMessage()
     mail["Subject"] = message.title
     mail["From"] = sender
     mail["To"] = to
     mail["Date"] = format_datetime(datetime.now(UTC))
-    mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    domain = sender.rpartition("@")[2] or None
+    stable = f"<{card_id}@{domain or 'shenpi.invalid'}>" if card_id else None
+    mail["Message-ID"] = stable or make_msgid(domain=domain)
     # Headers a mail rule can sort by; ids only, like the text.
     mail["X-Shenpi-Event"] = message.event
     mail["X-Shenpi-Instance"] = message.instance_id
@@ -52,7 +56,7 @@ class EmailChannel:
         return contact.email if contact else None
 
     def send(self, address: str, message: Message, *, card_id: str = "") -> dict[str, Any]:
-        mail = build_email(message, self._sender, address)
+        mail = build_email(message, self._sender, address, card_id)
         try:
             with smtplib.SMTP(self._host, self._port, timeout=TIMEOUT_SECONDS) as smtp:
                 if self._starttls:

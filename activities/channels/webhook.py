@@ -2,7 +2,10 @@
 
 The receiver checks ``X-Shenpi-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` with the
 shared secret; the body carries ``sent_at`` (also in ``X-Shenpi-Timestamp``) so a receiver can
-refuse stale replays with a signed value. The body names ids, the event, the recipients, the
+refuse stale replays with a signed value. ``event_id`` (also in ``X-Shenpi-Event-Id``) names the
+delivery: the same on every attempt of it, a worker crash included, so a receiver that keeps the
+ids it has handled handles each notification once (delivery is at least once; an attempt whose
+answer was lost is sent again). The body names ids, the event, the recipients, the
 tasks and the outcome, never the instance's variables (request content,
 docs/architecture.md §3). A 4xx answer fails the activity for good, a 5xx or 429
 is retried by Temporal (``activities.http.raise_for_outcome``).
@@ -21,6 +24,7 @@ import httpx
 from activities.http import raise_for_outcome
 from workflows.contracts import ServiceTaskInput
 
+EVENT_ID_HEADER = "X-Shenpi-Event-Id"
 SIGNATURE_HEADER = "X-Shenpi-Signature"
 # A task summary's fields the feed carries (workflows/notices.py): ids, names and dates.
 TASK_FIELDS = ("task_id", "ref", "node_id", "name", "kind", "due_at")
@@ -48,6 +52,7 @@ async def post_webhook(
     input: ServiceTaskInput,
     recipients: list[str],
     attempt: int,
+    event_id: str,
 ) -> None:
     """POST the notification; raises ``ApplicationError`` as ``raise_for_outcome`` decides."""
     now = datetime.now(UTC)
@@ -56,6 +61,7 @@ async def post_webhook(
     interpreter = "event" in input.config
     announced = input.variables if interpreter else {}
     payload = {
+        "event_id": event_id,
         "event": input.config.get("event", "notify"),
         "instance_id": input.instance_id,
         "process_id": input.process_id,
@@ -69,7 +75,11 @@ async def post_webhook(
         "sent_at": now.isoformat(),
     }
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: str(int(now.timestamp()))}
+    headers = {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: str(int(now.timestamp())),
+        EVENT_ID_HEADER: event_id,
+    }
     if secret:
         headers[SIGNATURE_HEADER] = sign(body, secret)
     response = await client.post(url, content=body, headers=headers)

@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import heartbeating_thread
 from activities.ocr.digital import read_digital
 from activities.ocr.fields import KINDS, Extraction, extract
 from activities.ocr.reader import (
@@ -98,7 +99,10 @@ def ocr(input: ServiceTaskInput) -> dict[str, Any]:
         pages, source = digital.pages, digital.source
     else:
         try:
-            reading = read_document(data, on_page=activity.heartbeat)
+            # A page can take longer than the heartbeat timeout on a busy machine: beat from a
+            # thread.
+            with heartbeating_thread() as beat:
+                reading = read_document(data, on_page=beat.beat)
         except UnreadableDocumentError as err:
             raise _failure(f"{document_id}: {err}", UNREADABLE_DOCUMENT) from err
         extraction = extract(reading.lines, kind)
