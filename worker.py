@@ -54,6 +54,25 @@ class ShenpiWorker(Worker):
             await self._registry.aclose()
 
 
+# Buckets that fit the values: a confidence lies in 0..1, a provider answers in seconds.
+_BUCKETS: dict[str, list[float]] = {
+    "shenpi_ai_confidence": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0],
+    "shenpi_ai_provider_latency": [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+}
+
+
+def prometheus_config(bind_address: str) -> PrometheusConfig:
+    """The worker's Prometheus exporter, named by Prometheus's conventions: counters end in
+    ``_total``, durations are seconds with the unit in the name (docs/running.md "Metrics")."""
+    return PrometheusConfig(
+        bind_address=bind_address,
+        counters_total_suffix=True,
+        unit_suffix=True,
+        durations_as_seconds=True,
+        histogram_bucket_overrides=_BUCKETS,
+    )
+
+
 def build_worker(
     client: Client,
     *,
@@ -169,7 +188,7 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
     """
     runtime = Runtime(
         telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.worker_metrics_port}")
+            metrics=prometheus_config(f"0.0.0.0:{settings.worker_metrics_port}")
         )
     )
     client = await Client.connect(

@@ -24,7 +24,7 @@ class AiMeter:
             "shenpi_ai_tokens", "Model tokens by provider and kind (prompt, completion)"
         )
         self._latency = meter.create_histogram_float(
-            "shenpi_ai_provider_latency", "Time the provider took to answer", "ms"
+            "shenpi_ai_provider_latency", "Time the provider took to answer", "seconds"
         )
         self._failures = meter.create_counter(
             "shenpi_ai_failures", "Failed AI review attempts by provider and failure type"
@@ -52,7 +52,7 @@ class AiMeter:
         ):
             if count:
                 self._tokens.add(count, {"provider": provider, "kind": kind})
-        self._latency.record(result.metrics.latency_ms, {"provider": provider})
+        self._latency.record(result.metrics.latency_ms / 1000, {"provider": provider})
 
     def failed(self, provider: str, failure_type: str | None) -> None:
         self._failures.add(1, {"provider": provider, "type": failure_type or "unknown"})

@@ -50,7 +50,9 @@ async def test_run_worker_serves_instances_exports_metrics_and_stops_on_cancel(
             async with httpx.AsyncClient() as http:
                 response = await http.get(f"http://127.0.0.1:{port}/metrics")
             assert response.status_code == 200
-            assert "temporal_workflow_completed" in response.text
+            # Prometheus's conventions: counters end in _total.
+            assert "temporal_workflow_completed_total" in response.text
+            assert "shenpi_instances_completed_total" in response.text
             # The domain counter comes from the workflow itself, once per instance.
             assert 'outcome="approved",process_id="approval"' in response.text
 
