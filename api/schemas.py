@@ -64,7 +64,7 @@ class DefinitionDeployed(BaseModel):
 # A value that breaks a documented limit (docs/security.md) is 422, not 400: the request is
 # well-formed, the value is not acceptable. `api/errors.py` maps this error type.
 LIMIT_ERROR = "limit_exceeded"
-MAX_VERSION = 2**31 - 1  # versions count deployments; a larger number is never one
+MAX_VERSION = limits.MAX_VERSION
 
 
 def _limit(check: Any, *args: Any, **kwargs: Any) -> None:

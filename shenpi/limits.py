@@ -47,6 +47,10 @@ MAX_VARIABLE_NAME_LENGTH = 128
 MAX_SIGNERS_PER_REQUEST = 50
 MAX_STEP_APPROVERS = 1000
 
+# Versions count deployments of a process; a larger number is never one, and would overflow the
+# database driver's integer.
+MAX_VERSION = 2**31 - 1
+
 # Temporal's per-value search-attribute limit is 2,048 bytes of compact JSON; stay well below it.
 PENDING_ACTORS_BUDGET_BYTES = 1600
 

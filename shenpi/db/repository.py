@@ -12,6 +12,7 @@ from sqlalchemy.orm import undefer
 
 from bpmn_compiler.process_plan import ProcessPlan
 from shenpi.db.models import Definition
+from shenpi.limits import MAX_VERSION
 
 # Two deploys of one process racing for the next version: the loser retries with a fresh max.
 _VERSION_RACE_RETRIES = 5
@@ -60,6 +61,8 @@ async def get_definition(
     session: AsyncSession, process_id: str, version: int | None = None
 ) -> Definition | None:
     """One version of a process, XML and plan loaded; the latest when ``version`` is None."""
+    if version is not None and not 1 <= version <= MAX_VERSION:
+        return None  # no such version, and a number the database driver cannot bind
     stmt = (
         select(Definition)
         .where(Definition.process_id == process_id)

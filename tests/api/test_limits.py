@@ -184,3 +184,17 @@ async def test_text_that_is_not_unicode_is_422(stack: Stack) -> None:
     for refused in (response, comment):
         assert refused.status_code == 422, refused.text
         assert refused.json()["error"]["code"] == "invalid_value"
+
+
+async def test_out_of_range_versions_are_4xx_on_every_route(stack: Stack) -> None:
+    huge = 662187506352354542250071743791104
+    async with stack.http("ops", ["admin"]) as admin:
+        form = await admin.get(
+            "/api/v1/console/processes/expense-claim/start-form", params={"version": huge}
+        )
+        evaluated = await admin.post(
+            "/api/v1/admin/ai/eval",
+            json={"process_id": "expense-claim", "node_id": "n", "version": -huge},
+        )
+    for response in (form, evaluated):
+        assert 400 <= response.status_code < 500, response.text
