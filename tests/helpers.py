@@ -10,11 +10,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import pytest
+
 T = TypeVar("T")
 
 BIN_DIR = Path(sys.executable).parent
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "bpmn-corpus"
+# CI has the corpus beside the repository; a clone elsewhere does not, and its tests then skip.
+requires_corpus = pytest.mark.skipif(
+    not CORPUS_DIR.is_dir(), reason=f"the BPMN corpus is not at {CORPUS_DIR}"
+)
 
 
 async def assert_eventually(

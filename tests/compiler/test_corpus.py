@@ -8,13 +8,9 @@ import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn
 from bpmn_compiler.coverage import DEFAULT_OUTPUT, corpus_fates, render
-from tests.helpers import CORPUS_DIR
+from tests.helpers import CORPUS_DIR, requires_corpus
 
-# The corpus sits beside the repository in CI (`../shared/bpmn-corpus`); a clone elsewhere has
-# no corpus, and these tests then say so instead of failing.
-pytestmark = pytest.mark.skipif(
-    not CORPUS_DIR.is_dir(), reason=f"the BPMN corpus is not at {CORPUS_DIR}"
-)
+pytestmark = requires_corpus
 
 COMPILES = None
 

@@ -9,12 +9,13 @@ import urllib.request
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import Runtime, TelemetryConfig
 
 from tests.helpers import assert_eventually
 from tests.workflows.ai_support import ai_worker, with_ai
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import decide, wait_open_tasks
+from worker import prometheus_config
 
 
 def _free_port() -> int:
@@ -22,6 +23,20 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def _metered(client: Client) -> tuple[Client, int]:
+    """A client on a runtime of its own, exporting what its workers count on a free port, named
+    as the production worker names it."""
+    port = _free_port()
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=prometheus_config(f"127.0.0.1:{port}")))
+    metered = await Client.connect(
+        client.service_client.config.target_host,
+        namespace=client.namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+    return metered, port
 
 
 async def _scrape(port: int) -> str:
@@ -36,16 +51,7 @@ async def _scrape(port: int) -> str:
 async def test_auto_decisions_hand_overs_and_fallbacks_are_counted_per_node(
     client: Client, task_queue: str
 ) -> None:
-    port = _free_port()
-    runtime = Runtime(
-        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
-    )
-    metered = await Client.connect(
-        client.service_client.config.target_host,
-        namespace=client.namespace,
-        data_converter=pydantic_data_converter,
-        runtime=runtime,
-    )
+    metered, port = await _metered(client)
     approving = with_ai("approval", "approve", ai={"mode": "decide", "prompt": "approve 0.95"})
     hesitant = with_ai("approval", "approve", ai={"mode": "decide", "prompt": "approve 0.5"})
     alice = {"approver": "alice"}
@@ -70,16 +76,7 @@ async def test_auto_decisions_hand_overs_and_fallbacks_are_counted_per_node(
 async def test_shadow_answers_are_compared_with_the_person_who_decides(
     client: Client, task_queue: str
 ) -> None:
-    port = _free_port()
-    runtime = Runtime(
-        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
-    )
-    metered = await Client.connect(
-        client.service_client.config.target_host,
-        namespace=client.namespace,
-        data_converter=pydantic_data_converter,
-        runtime=runtime,
-    )
+    metered, port = await _metered(client)
     shadow = with_ai("approval", "approve", ai={"mode": "shadow", "prompt": "approve 0.99"})
     alice = {"approver": "alice"}
     async with ai_worker(metered, task_queue):
