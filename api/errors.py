@@ -172,13 +172,16 @@ async def _timeout(_: Request, exc: Exception) -> JSONResponse:
     return _unavailable("Temporal did not answer in time")
 
 
+def instance_ended(exc: RPCError) -> bool:
+    """Whether Temporal refused a call because the instance has ended: it says NOT_FOUND,
+    callers mean "closed". (An instance still closing as the call arrives is RESOURCE_EXHAUSTED,
+    "workflow is closing": a 503 whose retry finds it ended.)"""
+    return exc.status == RPCStatusCode.NOT_FOUND and "already completed" in exc.message
+
+
 async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
-    if exc.status == RPCStatusCode.NOT_FOUND and (
-        "already completed" in exc.message or "closing workflow" in exc.message
-    ):
-        # An update to an instance that has ended (or is ending as it arrives): Temporal says
-        # NOT_FOUND, clients mean 409.
+    if instance_ended(exc):
         return error_response(409, "instance_closed", "the instance has ended")
     status, code = _RPC_STATUSES.get(exc.status, (502, "temporal_error"))
     headers = _retry_after() if status == 503 else None
