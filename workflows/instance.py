@@ -192,12 +192,21 @@ class InstanceWorkflow:
     @workflow.update(name=UPDATE_DECIDE)
     async def decide(self, input: DecisionInput) -> DecisionResult:
         """Apply a human decision; returns once the state is updated, not after the next nodes."""
+        if self._engine.book.get(input.task_id) is None:
+            # The validator saw this task, so it exists when the update first runs. A replay can
+            # deliver the update in one activation with the activity result that opened the task,
+            # and the SDK runs update handlers first: wait for the main loop to open it, so the
+            # replay applies the decision where the first run did (docs/architecture.md §2).
+            await workflow.wait_condition(lambda: self._task_or_end(input.task_id))
         task = decisions.apply(self._engine, input)
         self._engine.advance()  # synchronous: the result can say whether the instance ended
         self._changed = True
         return DecisionResult(
             accepted=True, task=task.model_copy(), instance_status=self._engine.state.status
         )
+
+    def _task_or_end(self, task_id: str) -> bool:
+        return self._engine.book.get(task_id) is not None or self._engine.finished
 
     @decide.validator
     def validate_decide(self, input: DecisionInput) -> None:
