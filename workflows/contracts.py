@@ -70,6 +70,10 @@ class StartInput(BaseModel):
     # "outcome": the initiator), chosen by the starter from the channels it knows are configured.
     # None: none (instances started before the defaults existed keep their histories).
     notify_events: list[str] | None = None
+    # The starter knows the AI provider answers inside the worker (local, openai): an AI review
+    # then heartbeats, and a worker crash costs seconds, not the node's timeout. A callback job
+    # completes on its own and may never call its heartbeat URL. None: instances started before.
+    ai_heartbeats: bool | None = None
 
 
 class EmbeddedStartInput(BaseModel):
@@ -84,6 +88,7 @@ class EmbeddedStartInput(BaseModel):
     worker_wait_seconds: float | None = None
     urge_min_interval_seconds: float | None = None
     notify_events: list[str] | None = None  # as StartInput.notify_events
+    ai_heartbeats: bool | None = None  # as StartInput.ai_heartbeats
 
 
 class DecisionInput(BaseModel):

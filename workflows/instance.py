@@ -55,6 +55,7 @@ class InstanceWorkflow:
     _changed: bool
     _urge_interval: timedelta
     _notify_events: list[str] | None
+    _ai_heartbeats: bool | None
     _notifier: Notifier
     _deadlines: Deadlines
 
@@ -72,7 +73,12 @@ class InstanceWorkflow:
         )
         self._changed = False
         self._worker_wait_seconds = start.worker_wait_seconds
-        self._waits = WorkflowWaits(self._mark_changed, worker_wait=worker_wait(start))
+        self._ai_heartbeats = start.ai_heartbeats
+        self._waits = WorkflowWaits(
+            self._mark_changed,
+            worker_wait=worker_wait(start),
+            ai_heartbeats=bool(start.ai_heartbeats),
+        )
         self._engine = Engine(
             start.plan,
             state,
@@ -181,6 +187,7 @@ class InstanceWorkflow:
             worker_wait_seconds=self._worker_wait_seconds,
             urge_min_interval_seconds=self._urge_interval.total_seconds(),
             notify_events=self._notify_events,
+            ai_heartbeats=self._ai_heartbeats,
         )
 
     def _snapshot(self) -> InstanceState:

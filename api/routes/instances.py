@@ -74,6 +74,7 @@ async def start_instance(
         business_key=key,
         urge_min_interval_seconds=settings.urge_min_interval_seconds,
         notify_events=settings.default_notify_events,  # approvers' cards, the initiator's outcome
+        ai_heartbeats=settings.ai_provider != "callback",  # reviews answered in the worker
     )
     await documents.record(instance_id, body.variables)  # before: approvers may read at once
     await client.start_workflow(
