@@ -26,7 +26,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from bpmn_compiler.process_plan import ApprovalSpec, UserTask
-from workflows import actions, decisions, signers
+from workflows import decisions, signers
 from workflows.contracts import (
     ACTIVITY_DIRECTORY,
     DecisionInput,
@@ -111,7 +111,7 @@ class Deadlines:
                 continue
             due = due_of(task, spec)
             if due is not None and (task.due_at is None or due < task.due_at):
-                task.due_at = due
+                engine.book.set_due(task, due)
             self._watchers[task.task_id] = asyncio.create_task(self._guard(task.task_id))
 
     async def _guard(self, task_id: str) -> None:
@@ -151,7 +151,7 @@ class Deadlines:
         )
 
     def _remind(self, task: TaskView) -> None:
-        task.reminders_sent += 1
+        self._engine.book.reminded(task)
         to = recipients(task)
         self._engine.record(
             "reminded",
@@ -169,7 +169,7 @@ class Deadlines:
                     "approve" if spec.on_timeout == "approve" else "reject"
                 )
                 if task.delegated_to is not None:  # the delegation lapses with the task
-                    task.assignee, task.delegated_to = task.owner, None
+                    engine.book.end_delegation(task)
                 decision = DecisionInput(
                     task_id=task.task_id, action=action, actor=TIMEOUT_ACTOR, comment="timed out"
                 )
@@ -209,10 +209,8 @@ class Deadlines:
             return
         step = signers.step_of(engine, task)
         if step is None or target not in step.approvers:  # never list one approver twice
-            actions.replace_approver(engine, task, approver, target)
-        task.assignee, task.claimed_by, task.owner, task.delegated_to = target, None, None, None
-        task.candidate_users, task.candidate_groups = [], []
-        task.escalated = True
+            signers.replace_approver(engine, task, approver, target)
+        engine.book.escalate(task, target)
         engine.record(
             "escalated",
             task.node_id,

@@ -167,7 +167,7 @@ class Engine(TokenMachine):
             return
         due = [w.due_at for b, w in token.boundaries.items() if self.index.boundary(b).interrupting]
         task = self.book.open(node, self.variables, self.now(), min(due) if due else None)
-        task.ai = advice
+        self.book.advise(task, advice)
         token.task_id, token.state = task.task_id, "wait"
         self.record("task_opened", node.id, task_id=task.task_id, details={"ref": task.ref})
 
