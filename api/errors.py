@@ -173,10 +173,12 @@ async def _timeout(_: Request, exc: Exception) -> JSONResponse:
 
 
 def instance_ended(exc: RPCError) -> bool:
-    """Whether Temporal refused a call because the instance has ended: it says NOT_FOUND,
-    callers mean "closed". (An instance still closing as the call arrives is RESOURCE_EXHAUSTED,
-    "workflow is closing": a 503 whose retry finds it ended.)"""
-    return exc.status == RPCStatusCode.NOT_FOUND and "already completed" in exc.message
+    """Whether Temporal refused an update because the instance has ended ("already completed")
+    or ended while the update waited ("update was aborted by closing workflow"): it says
+    NOT_FOUND, callers mean "closed"."""
+    return exc.status == RPCStatusCode.NOT_FOUND and (
+        "already completed" in exc.message or "closing workflow" in exc.message
+    )
 
 
 async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:

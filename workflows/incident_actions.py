@@ -51,7 +51,7 @@ def apply(machine: TokenMachine, action: IncidentActionInput) -> Incident:
     incident = check(machine, action)
     if action.action == "retry":
         for token in _parked(machine, incident):
-            _reenter(token)
+            machine.reenter(token)
     # Every open incident of the node closes: a retry starts the node afresh.
     for other in machine.state.incidents:
         if other.node_id == incident.node_id and other.resolved_at is None:
@@ -69,9 +69,3 @@ def apply(machine: TokenMachine, action: IncidentActionInput) -> Incident:
 
 def _parked(machine: TokenMachine, incident: Incident) -> list[Token]:
     return [t for t in machine.tokens if t.node_id == incident.node_id and t.state == "incident"]
-
-
-def _reenter(token: Token) -> None:
-    token.state = "enter"
-    token.task_id, token.due_at, token.step, token.reviewing = None, None, None, False
-    token.boundaries = {}

@@ -37,10 +37,10 @@ def enter(machine: TokenMachine, token: Token, node: UserTask, ai: AiAdvice | No
     ``ai``: the AI's advice, shown on every task the step opens.
     """
     spec = spec_of(node)
-    token.step = StepState(step_id=next_step_id(machine, node), mode=spec.mode, ai=ai)
-    token.state = "wait"
+    step = StepState(step_id=next_step_id(machine, node), mode=spec.mode, ai=ai)
+    machine.wait(token, step=step)
     if spec.approvers is not None and uses_directory(spec.approvers.ast):
-        token.step.phase = "resolving"
+        step.phase = "resolving"
         arg = DirectoryResolveInput(ast=spec.approvers.ast, variables=dict(machine.variables))
         machine.waits.start_directory(token.id, DIRECTORY_APPROVERS, arg)
         return

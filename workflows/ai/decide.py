@@ -36,14 +36,13 @@ def decide_as(
     fields: dict[str, object] = {"assignee": actor, "ai": advice}
     if node.approval is not None:  # the whole step, as one single-approver step of the actor
         step_id = steps.next_step_id(engine, node)
-        token.step = StepState(
-            step_id=step_id, mode="single", approvers=[actor], opened=1, ai=advice
-        )
+        step = StepState(step_id=step_id, mode="single", approvers=[actor], opened=1, ai=advice)
         fields.update(step_id=step_id, mode="single")
     task = engine.book.add(node, engine.now(), due, **fields)
     if node.approval is None:  # a plain task is found by its token's task id
-        token.task_id = task.task_id
-    token.state = "wait"
+        engine.wait(token, task_id=task.task_id)
+    else:
+        engine.wait(token, step=step)
     opened = {"ref": task.ref, **({"step_id": task.step_id} if task.step_id else {})}
     engine.record("task_opened", node.id, task_id=task.task_id, details=opened)
     decision = DecisionInput(task_id=task.task_id, action=action, actor=actor)

@@ -192,7 +192,7 @@ def _reviewing(engine: Engine, token_id: str) -> Token | None:
     token = engine.token(token_id)
     if token is None or token.state != "wait" or not token.reviewing:
         return None  # the token ended or moved on (a boundary timer, a withdraw, a jump)
-    token.reviewing = False
+    engine.review_done(token)
     return token
 
 

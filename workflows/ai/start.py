@@ -77,5 +77,5 @@ def _begin(
         options=options or [],
         initiator=machine.state.initiator,
     )
-    token.state, token.reviewing = "wait", True
+    machine.wait(token, reviewing=True)
     machine.waits.start_review(token.id, arg, task_queue)
