@@ -3,6 +3,7 @@
 // a path or field the API does not have fails `tsc`.
 import type { components, paths } from "./schema";
 import { getToken } from "../auth";
+import type { TasksQuery } from "../format";
 
 export type Schemas = components["schemas"];
 export type Task = Schemas["TaskPublic"];
@@ -43,9 +44,9 @@ export function fillPath(path: Path, params: Record<string, string | number> = {
   });
 }
 
-export function withQuery(url: string, query: Record<string, string | number | boolean | undefined>): string {
+export function withQuery(url: string, query: Record<string, string | number | boolean | null | undefined>): string {
   const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") search.set(k, String(v));
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") search.set(k, String(v));
   const text = search.toString();
   return text ? `${url}?${text}` : url;
 }
@@ -96,7 +97,8 @@ export const api = {
   instances: (query: { process_id?: string; status?: string; mine?: boolean; limit?: number }) =>
     json<Schemas["InstancesPublic"]>(withQuery(fillPath("/api/v1/instances"), query)),
   instance: (id: string) => json<Instance>(fillPath("/api/v1/instances/{instance_id}", { instance_id: id })),
-  tasks: (limit = 1000) => json<Schemas["TasksPublic"]>(withQuery(fillPath("/api/v1/tasks"), { limit })),
+  tasks: (query: TasksQuery) =>
+    json<Schemas["TasksPublic"]>(withQuery(fillPath("/api/v1/tasks"), query)),
   decide: (instanceId: string, taskId: string, body: DecisionCreate) =>
     post<Schemas["DecisionPublic"]>(
       fillPath("/api/v1/instances/{instance_id}/tasks/{task_id}/decision", { instance_id: instanceId, task_id: taskId }),
