@@ -19,6 +19,7 @@ export type ConsoleConfig = Schemas["ConsoleConfig"];
 export type DecisionCreate = Schemas["DecisionCreate"];
 export type DocumentRef = Schemas["DocumentPublic"];
 export type Diagnostic = Schemas["Diagnostic"];
+export type IncidentSummary = Schemas["IncidentSummary"];
 
 type Path = keyof paths;
 const PREFIX = "";
@@ -109,6 +110,13 @@ export const api = {
     const path = ({ withdraw: "/api/v1/instances/{instance_id}/withdraw", cancel: "/api/v1/instances/{instance_id}/cancel", urge: "/api/v1/instances/{instance_id}/urge" } as const)[action];
     return post<Schemas["InstanceActionPublic"]>(fillPath(path, { instance_id: instanceId }), { comment: comment || null }, { "Idempotency-Key": crypto.randomUUID() });
   },
+  incidents: (processId?: string) => json<Schemas["IncidentsPublic"]>(withQuery(fillPath("/api/v1/incidents"), { process_id: processId, limit: 1000 })),
+  incidentAction: (instanceId: string, incidentId: string, action: "retry" | "resolve", comment?: string) =>
+    post<Schemas["IncidentActionPublic"]>(
+      fillPath("/api/v1/instances/{instance_id}/incidents/{incident_id}/{action}", { instance_id: instanceId, incident_id: incidentId, action }),
+      { comment: comment || null },
+      { "Idempotency-Key": crypto.randomUUID() },
+    ),
   upload: async (file: File) => {
     const body = new FormData();
     body.append("file", file, file.name);
