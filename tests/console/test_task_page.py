@@ -73,12 +73,20 @@ def _more(page: Page, action: str, target: str) -> None:
     panel.get_by_role("button", name=action, exact=True).click()
 
 
-def test_the_task_shows_the_ais_advice_and_the_ocr_fields_beside_the_pdf(
+def _bob_at_the_managers_step(
     context: BrowserContext, stack: Stack, tmp_path: Path
-) -> None:
+) -> tuple[Page, str, str]:
+    """A new claim open on bob's page: (the page, the instance id, the receipt's merchant)."""
     instance_id, merchant = _start_claim(stack, tmp_path)
     bob = sign_in(context, stack, "bob")
     _open_task(bob, instance_id, "Manager approves (AI advises)")
+    return bob, instance_id, merchant
+
+
+def test_the_task_shows_the_ais_advice_and_the_ocr_fields_beside_the_pdf(
+    context: BrowserContext, stack: Stack, tmp_path: Path
+) -> None:
+    bob, _, merchant = _bob_at_the_managers_step(context, stack, tmp_path)
 
     advice = bob.get_by_test_id("ai-panel")
     expect(advice).to_contain_text("AI advice")
@@ -96,9 +104,7 @@ def test_the_task_shows_the_ais_advice_and_the_ocr_fields_beside_the_pdf(
 def test_every_action_on_a_task_and_the_refusals_said_plainly(
     context: BrowserContext, stack: Stack, tmp_path: Path
 ) -> None:
-    instance_id, _ = _start_claim(stack, tmp_path)
-    bob = sign_in(context, stack, "bob")
-    _open_task(bob, instance_id, "Manager approves (AI advises)")
+    bob, instance_id, _ = _bob_at_the_managers_step(context, stack, tmp_path)
     timeline = bob.get_by_test_id("timeline")
 
     # 减签 of the only approver is refused by the workflow; the API's answer is on the page.
