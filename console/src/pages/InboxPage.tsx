@@ -48,7 +48,9 @@ export function InboxPage({ query }: { query: URLSearchParams }) {
   const move = (direction: "next" | "previous") =>
     setTrail({ key: filterKey, tokens: nextTrail(tokens, direction, tasks.data?.next_page_token) });
   const now = new Date();
-  const total = tasks.data?.total;
+  // The API counts only what it read whole; a single page in visibility's order counts itself.
+  const onlyPage = tokens.length === 1 && tasks.data != null && !tasks.data.next_page_token;
+  const total = tasks.data?.total ?? (onlyPage ? tasks.data?.count : undefined);
 
   return (
     <>
