@@ -116,8 +116,13 @@ def test_an_admin_retries_an_incident_from_the_instances_page(
         assert started.status_code == 201, started.text
         instance_id = started.json()["instance_id"]
 
-        # The ledger refused: an incident at the service task, listed on the admin's page.
+        # The ledger refused: an incident at the service task, on the request's page (where an
+        # admin may act on it too) and listed on the admin's page.
         ops = sign_in(context, stack, "ops", ["admin"])
+        ops.goto(f"{stack.url}/ui/instances/{quote(instance_id, safe='')}")
+        incidents = ops.get_by_test_id("incidents")
+        expect(incidents).to_contain_text("book: activity_failed")
+        expect(incidents.get_by_role("button", name="Retry")).to_be_visible()
         ops.get_by_role("link", name="All instances").click()
         row = ops.get_by_test_id("incident-row").filter(has_text=instance_id)
         expect(row).to_contain_text("activity_failed")

@@ -40,16 +40,7 @@ export function IncidentsPanel({ process }: { process?: string }) {
 }
 
 function IncidentRow({ incident }: { incident: IncidentSummary }) {
-  const { t, lang } = useI18n();
-  const queryClient = useQueryClient();
-  const [comment, setComment] = useState("");
-  const act = useMutation({
-    mutationFn: (action: "retry" | "resolve") => api.incidentAction(incident.instance_id, incident.incident_id, action, comment.trim() || undefined),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ["incidents"] });
-      void queryClient.invalidateQueries({ queryKey: ["instance", incident.instance_id] });
-    },
-  });
+  const { lang } = useI18n();
   return (
     <tr data-testid="incident-row">
       <td>
@@ -60,14 +51,33 @@ function IncidentRow({ incident }: { incident: IncidentSummary }) {
       <td>{incident.kind}</td>
       <td>{formatDateTime(incident.at, lang)}</td>
       <td>
-        <input aria-label={t("incidents.comment", { id: `${incident.instance_id} #${incident.incident_id}` })} placeholder={t("task.comment")} value={comment} onChange={(e) => setComment(e.target.value)} />
-        <div className="buttons">
-          <button type="button" className="primary" disabled={act.isPending} onClick={() => act.mutate("retry")}>{t("incidents.retry")}</button>
-          <button type="button" disabled={act.isPending} onClick={() => act.mutate("resolve")}>{t("incidents.resolve")}</button>
-        </div>
-        <ErrorMessage error={act.error} />
-        {act.data && <p role="status">{t("incidents.done", { status: act.data.instance_status })}</p>}
+        <IncidentActions instanceId={incident.instance_id} incidentId={incident.incident_id} />
       </td>
     </tr>
+  );
+}
+
+/** An admin's retry or resolve of one incident, with a comment; the API's refusal shows here. */
+export function IncidentActions({ instanceId, incidentId }: { instanceId: string; incidentId: string }) {
+  const { t } = useI18n();
+  const queryClient = useQueryClient();
+  const [comment, setComment] = useState("");
+  const act = useMutation({
+    mutationFn: (action: "retry" | "resolve") => api.incidentAction(instanceId, incidentId, action, comment.trim() || undefined),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ["incidents"] });
+      void queryClient.invalidateQueries({ queryKey: ["instance", instanceId] });
+    },
+  });
+  return (
+    <div className="incident-actions">
+      <input aria-label={t("incidents.comment", { id: `${instanceId} #${incidentId}` })} placeholder={t("task.comment")} value={comment} onChange={(e) => setComment(e.target.value)} />
+      <div className="buttons">
+        <button type="button" className="primary" disabled={act.isPending} onClick={() => act.mutate("retry")}>{t("incidents.retry")}</button>
+        <button type="button" disabled={act.isPending} onClick={() => act.mutate("resolve")}>{t("incidents.resolve")}</button>
+      </div>
+      <ErrorMessage error={act.error} />
+      {act.data && <p role="status">{t("incidents.done", { status: act.data.instance_status })}</p>}
+    </div>
   );
 }
