@@ -222,6 +222,10 @@ class TaskPublic(BaseModel):
 class TasksPublic(BaseModel):
     data: list[TaskPublic]
     count: int
+    # Paged listings (page_size given): the next page's token (null on the last page) and, when
+    # the API read every matching task to order them, how many there are.
+    next_page_token: str | None = None
+    total: int | None = None
 
 
 class DecisionCreate(BaseModel):
