@@ -18,7 +18,13 @@ from temporalio.exceptions import ApplicationError
 from bpmn_compiler.process_plan import BoundaryTimer, UserTask
 from workflows import rejects, signers, steps, writes
 from workflows.ai import metrics as ai_metrics
-from workflows.contracts import AI_PRINCIPAL_PREFIX, DecisionInput, ErrorType, TaskView
+from workflows.contracts import (
+    AI_PRINCIPAL_PREFIX,
+    DecisionInput,
+    ErrorType,
+    TaskView,
+    TimelineEvent,
+)
 from workflows.engine import Engine
 from workflows.expressions import ExpressionError
 from workflows.refusals import refuse
@@ -353,7 +359,7 @@ def _with_variables(engine: Engine, decision: DecisionInput, details: Details) -
 
 
 def _record(
-    engine: Engine, task: TaskView, decision: DecisionInput, event: str, details: Details
+    engine: Engine, task: TaskView, decision: DecisionInput, event: TimelineEvent, details: Details
 ) -> None:
     engine.record(
         event,

@@ -16,6 +16,7 @@ from workflows.contracts import (
     InstanceActionInput,
     InstanceActionResult,
     TaskView,
+    TimelineEvent,
 )
 from workflows.machine import TokenMachine
 from workflows.notices import Notifier, recipients
@@ -110,7 +111,12 @@ def _current_step_tasks(tasks: list[TaskView], open_tasks: list[TaskView]) -> se
 
 
 def _end(
-    engine: TokenMachine, action: InstanceActionInput, *, event: str, outcome: str, status: str
+    engine: TokenMachine,
+    action: InstanceActionInput,
+    *,
+    event: TimelineEvent,
+    outcome: str,
+    status: str,
 ) -> None:
     engine.record(event, actor=action.actor, comment=action.comment, details={"outcome": outcome})
     engine.end_all(outcome)

@@ -15,9 +15,11 @@ from workflows.contracts import (
     AiReviewInput,
     DirectoryResolveInput,
     Incident,
+    IncidentKind,
     InstanceState,
     ServiceTaskInput,
     TimelineEntry,
+    TimelineEvent,
 )
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
@@ -73,19 +75,19 @@ class TokenMachine:
 
     # --- timeline and incidents ---------------------------------------------------------------
 
-    def record(self, event: str, node_id: str | None = None, **fields: Any) -> None:
+    def record(self, event: TimelineEvent, node_id: str | None = None, **fields: Any) -> None:
         self.state.timeline.append(
             TimelineEntry(at=self.now(), event=event, node_id=node_id, **fields)
         )
 
-    def incident(self, token: Token, kind: str, message: str) -> None:
+    def incident(self, token: Token, kind: IncidentKind, message: str) -> None:
         """Park ``token``: the instance keeps running (other tokens too) and shows the problem."""
         self.waits.cancel(token.id)
         token.state = "incident"
         token.boundaries = {}
         self.raise_incident(token.node_id, kind, message)
 
-    def raise_incident(self, node_id: str, kind: str, message: str) -> None:
+    def raise_incident(self, node_id: str, kind: IncidentKind, message: str) -> None:
         number = str(len(self.state.incidents) + 1)
         incident = Incident(
             incident_id=number, node_id=node_id, kind=kind, message=message, at=self.now()

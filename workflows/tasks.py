@@ -11,7 +11,7 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import Expression, UserTask
+from bpmn_compiler.process_plan import ApprovalMode, Expression, UserTask
 from shenpi.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
 from shenpi.search_attributes import group_actor, user_actor
 from workflows.contracts import AiAdvice, TaskView
@@ -130,7 +130,7 @@ class TaskBook:
         task.due_at = due
 
     @staticmethod
-    def set_mode(task: TaskView, mode: str) -> None:
+    def set_mode(task: TaskView, mode: ApprovalMode) -> None:
         """A single-approver step turned sequential by 加签."""
         task.mode = mode
 
