@@ -28,7 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bpmn_compiler.diagnostics import CompileError
 from shenpi.auth_tokens import InvalidTokenError
-from workflows.contracts import ErrorType
+from shenpi_core.contracts import ErrorType
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.process_plan import is_engine_variable
-from shenpi import limits
-from workflows.contracts import (
+from shenpi_core import limits
+from shenpi_core.contracts import (
     AiAdvice,
     DecisionAction,
     Incident,
@@ -19,6 +18,7 @@ from workflows.contracts import (
     TaskView,
     TimelineEntry,
 )
+from shenpi_core.process_plan import is_engine_variable
 
 # Closed executions the workflow could not label itself (terminated from outside, failed, ...)
 # are reported with Temporal's own status, lower-cased.

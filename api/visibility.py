@@ -18,10 +18,10 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from api.errors import ApiError
 from api.schemas import IncidentSummary, InstanceSummary, ListedStatus, TaskPublic
-from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
 from shenpi.db import ai_results
-from workflows.contracts import MEMO_INCIDENTS, MEMO_TASKS, InstanceState, TaskView
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import MEMO_INCIDENTS, MEMO_TASKS, InstanceState, TaskView
 
 _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
     WorkflowExecutionStatus.COMPLETED: "completed",

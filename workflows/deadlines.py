@@ -25,17 +25,17 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from bpmn_compiler.process_plan import ApprovalSpec, UserTask
-from workflows import decisions, signers
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ACTIVITY_DIRECTORY,
     DecisionInput,
     DirectoryResolveInput,
     DirectoryResolveResult,
     TaskView,
 )
+from shenpi_core.expressions import ExpressionError, uses_directory
+from shenpi_core.process_plan import ApprovalSpec, UserTask
+from workflows import decisions, signers
 from workflows.engine import Engine
-from workflows.expressions import ExpressionError, uses_directory
 from workflows.notices import Notifier, recipients
 from workflows.services import failure_message
 from workflows.tasks import resolve_actors

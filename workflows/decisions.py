@@ -15,18 +15,18 @@ from typing import assert_never
 
 from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import BoundaryTimer, UserTask
-from workflows import rejects, signers, steps, writes
-from workflows.ai import metrics as ai_metrics
-from workflows.contracts import (
+from shenpi_core.contracts import (
     AI_PRINCIPAL_PREFIX,
     DecisionInput,
     ErrorType,
     TaskView,
     TimelineEvent,
 )
+from shenpi_core.expressions import ExpressionError
+from shenpi_core.process_plan import BoundaryTimer, UserTask
+from workflows import rejects, signers, steps, writes
+from workflows.ai import metrics as ai_metrics
 from workflows.engine import Engine
-from workflows.expressions import ExpressionError
 from workflows.refusals import refuse
 from workflows.tasks import may_act
 

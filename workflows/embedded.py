@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from bpmn_compiler.process_plan import ProcessPlan
-    from workflows.contracts import EmbeddedStartInput, InstanceState, StartInput
+    from shenpi_core.contracts import EmbeddedStartInput, InstanceState, StartInput
+    from shenpi_core.process_plan import ProcessPlan
     from workflows.instance import InstanceWorkflow
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpmn_compiler.process_plan import (
+from shenpi_core.contracts import AiAdvice, ServiceTaskInput
+from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
+from shenpi_core.process_plan import (
     BoundaryTimer,
     EndEvent,
     ExclusiveGateway,
@@ -25,8 +27,6 @@ from bpmn_compiler.process_plan import (
 )
 from workflows import steps
 from workflows.ai import start as ai
-from workflows.contracts import AiAdvice, ServiceTaskInput
-from workflows.expressions import ExpressionError, evaluate, evaluate_bool
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
 from workflows.timers import TimerError, first_occurrence

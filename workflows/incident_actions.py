@@ -9,7 +9,7 @@ tokens parked at the node back to ``enter``: the next ``advance`` runs the node 
 
 from __future__ import annotations
 
-from workflows.contracts import ErrorType, Incident, IncidentActionInput
+from shenpi_core.contracts import ErrorType, Incident, IncidentActionInput
 from workflows.machine import TokenMachine
 from workflows.outcome import running_status
 from workflows.refusals import refuse

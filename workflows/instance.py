@@ -17,10 +17,7 @@ from typing import Any, NoReturn
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import ProcessPlan
-from workflows import decisions, incident_actions, instance_actions
-from workflows.archive import archive
-from workflows.contracts import (
+from shenpi_core.contracts import (
     QUERY_STATE,
     SIGNAL_DECIDE,
     UPDATE_DECIDE,
@@ -36,6 +33,9 @@ from workflows.contracts import (
     InstanceState,
     StartInput,
 )
+from shenpi_core.process_plan import ProcessPlan
+from workflows import decisions, incident_actions, instance_actions
+from workflows.archive import archive
 from workflows.deadlines import Deadlines
 from workflows.engine import Engine
 from workflows.inbox import Inbox

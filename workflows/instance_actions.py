@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ErrorType,
     InstanceActionInput,
     InstanceActionResult,

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from bpmn_compiler.process_plan import ProcessPlan, ServiceTask, UserTask
-from workflows.contracts import (
+from shenpi_core.contracts import (
     AiReviewInput,
     DirectoryResolveInput,
     Incident,
@@ -21,6 +20,7 @@ from workflows.contracts import (
     TimelineEntry,
     TimelineEvent,
 )
+from shenpi_core.process_plan import ProcessPlan, ServiceTask, UserTask
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
 from workflows.timers import first_occurrence, next_occurrence

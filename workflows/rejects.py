@@ -9,9 +9,9 @@ node id the token moves to.
 
 from __future__ import annotations
 
-from bpmn_compiler.process_plan import ExclusiveGateway, UserTask
+from shenpi_core.contracts import DecisionInput, TaskView
+from shenpi_core.process_plan import ExclusiveGateway, UserTask
 from workflows import writes
-from workflows.contracts import DecisionInput, TaskView
 from workflows.machine import TokenMachine
 from workflows.tokens import Token
 

@@ -21,9 +21,7 @@ from temporalio.exceptions import (
     TimeoutType,
 )
 
-from bpmn_compiler.process_plan import AiSpec, ServiceTask
-from workflows.ai import outcomes
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ACTIVITY_AI_REVIEW,
     ACTIVITY_DIRECTORY,
     ACTIVITY_OCR,
@@ -34,6 +32,8 @@ from workflows.contracts import (
     DirectoryResolveResult,
     ServiceTaskInput,
 )
+from shenpi_core.process_plan import AiSpec, ServiceTask
+from workflows.ai import outcomes
 from workflows.engine import Engine
 from workflows.machine import AI, SERVICE
 from workflows.notices import NOTIFY_ACTIVITY, record_failures, rejected_result

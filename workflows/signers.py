@@ -5,10 +5,10 @@ the step on its token, and the caller re-evaluates the step afterwards.
 
 from __future__ import annotations
 
-from bpmn_compiler.process_plan import UserTask
+from shenpi_core.contracts import DecisionInput, ErrorType, TaskView
+from shenpi_core.expressions import ExpressionError
+from shenpi_core.process_plan import UserTask
 from workflows import steps
-from workflows.contracts import DecisionInput, ErrorType, TaskView
-from workflows.expressions import ExpressionError
 from workflows.machine import TokenMachine
 from workflows.refusals import refuse
 from workflows.tokens import StepState, Token

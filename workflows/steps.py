@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from bpmn_compiler.process_plan import ApprovalSpec, UserTask
+from shenpi_core.contracts import AiAdvice, DirectoryResolveInput, TaskView
+from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
+from shenpi_core.process_plan import ApprovalSpec, UserTask
 from workflows import rejects, skips
 from workflows.approvers import GROUP as GROUP  # re-exported: actions.py reads steps.GROUP
 from workflows.approvers import approvers_problem, assignee_for, resolve, unique
-from workflows.contracts import AiAdvice, DirectoryResolveInput, TaskView
-from workflows.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
 from workflows.machine import TokenMachine
 from workflows.tokens import StepState, Token
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import ApprovalMode, Expression, UserTask
-from shenpi.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
-from shenpi.search_attributes import group_actor, user_actor
-from workflows.contracts import AiAdvice, TaskView
-from workflows.expressions import ExpressionError, evaluate
+from shenpi_core.contracts import AiAdvice, TaskView
+from shenpi_core.expressions import ExpressionError, evaluate
+from shenpi_core.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
+from shenpi_core.process_plan import ApprovalMode, Expression, UserTask
+from shenpi_core.search_attributes import group_actor, user_actor
 
 
 def task_ref(workflow_id: str, task_id: str) -> str:

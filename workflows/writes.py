@@ -16,21 +16,21 @@ import json
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from bpmn_compiler.process_plan import (
-    ServiceTask,
-    StartEvent,
-    UserTask,
-    VariableType,
-    is_engine_variable,
-)
-from shenpi.limits import (
+from shenpi_core.contracts import DecisionInput, ErrorType, TaskView
+from shenpi_core.limits import (
     MAX_DECISION_VARIABLES_BYTES,
     MAX_SIGNERS_PER_REQUEST,
     LimitError,
     check_user_ids,
     check_variables,
 )
-from workflows.contracts import DecisionInput, ErrorType, TaskView
+from shenpi_core.process_plan import (
+    ServiceTask,
+    StartEvent,
+    UserTask,
+    VariableType,
+    is_engine_variable,
+)
 from workflows.machine import TokenMachine
 from workflows.refusals import refuse
 

@@ -27,7 +27,7 @@ from shenpi.blobs import BlobStore, open_blob_store
 from shenpi.db.ai_results import get_result, put_result
 from shenpi.db.lazy import LazyDatabase
 from shenpi.settings import Settings
-from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
+from shenpi_core.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
 
 
 class AiReviewActivities:

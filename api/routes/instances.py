@@ -26,11 +26,11 @@ from api.schemas import (
     InstancesPublic,
     InstanceStarted,
 )
-from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
 from shenpi.db import archive, repository
 from shenpi.settings import Settings
-from workflows.contracts import (
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import (
     MEMO_PROCESS_ID,
     QUERY_STATE,
     InstanceState,

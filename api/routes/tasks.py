@@ -12,8 +12,8 @@ from api.document_access import DocumentAccessDep
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
 from api.updates import KeyedRequestDep
-from shenpi import limits
-from workflows.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
+from shenpi_core import limits
+from shenpi_core.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
 
 router = APIRouter(tags=["tasks"])
 

@@ -27,7 +27,7 @@ from shenpi.auth_tokens import Principal
 from shenpi.db import wechat as db
 from shenpi.db.models import WeChatMessage
 from shenpi.settings import Settings
-from workflows.contracts import (
+from shenpi_core.contracts import (
     MEMO_TASKS,
     SIGNAL_DECIDE,
     UPDATE_DECIDE,

@@ -21,8 +21,21 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from shenpi import search_attributes
 from shenpi.temporal_setup import ensure_search_attributes
+from shenpi_core import search_attributes
+from shenpi_core.contracts import (
+    ACTIVITY_AI_REVIEW,
+    ACTIVITY_OCR,
+    OCR_QUEUE_SUFFIX,
+    SIGNAL_DECIDE,
+    UPDATE_INCIDENT_ACTION,
+    DecisionInput,
+    DecisionSignal,
+    IncidentActionInput,
+    IncidentActionResult,
+    InstanceState,
+    TaskView,
+)
 from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
 from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
@@ -37,19 +50,6 @@ from tests.workflows.support import (
     state,
 )
 from worker import build_worker
-from workflows.contracts import (
-    ACTIVITY_AI_REVIEW,
-    ACTIVITY_OCR,
-    OCR_QUEUE_SUFFIX,
-    SIGNAL_DECIDE,
-    UPDATE_INCIDENT_ACTION,
-    DecisionInput,
-    DecisionSignal,
-    IncidentActionInput,
-    IncidentActionResult,
-    InstanceState,
-    TaskView,
-)
 
 HERE = Path(__file__).parent
 Scenario = Callable[[Client, str], Awaitable[list[WorkflowHandle[Any, Any]]]]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bpmn_compiler.process_plan import AiFallback, UserTask
+from shenpi_core.contracts import AiAdvice, DecisionInput
+from shenpi_core.process_plan import AiFallback, UserTask
 from workflows import decisions, steps
 from workflows.ai import metrics
-from workflows.contracts import AiAdvice, DecisionInput
 from workflows.engine import Engine
 from workflows.tokens import StepState, Token
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bpmn_compiler.process_plan import AiSpec, ProcessPlan
+from shenpi_core.process_plan import AiSpec, ProcessPlan
 
 # Workflow handler names (the API calls them by name: the workflow type is dynamic).
 UPDATE_DECIDE = "decide"
