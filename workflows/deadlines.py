@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 import isodate
 from temporalio import workflow
@@ -180,8 +180,10 @@ class Deadlines:
                     await self._escalate(task, spec)
                 finally:
                     self._busy -= 1
-            case _:
+            case "none":
                 engine.record("overdue", task.node_id, task_id=task.task_id, actor=TIMEOUT_ACTOR)
+            case _:
+                assert_never(spec.on_timeout)
 
     async def _escalate(self, task: TaskView, spec: ApprovalSpec) -> None:
         engine = self._engine

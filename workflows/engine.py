@@ -7,7 +7,7 @@ A future semantic change goes inside the ``_run_<kind>`` it concerns, behind ``w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from shenpi_core.contracts import AiAdvice, ServiceTaskInput
 from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
@@ -95,6 +95,8 @@ class Engine(TokenMachine):
                     self._run_service_task(token, node)
                 case TimerCatch():
                     self._run_timer(token, node)
+                case _:
+                    assert_never(node)
         except ExpressionError as err:
             self.incident(token, "expression_error", err.message)
         except TimerError as err:

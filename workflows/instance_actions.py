@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import assert_never
 
 from shenpi_core.contracts import (
     ErrorType,
@@ -54,6 +55,8 @@ def check(engine: TokenMachine, action: InstanceActionInput, urge_interval: time
                     f"urged at {last.isoformat()}; next urge in {wait} s",
                     {"retry_after_seconds": wait},  # the API's Retry-After
                 )
+        case _:
+            assert_never(action.action)
 
 
 def apply(
@@ -81,6 +84,8 @@ def apply(
                 details={"to": notified, "task_ids": [t.task_id for t in tasks]},
             )
             notifier.send("urge", notified, tasks, comment=action.comment)
+        case _:
+            assert_never(action.action)
     return InstanceActionResult(
         accepted=True, instance_status=engine.state.status, notified=notified
     )

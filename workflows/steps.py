@@ -10,7 +10,7 @@ phase ``resolving`` meanwhile). Everything here is synchronous over data, like t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from shenpi_core.contracts import AiAdvice, DirectoryResolveInput, TaskView
 from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
@@ -198,6 +198,8 @@ def verdict(
                 result = "approved"
             elif approved + pending < spec.pass_ratio * total:
                 result = "rejected"  # can no longer reach the ratio
+        case _:
+            assert_never(step.mode)
     if result is None and spec.completion_condition is not None:
         scope = {
             **variables,
