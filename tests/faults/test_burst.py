@@ -117,20 +117,14 @@ class Burst:
 
 
 # A decision that reaches a worker replaying the workflow task that opened its task (the worker
-# before it was killed had run it, not committed it) can wedge the instance: the SDK runs the
-# update before the activity result on replay, not after as it first did, and every later
-# workflow task fails with "[TMPRL1100] Nondeterminism error: Update machine does not handle this
-# event" (temporalio 1.35; the class of sdk-python#673 and #1591). Not a defect of activities:
-# kept here, expected to fail now and then, so it shows when an SDK or interpreter fix lands.
-UPDATE_REPLAY_ORDER = pytest.mark.xfail(
-    strict=False, reason="an update replayed before the activity result it followed: NDE"
-)
+# before it was killed had run it, not committed it) once wedged the instance: on replay the SDK
+# ran the update before the activity result that opened the task, and every later workflow task
+# failed with "Nondeterminism error: Update machine does not handle this event". The decide
+# handler now waits for its task to open (workflows/instance.py), so this plan must pass.
 PLANS = [
     pytest.param([("worker", effects_under_way)], id="worker-mid-service-tasks"),
     pytest.param([("server", decided(1 / 3))], id="server-mid-decisions"),
-    pytest.param(
-        [("worker", decided(1 / 2))], id="worker-mid-decisions", marks=UPDATE_REPLAY_ORDER
-    ),
+    pytest.param([("worker", decided(1 / 2))], id="worker-mid-decisions"),
 ]
 
 
