@@ -92,6 +92,30 @@ def above(variables: dict[str, Any], limit: Limit) -> bool:
     return value is not None and value > limit.value
 
 
+def rejected_for_size(precedent: Precedent, limits: tuple[Limit, ...]) -> bool:
+    """A rejected precedent beyond a limit the policy rejects at ("年假 30天" under "leave longer
+    than 20 days"): its figures, not its words, were the reason. Against a request within the
+    limit it proves nothing, and its words ("年假") would count against approving one."""
+    if precedent.decision != "reject":
+        return False
+    sizes = {"amount": precedent.amount, "days": precedent.days}
+    return any(
+        limit.decision == "reject" and (sizes.get(limit.variable) or 0.0) > limit.value
+        for limit in limits
+    )
+
+
+# Words that turn a request around: "有医院证明" and "没有医院证明", "with a receipt" and "without
+# a receipt" read almost alike to an embedding model, which hardly sees a negation.
+_NEGATION = re.compile(
+    r"没有|没|无|未|不|缺|\b(?:no|not|without|never|missing|lacks?)\b|n't", re.IGNORECASE
+)
+
+
+def negated(text: str) -> bool:
+    return _NEGATION.search(comparable(text)) is not None
+
+
 def above_ceiling(variables: dict[str, Any], limits: tuple[Limit, ...]) -> bool:
     return any(limit.decision == "approve" and above(variables, limit) for limit in limits)
 
