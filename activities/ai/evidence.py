@@ -105,15 +105,27 @@ def rejected_for_size(precedent: Precedent, limits: tuple[Limit, ...]) -> bool:
     )
 
 
-# Words that turn a request around: "有医院证明" and "没有医院证明", "with a receipt" and "without
-# a receipt" read almost alike to an embedding model, which hardly sees a negation.
+# Words that say a request has something or lacks it: "有医院证明" and "没有医院证明", "with a
+# receipt" and "without a receipt" read almost alike to an embedding model, which hardly sees a
+# negation. Only the two stated against each other count: "周末和家人吃饭" says neither, and is
+# as like "周末家庭聚餐 没有客户" as its words are.
 _NEGATION = re.compile(
     r"没有|没|无|未|不|缺|\b(?:no|not|without|never|missing|lacks?)\b|n't", re.IGNORECASE
 )
+_AFFIRMATION = re.compile(r"有|附|带|持|\b(?:with|attached|has|have|includ\w*)\b", re.IGNORECASE)
 
 
-def negated(text: str) -> bool:
-    return _NEGATION.search(comparable(text)) is not None
+def polarity(text: str) -> int:
+    """-1 if the text says something is missing, 1 if it says something is there, else 0."""
+    words = comparable(text)
+    if _NEGATION.search(words):
+        return -1
+    return 1 if _AFFIRMATION.search(words) else 0
+
+
+def opposite(text: str, other: str) -> bool:
+    """One says it has what the other says it lacks."""
+    return polarity(text) * polarity(other) < 0
 
 
 def above_ceiling(variables: dict[str, Any], limits: tuple[Limit, ...]) -> bool:

@@ -28,8 +28,8 @@ from activities.ai.evidence import (
     document_differs,
     far,
     figures,
-    negated,
     number,
+    opposite,
     rejected_for_size,
     shares_words,
     vague,
@@ -54,8 +54,8 @@ SIM_CEIL = 0.85
 # (capped at 1). Calibrated on the dev halves of tests/ai/sets (docs/ai.md): a margin of 0.03
 # scores 0.85, the default decide threshold, above which the dev sets were decided rightly.
 MARGIN_FULL = 0.035
-# A precedent that negates what the request affirms (or the other way round) counts this much
-# less similar: tuned on the dev halves like MARGIN_FULL.
+# A precedent that says missing what the request says is there (or the other way round) counts
+# this much less similar: tuned on the dev halves like MARGIN_FULL.
 NEGATION_PENALTY = 0.03
 NEIGHBOURS = 5  # the nearest precedents named in the trace and the advice
 # Approving an amount above every approved precedent's, or above the policy's own ceiling, or one
@@ -175,10 +175,9 @@ class LocalReviewer:
         similarities = similarities - FIGURE_PENALTY * np.array(
             [far(amount, p.amount) or far(days, p.days) for p in compared], dtype=np.float32
         )
-        # And the negations: "没有证明" is not "有证明", however alike the rest of the words.
-        turned = negated(request)
+        # And what they say is there or missing: "没有证明" is not "有证明", however alike the rest.
         similarities = similarities - NEGATION_PENALTY * np.array(
-            [negated(p.text) != turned for p in compared], dtype=np.float32
+            [opposite(request, p.text) for p in compared], dtype=np.float32
         )
         # Sorted by the raw similarity: closeness saturates at 1, the similarity still ranks.
         ranked = sorted(
@@ -205,10 +204,10 @@ class LocalReviewer:
         confidence = min(1.0, max(0.0, margin / MARGIN_FULL))
         flags = ["precedents_disagree"] if margin < MARGIN_FULL / 2 else []
         notes = []
-        # A word is telling if no precedent of the other decision that reads the same way uses it:
-        # "病假" in "病假 没有证明" (rejected for the missing certificate) tells nothing against
-        # "病假 有病历".
-        alike = [p for p in compared if negated(p.text) == turned]
+        # A word is telling if no precedent of the other decision, short of one that says the
+        # opposite, uses it: "病假" in "病假 没有证明" (rejected for the missing certificate) tells
+        # nothing against "病假 有病历".
+        alike = [p for p in compared if not opposite(request, p.text)]
         if not shares_words(request, backing, alike):
             # Chinese on both sides, yet not one word of the precedent that only its decision's
             # precedents use: the likeness is in the phrasing ("购买…"), not in what is asked.
