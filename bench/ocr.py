@@ -181,8 +181,8 @@ def compare_profiles(docs: int) -> None:
 
 
 def kinds_and_distortions(docs: int) -> None:
-    """Field accuracy per document kind and photo distortion, and how many went to a person
-    (a review reason) rather than being read whole."""
+    """Field accuracy per document kind and photo distortion, how many went to a person (a
+    review reason) rather than being read whole, and how many totals were trusted wrong."""
     from activities.ocr.activity import review_reason
 
     ocr_engine()
@@ -197,13 +197,17 @@ def kinds_and_distortions(docs: int) -> None:
             made = (
                 batch(kind, docs, 900 + n) if kind in KINDS else travel_batch(kind, docs, 900 + n)
             )
-            tally, handed = Tally(), 0
+            tally, handed, trusted_wrong = Tally(), 0, 0
             for doc in made:
                 reading = read_document(_photo(doc, distortion, rng))
                 extraction = extract(reading.lines)
-                tally.add(doc.truth, {k: f.value for k, f in extraction.fields.items()})
-                handed += review_reason(extraction, reading.lines) is not None
-            cells.append(f"{tally.accuracy:.0%} ({handed} to people)")
+                values = {k: f.value for k, f in extraction.fields.items()}
+                tally.add(doc.truth, values)
+                if review_reason(extraction, reading.lines) is not None:
+                    handed += 1
+                elif values.get("total") != doc.truth["total"]:
+                    trusted_wrong += 1  # what must never happen: a wrong total used silently
+            cells.append(f"{tally.accuracy:.0%} ({handed} to people, {trusted_wrong} wrong total)")
             print(f"  {kind} {distortion}: {tally.accuracy:.1%} {tally.misses[:2]}", flush=True)
         print(f"| {kind} | " + " | ".join(cells) + " |")
 
