@@ -92,6 +92,42 @@ def above(variables: dict[str, Any], limit: Limit) -> bool:
     return value is not None and value > limit.value
 
 
+def rejected_for_size(precedent: Precedent, limits: tuple[Limit, ...]) -> bool:
+    """A rejected precedent beyond a limit the policy rejects at ("年假 30天" under "leave longer
+    than 20 days"): its figures, not its words, were the reason. Against a request within the
+    limit it proves nothing, and its words ("年假") would count against approving one."""
+    if precedent.decision != "reject":
+        return False
+    sizes = {"amount": precedent.amount, "days": precedent.days}
+    return any(
+        limit.decision == "reject" and (sizes.get(limit.variable) or 0.0) > limit.value
+        for limit in limits
+    )
+
+
+# Words that say a request has something or lacks it: "有医院证明" and "没有医院证明", "with a
+# receipt" and "without a receipt" read almost alike to an embedding model, which hardly sees a
+# negation. Only the two stated against each other count: "周末和家人吃饭" says neither, and is
+# as like "周末家庭聚餐 没有客户" as its words are.
+_NEGATION = re.compile(
+    r"没有|没|无|未|不|缺|\b(?:no|not|without|never|missing|lacks?)\b|n't", re.IGNORECASE
+)
+_AFFIRMATION = re.compile(r"有|附|带|持|\b(?:with|attached|has|have|includ\w*)\b", re.IGNORECASE)
+
+
+def polarity(text: str) -> int:
+    """-1 if the text says something is missing, 1 if it says something is there, else 0."""
+    words = comparable(text)
+    if _NEGATION.search(words):
+        return -1
+    return 1 if _AFFIRMATION.search(words) else 0
+
+
+def opposite(text: str, other: str) -> bool:
+    """One says it has what the other says it lacks."""
+    return polarity(text) * polarity(other) < 0
+
+
 def above_ceiling(variables: dict[str, Any], limits: tuple[Limit, ...]) -> bool:
     return any(limit.decision == "approve" and above(variables, limit) for limit in limits)
 

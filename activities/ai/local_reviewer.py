@@ -29,6 +29,8 @@ from activities.ai.evidence import (
     far,
     figures,
     number,
+    opposite,
+    rejected_for_size,
     shares_words,
     vague,
 )
@@ -52,6 +54,9 @@ SIM_CEIL = 0.85
 # (capped at 1). Calibrated on the dev halves of tests/ai/sets (docs/ai.md): a margin of 0.03
 # scores 0.85, the default decide threshold, above which the dev sets were decided rightly.
 MARGIN_FULL = 0.035
+# A precedent that says missing what the request says is there (or the other way round) counts
+# this much less similar: tuned on the dev halves like MARGIN_FULL.
+NEGATION_PENALTY = 0.03
 NEIGHBOURS = 5  # the nearest precedents named in the trace and the advice
 # Approving an amount above every approved precedent's, or above the policy's own ceiling, or one
 # its document contradicts, multiplies the confidence by this: at most 0.5, under any sensible
@@ -155,7 +160,9 @@ class LocalReviewer:
         statements = [
             Precedent(s.decision, s.text, f"the policy ({s.text!r})") for s in policy.statements
         ]
-        compared = found + statements
+        # A request within every reject limit (beyond one it was rejected above) is not compared
+        # with precedents rejected for their size: alike in words, not in what was wrong.
+        compared = [p for p in found if not rejected_for_size(p, policy.limits)] + statements
         needed = self._settings.ai_local_min_precedents
         if len(compared) < needed:
             return _abstain(_too_few(len(found), needed), "few_precedents"), []
@@ -167,6 +174,10 @@ class LocalReviewer:
         amount, days = number(variables, "amount"), number(variables, "days")
         similarities = similarities - FIGURE_PENALTY * np.array(
             [far(amount, p.amount) or far(days, p.days) for p in compared], dtype=np.float32
+        )
+        # And what they say is there or missing: "没有证明" is not "有证明", however alike the rest.
+        similarities = similarities - NEGATION_PENALTY * np.array(
+            [opposite(request, p.text) for p in compared], dtype=np.float32
         )
         # Sorted by the raw similarity: closeness saturates at 1, the similarity still ranks.
         ranked = sorted(
@@ -193,7 +204,11 @@ class LocalReviewer:
         confidence = min(1.0, max(0.0, margin / MARGIN_FULL))
         flags = ["precedents_disagree"] if margin < MARGIN_FULL / 2 else []
         notes = []
-        if not shares_words(request, backing, compared):
+        # A word is telling if no precedent of the other decision, short of one that says the
+        # opposite, uses it: "病假" in "病假 没有证明" (rejected for the missing certificate) tells
+        # nothing against "病假 有病历".
+        alike = [p for p in compared if not opposite(request, p.text)]
+        if not shares_words(request, backing, alike):
             # Chinese on both sides, yet not one word of the precedent that only its decision's
             # precedents use: the likeness is in the phrasing ("购买…"), not in what is asked.
             flags.append("no_shared_words")

@@ -30,6 +30,11 @@ _NAME = r"([\u4e00-\u9fff]{2,4}?)(?=电子|房号|航班|日期|证件|身份|$|
 _PASSENGER = re.compile(rf"(?:旅客姓名|乘客姓名|姓名)(?:NAME)?:?{_NAME}")
 _FLIGHT = re.compile(r"(?:航班号?|FLIGHT)(?:NO\.?)?:?([A-Z0-9]{2}\d{3,4})(?![0-9])", re.I)
 _AIR_TOTAL = re.compile(r"(?:合计|TOTAL)")
+# What an itinerary adds to the fare: its total is fare + fund + fuel surcharge.
+_AIR_EXTRAS = re.compile(r"(?:民航发展基金|机场建设费|燃油附加费)")
+# The cross-check's tolerance and what a fare that does not add up is worth.
+CENT = 0.01
+UNCHECKED_FARE = 0.5
 _HOTEL_NAME = re.compile(r"([\u4e00-\u9fff]{2,16}(?:酒店|宾馆|饭店|大酒店|旅馆|客栈))")
 _ARRIVAL = re.compile(r"(?:入住日期|入住|到店日期|到达日期|ARRIVAL)")
 _DEPARTURE = re.compile(r"(?:离店日期|离店|退房日期|DEPARTURE)")
@@ -109,7 +114,26 @@ def extract_air(lines: Sequence[Line]) -> Extraction:
         if "票价" in line.text and (values := money_values(line.text)):
             out.put("fare", as_number(values[0]), line, 1.0)
     _labelled_total(out, lines, _AIR_TOTAL)
+    _check_fare(out, lines)
     return out
+
+
+def _check_fare(out: Extraction, lines: Sequence[Line]) -> None:
+    """Fare + fund + fuel surcharge must make the total. A dim photo can read "1,660.00" as
+    "1.65": the total still reads right, so without this check the fare would be trusted wrong;
+    with it the document goes to a person (``fare_sum_mismatch``)."""
+    fare, total = out.fields.get("fare"), out.fields.get("total")
+    if fare is None or total is None:
+        return
+    extras = [
+        as_number(values[0])
+        for line in lines
+        for piece in _AIR_EXTRAS.split(line.text)[1:]  # each label's own figure
+        if (values := money_values(piece))
+    ]
+    if abs(float(fare.value) + sum(extras) - float(total.value)) > CENT:
+        out.fields["fare"] = fare.scaled(UNCHECKED_FARE)
+        out.flags.append("fare_sum_mismatch")
 
 
 def extract_hotel(lines: Sequence[Line]) -> Extraction:

@@ -1,7 +1,7 @@
 """The expense claim of ``processes/expense-claim.bpmn`` decides clear claims by itself, end to
 end over HTTP, offline: a taxi claim with a photo of its taxi invoice, and claims with a digital
-e-invoice (its XML file, its OFD package). The documents go through the documents API, the real
-``ocr`` activity and the offline reviewer."""
+e-invoice (its XML file, its OFD package, a PDF carrying its XML). The documents go through the
+documents API, the real ``ocr`` activity and the offline reviewer."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.api.conftest import Stack
 from tests.api.flows import ended, start
 from tests.api.test_expense_claim import _stack
 from tests.ocr.documents import Doc, draw, make_invoice
-from tests.ocr.einvoices import invoice_xml, ofd_package
+from tests.ocr.einvoices import invoice_xml, ofd_package, pdf_with_xml
 from tests.ocr.travel_documents import distort, make_taxi
 
 SLOW_OCR = 180.0  # seconds: a photo is read on a shared 2-core machine
@@ -73,12 +73,18 @@ def _small_invoice() -> Doc:
     return doc
 
 
-@pytest.mark.parametrize(("name", "form"), [("invoice.xml", "xml"), ("invoice.ofd", "ofd")])
+@pytest.mark.parametrize(
+    ("name", "form"), [("invoice.xml", "xml"), ("invoice.ofd", "ofd"), ("invoice.pdf", "pdf_xml")]
+)
 async def test_a_claim_with_a_digital_e_invoice_is_approved_by_itself(
     offline: Stack, name: str, form: str
 ) -> None:
     doc = _small_invoice()
-    data = invoice_xml(doc.truth) if form == "xml" else ofd_package(doc, with_xml=True)
+    data = {
+        "xml": lambda: invoice_xml(doc.truth),
+        "ofd": lambda: ofd_package(doc, with_xml=True),
+        "pdf_xml": lambda: pdf_with_xml(doc),
+    }[form]()
     description = "出差北京 住宿2晚 酒店增值税发票"
     instance_id = await _claim(offline, name, data, doc.truth["total"], description)
     variables = await _decided_by_the_ai(offline, instance_id)

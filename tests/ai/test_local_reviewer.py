@@ -15,6 +15,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.ai.activity import AiReviewActivities
 from activities.ai.embedding import embed
+from activities.ai.evidence import Precedent, opposite, rejected_for_size
+from activities.ai.policy import read_policy
 from bpmn_compiler import compile_bpmn
 from shenpi.db.archive import archive_instance, precedents
 from shenpi.settings import Settings
@@ -299,3 +301,53 @@ async def test_a_receipt_whose_total_differs_is_not_approved_alone(
     same = await _review(local, review_input({**claim, "receipt_ocr": matching}, examples=EXAMPLES))
     assert "document_total_differs" in differs.risk_flags and differs.confidence <= 0.5
     assert same.decision == "approve" and same.confidence >= 0.8
+
+
+LEAVE_EXAMPLES = (
+    AiExample(decision="approve", text="年假 2天 回家探亲"),
+    AiExample(decision="approve", text="病假 1天 感冒发烧 附医院证明"),
+    AiExample(decision="approve", text="婚假 3天 结婚"),
+    AiExample(decision="reject", text="年假 30天 出国旅行一个月"),
+    AiExample(decision="reject", text="病假 6天 没有医院证明 只是想休息"),
+    AiExample(decision="reject", text="事假 15天 去其他公司做兼职"),
+)
+
+
+@pytest.mark.parametrize(
+    ("request_", "decision", "sure"),
+    [
+        # "年假" is in a rejected example too, but that one was rejected for its 30 days.
+        ({"leave_type": "年假", "days": 1, "reason": "处理个人事务"}, "approve", True),
+        # Alike in words, opposite in what they say: a certificate, or none. (With six examples
+        # the first is right but not sure enough to decide alone.)
+        ({"leave_type": "病假", "days": 2, "reason": "牙疼看牙医 有病历"}, "approve", False),
+        ({"leave_type": "病假", "days": 3, "reason": "没去医院 也没有证明"}, "reject", True),
+    ],
+)
+async def test_what_a_precedent_was_decided_for_counts_not_just_its_words(
+    tmp_path: Path, request_: dict[str, Any], decision: str, sure: bool
+) -> None:
+    activities = AiReviewActivities(ai_settings(tmp_path, ai_provider="local"))
+    review = review_input(
+        request_,
+        policy=LEAVE_POLICY,
+        examples=LEAVE_EXAMPLES,
+        request="{{ leave_type }} {{ days }}天 {{ reason }}",
+    )
+    try:
+        result = await _review(activities, review)
+    finally:
+        await activities.aclose()
+    assert (result.decision, result.risk_flags) == (decision, []), result.advice
+    assert (result.confidence >= AiSpec().threshold) == sure, result.advice
+
+
+def test_negations_and_precedents_rejected_for_their_size() -> None:
+    assert opposite("病假 3天 没有医院证明", "病假 2天 有病历")
+    assert opposite("Sick leave with a doctor's note", "Sick leave without a note")
+    assert not opposite("周末和家人吃饭", "周末家庭聚餐 680元 没有客户")
+    assert not opposite("病假 2天 有病历", "病假 1天 附医院证明")
+    limits = read_policy(LEAVE_POLICY).limits
+    assert rejected_for_size(Precedent("reject", "年假 30天 出国", "ex", None, 30), limits)
+    assert not rejected_for_size(Precedent("reject", "事假 15天 兼职", "ex", None, 15), limits)
+    assert not rejected_for_size(Precedent("approve", "年假 30天", "ex", None, 30), limits)
