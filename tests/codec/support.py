@@ -17,4 +17,6 @@ def ring(*entries: str) -> KeyRing:
 
 def encrypting(client: Client, key_ring: KeyRing) -> Client:
     """The same connection as ``client``, encrypting with ``key_ring``."""
-    return Client(**{**client.config(), "data_converter": data_converter_for(key_ring)})
+    config = client.config()
+    config["data_converter"] = data_converter_for(key_ring)
+    return Client(**config)
