@@ -69,7 +69,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await upgrade(settings)
     engine = create_engine(settings.resolved_database_url)
     app.state.engine = engine
-    app.state.sessions = create_sessionmaker(engine)
+    app.state.sessions = create_sessionmaker(engine, settings.payload_key_ring())
     if app.state.temporal_client is None:
         app.state.temporal_client = await connect_temporal(settings)
     log.info(

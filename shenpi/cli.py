@@ -259,7 +259,7 @@ async def _deployed_plan(process_id: str, settings: Settings) -> ProcessPlan:
 
     engine = create_engine(settings.resolved_database_url)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with create_sessionmaker(engine, settings.payload_key_ring())() as session:
             definition = await get_definition(session, process_id)
     finally:
         await engine.dispose()
