@@ -163,6 +163,23 @@ def token(
     typer.echo(mint_token(sub, group_list, secret=_dev_secret(data_dir)))
 
 
+keys_app = typer.Typer(help="Payload encryption keys (docs/security.md).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command(name="new")
+def keys_new(
+    key_id: Annotated[str, typer.Argument(help="The new key's id, e.g. 2026-12.")],
+) -> None:
+    """Print a new random AES-256 key as a key-ring entry (id:base64key)."""
+    from shenpi.payload_keys import KeyRingError, new_key_entry
+
+    try:
+        typer.echo(new_key_entry(key_id))
+    except KeyRingError as err:
+        raise _fail(str(err)) from None
+
+
 @app.command()
 def deploy(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
