@@ -167,8 +167,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_payload_keys(self) -> Settings:
-        if self.payload_keys is not None:  # a malformed ring fails at start, not at first use
+        # A malformed or unreadable ring fails at start, not at the first payload.
+        if self.payload_keys is not None:
             KeyRing.parse(self.payload_keys.get_secret_value(), source="SHENPI_PAYLOAD_KEYS")
+        elif self.payload_keys_file is not None:
+            try:
+                load_key_file(self.payload_keys_file)
+            except OSError as err:
+                path = self.payload_keys_file
+                raise ValueError(
+                    f"SHENPI_PAYLOAD_KEYS_FILE: cannot read {path}: {err.strerror}"
+                ) from None
         if (
             self.env == "production"
             and self.payload_encryption

@@ -68,6 +68,8 @@ async def test_history_holds_only_encrypted_payloads(client: Client, task_queue:
     assert SECRET.encode() not in stored
     assert COMMENT.encode() not in stored  # the update's arguments
     assert b"json/plain" not in stored  # nothing left in clear: inputs, results, updates, memo
+    everything = b"".join(e.SerializeToString() for e in history.events)
+    assert b"confidential-7f3a" not in everything  # search attributes hold no content either
     # ... and Shenpi, with the key, reads it all back.
     assert final.variables["description"] == SECRET
     assert any(e.comment == COMMENT for e in final.timeline)

@@ -94,9 +94,11 @@ def test_production_runs_with_a_key_or_explicitly_without() -> None:
     assert off.payload_key_ring() is None
 
 
-def test_malformed_configured_keys_fail_at_start() -> None:
+def test_malformed_or_missing_configured_keys_fail_at_start(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="not valid base64"):
         Settings(_env_file=None, env="test", payload_keys="k:???")
+    with pytest.raises(ValidationError, match="cannot read"):
+        Settings(_env_file=None, env="test", payload_keys_file=tmp_path / "missing")
 
 
 def test_dev_key_is_created_once_in_the_data_dir(tmp_path: Path) -> None:
