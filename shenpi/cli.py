@@ -41,6 +41,19 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _checked_settings() -> Settings:
+    """SHENPI_* settings, or exit saying what is wrong (a refused production start, say)."""
+    from pydantic import ValidationError
+
+    from shenpi.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as err:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in err.errors())
+        raise _fail(f"settings refused: {reasons}") from None
+
+
 @app.command()
 def dev(
     data_dir: DataDir = Path(".shenpi"),
@@ -89,6 +102,7 @@ def worker(
     """Run one worker from SHENPI_* settings (production style); SIGTERM drains it."""
     from worker import main
 
+    _checked_settings()
     main(ocr_only=ocr_only)
 
 
@@ -97,9 +111,8 @@ def api() -> None:
     """Serve the HTTP API from SHENPI_* settings (production style); SIGTERM drains it."""
     from api.main import create_app
     from shenpi.devapi import ApiStartError, serve_until_signalled
-    from shenpi.settings import get_settings
 
-    settings = get_settings()
+    settings = _checked_settings()
     app_ = create_app(settings)
     try:
         asyncio.run(serve_until_signalled(app_, host=settings.api_host, port=settings.api_port))
