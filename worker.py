@@ -21,12 +21,12 @@ from multiprocessing.managers import SyncManager
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import SharedStateManager, Worker
 
 from activities.ocr import init_ocr_process, ocr
 from activities.registry import ActivityRegistry, build_registry
+from shenpi.payload_codec import data_converter
 from shenpi.settings import Settings, get_settings
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core.contracts import OCR_QUEUE_SUFFIX
@@ -194,7 +194,7 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
     client = await Client.connect(
         settings.resolved_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         runtime=runtime,
     )
     await ensure_search_attributes(client, settings.temporal_namespace)

@@ -28,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bpmn_compiler.diagnostics import CompileError
 from shenpi.auth_tokens import InvalidTokenError
+from shenpi.payload_keys import DecryptionError, UnknownKeyError
 from shenpi_core.contracts import ErrorType
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,12 @@ async def _invalid_token(_: Request, exc: Exception) -> JSONResponse:
     return error_response(401, "unauthorized", f"invalid token: {exc}", headers=headers)
 
 
+async def _undecryptable(_: Request, exc: Exception) -> JSONResponse:
+    # Data under a key this ring lacks, or altered: the caller's data, not a server fault.
+    code = "unknown_key" if isinstance(exc, UnknownKeyError) else "undecryptable"
+    return error_response(422, code, str(exc))
+
+
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Input echoes can be large or sensitive; the location and reason are enough to fix a request.
@@ -251,6 +258,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WorkflowQueryFailedError, _query_failed)
     app.add_exception_handler(WorkflowQueryRejectedError, _query_rejected)
     app.add_exception_handler(InvalidTokenError, _invalid_token)
+    app.add_exception_handler(UnknownKeyError, _undecryptable)
+    app.add_exception_handler(DecryptionError, _undecryptable)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(MultiPartException, _multipart)

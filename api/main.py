@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api import console_oauth
+from api.codec_cors import CodecCorsMiddleware
 from api.console_static import install_console
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers
@@ -19,6 +19,7 @@ from api.routes import (
     actions,
     ai_callbacks,
     ai_eval,
+    codec,
     console,
     definitions,
     documents,
@@ -33,6 +34,7 @@ from api.uploads import BodyLimitMiddleware
 from api.wechat import routes as wechat_routes
 from shenpi.db.engine import create_engine, create_sessionmaker
 from shenpi.db.migrate import upgrade
+from shenpi.payload_codec import EncryptionCodec, data_converter
 from shenpi.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -51,11 +53,11 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 
 async def connect_temporal(settings: Settings) -> Client:
-    """A client with the pydantic converter; lazy, so the API starts even while Temporal is down."""
+    """A client encrypting payloads; lazy, so the API starts even while Temporal is down."""
     return await Client.connect(
         settings.resolved_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         lazy=True,
     )
 
@@ -67,7 +69,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await upgrade(settings)
     engine = create_engine(settings.resolved_database_url)
     app.state.engine = engine
-    app.state.sessions = create_sessionmaker(engine)
+    app.state.sessions = create_sessionmaker(engine, settings.payload_key_ring())
     if app.state.temporal_client is None:
         app.state.temporal_client = await connect_temporal(settings)
     log.info(
@@ -98,6 +100,8 @@ def create_app(
     app.state.settings = settings
     app.state.temporal_client = temporal_client
     app.state.metrics = ApiMetrics()
+    ring = settings.payload_key_ring()
+    app.state.payload_codec = EncryptionCodec(ring) if ring is not None else None
     # BPMN files and documents are bounded by their own settings (their routes read them).
     app.add_middleware(
         BodyLimitMiddleware,
@@ -105,6 +109,7 @@ def create_app(
         exempt=[f"{API_PREFIX}/definitions", f"{API_PREFIX}/documents"],
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(CodecCorsMiddleware, origins=settings.resolved_codec_cors_origins)
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
@@ -124,6 +129,7 @@ def create_app(
     app.include_router(v1)
     # Provider callbacks are authenticated by a signed URL, not a user's token: outside /api/v1.
     app.include_router(ai_callbacks.router, responses=_ERRORS)
+    app.include_router(codec.router, responses=_ERRORS)  # the Temporal UI's codec server
     app.include_router(wechat_routes.router, responses=_ERRORS)  # signed by WeChat (docs/wechat.md)
     # Console sign-in inside WeChat (docs/console.md)
     app.include_router(console_oauth.router, responses=_ERRORS)

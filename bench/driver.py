@@ -29,9 +29,18 @@ POLL_DELAY = 0.05
 
 @dataclass
 class Variant:
-    name: str  # "interpreter" or "handwritten"
+    name: str  # "interpreter" or "handwritten", "+codec" when payloads are encrypted
     workflow_type: str
     plan: ProcessPlan
+    encrypted: bool = False  # worker and client encrypt every payload (shenpi/payload_codec.py)
+
+    @property
+    def code(self) -> str:
+        """Which workflow code runs: the interpreter or the hand-written baseline."""
+        return self.name.removesuffix(CODEC_SUFFIX)
+
+
+CODEC_SUFFIX = "+codec"
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """`make bench`: the BPMN interpreter against a hand-written Temporal workflow of the same shape.
 
 Both run on one dev server in one run, each on a worker in its own process (so its CPU time is its
-own), alternating rounds so drift on a noisy machine hits both. Prints a Markdown report and ends
-with ``throughput ratio (interpreter / hand-written): X.XX``.
+own), alternating rounds so drift on a noisy machine hits both. Each runs twice per round: payloads
+plain, and encrypted by the payload codec (client and worker), so the codec's cost shows against
+the same baseline. Prints a Markdown report and ends with
+``throughput ratio (interpreter / hand-written): X.XX``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -22,9 +25,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench.codec_cost import codec_cost
 from bench.corpus_compile import compile_times
-from bench.driver import Variant, history_events, percentile, run_batch
+from bench.driver import CODEC_SUFFIX, Variant, history_events, percentile, run_batch
+from bench.worker_proc import KEYS_ENV
 from bpmn_compiler import compile_bpmn
+from shenpi.payload_codec import data_converter_for
+from shenpi.payload_keys import KeyRing, new_key_entry
 from shenpi_core import search_attributes
 
 HERE = Path(__file__).resolve().parent
@@ -41,7 +48,8 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class WorkerProcess:
-    def __init__(self, address: str, variant: str, task_queue: str) -> None:
+    def __init__(self, address: str, variant: str, task_queue: str, keys: str | None) -> None:
+        env = {**os.environ, KEYS_ENV: keys} if keys else None
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -56,6 +64,7 @@ class WorkerProcess:
             ],
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
@@ -71,10 +80,10 @@ class WorkerProcess:
 
 
 async def measure(
-    client: Client, address: str, variant: Variant, args: argparse.Namespace
+    client: Client, address: str, variant: Variant, args: argparse.Namespace, keys: str | None
 ) -> dict[str, Any]:
-    task_queue = f"bench-{variant.name}-{uuid.uuid4().hex[:8]}"
-    worker = WorkerProcess(address, variant.name, task_queue)
+    task_queue = f"bench-{variant.code}-{uuid.uuid4().hex[:8]}"
+    worker = WorkerProcess(address, variant.code, task_queue, keys)
     try:
         await run_batch(client, variant, task_queue, args.warmup, args.concurrency)
         unloaded = await run_batch(client, variant, task_queue, args.unloaded, 1)
@@ -101,44 +110,64 @@ def _median_of(rounds: list[dict[str, Any]], key: str) -> float:
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     plan = compile_bpmn((HERE / "purchase-shape.bpmn").read_bytes()).plan
-    variants = [
+    plain = [
         Variant("handwritten", "bench-handwritten", plan),
         Variant("interpreter", plan.process_id, plan),
     ]
+    variants = plain + [
+        Variant(v.name + CODEC_SUFFIX, v.workflow_type, plan, encrypted=True) for v in plain
+    ]
+    key_entry = new_key_entry("bench")  # a throwaway key: what is measured is the cipher's work
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN_DIR / "temporal"),
         data_converter=pydantic_data_converter,
         search_attributes=search_attributes.ALL,
     )
     try:
-        client = env.client
-        address = client.service_client.config.target_host
+        config = env.client.config()
+        config["data_converter"] = data_converter_for(KeyRing.parse(key_entry))
+        clients = {False: env.client, True: Client(**config)}
+        address = env.client.service_client.config.target_host
         rounds: dict[str, list[dict[str, Any]]] = {v.name: [] for v in variants}
         for _ in range(args.rounds):
             for variant in variants:
-                rounds[variant.name].append(await measure(client, address, variant, args))
+                client = clients[variant.encrypted]
+                keys = key_entry if variant.encrypted else None
+                rounds[variant.name].append(await measure(client, address, variant, args, keys))
     finally:
         await env.shutdown()
-    keys = list(next(iter(rounds.values()))[0])
+    metrics = list(next(iter(rounds.values()))[0])
     return {
         "config": vars(args),
+        "codec": await codec_cost(plan),
         "rounds": rounds,
-        "median": {name: {k: _median_of(rs, k) for k in keys} for name, rs in rounds.items()},
+        "median": {name: {k: _median_of(rs, k) for k in metrics} for name, rs in rounds.items()},
     }
+
+
+_ROWS = [
+    ("instances/s", "throughput", "{:.1f}"),
+    ("decision latency p50, unloaded (ms)", "unloaded_p50_ms", "{:.1f}"),
+    ("decision latency p99, unloaded (ms)", "unloaded_p99_ms", "{:.1f}"),
+    ("decision latency p50, saturated (ms)", "saturated_p50_ms", "{:.1f}"),
+    ("decision latency p99, saturated (ms)", "saturated_p99_ms", "{:.1f}"),
+    ("history events per instance", "history_events", "{:.0f}"),
+    ("worker CPU per instance (ms)", "worker_cpu_ms_per_instance", "{:.2f}"),
+]
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "nan"
+
+
+def _cells(it: dict[str, float], hw: dict[str, float], key: str, fmt: str) -> str:
+    """``| interpreter | hand-written | ratio`` of one metric."""
+    return f"| {fmt.format(it[key])} | {fmt.format(hw[key])} | {_ratio(it[key], hw[key])}"
 
 
 def report(results: dict[str, Any], corpus: list[tuple[str, float, str]]) -> str:
     med = results["median"]
     hw, it = med["handwritten"], med["interpreter"]
-    rows = [
-        ("instances/s", "throughput", "{:.1f}"),
-        ("decision latency p50, unloaded (ms)", "unloaded_p50_ms", "{:.1f}"),
-        ("decision latency p99, unloaded (ms)", "unloaded_p99_ms", "{:.1f}"),
-        ("decision latency p50, saturated (ms)", "saturated_p50_ms", "{:.1f}"),
-        ("decision latency p99, saturated (ms)", "saturated_p99_ms", "{:.1f}"),
-        ("history events per instance", "history_events", "{:.0f}"),
-        ("worker CPU per instance (ms)", "worker_cpu_ms_per_instance", "{:.2f}"),
-    ]
     cfg = results["config"]
     lines = [
         f"Instances per round: {cfg['instances']} (concurrency {cfg['concurrency']}), "
@@ -147,12 +176,35 @@ def report(results: dict[str, Any], corpus: list[tuple[str, float, str]]) -> str
         "| metric | interpreter | hand-written | ratio |",
         "|---|---|---|---|",
     ]
-    for label, key, fmt in rows:
-        ratio = it[key] / hw[key] if hw[key] else float("nan")
-        lines.append(f"| {label} | {fmt.format(it[key])} | {fmt.format(hw[key])} | {ratio:.2f} |")
+    lines += [f"| {label} {_cells(it, hw, key, fmt)} |" for label, key, fmt in _ROWS]
+    lines += ["", *_codec_report(med, results["codec"])]
     lines += ["", "| corpus file | compile time (ms, median) | result |", "|---|---|---|"]
     lines += [f"| {name} | {ms:.2f} | {fate} |" for name, ms, fate in corpus]
     return "\n".join(lines)
+
+
+def _codec_report(med: dict[str, dict[str, float]], alone: dict[str, float]) -> list[str]:
+    """Both variants with payloads encrypted: the ratio between them, and what the codec costs."""
+    hw, it = med["handwritten" + CODEC_SUFFIX], med["interpreter" + CODEC_SUFFIX]
+    lines = [
+        "Payload codec (AES-256-GCM on client and worker), both variants encrypted:",
+        "",
+        "| metric | interpreter | hand-written | ratio | codec cost, interpreter | codec cost,"
+        " hand-written |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, key, fmt in _ROWS:
+        lines.append(
+            f"| {label} {_cells(it, hw, key, fmt)}"
+            f" | {_ratio(it[key], med['interpreter'][key])}"
+            f" | {_ratio(hw[key], med['handwritten'][key])} |"
+        )
+    lines += [
+        "",
+        f"The codec alone: encrypting and decrypting the start input ({alone['payload_bytes']:.0f}"
+        f" bytes) takes {alone['round_trip_us']:.0f} µs.",
+    ]
+    return lines
 
 
 def main() -> None:
@@ -178,6 +230,11 @@ def main() -> None:
     print(report(results, corpus))
     print(f"\n(bench took {time.perf_counter() - began:.0f} s; raw results in {args.out})")
     med = results["median"]
+    codec = (
+        med["interpreter" + CODEC_SUFFIX]["throughput"]
+        / med["handwritten" + CODEC_SUFFIX]["throughput"]
+    )
+    print(f"throughput ratio, payloads encrypted (interpreter / hand-written): {codec:.2f}")
     ratio = med["interpreter"]["throughput"] / med["handwritten"]["throughput"]
     print(f"throughput ratio (interpreter / hand-written): {ratio:.2f}")
 

@@ -12,12 +12,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.registry import build_registry
 from bench.handwritten import HandwrittenPurchase
+from shenpi.payload_codec import data_converter_for
+from shenpi.payload_keys import KeyRing
 from shenpi.settings import Settings
+
+# The key ring of an encrypted variant comes through the environment, not the command line.
+KEYS_ENV = "SHENPI_BENCH_PAYLOAD_KEYS"
 
 
 def _build(client: Client, variant: str, task_queue: str) -> Worker:
@@ -40,7 +44,9 @@ def _build(client: Client, variant: str, task_queue: str) -> Worker:
 
 
 async def _main(address: str, variant: str, task_queue: str) -> None:
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
+    keys = os.environ.get(KEYS_ENV)
+    converter = data_converter_for(KeyRing.parse(keys) if keys else None)
+    client = await Client.connect(address, data_converter=converter)
     worker = _build(client, variant, task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

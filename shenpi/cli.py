@@ -41,6 +41,19 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _checked_settings() -> Settings:
+    """SHENPI_* settings, or exit saying what is wrong (a refused production start, say)."""
+    from pydantic import ValidationError
+
+    from shenpi.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as err:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in err.errors())
+        raise _fail(f"settings refused: {reasons}") from None
+
+
 @app.command()
 def dev(
     data_dir: DataDir = Path(".shenpi"),
@@ -89,6 +102,7 @@ def worker(
     """Run one worker from SHENPI_* settings (production style); SIGTERM drains it."""
     from worker import main
 
+    _checked_settings()
     main(ocr_only=ocr_only)
 
 
@@ -97,9 +111,8 @@ def api() -> None:
     """Serve the HTTP API from SHENPI_* settings (production style); SIGTERM drains it."""
     from api.main import create_app
     from shenpi.devapi import ApiStartError, serve_until_signalled
-    from shenpi.settings import get_settings
 
-    settings = get_settings()
+    settings = _checked_settings()
     app_ = create_app(settings)
     try:
         asyncio.run(serve_until_signalled(app_, host=settings.api_host, port=settings.api_port))
@@ -161,6 +174,23 @@ def token(
 
     group_list = [g.strip() for g in groups.split(",") if g.strip()]
     typer.echo(mint_token(sub, group_list, secret=_dev_secret(data_dir)))
+
+
+keys_app = typer.Typer(help="Payload encryption keys (docs/security.md).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command(name="new")
+def keys_new(
+    key_id: Annotated[str, typer.Argument(help="The new key's id, e.g. 2026-12.")],
+) -> None:
+    """Print a new random AES-256 key as a key-ring entry (id:base64key)."""
+    from shenpi.payload_keys import KeyRingError, new_key_entry
+
+    try:
+        typer.echo(new_key_entry(key_id))
+    except KeyRingError as err:
+        raise _fail(str(err)) from None
 
 
 @app.command()
@@ -259,7 +289,7 @@ async def _deployed_plan(process_id: str, settings: Settings) -> ProcessPlan:
 
     engine = create_engine(settings.resolved_database_url)
     try:
-        async with create_sessionmaker(engine)() as session:
+        async with create_sessionmaker(engine, settings.payload_key_ring())() as session:
             definition = await get_definition(session, process_id)
     finally:
         await engine.dispose()

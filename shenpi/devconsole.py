@@ -56,6 +56,13 @@ def _self_command() -> str:
         return str(exe)
 
 
+def _encryption(settings: Settings) -> str:
+    ring = settings.payload_key_ring()
+    if ring is None:
+        return "NOT encrypted (SHENPI_PAYLOAD_ENCRYPTION=off)"
+    return f"encrypted with key {ring.current.id} (the Temporal UI decodes through /codec)"
+
+
 def banner(
     settings: Settings,
     opts: DevOptions,
@@ -82,6 +89,7 @@ def banner(
             f"  Metrics         {api}/metrics (API), http://{opts.host}:{opts.metrics_port}/metrics"
             " (worker)",
             f"  Processes       {deployed or '(none deployed)'}",
+            f"  Payloads        {_encryption(settings)}",
             f"Dev token for {user} (groups: {','.join(groups)}):",
             f"  export SHENPI_TOKEN={token}",
             "Mint others with:",

@@ -42,6 +42,7 @@ class DevServerConfig:
     host: str = "127.0.0.1"
     namespace: str = "default"
     binary: Path | None = None  # default: `temporal` next to this interpreter
+    ui_codec_endpoint: str | None = None  # the UI decodes payloads through it (docs/security.md)
 
     @property
     def address(self) -> str:
@@ -61,6 +62,8 @@ class DevServerConfig:
             "--ip", self.host,
             "--log-level", "warn",
         ]  # fmt: skip
+        if self.ui_codec_endpoint:
+            cmd += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         if self.namespace != "default":  # `default` always exists
             cmd += ["--namespace", self.namespace]
         for key in search_attributes.ALL:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TextIO
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.main import create_app
 from shenpi import devdeploy
@@ -28,6 +27,8 @@ from shenpi.auth_tokens import load_or_create_dev_secret, mint_token
 from shenpi.devapi import ApiServer
 from shenpi.devconsole import banner, configure_logging
 from shenpi.devserver import DevServerConfig, DevServerError, TemporalDevServer, port_is_free
+from shenpi.payload_codec import data_converter
+from shenpi.payload_keys import load_or_create_dev_keys
 from shenpi.settings import Settings
 from shenpi.temporal_setup import ensure_search_attributes
 from worker import run_worker
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 DEV_USER = "alice"
 DEV_USER_GROUPS = ("admin",)
 DEPLOYER = "shenpi-dev"  # the principal `shenpi dev` deploys the example processes as
+CODEC_PRINCIPAL = "temporal-ui"  # the principal the dev server's UI decodes payloads as
 
 
 class DevStackError(RuntimeError):
@@ -57,8 +59,12 @@ class DevOptions:
 
 
 def dev_settings(opts: DevOptions) -> Settings:
-    """Environment settings with the dev options on top; the secret lives in the data dir."""
+    """Environment settings with the dev options on top; the secret and the payload key live in
+    the data dir unless the environment names them."""
     env = Settings(env="dev", data_dir=opts.data_dir)  # reads SHENPI_* and .env
+    keys_file = env.payload_keys_file
+    if env.payload_encryption and env.payload_keys is None and keys_file is None:
+        keys_file = load_or_create_dev_keys(opts.data_dir)
     return Settings(
         env="dev",
         data_dir=opts.data_dir,
@@ -69,6 +75,10 @@ def dev_settings(opts: DevOptions) -> Settings:
         worker_metrics_port=opts.metrics_port,
         jwt_secret=env.jwt_secret or load_or_create_dev_secret(opts.data_dir),
         database_url=opts.database_url or env.database_url,
+        payload_encryption=env.payload_encryption,
+        payload_keys=env.payload_keys,
+        payload_keys_file=keys_file,
+        codec_cors_origins=env.codec_cors_origins,
         console_dev_sign_in=True,  # the sign-in page lists the directory's users (docs/console.md)
     )
 
@@ -152,6 +162,7 @@ async def _start(
                 ui_port=opts.ui_port,
                 host=opts.host,
                 namespace=settings.temporal_namespace,
+                ui_codec_endpoint=_ui_codec_endpoint(settings, opts),
             )
         )
         await stack.enter_async_context(server)
@@ -194,11 +205,22 @@ async def _run_components(settings: Settings, opts: DevOptions, out: TextIO) -> 
         print("Stopping: API, worker, Temporal dev server ...", file=out, flush=True)
 
 
+def _ui_codec_endpoint(settings: Settings, opts: DevOptions) -> str | None:
+    """The API's codec server, for the dev server's UI to show payloads in clear.
+
+    That UI has no sign-in to pass a token from, so an admin token for this run rides in the path
+    (the dev route exists only under env=dev; docs/security.md)."""
+    if settings.payload_key_ring() is None:
+        return None
+    token = mint_token(CODEC_PRINCIPAL, [settings.admin_group], secret=settings.jwt_secret or "")
+    return f"http://{opts.host}:{opts.api_port}/codec/dev/{token}"
+
+
 async def _connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.resolved_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
     )
 
 

@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shenpi.payload_keys import DEV_KEY_FILE, KeyRing, load_key_file
 
 DEV_JWT_SECRET_PLACEHOLDER = "change-me-dev-only"
 # Events the interpreter can send by default (reminders, urges, escalations always go).
@@ -45,6 +47,16 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     admin_group: str = "admin"
+
+    # Payload encryption (docs/security.md): AES-256-GCM over every Temporal payload, the archive
+    # and AI transcripts. A key ring "id:base64key,..." (the first encrypts, all decrypt) or a file
+    # of such entries; with neither outside production, the key `shenpi dev` keeps in the data dir.
+    payload_encryption: bool = True  # SHENPI_PAYLOAD_ENCRYPTION=off: run without, explicitly
+    payload_keys: SecretStr | None = None
+    payload_keys_file: Path | None = None
+    # Origins allowed to call /codec/* from a browser (the Temporal UI); comma list.
+    # Unset: the local Temporal UI of `shenpi dev` (127.0.0.1 and localhost on temporal_ui_port).
+    codec_cors_origins: str | None = None
 
     # Worker
     worker_metrics_port: int = 9464  # Prometheus metrics of the Temporal SDK runtime
@@ -154,6 +166,32 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_payload_keys(self) -> Settings:
+        # A malformed or unreadable ring fails at start, not at the first payload.
+        if self.payload_keys is not None:
+            KeyRing.parse(self.payload_keys.get_secret_value(), source="SHENPI_PAYLOAD_KEYS")
+        elif self.payload_keys_file is not None:
+            try:
+                load_key_file(self.payload_keys_file)
+            except OSError as err:
+                path = self.payload_keys_file
+                raise ValueError(
+                    f"SHENPI_PAYLOAD_KEYS_FILE: cannot read {path}: {err.strerror}"
+                ) from None
+        if (
+            self.env == "production"
+            and self.payload_encryption
+            and not (self.payload_keys or self.payload_keys_file)
+        ):
+            raise ValueError(
+                "production encrypts request content (Temporal payloads, the archive) and needs"
+                " a key: set SHENPI_PAYLOAD_KEYS=id:base64key (or SHENPI_PAYLOAD_KEYS_FILE);"
+                " `shenpi keys new` prints one. To run without encryption, say so:"
+                " SHENPI_PAYLOAD_ENCRYPTION=off"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_dev_sign_in_outside_dev(self) -> Settings:
         if self.console_dev_sign_in and self.env != "dev":
             raise ValueError("SHENPI_CONSOLE_DEV_SIGN_IN is for `shenpi dev` only (env=dev)")
@@ -186,6 +224,26 @@ class Settings(BaseSettings):
                 f" (known: {', '.join(DEFAULT_NOTIFY_EVENTS)}, or none)"
             )
         return list(dict.fromkeys(events))
+
+    def payload_key_ring(self) -> KeyRing | None:
+        """The key ring payloads and archived content are encrypted with; None: stay plain."""
+        if not self.payload_encryption:
+            return None
+        if self.payload_keys is not None:
+            return KeyRing.parse(self.payload_keys.get_secret_value(), source="SHENPI_PAYLOAD_KEYS")
+        if self.payload_keys_file is not None:
+            return load_key_file(self.payload_keys_file)
+        dev_keys = self.data_dir / DEV_KEY_FILE
+        if self.env != "production" and dev_keys.exists():
+            return load_key_file(dev_keys)
+        return None
+
+    @property
+    def resolved_codec_cors_origins(self) -> list[str]:
+        if self.codec_cors_origins is not None:
+            return [o.strip() for o in self.codec_cors_origins.split(",") if o.strip()]
+        port = self.temporal_ui_port
+        return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
     @property
     def resolved_database_url(self) -> str:

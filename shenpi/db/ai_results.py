@@ -2,7 +2,8 @@
 
 Writes are upserts keyed by ``result_id`` (two attempts, or two instances asking the same thing,
 leave one row), so storing is safe to repeat. Transcripts are written here and never read on
-the hot paths (deferred column).
+the hot paths (deferred column); they hold the request as the model saw it, so they are
+encrypted with the payload key ring when one is configured (shenpi/db/sealing.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from shenpi.db.models import AiResult
+from shenpi.db.sealing import sealer_of
 
 # What an answer fills in (all empty while a callback job is pending).
 ANSWER_COLUMNS = frozenset({"decision", "confidence", "advice", "risk_flags", "result"})
@@ -35,8 +37,13 @@ async def get_result(
     session: AsyncSession, result_id: str, *, with_transcript: bool = False
 ) -> AiResult | None:
     """The row of one cache key (pending or answered), or None."""
-    options = [undefer(AiResult.transcript)] if with_transcript else []
-    return await session.get(AiResult, result_id, options=options)
+    if not with_transcript:
+        return await session.get(AiResult, result_id)
+    row = await session.get(AiResult, result_id, options=[undefer(AiResult.transcript)])
+    if row is not None:
+        session.expunge(row)  # detached: a later flush can never write the clear text back
+        row.transcript = sealer_of(session).open_text(row.transcript)
+    return row
 
 
 async def put_result(session: AsyncSession, row: dict[str, Any], *, now: datetime) -> None:
@@ -45,7 +52,7 @@ async def put_result(session: AsyncSession, row: dict[str, Any], *, now: datetim
     A pending row (with the ``job_id`` of a callback job just submitted) never blanks an answered
     one: with the cache off a question is asked again while older tasks still read its advice,
     so on conflict it records only the new job (``job_id``, ``job_started_at``, transcript)."""
-    values = {**row, "updated_at": now}
+    values = {**_sealed(session, row), "updated_at": now}
     kept = ANSWER_COLUMNS if row.get("job_id") is not None else frozenset()
     changes = {k: v for k, v in values.items() if k != "result_id" and k not in kept}
     dialect = session.bind.dialect.name if session.bind is not None else ""
@@ -71,11 +78,17 @@ async def answer_job(
     stmt = (
         update(AiResult)
         .where(AiResult.result_id == result_id, AiResult.job_id == job_id)
-        .values(**changes, job_id=None, updated_at=now)
+        .values(**_sealed(session, changes), job_id=None, updated_at=now)
     )
     result: Any = await session.execute(stmt)
     await session.commit()
     return bool(result.rowcount)
+
+
+def _sealed(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+    if values.get("transcript") is None:
+        return values
+    return {**values, "transcript": sealer_of(session).seal_text(values["transcript"])}
 
 
 async def advice_for(session: AsyncSession, result_ids: Collection[str]) -> dict[str, StoredAdvice]:

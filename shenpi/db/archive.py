@@ -3,6 +3,10 @@
 Writing is an idempotent upsert keyed by instance id (a retried ``shenpi-archive`` attempt, or a
 second archive of the same instance, leaves one row and one set of decisions), done in one
 transaction so the decisions always match the archived timeline.
+
+Request content (the state, each decision's variables, comment and details) is encrypted with the
+payload key ring when one is configured (shenpi/db/sealing.py); ids, states, actors and times stay
+plain, so listing and looking up precedents still run in SQL.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from shenpi.db.models import ArchivedDecision, ArchivedInstance
+from shenpi.db.sealing import Sealer, sealer_of
 from shenpi_core.contracts import AI_PRINCIPAL_PREFIX, InstanceState, TimelineEntry
 
 # Timeline entries with an actor that are not decisions on the request itself.
@@ -28,6 +33,7 @@ async def archive_instance(
     session: AsyncSession, instance_id: str, state: InstanceState, *, archived_at: datetime
 ) -> None:
     """Store (or replace) the archived state of ``instance_id`` and its decisions; commits."""
+    sealer = sealer_of(session)
     row: dict[str, Any] = {
         "instance_id": instance_id,
         "process_id": state.process_id,
@@ -37,7 +43,7 @@ async def archive_instance(
         "initiator": state.initiator,
         "business_key": state.business_key,
         # The token bookkeeping is the interpreter's, not part of the audit trail.
-        "state": state.model_dump(mode="json", exclude={"tokens", "counters"}),
+        "state": sealer.seal_json(state.model_dump(mode="json", exclude={"tokens", "counters"})),
         "archived_at": archived_at,
     }
     async with session.begin():
@@ -45,9 +51,29 @@ async def archive_instance(
         await session.execute(
             delete(ArchivedDecision).where(ArchivedDecision.instance_id == instance_id)
         )
-        decisions = list(decision_rows(instance_id, state))
+        decisions = [_sealed(sealer, d) for d in decision_rows(instance_id, state)]
         if decisions:
             await session.execute(insert(ArchivedDecision), decisions)
+
+
+def _sealed(sealer: Sealer, decision: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **decision,
+        "comment": sealer.seal_text(decision["comment"]),
+        "variables": sealer.seal_json(decision["variables"]),
+        "details": sealer.seal_json(decision["details"]),
+    }
+
+
+def _opened(session: AsyncSession, decisions: list[ArchivedDecision]) -> list[ArchivedDecision]:
+    """The rows in clear, detached first: a later flush can never write the clear text back."""
+    sealer = sealer_of(session)
+    for decision in decisions:
+        session.expunge(decision)
+        decision.comment = sealer.open_text(decision.comment)
+        decision.variables = sealer.open_json(decision.variables)
+        decision.details = sealer.open_json(decision.details)
+    return decisions
 
 
 def _upsert(session: AsyncSession, row: dict[str, Any]) -> Any:
@@ -96,7 +122,9 @@ async def get_archived(session: AsyncSession, instance_id: str) -> InstanceState
         .options(undefer(ArchivedInstance.state))
     )
     archived = (await session.execute(stmt)).scalars().first()
-    return InstanceState.model_validate(archived.state) if archived is not None else None
+    if archived is None:
+        return None
+    return InstanceState.model_validate(sealer_of(session).open_json(archived.state))
 
 
 async def decisions_of(session: AsyncSession, instance_id: str) -> list[ArchivedDecision]:
@@ -106,7 +134,7 @@ async def decisions_of(session: AsyncSession, instance_id: str) -> list[Archived
         .where(ArchivedDecision.instance_id == instance_id)
         .order_by(ArchivedDecision.id)
     )
-    return list((await session.execute(stmt)).scalars())
+    return _opened(session, list((await session.execute(stmt)).scalars()))
 
 
 async def precedents(
@@ -125,4 +153,4 @@ async def precedents(
     stmt = stmt.order_by(ArchivedDecision.decided_at.desc(), ArchivedDecision.id.desc()).limit(
         limit
     )
-    return list((await session.execute(stmt)).scalars())
+    return _opened(session, list((await session.execute(stmt)).scalars()))

@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shenpi.db.sealing import session_info
+from shenpi.payload_keys import KeyRing
+
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; on SQLite, create the file's directory and switch the journal to WAL."""
@@ -38,6 +41,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(
+    engine: AsyncEngine, ring: KeyRing | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose repositories encrypt request content with ``ring`` (shenpi/db/sealing.py)."""
     # Objects stay readable after commit: routes build their response from them.
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, info=session_info(ring))

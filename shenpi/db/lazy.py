@@ -29,7 +29,9 @@ class LazyDatabase:
             if self._sessions is None:
                 await migrate.upgrade(self._settings)
                 self._engine = create_engine(self._settings.resolved_database_url)
-                self._sessions = create_sessionmaker(self._engine)
+                self._sessions = create_sessionmaker(
+                    self._engine, self._settings.payload_key_ring()
+                )
             return self._sessions
 
     async def aclose(self) -> None:

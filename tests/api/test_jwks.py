@@ -54,6 +54,7 @@ def _settings(tmp_path: Path, jwks_url: str) -> Settings:
         jwt_jwks_url=jwks_url,
         jwt_audience="shenpi",
         jwt_issuer="https://idp.example",
+        payload_encryption=False,  # what is checked here is the token, not the payloads
     )
 
 

@@ -19,6 +19,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from shenpi.auth_tokens import mint_token
+from shenpi.payload_keys import new_key_entry
 from tests.cli.test_dev import TOKEN_LINE, Ports, descendants, free_port, shenpi_dev
 from tests.helpers import REPO_ROOT, assert_eventually
 
@@ -66,6 +67,7 @@ async def test_api_and_worker_run_from_env_deploy_works_and_sigterm_stops_both(
         "SHENPI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
         "SHENPI_API_PORT": str(api_port),
         "SHENPI_WORKER_METRICS_PORT": str(metrics_port),
+        "SHENPI_PAYLOAD_KEYS": new_key_entry("components"),
     }
     url = f"http://127.0.0.1:{api_port}"
     admin = mint_token("ops", ["admin"], secret=SECRET)
@@ -128,6 +130,23 @@ async def test_api_and_worker_run_from_env_deploy_works_and_sigterm_stops_both(
             proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(api.wait(), 20) == 0, (tmp_path / "api.log").read_text()
         assert await asyncio.wait_for(worker.wait(), 20) == 0, (tmp_path / "worker.log").read_text()
+
+
+async def test_production_api_and_worker_refuse_to_start_without_a_payload_key(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SHENPI_")},
+        "SHENPI_ENV": "production",
+        "SHENPI_JWT_SECRET": SECRET,
+    }
+    for name in ("api", "worker"):
+        async with component(name, env, tmp_path) as proc:
+            assert await asyncio.wait_for(proc.wait(), 30) == 1
+        output = (tmp_path / f"{name}.log").read_text()
+        assert "error: settings refused: production encrypts request content" in output
+        assert "SHENPI_PAYLOAD_KEYS" in output and "SHENPI_PAYLOAD_ENCRYPTION=off" in output
+        assert "Traceback" not in output
 
 
 def test_dev_with_shenpi_temporal_address_uses_that_temporal_and_starts_none(

@@ -160,6 +160,28 @@ def eventually(check: Callable[[], T], timeout: float = 15.0) -> T:
         time.sleep(0.1)
 
 
+def temporal_ui_decodes_through_the_api(http: httpx.Client, ports: Ports, data_dir: Path) -> None:
+    """Payloads are encrypted with the data dir's key, and the Temporal UI is wired to the API's
+    codec server, which it calls as a browser would: from its origin, without a token."""
+    assert (data_dir / "payload-keys").stat().st_mode & 0o777 == 0o600
+    ui = f"http://127.0.0.1:{ports.ui}"
+    endpoint = httpx.get(f"{ui}/api/v1/settings", timeout=15).json()["Codec"]["Endpoint"]
+    assert endpoint.startswith(f"http://127.0.0.1:{ports.api}/codec/")
+    plain = {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "IkEgbGFwdG9wIg=="}
+    encoded = http.post("/codec/encode", json={"payloads": [plain]})
+    assert encoded.status_code == 200, encoded.text
+    assert encoded.json()["payloads"][0]["data"] != plain["data"]
+    decoded = httpx.post(
+        f"{endpoint}/decode",
+        json=encoded.json(),
+        headers={"Origin": ui, "X-Namespace": "default"},
+        timeout=15,
+    )
+    assert decoded.status_code == 200, decoded.text
+    assert decoded.headers["access-control-allow-origin"] == ui
+    assert decoded.json() == {"payloads": [plain]}
+
+
 def readme_tour(http: httpx.Client, data_dir: Path, cwd: Path) -> None:
     """The README's 5-minute tour: alice asks, bob (token from `shenpi token`) approves."""
     started = http.post(
@@ -211,6 +233,7 @@ def test_dev_stack_serves_deploys_stops_cleanly_and_keeps_instances(tmp_path: Pa
             deployed = {d["process_id"] for d in listed}
             assert {"purchase-approval", "leave-request"} <= deployed
             readme_tour(http, data_dir, tmp_path)
+            temporal_ui_decodes_through_the_api(http, ports, data_dir)
             started = http.post(
                 "/api/v1/processes/leave-request/instances",
                 json={"variables": {"days": 2, "teamLead": "alice", "reason": "moving house"}},

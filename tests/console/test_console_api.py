@@ -97,7 +97,9 @@ async def test_dev_sign_in_is_refused_outside_shenpi_dev(plain_api: httpx.AsyncC
 
 def test_production_settings_refuse_dev_sign_in(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="shenpi dev"):
-        console_settings(tmp_path, env="production", console_dev_sign_in=True)
+        console_settings(
+            tmp_path, env="production", console_dev_sign_in=True, payload_encryption=False
+        )
 
 
 def _form(path: Path, *, drop: str = "") -> dict[str, Any]:

@@ -75,6 +75,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
             oidc_issuer=provider.issuer,
             oidc_client_id=CLIENT_ID,
             temporal_address="127.0.0.1:1",  # lazy: these stories never reach Temporal
+            payload_encryption=False,  # ... nor any payload
             directory_file=REPO_ROOT / "processes" / "directory.yaml",
             public_url=f"http://127.0.0.1:{port}",
             wechat_oauth_authorize_url=f"{provider.issuer}/wechat/authorize",
