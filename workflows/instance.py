@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler.process_plan import ProcessPlan
-from workflows import decisions, incident_actions, instance_actions
+from workflows import decisions, incident_actions, instance_actions, priority
 from workflows.archive import archive
 from workflows.contracts import (
     QUERY_STATE,
@@ -26,6 +26,7 @@ from workflows.contracts import (
     UPDATE_DECIDE,
     UPDATE_INCIDENT_ACTION,
     UPDATE_INSTANCE_ACTION,
+    UPDATE_SET_PRIORITY,
     DecisionInput,
     DecisionResult,
     DecisionSignal,
@@ -34,6 +35,8 @@ from workflows.contracts import (
     InstanceActionInput,
     InstanceActionResult,
     InstanceState,
+    PriorityInput,
+    PriorityResult,
     StartInput,
 )
 from workflows.deadlines import Deadlines
@@ -67,6 +70,7 @@ class InstanceWorkflow:
             version=start.version,
             initiator=start.initiator,
             business_key=start.business_key,
+            priority=start.priority,
             variables=dict(start.variables),
             request_fields=sorted(start.variables),
         )
@@ -242,6 +246,18 @@ class InstanceWorkflow:
     @incident_action.validator
     def validate_incident_action(self, input: IncidentActionInput) -> None:
         incident_actions.check(self._engine, input)
+
+    @workflow.update(name=UPDATE_SET_PRIORITY)
+    async def set_priority(self, input: PriorityInput) -> PriorityResult:
+        """Change the priority (the initiator's manager or an admin); activities scheduled from
+        now on carry it, and the inbox attribute follows on the next publish."""
+        result = priority.apply(self._engine, input)
+        self._changed = True
+        return result
+
+    @set_priority.validator
+    def validate_set_priority(self, input: PriorityInput) -> None:
+        priority.check(self._engine, input)
 
     @workflow.query(name=QUERY_STATE)
     def get_state(self) -> InstanceState:

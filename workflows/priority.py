@@ -59,11 +59,11 @@ def process_default(plan: ProcessPlan, variables: dict[str, Any]) -> Priority:
     return value if is_priority(value) else DEFAULT
 
 
-def activity_priority(engine: TokenMachine) -> TemporalPriority | None:
-    """The priority of an activity the instance schedules now; None: Temporal's default."""
+def activity_priority(engine: TokenMachine) -> TemporalPriority:
+    """The priority of an activity the instance schedules now (unset: the workflow's own)."""
     current = engine.state.priority
     if current is None or not workflow.patched(PATCH_ACTIVITY_PRIORITY):
-        return None
+        return TemporalPriority.default
     return temporal_priority(current)
 
 
