@@ -25,6 +25,7 @@ from api.routes import (
     health,
     incidents,
     instances,
+    priority,
     tasks,
     wechat_bindings,
 )
@@ -112,6 +113,7 @@ def create_app(
         definitions,
         instances,
         actions,
+        priority,
         tasks,
         incidents,
         documents,

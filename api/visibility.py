@@ -6,15 +6,18 @@ Also the access rules shared by routes: who may see an instance and who may act 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from api.errors import ApiError
 from api.schemas import IncidentSummary, InstanceSummary, ListedStatus, TaskPublic
+from bpmn_compiler.process_plan import Priority
 from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
 from shenpi.db import ai_results
+from workflows import priority
 from workflows.contracts import MEMO_INCIDENTS, MEMO_TASKS, InstanceState, TaskView
 
 _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
@@ -77,6 +80,13 @@ def instances_query(
     return " AND ".join(clauses)
 
 
+# The inbox reads elevated requests first, so however long it is, an urgent task is never left
+# beyond the scan limit; instances started before priorities existed have none (normal).
+_ELEVATED = 'ShenpiPriority IN ("urgent", "high")'
+_ROUTINE = '(ShenpiPriority IS NULL OR ShenpiPriority IN ("normal", "low"))'
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
 def inbox_query(principal: Principal) -> str:
     # Instances whose actors overflowed the attribute match too; the memo then says who acts.
     actors = ", ".join(quote(a) for a in [*actors_of(principal), sa.OVERFLOW_ACTOR])
@@ -94,6 +104,7 @@ def summarize(execution: WorkflowExecution) -> InstanceSummary:
         status=listed_status(execution.status, attrs.get(sa.STATUS)),
         initiator=attrs.get(sa.INITIATOR),
         business_key=attrs.get(sa.BUSINESS_KEY),
+        priority=_priority_of(execution),
         started_at=execution.start_time,
         closed_at=execution.close_time,
     )
@@ -135,19 +146,37 @@ async def _listable(execution: WorkflowExecution, principal: Principal) -> bool:
 
 
 async def inbox(client: Client, principal: Principal, *, limit: int) -> list[TaskPublic]:
-    """Open tasks this principal may act on, from the memo of each running instance."""
+    """Open tasks this principal may act on, from the memo of each running instance, in
+    ``inbox_order``; at most ``limit`` instances are read, urgent and high ones first."""
     tasks: list[TaskPublic] = []
-    executions = client.list_workflows(inbox_query(principal), limit=limit, page_size=limit)
-    async for execution in executions:
-        views: list[TaskView] = await execution.memo_value(
-            MEMO_TASKS, default=[], type_hint=list[TaskView]
-        )
-        tasks.extend(
-            task_public(execution.id, execution.workflow_type, view)
-            for view in views
-            if may_act(view, principal)
-        )
-    return tasks
+    scanned = 0
+    for tier in (_ELEVATED, _ROUTINE):
+        if scanned >= limit:
+            break
+        query = f"{inbox_query(principal)} AND {tier}"
+        left = limit - scanned
+        async for execution in client.list_workflows(query, limit=left, page_size=left):
+            scanned += 1
+            views: list[TaskView] = await execution.memo_value(
+                MEMO_TASKS, default=[], type_hint=list[TaskView]
+            )
+            level = _priority_of(execution)
+            tasks.extend(
+                task_public(execution.id, execution.workflow_type, view, level)
+                for view in views
+                if may_act(view, principal)
+            )
+    return sorted(tasks, key=inbox_order)
+
+
+def inbox_order(task: TaskPublic) -> tuple[int, datetime, datetime]:
+    """Urgent first; within a priority the earliest due date (none: last), then the oldest."""
+    return (priority.rank(task.priority), task.due_at or _NEVER, task.created_at)
+
+
+def _priority_of(execution: WorkflowExecution) -> Priority:
+    value = execution.typed_search_attributes.get(sa.PRIORITY)
+    return value if priority.is_priority(value) else priority.DEFAULT
 
 
 async def incidents(client: Client, *, process_id: str | None, limit: int) -> list[IncidentSummary]:
@@ -168,10 +197,16 @@ async def incidents(client: Client, *, process_id: str | None, limit: int) -> li
     return found
 
 
-def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic:
+def task_public(
+    instance_id: str,
+    process_id: str,
+    view: TaskView,
+    level: Priority = priority.DEFAULT,
+) -> TaskPublic:
     return TaskPublic(
         instance_id=instance_id,
         process_id=process_id,
+        priority=level,
         ai=view.ai,
         **view.model_dump(
             include={
