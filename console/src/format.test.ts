@@ -37,6 +37,10 @@ describe("inboxRows", () => {
   it("puts overdue first, then the soonest due, then tasks without a due date", () => {
     expect(inboxRows(rows, {}, now).map((t) => t.task_id)).toEqual(["late", "soon", "nodue"]);
   });
+  it("puts urgent and high tasks before the rest, whatever their due dates", () => {
+    const ranked = [...rows, task({ task_id: "urgent", priority: "urgent" }), task({ task_id: "low", priority: "low", due_at: "2026-11-01T00:00:00Z" })];
+    expect(inboxRows(ranked, {}, now).map((t) => t.task_id)).toEqual(["urgent", "late", "soon", "nodue", "low"]);
+  });
   it("filters by process, overdue and the AI's advice", () => {
     expect(inboxRows(rows, { process: "expense" }, now).map((t) => t.task_id)).toEqual(["late"]);
     expect(inboxRows(rows, { overdue: true }, now).map((t) => t.task_id)).toEqual(["late"]);

@@ -33,6 +33,13 @@ export interface InboxFilter {
 }
 
 /** The inbox order: overdue first, then the soonest due, then the oldest; filtered. */
+// The API's inbox order: urgent work first (docs/priority.md), then by due date.
+const PRIORITY_RANK: Record<string, number> = { urgent: 0, high: 1, normal: 2, low: 3 };
+
+export function priorityRank(priority: string | null | undefined): number {
+  return PRIORITY_RANK[priority ?? "normal"] ?? 2;
+}
+
 export function inboxRows(tasks: Task[], filter: InboxFilter, now: Date): Task[] {
   const text = filter.text?.trim().toLowerCase();
   return tasks
@@ -41,6 +48,8 @@ export function inboxRows(tasks: Task[], filter: InboxFilter, now: Date): Task[]
     .filter((t) => !filter.advice || (filter.advice === "none" ? !t.ai : t.ai?.decision === filter.advice))
     .filter((t) => !text || [t.name, t.ref, t.instance_id, t.node_id].some((s) => s?.toLowerCase().includes(text)))
     .sort((a, b) => {
+      const pa = priorityRank(a.priority), pb = priorityRank(b.priority);
+      if (pa !== pb) return pa - pb;
       const da = a.due_at ? new Date(a.due_at).getTime() : Infinity;
       const db = b.due_at ? new Date(b.due_at).getTime() : Infinity;
       if (da !== db) return da - db;
