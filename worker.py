@@ -29,7 +29,7 @@ from activities.ocr import init_ocr_process, ocr
 from activities.registry import ActivityRegistry, build_registry
 from shenpi.settings import Settings, get_settings
 from shenpi.temporal_setup import ensure_search_attributes
-from workflows.contracts import OCR_QUEUE_SUFFIX
+from shenpi_core.contracts import OCR_QUEUE_SUFFIX
 from workflows.interpreter import Interpreter
 
 log = logging.getLogger("shenpi.worker")

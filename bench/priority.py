@@ -36,12 +36,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bpmn_compiler.pipeline import compile_bpmn
-from bpmn_compiler.process_plan import Priority, ProcessPlan
-from shenpi import search_attributes
 from shenpi.devserver import PRIORITY_ARGS
 from shenpi.settings import Settings
+from shenpi_core import search_attributes
+from shenpi_core.contracts import ACTIVITY_OCR, OCR_QUEUE_SUFFIX, ServiceTaskInput, StartInput
+from shenpi_core.process_plan import Priority, ProcessPlan
 from worker import build_worker
-from workflows.contracts import ACTIVITY_OCR, OCR_QUEUE_SUFFIX, ServiceTaskInput, StartInput
 from workflows.priority import temporal_priority
 
 BIN_DIR = Path(sys.executable).parent

@@ -16,9 +16,9 @@ from lxml import etree
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition
 from bpmn_compiler.model import BPMN_NS, SHENPI_NS, BpmnModel, RawText
-from bpmn_compiler.process_plan import Expression, Priority
 from bpmn_compiler.safe_xml import line_of
-from workflows.expressions import uses_directory
+from shenpi_core.expressions import uses_directory
+from shenpi_core.process_plan import Expression, Priority
 
 Element = etree._Element
 

@@ -14,12 +14,12 @@ from typing import Any, TypeGuard, get_args
 
 from temporalio import workflow
 from temporalio.common import Priority as TemporalPriority
-from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import Priority, ProcessPlan
-from workflows.contracts import ErrorType, PriorityInput, PriorityResult
-from workflows.expressions import ExpressionError, evaluate
+from shenpi_core.contracts import ErrorType, PriorityInput, PriorityResult
+from shenpi_core.expressions import ExpressionError, evaluate
+from shenpi_core.process_plan import Priority, ProcessPlan
 from workflows.machine import TokenMachine
+from workflows.refusals import refuse
 
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 DEFAULT: Priority = "normal"
@@ -70,14 +70,14 @@ def activity_priority(engine: TokenMachine) -> TemporalPriority:
 def check(engine: TokenMachine, change: PriorityInput) -> None:
     """Raise the typed ApplicationError of a refused change (the API maps it to an HTTP code)."""
     if engine.finished:
-        raise _refuse(ErrorType.INSTANCE_CLOSED, f"instance is {engine.state.status}")
+        raise refuse(ErrorType.INSTANCE_CLOSED, f"instance is {engine.state.status}")
     initiator = engine.state.initiator
     if not change.is_admin and (change.manager_of is None or change.manager_of != initiator):
-        raise _refuse(
+        raise refuse(
             ErrorType.NOT_ALLOWED, "only the initiator's manager or an admin may change priority"
         )
     if (engine.state.priority or DEFAULT) == change.priority:
-        raise _refuse(ErrorType.ILLEGAL_ACTION, f"the priority is {change.priority} already")
+        raise refuse(ErrorType.ILLEGAL_ACTION, f"the priority is {change.priority} already")
 
 
 def apply(engine: TokenMachine, change: PriorityInput) -> PriorityResult:
@@ -97,7 +97,3 @@ def apply(engine: TokenMachine, change: PriorityInput) -> PriorityResult:
         previous=previous,
         instance_status=engine.state.status,
     )
-
-
-def _refuse(error_type: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=error_type, non_retryable=True)

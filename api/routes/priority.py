@@ -24,12 +24,12 @@ from api.deps import PrincipalDep, SettingsDep, TemporalClientDep
 from api.schemas import PriorityChange, PriorityPublic
 from api.updates import KeyedRequestDep
 from api.wechat.identity import directory_of
-from bpmn_compiler.process_plan import Priority
-from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
 from shenpi.directory import DirectoryLookupError
 from shenpi.settings import Settings
-from workflows.contracts import UPDATE_SET_PRIORITY, PriorityInput, PriorityResult
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import UPDATE_SET_PRIORITY, PriorityInput, PriorityResult
+from shenpi_core.process_plan import Priority
 from workflows.priority import TEMPORAL_KEYS
 
 log = logging.getLogger(__name__)

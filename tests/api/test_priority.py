@@ -10,7 +10,7 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from shenpi import search_attributes as sa
+from shenpi_core import search_attributes as sa
 from tests.api.bpmn import HEAD
 from tests.api.conftest import Stack, api_settings, running_stack, unique
 from tests.api.flows import deploy, start, task_of

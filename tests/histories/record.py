@@ -21,24 +21,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from shenpi import search_attributes
 from shenpi.devserver import PRIORITY_ARGS
 from shenpi.temporal_setup import ensure_search_attributes
-from tests.helpers import BIN_DIR
-from tests.workflows.action_support import act
-from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
-from tests.workflows.approval_support import fake_directory, start_plan, with_approval
-from tests.workflows.notify_support import bpmn
-from tests.workflows.support import (
-    decide,
-    fake_activities,
-    open_task,
-    settings_for_tests,
-    start,
-    state,
-)
-from worker import build_worker
-from workflows.contracts import (
+from shenpi_core import search_attributes
+from shenpi_core.contracts import (
     ACTIVITY_AI_REVIEW,
     ACTIVITY_OCR,
     OCR_QUEUE_SUFFIX,
@@ -54,6 +40,20 @@ from workflows.contracts import (
     PriorityResult,
     TaskView,
 )
+from tests.helpers import BIN_DIR
+from tests.workflows.action_support import act
+from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
+from tests.workflows.approval_support import fake_directory, start_plan, with_approval
+from tests.workflows.notify_support import bpmn
+from tests.workflows.support import (
+    decide,
+    fake_activities,
+    open_task,
+    settings_for_tests,
+    start,
+    state,
+)
+from worker import build_worker
 
 HERE = Path(__file__).parent
 Scenario = Callable[[Client, str], Awaitable[list[WorkflowHandle[Any, Any]]]]
@@ -345,6 +345,15 @@ async def ai_decide(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]
     return [handle]
 
 
+async def ai_heartbeats(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """As ``ai_decide``, started by an API whose AI provider answers in the worker: the review
+    is scheduled with a heartbeat timeout."""
+    variables = {"approver": "alice", "script": "approve 0.95"}
+    handle = await start(client, "ai_decide", queue, variables=variables, ai_heartbeats=True)
+    await handle.result()
+    return [handle]
+
+
 async def ai_fallback(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """The AI fails every attempt: the approver decides (manual); the system rejects (reject)."""
     variables = {"approver": "alice", "script": "fail"}
@@ -491,6 +500,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "instance_actions": instance_actions,
     "ai_advise": ai_advise,
     "ai_decide": ai_decide,
+    "ai_heartbeats": ai_heartbeats,
     "ai_shadow": ai_shadow,
     "ai_fallback": ai_fallback,
     "ai_route": ai_route,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bpmn_compiler.pipeline import compile_bpmn
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.process_plan import ProcessPlan
 from workflows.priority import TEMPORAL_KEYS, process_default, rank, temporal_priority
 
 
