@@ -41,6 +41,7 @@ export const en = {
   "inbox.pageCount": "{count} open task(s) on this page",
   "inbox.sort": "Order",
   "inbox.sort.newest": "Newest first",
+  "inbox.sort.priority": "Priority (urgent first)",
   "inbox.sort.due": "Due date (overdue first)",
   "inbox.sort.oldest": "Oldest first",
   "inbox.task": "Task",

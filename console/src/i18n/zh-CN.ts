@@ -42,6 +42,7 @@ export const zhCN: Record<MessageKey, string> = {
   "inbox.pageCount": "本页 {count} 个待办",
   "inbox.sort": "排序",
   "inbox.sort.newest": "最新在前",
+  "inbox.sort.priority": "按优先级（加急在前）",
   "inbox.sort.due": "按截止时间（逾期在前）",
   "inbox.sort.oldest": "最早在前",
   "inbox.task": "任务",

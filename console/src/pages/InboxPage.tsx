@@ -9,7 +9,7 @@ import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { href, instancePath, navigate } from "../router";
 
-const SORTS: InboxSort[] = ["newest", "due", "oldest"];
+const SORTS: InboxSort[] = ["newest", "priority", "due", "oldest"];
 
 export function InboxPage({ query }: { query: URLSearchParams }) {
   const { t } = useI18n();
