@@ -184,9 +184,10 @@ async def test_inbox_lists_urgent_first_then_by_due_date(stack: Stack) -> None:
         wanted = [urgent_late, high_late, normal_soon, normal_late, low]
 
         async def ordered() -> None:
-            response = await carol.get("/api/v1/tasks")
-            assert response.status_code == 200, response.text
-            listed = [t["instance_id"] for t in response.json()["data"]]
-            assert [i for i in listed if i in wanted] == wanted
+            for params in ({}, {"page_size": 200, "sort": "priority", "limit": 1000}):
+                response = await carol.get("/api/v1/tasks", params=params)
+                assert response.status_code == 200, response.text
+                listed = [t["instance_id"] for t in response.json()["data"]]
+                assert [i for i in listed if i in wanted] == wanted, params
 
         await assert_eventually(ordered)
