@@ -26,6 +26,7 @@ from api.routes import (
     health,
     incidents,
     instances,
+    priority,
     tasks,
     wechat_bindings,
 )
@@ -117,6 +118,7 @@ def create_app(
         definitions,
         instances,
         actions,
+        priority,
         tasks,
         incidents,
         documents,

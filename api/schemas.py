@@ -18,7 +18,7 @@ from shenpi_core.contracts import (
     TaskView,
     TimelineEntry,
 )
-from shenpi_core.process_plan import is_engine_variable
+from shenpi_core.process_plan import Priority, is_engine_variable
 
 # Closed executions the workflow could not label itself (terminated from outside, failed, ...)
 # are reported with Temporal's own status, lower-cased.
@@ -91,6 +91,11 @@ class InstanceCreate(BaseModel):
     version: int | None = Field(
         default=None, ge=1, le=MAX_VERSION, description="Default: the latest version."
     )
+    priority: Priority | None = Field(
+        default=None,
+        description="Default: the process's <shenpi:priority> for these variables, else normal. "
+        "Orders inboxes and the instance's Temporal tasks (OCR, AI review, notifications).",
+    )
 
     @field_validator("variables")
     @classmethod
@@ -115,6 +120,7 @@ class InstanceStarted(BaseModel):
     instance_id: str
     process_id: str
     version: int
+    priority: Priority
 
 
 class InstanceSummary(BaseModel):
@@ -124,6 +130,7 @@ class InstanceSummary(BaseModel):
     status: ListedStatus
     initiator: str | None = None
     business_key: str | None = None
+    priority: Priority = "normal"
     started_at: datetime | None = None
     closed_at: datetime | None = None
 
@@ -141,6 +148,7 @@ class InstancePublic(BaseModel):
     outcome: str | None = None
     initiator: str
     business_key: str | None = None
+    priority: Priority = "normal"
     variables: dict[str, Any] = Field(default_factory=dict)
     tasks: list[TaskView] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
@@ -165,6 +173,23 @@ class InstanceActionPublic(BaseModel):
     notified: list[str] = Field(default_factory=list)  # urge: who was reminded
     # cancel?force=true (admins): Temporal was asked to cancel; the workflow records it itself.
     forced: bool = False
+
+
+class PriorityChange(BaseModel):
+    """Body of ``POST /instances/{instance_id}/priority``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class PriorityPublic(BaseModel):
+    instance_id: str
+    accepted: bool
+    priority: Priority
+    previous: Priority
+    instance_status: InstanceStatus
 
 
 class IncidentSummary(BaseModel):
@@ -203,6 +228,7 @@ class TaskPublic(BaseModel):
     node_id: str
     name: str | None = None
     process_id: str
+    priority: Priority = "normal"  # the instance's: the inbox lists urgent tasks first
     due_at: datetime | None = None
     ai: AiAdvice | None = None  # the AI's advice when the node has <shenpi:ai> (docs/ai.md)
     assignee: str | None = None

@@ -22,6 +22,8 @@ from shenpi.auth_tokens import Principal
 from shenpi.db import ai_results
 from shenpi_core import search_attributes as sa
 from shenpi_core.contracts import MEMO_INCIDENTS, MEMO_TASKS, InstanceState, TaskView
+from shenpi_core.process_plan import Priority
+from workflows import priority
 
 _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
     WorkflowExecutionStatus.COMPLETED: "completed",
@@ -83,6 +85,12 @@ def instances_query(
     return " AND ".join(clauses)
 
 
+# The inbox reads elevated requests first, so however long it is, an urgent task is never left
+# beyond the scan limit; instances started before priorities existed have none (normal).
+_ELEVATED = 'ShenpiPriority IN ("urgent", "high")'
+_ROUTINE = '(ShenpiPriority IS NULL OR ShenpiPriority IN ("normal", "low"))'
+
+
 def inbox_query(principal: Principal, process_id: str | None = None) -> str:
     # Instances whose actors overflowed the attribute match too; the memo then says who acts.
     actors = ", ".join(quote(a) for a in [*actors_of(principal), sa.OVERFLOW_ACTOR])
@@ -101,6 +109,7 @@ def summarize(execution: WorkflowExecution) -> InstanceSummary:
         status=listed_status(execution.status, attrs.get(sa.STATUS)),
         initiator=attrs.get(sa.INITIATOR),
         business_key=attrs.get(sa.BUSINESS_KEY),
+        priority=_priority_of(execution),
         started_at=execution.start_time,
         closed_at=execution.close_time,
     )
@@ -151,11 +160,18 @@ async def inbox(
 async def _scan(
     client: Client, principal: Principal, limit: int, process_id: str | None
 ) -> list[tuple[datetime, TaskPublic]]:
-    """(when the request started, task) for every open task of mine in the first ``limit``."""
+    """(when the request started, task) for every open task of mine in the first ``limit``
+    requests, urgent and high ones read first."""
     found: list[tuple[datetime, TaskPublic]] = []
-    query = inbox_query(principal, process_id)
-    async for execution in client.list_workflows(query, limit=limit, page_size=limit):
-        found.extend((execution.start_time, t) for t in await _tasks_of(execution, principal))
+    scanned = 0
+    for tier in (_ELEVATED, _ROUTINE):
+        if scanned >= limit:
+            break
+        query = f"{inbox_query(principal, process_id)} AND {tier}"
+        left = limit - scanned
+        async for execution in client.list_workflows(query, limit=left, page_size=left):
+            scanned += 1
+            found.extend((execution.start_time, t) for t in await _tasks_of(execution, principal))
     return found
 
 
@@ -163,14 +179,20 @@ async def _tasks_of(execution: WorkflowExecution, principal: Principal) -> list[
     views: list[TaskView] = await execution.memo_value(
         MEMO_TASKS, default=[], type_hint=list[TaskView]
     )
+    level = _priority_of(execution)
     return [
-        task_public(execution.id, execution.workflow_type, view)
+        task_public(execution.id, execution.workflow_type, view, level)
         for view in views
         if may_act(view, principal)
     ]
 
 
-InboxSort = Literal["due", "newest", "oldest"]
+def _priority_of(execution: WorkflowExecution) -> Priority:
+    value = execution.typed_search_attributes.get(sa.PRIORITY)
+    return value if priority.is_priority(value) else priority.DEFAULT
+
+
+InboxSort = Literal["priority", "due", "newest", "oldest"]
 Advice = Literal["approve", "reject", "abstain", "none"]
 
 
@@ -211,9 +233,20 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 
 
 def sort_tasks(found: list[tuple[datetime, TaskPublic]], sort: InboxSort) -> list[TaskPublic]:
-    """``due``: overdue first, then the soonest due, then the oldest (no due date last);
-    ``newest`` / ``oldest``: by when the request started."""
-    if sort == "due":
+    """``priority``: urgent first, then by due date as ``due``; ``due``: overdue first, then the
+    soonest due, then the oldest (no due date last); ``newest`` / ``oldest``: by when the request
+    started."""
+    if sort == "priority":
+        ordered = sorted(
+            found,
+            key=lambda f: (
+                priority.rank(f[1].priority),
+                f[1].due_at or _FAR,
+                f[1].created_at,
+                f[0],
+            ),
+        )
+    elif sort == "due":
         ordered = sorted(found, key=lambda f: (f[1].due_at or _FAR, f[1].created_at, f[0]))
     else:
         ordered = sorted(
@@ -249,10 +282,11 @@ async def inbox_all(
     sort: InboxSort | None,
     only: InboxFilter,
 ) -> list[TaskPublic]:
-    """The whole inbox in one answer (no ``page_size``): visibility's order unless sorted."""
+    """The whole inbox in one answer (no ``page_size``): by priority, then due date, unless
+    sorted otherwise."""
     now = datetime.now(UTC)
     found = [f for f in await _scan(client, principal, limit, process_id) if only.keeps(f[1], now)]
-    return sort_tasks(found, sort) if sort else [task for _, task in found]
+    return sort_tasks(found, sort or "priority")
 
 
 async def inbox_page(
@@ -330,10 +364,16 @@ async def incidents(client: Client, *, process_id: str | None, limit: int) -> li
     return found
 
 
-def task_public(instance_id: str, process_id: str, view: TaskView) -> TaskPublic:
+def task_public(
+    instance_id: str,
+    process_id: str,
+    view: TaskView,
+    level: Priority = priority.DEFAULT,
+) -> TaskPublic:
     return TaskPublic(
         instance_id=instance_id,
         process_id=process_id,
+        priority=level,
         ai=view.ai,
         **view.model_dump(
             include={

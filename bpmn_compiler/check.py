@@ -11,6 +11,7 @@ from collections.abc import Callable
 from bpmn_compiler.approvals import check_approvals
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.model import BpmnModel
+from bpmn_compiler.priority import check_priority
 from bpmn_compiler.rules_ai import check_ai
 from bpmn_compiler.rules_directory import check_directory_calls
 from bpmn_compiler.rules_flow import (
@@ -41,6 +42,7 @@ RULES: tuple[Rule, ...] = (
     check_ai,
     check_directory_calls,
     check_notify,
+    check_priority,
     check_graph,
     check_variables,
     check_limits,

@@ -194,6 +194,7 @@ class BpmnModel:
     nodes: dict[str, FlowNode] = field(default_factory=dict)
     flows: dict[str, Flow] = field(default_factory=dict)
     notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify> on the process
+    priority: list[RawText] = field(default_factory=list)  # <shenpi:priority>: one at most
     # Found while parsing (unsupported elements, duplicate ids, ...): reported with the rules'.
     diagnostics: list[Diagnostic] = field(default_factory=list)
 

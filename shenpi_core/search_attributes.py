@@ -14,8 +14,10 @@ STATUS = SearchAttributeKey.for_keyword("ShenpiStatus")
 BUSINESS_KEY = SearchAttributeKey.for_keyword("ShenpiBusinessKey")
 PENDING_ACTORS = SearchAttributeKey.for_keyword_list("ShenpiPendingActors")  # user:x, group:y
 INITIATOR = SearchAttributeKey.for_keyword("ShenpiInitiator")
+# low / normal / high / urgent: a label, not request content; the inbox lists urgent work first.
+PRIORITY = SearchAttributeKey.for_keyword("ShenpiPriority")
 
-ALL = (VERSION, STATUS, BUSINESS_KEY, PENDING_ACTORS, INITIATOR)
+ALL = (VERSION, STATUS, BUSINESS_KEY, PENDING_ACTORS, INITIATOR, PRIORITY)
 
 
 def user_actor(user_id: str) -> str:

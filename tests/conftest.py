@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from shenpi.devserver import PRIORITY_ARGS
 from shenpi_core import search_attributes
 from tests.helpers import BIN_DIR
 
@@ -22,6 +23,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(BIN_DIR / "temporal"),
         data_converter=pydantic_data_converter,
         search_attributes=search_attributes.ALL,
+        dev_server_extra_args=list(PRIORITY_ARGS),
     )
     try:
         yield env

@@ -35,6 +35,7 @@ class EmbeddedPlanWorkflow(InstanceWorkflow):
                 worker_wait_seconds=input.worker_wait_seconds,
                 urge_min_interval_seconds=input.urge_min_interval_seconds,
                 notify_events=input.notify_events,
+                priority=input.priority,
                 ai_heartbeats=input.ai_heartbeats,
             )
         )

@@ -45,7 +45,8 @@ class Engine(TokenMachine):
         # choose whose manager approves by sending a variable of that name.
         declared = start.initiator_variable if isinstance(start, StartEvent) else None
         self.variables[declared or "initiator"] = self.state.initiator
-        self.record("started", actor=self.state.initiator)
+        chosen = {"priority": self.state.priority} if self.state.priority else {}
+        self.record("started", actor=self.state.initiator, details=chosen)
         self.spawn(start.id)
 
     def rearm(self) -> None:

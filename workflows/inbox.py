@@ -64,6 +64,8 @@ class Inbox:
             wanted.append((sa.INITIATOR, state.initiator))
         if self._attrs[sa.BUSINESS_KEY.name] is None and state.business_key:
             wanted.append((sa.BUSINESS_KEY, state.business_key))
+        if state.priority is not None:  # set by the starter; published again when changed
+            wanted.append((sa.PRIORITY, state.priority))
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted:
             if _normal(self._attrs[key.name]) == _normal(value):

@@ -23,6 +23,7 @@ from shenpi_core.contracts import (
     UPDATE_DECIDE,
     UPDATE_INCIDENT_ACTION,
     UPDATE_INSTANCE_ACTION,
+    UPDATE_SET_PRIORITY,
     DecisionInput,
     DecisionResult,
     DecisionSignal,
@@ -31,10 +32,12 @@ from shenpi_core.contracts import (
     InstanceActionInput,
     InstanceActionResult,
     InstanceState,
+    PriorityInput,
+    PriorityResult,
     StartInput,
 )
 from shenpi_core.process_plan import ProcessPlan
-from workflows import decisions, incident_actions, instance_actions
+from workflows import decisions, incident_actions, instance_actions, priority
 from workflows.archive import archive
 from workflows.deadlines import Deadlines
 from workflows.engine import Engine
@@ -68,6 +71,7 @@ class InstanceWorkflow:
             version=start.version,
             initiator=start.initiator,
             business_key=start.business_key,
+            priority=start.priority,
             variables=dict(start.variables),
             request_fields=sorted(start.variables),
         )
@@ -258,6 +262,18 @@ class InstanceWorkflow:
     @incident_action.validator
     def validate_incident_action(self, input: IncidentActionInput) -> None:
         incident_actions.check(self._engine, input)
+
+    @workflow.update(name=UPDATE_SET_PRIORITY)
+    async def set_priority(self, input: PriorityInput) -> PriorityResult:
+        """Change the priority (the initiator's manager or an admin); activities scheduled from
+        now on carry it, and the inbox attribute follows on the next publish."""
+        result = priority.apply(self._engine, input)
+        self._changed = True
+        return result
+
+    @set_priority.validator
+    def validate_set_priority(self, input: PriorityInput) -> None:
+        priority.check(self._engine, input)
 
     @workflow.query(name=QUERY_STATE)
     def get_state(self) -> InstanceState:

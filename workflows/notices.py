@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from shenpi_core.contracts import ServiceTaskInput, TaskView
 from workflows.machine import TokenMachine
 from workflows.notify_rules import Audience, NoticeRules, recipients
+from workflows.priority import activity_priority
 
 __all__ = [
     "NOTIFY_ACTIVITY",
@@ -142,6 +143,7 @@ class Notifier:
                 "recipients": list(to),
                 "tasks": tasks,
                 "initiator": engine.state.initiator,
+                **({"priority": engine.state.priority} if engine.state.priority else {}),
                 **extra,
             },
         )
@@ -168,6 +170,7 @@ class Notifier:
                 heartbeat_timeout=NOTIFY_HEARTBEAT_TIMEOUT,
                 retry_policy=NOTIFY_RETRY,
                 summary=f"notify {event}",
+                priority=activity_priority(self._engine),
             )
         except ActivityError as err:
             if not record_failures(self._engine, event, arg.node_id, rejected_result(err)):

@@ -37,6 +37,7 @@ from workflows.ai import outcomes
 from workflows.engine import Engine
 from workflows.machine import AI, SERVICE
 from workflows.notices import NOTIFY_ACTIVITY, record_failures, rejected_result
+from workflows.priority import activity_priority
 
 # No worker took the activity within this long: show `waiting_for_worker`, then keep waiting with
 # a doubling bound so a forgotten instance does not grow its history every few seconds.
@@ -141,6 +142,7 @@ class WorkflowWaits:
                 schedule_to_close_timeout=DIRECTORY_TIMEOUT * 12,
                 retry_policy=DIRECTORY_RETRY,
                 summary="directory lookup",
+                priority=activity_priority(self.engine),
             )
         except ActivityError as err:
             self._finish(token_id, key)
@@ -166,6 +168,7 @@ class WorkflowWaits:
                     non_retryable_error_types=[NOT_REGISTERED],
                 ),
                 summary=f"AI {arg.purpose}: {arg.node_name or arg.node_id}",
+                priority=activity_priority(self.engine),
             )
         except ActivityError as err:
             self._finish(token_id, AI)
@@ -191,6 +194,7 @@ class WorkflowWaits:
                         non_retryable_error_types=[NOT_REGISTERED],
                     ),
                     summary=node.name or node.id,
+                    priority=activity_priority(self.engine),
                 )
             except ActivityError as err:
                 if self._notified_nobody(token_id, node, err):

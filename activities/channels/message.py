@@ -19,6 +19,8 @@ OUTCOMES_ZH = {
     "withdrawn": "已撤回",
     "cancelled": "已取消",
 }
+# An urgent request's messages say so first: a card title, an email subject, a chat line.
+URGENT_ZH, URGENT_EN = "【加急】", "URGENT "
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ def render(
     def make(title: str, text: str, task: TaskSummary | None = None) -> Message:
         comment = str(variables["comment"]) if variables.get("comment") else None
         url = task_link(task) if task else link
+        if variables.get("priority") == "urgent":
+            title = marked_urgent(title)
         return Message(event, instance_id, process_id, title, text, url, task, comment)
 
     if event in TASK_EVENTS:
@@ -112,6 +116,12 @@ def render(
         return [make(title, text)]
     body = message or f"{process_id}: {event}"
     return [make(f"【审批通知】{body} · Shenpi", f"{body}\n{link}")]
+
+
+def marked_urgent(title: str) -> str:
+    """Both halves of a "中文 · English" title marked urgent (a card shows them on two lines)."""
+    zh, sep, en = title.partition(" · ")
+    return f"{URGENT_ZH}{zh}{sep}{URGENT_EN}{en}" if sep else f"{URGENT_ZH}{title}"
 
 
 def _task_title(event: str, task: TaskSummary) -> str:

@@ -71,6 +71,7 @@ async def post_webhook(
         "message": None if interpreter else input.config.get("message"),
         "tasks": task_summaries(announced),
         "outcome": announced.get("outcome"),
+        "priority": announced.get("priority"),  # low / normal / high / urgent; null: not known
         "attempt": attempt,
         "sent_at": now.isoformat(),
     }

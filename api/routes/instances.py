@@ -37,6 +37,7 @@ from shenpi_core.contracts import (
     InstanceStatus,
     StartInput,
 )
+from workflows import priority
 
 router = APIRouter(tags=["instances"])
 
@@ -58,22 +59,29 @@ async def start_instance(
         raise ApiError(404, "not_found", f"no deployed process {process_id!r} {body.version or ''}")
     key = body.business_key
     instance_id = f"{process_id}:{key}" if key else f"{process_id}:{uuid.uuid4().hex}"
+    plan = repository.load_plan(definition)
+    # Chosen here, not in the workflow: Temporal orders the first workflow task by it already.
+    chosen = body.priority or priority.process_default(
+        plan, {**body.variables, "initiator": principal.sub}
+    )
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(sa.VERSION, f"{process_id}:{definition.version}"),
         SearchAttributePair(sa.STATUS, "running"),
         SearchAttributePair(sa.INITIATOR, principal.sub),
         SearchAttributePair(sa.PENDING_ACTORS, []),
+        SearchAttributePair(sa.PRIORITY, chosen),
     ]
     if key:
         pairs.append(SearchAttributePair(sa.BUSINESS_KEY, key))
     start = StartInput(
-        plan=repository.load_plan(definition),
+        plan=plan,
         version=definition.version,
         variables=body.variables,
         initiator=principal.sub,
         business_key=key,
         urge_min_interval_seconds=settings.urge_min_interval_seconds,
         notify_events=settings.default_notify_events,  # approvers' cards, the initiator's outcome
+        priority=chosen,
         ai_heartbeats=settings.ai_provider != "callback",  # reviews answered in the worker
     )
     await documents.record(instance_id, body.variables)  # before: approvers may read at once
@@ -86,10 +94,11 @@ async def start_instance(
         memo={MEMO_PROCESS_ID: process_id},
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         rpc_timeout=_bound(settings),
+        priority=priority.temporal_priority(chosen),
     )
     metrics.instances_started.labels(process_id).inc()
     return InstanceStarted(
-        instance_id=instance_id, process_id=process_id, version=definition.version
+        instance_id=instance_id, process_id=process_id, version=definition.version, priority=chosen
     )
 
 
@@ -137,7 +146,9 @@ def _public(
     instance_id: str, state: InstanceState, status: Any, *, archived: bool = False
 ) -> InstancePublic:
     outcome = state.outcome or ("cancelled" if status == "cancelled" else None)
-    body = state.model_dump(exclude={"tokens", "counters", "status", "outcome", "incidents"})
+    body = state.model_dump(
+        exclude={"tokens", "counters", "status", "outcome", "incidents", "priority"}
+    )
     # Incidents are numbered by position; states from before the numbering carry no id.
     incidents = [
         i.model_copy(update={"incident_id": i.incident_id or str(n)})
@@ -149,6 +160,7 @@ def _public(
         outcome=outcome,
         archived=archived,
         incidents=incidents,
+        priority=state.priority or priority.DEFAULT,
         **body,
     )
 

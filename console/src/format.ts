@@ -28,7 +28,7 @@ export function percent(confidence: number | null | undefined): string {
   return `${Math.round(Math.max(0, Math.min(1, confidence)) * 100)}%`;
 }
 
-export type InboxSort = "newest" | "due" | "oldest";
+export type InboxSort = "newest" | "priority" | "due" | "oldest";
 
 export interface InboxFilter {
   process?: string;

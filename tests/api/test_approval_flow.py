@@ -55,7 +55,12 @@ async def test_assigned_task_reaches_only_its_assignee_who_approves_to_completio
     async with initiator, approver, stranger:
         started = await _start(initiator, process_id, variables={"manager": alice, "amount": 120})
         instance_id = started["instance_id"]
-        assert started == {"instance_id": instance_id, "process_id": process_id, "version": 1}
+        assert started == {
+            "instance_id": instance_id,
+            "process_id": process_id,
+            "version": 1,
+            "priority": "normal",
+        }
         assert instance_id.startswith(f"{process_id}:")
 
         task = await _eventually_in_inbox(approver, instance_id)

@@ -21,6 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shenpi.devserver import PRIORITY_ARGS
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core import search_attributes
 from shenpi_core.contracts import (
@@ -29,11 +30,14 @@ from shenpi_core.contracts import (
     OCR_QUEUE_SUFFIX,
     SIGNAL_DECIDE,
     UPDATE_INCIDENT_ACTION,
+    UPDATE_SET_PRIORITY,
     DecisionInput,
     DecisionSignal,
     IncidentActionInput,
     IncidentActionResult,
     InstanceState,
+    PriorityInput,
+    PriorityResult,
     TaskView,
 )
 from tests.helpers import BIN_DIR
@@ -410,6 +414,28 @@ async def notify_defaults(client: Client, queue: str) -> list[WorkflowHandle[Any
     return [handle, ruled]
 
 
+async def priority(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A high-priority request (its service task and notifications carry Temporal's priority),
+    raised to urgent by the initiator's manager before the approver decides."""
+    handle = await start(
+        client,
+        "service_task",
+        queue,
+        variables={"amount": 120},
+        notify_events=["task_opened", "outcome"],
+        priority="high",
+    )
+    await open_task(handle, "approve")
+    await handle.execute_update(
+        UPDATE_SET_PRIORITY,
+        PriorityInput(priority="urgent", actor="max", manager_of="ida", comment="today"),
+        result_type=PriorityResult,
+    )
+    await decide(handle, await open_task(handle, "approve"), "approve", "alice")
+    await handle.result()
+    return [handle]
+
+
 async def decision_limits(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """A decision writes the variable its task declares (the change is on the timeline); a step
     of 120 approvers publishes what fits in the inbox attribute plus the overflow marker; an
@@ -483,6 +509,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "notify_defaults": notify_defaults,
     "decision_limits": decision_limits,
     "incident_actions": incident_actions,
+    "priority": priority,
 }
 
 
@@ -517,6 +544,7 @@ async def main(only: list[str]) -> None:
         dev_server_existing_path=str(BIN_DIR / "temporal"),
         data_converter=pydantic_data_converter,
         search_attributes=search_attributes.ALL,
+        dev_server_extra_args=list(PRIORITY_ARGS),
     )
     try:
         for name, scenario in DEV_SERVER_SCENARIOS.items():

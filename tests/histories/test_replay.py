@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
@@ -29,6 +30,7 @@ def test_representative_histories_are_committed() -> None:
     assert {"ai_advise", "ai_decide", "ai_fallback", "ai_route"} <= names
     assert {"ai_service", "ocr_service", "ai_shadow"} <= names
     assert {"notify_defaults", "decision_limits", "incident_actions", "ai_heartbeats"} <= names
+    assert "priority" in names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
@@ -40,3 +42,18 @@ async def test_history_replays_without_nondeterminism(path: Path) -> None:
     replayer = Replayer(workflows=[Interpreter], data_converter=converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+async def test_priority_history_schedules_activities_at_the_instance_priority() -> None:
+    """high at the start, urgent after the manager's change; archiving keeps Temporal's default."""
+    path = Path(__file__).parent / "priority-1.json"
+    history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
+    keys = [
+        (
+            e.activity_task_scheduled_event_attributes.activity_type.name,
+            e.activity_task_scheduled_event_attributes.priority.priority_key,
+        )
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert keys == [("score", 2), ("notify", 2), ("notify", 1), ("shenpi-archive", 0)]

@@ -9,7 +9,7 @@ import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { href, instancePath, navigate } from "../router";
 
-const SORTS: InboxSort[] = ["newest", "due", "oldest"];
+const SORTS: InboxSort[] = ["newest", "priority", "due", "oldest"];
 
 export function InboxPage({ query }: { query: URLSearchParams }) {
   const { t } = useI18n();
@@ -126,6 +126,7 @@ function InboxRow({ task, now }: { task: Task; now: Date }) {
       <td>
         <Link to={instancePath(task.instance_id, task.task_id)}>{task.name ?? task.node_id}</Link>
         <div className="muted">{task.ref} · {task.instance_id}{task.kind === "resubmit" ? ` · ${t("task.resubmit")}` : ""}</div>
+        {task.priority && task.priority !== "normal" && <span className={`priority priority-${task.priority}`} data-testid="task-priority">{t(`priority.${task.priority}` as MessageKey)}</span>}
       </td>
       <td>{task.process_id}</td>
       <td>

@@ -13,6 +13,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { TaskActions } from "../components/TaskActions";
 import { Timeline } from "../components/Timeline";
 import { useI18n } from "../i18n";
+import type { MessageKey } from "../i18n/en";
 import { currentSteps, historyOf, nodeStates } from "../progress";
 
 /** Whether ``me`` may act on a task (the API decides; this only chooses what to offer). */
@@ -50,6 +51,7 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
     <>
       <p className="summary">
         <StatusBadge status={instance.status} outcome={instance.outcome} /> · {instance.process_id} v{instance.version} · {t("instances.initiator")}: {instance.initiator}
+        {instance.priority && instance.priority !== "normal" && <span data-testid="instance-priority"> · <span className={`priority priority-${instance.priority}`}>{t(`priority.${instance.priority}` as MessageKey)}</span></span>}
         {steps.length > 0 && <span data-testid="current-step"> · {t("instances.step")}: {steps.map((s) => `${s.node} (${s.holders.join(", ")})`).join("; ")}</span>}
       </p>
       {taskId && !tasks.some((x) => x.task_id === taskId) && <p role="status">{t("task.gone")}</p>}
