@@ -27,7 +27,10 @@ from temporalio.worker import SharedStateManager, Worker
 
 from activities.ocr import init_ocr_process, ocr
 from activities.registry import ActivityRegistry, build_registry
+from shenpi.logs import configure_logging
 from shenpi.settings import Settings, get_settings
+from shenpi.telemetry import temporal_interceptors, tracer_provider
+from shenpi.temporal_connection import connection_options
 from shenpi.temporal_setup import ensure_search_attributes
 from workflows.contracts import OCR_QUEUE_SUFFIX
 from workflows.interpreter import Interpreter
@@ -196,6 +199,9 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        # The workers take the client's tracing interceptor over (workflows and activities).
+        interceptors=temporal_interceptors(tracer_provider(settings, "shenpi-worker")),
+        **connection_options(settings),
     )
     await ensure_search_attributes(client, settings.temporal_namespace)
     async with contextlib.AsyncExitStack() as workers:
@@ -220,7 +226,7 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
 
 
 def main(*, ocr_only: bool = False) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(get_settings())
 
     async def until_signalled() -> None:
         task = asyncio.create_task(run_worker(get_settings(), ocr_only=ocr_only))

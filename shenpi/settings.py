@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     task_queue: str = "shenpi"
     temporal_ui_port: int = 8233
     temporal_port: int = 7233
+    # A TLS connection to Temporal (Temporal Cloud, or a self-hosted server behind TLS). mTLS: a
+    # client certificate and key (PEM files); API key: Temporal Cloud's key, sent as a bearer
+    # token (TLS is implied). A CA file only for a server whose certificate no public CA signed.
+    temporal_tls: bool = False
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
 
     # App database (definitions, audit archive, bindings).
     database_url: str | None = None  # default: sqlite under data_dir
@@ -45,6 +54,11 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     admin_group: str = "admin"
+
+    # Observability (docs/observability.md). Traces go to this OTLP/HTTP endpoint (the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT works too); neither set: no tracing at all.
+    otlp_endpoint: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     # Worker
     worker_metrics_port: int = 9464  # Prometheus metrics of the Temporal SDK runtime
@@ -151,6 +165,14 @@ class Settings(BaseSettings):
             self.jwt_secret in (None, "", DEV_JWT_SECRET_PLACEHOLDER) and not self.jwt_jwks_url
         ):
             raise ValueError("production needs SHENPI_JWT_SECRET or SHENPI_JWT_JWKS_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _check_temporal_tls(self) -> Settings:
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError(
+                "SHENPI_TEMPORAL_TLS_CERT_FILE and SHENPI_TEMPORAL_TLS_KEY_FILE go together (mTLS)"
+            )
         return self
 
     @model_validator(mode="after")
