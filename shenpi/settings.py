@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # OTEL_EXPORTER_OTLP_ENDPOINT works too); neither set: no tracing at all.
     otlp_endpoint: str | None = None
     log_format: Literal["text", "json"] = "text"
+    # /metrics counts open instances started longer ago than this as stuck (an alert).
+    stuck_instance_hours: float = Field(default=7 * 24, gt=0)
 
     # Worker
     worker_metrics_port: int = 9464  # Prometheus metrics of the Temporal SDK runtime

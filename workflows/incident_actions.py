@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
+from workflows import ops_metrics
 from workflows.contracts import ErrorType, Incident, IncidentActionInput
 from workflows.machine import TokenMachine
 from workflows.outcome import running_status
@@ -57,6 +58,10 @@ def apply(machine: TokenMachine, action: IncidentActionInput) -> Incident:
     for other in machine.state.incidents:
         if other.node_id == incident.node_id and other.resolved_at is None:
             other.resolved_at = machine.now()
+            how = "retried" if action.action == "retry" else "resolved"
+            ops_metrics.count(
+                machine, ops_metrics.INCIDENTS_RESOLVED, other.node_id, kind=other.kind, how=how
+            )
     machine.state.status = running_status(machine.state.incidents)
     machine.record(
         "incident_retried" if action.action == "retry" else "incident_resolved",

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bpmn_compiler.process_plan import ProcessPlan, ServiceTask, UserTask
+from workflows import ops_metrics
 from workflows.contracts import (
     AiReviewInput,
     DirectoryResolveInput,
@@ -92,12 +93,16 @@ class TokenMachine:
         )
         self.state.incidents.append(incident)
         self.record("incident", node_id, details={"kind": kind, "message": message})
+        ops_metrics.count(self, ops_metrics.INCIDENTS_OPENED, node_id, kind=kind)
         self.state.status = running_status(self.state.incidents)
 
     def resolve_incidents(self, node_id: str, kind: str) -> None:
         for incident in self.state.incidents:
             if incident.node_id == node_id and incident.kind == kind and not incident.resolved_at:
                 incident.resolved_at = self.now()
+                ops_metrics.count(
+                    self, ops_metrics.INCIDENTS_RESOLVED, node_id, kind=kind, how="automatically"
+                )
         self.state.status = running_status(self.state.incidents)
 
     def open_incident(self, node_id: str, kind: str) -> bool:
