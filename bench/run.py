@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench import scaling
 from bench.corpus_compile import compile_times
 from bench.driver import Variant, history_events, percentile, run_batch
 from bpmn_compiler import compile_bpmn
@@ -117,6 +118,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.rounds):
             for variant in variants:
                 rounds[variant.name].append(await measure(client, address, variant, args))
+        # Horizontal scaling: the interpreter with one and with two worker processes.
+        workers = await scaling.measure_workers(client, address, variants[1], args)
     finally:
         await env.shutdown()
     keys = list(next(iter(rounds.values()))[0])
@@ -124,6 +127,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "config": vars(args),
         "rounds": rounds,
         "median": {name: {k: _median_of(rs, k) for k in keys} for name, rs in rounds.items()},
+        "worker_scaling": workers,
     }
 
 
@@ -150,6 +154,7 @@ def report(results: dict[str, Any], corpus: list[tuple[str, float, str]]) -> str
     for label, key, fmt in rows:
         ratio = it[key] / hw[key] if hw[key] else float("nan")
         lines.append(f"| {label} | {fmt.format(it[key])} | {fmt.format(hw[key])} | {ratio:.2f} |")
+    lines += ["", scaling.report(results["worker_scaling"])]
     lines += ["", "| corpus file | compile time (ms, median) | result |", "|---|---|---|"]
     lines += [f"| {name} | {ms:.2f} | {fate} |" for name, ms, fate in corpus]
     return "\n".join(lines)
