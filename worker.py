@@ -25,8 +25,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import SharedStateManager, Worker
 
-from activities.ocr import init_ocr_process, ocr
 from activities.registry import ActivityRegistry, build_registry
+from shenpi.extras import missing
 from shenpi.logs import configure_logging
 from shenpi.settings import Settings, get_settings
 from shenpi.telemetry import temporal_interceptors, tracer_provider
@@ -155,6 +155,10 @@ def build_ocr_worker(
     processes = processes or settings.ocr_processes
     if processes < 1:
         raise ValueError("an OCR worker needs at least one process")
+    try:  # the ocr extra; a worker without it serves everything else (SHENPI_OCR_PROCESSES=0)
+        from activities.ocr import init_ocr_process, ocr
+    except ImportError as err:
+        raise missing("ocr", "OCR (SHENPI_OCR_PROCESSES > 0, or --ocr-only)", err) from err
     # Spawned, not forked: the worker's process has Temporal's runtime threads running.
     context = multiprocessing.get_context("spawn")
     manager = context.Manager()

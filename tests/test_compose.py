@@ -160,7 +160,7 @@ def test_dockerfile_is_multi_stage_non_root_and_installs_the_lock() -> None:
     text = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
     lines = [line.strip() for line in text.splitlines()]
     assert sum(line.startswith("FROM ") for line in lines) >= 2
-    assert "pip install -r requirements.lock" in text
+    assert "pip install -c requirements.lock -r role-requirements.txt" in text
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     # Everything the image copies must exist, or `docker build` fails on the first missing path.
