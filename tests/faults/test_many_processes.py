@@ -7,6 +7,7 @@ one decision and its archive; the surviving worker takes over the dead one's ins
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
@@ -87,6 +88,7 @@ async def deployment(
             "SHENPI_DATABASE_URL": app_database,
             "SHENPI_NOTIFY_WEBHOOK_URL": hook.webhook_url,
             "SHENPI_OCR_PROCESSES": "0",
+            "SHENPI_LOG_FORMAT": "json",  # and every line a process writes is one JSON object
         }
         apis = [ApiProcess(tmp_path / f"api{i}", {**env}) for i in (1, 2)]
         workers = []
@@ -184,4 +186,12 @@ async def test_two_apis_and_two_workers_end_every_instance_once_through_a_worker
             if e.HasField("workflow_task_completed_event_attributes")
         }
     assert len(identities) == 2, identities
+    survivors: list[ApiProcess | WorkerProcess] = [*deployment.apis, deployment.workers[1]]
+    lines = [
+        json.loads(line)
+        for process in survivors
+        for line in process.log_file.read_text().splitlines()
+        if not line.startswith("---")  # the test's own start markers
+    ]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     print(f"{INSTANCES} approvals over 2 APIs and 2 workers (one killed) in {took:.0f} s")
