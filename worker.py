@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -22,7 +23,13 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+)
 from temporalio.worker import SharedStateManager, Worker
 
 from activities.registry import ActivityRegistry, build_registry
@@ -74,6 +81,15 @@ def prometheus_config(bind_address: str) -> PrometheusConfig:
         durations_as_seconds=True,
         histogram_bucket_overrides=_BUCKETS,
     )
+
+
+def core_logging(settings: Settings) -> LoggingConfig:
+    """The SDK core's own log lines (Rust): through Python's logging when lines are JSON, so
+    every line the worker writes has the one format; else as the SDK prints them."""
+    if settings.log_format != "json":
+        return LoggingConfig.default
+    forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+    return dataclasses.replace(LoggingConfig.default, forwarding=forwarding)
 
 
 def build_worker(
@@ -195,7 +211,8 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
     """
     runtime = Runtime(
         telemetry=TelemetryConfig(
-            metrics=prometheus_config(f"0.0.0.0:{settings.worker_metrics_port}")
+            metrics=prometheus_config(f"0.0.0.0:{settings.worker_metrics_port}"),
+            logging=core_logging(settings),
         )
     )
     client = await Client.connect(
