@@ -22,14 +22,20 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 request_ids: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
     "shenpi_request_ids", default=None
 )
-_PATH_IDS = re.compile(r"/(instances|tasks|definitions)/([^/]+)")
-_PATH_KEYS = {"instances": "instance_id", "tasks": "task_id", "definitions": "process_id"}
+_PATH_IDS = re.compile(r"/(instances|tasks|definitions|processes)/([^/]+)")
+_PATH_KEYS = {
+    "instances": "instance_id",
+    "tasks": "task_id",
+    "definitions": "process_id",
+    "processes": "process_id",
+}
 # Field names of the log record that callers may set with ``extra=`` and that we pass on.
 _EXTRA_KEYS = ("instance_id", "process_id", "task_id", "node_id", "incident_id")
 
 
 def ids_in_path(path: str) -> dict[str, str]:
-    """``/api/v1/instances/i-1/decision`` → ``{"instance_id": "i-1"}``."""
+    """``/api/v1/instances/p:1/tasks/t-1/decision`` → ``{"instance_id": "p:1", "task_id":
+    "t-1"}``."""
     return {_PATH_KEYS[kind]: value for kind, value in _PATH_IDS.findall(path)}
 
 
@@ -54,6 +60,8 @@ class JsonFormatter(logging.Formatter):
         if temporal.get("workflow_id"):
             entry["instance_id"] = temporal["workflow_id"]
             entry["run_id"] = temporal.get("run_id") or temporal.get("workflow_run_id")
+        if temporal.get("workflow_type"):  # an instance's workflow type is its process id
+            entry["process_id"] = temporal["workflow_type"]
         for key in ("activity_type", "activity_id", "attempt", "update_id", "update_name"):
             if temporal.get(key) is not None:
                 entry[key] = temporal[key]

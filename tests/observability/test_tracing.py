@@ -148,4 +148,5 @@ async def test_a_decision_is_one_trace_from_the_request_to_the_activity(
     (booked,) = [line for line in lines if line["message"].startswith("booked after")]
     assert booked["instance_id"] == instance_id
     assert booked["activity_type"] == "trace-probe"
+    assert booked["process_id"] == process_id
     assert booked["trace_id"] == format(run.context.trace_id, "032x")
