@@ -134,10 +134,11 @@ async def test_operators_metrics_are_counted_and_the_alert_rules_use_only_them(
             (incident,) = response.json()["data"]
             return str(incident["incident_id"])
 
-        # Open instances by status are counted while the incident waits.
+        incident = await assert_eventually(incident_id, timeout=30)
+        # Open instances by status are counted while the incident waits (the whole namespace's).
         await assert_eventually(lambda: _with_incident(admin), timeout=30)
         retried = await admin.post(
-            f"/api/v1/instances/{booking}/incidents/{await incident_id()}/retry", json={}
+            f"/api/v1/instances/{booking}/incidents/{incident}/retry", json={}
         )
         assert retried.status_code == 200, retried.text
         # Reminded once, breached at the due time, escalated to the boss, who decides.
