@@ -85,6 +85,7 @@ lint: $(STAMP) console/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports --no-cache
 	cd console && $(NPM) run --silent typegen >/dev/null && npx tsc
 
 bench: $(STAMP) $(CJK_FONT)

@@ -39,7 +39,7 @@ from shenpi.settings import Settings, get_settings
 from shenpi.telemetry import temporal_interceptors, tracer_provider
 from shenpi.temporal_connection import connection_options
 from shenpi.temporal_setup import ensure_search_attributes
-from workflows.contracts import OCR_QUEUE_SUFFIX
+from shenpi_core.contracts import OCR_QUEUE_SUFFIX
 from workflows.interpreter import Interpreter
 
 log = logging.getLogger("shenpi.worker")

@@ -14,7 +14,7 @@ from activities.heartbeat import heartbeating
 from shenpi.db.archive import archive_instance
 from shenpi.db.lazy import LazyDatabase
 from shenpi.settings import Settings
-from workflows.contracts import ACTIVITY_ARCHIVE, ArchiveInput
+from shenpi_core.contracts import ACTIVITY_ARCHIVE, ArchiveInput
 
 
 class ArchiveActivities:

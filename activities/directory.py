@@ -14,8 +14,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from shenpi.directory import DirectoryLookupError, DirectoryProvider, directory_functions
-from workflows.contracts import ACTIVITY_DIRECTORY, DirectoryResolveInput, DirectoryResolveResult
-from workflows.expressions import ExpressionError, evaluate
+from shenpi_core.contracts import ACTIVITY_DIRECTORY, DirectoryResolveInput, DirectoryResolveResult
+from shenpi_core.expressions import ExpressionError, evaluate
 
 # ApplicationError types: a retry would give the same answer, so both are non-retryable.
 LOOKUP_ERROR = "DirectoryLookupError"

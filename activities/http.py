@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.delivery import delivery_id
 from activities.heartbeat import heartbeating
-from workflows.contracts import ServiceTaskInput
+from shenpi_core.contracts import ServiceTaskInput
 
 HEADER_PREFIX = "header."  # config key "header.X-Api-Key" sets that request header
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -52,7 +52,7 @@ from shenpi.db.lazy import LazyDatabase
 from shenpi.db.wechat import bound_ids
 from shenpi.directory_file import UserEntry
 from shenpi.settings import Settings
-from workflows.contracts import ServiceTaskInput
+from shenpi_core.contracts import ServiceTaskInput
 
 __all__ = ["EVENT_ID_HEADER", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "NotifyActivities", "sign"]
 

@@ -24,7 +24,7 @@ from activities.http import HttpActivities, new_http_client
 from activities.notify import NotifyActivities
 from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
-from workflows.contracts import ACTIVITY_AI_REVIEW, ServiceTaskInput
+from shenpi_core.contracts import ACTIVITY_AI_REVIEW, ServiceTaskInput
 
 BUILTIN_TYPES = ("notify", "http", ACTIVITY_AI_REVIEW)
 

@@ -19,7 +19,7 @@ from lxml import etree
 from pydantic import BaseModel, Field
 
 from bpmn_compiler import safe_xml
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.process_plan import ProcessPlan
 
 FieldType = Literal["text", "number", "user", "document", "boolean"]
 

@@ -30,7 +30,7 @@ from shenpi.blobs import BlobNotFound, parse_document_id
 from shenpi.db import archive
 from shenpi.db import documents as db
 from shenpi.settings import Settings
-from workflows.contracts import QUERY_STATE, InstanceState
+from shenpi_core.contracts import QUERY_STATE, InstanceState
 
 log = logging.getLogger(__name__)
 

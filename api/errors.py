@@ -28,7 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bpmn_compiler.diagnostics import CompileError
 from shenpi.auth_tokens import InvalidTokenError
-from workflows.contracts import ErrorType
+from shenpi_core.contracts import ErrorType
 
 log = logging.getLogger(__name__)
 
@@ -172,13 +172,18 @@ async def _timeout(_: Request, exc: Exception) -> JSONResponse:
     return _unavailable("Temporal did not answer in time")
 
 
+def instance_ended(exc: RPCError) -> bool:
+    """Whether Temporal refused an update because the instance has ended ("already completed")
+    or ended while the update waited ("update was aborted by closing workflow"): it says
+    NOT_FOUND, callers mean "closed"."""
+    return exc.status == RPCStatusCode.NOT_FOUND and (
+        "already completed" in exc.message or "closing workflow" in exc.message
+    )
+
+
 async def _rpc_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RPCError)
-    if exc.status == RPCStatusCode.NOT_FOUND and (
-        "already completed" in exc.message or "closing workflow" in exc.message
-    ):
-        # An update to an instance that has ended (or is ending as it arrives): Temporal says
-        # NOT_FOUND, clients mean 409.
+    if instance_ended(exc):
         return error_response(409, "instance_closed", "the instance has ended")
     status, code = _RPC_STATUSES.get(exc.status, (502, "temporal_error"))
     headers = _retry_after() if status == 503 else None

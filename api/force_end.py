@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
-from shenpi import search_attributes as sa
 from shenpi.db import archive
-from workflows.contracts import QUERY_STATE, InstanceState, StartInput, TimelineEntry
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import QUERY_STATE, InstanceState, StartInput, TimelineEntry
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio.client import Client
 
 from api.metrics import ApiMetrics
-from shenpi import search_attributes as sa
+from shenpi_core import search_attributes as sa
 
 COUNT_TIMEOUT_SECONDS = 2.0
 log = logging.getLogger(__name__)

@@ -9,9 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.process_plan import is_engine_variable
-from shenpi import limits
-from workflows.contracts import (
+from shenpi_core import limits
+from shenpi_core.contracts import (
     AiAdvice,
     DecisionAction,
     Incident,
@@ -19,6 +18,7 @@ from workflows.contracts import (
     TaskView,
     TimelineEntry,
 )
+from shenpi_core.process_plan import is_engine_variable
 
 # Closed executions the workflow could not label itself (terminated from outside, failed, ...)
 # are reported with Temporal's own status, lower-cased.
@@ -222,6 +222,10 @@ class TaskPublic(BaseModel):
 class TasksPublic(BaseModel):
     data: list[TaskPublic]
     count: int
+    # Paged listings (page_size given): the next page's token (null on the last page) and, when
+    # the API read every matching task to order them, how many there are.
+    next_page_token: str | None = None
+    total: int | None = None
 
 
 class DecisionCreate(BaseModel):

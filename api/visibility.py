@@ -5,17 +5,23 @@ Also the access rules shared by routes: who may see an instance and who may act 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from api.errors import ApiError
 from api.schemas import IncidentSummary, InstanceSummary, ListedStatus, TaskPublic
-from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
 from shenpi.db import ai_results
-from workflows.contracts import MEMO_INCIDENTS, MEMO_TASKS, InstanceState, TaskView
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import MEMO_INCIDENTS, MEMO_TASKS, InstanceState, TaskView
 
 _CLOSED_STATUS: dict[WorkflowExecutionStatus, ListedStatus] = {
     WorkflowExecutionStatus.COMPLETED: "completed",
@@ -77,10 +83,11 @@ def instances_query(
     return " AND ".join(clauses)
 
 
-def inbox_query(principal: Principal) -> str:
+def inbox_query(principal: Principal, process_id: str | None = None) -> str:
     # Instances whose actors overflowed the attribute match too; the memo then says who acts.
     actors = ", ".join(quote(a) for a in [*actors_of(principal), sa.OVERFLOW_ACTOR])
-    return f'ShenpiPendingActors IN ({actors}) AND ExecutionStatus = "Running"'
+    query = f'ShenpiPendingActors IN ({actors}) AND ExecutionStatus = "Running"'
+    return f"{query} AND WorkflowType = {quote(process_id)}" if process_id else query
 
 
 def summarize(execution: WorkflowExecution) -> InstanceSummary:
@@ -134,20 +141,175 @@ async def _listable(execution: WorkflowExecution, principal: Principal) -> bool:
     return any(may_act(view, principal) for view in views)
 
 
-async def inbox(client: Client, principal: Principal, *, limit: int) -> list[TaskPublic]:
+async def inbox(
+    client: Client, principal: Principal, *, limit: int, process_id: str | None = None
+) -> list[TaskPublic]:
     """Open tasks this principal may act on, from the memo of each running instance."""
+    return [task for _, task in await _scan(client, principal, limit, process_id)]
+
+
+async def _scan(
+    client: Client, principal: Principal, limit: int, process_id: str | None
+) -> list[tuple[datetime, TaskPublic]]:
+    """(when the request started, task) for every open task of mine in the first ``limit``."""
+    found: list[tuple[datetime, TaskPublic]] = []
+    query = inbox_query(principal, process_id)
+    async for execution in client.list_workflows(query, limit=limit, page_size=limit):
+        found.extend((execution.start_time, t) for t in await _tasks_of(execution, principal))
+    return found
+
+
+async def _tasks_of(execution: WorkflowExecution, principal: Principal) -> list[TaskPublic]:
+    views: list[TaskView] = await execution.memo_value(
+        MEMO_TASKS, default=[], type_hint=list[TaskView]
+    )
+    return [
+        task_public(execution.id, execution.workflow_type, view)
+        for view in views
+        if may_act(view, principal)
+    ]
+
+
+InboxSort = Literal["due", "newest", "oldest"]
+Advice = Literal["approve", "reject", "abstain", "none"]
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the memo answers (the process is a visibility clause): overdue, advice, text."""
+
+    overdue: bool = False
+    advice: Advice | None = None
+    text: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.overdue and self.advice is None and not self.text
+
+    def keeps(self, task: TaskPublic, now: datetime) -> bool:
+        if self.overdue and (task.due_at is None or task.due_at >= now):
+            return False
+        if self.advice is not None:
+            decision = task.ai.decision if task.ai is not None else "none"
+            if decision != self.advice:
+                return False
+        if self.text:
+            needle = self.text.strip().lower()
+            fields = (task.name, task.ref, task.instance_id, task.node_id)
+            return any(needle in f.lower() for f in fields if f)
+        return True
+
+
+@dataclass
+class InboxPage:
+    tasks: list[TaskPublic]
+    next_page_token: str | None
+    total: int | None  # every matching task, when the page came from reading them all
+
+
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+def sort_tasks(found: list[tuple[datetime, TaskPublic]], sort: InboxSort) -> list[TaskPublic]:
+    """``due``: overdue first, then the soonest due, then the oldest (no due date last);
+    ``newest`` / ``oldest``: by when the request started."""
+    if sort == "due":
+        ordered = sorted(found, key=lambda f: (f[1].due_at or _FAR, f[1].created_at, f[0]))
+    else:
+        ordered = sorted(
+            found, key=lambda f: (f[0], f[1].instance_id, f[1].created_at), reverse=sort == "newest"
+        )
+    return [task for _, task in ordered]
+
+
+def _bad_token() -> ApiError:
+    return ApiError(400, "invalid_request", "page_token is not one this inbox listing gave")
+
+
+def _encode_token(value: Mapping[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def _decode_token(token: str, sort: InboxSort) -> dict[str, object]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        value = None
+    if not isinstance(value, dict) or value.get("s") != sort:
+        raise _bad_token()
+    return value
+
+
+async def inbox_all(
+    client: Client,
+    principal: Principal,
+    *,
+    limit: int,
+    process_id: str | None,
+    sort: InboxSort | None,
+    only: InboxFilter,
+) -> list[TaskPublic]:
+    """The whole inbox in one answer (no ``page_size``): visibility's order unless sorted."""
+    now = datetime.now(UTC)
+    found = [f for f in await _scan(client, principal, limit, process_id) if only.keeps(f[1], now)]
+    return sort_tasks(found, sort) if sort else [task for _, task in found]
+
+
+async def inbox_page(
+    client: Client,
+    principal: Principal,
+    *,
+    limit: int,
+    page_size: int,
+    page_token: str | None,
+    sort: InboxSort,
+    process_id: str | None,
+    only: InboxFilter,
+) -> InboxPage:
+    """One page of the inbox, ordered and filtered by the API.
+
+    Newest first with no memo filter is visibility's own order (open executions by start time,
+    newest first): one page of requests is read per page and the token is Temporal's. SQL
+    visibility cannot order by anything else, so any other order or filter reads the matching
+    requests (up to ``limit``), sorts them and returns a slice (the token holds the offset): the
+    answer carries one page, not the whole inbox, and the total.
+    """
+    token: dict[str, object] = _decode_token(page_token, sort) if page_token else {"s": sort}
+    query = inbox_query(principal, process_id)
+    if sort == "newest" and only.empty and "o" not in token:
+        return await _newest_page(client, principal, query, page_size, token.get("t"))
+    offset = token.get("o", 0)
+    if not isinstance(offset, int) or offset < 0:
+        raise _bad_token()
+    now = datetime.now(UTC)
+    found = await _scan(client, principal, limit, process_id)
+    ordered = sort_tasks([f for f in found if only.keeps(f[1], now)], sort)
+    end = offset + page_size
+    more = _encode_token({"s": sort, "o": end}) if end < len(ordered) else None
+    return InboxPage(ordered[offset:end], more, len(ordered))
+
+
+async def _newest_page(
+    client: Client, principal: Principal, query: str, page_size: int, token: object
+) -> InboxPage:
+    """Visibility's own order (open executions newest first) and its own page token."""
+    try:
+        next_token = base64.b64decode(token, validate=True) if isinstance(token, str) else None
+    except binascii.Error:
+        raise _bad_token() from None
     tasks: list[TaskPublic] = []
-    executions = client.list_workflows(inbox_query(principal), limit=limit, page_size=limit)
-    async for execution in executions:
-        views: list[TaskView] = await execution.memo_value(
-            MEMO_TASKS, default=[], type_hint=list[TaskView]
-        )
-        tasks.extend(
-            task_public(execution.id, execution.workflow_type, view)
-            for view in views
-            if may_act(view, principal)
-        )
-    return tasks
+    # Requests matched only through the overflow marker may hold no task of mine: read on
+    # until the page has rows or visibility has no more.
+    while True:
+        listing = client.list_workflows(query, page_size=page_size, next_page_token=next_token)
+        await listing.fetch_next_page()
+        for execution in listing.current_page or []:
+            tasks.extend(await _tasks_of(execution, principal))
+        next_token = listing.next_page_token
+        if tasks or next_token is None:
+            break
+    more = {"s": "newest", "t": base64.b64encode(next_token).decode()} if next_token else None
+    return InboxPage(tasks, _encode_token(more) if more else None, None)
 
 
 async def incidents(client: Client, *, process_id: str | None, limit: int) -> list[IncidentSummary]:

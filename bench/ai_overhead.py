@@ -31,12 +31,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import ProcessPlan
-from shenpi import search_attributes
 from shenpi.settings import Settings
+from shenpi_core import search_attributes
+from shenpi_core.contracts import InstanceState, ServiceTaskInput, StartInput
+from shenpi_core.process_plan import ProcessPlan
 from tests.ai.fake_openai import answer, running_fake_openai
 from worker import build_worker
-from workflows.contracts import InstanceState, ServiceTaskInput, StartInput
 
 BIN_DIR = Path(sys.executable).parent
 NOOP = "bench-noop"

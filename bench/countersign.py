@@ -22,10 +22,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
-from shenpi import search_attributes
 from shenpi.settings import Settings
-from worker import build_worker
-from workflows.contracts import (
+from shenpi_core import search_attributes
+from shenpi_core.contracts import (
     QUERY_STATE,
     UPDATE_DECIDE,
     DecisionInput,
@@ -33,6 +32,7 @@ from workflows.contracts import (
     StartInput,
     TaskView,
 )
+from worker import build_worker
 
 HERE = Path(__file__).resolve().parent
 BPMN = HERE.parent / "tests" / "workflows" / "bpmn" / "countersign.bpmn"

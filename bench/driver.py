@@ -12,9 +12,8 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from bpmn_compiler.process_plan import ProcessPlan
-from shenpi import search_attributes as sa
-from workflows.contracts import (
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import (
     MEMO_PROCESS_ID,
     MEMO_TASKS,
     UPDATE_DECIDE,
@@ -22,6 +21,7 @@ from workflows.contracts import (
     DecisionResult,
     StartInput,
 )
+from shenpi_core.process_plan import ProcessPlan
 
 TASK_ID = "manager_approval-1"
 POLL_DELAY = 0.05

@@ -17,8 +17,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from shenpi import search_attributes as sa
-    from workflows.contracts import (
+    from shenpi_core import search_attributes as sa
+    from shenpi_core.contracts import (
         ACTIVITY_ARCHIVE,
         MEMO_TASKS,
         QUERY_STATE,

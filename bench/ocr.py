@@ -40,12 +40,12 @@ from activities.ocr.reader import (
 )
 from shenpi.blobs import BlobRef, open_blob_store
 from shenpi.settings import Settings
+from shenpi_core.contracts import ServiceTaskInput
 from tests.ocr.accuracy import Tally, table
 from tests.ocr.documents import HARSH_VARIANTS, VARIANTS, Doc, batch, draw, render
 from tests.ocr.probe import OcrProbe
 from tests.ocr.travel_documents import DISTORTIONS, distort, travel_batch
 from tests.ocr.travel_documents import KINDS as TRAVEL_KINDS
-from workflows.contracts import ServiceTaskInput
 
 BIN_DIR = Path(sys.executable).parent
 KINDS = ("vat_invoice", "receipt")

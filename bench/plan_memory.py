@@ -28,10 +28,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import ProcessPlan
-from shenpi import search_attributes as sa
 from shenpi.settings import Settings
-from workflows.contracts import MEMO_TASKS, StartInput
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import MEMO_TASKS, StartInput
+from shenpi_core.process_plan import ProcessPlan
 
 BIN_DIR = Path(__file__).resolve().parent.parent / ".venv" / "bin"
 NODES = 100  # user tasks with 3,000-character CJK names: a start payload of about 0.9 MB

@@ -26,7 +26,7 @@ from bench import scaling
 from bench.corpus_compile import compile_times
 from bench.driver import Variant, history_events, percentile, run_batch
 from bpmn_compiler import compile_bpmn
-from shenpi import search_attributes
+from shenpi_core import search_attributes
 
 HERE = Path(__file__).resolve().parent
 BIN_DIR = Path(sys.executable).parent

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.driver import Variant, run_batch
 from bpmn_compiler import compile_bpmn
-from shenpi import search_attributes
+from shenpi_core import search_attributes
 
 HERE = Path(__file__).resolve().parent
 BIN_DIR = Path(sys.executable).parent

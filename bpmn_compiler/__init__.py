@@ -7,8 +7,8 @@ Importing this package is cheap (pydantic models only); XML and grammar machiner
 from __future__ import annotations
 
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
-from bpmn_compiler.process_plan import ProcessPlan
 from bpmn_compiler.result import CompileResult
+from shenpi_core.process_plan import ProcessPlan
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 

@@ -14,10 +14,10 @@ from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
 from bpmn_compiler.model import BpmnModel, FlowNode, RawText, whole_number
 from bpmn_compiler.multi_instance import multi_instance_spec
-from bpmn_compiler.process_plan import ApprovalSpec
 from bpmn_compiler.rules_directory import WHERE, calls_directory
 from bpmn_compiler.rules_flow import diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
+from shenpi_core.process_plan import ApprovalSpec
 
 # Attributes with a closed set of values: XML name -> (ApprovalSpec field, allowed values).
 _CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.process_plan import ProcessPlan
 
 LINE = 100  # ruff's line length in this project
 CHUNK = 60  # long strings are split into implicitly concatenated pieces of this size
@@ -30,7 +30,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import EmbeddedStartInput, InstanceState
+    from shenpi_core.contracts import EmbeddedStartInput, InstanceState
     from workflows.embedded import EmbeddedPlanWorkflow
 
 '''

@@ -1,6 +1,6 @@
 """Compile expression text (JUEL ``${...}``, FEEL ``= ...``, plain) into the JSON AST.
 
-The workflow only ever *evaluates* the AST (``workflows.expressions``); all parsing happens here,
+The workflow only ever *evaluates* the AST (``shenpi_core.expressions``); all parsing happens here,
 at compile time, with one lark grammar (``expression.lark``) for the common subset of the three
 dialects. A text the grammar cannot read is an ``ExpressionSyntaxError`` that the check rules turn
 into a diagnostic with the element id and line.
@@ -8,9 +8,9 @@ into a diagnostic with the element id and line.
 
 from __future__ import annotations
 
-from bpmn_compiler.expression_ast import ExpressionSyntaxError, lit, op, parse_ast
 from bpmn_compiler.model import RawText
-from bpmn_compiler.process_plan import Expression
+from shenpi_core.expression_ast import ExpressionSyntaxError, lit, op, parse_ast
+from shenpi_core.process_plan import Expression
 
 __all__ = [
     "ExpressionSyntaxError",

@@ -8,7 +8,17 @@ from __future__ import annotations
 from bpmn_compiler.approvals import compile_approval
 from bpmn_compiler.expressions import compile_condition, compile_value
 from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawMapping, RawText
-from bpmn_compiler.process_plan import (
+from bpmn_compiler.rules_ai import compile_ai, human_required
+from bpmn_compiler.rules_notify import compile_notify, node_notify
+from bpmn_compiler.timers import compile_timer, duration_seconds
+from bpmn_compiler.writable import (
+    DEFAULT_INITIATOR_VARIABLE,
+    FLOWABLE_INITIATOR,
+    declared_variables,
+    engine_owned,
+    initiator_variable,
+)
+from shenpi_core.process_plan import (
     BoundaryTimer,
     EndEvent,
     ExclusiveGateway,
@@ -23,16 +33,6 @@ from bpmn_compiler.process_plan import (
     StartEvent,
     TimerCatch,
     UserTask,
-)
-from bpmn_compiler.rules_ai import compile_ai, human_required
-from bpmn_compiler.rules_notify import compile_notify, node_notify
-from bpmn_compiler.timers import compile_timer, duration_seconds
-from bpmn_compiler.writable import (
-    DEFAULT_INITIATOR_VARIABLE,
-    FLOWABLE_INITIATOR,
-    declared_variables,
-    engine_owned,
-    initiator_variable,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.process_plan import ProcessPlan
 
 
 @dataclass(frozen=True)

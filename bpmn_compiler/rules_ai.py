@@ -12,12 +12,12 @@ from typing import Literal
 from bpmn_compiler.ai_spec import AiReader
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.model import BpmnModel, FlowNode
-from bpmn_compiler.process_plan import AiSpec
 from bpmn_compiler.rules_flow import diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
+from shenpi_core.process_plan import AiSpec
 
 AI_TASK_TYPE = "ai-review"
-# The AI's principal is "ai:<model>" (workflows.contracts.AI_PRINCIPAL_PREFIX, repeated here:
+# The AI's principal is "ai:<model>" (shenpi_core.contracts.AI_PRINCIPAL_PREFIX, repeated here:
 # the compiler does not import workflow code).
 AI_PRINCIPAL_PREFIX = "ai:"
 Place = Literal["user_task", "service_task", "exclusive"]

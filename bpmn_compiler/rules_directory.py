@@ -13,7 +13,7 @@ from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition, compile_value
 from bpmn_compiler.model import BpmnModel, RawText
 from bpmn_compiler.rules_flow import TASK_KINDS, diag
-from workflows.expressions import uses_directory
+from shenpi_core.expressions import uses_directory
 
 WHERE = (
     "approvers, escalateTo, a multi-instance collection, or the assignee or candidate users of a"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.model import BpmnModel
-from bpmn_compiler.process_plan import ProcessPlan
 from bpmn_compiler.rules_flow import diag
+from shenpi_core.process_plan import ProcessPlan
 
 MAX_NODES = 1000
 # The process id is the workflow type and half of the ShenpiVersion search attribute.

@@ -11,8 +11,8 @@ from typing import Literal, cast, get_args
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
 from bpmn_compiler.model import BpmnModel, FlowNode, RawNotify, RawText
-from bpmn_compiler.process_plan import Expression, NotifyEvent, NotifyRule
-from workflows.expressions import uses_directory
+from shenpi_core.expressions import uses_directory
+from shenpi_core.process_plan import Expression, NotifyEvent, NotifyRule
 
 Place = Literal["user_task", "end", "process"]
 EVENTS: tuple[str, ...] = get_args(NotifyEvent)

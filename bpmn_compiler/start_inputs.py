@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bpmn_compiler.process_plan import (
+from shenpi_core.process_plan import (
     DeclaredVariable,
     Expression,
     ParameterMapping,

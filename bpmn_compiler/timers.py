@@ -14,7 +14,7 @@ import isodate
 
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
 from bpmn_compiler.model import RawTimer, whole_number
-from bpmn_compiler.process_plan import TimerSpec
+from shenpi_core.process_plan import TimerSpec
 
 _CYCLE = re.compile(r"^R(\d*)/(P[^/]+)$")
 

@@ -13,8 +13,8 @@ from typing import Any
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.forms import VARIABLE_TYPES
 from bpmn_compiler.model import BpmnModel, FlowNode
-from bpmn_compiler.process_plan import DeclaredVariable, ParameterMapping, is_engine_variable
 from bpmn_compiler.rules_flow import diag
+from shenpi_core.process_plan import DeclaredVariable, ParameterMapping, is_engine_variable
 
 FLOWABLE_INITIATOR = "$INITIATOR"  # Flowable's "the user who started the process"
 DEFAULT_INITIATOR_VARIABLE = "initiator"

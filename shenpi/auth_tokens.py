@@ -18,8 +18,8 @@ from typing import Any
 
 import jwt
 
-from shenpi.limits import ID_RULE, is_group_id, is_user_id
 from shenpi.settings import Settings
+from shenpi_core.limits import ID_RULE, is_group_id, is_user_id
 
 DEV_SECRET_FILE = "jwt-secret"
 HMAC_ALGORITHMS = ["HS256"]

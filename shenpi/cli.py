@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from bpmn_compiler.process_plan import ProcessPlan
     from shenpi.settings import Settings
+    from shenpi_core.process_plan import ProcessPlan
 
 app = typer.Typer(
     name="shenpi",

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from shenpi import search_attributes
+from shenpi_core import search_attributes
 
 log = logging.getLogger(__name__)
 

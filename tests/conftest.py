@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from shenpi import search_attributes
+from shenpi_core import search_attributes
 from tests.helpers import BIN_DIR
 
 

@@ -20,14 +20,10 @@ from lxml import etree
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import UserTask
 from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
 from shenpi.temporal_setup import ensure_search_attributes
-from tests.api.conftest import Stack, api_settings, running_stack, unique
-from tests.helpers import REPO_ROOT, assert_eventually
-from worker import build_worker
-from workflows.contracts import (
+from shenpi_core.contracts import (
     QUERY_STATE,
     UPDATE_DECIDE,
     DecisionInput,
@@ -35,7 +31,11 @@ from workflows.contracts import (
     InstanceState,
     StartInput,
 )
-from workflows.expressions import uses_directory
+from shenpi_core.expressions import uses_directory
+from shenpi_core.process_plan import UserTask
+from tests.api.conftest import Stack, api_settings, running_stack, unique
+from tests.helpers import REPO_ROOT, assert_eventually
+from worker import build_worker
 
 PROCESSES = sorted((REPO_ROOT / "processes").glob("*.bpmn"))
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpmn_compiler.process_plan import ApprovalSpec, UserTask
-from shenpi.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
-from workflows.expressions import ExpressionError, evaluate
+from shenpi_core.expressions import ExpressionError, evaluate
+from shenpi_core.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
+from shenpi_core.process_plan import ApprovalSpec, UserTask
 from workflows.tasks import resolve_actors
 
 GROUP = "group:"

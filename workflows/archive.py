@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from workflows.contracts import ACTIVITY_ARCHIVE, ArchiveInput
+from shenpi_core.contracts import ACTIVITY_ARCHIVE, ArchiveInput
 from workflows.engine import Engine
 from workflows.services import HEARTBEAT_TIMEOUT, NOT_REGISTERED, failure_message
 

@@ -18,24 +18,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 import isodate
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from bpmn_compiler.process_plan import ApprovalSpec, UserTask
-from workflows import actions, decisions, ops_metrics, signers
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ACTIVITY_DIRECTORY,
     DecisionInput,
     DirectoryResolveInput,
     DirectoryResolveResult,
     TaskView,
 )
+from shenpi_core.expressions import ExpressionError, uses_directory
+from shenpi_core.process_plan import ApprovalSpec, UserTask
+from workflows import decisions, ops_metrics, signers
 from workflows.engine import Engine
-from workflows.expressions import ExpressionError, uses_directory
 from workflows.notices import Notifier, recipients
 from workflows.services import failure_message
 from workflows.tasks import resolve_actors
@@ -111,7 +111,7 @@ class Deadlines:
                 continue
             due = due_of(task, spec)
             if due is not None and (task.due_at is None or due < task.due_at):
-                task.due_at = due
+                engine.book.set_due(task, due)
             self._watchers[task.task_id] = asyncio.create_task(self._guard(task.task_id))
 
     async def _guard(self, task_id: str) -> None:
@@ -151,7 +151,7 @@ class Deadlines:
         )
 
     def _remind(self, task: TaskView) -> None:
-        task.reminders_sent += 1
+        self._engine.book.reminded(task)
         to = recipients(task)
         self._engine.record(
             "reminded",
@@ -173,7 +173,7 @@ class Deadlines:
                     "approve" if spec.on_timeout == "approve" else "reject"
                 )
                 if task.delegated_to is not None:  # the delegation lapses with the task
-                    task.assignee, task.delegated_to = task.owner, None
+                    engine.book.end_delegation(task)
                 decision = DecisionInput(
                     task_id=task.task_id, action=action, actor=TIMEOUT_ACTOR, comment="timed out"
                 )
@@ -184,8 +184,10 @@ class Deadlines:
                     await self._escalate(task, spec)
                 finally:
                     self._busy -= 1
-            case _:
+            case "none":
                 engine.record("overdue", task.node_id, task_id=task.task_id, actor=TIMEOUT_ACTOR)
+            case _:
+                assert_never(spec.on_timeout)
 
     async def _escalate(self, task: TaskView, spec: ApprovalSpec) -> None:
         engine = self._engine
@@ -214,10 +216,8 @@ class Deadlines:
             return
         step = signers.step_of(engine, task)
         if step is None or target not in step.approvers:  # never list one approver twice
-            actions.replace_approver(engine, task, approver, target)
-        task.assignee, task.claimed_by, task.owner, task.delegated_to = target, None, None, None
-        task.candidate_users, task.candidate_groups = [], []
-        task.escalated = True
+            signers.replace_approver(engine, task, approver, target)
+        engine.book.escalate(task, target)
         engine.record(
             "escalated",
             task.node_id,

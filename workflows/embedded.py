@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from bpmn_compiler.process_plan import ProcessPlan
-    from workflows.contracts import EmbeddedStartInput, InstanceState, StartInput
+    from shenpi_core.contracts import EmbeddedStartInput, InstanceState, StartInput
+    from shenpi_core.process_plan import ProcessPlan
     from workflows.instance import InstanceWorkflow
 
 
@@ -35,6 +35,7 @@ class EmbeddedPlanWorkflow(InstanceWorkflow):
                 worker_wait_seconds=input.worker_wait_seconds,
                 urge_min_interval_seconds=input.urge_min_interval_seconds,
                 notify_events=input.notify_events,
+                ai_heartbeats=input.ai_heartbeats,
             )
         )
 
@@ -48,4 +49,5 @@ class EmbeddedPlanWorkflow(InstanceWorkflow):
             worker_wait_seconds=self._worker_wait_seconds,
             urge_min_interval_seconds=self._urge_interval.total_seconds(),
             notify_events=self._notify_events,
+            ai_heartbeats=self._ai_heartbeats,
         )

@@ -7,9 +7,11 @@ A future semantic change goes inside the ``_run_<kind>`` it concerns, behind ``w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
-from bpmn_compiler.process_plan import (
+from shenpi_core.contracts import AiAdvice, ServiceTaskInput
+from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
+from shenpi_core.process_plan import (
     BoundaryTimer,
     EndEvent,
     ExclusiveGateway,
@@ -25,8 +27,6 @@ from bpmn_compiler.process_plan import (
 )
 from workflows import steps
 from workflows.ai import start as ai
-from workflows.contracts import AiAdvice, ServiceTaskInput
-from workflows.expressions import ExpressionError, evaluate, evaluate_bool
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
 from workflows.timers import TimerError, first_occurrence
@@ -82,7 +82,7 @@ class Engine(TokenMachine):
                 return
             match node:
                 case StartEvent() | PassThrough() | BoundaryTimer():
-                    token.state = "leave"
+                    self.passed(token)
                 case EndEvent():
                     self._run_end(token, node)
                 case ExclusiveGateway():
@@ -95,6 +95,8 @@ class Engine(TokenMachine):
                     self._run_service_task(token, node)
                 case TimerCatch():
                     self._run_timer(token, node)
+                case _:
+                    assert_never(node)
         except ExpressionError as err:
             self.incident(token, "expression_error", err.message)
         except TimerError as err:
@@ -128,9 +130,9 @@ class Engine(TokenMachine):
 
     def _run_parallel(self, token: Token, node: ParallelGateway) -> None:
         if len(node.incoming) <= 1:
-            token.state = "leave"
+            self.passed(token)
             return
-        token.state = "join"  # fire once one token waits on every incoming flow
+        self.join(token)  # fire once one token waits on every incoming flow
         arrivals: list[Token] = []
         for flow_id in node.incoming:
             arrived = next(
@@ -155,7 +157,7 @@ class Engine(TokenMachine):
             ai.review_task(self, token, node)
             self.arm(token, boundaries)
             return
-        token.boundaries = boundaries
+        self.set_boundaries(token, boundaries)
         self.open_user_task(token, node)
         if token.state == "wait":  # not passed (all skipped) or parked at once
             self.arm(token, boundaries)
@@ -167,8 +169,8 @@ class Engine(TokenMachine):
             return
         due = [w.due_at for b, w in token.boundaries.items() if self.index.boundary(b).interrupting]
         task = self.book.open(node, self.variables, self.now(), min(due) if due else None)
-        task.ai = advice
-        token.task_id, token.state = task.task_id, "wait"
+        self.book.advise(task, advice)
+        self.wait(token, task_id=task.task_id)
         self.record("task_opened", node.id, task_id=task.task_id, details={"ref": task.ref})
 
     def _run_service_task(self, token: Token, node: ServiceTask) -> None:
@@ -188,13 +190,13 @@ class Engine(TokenMachine):
             config=dict(node.config),
             variables=variables,
         )
-        token.state = "wait"
+        self.wait(token)
         self.waits.start_service(token.id, node, arg)
 
     def _run_timer(self, token: Token, node: TimerCatch) -> None:
-        token.due_at = first_occurrence(node.timer, self.now(), self.variables).due_at
-        token.state = "wait"
-        self.waits.start_timer(token.id, TIMER, token.due_at)
+        due_at = first_occurrence(node.timer, self.now(), self.variables).due_at
+        self.wait(token, due_at=due_at)
+        self.waits.start_timer(token.id, TIMER, due_at)
 
     def _leave(self, token: Token, node: Node) -> None:
         flows = self.index.outgoing(node)
@@ -212,7 +214,7 @@ class Engine(TokenMachine):
         self.move(token, taken[0])
 
     def move(self, token: Token, flow: SequenceFlow) -> None:
-        token.node_id, token.via, token.state = flow.target, flow.id, "enter"
+        self.go_to(token, flow.target, via=flow.id)
 
     def _holds(self, flow: SequenceFlow) -> bool:
         return flow.condition is None or evaluate_bool(flow.condition.ast, self.variables)
@@ -232,7 +234,7 @@ class Engine(TokenMachine):
             self.boundary_fired(token, key[len(BOUNDARY) :])
             return
         self.record("timer_fired", token.node_id)
-        token.due_at, token.state = None, "leave"
+        self.passed(token)
 
     def service_completed(self, token_id: str, result: dict[str, Any]) -> None:
         token = self.token(token_id)

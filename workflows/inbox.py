@@ -14,15 +14,15 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
-from shenpi import search_attributes as sa
-from shenpi.limits import PENDING_ACTORS_BUDGET_BYTES
-from workflows.contracts import (
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import (
     MEMO_INCIDENTS,
     MEMO_PROCESS_ID,
     MEMO_TASKS,
     InstanceState,
     TaskView,
 )
+from shenpi_core.limits import PENDING_ACTORS_BUDGET_BYTES
 from workflows.tasks import TaskBook
 
 # Instances started before GET /incidents existed publish no incident memo: their histories

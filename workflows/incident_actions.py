@@ -9,12 +9,11 @@ tokens parked at the node back to ``enter``: the next ``advance`` runs the node 
 
 from __future__ import annotations
 
-from temporalio.exceptions import ApplicationError
-
+from shenpi_core.contracts import ErrorType, Incident, IncidentActionInput
 from workflows import ops_metrics
-from workflows.contracts import ErrorType, Incident, IncidentActionInput
 from workflows.machine import TokenMachine
 from workflows.outcome import running_status
+from workflows.refusals import refuse
 from workflows.tokens import Token
 
 
@@ -27,22 +26,22 @@ def incident_of(machine: TokenMachine, incident_id: str) -> Incident | None:
 
 def check(machine: TokenMachine, action: IncidentActionInput) -> Incident:
     if machine.finished:
-        raise _refuse(ErrorType.INSTANCE_CLOSED, f"instance is {machine.state.status}")
+        raise refuse(ErrorType.INSTANCE_CLOSED, f"instance is {machine.state.status}")
     if not action.is_admin:
-        raise _refuse(ErrorType.NOT_ALLOWED, "only an admin may retry or resolve an incident")
+        raise refuse(ErrorType.NOT_ALLOWED, "only an admin may retry or resolve an incident")
     incident = incident_of(machine, action.incident_id)
     if incident is None:
-        raise _refuse(ErrorType.INCIDENT_NOT_FOUND, f"no incident {action.incident_id!r}")
+        raise refuse(ErrorType.INCIDENT_NOT_FOUND, f"no incident {action.incident_id!r}")
     if incident.resolved_at is not None:
-        raise _refuse(ErrorType.INCIDENT_RESOLVED, f"incident {action.incident_id} is resolved")
+        raise refuse(ErrorType.INCIDENT_RESOLVED, f"incident {action.incident_id} is resolved")
     parked = _parked(machine, incident)
     if action.action == "retry" and not parked:
-        raise _refuse(
+        raise refuse(
             ErrorType.ILLEGAL_ACTION,
             f"nothing waits at {incident.node_id} to run again; resolve the incident instead",
         )
     if action.action == "resolve" and parked:
-        raise _refuse(
+        raise refuse(
             ErrorType.ILLEGAL_ACTION,
             f"the instance still waits at {incident.node_id}; retry the incident instead",
         )
@@ -53,7 +52,7 @@ def apply(machine: TokenMachine, action: IncidentActionInput) -> Incident:
     incident = check(machine, action)
     if action.action == "retry":
         for token in _parked(machine, incident):
-            _reenter(token)
+            machine.reenter(token)
     # Every open incident of the node closes: a retry starts the node afresh.
     for other in machine.state.incidents:
         if other.node_id == incident.node_id and other.resolved_at is None:
@@ -75,13 +74,3 @@ def apply(machine: TokenMachine, action: IncidentActionInput) -> Incident:
 
 def _parked(machine: TokenMachine, incident: Incident) -> list[Token]:
     return [t for t in machine.tokens if t.node_id == incident.node_id and t.state == "incident"]
-
-
-def _reenter(token: Token) -> None:
-    token.state = "enter"
-    token.task_id, token.due_at, token.step, token.reviewing = None, None, None, False
-    token.boundaries = {}
-
-
-def _refuse(error_type: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=error_type, non_retryable=True)

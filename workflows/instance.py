@@ -17,10 +17,7 @@ from typing import Any, NoReturn
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import ProcessPlan
-from workflows import decisions, incident_actions, instance_actions
-from workflows.archive import archive
-from workflows.contracts import (
+from shenpi_core.contracts import (
     QUERY_STATE,
     SIGNAL_DECIDE,
     UPDATE_DECIDE,
@@ -36,6 +33,9 @@ from workflows.contracts import (
     InstanceState,
     StartInput,
 )
+from shenpi_core.process_plan import ProcessPlan
+from workflows import decisions, incident_actions, instance_actions
+from workflows.archive import archive
 from workflows.deadlines import Deadlines
 from workflows.engine import Engine
 from workflows.inbox import Inbox
@@ -55,6 +55,7 @@ class InstanceWorkflow:
     _changed: bool
     _urge_interval: timedelta
     _notify_events: list[str] | None
+    _ai_heartbeats: bool | None
     _notifier: Notifier
     _deadlines: Deadlines
 
@@ -72,7 +73,12 @@ class InstanceWorkflow:
         )
         self._changed = False
         self._worker_wait_seconds = start.worker_wait_seconds
-        self._waits = WorkflowWaits(self._mark_changed, worker_wait=worker_wait(start))
+        self._ai_heartbeats = start.ai_heartbeats
+        self._waits = WorkflowWaits(
+            self._mark_changed,
+            worker_wait=worker_wait(start),
+            ai_heartbeats=bool(start.ai_heartbeats),
+        )
         self._engine = Engine(
             start.plan,
             state,
@@ -181,6 +187,7 @@ class InstanceWorkflow:
             worker_wait_seconds=self._worker_wait_seconds,
             urge_min_interval_seconds=self._urge_interval.total_seconds(),
             notify_events=self._notify_events,
+            ai_heartbeats=self._ai_heartbeats,
         )
 
     def _snapshot(self) -> InstanceState:
@@ -192,12 +199,21 @@ class InstanceWorkflow:
     @workflow.update(name=UPDATE_DECIDE)
     async def decide(self, input: DecisionInput) -> DecisionResult:
         """Apply a human decision; returns once the state is updated, not after the next nodes."""
+        if self._engine.book.get(input.task_id) is None:
+            # The validator saw this task, so it exists when the update first runs. A replay can
+            # deliver the update in one activation with the activity result that opened the task,
+            # and the SDK runs update handlers first: wait for the main loop to open it, so the
+            # replay applies the decision where the first run did (docs/architecture.md §2).
+            await workflow.wait_condition(lambda: self._task_or_end(input.task_id))
         task = decisions.apply(self._engine, input)
         self._engine.advance()  # synchronous: the result can say whether the instance ended
         self._changed = True
         return DecisionResult(
             accepted=True, task=task.model_copy(), instance_status=self._engine.state.status
         )
+
+    def _task_or_end(self, task_id: str) -> bool:
+        return self._engine.book.get(task_id) is not None or self._engine.finished
 
     @decide.validator
     def validate_decide(self, input: DecisionInput) -> None:

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import assert_never
 
-from temporalio.exceptions import ApplicationError
-
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ErrorType,
     InstanceActionInput,
     InstanceActionResult,
     TaskView,
+    TimelineEvent,
 )
 from workflows.machine import TokenMachine
 from workflows.notices import Notifier, recipients
+from workflows.refusals import refuse
 
 DEFAULT_URGE_INTERVAL = timedelta(seconds=600)
 SYSTEM_PREFIX = "system:"  # actors like system:timeout act for nobody: they do not block withdraw
@@ -30,31 +30,33 @@ SYSTEM_PREFIX = "system:"  # actors like system:timeout act for nobody: they do 
 def check(engine: TokenMachine, action: InstanceActionInput, urge_interval: timedelta) -> None:
     """Raise the typed ApplicationError of a refused action (the API maps it to an HTTP code)."""
     if engine.finished:
-        raise _refuse(ErrorType.INSTANCE_CLOSED, f"instance is {engine.state.status}")
+        raise refuse(ErrorType.INSTANCE_CLOSED, f"instance is {engine.state.status}")
     initiator = engine.state.initiator
     match action.action:
         case "withdraw":
             if action.actor != initiator:
-                raise _refuse(ErrorType.NOT_INITIATOR, "only the initiator may withdraw")
+                raise refuse(ErrorType.NOT_INITIATOR, "only the initiator may withdraw")
             acted = acted_on_current_step(engine)
             if acted:
-                raise _refuse(ErrorType.ALREADY_ACTED, f"{acted} already acted on the current step")
+                raise refuse(ErrorType.ALREADY_ACTED, f"{acted} already acted on the current step")
         case "cancel":
             if action.actor != initiator and not action.is_admin:
-                raise _refuse(ErrorType.NOT_ALLOWED, "only the initiator or an admin may cancel")
+                raise refuse(ErrorType.NOT_ALLOWED, "only the initiator or an admin may cancel")
         case "urge":
             if action.actor != initiator:
-                raise _refuse(ErrorType.NOT_INITIATOR, "only the initiator may urge")
+                raise refuse(ErrorType.NOT_INITIATOR, "only the initiator may urge")
             if not engine.book.open_tasks():
-                raise _refuse(ErrorType.ILLEGAL_ACTION, "no open task to urge")
+                raise refuse(ErrorType.ILLEGAL_ACTION, "no open task to urge")
             last = last_urge(engine)
             if last is not None and engine.now() - last < urge_interval:
                 wait = max(1, math.ceil((urge_interval - (engine.now() - last)).total_seconds()))
-                raise _refuse(
+                raise refuse(
                     ErrorType.RATE_LIMITED,
                     f"urged at {last.isoformat()}; next urge in {wait} s",
                     {"retry_after_seconds": wait},  # the API's Retry-After
                 )
+        case _:
+            assert_never(action.action)
 
 
 def apply(
@@ -82,6 +84,8 @@ def apply(
                 details={"to": notified, "task_ids": [t.task_id for t in tasks]},
             )
             notifier.send("urge", notified, tasks, comment=action.comment)
+        case _:
+            assert_never(action.action)
     return InstanceActionResult(
         accepted=True, instance_status=engine.state.status, notified=notified
     )
@@ -112,7 +116,12 @@ def _current_step_tasks(tasks: list[TaskView], open_tasks: list[TaskView]) -> se
 
 
 def _end(
-    engine: TokenMachine, action: InstanceActionInput, *, event: str, outcome: str, status: str
+    engine: TokenMachine,
+    action: InstanceActionInput,
+    *,
+    event: TimelineEvent,
+    outcome: str,
+    status: str,
 ) -> None:
     engine.record(event, actor=action.actor, comment=action.comment, details={"outcome": outcome})
     engine.end_all(outcome)
@@ -121,7 +130,3 @@ def _end(
         engine.record("task_cancelled", task.node_id, task_id=task.task_id, comment=outcome)
     engine.state.outcome = outcome
     engine.state.status = "cancelled" if status == "cancelled" else "completed"
-
-
-def _refuse(error_type: str, message: str, *details: Any) -> ApplicationError:
-    return ApplicationError(message, *details, type=error_type, non_retryable=True)

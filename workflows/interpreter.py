@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import InstanceState
+    from shenpi_core.contracts import InstanceState
     from workflows.instance import InstanceWorkflow
     from workflows.plan_cache import start_input
 

@@ -10,20 +10,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from bpmn_compiler.process_plan import ProcessPlan, ServiceTask, UserTask
-from workflows import ops_metrics
-from workflows.contracts import (
+from shenpi_core.contracts import (
     AiReviewInput,
     DirectoryResolveInput,
     Incident,
+    IncidentKind,
     InstanceState,
     ServiceTaskInput,
     TimelineEntry,
+    TimelineEvent,
 )
+from shenpi_core.process_plan import ProcessPlan, ServiceTask, UserTask
+from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
 from workflows.timers import first_occurrence, next_occurrence
-from workflows.tokens import BoundaryWait, PlanIndex, Token, TokenState
+from workflows.tokens import BoundaryWait, PlanIndex, StepState, Token, TokenState
 
 TIMER = "timer"  # wait key of an intermediate timer catch
 SERVICE = "service"  # wait key of a running activity
@@ -74,19 +76,19 @@ class TokenMachine:
 
     # --- timeline and incidents ---------------------------------------------------------------
 
-    def record(self, event: str, node_id: str | None = None, **fields: Any) -> None:
+    def record(self, event: TimelineEvent, node_id: str | None = None, **fields: Any) -> None:
         self.state.timeline.append(
             TimelineEntry(at=self.now(), event=event, node_id=node_id, **fields)
         )
 
-    def incident(self, token: Token, kind: str, message: str) -> None:
+    def incident(self, token: Token, kind: IncidentKind, message: str) -> None:
         """Park ``token``: the instance keeps running (other tokens too) and shows the problem."""
         self.waits.cancel(token.id)
         token.state = "incident"
         token.boundaries = {}
         self.raise_incident(token.node_id, kind, message)
 
-    def raise_incident(self, node_id: str, kind: str, message: str) -> None:
+    def raise_incident(self, node_id: str, kind: IncidentKind, message: str) -> None:
         number = str(len(self.state.incidents) + 1)
         incident = Incident(
             incident_id=number, node_id=node_id, kind=kind, message=message, at=self.now()
@@ -110,6 +112,60 @@ class TokenMachine:
             i.node_id == node_id and i.kind == kind and i.resolved_at is None
             for i in self.state.incidents
         )
+
+    # --- the token lifecycle: every change of where a token stands goes through these -------
+
+    @staticmethod
+    def go_to(
+        token: Token, node_id: str, *, via: str | None = None, state: TokenState = "enter"
+    ) -> None:
+        """Put ``token`` on ``node_id``: entering it (it runs afresh) or leaving it."""
+        token.node_id, token.via, token.state = node_id, via, state
+
+    @staticmethod
+    def passed(token: Token) -> None:
+        """Done with its node: the token follows the outgoing flows next."""
+        token.due_at, token.state = None, "leave"
+
+    @staticmethod
+    def wait(
+        token: Token,
+        *,
+        task_id: str | None = None,
+        step: StepState | None = None,
+        due_at: datetime | None = None,
+        reviewing: bool = False,
+    ) -> None:
+        """The token waits on its node: a task, an approval step, a timer, an activity or the
+        AI's review (given fields are set, the others kept)."""
+        token.state = "wait"
+        if task_id is not None:
+            token.task_id = task_id
+        if step is not None:
+            token.step = step
+        if due_at is not None:
+            token.due_at = due_at
+        if reviewing:
+            token.reviewing = True
+
+    @staticmethod
+    def join(token: Token) -> None:
+        """Parked at a parallel join until a token waits on every incoming flow."""
+        token.state = "join"
+
+    @staticmethod
+    def review_done(token: Token) -> None:
+        token.reviewing = False
+
+    @staticmethod
+    def set_boundaries(token: Token, boundaries: dict[str, BoundaryWait]) -> None:
+        token.boundaries = boundaries
+
+    def reenter(self, token: Token) -> None:
+        """An incident retried: the token runs its node afresh, with nothing left of before."""
+        token.task_id, token.due_at, token.step, token.reviewing = None, None, None, False
+        token.boundaries = {}
+        token.state = "enter"
 
     # --- tokens -------------------------------------------------------------------------------
 
@@ -193,7 +249,7 @@ class TokenMachine:
         return waits
 
     def arm(self, token: Token, boundaries: dict[str, BoundaryWait]) -> None:
-        token.boundaries = boundaries
+        self.set_boundaries(token, boundaries)
         for boundary_id, wait in list(boundaries.items()):
             if token.state != "wait":
                 break  # an interrupting timer that was already due has moved the token on
@@ -216,7 +272,7 @@ class TokenMachine:
             self.resolve_incidents(token.node_id, "waiting_for_worker")
             token.boundaries = {}
             token.reviewing = False
-            token.node_id, token.via, token.state = boundary_id, None, "leave"
+            self.go_to(token, boundary_id, state="leave")
             return
         self.spawn(boundary_id, state="leave")
         if wait.interval_seconds and (wait.remaining is None or wait.remaining > 1):

@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.contracts import ServiceTaskInput, TaskView
+from shenpi_core.contracts import ServiceTaskInput, TaskView
 from workflows.machine import TokenMachine
 from workflows.notify_rules import Audience, NoticeRules, recipients
 

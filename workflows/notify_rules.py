@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bpmn_compiler.process_plan import EndEvent, NotifyRule, ProcessPlan, UserTask
-from workflows.contracts import AI_PRINCIPAL_PREFIX, InstanceState, TaskView
-from workflows.expressions import ExpressionError
+from shenpi_core.contracts import AI_PRINCIPAL_PREFIX, InstanceState, TaskView
+from shenpi_core.expressions import ExpressionError
+from shenpi_core.process_plan import EndEvent, NotifyRule, ProcessPlan, UserTask
 from workflows.tasks import resolve_actors
 
 DEFAULT_EVENTS = ("task_opened", "outcome")

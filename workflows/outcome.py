@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workflows.contracts import Incident, InstanceStatus, TimelineEntry
+from shenpi_core.contracts import Incident, InstanceStatus, TimelineEntry
 
 # A step's verdict counts as its last decision (会签 after_all: the last task may be an approve).
 DECISION_EVENTS = ("approved", "rejected", "step_passed", "step_rejected")

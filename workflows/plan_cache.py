@@ -14,8 +14,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from bpmn_compiler.process_plan import ProcessPlan
-from workflows.contracts import StartInput
+from shenpi_core.contracts import StartInput
+from shenpi_core.process_plan import ProcessPlan
 
 # Plans are at most 1 MiB of JSON (docs/compiler.md); a worker rarely runs more versions at once.
 MAX_PLANS = 64

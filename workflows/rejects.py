@@ -9,9 +9,9 @@ node id the token moves to.
 
 from __future__ import annotations
 
-from bpmn_compiler.process_plan import ExclusiveGateway, UserTask
+from shenpi_core.contracts import DecisionInput, TaskView
+from shenpi_core.process_plan import ExclusiveGateway, UserTask
 from workflows import writes
-from workflows.contracts import DecisionInput, TaskView
 from workflows.machine import TokenMachine
 from workflows.tokens import Token
 
@@ -63,7 +63,7 @@ def move(machine: TokenMachine, token: Token, node_id: str) -> None:
     """End the token's waits and send it into ``node_id``, which runs afresh."""
     machine.leave_activity(token)
     machine.record("sent_back", token.node_id, details={"to": node_id})
-    token.node_id, token.via, token.state = node_id, None, "enter"
+    machine.go_to(token, node_id)
 
 
 def to_initiator(machine: TokenMachine, token: Token, node: UserTask) -> None:
@@ -72,7 +72,7 @@ def to_initiator(machine: TokenMachine, token: Token, node: UserTask) -> None:
     task = machine.book.add(
         node, machine.now(), None, assignee=machine.state.initiator, kind="resubmit"
     )
-    token.task_id, token.state = task.task_id, "wait"
+    machine.wait(token, task_id=task.task_id)
     machine.record(
         "task_opened", node.id, task_id=task.task_id, details={"ref": task.ref, "kind": "resubmit"}
     )
@@ -104,6 +104,6 @@ def resubmitted(
     )
     machine.leave_activity(token)
     if to_start:
-        token.node_id, token.via, token.state = machine.index.plan.start_node, None, "leave"
+        machine.go_to(token, machine.index.plan.start_node, state="leave")
     else:
-        token.node_id, token.via, token.state = task.node_id, None, "enter"
+        machine.go_to(token, task.node_id)

@@ -21,9 +21,7 @@ from temporalio.exceptions import (
     TimeoutType,
 )
 
-from bpmn_compiler.process_plan import AiSpec, ServiceTask
-from workflows.ai import outcomes
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ACTIVITY_AI_REVIEW,
     ACTIVITY_DIRECTORY,
     ACTIVITY_OCR,
@@ -34,6 +32,8 @@ from workflows.contracts import (
     DirectoryResolveResult,
     ServiceTaskInput,
 )
+from shenpi_core.process_plan import AiSpec, ServiceTask
+from workflows.ai import outcomes
 from workflows.engine import Engine
 from workflows.machine import AI, SERVICE
 from workflows.notices import NOTIFY_ACTIVITY, record_failures, rejected_result
@@ -56,19 +56,25 @@ PATCH_NOTIFY_REJECTED = "shenpi-notify-rejected-moves-on"
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # OCR beats from a thread of a CPU-bound pool process, through the pool's manager: more slack.
 OCR_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
-# Shipped types whose activity heartbeats. Not "ai-review": with the callback provider its
-# attempt completes asynchronously (docs/ai.md), kept open by the job, not by a worker, so a
-# heartbeat timeout would end long jobs that do not call the heartbeat URL; a review attempt is
-# bounded by the node's own timeout (120 s by default), and the directory lookup by 10 s.
+# Shipped types whose activity heartbeats. "ai-review" only when the starter says the provider
+# answers in the worker (StartInput.ai_heartbeats): with the callback provider its attempt
+# completes asynchronously (docs/ai.md), kept open by the job, not by a worker, so a heartbeat
+# timeout would end long jobs that do not call the heartbeat URL; such an attempt is bounded by
+# the node's own timeout (120 s by default). The directory lookup is bounded by 10 s.
 HEARTBEATING_TYPES = frozenset({NOTIFY_ACTIVITY, "http"})
 
 
 class WorkflowWaits:
     def __init__(
-        self, on_change: Callable[[], None], *, worker_wait: timedelta = UNSERVED_FIRST_WAIT
+        self,
+        on_change: Callable[[], None],
+        *,
+        worker_wait: timedelta = UNSERVED_FIRST_WAIT,
+        ai_heartbeats: bool = False,
     ) -> None:
         self._on_change = on_change
         self._worker_wait = worker_wait
+        self._ai_heartbeat = HEARTBEAT_TIMEOUT if ai_heartbeats else None
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._engine: Engine | None = None
         self.crash: BaseException | None = None  # a bug in a wait: re-raised by the main loop
@@ -153,6 +159,7 @@ class WorkflowWaits:
                 task_queue=task_queue or workflow.info().task_queue,
                 start_to_close_timeout=timedelta(seconds=spec.timeout_seconds),
                 schedule_to_close_timeout=review_bound(spec),
+                heartbeat_timeout=self._ai_heartbeat,
                 retry_policy=RetryPolicy(
                     maximum_attempts=spec.max_attempts,
                     maximum_interval=AI_RETRY_MAX_INTERVAL,

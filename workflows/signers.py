@@ -5,13 +5,12 @@ the step on its token, and the caller re-evaluates the step afterwards.
 
 from __future__ import annotations
 
-from temporalio.exceptions import ApplicationError
-
-from bpmn_compiler.process_plan import UserTask
+from shenpi_core.contracts import DecisionInput, ErrorType, TaskView
+from shenpi_core.expressions import ExpressionError
+from shenpi_core.process_plan import UserTask
 from workflows import steps
-from workflows.contracts import DecisionInput, ErrorType, TaskView
-from workflows.expressions import ExpressionError
 from workflows.machine import TokenMachine
+from workflows.refusals import refuse
 from workflows.tokens import StepState, Token
 
 DECIDED = ("approved", "rejected")
@@ -49,7 +48,8 @@ def add(machine: TokenMachine, task: TaskView, decision: DecisionInput) -> dict[
         if step.mode == "single":
             # The one task stands for its actor; the signers queue up around it.
             step.approvers, step.opened = [task.claimed_by or task.assignee or decision.actor], 1
-            step.mode = task.mode = "sequential"
+            step.mode = "sequential"
+            machine.book.set_mode(task, "sequential")
         at = step.opened - 1 if before else step.opened
         step.approvers[at:at] = signers
         if before:  # the actor's turn comes again after the signers: a new task then
@@ -78,6 +78,17 @@ def remove(machine: TokenMachine, task: TaskView, decision: DecisionInput) -> di
             if other.status == "open" and belongs(other, signer):
                 machine.book.close(other, "cancelled", "removed", machine.now())
     return {"to": list(signers)}
+
+
+def replace_approver(machine: TokenMachine, task: TaskView, previous: str | None, to: str) -> None:
+    """A transfer or an escalation hands the approver's place in the step to ``to``."""
+    step = step_of(machine, task)
+    if step is None:
+        return
+    for index, approver in enumerate(step.approvers):
+        if approver == previous or belongs(task, approver):
+            step.approvers[index] = to
+            return
 
 
 def step_of(machine: TokenMachine, task: TaskView) -> StepState | None:
@@ -120,7 +131,3 @@ def _many(decision: DecisionInput) -> list[str]:
     if not ids:
         raise refuse(ErrorType.ILLEGAL_ACTION, f"{decision.action} needs user ids in 'to'")
     return ids
-
-
-def refuse(error_type: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=error_type, non_retryable=True)

@@ -7,8 +7,8 @@ why nobody decided, and leaves the step's approver list: the mode's rule counts 
 
 from __future__ import annotations
 
-from bpmn_compiler.process_plan import ApprovalSpec, UserTask
-from workflows.contracts import DirectoryResolveInput
+from shenpi_core.contracts import DirectoryResolveInput
+from shenpi_core.process_plan import ApprovalSpec, UserTask
 from workflows.machine import TokenMachine
 from workflows.tokens import StepState
 

@@ -10,14 +10,14 @@ phase ``resolving`` meanwhile). Everything here is synchronous over data, like t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
-from bpmn_compiler.process_plan import ApprovalSpec, UserTask
+from shenpi_core.contracts import AiAdvice, DirectoryResolveInput, TaskView
+from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
+from shenpi_core.process_plan import ApprovalSpec, UserTask
 from workflows import rejects, skips
 from workflows.approvers import GROUP as GROUP  # re-exported: actions.py reads steps.GROUP
 from workflows.approvers import approvers_problem, assignee_for, resolve, unique
-from workflows.contracts import AiAdvice, DirectoryResolveInput, TaskView
-from workflows.expressions import ExpressionError, evaluate, evaluate_bool, uses_directory
 from workflows.machine import TokenMachine
 from workflows.tokens import StepState, Token
 
@@ -37,10 +37,10 @@ def enter(machine: TokenMachine, token: Token, node: UserTask, ai: AiAdvice | No
     ``ai``: the AI's advice, shown on every task the step opens.
     """
     spec = spec_of(node)
-    token.step = StepState(step_id=next_step_id(machine, node), mode=spec.mode, ai=ai)
-    token.state = "wait"
+    step = StepState(step_id=next_step_id(machine, node), mode=spec.mode, ai=ai)
+    machine.wait(token, step=step)
     if spec.approvers is not None and uses_directory(spec.approvers.ast):
-        token.step.phase = "resolving"
+        step.phase = "resolving"
         arg = DirectoryResolveInput(ast=spec.approvers.ast, variables=dict(machine.variables))
         machine.waits.start_directory(token.id, DIRECTORY_APPROVERS, arg)
         return
@@ -198,6 +198,8 @@ def verdict(
                 result = "approved"
             elif approved + pending < spec.pass_ratio * total:
                 result = "rejected"  # can no longer reach the ratio
+        case _:
+            assert_never(step.mode)
     if result is None and spec.completion_condition is not None:
         scope = {
             **variables,

@@ -1,8 +1,5 @@
-"""User-task bookkeeping: opening tasks, who may act on them, and checking a decision.
-
-The validator half (``check_decision``) runs in the update validator, so it must not mutate
-anything: a refused decision leaves no trace in history (docs/architecture.md §3).
-"""
+"""User-task bookkeeping: the task book owns every task's lifecycle (open, reassign, close)
+and knows who may act on a task; checking decisions is ``workflows/decisions.py``'s job."""
 
 from __future__ import annotations
 
@@ -14,11 +11,11 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from bpmn_compiler.process_plan import Expression, UserTask
-from shenpi.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
-from shenpi.search_attributes import group_actor, user_actor
-from workflows.contracts import DecisionInput, ErrorType, TaskView
-from workflows.expressions import ExpressionError, evaluate
+from shenpi_core.contracts import AiAdvice, TaskView
+from shenpi_core.expressions import ExpressionError, evaluate
+from shenpi_core.limits import ID_RULE, MAX_STEP_APPROVERS, is_group_id, is_user_id
+from shenpi_core.process_plan import ApprovalMode, Expression, UserTask
+from shenpi_core.search_attributes import group_actor, user_actor
 
 
 def task_ref(workflow_id: str, task_id: str) -> str:
@@ -81,11 +78,61 @@ class TaskBook:
     def open_tasks(self) -> list[TaskView]:
         return [t for t in self.tasks if t.status == "open"]
 
+    # --- the task lifecycle: every change of a task's state or holder goes through these -----
+
     @staticmethod
     def close(task: TaskView, status: str, outcome: str, now: datetime) -> None:
         task.status = "completed" if status == "completed" else "cancelled"
         task.outcome = outcome
         task.completed_at = now
+
+    @staticmethod
+    def claim(task: TaskView, user: str | None) -> None:
+        """A candidate takes the task (``None``: gives it back to the candidates)."""
+        task.claimed_by = user
+
+    @staticmethod
+    def reassign(task: TaskView, to: str) -> None:
+        """``to`` alone holds the task now: a transfer (转办) or an escalation."""
+        task.assignee, task.claimed_by, task.owner, task.delegated_to = to, None, None, None
+        task.candidate_users, task.candidate_groups = [], []
+
+    @classmethod
+    def escalate(cls, task: TaskView, to: str) -> None:
+        """Past due: the task goes to ``to`` (as a transfer does), marked escalated."""
+        cls.reassign(task, to)
+        task.escalated = True
+
+    @staticmethod
+    def reminded(task: TaskView) -> int:
+        """One more reminder sent (催办 by the deadline); returns how many so far."""
+        task.reminders_sent += 1
+        return task.reminders_sent
+
+    @staticmethod
+    def advise(task: TaskView, advice: AiAdvice | None) -> None:
+        """The AI's advice shown on the task."""
+        task.ai = advice
+
+    @staticmethod
+    def delegate(task: TaskView, to: str, owner: str) -> None:
+        """委派: ``to`` acts for ``owner``, to whom the task returns to confirm."""
+        task.owner = owner
+        task.assignee, task.claimed_by, task.delegated_to = to, None, to
+
+    @staticmethod
+    def end_delegation(task: TaskView) -> None:
+        """The delegate answered (or the task lapsed): the owner holds the task again."""
+        task.assignee, task.delegated_to = task.owner, None
+
+    @staticmethod
+    def set_due(task: TaskView, due: datetime | None) -> None:
+        task.due_at = due
+
+    @staticmethod
+    def set_mode(task: TaskView, mode: ApprovalMode) -> None:
+        """A single-approver step turned sequential by 加签."""
+        task.mode = mode
 
     def pending_actors(self) -> list[str]:
         """Who the inbox shows the open tasks to, sorted so an unchanged set compares equal."""
@@ -100,30 +147,6 @@ class TaskBook:
             actors.update(user_actor(u) for u in task.candidate_users)
             actors.update(group_actor(g) for g in task.candidate_groups)
         return sorted(actors)
-
-    def check_decision(self, decision: DecisionInput) -> TaskView:
-        """Raise the ApplicationError the API maps to 404/409/403; return the task if valid."""
-        task = self.get(decision.task_id)
-        if task is None:
-            raise _refuse(ErrorType.TASK_NOT_FOUND, f"no task {decision.task_id!r}")
-        if task.status != "open":
-            raise _refuse(ErrorType.NOT_OPEN, f"task {task.task_id} is {task.status}")
-        # A resubmit task is the initiator's: resubmit, or reject to give the request up.
-        resubmitting = decision.action in ("resubmit", "reject")
-        if (decision.action == "resubmit" or task.kind == "resubmit") and not (
-            task.kind == "resubmit" and resubmitting
-        ):
-            raise _refuse(ErrorType.ILLEGAL_ACTION, f"{decision.action} on a {task.kind} task")
-        if decision.action == "claim":
-            if task.assignee:
-                raise _refuse(ErrorType.ILLEGAL_ACTION, f"task {task.task_id} has an assignee")
-            if task.claimed_by:
-                raise _refuse(
-                    ErrorType.ILLEGAL_ACTION, f"task {task.task_id} is claimed by {task.claimed_by}"
-                )
-        if not may_act(task, decision.actor, decision.groups):
-            raise _refuse(ErrorType.NOT_ALLOWED, f"{decision.actor} may not act on {task.task_id}")
-        return task
 
 
 def may_act(task: TaskView, actor: str, groups: list[str]) -> bool:

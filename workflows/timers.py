@@ -13,8 +13,8 @@ from typing import Any
 
 import isodate
 
-from bpmn_compiler.process_plan import TimerSpec
-from workflows.expressions import evaluate
+from shenpi_core.expressions import evaluate
+from shenpi_core.process_plan import TimerSpec
 
 
 class TimerError(Exception):

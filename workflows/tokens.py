@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bpmn_compiler.process_plan import BoundaryTimer, Node, ProcessPlan, SequenceFlow
-from workflows.contracts import AiAdvice
+from shenpi_core.contracts import AiAdvice
+from shenpi_core.process_plan import ApprovalMode, BoundaryTimer, Node, ProcessPlan, SequenceFlow
 
 # enter: about to run its node; leave: done with its node, about to follow the outgoing flows;
 # wait: a user task, timer or activity is pending; join: parked at a parallel join;
@@ -38,7 +38,7 @@ class StepState(BaseModel):
     """
 
     step_id: str
-    mode: str
+    mode: ApprovalMode
     approvers: list[str] = Field(default_factory=list)
     opened: int = 0
     phase: Literal["resolving", "open"] = "open"

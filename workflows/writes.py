@@ -16,24 +16,23 @@ import json
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from temporalio.exceptions import ApplicationError
-
-from bpmn_compiler.process_plan import (
-    ServiceTask,
-    StartEvent,
-    UserTask,
-    VariableType,
-    is_engine_variable,
-)
-from shenpi.limits import (
+from shenpi_core.contracts import DecisionInput, ErrorType, TaskView
+from shenpi_core.limits import (
     MAX_DECISION_VARIABLES_BYTES,
     MAX_SIGNERS_PER_REQUEST,
     LimitError,
     check_user_ids,
     check_variables,
 )
-from workflows.contracts import DecisionInput, ErrorType, TaskView
+from shenpi_core.process_plan import (
+    ServiceTask,
+    StartEvent,
+    UserTask,
+    VariableType,
+    is_engine_variable,
+)
 from workflows.machine import TokenMachine
+from workflows.refusals import refuse
 
 # Actions that complete a task and may write what it declares; the others carry no variables.
 _WRITING_ACTIONS = ("approve", "reject", "resubmit")
@@ -49,7 +48,7 @@ def check_inputs(machine: TokenMachine, task: TaskView, decision: DecisionInput)
     if not decision.variables:
         return
     if decision.action not in _WRITING_ACTIONS:
-        raise _refuse(
+        raise refuse(
             ErrorType.UNDECLARED_VARIABLES,
             f"{decision.action} takes no variables",
             {"undeclared": sorted(decision.variables)},
@@ -57,7 +56,7 @@ def check_inputs(machine: TokenMachine, task: TaskView, decision: DecisionInput)
     try:
         check_variables(decision.variables, max_bytes=MAX_DECISION_VARIABLES_BYTES)
     except LimitError as err:
-        raise _refuse(ErrorType.INVALID_INPUT, str(err), {}) from None
+        raise refuse(ErrorType.INVALID_INPUT, str(err), {}) from None
     allowed = writable(machine, task)
     process_owned = engine_owned(machine)
     owned = sorted(n for n in decision.variables if _owned(n, process_owned))
@@ -71,7 +70,7 @@ def check_inputs(machine: TokenMachine, task: TaskView, decision: DecisionInput)
         parts = [f"set by the engine: {owned}"] if owned else []
         parts += [f"not declared by {task.node_id}: {undeclared}"] if undeclared else []
         parts += [f"of the wrong type: {[f'{n} ({allowed[n]})' for n in wrong]}"] if wrong else []
-        raise _refuse(
+        raise refuse(
             ErrorType.UNDECLARED_VARIABLES,
             "variables refused: " + "; ".join(parts),
             {"engine_owned": owned, "undeclared": undeclared, "wrong_type": wrong},
@@ -136,7 +135,7 @@ def _check_ids(decision: DecisionInput) -> None:
     to = decision.to
     ids = [to] if isinstance(to, str) else list(to or [])
     if decision.action in _SOME_IDS and len(ids) > MAX_SIGNERS_PER_REQUEST:
-        raise _refuse(
+        raise refuse(
             ErrorType.INVALID_INPUT,
             f"{len(ids)} user ids in one {decision.action}, more than {MAX_SIGNERS_PER_REQUEST}",
             {},
@@ -145,7 +144,7 @@ def _check_ids(decision: DecisionInput) -> None:
         try:
             check_user_ids(ids, groups=decision.action in _SOME_IDS)
         except LimitError as err:
-            raise _refuse(ErrorType.INVALID_INPUT, str(err), {}) from None
+            raise refuse(ErrorType.INVALID_INPUT, str(err), {}) from None
 
 
 def _fits(value: Any, kind: VariableType) -> bool:
@@ -161,7 +160,3 @@ def _fits(value: Any, kind: VariableType) -> bool:
         "object": dict,
     }
     return isinstance(value, expected[kind])
-
-
-def _refuse(error_type: str, message: str, details: dict[str, Any]) -> ApplicationError:
-    return ApplicationError(message, details, type=error_type, non_retryable=True)

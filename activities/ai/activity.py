@@ -22,12 +22,13 @@ from activities.ai.prompts import load_documents, render
 from activities.ai.provider import Provider, ProviderCall, Sessions
 from activities.ai.results import result_of, row_of
 from activities.ai.schema import decisions_for, output_schema
+from activities.heartbeat import heartbeating
 from shenpi.blobs import BlobStore, open_blob_store
 from shenpi.db.ai_results import get_result, put_result
 from shenpi.db.lazy import LazyDatabase
 from shenpi.extras import missing
 from shenpi.settings import Settings
-from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
+from shenpi_core.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
 
 
 class AiReviewActivities:
@@ -55,7 +56,8 @@ class AiReviewActivities:
         """Review a request (or pick a route) with the configured provider, through the cache."""
         meter = AiMeter(activity.metric_meter())
         try:
-            result = await self._review(input)
+            async with heartbeating():  # beats only when the workflow set a heartbeat timeout
+                result = await self._review(input)
         except Exception as err:  # async completion (callbacks) is a BaseException: not counted
             failure = err.type if isinstance(err, ApplicationError) else type(err).__name__
             meter.failed(self.provider.name, failure)

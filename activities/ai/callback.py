@@ -26,7 +26,7 @@ from activities.ai.results import row_of
 from activities.ai.schema import PROVIDER_REJECTED, PROVIDER_UNAVAILABLE, retryable_status
 from shenpi.db.ai_results import put_result
 from shenpi.settings import Settings
-from workflows.contracts import AiReviewInput
+from shenpi_core.contracts import AiReviewInput
 
 CALLBACK_PATH = "/ai/callbacks"
 SUBMIT_TIMEOUT_SECONDS = 10.0

@@ -20,18 +20,18 @@ from typing import Any, Literal
 from activities.ai.prompts import Document, load_documents, render
 from activities.ai.provider import Provider, ProviderCall
 from activities.ai.schema import ABSTAIN, decisions_for, output_schema
-from bpmn_compiler.process_plan import (
+from shenpi.blobs import open_blob_store
+from shenpi.db.archive import precedents as archived_precedents
+from shenpi.db.lazy import LazyDatabase
+from shenpi.settings import Settings
+from shenpi_core.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiRouteOption
+from shenpi_core.process_plan import (
     AiSpec,
     ExclusiveGateway,
     ProcessPlan,
     ServiceTask,
     UserTask,
 )
-from shenpi.blobs import open_blob_store
-from shenpi.db.archive import precedents as archived_precedents
-from shenpi.db.lazy import LazyDatabase
-from shenpi.settings import Settings
-from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiRouteOption
 
 # A case labelled "unclear" is one people must decide: any decision the AI takes on it is wrong.
 UNCLEAR = "unclear"

@@ -40,7 +40,7 @@ from activities.ai.request_text import request_values
 from activities.ai.schema import ABSTAIN, AiOutput
 from shenpi.db.archive import precedents as archived_precedents
 from shenpi.settings import Settings
-from workflows.contracts import AiMetrics, AiReviewInput
+from shenpi_core.contracts import AiMetrics, AiReviewInput
 
 # e5 cosine similarities are compressed: two unrelated requests score about SIM_FLOOR, requests
 # of the same kind (the same trip, the same private purchase, in either language) SIM_CEIL and

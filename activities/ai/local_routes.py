@@ -12,7 +12,7 @@ from activities.ai.embedding import embed
 from activities.ai.evidence import comparable, vague
 from activities.ai.request_text import route_text
 from activities.ai.schema import ABSTAIN, AiOutput
-from workflows.contracts import AiReviewInput, AiRouteOption
+from shenpi_core.contracts import AiReviewInput, AiRouteOption
 
 # Routes: the request's text (not its other variables) against each flow's name and the phrases
 # of its documentation; the confidence is the best flow's lead over the next, / ROUTE_MARGIN_FULL.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from temporalio.common import MetricMeter
 
-from workflows.contracts import AiReviewResult
+from shenpi_core.contracts import AiReviewResult
 
 _REVIEW_OUTCOMES = frozenset({"approve", "reject", "abstain"})
 

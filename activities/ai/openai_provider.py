@@ -24,7 +24,7 @@ from activities.ai.schema import (
     retryable_status,
 )
 from shenpi.settings import Settings
-from workflows.contracts import AiMetrics, AiReviewInput
+from shenpi_core.contracts import AiMetrics, AiReviewInput
 
 SYSTEM_PROMPT = (
     "You are a careful reviewer in an approval workflow. Answer only with JSON that matches the "

@@ -20,7 +20,7 @@ from typing import Any
 from activities.ai.request_text import request_text
 from activities.ai.sandbox import render_sandboxed
 from shenpi.blobs import BlobNotFound, BlobStore
-from workflows.contracts import AiReviewInput
+from shenpi_core.contracts import AiReviewInput
 
 DOCUMENT_CHARS = 8_000  # per document: enough for an invoice or a contract's first pages
 DOCUMENTS_CHARS = 24_000  # all documents of one prompt together

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.ai.prompts import RenderedPrompt
 from activities.ai.schema import AiOutput
-from workflows.contracts import AiMetrics, AiReviewInput
+from shenpi_core.contracts import AiMetrics, AiReviewInput
 
 # How providers reach the app database: the activity's engine, made (and migrated) on first use.
 Sessions = Callable[[], Awaitable[async_sessionmaker[AsyncSession]]]

@@ -6,7 +6,7 @@ from typing import Any
 
 from activities.ai.provider import ProviderAnswer, ProviderCall
 from activities.ai.schema import AiOutput
-from workflows.contracts import AiMetrics, AiReviewResult
+from shenpi_core.contracts import AiMetrics, AiReviewResult
 
 
 def result_of(call: ProviderCall, answer: ProviderAnswer) -> AiReviewResult:

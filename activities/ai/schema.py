@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from temporalio.exceptions import ApplicationError
 
-from workflows.contracts import AiRouteOption
+from shenpi_core.contracts import AiRouteOption
 
 REVIEW_DECISIONS = ("approve", "reject", "abstain")
 ABSTAIN = "abstain"

@@ -23,7 +23,7 @@ from shenpi.directory_file import UserEntry
 from shenpi.settings import Settings
 from shenpi.wechat.mp_client import MpClient
 from shenpi.wechat.work_client import WorkClient
-from workflows.contracts import ServiceTaskInput
+from shenpi_core.contracts import ServiceTaskInput
 
 DEFAULT_ORDER = ("wechat_work", "wechat_mp", "email")
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from activities.http import raise_for_outcome
-from workflows.contracts import ServiceTaskInput
+from shenpi_core.contracts import ServiceTaskInput
 
 EVENT_ID_HEADER = "X-Shenpi-Event-Id"
 SIGNATURE_HEADER = "X-Shenpi-Signature"

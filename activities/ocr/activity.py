@@ -24,7 +24,7 @@ from activities.ocr.reader import (
 )
 from shenpi.blobs import BlobNotFound, SyncBlobStore, document_id_of, open_sync_blob_store
 from shenpi.settings import Settings, get_settings
-from workflows.contracts import ACTIVITY_OCR, ServiceTaskInput
+from shenpi_core.contracts import ACTIVITY_OCR, ServiceTaskInput
 
 DOCUMENT_NOT_FOUND = "DocumentNotFound"
 UNREADABLE_DOCUMENT = "UnreadableDocument"

@@ -16,7 +16,7 @@ from api.schemas import InstanceActionCreate, InstanceActionPublic
 from api.updates import KeyedRequestDep
 from shenpi.auth_tokens import Principal
 from shenpi.settings import Settings
-from workflows.contracts import (
+from shenpi_core.contracts import (
     UPDATE_INSTANCE_ACTION,
     InstanceAction,
     InstanceActionInput,

@@ -24,7 +24,7 @@ from api.errors import ApiError
 from shenpi.db.ai_results import answer_job, get_result
 from shenpi.db.models import AiResult
 from shenpi.settings import Settings
-from workflows.contracts import AiMetrics, AiReviewResult
+from shenpi_core.contracts import AiMetrics, AiReviewResult
 
 router = APIRouter(prefix=CALLBACK_PATH, tags=["ai"])
 

@@ -10,7 +10,7 @@ from api import updates, visibility
 from api.deps import AdminDep, SettingsDep, TemporalClientDep
 from api.schemas import IncidentActionCreate, IncidentActionPublic, IncidentsPublic
 from api.updates import KeyedRequestDep
-from workflows.contracts import (
+from shenpi_core.contracts import (
     UPDATE_INCIDENT_ACTION,
     IncidentActionInput,
     IncidentActionResult,

@@ -26,11 +26,11 @@ from api.schemas import (
     InstancesPublic,
     InstanceStarted,
 )
-from shenpi import search_attributes as sa
 from shenpi.auth_tokens import Principal
 from shenpi.db import archive, repository
 from shenpi.settings import Settings
-from workflows.contracts import (
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import (
     MEMO_PROCESS_ID,
     QUERY_STATE,
     InstanceState,
@@ -74,6 +74,7 @@ async def start_instance(
         business_key=key,
         urge_min_interval_seconds=settings.urge_min_interval_seconds,
         notify_events=settings.default_notify_events,  # approvers' cards, the initiator's outcome
+        ai_heartbeats=settings.ai_provider != "callback",  # reviews answered in the worker
     )
     await documents.record(instance_id, body.variables)  # before: approvers may read at once
     await client.start_workflow(

@@ -12,8 +12,8 @@ from api.document_access import DocumentAccessDep
 from api.errors import ApiError
 from api.schemas import DecisionCreate, DecisionPublic, TasksPublic
 from api.updates import KeyedRequestDep
-from shenpi import limits
-from workflows.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
+from shenpi_core import limits
+from shenpi_core.contracts import UPDATE_DECIDE, DecisionAction, DecisionInput, DecisionResult
 
 router = APIRouter(tags=["tasks"])
 
@@ -28,11 +28,51 @@ async def list_tasks(
     principal: PrincipalDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Instances to scan")] = 200,
+    page_size: Annotated[
+        int | None, Query(ge=1, le=200, description="Tasks a page; without it, all in one answer")
+    ] = None,
+    page_token: Annotated[
+        str | None, Query(max_length=4096, description="next_page_token of the previous page")
+    ] = None,
+    sort: Annotated[
+        visibility.InboxSort | None,
+        Query(description="newest / oldest request first; due: overdue first, then soonest due"),
+    ] = None,
+    process_id: Annotated[str | None, Query(max_length=255)] = None,
+    overdue: Annotated[bool, Query(description="Only tasks past their due date")] = False,
+    advice: Annotated[
+        visibility.Advice | None, Query(description="The AI's decision; none: no AI review")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in the name, ref, instance or node")
+    ] = None,
 ) -> TasksPublic:
-    """My inbox: open tasks I may act on, as assignee, candidate, or member of a candidate group."""
-    data = await visibility.inbox(client, principal, limit=limit)
-    data = await visibility.with_advice(session, data)
-    return TasksPublic(data=data, count=len(data))
+    """My inbox: open tasks I may act on, as assignee, candidate, or member of a candidate group.
+
+    With ``page_size``, one page ordered by ``sort`` (default ``newest``) and its
+    ``next_page_token``; without it, every task of the first ``limit`` instances, as before.
+    """
+    listing = visibility.InboxFilter(overdue=overdue, advice=advice, text=q or None)
+    if page_size is None and page_token is None:
+        data = await visibility.inbox_all(
+            client, principal, limit=limit, process_id=process_id, sort=sort, only=listing
+        )
+        data = await visibility.with_advice(session, data)
+        return TasksPublic(data=data, count=len(data))
+    page = await visibility.inbox_page(
+        client,
+        principal,
+        limit=limit,
+        page_size=page_size or 20,
+        page_token=page_token,
+        sort=sort or "newest",
+        process_id=process_id,
+        only=listing,
+    )
+    data = await visibility.with_advice(session, page.tasks)
+    return TasksPublic(
+        data=data, count=len(data), next_page_token=page.next_page_token, total=page.total
+    )
 
 
 @router.post("/instances/{instance_id}/tasks/{task_id}/decision", responses=updates.KEYED_RESPONSES)

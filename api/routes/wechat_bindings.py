@@ -15,9 +15,9 @@ from api.deps import AdminDep, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.schemas import LIMIT_ERROR
 from api.wechat.identity import directory_bindings
-from shenpi import limits
 from shenpi.db import wechat as db
 from shenpi.directory import DirectoryError, load_directory_file
+from shenpi_core import limits
 
 router = APIRouter(prefix="/wechat/bindings", tags=["wechat"])
 

@@ -20,13 +20,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import updates, visibility
+from api.errors import instance_ended
 from api.schemas import TaskPublic
 from api.wechat.deadline import Deadline, bounded_db
 from shenpi.auth_tokens import Principal
 from shenpi.db import wechat as db
 from shenpi.db.models import WeChatMessage
 from shenpi.settings import Settings
-from workflows.contracts import (
+from shenpi_core.contracts import (
     MEMO_TASKS,
     SIGNAL_DECIDE,
     UPDATE_DECIDE,
@@ -240,7 +241,8 @@ async def _signal(
 
 
 def _rpc_verdict(err: RPCError) -> Verdict:
+    if instance_ended(err):
+        return "already"  # a decided last task: the instance has ended or is ending
     if err.status == RPCStatusCode.NOT_FOUND:
-        # The instance has ended (a decided last task) or never existed (a forged card key).
-        return "already" if "already completed" in err.message else "unknown"
+        return "unknown"  # never existed (a forged card key)
     return "unavailable"

@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Task } from "./api/client";
-import { documentsIn, dueState, inboxRows, ocrFields, page, percent, requestFields } from "./format";
+import { documentsIn, dueState, inboxQuery, nextTrail, ocrFields, page, percent, requestFields } from "./format";
 
 const now = new Date("2026-12-02T12:00:00Z");
-const task = (over: Partial<Task>): Task => ({
-  instance_id: "p:1", task_id: "t-1", ref: "AAAAAA", node_id: "Task_A", process_id: "p", created_at: "2026-12-01T00:00:00Z", ...over,
-}) as Task;
 
 describe("dueState", () => {
   it("says how long until a due date, in the largest sensible unit", () => {
@@ -28,20 +24,26 @@ describe("percent", () => {
   });
 });
 
-describe("inboxRows", () => {
-  const rows = [
-    task({ task_id: "late", due_at: "2026-12-01T00:00:00Z", process_id: "expense" }),
-    task({ task_id: "nodue", created_at: "2026-11-01T00:00:00Z" }),
-    task({ task_id: "soon", due_at: "2026-12-03T00:00:00Z", ai: { decision: "approve", confidence: 0.9, provider: "local", model: "m", cached: false } }),
-  ];
-  it("puts overdue first, then the soonest due, then tasks without a due date", () => {
-    expect(inboxRows(rows, {}, now).map((t) => t.task_id)).toEqual(["late", "soon", "nodue"]);
+describe("inboxQuery", () => {
+  it("asks the API for one page, newest first by default", () => {
+    expect(inboxQuery({})).toEqual({ page_size: 20, limit: 1000, sort: "newest", process_id: undefined, overdue: undefined, advice: undefined, q: undefined, page_token: undefined });
   });
-  it("filters by process, overdue and the AI's advice", () => {
-    expect(inboxRows(rows, { process: "expense" }, now).map((t) => t.task_id)).toEqual(["late"]);
-    expect(inboxRows(rows, { overdue: true }, now).map((t) => t.task_id)).toEqual(["late"]);
-    expect(inboxRows(rows, { advice: "approve" }, now).map((t) => t.task_id)).toEqual(["soon"]);
-    expect(inboxRows(rows, { advice: "none" }, now).map((t) => t.task_id)).toEqual(["late", "nodue"]);
+  it("passes the filters, the order and the page's token", () => {
+    const q = inboxQuery({ process: "expense", overdue: true, advice: "none", text: "  chair ", sort: "due" }, "abc");
+    expect(q).toMatchObject({ sort: "due", process_id: "expense", overdue: true, advice: "none", q: "chair", page_token: "abc" });
+  });
+});
+
+describe("nextTrail", () => {
+  it("walks forward by the API's tokens and back to the first page", () => {
+    let trail: (string | undefined)[] = [undefined];
+    trail = nextTrail(trail, "next", "t1");
+    trail = nextTrail(trail, "next", "t2");
+    expect(trail).toEqual([undefined, "t1", "t2"]);
+    expect(nextTrail(trail, "next", null)).toEqual(trail);
+    trail = nextTrail(nextTrail(trail, "previous"), "previous");
+    expect(trail).toEqual([undefined]);
+    expect(nextTrail(trail, "previous")).toEqual([undefined]);
   });
 });
 

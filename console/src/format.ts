@@ -1,5 +1,8 @@
 // Pure formatting and list logic, unit-tested (format.test.ts).
-import type { DocumentRef, Task } from "./api/client";
+import type { DocumentRef } from "./api/client";
+import type { paths } from "./api/schema";
+
+export type TasksQuery = NonNullable<paths["/api/v1/tasks"]["get"]["parameters"]["query"]>;
 
 export type Lang = "zh-CN" | "en";
 
@@ -25,27 +28,38 @@ export function percent(confidence: number | null | undefined): string {
   return `${Math.round(Math.max(0, Math.min(1, confidence)) * 100)}%`;
 }
 
+export type InboxSort = "newest" | "due" | "oldest";
+
 export interface InboxFilter {
   process?: string;
   overdue?: boolean;
   advice?: string; // approve / reject / abstain / none
   text?: string;
+  sort?: InboxSort;
 }
 
-/** The inbox order: overdue first, then the soonest due, then the oldest; filtered. */
-export function inboxRows(tasks: Task[], filter: InboxFilter, now: Date): Task[] {
-  const text = filter.text?.trim().toLowerCase();
-  return tasks
-    .filter((t) => !filter.process || t.process_id === filter.process)
-    .filter((t) => !filter.overdue || (t.due_at != null && new Date(t.due_at) < now))
-    .filter((t) => !filter.advice || (filter.advice === "none" ? !t.ai : t.ai?.decision === filter.advice))
-    .filter((t) => !text || [t.name, t.ref, t.instance_id, t.node_id].some((s) => s?.toLowerCase().includes(text)))
-    .sort((a, b) => {
-      const da = a.due_at ? new Date(a.due_at).getTime() : Infinity;
-      const db = b.due_at ? new Date(b.due_at).getTime() : Infinity;
-      if (da !== db) return da - db;
-      return new Date(a.created_at).getTime() - new Date(b.created_at).getTime();
-    });
+export const INBOX_PAGE_SIZE = 20;
+// The instances the API reads for an ordered or filtered page (its maximum).
+export const INBOX_SCAN = 1000;
+
+/** The query of one inbox page: the API orders, filters and pages (`GET /api/v1/tasks`). */
+export function inboxQuery(filter: InboxFilter, pageToken?: string): TasksQuery {
+  return {
+    page_size: INBOX_PAGE_SIZE,
+    limit: INBOX_SCAN,
+    sort: filter.sort ?? "newest",
+    process_id: filter.process,
+    overdue: filter.overdue || undefined,
+    advice: filter.advice as TasksQuery["advice"],
+    q: filter.text?.trim() || undefined,
+    page_token: pageToken,
+  };
+}
+
+/** The pages visited so far: the token of each (the first page has none). */
+export function nextTrail(trail: (string | undefined)[], move: "next" | "previous", nextToken?: string | null): (string | undefined)[] {
+  if (move === "previous") return trail.length > 1 ? trail.slice(0, -1) : trail;
+  return nextToken ? [...trail, nextToken] : trail;
 }
 
 export function page<T>(rows: T[], pageIndex: number, size: number): { rows: T[]; pages: number; index: number } {

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from shenpi.db.models import ArchivedDecision, ArchivedInstance
-from workflows.contracts import AI_PRINCIPAL_PREFIX, InstanceState, TimelineEntry
+from shenpi_core.contracts import AI_PRINCIPAL_PREFIX, InstanceState, TimelineEntry
 
 # Timeline entries with an actor that are not decisions on the request itself.
 _NOT_DECISIONS = frozenset({"claimed", "unclaimed", "urged", "started"})

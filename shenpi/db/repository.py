@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from bpmn_compiler.process_plan import ProcessPlan
 from shenpi.db.models import Definition
-from shenpi.limits import MAX_VERSION
+from shenpi_core.limits import MAX_VERSION
+from shenpi_core.process_plan import ProcessPlan
 
 # Two deploys of one process racing for the next version: the loser retries with a fresh max.
 _VERSION_RACE_RETRIES = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.contracts import ServiceTaskInput
+from shenpi_core.contracts import ServiceTaskInput
 
 
 async def echo(input: ServiceTaskInput) -> dict[str, Any]:

@@ -12,10 +12,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import ProcessPlan
 from shenpi.settings import Settings
+from shenpi_core.contracts import InstanceState, StartInput
+from shenpi_core.process_plan import ProcessPlan
 from worker import build_worker
-from workflows.contracts import InstanceState, StartInput
 
 
 def service_process(*tasks: tuple[str, dict[str, str]], retries: int = 3) -> ProcessPlan:

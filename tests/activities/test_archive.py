@@ -15,7 +15,7 @@ from shenpi.db.archive import decisions_of, get_archived, precedents
 from shenpi.db.engine import create_engine, create_sessionmaker
 from shenpi.db.models import ArchivedInstance
 from shenpi.settings import Settings
-from workflows.contracts import ArchiveInput, InstanceState, TimelineEntry
+from shenpi_core.contracts import ArchiveInput, InstanceState, TimelineEntry
 
 AT = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from activities.directory import EXPRESSION_ERROR, LOOKUP_ERROR, DirectoryActivi
 from bpmn_compiler.expressions import compile_value
 from bpmn_compiler.model import RawText
 from shenpi.directory import YamlDirectory
-from workflows.contracts import DirectoryResolveInput
+from shenpi_core.contracts import DirectoryResolveInput
 
 DIRECTORY = """
 users:

@@ -10,7 +10,7 @@ import pytest
 from activities.registry import BUILTIN_TYPES, build_registry
 from shenpi.directory import DirectoryError
 from shenpi.settings import Settings
-from workflows.contracts import ACTIVITY_ARCHIVE, ACTIVITY_DIRECTORY
+from shenpi_core.contracts import ACTIVITY_ARCHIVE, ACTIVITY_DIRECTORY
 
 
 def _names(fns: list[Any]) -> list[str]:

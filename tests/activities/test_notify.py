@@ -8,10 +8,10 @@ import hmac
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from shenpi_core.contracts import QUERY_STATE, InstanceState
 from tests.activities.support import running_worker, service_process, start
 from tests.activities.webhook_server import Received, webhook_server
 from tests.helpers import assert_eventually
-from workflows.contracts import QUERY_STATE, InstanceState
 
 SECRET = "s3cret-for-tests"
 

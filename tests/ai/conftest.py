@@ -14,11 +14,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.ai.activity import AiReviewActivities
-from bpmn_compiler.process_plan import AiSpec
 from shenpi.settings import Settings
+from shenpi_core.contracts import AiReviewInput, AiReviewResult
+from shenpi_core.process_plan import AiSpec
 from tests.ai.fake_openai import FakeOpenAi, running_fake_openai
 from tests.ai.probe import AiProbe, ProbeInput
-from workflows.contracts import AiReviewInput, AiReviewResult
 
 
 @pytest_asyncio.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from activities.ai.evaluate import LabelledCase, Node, node_of, read_jsonl
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import AiSpec, UserTask
+from shenpi_core.process_plan import AiSpec, UserTask
 from tests.helpers import REPO_ROOT
 
 SETS_DIR = Path(__file__).resolve().parent / "sets"

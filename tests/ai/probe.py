@@ -10,7 +10,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
+    from shenpi_core.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
 
 
 class ProbeInput(BaseModel):

@@ -16,11 +16,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.ai.evaluate import Answer, LabelledCase, Report
 from shenpi.db.archive import archive_instance
 from shenpi.db.lazy import LazyDatabase
+from shenpi_core.contracts import InstanceState
+from shenpi_core.contracts import TimelineEntry as Entry
 from tests.ai.labelled import SETS_DIR
 from tests.api.conftest import api_settings, running_stack
 from tests.api.flows import deploy
-from workflows.contracts import InstanceState
-from workflows.contracts import TimelineEntry as Entry
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SHENPI = Path(sys.executable).parent / "shenpi"

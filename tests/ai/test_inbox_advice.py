@@ -9,11 +9,11 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from shenpi_core.contracts import MEMO_TASKS
 from tests.ai.fake_openai import FakeOpenAi
 from tests.api.bpmn import HEAD
 from tests.api.conftest import api_settings, running_stack, unique
 from tests.api.flows import deploy, start, task_of
-from workflows.contracts import MEMO_TASKS
 
 
 def _advised(process_id: str) -> bytes:

@@ -16,13 +16,13 @@ from temporalio.testing import ActivityEnvironment
 from activities.ai.activity import AiReviewActivities
 from activities.ai.embedding import embed
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import AiExample, AiSpec, UserTask
 from shenpi.db.archive import archive_instance, precedents
 from shenpi.settings import Settings
+from shenpi_core.contracts import AiReviewInput, AiReviewResult, AiRouteOption, InstanceState
+from shenpi_core.contracts import TimelineEntry as Entry
+from shenpi_core.process_plan import AiExample, AiSpec, UserTask
 from tests.ai.conftest import ai_settings, review_input
 from tests.helpers import REPO_ROOT
-from workflows.contracts import AiReviewInput, AiReviewResult, AiRouteOption, InstanceState
-from workflows.contracts import TimelineEntry as Entry
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

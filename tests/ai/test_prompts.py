@@ -13,11 +13,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.ai.prompts import DOCUMENT_CHARS, Document, load_documents, render
 from activities.ai.request_text import request_text, request_values
-from bpmn_compiler.process_plan import AiSpec
 from shenpi.blobs import open_blob_store
+from shenpi_core.contracts import AiRouteOption
+from shenpi_core.process_plan import AiSpec
 from tests.ai.conftest import ai_settings, ai_worker, openai_settings, review_input, run_probe
 from tests.ai.fake_openai import FakeOpenAi
-from workflows.contracts import AiRouteOption
 
 
 def test_request_text_leaves_out_engine_keys_and_documents() -> None:

@@ -9,11 +9,11 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from bpmn_compiler.process_plan import EndEvent, ProcessPlan, SequenceFlow, StartEvent
 from shenpi.db import repository
 from shenpi.db.engine import create_engine, create_sessionmaker
 from shenpi.db.migrate import alembic_config, upgrade
 from shenpi.settings import Settings
+from shenpi_core.process_plan import EndEvent, ProcessPlan, SequenceFlow, StartEvent
 
 
 def _plan(process_id: str, name: str) -> ProcessPlan:

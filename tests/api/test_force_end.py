@@ -8,12 +8,12 @@ from typing import Any
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from shenpi import search_attributes as sa
 from shenpi.db import repository
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import StartInput
 from tests.api.bpmn import single_approval
 from tests.api.conftest import Stack, unique
 from tests.api.flows import deploy, ended
-from workflows.contracts import StartInput
 
 
 def _nested(depth: int) -> Any:

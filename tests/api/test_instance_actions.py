@@ -10,11 +10,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from shenpi.db.archive import archive_instance
+from shenpi_core.contracts import QUERY_STATE, InstanceState
 from tests.api import bpmn
 from tests.api.conftest import Stack, api_settings, running_stack, unique
 from tests.api.flows import act, decided, deploy, ended, events, start, state, task_of
 from tests.helpers import assert_eventually
-from workflows.contracts import QUERY_STATE, InstanceState
 
 
 async def _single(stack: Stack) -> tuple[str, str, str]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shenpi import search_attributes as sa
-from shenpi.limits import MAX_VARIABLE_DEPTH
+from shenpi_core import search_attributes as sa
+from shenpi_core.limits import MAX_VARIABLE_DEPTH
 from tests.api.bpmn import any_of, single_approval
 from tests.api.conftest import Stack, unique
 from tests.api.flows import decide, decided, deploy, ended, start, state, task_of

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bpmn_compiler.process_plan import ProcessPlan
 from shenpi.cli import app
+from shenpi_core.process_plan import ProcessPlan
 from tests.helpers import REPO_ROOT
 
 PURCHASE = REPO_ROOT / "processes" / "purchase-approval.bpmn"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn
-from bpmn_compiler.process_plan import ExclusiveGateway, ServiceTask, UserTask
 from bpmn_compiler.rules_ai import AI_PRINCIPAL_PREFIX
-from workflows.contracts import AI_PRINCIPAL_PREFIX as WORKFLOW_AI_PRINCIPAL_PREFIX
+from shenpi_core.contracts import AI_PRINCIPAL_PREFIX as WORKFLOW_AI_PRINCIPAL_PREFIX
+from shenpi_core.process_plan import ExclusiveGateway, ServiceTask, UserTask
 
 PROCESS = """<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:shenpi="http://shenpi.dev/schema/bpmn/1.0" id="d" targetNamespace="t">

@@ -6,8 +6,8 @@ import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn
 from bpmn_compiler.approvals import KNOWN_ATTRIBUTES
-from bpmn_compiler.process_plan import ApprovalSpec, UserTask
-from workflows.expressions import uses_directory
+from shenpi_core.expressions import uses_directory
+from shenpi_core.process_plan import ApprovalSpec, UserTask
 
 HEAD = (
     '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"'

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import UserTask
+from shenpi_core.process_plan import UserTask
 from tests.helpers import REPO_ROOT
 
 DOC = (REPO_ROOT / "docs" / "approvals.md").read_text(encoding="utf-8")

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from bpmn_compiler.expression_ast import _DIRECTORY_ARITY
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition, compile_value
 from bpmn_compiler.model import RawText
-from workflows.expressions import (
+from shenpi_core.expression_ast import _DIRECTORY_ARITY
+from shenpi_core.expressions import (
     DIRECTORY_FUNCTIONS,
     ExpressionError,
     evaluate,

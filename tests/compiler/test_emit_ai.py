@@ -11,8 +11,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import ProcessPlan, UserTask
 from shenpi.cli import app
+from shenpi_core.process_plan import ProcessPlan, UserTask
 from tests.compiler.golden import CASES_DIR
 
 BIN = Path(sys.executable).parent

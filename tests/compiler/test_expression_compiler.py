@@ -9,7 +9,7 @@ import pytest
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition, compile_value
 from bpmn_compiler.model import RawText, RawTimer
 from bpmn_compiler.timers import TimerSyntaxError, compile_timer
-from workflows.expressions import evaluate, evaluate_bool
+from shenpi_core.expressions import evaluate, evaluate_bool
 
 VARS: dict[str, Any] = {
     "amount": 1500,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from workflows.expressions import ExpressionError, evaluate, evaluate_bool
+from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
 
 
 def lit(value: Any) -> dict[str, Any]:
@@ -213,7 +213,7 @@ def test_evaluator_imports_only_the_standard_library() -> None:
     import sys
     from pathlib import Path
 
-    import workflows.expressions as module
+    import shenpi_core.expressions as module
 
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     imported = {

@@ -17,12 +17,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bpmn_compiler.process_plan import EndEvent, ProcessPlan, SequenceFlow, StartEvent
 from shenpi.db import ai_results, archive, documents, idempotency, repository, wechat
 from shenpi.db.engine import create_engine, create_sessionmaker
 from shenpi.db.migrate import alembic_config, upgrade
 from shenpi.settings import Settings
-from workflows.contracts import InstanceState, TimelineEntry
+from shenpi_core.contracts import InstanceState, TimelineEntry
+from shenpi_core.process_plan import EndEvent, ProcessPlan, SequenceFlow, StartEvent
 
 AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 KEEP = timedelta(days=1)

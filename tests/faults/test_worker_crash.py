@@ -1,5 +1,5 @@
-"""A worker killed while its notifications are in flight: they are retried within seconds of the
-crash, and every webhook delivery of one notification carries the same event id."""
+"""A worker killed while its notifications or an AI review are in flight: they are retried within
+seconds of the crash, and every webhook delivery of one notification carries the same event id."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from tests.ai.fake_openai import answer, running_fake_openai
+from tests.api.bpmn import HEAD
 from tests.api.conftest import unique
 from tests.api.flows import deploy
 from tests.faults.cluster import DevServer
@@ -74,3 +76,58 @@ async def test_a_notification_in_flight_at_a_worker_crash_is_retried_within_seco
             == {a.body["event_id"] for a in sent}
         )
     assert len({a.key for a in notified}) == INSTANCES  # one per notification, not per instance
+
+
+def ai_decided(process_id: str) -> bytes:
+    """start → a user task the AI decides when confident → end."""
+    return (
+        HEAD + f'<process id="{process_id}" isExecutable="true">\n'
+        '  <startEvent id="start"/>\n'
+        '  <sequenceFlow id="f1" sourceRef="start" targetRef="review"/>\n'
+        '  <userTask id="review" name="Review" shenpi:assignee="mia">\n'
+        '    <extensionElements><shenpi:ai mode="decide"/></extensionElements>\n'
+        "  </userTask>\n"
+        '  <sequenceFlow id="f2" sourceRef="review" targetRef="end"/>\n'
+        '  <endEvent id="end"/>\n'
+        "</process>\n</definitions>\n"
+    ).encode()
+
+
+async def test_an_ai_review_in_flight_at_a_worker_crash_is_retried_within_seconds(
+    dev_server: DevServer, tmp_path: Path
+) -> None:
+    async with running_fake_openai() as model:
+        # The first answer never comes before the worker dies; the retry's comes at once.
+        model.script("held", [answer("approve", 0.97, delay=600), answer("approve", 0.97)])
+        settings = {
+            "ai_provider": "openai",
+            "ai_base_url": model.base_url,
+            "ai_api_key": "test-key",
+            "ai_model": "held",
+        }
+        with receiver() as hook:
+            async with crashable(dev_server, tmp_path, hook, **settings) as crash:
+                process_id = unique("crash_ai")
+                await deploy(crash.stack, ai_decided(process_id))
+                async with crash.stack.http("ida") as http:
+                    started = await persist(
+                        http, "POST", f"/api/v1/processes/{process_id}/instances", json={}
+                    )
+                    assert started.status_code == 201, started.text
+                    instance_id = started.json()["instance_id"]
+
+                    async def asked() -> None:
+                        assert model.calls("held") == 1, crash.worker.log_tail()
+
+                    await assert_eventually(asked, timeout=90)
+                    await crash.worker.kill()
+                    crash.worker.start()
+                    restarted = asyncio.get_running_loop().time()
+                    final = await ended(http, instance_id, timeout=RETRIED_WITHIN + 30)
+                    took = asyncio.get_running_loop().time() - restarted
+
+    assert (final["status"], final["outcome"]) == ("completed", "approved")
+    assert model.calls("held") == 2
+    # Before the review heartbeated, the dead worker's attempt stayed open for the node's
+    # timeout (120 s); now the heartbeat timeout notices it.
+    assert took < RETRIED_WITHIN, took

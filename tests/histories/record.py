@@ -21,8 +21,21 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from shenpi import search_attributes
 from shenpi.temporal_setup import ensure_search_attributes
+from shenpi_core import search_attributes
+from shenpi_core.contracts import (
+    ACTIVITY_AI_REVIEW,
+    ACTIVITY_OCR,
+    OCR_QUEUE_SUFFIX,
+    SIGNAL_DECIDE,
+    UPDATE_INCIDENT_ACTION,
+    DecisionInput,
+    DecisionSignal,
+    IncidentActionInput,
+    IncidentActionResult,
+    InstanceState,
+    TaskView,
+)
 from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
 from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
@@ -37,19 +50,6 @@ from tests.workflows.support import (
     state,
 )
 from worker import build_worker
-from workflows.contracts import (
-    ACTIVITY_AI_REVIEW,
-    ACTIVITY_OCR,
-    OCR_QUEUE_SUFFIX,
-    SIGNAL_DECIDE,
-    UPDATE_INCIDENT_ACTION,
-    DecisionInput,
-    DecisionSignal,
-    IncidentActionInput,
-    IncidentActionResult,
-    InstanceState,
-    TaskView,
-)
 
 HERE = Path(__file__).parent
 Scenario = Callable[[Client, str], Awaitable[list[WorkflowHandle[Any, Any]]]]
@@ -341,6 +341,15 @@ async def ai_decide(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]
     return [handle]
 
 
+async def ai_heartbeats(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """As ``ai_decide``, started by an API whose AI provider answers in the worker: the review
+    is scheduled with a heartbeat timeout."""
+    variables = {"approver": "alice", "script": "approve 0.95"}
+    handle = await start(client, "ai_decide", queue, variables=variables, ai_heartbeats=True)
+    await handle.result()
+    return [handle]
+
+
 async def ai_fallback(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """The AI fails every attempt: the approver decides (manual); the system rejects (reject)."""
     variables = {"approver": "alice", "script": "fail"}
@@ -465,6 +474,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "instance_actions": instance_actions,
     "ai_advise": ai_advise,
     "ai_decide": ai_decide,
+    "ai_heartbeats": ai_heartbeats,
     "ai_shadow": ai_shadow,
     "ai_fallback": ai_fallback,
     "ai_route": ai_route,

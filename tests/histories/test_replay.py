@@ -27,7 +27,7 @@ def test_representative_histories_are_committed() -> None:
     assert {"instance_actions", "deadlines"} <= names
     assert {"ai_advise", "ai_decide", "ai_fallback", "ai_route"} <= names
     assert {"ai_service", "ocr_service", "ai_shadow"} <= names
-    assert {"notify_defaults", "decision_limits", "incident_actions"} <= names
+    assert {"notify_defaults", "decision_limits", "incident_actions", "ai_heartbeats"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

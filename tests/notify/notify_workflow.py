@@ -10,7 +10,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import ServiceTaskInput
+    from shenpi_core.contracts import ServiceTaskInput
 
 
 class NotifyOnceInput(BaseModel):

@@ -18,9 +18,9 @@ from shenpi.db.lazy import LazyDatabase
 from shenpi.db.wechat import put_binding
 from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
+from shenpi_core.contracts import ServiceTaskInput
 from tests.notify.notify_workflow import NotifyOnce, NotifyOnceInput
 from tests.wechat import mp_server, work_server
-from workflows.contracts import ServiceTaskInput
 
 DIRECTORY = """
 users:

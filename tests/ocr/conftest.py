@@ -20,9 +20,9 @@ from temporalio.worker import Worker
 
 from shenpi.blobs import BlobStore, open_blob_store
 from shenpi.settings import Settings
+from shenpi_core.contracts import ServiceTaskInput
 from tests.ocr.documents import FONT
 from tests.ocr.probe import OcrProbe
-from workflows.contracts import ServiceTaskInput
 
 OCR_PROCESSES = 2
 

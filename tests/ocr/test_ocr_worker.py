@@ -14,10 +14,10 @@ from temporalio.worker import Worker
 
 from shenpi.blobs import open_blob_store
 from shenpi.settings import Settings
+from shenpi_core.contracts import ServiceTaskInput
 from tests.ocr.documents import make_receipt, render
 from tests.ocr.probe import OcrProbe
 from worker import run_worker
-from workflows.contracts import ServiceTaskInput
 
 
 def free_port() -> int:

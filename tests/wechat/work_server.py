@@ -7,6 +7,7 @@ Point ``Settings.wechat_work_api_base`` at ``server.url`` with :data:`CORP_ID`, 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,7 +76,9 @@ class WorkServer(FakeWeChatApi):
         msgid = self.next_id("msg-")
         code = None
         if msgtype == "template_card" and body["template_card"]["card_type"] in INTERACTIVE_CARDS:
-            code = self.next_id("code-")
+            # Opaque and unique as WeChat's are: a counter would repeat across the servers of
+            # one test session, and the app database remembers the codes it has seen.
+            code = f"code-{secrets.token_hex(8)}"
             self._codes.add(code)
         self.sent += [Sent(u, msgtype, body, msgid, code) for u in users if u not in invalid]
         answer: Answer = {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid)}

@@ -11,16 +11,16 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import ProcessPlan
-from tests.workflows import approval_support
-from tests.workflows.support import fake_activities, settings_for_tests
-from worker import build_worker
-from workflows.contracts import (
+from shenpi_core.contracts import (
     UPDATE_INSTANCE_ACTION,
     InstanceActionInput,
     InstanceActionResult,
     ServiceTaskInput,
 )
+from shenpi_core.process_plan import ProcessPlan
+from tests.workflows import approval_support
+from tests.workflows.support import fake_activities, settings_for_tests
+from worker import build_worker
 
 # What the recording notify activity saw, by instance id (each test starts its own instances).
 NOTICES: dict[str, list[ServiceTaskInput]] = defaultdict(list)

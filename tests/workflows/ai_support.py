@@ -25,11 +25,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import AiSpec, ProcessPlan
-from tests.workflows.approval_support import approval_activities
-from tests.workflows.support import fake_activities, plan, settings_for_tests
-from worker import build_worker
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ACTIVITY_AI_REVIEW,
     ACTIVITY_OCR,
     AiMetrics,
@@ -37,6 +33,10 @@ from workflows.contracts import (
     AiReviewResult,
     ServiceTaskInput,
 )
+from shenpi_core.process_plan import AiSpec, ProcessPlan
+from tests.workflows.approval_support import approval_activities
+from tests.workflows.support import fake_activities, plan, settings_for_tests
+from worker import build_worker
 
 FAKE_MODEL = "fake-model"
 PRINCIPAL = f"ai:{FAKE_MODEL}"

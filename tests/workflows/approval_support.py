@@ -11,9 +11,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 
-from bpmn_compiler.process_plan import ApprovalSpec, Expression, ProcessPlan, UserTask
-from tests.workflows.support import plan
-from workflows.contracts import (
+from shenpi_core.contracts import (
     ACTIVITY_ARCHIVE,
     ACTIVITY_DIRECTORY,
     ArchiveInput,
@@ -22,7 +20,9 @@ from workflows.contracts import (
     InstanceState,
     StartInput,
 )
-from workflows.expressions import evaluate
+from shenpi_core.expressions import evaluate
+from shenpi_core.process_plan import ApprovalSpec, Expression, ProcessPlan, UserTask
+from tests.workflows.support import plan
 
 # What the test archive stored, by instance id.
 ARCHIVED: dict[str, list[InstanceState]] = defaultdict(list)

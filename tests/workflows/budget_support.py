@@ -11,10 +11,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
-from shenpi import search_attributes as sa
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import MEMO_PROCESS_ID, StartInput
 from tests.helpers import assert_eventually
 from tests.workflows.support import decide, event_types, history_length, open_task
-from workflows.contracts import MEMO_PROCESS_ID, StartInput
 
 BUDGET = 1.25
 

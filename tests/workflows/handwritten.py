@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import (
+    from shenpi_core.contracts import (
         ACTIVITY_ARCHIVE,
         UPDATE_DECIDE,
         ArchiveInput,

@@ -13,11 +13,11 @@ from temporalio.worker import Worker
 
 from activities.channels.routing import requested
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.contracts import InstanceState, ServiceTaskInput, TimelineEntry
+from shenpi_core.process_plan import ProcessPlan
 from tests.workflows.action_support import DIRECTORY_FILE
 from tests.workflows.support import fake_activities, settings_for_tests
 from worker import build_worker
-from workflows.contracts import InstanceState, ServiceTaskInput, TimelineEntry
 
 DEFAULTS = ["task_opened", "outcome"]
 BAD_USER = "WeChat error 40003: invalid userid"

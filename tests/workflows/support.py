@@ -15,10 +15,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.process_plan import ProcessPlan
 from shenpi.settings import Settings
-from tests.helpers import assert_eventually
-from workflows.contracts import (
+from shenpi_core.contracts import (
     QUERY_STATE,
     UPDATE_DECIDE,
     DecisionInput,
@@ -28,6 +26,8 @@ from workflows.contracts import (
     StartInput,
     TaskView,
 )
+from shenpi_core.process_plan import ProcessPlan
+from tests.helpers import assert_eventually
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 

@@ -12,6 +12,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import ErrorType, TaskView
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import recording_worker, start_plan, with_approval
 from tests.workflows.support import (
@@ -23,7 +24,6 @@ from tests.workflows.support import (
     state,
     timeline_events,
 )
-from workflows.contracts import ErrorType, TaskView
 
 
 @pytest_asyncio.fixture

@@ -10,12 +10,12 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import TimerSpec
+from shenpi_core.contracts import MEMO_TASKS, InstanceState
+from shenpi_core.process_plan import TimerSpec
 from tests.helpers import assert_eventually
 from tests.workflows.ai_support import ai_worker, with_ai
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import decide, event_types, open_task, state, timeline_events
-from workflows.contracts import MEMO_TASKS, InstanceState
 
 
 @pytest_asyncio.fixture

@@ -9,10 +9,10 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import ACTIVITY_OCR, OCR_QUEUE_SUFFIX
 from tests.workflows.ai_support import OCR_QUEUES, ai_worker, fake_ocr, with_ai
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import open_task, state
-from workflows.contracts import ACTIVITY_OCR, OCR_QUEUE_SUFFIX
 
 
 async def test_ocr_service_task_runs_on_the_ocr_task_queue(client: Client, task_queue: str) -> None:

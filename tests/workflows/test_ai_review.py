@@ -11,12 +11,12 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import InstanceState
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import act
 from tests.workflows.ai_support import ASKED, PRINCIPAL, ai_worker, with_ai
 from tests.workflows.approval_support import start_plan, with_approval
 from tests.workflows.support import decide, state, timeline_events, wait_open_tasks
-from workflows.contracts import InstanceState
 
 ALICE = {"approver": "alice"}
 

@@ -11,11 +11,11 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.contracts import AiRouteOption, InstanceState
+from shenpi_core.process_plan import ProcessPlan
 from tests.workflows.ai_support import ASKED, PRINCIPAL, ai_worker, with_ai, with_flow_docs
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import open_task, state, timeline_events
-from workflows.contracts import AiRouteOption, InstanceState
 
 DOCS = {"big": "Large purchases: the board", "medium": "Everyday purchases: a manager"}
 

@@ -9,11 +9,11 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.contracts import ErrorType
+from shenpi_core.process_plan import ProcessPlan
 from tests.workflows.ai_support import PRINCIPAL, with_ai
 from tests.workflows.approval_support import literal, start_plan
 from tests.workflows.support import decide, history_length, wait_open_tasks
-from workflows.contracts import ErrorType
 
 
 def named_for_the_ai(*, human_required: bool) -> ProcessPlan:

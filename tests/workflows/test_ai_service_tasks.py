@@ -10,11 +10,11 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.contracts import ACTIVITY_AI_REVIEW
+from shenpi_core.process_plan import ProcessPlan
 from tests.workflows.ai_support import ASKED, ai_worker, with_ai
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import open_task, state, timeline_events
-from workflows.contracts import ACTIVITY_AI_REVIEW
 
 
 @pytest_asyncio.fixture

@@ -11,13 +11,13 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import ProcessPlan
+from shenpi_core.contracts import InstanceState
+from shenpi_core.process_plan import ProcessPlan
 from tests.ai.fake_openai import FakeOpenAi, running_fake_openai
 from tests.workflows.ai_support import with_ai, with_flow_docs
 from tests.workflows.approval_support import approval_activities, start_plan
 from tests.workflows.support import fake_activities, settings_for_tests, state, wait_open_tasks
 from worker import build_worker
-from workflows.contracts import InstanceState
 
 ALICE = {"approver": "alice", "amount": 1260, "reason": "出差北京"}
 

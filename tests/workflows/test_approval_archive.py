@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 
 from shenpi.db.archive import get_archived
 from shenpi.db.engine import create_engine, create_sessionmaker
+from shenpi_core.contracts import ACTIVITY_ARCHIVE, ArchiveInput, InstanceState
 from tests.helpers import assert_eventually
 from tests.workflows.approval_support import start_plan, with_approval
 from tests.workflows.support import (
@@ -21,7 +22,6 @@ from tests.workflows.support import (
     timeline_events,
 )
 from worker import build_worker
-from workflows.contracts import ACTIVITY_ARCHIVE, ArchiveInput, InstanceState
 
 
 async def _archived(instance_id: str) -> InstanceState | None:

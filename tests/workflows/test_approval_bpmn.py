@@ -8,6 +8,11 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import (
+    ACTIVITY_DIRECTORY,
+    DirectoryResolveInput,
+    DirectoryResolveResult,
+)
 from tests.helpers import assert_eventually
 from tests.workflows.support import (
     decide,
@@ -18,11 +23,6 @@ from tests.workflows.support import (
     wait_open_tasks,
 )
 from worker import build_worker
-from workflows.contracts import (
-    ACTIVITY_DIRECTORY,
-    DirectoryResolveInput,
-    DirectoryResolveResult,
-)
 
 
 async def test_shenpi_approval_countersign_from_bpmn(

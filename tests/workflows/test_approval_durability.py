@@ -10,10 +10,10 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import InstanceState, TaskView
 from tests.helpers import assert_eventually
 from tests.workflows.approval_support import start_plan, with_approval
 from tests.workflows.support import decide, open_tasks, state, timeline_events
-from workflows.contracts import InstanceState, TaskView
 
 
 async def test_sequential_step_continues_as_new_between_approvers(

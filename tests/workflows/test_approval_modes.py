@@ -8,11 +8,11 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import Expression
+from shenpi_core.contracts import ErrorType, TaskView
+from shenpi_core.process_plan import Expression
 from tests.helpers import assert_eventually
 from tests.workflows.approval_support import literal, start_plan, with_approval
 from tests.workflows.support import decide, open_tasks, state, timeline_events
-from workflows.contracts import ErrorType, TaskView
 
 
 async def _open_by_assignee(handle: object, count: int) -> dict[str, TaskView]:

@@ -6,10 +6,10 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import ErrorType, InstanceState, TaskView
 from tests.helpers import assert_eventually
 from tests.workflows.approval_support import start_plan, with_approval
 from tests.workflows.support import decide, open_tasks, state, timeline_events
-from workflows.contracts import ErrorType, InstanceState, TaskView
 
 
 async def _only_open(handle: WorkflowHandle[object, InstanceState], node_id: str) -> TaskView:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from tests.workflows.approval_support import start_plan, with_approval
-from tests.workflows.support import decide, state, timeline_events, wait_open_tasks
-from workflows.contracts import (
+from shenpi_core.contracts import (
     UPDATE_INSTANCE_ACTION,
     InstanceActionInput,
     InstanceActionResult,
 )
+from tests.workflows.approval_support import start_plan, with_approval
+from tests.workflows.support import decide, state, timeline_events, wait_open_tasks
 
 
 async def test_initiator_among_the_approvers_is_skipped_not_approved(

@@ -9,9 +9,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from shenpi import search_attributes as sa
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import InstanceState
 from tests.workflows.support import decide, open_task, start, state
-from workflows.contracts import InstanceState
 
 
 async def test_instance_continues_as_new_and_its_open_task_stays_decidable(

@@ -13,11 +13,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bpmn_compiler.process_plan import Expression, ProcessPlan
+from shenpi_core.contracts import InstanceState, TaskView
+from shenpi_core.process_plan import Expression, ProcessPlan
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import notices, recording_worker, start_plan, with_approval
 from tests.workflows.support import decide, open_task, open_tasks, plan, state, timeline_events
-from workflows.contracts import InstanceState, TaskView
 
 HOUR = 3600.0
 DAY = 24 * HOUR

@@ -14,9 +14,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bpmn_compiler.emit_python import class_name, emit_python
+from shenpi_core.contracts import EmbeddedStartInput, InstanceState
 from tests.helpers import REPO_ROOT
 from tests.workflows.support import decide, open_task, plan, score, state
-from workflows.contracts import EmbeddedStartInput, InstanceState
 
 BIN = Path(sys.executable).parent
 

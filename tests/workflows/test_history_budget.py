@@ -5,11 +5,11 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import StartInput
 from tests.workflows.approval_support import fake_archive
 from tests.workflows.budget_support import assert_within_budget, run_handwritten, run_interpreted
 from tests.workflows.handwritten import HandwrittenServiceTask
 from tests.workflows.support import plan, score
-from workflows.contracts import StartInput
 
 
 async def test_interpreter_history_is_within_budget_of_a_hand_written_workflow(

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import ErrorType, ServiceTaskInput
 from tests.helpers import assert_eventually
 from tests.workflows.action_support import act, notices, recording_worker
 from tests.workflows.support import (
@@ -25,7 +26,6 @@ from tests.workflows.support import (
     state,
 )
 from worker import build_worker
-from workflows.contracts import ErrorType, ServiceTaskInput
 
 
 @pytest_asyncio.fixture

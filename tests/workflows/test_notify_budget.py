@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
+from shenpi_core.contracts import StartInput
 from tests.workflows.approval_support import fake_archive
 from tests.workflows.budget_support import assert_within_budget, run_handwritten, run_interpreted
 from tests.workflows.notify_handwritten import HandwrittenNotifiedTask
 from tests.workflows.notify_support import DEFAULTS, RecordingNotify, notify_worker
 from tests.workflows.support import plan, score
-from workflows.contracts import StartInput
 
 
 async def test_default_notifications_keep_the_history_within_budget(

@@ -9,9 +9,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bpmn_compiler import compile_bpmn
+from shenpi_core.contracts import StartInput
 from tests.workflows.support import open_task, plan, start
 from workflows import plan_cache
-from workflows.contracts import StartInput
 
 PROCESS = Path(__file__).resolve().parents[2] / "processes" / "purchase-approval.bpmn"
 

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shenpi_core.contracts import ServiceTaskInput
 from tests.helpers import assert_eventually
 from tests.workflows.support import (
     decide,
@@ -21,7 +22,6 @@ from tests.workflows.support import (
     timeline_events,
 )
 from worker import build_worker
-from workflows.contracts import ServiceTaskInput
 
 
 async def test_service_task_result_lands_in_its_result_variable(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bpmn_compiler.process_plan import Expression, TimerSpec
+from shenpi_core.process_plan import Expression, TimerSpec
 from workflows.timers import Schedule, TimerError, first_occurrence, next_occurrence
 
 NOW = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)

@@ -6,10 +6,10 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
-from shenpi import search_attributes as sa
+from shenpi_core import search_attributes as sa
+from shenpi_core.contracts import ErrorType, InstanceState
 from tests.helpers import assert_eventually
 from tests.workflows.support import decide, history_length, open_task, start, state, timeline_events
-from workflows.contracts import ErrorType, InstanceState
 
 
 async def test_approving_the_only_task_completes_with_outcome_approved(
@@ -176,7 +176,7 @@ async def _listed(client: Client, actor: str, workflow_id: str) -> bool:
 async def test_signal_decision_applies_once_per_idempotency_key(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
-    from workflows.contracts import SIGNAL_DECIDE, DecisionInput, DecisionSignal
+    from shenpi_core.contracts import SIGNAL_DECIDE, DecisionInput, DecisionSignal
 
     handle = await start(client, "rework_loop", task_queue)
     task = await open_task(handle, "approve")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bpmn_compiler.process_plan import AiFallback, UserTask
+from shenpi_core.contracts import AiAdvice, DecisionInput
+from shenpi_core.process_plan import AiFallback, UserTask
 from workflows import decisions, steps
 from workflows.ai import metrics
-from workflows.contracts import AiAdvice, DecisionInput
 from workflows.engine import Engine
 from workflows.tokens import StepState, Token
 
@@ -36,14 +36,13 @@ def decide_as(
     fields: dict[str, object] = {"assignee": actor, "ai": advice}
     if node.approval is not None:  # the whole step, as one single-approver step of the actor
         step_id = steps.next_step_id(engine, node)
-        token.step = StepState(
-            step_id=step_id, mode="single", approvers=[actor], opened=1, ai=advice
-        )
+        step = StepState(step_id=step_id, mode="single", approvers=[actor], opened=1, ai=advice)
         fields.update(step_id=step_id, mode="single")
     task = engine.book.add(node, engine.now(), due, **fields)
     if node.approval is None:  # a plain task is found by its token's task id
-        token.task_id = task.task_id
-    token.state = "wait"
+        engine.wait(token, task_id=task.task_id)
+    else:
+        engine.wait(token, step=step)
     opened = {"ref": task.ref, **({"step_id": task.step_id} if task.step_id else {})}
     engine.record("task_opened", node.id, task_id=task.task_id, details=opened)
     decision = DecisionInput(task_id=task.task_id, action=action, actor=actor)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpmn_compiler.process_plan import (
+from shenpi_core.contracts import AI_PRINCIPAL_PREFIX, AiAdvice, AiReviewResult
+from shenpi_core.expressions import ExpressionError
+from shenpi_core.process_plan import (
     AiSpec,
     ExclusiveGateway,
     ServiceTask,
@@ -24,9 +26,7 @@ from bpmn_compiler.process_plan import (
 )
 from workflows.ai import decide, metrics
 from workflows.ai.start import service_spec
-from workflows.contracts import AI_PRINCIPAL_PREFIX, AiAdvice, AiReviewResult
 from workflows.engine import Engine
-from workflows.expressions import ExpressionError
 from workflows.tokens import Token
 
 REVIEW_DECISIONS = ("approve", "reject")
@@ -192,7 +192,7 @@ def _reviewing(engine: Engine, token_id: str) -> Token | None:
     token = engine.token(token_id)
     if token is None or token.state != "wait" or not token.reviewing:
         return None  # the token ended or moved on (a boundary timer, a withdraw, a jump)
-    token.reviewing = False
+    engine.review_done(token)
     return token
 
 

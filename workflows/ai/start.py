@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from bpmn_compiler.process_plan import AiSpec, ExclusiveGateway, ServiceTask, UserTask
-from workflows.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiRouteOption
+from shenpi_core.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiRouteOption
+from shenpi_core.process_plan import AiSpec, ExclusiveGateway, ServiceTask, UserTask
 from workflows.machine import TokenMachine
 from workflows.tokens import Token
 
@@ -77,5 +77,5 @@ def _begin(
         options=options or [],
         initiator=machine.state.initiator,
     )
-    token.state, token.reviewing = "wait", True
+    machine.wait(token, reviewing=True)
     machine.waits.start_review(token.id, arg, task_queue)

@@ -3,6 +3,7 @@
 // a path or field the API does not have fails `tsc`.
 import type { components, paths } from "./schema";
 import { getToken } from "../auth";
+import type { TasksQuery } from "../format";
 
 export type Schemas = components["schemas"];
 export type Task = Schemas["TaskPublic"];
@@ -18,6 +19,7 @@ export type ConsoleConfig = Schemas["ConsoleConfig"];
 export type DecisionCreate = Schemas["DecisionCreate"];
 export type DocumentRef = Schemas["DocumentPublic"];
 export type Diagnostic = Schemas["Diagnostic"];
+export type IncidentSummary = Schemas["IncidentSummary"];
 
 type Path = keyof paths;
 const PREFIX = "";
@@ -43,9 +45,9 @@ export function fillPath(path: Path, params: Record<string, string | number> = {
   });
 }
 
-export function withQuery(url: string, query: Record<string, string | number | boolean | undefined>): string {
+export function withQuery(url: string, query: Record<string, string | number | boolean | null | undefined>): string {
   const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") search.set(k, String(v));
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") search.set(k, String(v));
   const text = search.toString();
   return text ? `${url}?${text}` : url;
 }
@@ -96,7 +98,8 @@ export const api = {
   instances: (query: { process_id?: string; status?: string; mine?: boolean; limit?: number }) =>
     json<Schemas["InstancesPublic"]>(withQuery(fillPath("/api/v1/instances"), query)),
   instance: (id: string) => json<Instance>(fillPath("/api/v1/instances/{instance_id}", { instance_id: id })),
-  tasks: (limit = 1000) => json<Schemas["TasksPublic"]>(withQuery(fillPath("/api/v1/tasks"), { limit })),
+  tasks: (query: TasksQuery) =>
+    json<Schemas["TasksPublic"]>(withQuery(fillPath("/api/v1/tasks"), query)),
   decide: (instanceId: string, taskId: string, body: DecisionCreate) =>
     post<Schemas["DecisionPublic"]>(
       fillPath("/api/v1/instances/{instance_id}/tasks/{task_id}/decision", { instance_id: instanceId, task_id: taskId }),
@@ -107,6 +110,13 @@ export const api = {
     const path = ({ withdraw: "/api/v1/instances/{instance_id}/withdraw", cancel: "/api/v1/instances/{instance_id}/cancel", urge: "/api/v1/instances/{instance_id}/urge" } as const)[action];
     return post<Schemas["InstanceActionPublic"]>(fillPath(path, { instance_id: instanceId }), { comment: comment || null }, { "Idempotency-Key": crypto.randomUUID() });
   },
+  incidents: (processId?: string) => json<Schemas["IncidentsPublic"]>(withQuery(fillPath("/api/v1/incidents"), { process_id: processId, limit: 1000 })),
+  incidentAction: (instanceId: string, incidentId: string, action: "retry" | "resolve", comment?: string) =>
+    post<Schemas["IncidentActionPublic"]>(
+      fillPath("/api/v1/instances/{instance_id}/incidents/{incident_id}/{action}", { instance_id: instanceId, incident_id: incidentId, action }),
+      { comment: comment || null },
+      { "Idempotency-Key": crypto.randomUUID() },
+    ),
   upload: async (file: File) => {
     const body = new FormData();
     body.append("file", file, file.name);

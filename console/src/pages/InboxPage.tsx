@@ -1,27 +1,56 @@
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
 import { api, type Task } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Link } from "../components/Link";
-import { Pager } from "../components/Pager";
-import { dueState, formatDateTime, inboxRows, page, percent, type InboxFilter } from "../format";
+import { TokenPager } from "../components/Pager";
+import { dueState, formatDateTime, inboxQuery, INBOX_PAGE_SIZE, nextTrail, percent, type InboxFilter, type InboxSort } from "../format";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { href, instancePath, navigate } from "../router";
 
-const PAGE_SIZE = 20;
+const SORTS: InboxSort[] = ["newest", "due", "oldest"];
 
 export function InboxPage({ query }: { query: URLSearchParams }) {
   const { t } = useI18n();
-  const tasks = useQuery({ queryKey: ["tasks"], queryFn: () => api.tasks(), refetchInterval: 15_000 });
-  const filter: InboxFilter = { process: query.get("process") ?? undefined, overdue: query.get("overdue") === "1", advice: query.get("advice") ?? undefined, text: query.get("q") ?? undefined };
-  const now = new Date();
-  const rows = inboxRows(tasks.data?.data ?? [], filter, now);
-  const current = page(rows, Number(query.get("page") ?? "0"), PAGE_SIZE);
-  const processes = [...new Set((tasks.data?.data ?? []).map((x) => x.process_id))].sort();
+  const sort = query.get("sort");
+  const filter: InboxFilter = {
+    process: query.get("process") ?? undefined,
+    overdue: query.get("overdue") === "1",
+    advice: query.get("advice") ?? undefined,
+    text: query.get("q") ?? undefined,
+    sort: SORTS.includes(sort as InboxSort) ? (sort as InboxSort) : "newest",
+  };
+  // The tokens of the pages visited; a new filter or order starts again at the first page.
+  const filterKey = JSON.stringify(filter);
+  const [trail, setTrail] = useState<{ key: string; tokens: (string | undefined)[] }>({ key: filterKey, tokens: [undefined] });
+  const tokens = trail.key === filterKey ? trail.tokens : [undefined];
+  const pageToken = tokens[tokens.length - 1];
+  const tasks = useQuery({
+    queryKey: ["tasks", filterKey, pageToken],
+    queryFn: () => api.tasks(inboxQuery(filter, pageToken)),
+    placeholderData: keepPreviousData,
+    refetchInterval: 15_000,
+  });
+  const definitions = useQuery({ queryKey: ["definitions"], queryFn: () => api.definitions(), staleTime: 60_000 });
+  const processes = [...new Set((definitions.data?.data ?? []).map((d) => d.process_id))].sort();
   const setQuery = (changes: Record<string, string | undefined>) => {
     const next = Object.fromEntries(query);
-    navigate(href("inbox", { ...next, page: undefined, ...changes }), true);
+    navigate(href("inbox", { ...next, ...changes }), true);
   };
+  // The search applies once typing pauses: each change is a request to the API.
+  const [text, setText] = useState(filter.text ?? "");
+  useEffect(() => {
+    if (text === (filter.text ?? "")) return;
+    const timer = setTimeout(() => setQuery({ q: text || undefined }), 300);
+    return () => clearTimeout(timer);
+  });
+  const move = (direction: "next" | "previous") =>
+    setTrail({ key: filterKey, tokens: nextTrail(tokens, direction, tasks.data?.next_page_token) });
+  const now = new Date();
+  // The API counts only what it read whole; a single page in visibility's order counts itself.
+  const onlyPage = tokens.length === 1 && tasks.data != null && !tasks.data.next_page_token;
+  const total = tasks.data?.total ?? (onlyPage ? tasks.data?.count : undefined);
 
   return (
     <>
@@ -42,19 +71,27 @@ export function InboxPage({ query }: { query: URLSearchParams }) {
           </select>
         </label>
         <label>
+          {t("inbox.sort")}
+          <select value={filter.sort} onChange={(e) => setQuery({ sort: e.target.value === "newest" ? undefined : e.target.value })}>
+            {SORTS.map((s) => <option key={s} value={s}>{t(`inbox.sort.${s}` as MessageKey)}</option>)}
+          </select>
+        </label>
+        <label>
           <input type="checkbox" checked={!!filter.overdue} onChange={(e) => setQuery({ overdue: e.target.checked ? "1" : undefined })} /> {t("inbox.overdueOnly")}
         </label>
         <label>
           {t("inbox.search")}
-          <input type="search" defaultValue={filter.text} onChange={(e) => setQuery({ q: e.target.value || undefined })} />
+          <input type="search" value={text} onChange={(e) => setText(e.target.value)} />
         </label>
       </form>
       <ErrorMessage error={tasks.error} />
       {tasks.isPending ? <p>{t("common.loading")}</p> : (
         <>
-          <p data-testid="inbox-count">{t("inbox.count", { count: rows.length })}</p>
+          <p data-testid="inbox-count">
+            {total != null ? t("inbox.count", { count: total }) : t("inbox.pageCount", { count: tasks.data?.count ?? 0 })}
+          </p>
           <div className="table-wrap">
-            <table data-testid="inbox">
+            <table data-testid="inbox" aria-busy={tasks.isPlaceholderData}>
               <thead>
                 <tr>
                   <th scope="col">{t("inbox.task")}</th>
@@ -65,11 +102,16 @@ export function InboxPage({ query }: { query: URLSearchParams }) {
                 </tr>
               </thead>
               <tbody>
-                {current.rows.map((task) => <InboxRow key={`${task.instance_id}/${task.task_id}`} task={task} now={now} />)}
+                {(tasks.data?.data ?? []).map((task) => <InboxRow key={`${task.instance_id}/${task.task_id}`} task={task} now={now} />)}
               </tbody>
             </table>
           </div>
-          <Pager index={current.index} pages={current.pages} onPage={(p) => setQuery({ page: String(p) })} />
+          <TokenPager
+            index={tokens.length - 1}
+            pages={total != null ? Math.max(1, Math.ceil(total / INBOX_PAGE_SIZE)) : undefined}
+            hasNext={!!tasks.data?.next_page_token && !tasks.isPlaceholderData}
+            onMove={move}
+          />
         </>
       )}
     </>

@@ -6,6 +6,7 @@ import { AiAdvicePanel } from "../components/AiAdvicePanel";
 import { DiagramView } from "../components/DiagramView";
 import { DocumentsPanel } from "../components/DocumentsPanel";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { IncidentActions } from "../components/IncidentsPanel";
 import { InstanceActions } from "../components/InstanceActions";
 import { RequestFields } from "../components/RequestFields";
 import { StatusBadge } from "../components/StatusBadge";
@@ -42,6 +43,7 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
   const tasks = instance.tasks ?? [];
   const task = (taskId ? tasks.find((x) => x.task_id === taskId) : undefined) ?? tasks.find((x) => isMine(x, me));
   const steps = currentSteps(instance);
+  const admin = me.groups.includes("admin");
   // Kept here: the decided task closes (and its panel may go) when the instance refreshes.
   const [decided, setDecided] = useState<string | null>(null);
   return (
@@ -69,7 +71,12 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
             <section aria-labelledby="incidents-heading" className="panel">
               <h2 id="incidents-heading">{t("instance.incidents")}</h2>
               <ul data-testid="incidents">
-                {(instance.incidents ?? []).map((i, n) => <li key={n}>{i.node_id}: {i.kind} — {i.message}{i.resolved_at ? ` (${t("instance.resolved")})` : ""}</li>)}
+                {(instance.incidents ?? []).map((i, n) => (
+                  <li key={n}>
+                    {i.node_id}: {i.kind} — {i.message}{i.resolved_at ? ` (${t("instance.resolved")})` : ""}
+                    {admin && !i.resolved_at && i.incident_id && (instance.status === "running" || instance.status === "incident") && <IncidentActions instanceId={instance.instance_id} incidentId={i.incident_id} />}
+                  </li>
+                ))}
               </ul>
             </section>
           )}

@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { IncidentsPanel } from "../components/IncidentsPanel";
 import { InstanceList } from "../components/InstanceList";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
@@ -35,6 +36,7 @@ export function InstancesPage({ query }: { query: URLSearchParams }) {
           </select>
         </label>
       </form>
+      <IncidentsPanel process={process || undefined} />
       <ErrorMessage error={list.error} />
       {list.data && <InstanceList testId="all-instances" rows={list.data.data} pageIndex={Number(query.get("page") ?? 0)} onPage={(p) => set({ page: String(p) })} />}
     </>

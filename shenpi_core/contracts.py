@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bpmn_compiler.process_plan import AiSpec, ProcessPlan
+from shenpi_core.process_plan import AiSpec, ProcessPlan
 
 # Workflow handler names (the API calls them by name: the workflow type is dynamic).
 UPDATE_DECIDE = "decide"
@@ -70,6 +70,10 @@ class StartInput(BaseModel):
     # "outcome": the initiator), chosen by the starter from the channels it knows are configured.
     # None: none (instances started before the defaults existed keep their histories).
     notify_events: list[str] | None = None
+    # The starter knows the AI provider answers inside the worker (local, openai): an AI review
+    # then heartbeats, and a worker crash costs seconds, not the node's timeout. A callback job
+    # completes on its own and may never call its heartbeat URL. None: instances started before.
+    ai_heartbeats: bool | None = None
 
 
 class EmbeddedStartInput(BaseModel):
@@ -84,6 +88,7 @@ class EmbeddedStartInput(BaseModel):
     worker_wait_seconds: float | None = None
     urge_min_interval_seconds: float | None = None
     notify_events: list[str] | None = None  # as StartInput.notify_events
+    ai_heartbeats: bool | None = None  # as StartInput.ai_heartbeats
 
 
 class DecisionInput(BaseModel):
@@ -190,9 +195,70 @@ class DecisionResult(BaseModel):
     instance_status: InstanceStatus
 
 
+# What the interpreter records on the timeline and why an incident opens: closed sets, checked
+# where they are written (``TokenMachine.record``, ``TokenMachine.incident``). The models below
+# read them as ``str``, so an API older than its workers still reads a newer event.
+TimelineEvent = Literal[
+    "started",
+    "completed",
+    "cancelled",
+    "withdrawn",
+    "force_terminated",
+    "urged",
+    "task_opened",
+    "task_closed",
+    "task_cancelled",
+    "claimed",
+    "unclaimed",
+    "approved",
+    "rejected",
+    "resubmitted",
+    "transferred",
+    "delegated",
+    "delegation_resolved",
+    "signers_added",
+    "signers_removed",
+    "jumped",
+    "sent_back",
+    "skipped",
+    "step_opened",
+    "step_passed",
+    "step_rejected",
+    "reminded",
+    "escalated",
+    "escalation_failed",
+    "overdue",
+    "timer_fired",
+    "service_completed",
+    "service_failed",
+    "ai_reviewed",
+    "ai_failed",
+    "ai_fallback",
+    "ai_route_fallback",
+    "ai_routed",
+    "incident",
+    "incident_retried",
+    "incident_resolved",
+    "notify_failed",
+    "archive_failed",
+]
+IncidentKind = Literal[
+    "activity_failed",
+    "no_matching_flow",
+    "expression_error",
+    "waiting_for_worker",
+    "directory_failed",
+    "invalid_approvers",
+    "no_approvers",
+    "loop_limit",
+    "timer_error",
+    "bad_reject_target",
+]
+
+
 class TimelineEntry(BaseModel):
     at: datetime
-    event: str  # started, task_opened, claimed, approved, rejected, service_started, ...
+    event: str  # a TimelineEvent
     node_id: str | None = None
     task_id: str | None = None
     actor: str | None = None
@@ -204,7 +270,7 @@ class Incident(BaseModel):
     # Its position in the instance's incidents, from 1: incidents are only ever appended.
     incident_id: str | None = None
     node_id: str
-    kind: str  # activity_failed, no_matching_flow, expression_error, waiting_for_worker
+    kind: str  # an IncidentKind
     message: str
     at: datetime
     resolved_at: datetime | None = None  # e.g. a worker for the activity type showed up

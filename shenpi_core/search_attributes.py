@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
-from shenpi.limits import compact_json_size
+from shenpi_core.limits import compact_json_size
 
 VERSION = SearchAttributeKey.for_keyword("ShenpiVersion")  # "process_id:version"
 STATUS = SearchAttributeKey.for_keyword("ShenpiStatus")

@@ -8,7 +8,7 @@ This module must stay importable inside the Temporal workflow sandbox: pydantic 
 no I/O.
 
 Expressions are compiled at compile time into a small JSON AST (``Expression.ast``) that the
-workflow only *evaluates* (``workflows.expressions.evaluate``); the AST nodes are::
+workflow only *evaluates* (``shenpi_core.expressions.evaluate``); the AST nodes are::
 
     {"lit": <json value>}                          a literal (str, int, float, bool, null, list)
     {"var": ["order", "amount"]}                   a variable path (order.amount)

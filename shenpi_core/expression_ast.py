@@ -14,7 +14,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from workflows.expressions import DIRECTORY_FUNCTIONS, FUNCTION_NAMES
+from shenpi_core.expressions import DIRECTORY_FUNCTIONS, FUNCTION_NAMES
 
 _OPERATORS = {
     "==": "eq", "=": "eq", "eq": "eq", "!=": "ne", "<>": "ne", "ne": "ne",

@@ -1,4 +1,4 @@
-"""Evaluate the compiled expression AST (see ``bpmn_compiler.process_plan``) against variables.
+"""Evaluate the compiled expression AST (see ``shenpi_core.process_plan``) against variables.
 
 Runs inside the Temporal workflow sandbox, so it is pure and deterministic: standard library only,
 no parsing, no I/O, no clock. Every failure (unknown variable, wrong type, unknown operator or
