@@ -11,7 +11,6 @@ import os
 from functools import lru_cache
 
 from fastapi import FastAPI
-from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -58,8 +57,8 @@ def _otlp_provider(endpoint: str | None, service: str) -> TracerProvider:
         resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)})
     )
     provider.add_span_processor(BatchSpanProcessor(exporter))
-    # Global too, so libraries that trace on their own (and the log formatter) see the same one.
-    trace.set_tracer_provider(provider)
+    # Not made the global provider: the API's and the worker's spans come from the interceptor
+    # and the FastAPI instrumentation, which are handed this one; nothing else traces.
     return provider
 
 
