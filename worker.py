@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -21,13 +22,22 @@ from multiprocessing.managers import SyncManager
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+)
 from temporalio.worker import SharedStateManager, Worker
 
-from activities.ocr import init_ocr_process, ocr
 from activities.registry import ActivityRegistry, build_registry
+from shenpi.extras import missing
+from shenpi.logs import configure_logging
 from shenpi.payload_codec import data_converter
 from shenpi.settings import Settings, get_settings
+from shenpi.telemetry import temporal_interceptors, tracer_provider
+from shenpi.temporal_connection import connection_options
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core.contracts import OCR_QUEUE_SUFFIX
 from workflows.interpreter import Interpreter
@@ -71,6 +81,15 @@ def prometheus_config(bind_address: str) -> PrometheusConfig:
         durations_as_seconds=True,
         histogram_bucket_overrides=_BUCKETS,
     )
+
+
+def core_logging(settings: Settings) -> LoggingConfig:
+    """The SDK core's own log lines (Rust): through Python's logging when lines are JSON, so
+    every line the worker writes has the one format; else as the SDK prints them."""
+    if settings.log_format != "json":
+        return LoggingConfig.default
+    forwarding = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+    return dataclasses.replace(LoggingConfig.default, forwarding=forwarding)
 
 
 def build_worker(
@@ -152,6 +171,10 @@ def build_ocr_worker(
     processes = processes or settings.ocr_processes
     if processes < 1:
         raise ValueError("an OCR worker needs at least one process")
+    try:  # the ocr extra; a worker without it serves everything else (SHENPI_OCR_PROCESSES=0)
+        from activities.ocr import init_ocr_process, ocr
+    except ImportError as err:
+        raise missing("ocr", "OCR (SHENPI_OCR_PROCESSES > 0, or --ocr-only)", err) from err
     # Spawned, not forked: the worker's process has Temporal's runtime threads running.
     context = multiprocessing.get_context("spawn")
     manager = context.Manager()
@@ -188,7 +211,8 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
     """
     runtime = Runtime(
         telemetry=TelemetryConfig(
-            metrics=prometheus_config(f"0.0.0.0:{settings.worker_metrics_port}")
+            metrics=prometheus_config(f"0.0.0.0:{settings.worker_metrics_port}"),
+            logging=core_logging(settings),
         )
     )
     client = await Client.connect(
@@ -196,6 +220,9 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         runtime=runtime,
+        # The workers take the client's tracing interceptor over (workflows and activities).
+        interceptors=temporal_interceptors(tracer_provider(settings, "shenpi-worker")),
+        **connection_options(settings),
     )
     await ensure_search_attributes(client, settings.temporal_namespace)
     async with contextlib.AsyncExitStack() as workers:
@@ -220,7 +247,7 @@ async def run_worker(settings: Settings, *, ocr_only: bool = False) -> None:
 
 
 def main(*, ocr_only: bool = False) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(get_settings())
 
     async def until_signalled() -> None:
         task = asyncio.create_task(run_worker(get_settings(), ocr_only=ocr_only))

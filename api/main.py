@@ -14,6 +14,7 @@ from api.codec_cors import CodecCorsMiddleware
 from api.console_static import install_console
 from api.docs_pages import install_docs
 from api.errors import install_error_handlers
+from api.log_context import RequestIdsMiddleware
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import (
     actions,
@@ -37,6 +38,8 @@ from shenpi.db.engine import create_engine, create_sessionmaker
 from shenpi.db.migrate import upgrade
 from shenpi.payload_codec import EncryptionCodec, data_converter
 from shenpi.settings import Settings, get_settings
+from shenpi.telemetry import instrument_api, temporal_interceptors, tracer_provider
+from shenpi.temporal_connection import connection_options
 
 API_PREFIX = "/api/v1"
 # Variables travel inside workflow inputs and updates, which Temporal caps at a few MB per payload.
@@ -60,6 +63,8 @@ async def connect_temporal(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         lazy=True,
+        interceptors=temporal_interceptors(tracer_provider(settings, "shenpi-api")),
+        **connection_options(settings),
     )
 
 
@@ -111,6 +116,7 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(CodecCorsMiddleware, origins=settings.resolved_codec_cors_origins)
+    app.add_middleware(RequestIdsMiddleware)  # instance and task ids on the request's log lines
     install_error_handlers(app)
 
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
@@ -138,4 +144,5 @@ def create_app(
     # Probes and scrapers conventionally look at the root; same handlers, not in the schema twice.
     app.include_router(health.router, include_in_schema=False)
     install_console(app, settings.resolved_console_dist_dir)  # the web console at /ui/
+    instrument_api(app, tracer_provider(settings, "shenpi-api"))  # no-op unless tracing is on
     return app

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shenpi_core.contracts import DecisionResult
@@ -40,6 +40,20 @@ class ApiMetrics:
             "shenpi_task_wait_seconds",
             "Time from a task's creation to the decision that closed it",
             buckets=_WAIT_BUCKETS,
+            registry=r,
+        )
+
+        # Read from Temporal's visibility at each scrape (api/instance_gauges.py): the whole
+        # namespace's open instances, the same number from every API replica.
+        self.instances_open = Gauge(
+            "shenpi_instances_open",
+            "Open instances, by status (running, or incident: waiting for an admin)",
+            ["status"],
+            registry=r,
+        )
+        self.instances_stuck = Gauge(
+            "shenpi_instances_stuck",
+            "Open instances started longer ago than SHENPI_STUCK_INSTANCE_HOURS",
             registry=r,
         )
 

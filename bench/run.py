@@ -25,6 +25,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench import scaling
 from bench.codec_cost import codec_cost
 from bench.corpus_compile import compile_times
 from bench.driver import CODEC_SUFFIX, Variant, history_events, percentile, run_batch
@@ -134,6 +135,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 client = clients[variant.encrypted]
                 keys = key_entry if variant.encrypted else None
                 rounds[variant.name].append(await measure(client, address, variant, args, keys))
+        # Horizontal scaling: the interpreter with one and with two worker processes.
+        interpreter = next(v for v in variants if v.name == "interpreter")
+        workers = await scaling.measure_workers(clients[False], address, interpreter, args)
     finally:
         await env.shutdown()
     metrics = list(next(iter(rounds.values()))[0])
@@ -142,6 +146,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "codec": await codec_cost(plan),
         "rounds": rounds,
         "median": {name: {k: _median_of(rs, k) for k in metrics} for name, rs in rounds.items()},
+        "worker_scaling": workers,
     }
 
 
@@ -178,6 +183,7 @@ def report(results: dict[str, Any], corpus: list[tuple[str, float, str]]) -> str
     ]
     lines += [f"| {label} {_cells(it, hw, key, fmt)} |" for label, key, fmt in _ROWS]
     lines += ["", *_codec_report(med, results["codec"])]
+    lines += ["", scaling.report(results["worker_scaling"])]
     lines += ["", "| corpus file | compile time (ms, median) | result |", "|---|---|---|"]
     lines += [f"| {name} | {ms:.2f} | {fate} |" for name, ms, fate in corpus]
     return "\n".join(lines)

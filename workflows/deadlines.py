@@ -34,7 +34,7 @@ from shenpi_core.contracts import (
 )
 from shenpi_core.expressions import ExpressionError, uses_directory
 from shenpi_core.process_plan import ApprovalSpec, UserTask
-from workflows import decisions, signers
+from workflows import decisions, ops_metrics, signers
 from workflows.engine import Engine
 from workflows.notices import Notifier, recipients
 from workflows.services import failure_message
@@ -160,9 +160,13 @@ class Deadlines:
             details={"to": to, "reminder": task.reminders_sent},
         )
         self._notifier.send("task_reminder", to, [task], reminder=task.reminders_sent)
+        ops_metrics.count(self._engine, ops_metrics.REMINDERS_SENT, task.node_id)
 
     async def _due(self, task: TaskView, spec: ApprovalSpec) -> None:
         engine = self._engine
+        ops_metrics.count(
+            engine, ops_metrics.SLA_BREACHES, task.node_id, on_timeout=spec.on_timeout
+        )
         match spec.on_timeout:
             case "approve" | "reject":
                 action: Literal["approve", "reject"] = (
@@ -208,6 +212,7 @@ class Deadlines:
                 actor=TIMEOUT_ACTOR,
                 details={"message": problem, "from": approver or ""},
             )
+            ops_metrics.count(engine, ops_metrics.ESCALATIONS, task.node_id, outcome="failed")
             return
         step = signers.step_of(engine, task)
         if step is None or target not in step.approvers:  # never list one approver twice
@@ -220,6 +225,7 @@ class Deadlines:
             actor=TIMEOUT_ACTOR,
             details={"from": approver or "", "to": target},
         )
+        ops_metrics.count(engine, ops_metrics.ESCALATIONS, task.node_id, outcome="escalated")
         to = [target, *([approver] if approver else [])]
         self._notifier.send("task_escalated", to, [task], escalated_from=approver, to_user=target)
 

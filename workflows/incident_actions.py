@@ -10,6 +10,7 @@ tokens parked at the node back to ``enter``: the next ``advance`` runs the node 
 from __future__ import annotations
 
 from shenpi_core.contracts import ErrorType, Incident, IncidentActionInput
+from workflows import ops_metrics
 from workflows.machine import TokenMachine
 from workflows.outcome import running_status
 from workflows.refusals import refuse
@@ -56,6 +57,10 @@ def apply(machine: TokenMachine, action: IncidentActionInput) -> Incident:
     for other in machine.state.incidents:
         if other.node_id == incident.node_id and other.resolved_at is None:
             other.resolved_at = machine.now()
+            how = "retried" if action.action == "retry" else "resolved"
+            ops_metrics.count(
+                machine, ops_metrics.INCIDENTS_RESOLVED, other.node_id, kind=other.kind, how=how
+            )
     machine.state.status = running_status(machine.state.incidents)
     machine.record(
         "incident_retried" if action.action == "retry" else "incident_resolved",

@@ -21,6 +21,7 @@ from shenpi_core.contracts import (
     TimelineEvent,
 )
 from shenpi_core.process_plan import ProcessPlan, ServiceTask, UserTask
+from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
 from workflows.timers import first_occurrence, next_occurrence
@@ -94,12 +95,16 @@ class TokenMachine:
         )
         self.state.incidents.append(incident)
         self.record("incident", node_id, details={"kind": kind, "message": message})
+        ops_metrics.count(self, ops_metrics.INCIDENTS_OPENED, node_id, kind=kind)
         self.state.status = running_status(self.state.incidents)
 
     def resolve_incidents(self, node_id: str, kind: str) -> None:
         for incident in self.state.incidents:
             if incident.node_id == node_id and incident.kind == kind and not incident.resolved_at:
                 incident.resolved_at = self.now()
+                ops_metrics.count(
+                    self, ops_metrics.INCIDENTS_RESOLVED, node_id, kind=kind, how="automatically"
+                )
         self.state.status = running_status(self.state.incidents)
 
     def open_incident(self, node_id: str, kind: str) -> bool:

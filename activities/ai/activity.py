@@ -26,6 +26,7 @@ from activities.heartbeat import heartbeating
 from shenpi.blobs import BlobStore, open_blob_store
 from shenpi.db.ai_results import get_result, put_result
 from shenpi.db.lazy import LazyDatabase
+from shenpi.extras import missing
 from shenpi.settings import Settings
 from shenpi_core.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiReviewResult
 
@@ -116,7 +117,10 @@ def build_provider(
 ) -> Provider:
     """The provider ``settings.ai_provider`` names; its heavy parts load on first use."""
     if settings.ai_provider == "openai":
-        from activities.ai.openai_provider import OpenAiProvider
+        try:
+            from activities.ai.openai_provider import OpenAiProvider
+        except ImportError as err:
+            raise missing("ai", "SHENPI_AI_PROVIDER=openai", err) from err
 
         return OpenAiProvider(settings)
     if settings.ai_provider == "callback":

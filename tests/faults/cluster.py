@@ -29,6 +29,18 @@ def free_port() -> int:
         return port
 
 
+async def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 30 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        await asyncio.to_thread(proc.wait, 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        await asyncio.to_thread(proc.wait)
+
+
 class DevServer:
     """``temporal server start-dev`` on fixed free ports and a persistent SQLite file."""
 
@@ -103,14 +115,55 @@ class WorkerProcess:
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()  # SIGTERM drains the worker (worker.py)
-        try:
-            await asyncio.to_thread(proc.wait, 30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            await asyncio.to_thread(proc.wait)
+        await terminate(proc)  # SIGTERM drains the worker (worker.py)
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class ApiProcess:
+    """One `shenpi api` child process on a free port, with ``SHENPI_*`` settings in ``env``."""
+
+    directory: Path
+    env: dict[str, str]
+    port: int = field(default_factory=free_port)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.directory / "api.log"
+
+    def start(self) -> None:
+        assert self._proc is None, "already running"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            **self.env,
+            "SHENPI_API_HOST": "127.0.0.1",
+            "SHENPI_API_PORT": str(self.port),
+        }
+        with self.log_file.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [str(BIN_DIR / "shenpi"), "api"],
+                cwd=self.directory,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        await terminate(proc)  # SIGTERM: uvicorn drains its requests
 
     def log_tail(self, lines: int = 30) -> str:
         text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api import flows
 from tests.api.conftest import running_stack, unique
+from tests.helpers import REPO_ROOT, assert_eventually
 from tests.wechat.callbacks import MpCallbacks, WorkCallbacks, msg_id, wechat_settings
 from tests.wechat.work_server import WorkServer
 
@@ -86,3 +89,48 @@ async def test_a_follower_starts_a_request_from_the_official_account(
         async with stack.http("alice") as http:
             body = await flows.state(http, instance_id)
         assert (body["initiator"], body["variables"]["amount"]) == ("alice", 320)
+
+
+def _documented_keywords() -> str:
+    """The keyword setting docs/wechat.md shows (``报销=expense-claim,采购=purchase-approval``)."""
+    text = (REPO_ROOT / "docs" / "wechat.md").read_text(encoding="utf-8")
+    found = re.search(
+        r"`SHENPI_WECHAT_START_PROCESSES` maps keywords to processes: `([^`]+)`", text
+    )
+    assert found is not None, "docs/wechat.md no longer shows the keyword setting"
+    return found.group(1)
+
+
+async def test_a_message_without_what_the_process_needs_is_refused_and_named(
+    temporal_env: WorkflowEnvironment, tmp_path: Path, wechat_work_server: WorkServer
+) -> None:
+    """The documented 采购=purchase-approval: the shipped process assigns its first task to the
+    variable ``manager``, which no message gives. Started anyway, the instance stopped on an
+    incident while the sender read "submitted"; now nothing starts and the sender is told."""
+    settings = wechat_settings(
+        tmp_path, wechat_work_server.url, wechat_start_processes=_documented_keywords()
+    )
+    async with running_stack(temporal_env, settings) as stack:
+        for name in ("purchase-approval", "expense-claim"):
+            await flows.deploy(stack, (REPO_ROOT / "processes" / f"{name}.bpmn").read_bytes())
+        wechat = WorkCallbacks(stack)
+        refused_msg, claim_msg = msg_id(), msg_id()
+        refused = await wechat.say("alice", "采购 笔记本电脑 ¥8,999", msg=refused_msg)
+        claimed = await wechat.say("alice", "报销 出差北京 住宿3晚 1260元", msg=claim_msg)
+        async with stack.http("alice") as http:
+            never = await http.get(f"/api/v1/instances/purchase-approval:wechat:{refused_msg}")
+
+            async def waiting_for_a_person() -> dict[str, Any]:
+                body = await flows.state(http, f"expense-claim:wechat:{claim_msg}")
+                assert any(t["status"] == "open" for t in body["tasks"]), body
+                return body
+
+            claim = await assert_eventually(waiting_for_a_person)
+    assert refused == (
+        "没有提交：流程 purchase-approval 需要 manager，消息里没有。"
+        f"请在网页控制台提交：{settings.public_url}/ui/"
+    )
+    assert never.status_code == 404, never.text
+    # A claim brings its amount: it starts, and runs to its first person (no incident).
+    assert claimed == f"已提交申请，编号 expense-claim:wechat:{claim_msg}。"
+    assert claim["status"] == "running" and claim["incidents"] == [], claim
