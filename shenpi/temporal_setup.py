@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -12,6 +14,8 @@ from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 
 from shenpi_core import search_attributes
+
+log = logging.getLogger(__name__)
 
 _INDEXED_TYPE = {
     SearchAttributeIndexedValueType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -31,6 +35,15 @@ async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
         )
         existing = set(listed.custom_attributes)
     except RPCError as err:
+        if err.status == RPCStatusCode.PERMISSION_DENIED:
+            # Temporal Cloud keeps namespace settings out of a worker's reach: the operator
+            # creates the attributes (docs/running.md), and a start names any that is missing.
+            log.warning(
+                "cannot check Shenpi's search attributes (%s); create them first: %s",
+                err.message,
+                ", ".join(f"{k.name} ({k.indexed_value_type.name})" for k in search_attributes.ALL),
+            )
+            return []
         if err.status != RPCStatusCode.UNIMPLEMENTED:
             raise
         existing = set()  # the time-skipping test server can add but not list them
