@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,10 @@ from alembic.config import Config
 from shenpi.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# Alembic keeps the running migration's context in module globals (``alembic.context``): two
+# upgrades on threads of one process (two apps starting, a lazy session beside an app) would
+# tear each other's context down. Other processes are kept apart by the database itself.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(database_url: str) -> Config:
@@ -24,7 +29,8 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_blocking(settings: Settings, revision: str = "head") -> None:
     """Bring the app database to ``revision``; only from sync code (env.py calls asyncio.run)."""
-    command.upgrade(alembic_config(settings.resolved_database_url), revision)
+    with _ONE_AT_A_TIME:
+        command.upgrade(alembic_config(settings.resolved_database_url), revision)
 
 
 async def upgrade(settings: Settings, revision: str = "head") -> None:
