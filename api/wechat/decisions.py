@@ -93,7 +93,12 @@ async def find_by_ref(
 async def _open_elsewhere(client: Client, ref: str) -> bool:
     query = 'ShenpiVersion IS NOT NULL AND ExecutionStatus = "Running"'
     async for execution in client.list_workflows(query, limit=INBOX_SCAN, page_size=INBOX_SCAN):
-        views = await execution.memo_value(MEMO_TASKS, default=[])
+        try:
+            views = await execution.memo_value(MEMO_TASKS, default=[])
+        except (LookupError, ValueError):
+            # A memo this API cannot read (a key not in its ring, an encoding it lacks) only
+            # words another instance's reply: skip it rather than fail the sender's message.
+            continue
         if any(isinstance(v, dict) and v.get("ref") == ref for v in views):
             return True
     return False
