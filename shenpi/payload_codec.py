@@ -4,7 +4,7 @@ every client, worker and replayer of Shenpi uses (docs/security.md).
 The codec runs in the SDK between the payload converter (pydantic → JSON bytes) and the wire, so
 the Temporal server, its database and its UI only ever see ``binary/encrypted`` payloads: inputs,
 results, update arguments, memos and failure details. Search attributes are not payloads and are
-never encrypted, which is why they hold ids and states only (DESIGN.md §3).
+never encrypted, which is why they hold ids and states only (docs/architecture.md §3).
 """
 
 from __future__ import annotations

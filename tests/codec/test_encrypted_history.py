@@ -32,7 +32,8 @@ def _worker(client: Client, task_queue: str) -> Any:
 
 def _payload_bytes(events: Sequence[HistoryEvent]) -> bytes:
     """Every event as stored, less what the codec never sees and what holds no content: search
-    attributes (ids and states only, DESIGN.md §3) and the SDK's own patch markers (patch ids)."""
+    attributes (ids and states only, docs/architecture.md §3) and the SDK's own patch markers
+    (patch ids)."""
     stored = b""
     for event in events:
         if event.marker_recorded_event_attributes.marker_name == "core_patch":
