@@ -9,13 +9,16 @@ into a diagnostic with the element id and line.
 from __future__ import annotations
 
 from bpmn_compiler.model import RawText
-from shenpi_core.expression_ast import ExpressionSyntaxError, lit, op, parse_ast
+from shenpi_core.expression_ast import DIRECTORY_ARITY, ExpressionSyntaxError, lit, op, parse_ast
+from shenpi_core.feel_lexer import FeelSyntaxError
+from shenpi_core.feel_parser import feel_root, parse_feel
 from shenpi_core.process_plan import Expression
 
 __all__ = [
     "ExpressionSyntaxError",
     "UnsupportedLanguageError",
     "compile_condition",
+    "compile_feel",
     "compile_value",
     "parse_ast",
     "split_template",
@@ -86,12 +89,24 @@ def _dialect(raw: RawText) -> str:
     return "juel" if "${" in text or "#{" in text else "plain"
 
 
+def compile_feel(text: str) -> object:
+    """FEEL text (after its ``=``) → the AST, with FEEL's own grammar and semantics.
+
+    FEEL used to share the JUEL grammar; plans compiled then keep their old AST and evaluate as
+    before (docs/expressions.md "FEEL").
+    """
+    try:
+        return feel_root(parse_feel(text.strip(), directory=DIRECTORY_ARITY))
+    except FeelSyntaxError as err:
+        raise ExpressionSyntaxError(err.message) from None
+
+
 def compile_condition(raw: RawText) -> Expression:
     """A sequence-flow condition (or any expression that must be a single expression)."""
     dialect = _dialect(raw)
     text = raw.text.strip()
     if dialect == "feel":
-        ast = parse_ast(text[1:] if text.startswith("=") else text)
+        ast = compile_feel(text[1:] if text.startswith("=") else text)
     elif dialect == "juel" and ("${" in text or "#{" in text):
         parts = split_template(text)
         if len(parts) != 1 or not parts[0][0]:
@@ -109,7 +124,7 @@ def compile_value(raw: RawText, *, as_list: bool = False) -> Expression:
     """
     text = raw.text.strip()
     if text.startswith("="):
-        return Expression(source=raw.text, dialect="feel", ast=parse_ast(text[1:]))
+        return Expression(source=raw.text, dialect="feel", ast=compile_feel(text[1:]))
     if "${" not in text and "#{" not in text:
         if as_list:
             items = [item.strip() for item in text.split(",") if item.strip()]

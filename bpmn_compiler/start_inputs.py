@@ -71,6 +71,8 @@ def _reads(ast: Any, guarded: frozenset[str] = frozenset()) -> set[str]:
         return set()
     if ast.get("call") == "is_defined":
         return set()
+    if "feel" in ast:
+        return _feel_reads(ast, guarded)
     if "var" in ast:
         path = ast["var"]
         first = str(path[0]) if isinstance(path, list) and path else None
@@ -93,3 +95,34 @@ def _paths(args: Any) -> set[str]:
         for a in args
         if isinstance(a, dict) and isinstance(a.get("var"), list) and a["var"]
     }
+
+
+def _feel_reads(ast: dict[str, Any], guarded: frozenset[str]) -> set[str]:
+    """FEEL's reads: names not bound by an iteration, a context entry or a filter's item."""
+    kind, args = ast.get("feel"), ast.get("args", [])
+    if not isinstance(args, list):
+        return set()
+    if kind == "name":
+        name = str(ast.get("v"))
+        return set() if name in guarded or name == "?" else {name}
+    if kind == "call" and ast.get("v") == "is defined":
+        return set()
+    if kind in ("for", "some", "every"):
+        bound = guarded | frozenset(str(v) for v in ast.get("vars", []))
+        return _reads(args[:-1], guarded) | _reads(args[-1:], bound)
+    if kind == "filter":  # the condition may name the item's fields: only the list counts
+        return _reads(args[:1], guarded)
+    if kind == "context":
+        return _reads(args, guarded | frozenset(str(k) for k in ast.get("keys", [])))
+    if kind == "and":
+        checked = {
+            str(a["args"][0]["v"])
+            for a in args
+            if isinstance(a, dict)
+            and a.get("feel") == "call"
+            and a.get("v") == "is defined"
+            and isinstance(a["args"][0], dict)
+            and a["args"][0].get("feel") == "name"
+        }
+        guarded = guarded | checked
+    return _reads(args, guarded)

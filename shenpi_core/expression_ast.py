@@ -33,9 +33,10 @@ _METHODS = {
     "size": ("size", 0), "length": ("size", 0),
 }  # fmt: skip
 # Directory lookups (run by the shenpi-directory activity): name -> (min, max) argument count.
-_DIRECTORY_ARITY = {
+DIRECTORY_ARITY = {
     "manager": (1, 2), "members": (1, 1), "dept_leader": (1, 1), "department": (1, 1),
 }  # fmt: skip
+_DIRECTORY_ARITY = DIRECTORY_ARITY  # the name the directory tests import
 
 MAX_DEPTH = 64
 
@@ -116,8 +117,8 @@ class _ToAst(Transformer[Token, Any]):
 
     def call(self, name: Token, items: Any) -> dict[str, Any]:
         fn = _FEEL_FUNCTIONS.get(" ".join(str(name).split()), str(name))
-        if fn in _DIRECTORY_ARITY:
-            low, high = _DIRECTORY_ARITY[fn]
+        if fn in DIRECTORY_ARITY:
+            low, high = DIRECTORY_ARITY[fn]
             if not low <= len(items or []) <= high:
                 wanted = str(low) if low == high else f"{low} to {high}"
                 raise ExpressionSyntaxError(

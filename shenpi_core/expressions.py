@@ -16,12 +16,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shenpi_core.expression_errors import ExpressionError, UndefinedVariableError
+from shenpi_core.feel_eval import Scope, evaluate_feel
+from shenpi_core.feel_values import to_json
+
 __all__ = [
     "DIRECTORY_FUNCTIONS",
     "ExpressionError",
     "UndefinedVariableError",
     "evaluate",
     "evaluate_bool",
+    "is_feel",
     "uses_directory",
 ]
 
@@ -29,18 +34,6 @@ __all__ = [
 # evaluates them itself; an expression calling one runs in the ``shenpi-directory`` activity,
 # which passes the lookups as ``functions``.
 DIRECTORY_FUNCTIONS = frozenset({"manager", "members", "dept_leader", "department"})
-
-
-class ExpressionError(Exception):
-    """An expression could not be evaluated; ``message`` is shown on the incident."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class UndefinedVariableError(ExpressionError):
-    """A variable (or a key along its path) does not exist."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +75,16 @@ def evaluate_bool(
 ) -> bool:
     """Evaluate a condition; anything but a boolean (null included) is an error, as in Zeebe."""
     value = evaluate(ast, variables, functions=functions)
+    if value is None and is_feel(ast):
+        return False  # FEEL: a condition that is null (`amount > 5` with no amount) is false
     if not isinstance(value, bool):
         raise ExpressionError(f"condition evaluated to {_kind(value)} {value!r}, not a boolean")
     return value
+
+
+def is_feel(ast: Any) -> bool:
+    """Whether ``ast`` was compiled from FEEL (so FEEL's null semantics apply to its result)."""
+    return isinstance(ast, Mapping) and ast.get("op") == "feel"
 
 
 def uses_directory(ast: Any) -> bool:
@@ -310,7 +310,16 @@ _OPERATORS: dict[str, Operator] = {
     "cond": _cond,
     "index": _binary("index", _index),
     "list": lambda args, v: [_eval(a, v) for a in args],
+    "feel": lambda args, v: _feel(args, v),
 }
+
+
+def _feel(args: list[Any], v: _Env) -> Any:
+    """A FEEL expression (``feel_parser``): its own semantics inside, JSON at the boundary."""
+    _arity(args, 1, "feel")
+    scope = Scope(v.variables, json=True, functions=v.functions)
+    return to_json(evaluate_feel(args[0], scope))
+
 
 # --- whitelisted pure functions ------------------------------------------------------------------
 

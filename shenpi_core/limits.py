@@ -133,3 +133,15 @@ def compact_json_size(values: list[str]) -> int:
 def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:37]}...'"
+
+
+# FEEL (docs/expressions.md): what one evaluation may build or walk, so an expression such as
+# `for i in 1..100000000 return i` or a filter over a huge list ends as an error, not as a
+# workflow task that never yields.
+MAX_FEEL_LIST_ITEMS = 10_000
+MAX_FEEL_STRING_LENGTH = 100_000
+MAX_FEEL_STEPS = 200_000
+# `matches`, `replace` and `split` run Python's backtracking regex engine: patterns are limited to
+# a subset without nested quantifiers or back-references, and the text they scan is capped.
+MAX_FEEL_REGEX_PATTERN = 200
+MAX_FEEL_REGEX_INPUT = 10_000

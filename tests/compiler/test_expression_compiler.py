@@ -45,7 +45,9 @@ VARS: dict[str, Any] = {
         ("= if amount > 1000 then true else false", "feel", True),
         ("= amount in [1000, 1500]", "feel", True),
         ("= sum([1, 2, 3]) = 6 and count(tags) = 2", "feel", True),
-        ("= x = null", "feel", None),  # x is undefined: an error at run time, not compile time
+        ("= x = null", "feel", True),  # FEEL: an undefined variable is null
+        ('= some t in tags satisfies t = "it"', "feel", True),
+        ("= amount > missing", "feel", False),  # null, and a null condition is false
         ("amount >= 1000 and 'it' in tags", "plain", True),
         ("amount != 1500 or name not in ['Bob']", "plain", True),
         ("approved == True and len(tags) == 2", "plain", True),
@@ -84,7 +86,7 @@ def test_language_attribute_selects_the_dialect(text: str, language: str, dialec
         ("${1 < 2 < 3}", "unexpected '<'"),
         ("${foo(1)}", "unknown function 'foo'"),
         ("${name.hashCode()}", "unsupported method"),
-        ("= some x in xs satisfies x > 1", "unexpected"),
+        ("= some x in xs", "expected 'satisfies'"),  # quantified expressions parse since FEEL
         ("approved ${x}", "must be one ${...} expression"),
         ("", "empty expression"),
         ("${a & b}", "unexpected '&'"),
