@@ -300,7 +300,7 @@ def _flatten(items: Any) -> list[Any]:
 
 # --- numbers ----------------------------------------------------------------------------------
 def _quantize(value: Any, scale: Any, rounding: str) -> Decimal:
-    n, places = _n(value), _int(scale)
+    n, places = _n(value), int(_n(scale))  # a fractional scale is truncated (TCK 1100)
     _check(-6111 <= places <= 6176)
     try:
         return n.quantize(Decimal(1).scaleb(-places), rounding=rounding, context=CTX)

@@ -20,9 +20,9 @@ from shenpi_core.feel_temporal import parse_any, seconds
 from shenpi_core.feel_values import CTX, Function, Range, YearMonth, compare, equal, from_json
 from shenpi_core.limits import MAX_FEEL_LIST_ITEMS, MAX_FEEL_STEPS
 
-__all__ = ["Scope", "evaluate_feel", "test_input"]
+__all__ = ["MISSING", "Scope", "evaluate_feel", "test_input"]
 
-_MISSING = object()
+MISSING = object()
 
 
 class Scope:
@@ -57,7 +57,7 @@ class Scope:
                 value = scope._values[name]
                 return from_json(value) if scope._json else value
             scope = scope._parent
-        return _MISSING
+        return MISSING
 
     def tick(self) -> None:
         self.budget[0] += 1
@@ -98,8 +98,15 @@ def _bounded(items: list[Any]) -> list[Any]:
 
 # --- names, paths, filters ----------------------------------------------------------------------
 def _name(ast: Mapping[str, Any], _: list[Any], scope: Scope) -> Any:
-    value = scope.get(ast["v"])
-    return None if value is _MISSING else value
+    name = ast["v"]
+    value = scope.get(name)
+    if value is MISSING and "." in name:
+        # A DMN model may define `Person.Gender` as a name; where it is not one, it is a path.
+        first, *rest = name.split(".")
+        value = scope.get(first)
+        for key in rest:
+            value = None if value is MISSING else _step(value, key)
+    return None if value is MISSING else value
 
 
 _PROPERTIES: dict[str, Callable[[Any], Any]] = {
@@ -148,6 +155,14 @@ def _step(value: Any, key: str) -> Any:
         return [_step(item, key) for item in value]
     if isinstance(value, dt.date | dt.time | dt.timedelta | YearMonth):
         return _property(value, key)
+    if isinstance(value, Range):
+        parts = {
+            "start": value.low,
+            "end": value.high,
+            "start included": value.low_closed,
+            "end included": value.high_closed,
+        }
+        return parts.get(key)
     return None
 
 
@@ -161,8 +176,9 @@ def _filter(_: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:
         return _at(items, index)
     kept = []
     for item in items:
-        frame = dict(item) if isinstance(item, Mapping) else {}
-        frame["item"] = item
+        frame = {"item": item}
+        if isinstance(item, Mapping):
+            frame.update(item)  # a context's own `item` entry wins (DMN 1.3 §10.3.2.5)
         if evaluate_feel(args[1], scope.child(frame)) is True:
             kept.append(item)
     return kept
@@ -200,6 +216,19 @@ def _range(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:
     low, high = evaluate_feel(args[0], scope), evaluate_feel(args[1], scope)
     brackets = ast["v"]
     return Range(low, high, brackets[0] == "[", brackets[1] == "]")
+
+
+def _range_to(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Range:
+    """``(< 10)``: the values below 10, as a range with one end."""
+    bound, op = evaluate_feel(args[0], scope), ast["v"]
+    if op in ("lt", "le"):
+        return Range(None, bound, False, op == "le")
+    return Range(bound, None, op == "ge", False)
+
+
+def _invalid(_: Mapping[str, Any], __: list[Any], ___: Scope) -> None:
+    """A call the compiler found invalid (wrong arguments): null, as DMN says."""
+    return None
 
 
 # --- logic and comparison -----------------------------------------------------------------------
@@ -299,8 +328,13 @@ def _expression_test(ast: Mapping[str, Any], value: Any, scope: Scope) -> bool |
     if isinstance(result, bool) and (ast.get("q") or not isinstance(value, bool)):
         return result
     if isinstance(result, list) and not isinstance(value, list):
-        return any(equal(value, item) is True for item in result)
+        return any(_item_test(value, item) is True for item in result)
     return equal(value, result)
+
+
+def _item_test(value: Any, item: Any) -> bool | None:
+    """One item of a list used as a test: a range tests membership, a value equality."""
+    return in_range(value, item) if isinstance(item, Range) else equal(value, item)
 
 
 def _in(_: Mapping[str, Any], args: list[Any], scope: Scope) -> bool | None:
@@ -390,7 +424,7 @@ def _call(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:
     if name == "is defined":  # looks at the name, not at its (possibly null) value
         target = args[0]
         if target.get("feel") == "name":
-            return scope.get(target["v"]) is not _MISSING
+            return scope.get(target["v"]) is not MISSING
         return evaluate_feel(target, scope) is not None
     return feel_builtins.call(name, [evaluate_feel(a, scope) for a in args])
 
@@ -418,6 +452,8 @@ _NODES: dict[str, Handler] = {
     "list": _list,
     "context": _context,
     "range": _range,
+    "range_to": _range_to,
+    "invalid": _invalid,
     "and": _and,
     "or": _or,
     "eq": _eq,

@@ -23,7 +23,12 @@ _TYPES = (
     "boolean", "date", "time", "list", "context", "range", "function", "Any", "Null",
 )  # fmt: skip
 _CLOCK_FUNCTIONS = frozenset({"now", "today"})
-MAX_DEPTH = 64  # as for the other dialects: the evaluator recurses once per level
+MAX_DEPTH = 64
+_SPACED_PROPERTIES = (
+    "time offset",
+    "start included",
+    "end included",
+)  # as for the other dialects: the evaluator recurses once per level
 
 
 def node(kind: str, *args: Any, **extra: Any) -> dict[str, Any]:
@@ -38,12 +43,16 @@ class _Parser:
         names: Iterable[str],
         functions: frozenset[str],
         directory: Mapping[str, tuple[int, int]],
+        lenient: bool = False,
     ) -> None:
         self.text = text
         self.tokens = tokenize(text, names)
         self.i = 0
         self.functions = functions
         self.directory = directory
+        self.lenient = lenient
+        self.lenient_error = ""
+        self.no_filter = False
 
     # --- token helpers ----------------------------------------------------------------------
     @property
@@ -201,7 +210,7 @@ class _Parser:
             if self.at("."):
                 self.take(".")
                 value = node("path", value, v=self.name())
-            elif self.at("["):
+            elif self.at("[") and not (self.no_filter and self._closes_range()):
                 self.take("[")
                 value = node("filter", value, self.expression())
                 self.take("]")
@@ -209,6 +218,10 @@ class _Parser:
                 value = self.call(value["v"])
             else:
                 return value
+
+    def _closes_range(self) -> bool:
+        after = self.peek()
+        return after.kind == "end" or after.text in (")", "]", ",", ".", "=", "!=", "and", "or")
 
     def primary(self) -> Any:
         tok = self.tok
@@ -278,6 +291,14 @@ class _Parser:
         return " ".join(words)
 
     def resolve_call(self, name: str, positional: list[Any], named: dict[str, Any]) -> Any:
+        try:
+            return self.checked_call(name, positional, named)
+        except FeelSyntaxError as err:
+            if not self.lenient or name in _CLOCK_FUNCTIONS:
+                raise
+            return node("invalid", v=err.message)  # DMN: an invalid invocation is null
+
+    def checked_call(self, name: str, positional: list[Any], named: dict[str, Any]) -> Any:
         if name in _CLOCK_FUNCTIONS:
             raise FeelSyntaxError(
                 f"{name}() reads the wall clock, which a replayed workflow cannot do; "
@@ -331,6 +352,11 @@ class _Parser:
 
     def paren(self) -> Any:
         self.take("(")
+        if self.tok.kind == "op" and self.tok.text in ("<", "<=", ">", ">="):
+            op = _COMPARISONS[self.take(self.tok.text).text]  # `(< 10)`: a range with one end
+            bound = self.additive()
+            self.take(")")
+            return node("range_to", bound, v=op)
         first = self.expression()
         if self.at(".."):
             return self.range_rest("(", first)
@@ -343,7 +369,11 @@ class _Parser:
 
     def range_rest(self, opener: str, low: Any) -> Any:
         self.take("..")
-        high = self.expression()
+        self.no_filter, outer = True, self.no_filter  # `[1..10[`: that `[` ends the range
+        try:
+            high = self.expression()
+        finally:
+            self.no_filter = outer
         if not self.at("]", ")", "["):
             self.fail("expected the end of a range")
         closer = self.take(self.tok.text).text
@@ -366,10 +396,18 @@ class _Parser:
                     self.fail("expected a context key")
                 keys.append(self.text[words[0].pos : words[-1].pos + len(words[-1].text)])
             self.take(":")
+            if keys[-1] in keys[:-1]:
+                message = f"the context has two entries {keys[-1]!r}"
+                if not self.lenient:
+                    self.fail(message)
+                self.lenient_error = message
             values.append(self.expression())
             if not self.at("}"):
                 self.take(",")
         self.take("}")
+        if self.lenient_error:
+            message, self.lenient_error = self.lenient_error, ""
+            return node("invalid", v=message)
         return node("context", *values, keys=keys)
 
     # --- unary tests (DMN input entries, the right side of `in`) -------------------------------
@@ -475,11 +513,19 @@ def parse_feel(
     names: Iterable[str] = (),
     functions: Iterable[str] = (),
     directory: Mapping[str, tuple[int, int]] | None = None,
+    lenient: bool = False,
 ) -> Any:
     """One FEEL expression → AST. ``names``: multi-word names in scope; ``functions``: names of
     callable values (DMN business knowledge models); ``directory``: lookups run by an activity,
-    with their (minimum, maximum) argument counts."""
-    parser = _Parser(text, [*names, *functions], frozenset(functions), directory or {})
+    with their (minimum, maximum) argument counts; ``lenient``: a call with wrong arguments is
+    null at run time (DMN's rule) instead of a syntax error (the BPMN compiler's)."""
+    parser = _Parser(
+        text,
+        [*names, *functions, *_SPACED_PROPERTIES],
+        frozenset(functions),
+        directory or {},
+        lenient,
+    )
     if parser.tok.kind == "end":
         raise FeelSyntaxError("empty expression")
     return _finished(lambda: parser.finish(parser.expression()))
