@@ -44,7 +44,7 @@ def compile_dmn(
             [
                 Diagnostic(
                     code="dmn-not-dmn",
-                    message=f"{source}: the root is not DMN <definitions> (namespace {namespace!r})",
+                    message=f"{source}: the root is not DMN <definitions> ({namespace!r})",
                     line=line_of(root),
                 )
             ]

@@ -60,8 +60,8 @@ def requirements_resolve(root: etree._Element) -> list[Diagnostic]:
             continue
         target = href_id(el.get("href") or "")
         wanted = _TARGETS[local(el)]
-        owner = el.getparent().getparent() if el.getparent() is not None else None
-        where = owner if owner is not None else el
+        # The diagnostic names the decision (or model) that holds the requirement.
+        where = next((a for a in el.iterancestors() if local(a) in _DRG), el)
         if target not in kinds:
             problems.append(
                 _diag(

@@ -161,8 +161,8 @@ def _table(el: etree._Element, ctx: Context) -> Logic | None:
     if not ok or None in inputs or None in outputs or None in rules:
         return None
     return TableLogic(
-        hit_policy=policy,  # type: ignore[arg-type]  # checked against _HIT_POLICIES
-        aggregation=aggregation,  # type: ignore[arg-type]
+        hit_policy=policy,  # checked against _HIT_POLICIES
+        aggregation=aggregation,
         inputs=tuple(i for i in inputs if i is not None),
         outputs=tuple(o for o in outputs if o is not None),
         rules=tuple(r for r in rules if r is not None),

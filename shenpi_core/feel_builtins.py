@@ -45,12 +45,19 @@ def _check(ok: bool) -> None:
         raise _Invalid
 
 
+def _one(value: Any) -> Any:
+    """A singleton list where one value is wanted is that value (DMN 1.3 §10.3.2.9.4)."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
 def _s(value: Any) -> str:
+    value = _one(value)
     _check(isinstance(value, str))
     return str(value)
 
 
 def _n(value: Any) -> Decimal:
+    value = _one(value)
     _check(isinstance(value, Decimal))
     return value  # type: ignore[no-any-return]
 
@@ -340,8 +347,10 @@ def _exp(value: Any) -> Decimal:
 
 
 # --- dates, times and durations ----------------------------------------------------------------
-def _date(first: Any, month: Any = None, day: Any = None) -> Any:
-    if month is not None or day is not None:
+def _date(first: Any, *rest: Any) -> Any:
+    if rest:
+        _check(len(rest) == 2)
+        month, day = rest
         try:
             return dt.date(_int(first), _int(month), _int(day))
         except ValueError:
@@ -353,8 +362,10 @@ def _date(first: Any, month: Any = None, day: Any = None) -> Any:
     return parse_date(_s(first))
 
 
-def _time(first: Any, minute: Any = None, second: Any = None, offset: Any = None) -> Any:
-    if minute is not None:
+def _time(first: Any, *rest: Any) -> Any:
+    if rest:
+        _check(len(rest) in (2, 3))
+        minute, second, offset = (*rest, None)[:3]
         sec = _n(second)
         whole = int(sec)
         tz = None
@@ -375,8 +386,9 @@ def _time(first: Any, minute: Any = None, second: Any = None, offset: Any = None
     return parse_time(_s(first))
 
 
-def _date_and_time(first: Any, clock: Any = None) -> Any:
-    if clock is not None:
+def _date_and_time(first: Any, *rest: Any) -> Any:
+    if rest:
+        clock = rest[0]
         _check(isinstance(first, dt.date) and isinstance(clock, dt.time))
         day = first.date() if isinstance(first, dt.datetime) else first
         return dt.datetime.combine(day, clock)

@@ -327,8 +327,11 @@ def _expression_test(ast: Mapping[str, Any], value: Any, scope: Scope) -> bool |
         return in_range(value, result)
     if isinstance(result, bool) and (ast.get("q") or not isinstance(value, bool)):
         return result
-    if isinstance(result, list) and not isinstance(value, list):
-        return any(_item_test(value, item) is True for item in result)
+    if isinstance(result, list):
+        if any(_item_test(value, item) is True for item in result):
+            return True
+        if not isinstance(value, list):
+            return False
     return equal(value, result)
 
 

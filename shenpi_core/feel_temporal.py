@@ -14,7 +14,8 @@ from typing import Any
 
 from shenpi_core.feel_values import YearMonth
 
-_DATE = re.compile(r"(-?\d{4,9})-(\d\d)-(\d\d)")
+# A year has four digits, or more without a leading zero (XML Schema); Python holds 1 to 9999.
+_DATE = re.compile(r"(-?(?:[1-9]\d{4,8}|\d{4}))-(\d\d)-(\d\d)")
 _TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(\.\d{1,9})?(Z|[+-]\d\d:\d\d)?")
 _DAY_TIME = re.compile(
     r"(-)?P(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9})(\.\d{1,9})?S)?)?"
@@ -167,12 +168,11 @@ def seconds(value: dt.timedelta) -> Decimal:
 
 
 def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole months from ``start`` to ``end`` (``years and months duration``), signed."""
+    """Whole months from ``start`` to ``end`` (``years and months duration``), signed; the
+    clock is not counted (the TCK: 2014-12-31T23:59:59 to 2016-12-31T00:00:01 is 24 months)."""
     months = (end.year - start.year) * 12 + end.month - start.month
-    start_rest = (start.day, start.time() if isinstance(start, dt.datetime) else dt.time())
-    end_rest = (end.day, end.time() if isinstance(end, dt.datetime) else dt.time())
-    if months > 0 and end_rest < start_rest:
+    if months > 0 and end.day < start.day:
         months -= 1
-    elif months < 0 and end_rest > start_rest:
+    elif months < 0 and end.day > start.day:
         months += 1
     return months
