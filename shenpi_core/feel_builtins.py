@@ -498,7 +498,7 @@ _TABLE: dict[str, tuple[Callable[..., Any], int, int | None, tuple[tuple[str, ..
     "month of year": (lambda d: _MONTHS[_day(d).month - 1], 1, 1, (("date",),)),
     "get value": (_get_value, 2, 2, (("m", "key"),)),
     "get entries": (_get_entries, 1, 1, (("m",),)),
-    # Camunda's: whether a name exists (the evaluator looks at the name, not at its value).
+    # Camunda 8's: false for a missing name and for null alike (FEEL has no "undefined").
     "is defined": (lambda value: value is not None, 1, 1, (("value",),)),
 }
 

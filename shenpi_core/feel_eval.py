@@ -423,13 +423,7 @@ def _quantified(every: bool) -> Callable[..., Any]:
 
 # --- functions ----------------------------------------------------------------------------------
 def _call(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:
-    name = ast["v"]
-    if name == "is defined":  # looks at the name, not at its (possibly null) value
-        target = args[0]
-        if target.get("feel") == "name":
-            return scope.get(target["v"]) is not MISSING
-        return evaluate_feel(target, scope) is not None
-    return feel_builtins.call(name, [evaluate_feel(a, scope) for a in args])
+    return feel_builtins.call(ast["v"], [evaluate_feel(a, scope) for a in args])
 
 
 def _invoke(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:
