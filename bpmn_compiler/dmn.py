@@ -37,7 +37,8 @@ def compile_dmn(
     try:
         root = load(xml, max_bytes=max_bytes)
     except XmlRejected as err:
-        raise CompileError([err.diagnostic]) from None
+        message = err.diagnostic.message.replace("BPMN files", "DMN files")
+        raise CompileError([err.diagnostic.model_copy(update={"message": message})]) from None
     namespace = etree.QName(root).namespace or ""
     if local(root) != "definitions" or "/spec/DMN/" not in namespace:
         raise CompileError(

@@ -25,6 +25,10 @@ def href_id(href: str) -> str:
     return href[1:] if href.startswith("#") else href
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _drg(root: etree._Element) -> list[etree._Element]:
     return [el for name in _DRG for el in children(root, name)]
 
@@ -74,7 +78,7 @@ def requirements_resolve(root: etree._Element) -> list[Diagnostic]:
             problems.append(
                 _diag(
                     "dmn-missing-requirement",
-                    f"{local(el)} points at {target!r}, a {kinds[target]}, not a {wanted}",
+                    f"{local(el)} points at {target!r}, {_a(kinds[target])}, not {_a(wanted)}",
                     where,
                 )
             )

@@ -143,8 +143,16 @@ def _table(el: etree._Element, ctx: Context) -> Logic | None:
     policy = (el.get("hitPolicy") or "UNIQUE").upper()
     aggregation = el.get("aggregation")
     ok = True
-    if policy not in _HIT_POLICIES or (aggregation and policy != "COLLECT"):
-        ctx.problem("dmn-hit-policy", f"hit policy {policy!r} with {aggregation!r}", el)
+    if policy not in _HIT_POLICIES:
+        known = ", ".join(sorted(_HIT_POLICIES))
+        ctx.problem("dmn-hit-policy", f"unknown hit policy {policy!r} (one of {known})", el)
+        ok = False
+    elif aggregation and policy != "COLLECT":
+        ctx.problem(
+            "dmn-hit-policy",
+            f"aggregation {aggregation} needs hit policy COLLECT, not {policy}",
+            el,
+        )
         ok = False
     if aggregation and aggregation not in _AGGREGATIONS:
         ctx.problem("dmn-hit-policy", f"unknown aggregation {aggregation!r}", el)

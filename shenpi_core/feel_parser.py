@@ -294,7 +294,7 @@ class _Parser:
         try:
             return self.checked_call(name, positional, named)
         except FeelSyntaxError as err:
-            if not self.lenient or name in _CLOCK_FUNCTIONS:
+            if not self.lenient or name not in SIGNATURES:  # only wrong arguments to a built-in
                 raise
             return node("invalid", v=err.message)  # DMN: an invalid invocation is null
 
