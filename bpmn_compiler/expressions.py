@@ -93,7 +93,7 @@ def compile_feel(text: str) -> object:
     """FEEL text (after its ``=``) → the AST, with FEEL's own grammar and semantics.
 
     FEEL used to share the JUEL grammar; plans compiled then keep their old AST and evaluate as
-    before (docs/expressions.md "FEEL").
+    before (docs/compiler.md "FEEL").
     """
     try:
         return feel_root(parse_feel(text.strip(), directory=DIRECTORY_ARITY))

@@ -320,7 +320,7 @@ class _Parser:
             close = difflib.get_close_matches(name, known, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise FeelSyntaxError(
-                f"unknown function {name!r}{hint} (FEEL built-ins: docs/expressions.md)"
+                f"unknown function {name!r}{hint} (FEEL built-ins: docs/compiler.md, FEEL)"
             )
         low, high, overloads = signature
         if named:

@@ -135,7 +135,7 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else f"{text[:37]}...'"
 
 
-# FEEL (docs/expressions.md): what one evaluation may build or walk, so an expression such as
+# FEEL (docs/compiler.md "FEEL"): what one evaluation may build or walk, so an expression such as
 # `for i in 1..100000000 return i` or a filter over a huge list ends as an error, not as a
 # workflow task that never yields.
 MAX_FEEL_LIST_ITEMS = 10_000
