@@ -30,6 +30,7 @@ from bpmn_compiler.diagnostics import CompileError
 from shenpi.auth_tokens import InvalidTokenError
 from shenpi.payload_keys import DecryptionError, UnknownKeyError
 from shenpi_core.contracts import ErrorType
+from shenpi_core.expression_errors import ExpressionError
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,13 @@ async def _compile_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CompileError)
     details = [d.model_dump(mode="json") for d in exc.diagnostics]
     return error_response(422, "compile_error", str(exc), details)
+
+
+async def _evaluation_error(_: Request, exc: Exception) -> JSONResponse:
+    # A decision that cannot give a result (two rules of a UNIQUE table match): the request's
+    # variables, or the table, are at fault, not the server.
+    assert isinstance(exc, ExpressionError)
+    return error_response(422, "evaluation_error", exc.message)
 
 
 async def _already_started(_: Request, exc: Exception) -> JSONResponse:
@@ -250,6 +258,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register every mapping on ``app``. Order does not matter: Starlette picks the MRO match."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(CompileError, _compile_error)
+    app.add_exception_handler(ExpressionError, _evaluation_error)
     app.add_exception_handler(WorkflowAlreadyStartedError, _already_started)
     app.add_exception_handler(WorkflowUpdateFailedError, _update_failed)
     app.add_exception_handler(RPCTimeoutOrCancelledError, _rpc_timeout)

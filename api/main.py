@@ -22,6 +22,7 @@ from api.routes import (
     ai_eval,
     codec,
     console,
+    decisions,
     definitions,
     documents,
     health,
@@ -122,6 +123,7 @@ def create_app(
     v1 = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
     for module in (
         definitions,
+        decisions,
         instances,
         actions,
         priority,

@@ -55,10 +55,47 @@ class DefinitionsPublic(BaseModel):
 
 
 class DefinitionDeployed(BaseModel):
+    # A BPMN file: the process id. A DMN file: its <definitions> id, which versions count by.
     process_id: str
     version: int
     hash: str
     warnings: list[Diagnostic] = Field(default_factory=list)
+    kind: Literal["bpmn", "dmn"] = "bpmn"
+    decisions: list[str] = Field(default_factory=list)  # a DMN file's decision ids
+
+
+class DecisionDefinitionPublic(_Public):
+    decision_requirements_id: str
+    version: int
+    hash: str
+    name: str | None = None
+    decision_ids: list[str]
+    deployed_by: str
+    deployed_at: datetime
+    warnings: list[Diagnostic] = Field(default_factory=list)
+
+
+class DecisionDefinitionsPublic(BaseModel):
+    data: list[DecisionDefinitionPublic]
+    count: int
+
+
+class DecisionEvaluate(BaseModel):
+    variables: dict[str, Any] = Field(default_factory=dict)
+    version: int | None = Field(default=None, ge=1, le=limits.MAX_VERSION)
+
+    @field_validator("variables")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _limit(limits.check_variables, value, max_bytes=limits.MAX_START_VARIABLES_BYTES)
+        return value
+
+
+class DecisionEvaluated(BaseModel):
+    decision_id: str
+    decision_requirements_id: str
+    version: int
+    result: Any
 
 
 # A value that breaks a documented limit (docs/security.md) is 422, not 400: the request is

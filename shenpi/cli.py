@@ -61,7 +61,9 @@ def dev(
     temporal_port: Annotated[int, typer.Option(help="Temporal gRPC port.")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal UI port.")] = 8233,
     metrics_port: Annotated[int, typer.Option(help="Worker Prometheus metrics port.")] = 9464,
-    deploy: Annotated[bool, typer.Option(help="Deploy every processes/*.bpmn at start.")] = True,
+    deploy: Annotated[
+        bool, typer.Option(help="Deploy processes/*.dmn and *.bpmn at start.")
+    ] = True,
     processes: Annotated[Path, typer.Option(help="Folder of BPMN files to deploy.")] = Path(
         "processes"
     ),
@@ -215,7 +217,7 @@ def deploy(
     ] = None,
     data_dir: DataDir = Path(".shenpi"),
 ) -> None:
-    """Deploy BPMN files to a running API; the same content again keeps its version."""
+    """Deploy BPMN and DMN files to a running API; the same content again keeps its version."""
     import httpx
 
     from shenpi import devdeploy

@@ -1,4 +1,4 @@
-"""Deploy BPMN files to a running API over HTTP (`shenpi deploy`, and `shenpi dev` at boot).
+"""Deploy BPMN and DMN files to a running API over HTTP (`shenpi deploy`, and `shenpi dev` at boot).
 
 Going through ``POST /api/v1/definitions`` rather than the compiler directly means a file deployed
 by `shenpi dev` is stored exactly as an upload would be: same hash, same version, same checks.
@@ -46,9 +46,11 @@ class Deployed:
     warnings: tuple[str, ...] = ()
 
 
-def bpmn_files(directory: Path) -> list[Path]:
-    """The processes of a folder, sorted so versions are assigned in a stable order."""
-    return sorted(p for p in directory.glob("*.bpmn") if p.is_file())
+def definition_files(directory: Path) -> list[Path]:
+    """The DMN files and processes of a folder: decisions first, so a process that calls one
+    finds it deployed; each kind sorted, so versions are assigned in a stable order."""
+    dmn = sorted(p for p in directory.glob("*.dmn") if p.is_file())
+    return dmn + sorted(p for p in directory.glob("*.bpmn") if p.is_file())
 
 
 def _error_of(response: httpx.Response) -> tuple[str, Any]:

@@ -115,7 +115,7 @@ async def _stop_on_signals(stop: asyncio.Event) -> AsyncIterator[None]:
 
 
 async def _deploy_examples(settings: Settings, opts: DevOptions, secret: str) -> str:
-    files = devdeploy.bpmn_files(opts.processes_dir) if opts.processes_dir.is_dir() else []
+    files = devdeploy.definition_files(opts.processes_dir) if opts.processes_dir.is_dir() else []
     if not opts.deploy or not files:
         return ""
     token = mint_token(DEPLOYER, [settings.admin_group], secret=secret)

@@ -1,4 +1,4 @@
-"""Deploy BPMN files and read deployed versions."""
+"""Deploy BPMN and DMN files and read deployed process versions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep
+from api.dmn_deploy import deploy_dmn
 from api.errors import ApiError
 from api.schemas import (
     MAX_VERSION,
@@ -18,6 +19,7 @@ from api.schemas import (
 )
 from api.uploads import read_bounded_body
 from bpmn_compiler import compile_bpmn
+from bpmn_compiler.dmn import is_dmn
 from shenpi.db import repository
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
@@ -52,8 +54,13 @@ async def deploy_definition(
     settings: SettingsDep,
     principal: AdminDep,
 ) -> DefinitionDeployed:
-    """Compile a BPMN file (the raw XML body) and deploy it as the next version of its process."""
+    """Compile a BPMN or DMN file (the raw XML body) and deploy it as the next version of its
+    process or decision requirements graph (docs/dmn.md)."""
     xml = await read_bounded_body(request, settings.max_bpmn_bytes)
+    if is_dmn(xml):
+        created, deployed = await deploy_dmn(session, xml, principal.sub)
+        response.status_code = 201 if created else 200
+        return deployed
     # Compiling is CPU-bound: a thread keeps the event loop answering other requests.
     result = await asyncio.to_thread(compile_bpmn, xml, source="<upload>")
     warnings = [w.model_dump(mode="json") for w in result.warnings]

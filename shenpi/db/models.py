@@ -62,6 +62,31 @@ class Definition(Base):
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class DecisionDefinition(Base):
+    """One deployed version of a DMN file (its decision requirements graph): the XML as uploaded,
+    the compiled ``DecisionPlan`` and the ids of the decisions it holds (docs/dmn.md)."""
+
+    __tablename__ = "decision_definitions"
+    __table_args__ = (
+        UniqueConstraint(
+            "decision_requirements_id", "version", name="uq_decision_definitions_drg_version"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The DMN <definitions> id: versions count per file, as they count per process for BPMN.
+    decision_requirements_id: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))  # DecisionPlan.hash
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    decision_ids: Mapped[list[str]] = mapped_column(JSON)
+    dmn_xml: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    plan_json: Mapped[str] = deferred(mapped_column(Text))
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    deployed_by: Mapped[str] = mapped_column(String(255))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ArchivedInstance(Base):
     """The final state of an ended instance (timeline included): the audit trail that outlives
     Temporal's retention. Written once per instance by the ``shenpi-archive`` activity."""

@@ -1,0 +1,141 @@
+"""Queries on deployed DMN files (``decision_definitions``), versioned like processes.
+
+A version belongs to one decision requirements graph (the DMN ``<definitions>`` id); a decision id
+names one decision across every deployed graph, so a caller (a business rule task, the evaluate
+route) finds the graph that holds it and pins that version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
+
+from shenpi.db.models import DecisionDefinition
+from shenpi_core.decision_plan import DecisionPlan
+from shenpi_core.limits import MAX_VERSION
+
+_VERSION_RACE_RETRIES = 5
+
+
+async def deploy_decisions(
+    session: AsyncSession,
+    *,
+    plan: DecisionPlan,
+    dmn_xml: bytes,
+    warnings: list[dict[str, Any]],
+    deployed_by: str,
+) -> tuple[DecisionDefinition, bool]:
+    """Store ``plan`` as the next version of its graph; ``(row, created)``. The same hash as
+    the latest version is a no-op that returns that version."""
+    for attempt in range(_VERSION_RACE_RETRIES):
+        latest = await get_decision_definition(session, plan.id)
+        if latest is not None and latest.hash == plan.hash:
+            return latest, False
+        row = DecisionDefinition(
+            decision_requirements_id=plan.id,
+            version=(latest.version if latest else 0) + 1,
+            hash=plan.hash,
+            name=plan.name,
+            decision_ids=[d.id for d in plan.decisions],
+            dmn_xml=dmn_xml,
+            plan_json=plan.model_dump_json(),
+            warnings=warnings,
+            deployed_by=deployed_by,
+            deployed_at=datetime.now(UTC),
+        )
+        session.add(row)
+        try:
+            await session.commit()
+        except IntegrityError:  # another deploy of this graph took the version: count again
+            await session.rollback()
+            if attempt == _VERSION_RACE_RETRIES - 1:
+                raise
+            continue
+        return row, True
+    raise AssertionError("unreachable")
+
+
+async def get_decision_definition(
+    session: AsyncSession, drg_id: str, version: int | None = None
+) -> DecisionDefinition | None:
+    """One version of a graph, XML and plan loaded; the latest when ``version`` is None."""
+    if version is not None and not 1 <= version <= MAX_VERSION:
+        return None
+    stmt = (
+        select(DecisionDefinition)
+        .where(DecisionDefinition.decision_requirements_id == drg_id)
+        .options(undefer(DecisionDefinition.dmn_xml), undefer(DecisionDefinition.plan_json))
+    )
+    if version is None:
+        stmt = stmt.order_by(DecisionDefinition.version.desc()).limit(1)
+    else:
+        stmt = stmt.where(DecisionDefinition.version == version)
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def latest_decision_definitions(session: AsyncSession) -> list[DecisionDefinition]:
+    """The latest version of every graph, ordered by its id."""
+    latest = (
+        select(
+            DecisionDefinition.decision_requirements_id,
+            func.max(DecisionDefinition.version).label("version"),
+        )
+        .group_by(DecisionDefinition.decision_requirements_id)
+        .subquery()
+    )
+    stmt = (
+        select(DecisionDefinition)
+        .join(
+            latest,
+            (DecisionDefinition.decision_requirements_id == latest.c.decision_requirements_id)
+            & (DecisionDefinition.version == latest.c.version),
+        )
+        .order_by(DecisionDefinition.decision_requirements_id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def decision_definition_versions(
+    session: AsyncSession, drg_id: str
+) -> list[DecisionDefinition]:
+    """Every version of one graph, newest first."""
+    stmt = (
+        select(DecisionDefinition)
+        .where(DecisionDefinition.decision_requirements_id == drg_id)
+        .order_by(DecisionDefinition.version.desc())
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def decision_owners(
+    session: AsyncSession, decision_ids: Iterable[str], *, besides: str
+) -> dict[str, str]:
+    """Which other graph (its latest version) already holds each of ``decision_ids``: a decision
+    id must name one decision, or a business rule task could not tell which to evaluate."""
+    wanted = set(decision_ids)
+    owners: dict[str, str] = {}
+    for row in await latest_decision_definitions(session):
+        if row.decision_requirements_id == besides:
+            continue
+        for decision_id in wanted.intersection(row.decision_ids):
+            owners[decision_id] = row.decision_requirements_id
+    return owners
+
+
+async def find_decision(session: AsyncSession, decision_id: str) -> DecisionDefinition | None:
+    """The latest version of the graph that holds ``decision_id``, plan loaded."""
+    for row in await latest_decision_definitions(session):
+        if decision_id in row.decision_ids:
+            return await get_decision_definition(session, row.decision_requirements_id, row.version)
+    return None
+
+
+def load_decision_plan(row: DecisionDefinition) -> DecisionPlan:
+    """The stored plan of a row loaded with :func:`get_decision_definition`."""
+    return DecisionPlan.model_validate_json(row.plan_json)
