@@ -28,7 +28,7 @@ ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 _FORM_KEY_PREFIX = "camunda-forms:bpmn:"
 _DECLARED = re.compile(r"Variables:\s*(.+?)(?:\.\s|\.$|$)", re.DOTALL)
 _ONE_DECLARED = re.compile(r"([A-Za-z_][\w]*)\s*(?:\(([^)]*)\))?")
-_ARITHMETIC = {"lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod", "neg"}
+_ARITHMETIC = {"lt", "le", "gt", "ge", "add", "sub", "mul", "div", "mod", "neg", "pow", "between"}
 # Written by the engine or by decisions (workflows/decisions.py), never asked of the requester.
 _ENGINE_VARIABLES = {"initiator", "outcome", "comment", "decision", "approved"}
 
@@ -143,12 +143,17 @@ def _strings_under(node: Any, keys: tuple[str, ...]) -> Iterator[str]:
             yield from _strings_under(item, keys)
 
 
-def _variables(node: Any, *, numeric: bool) -> Iterator[tuple[str, bool]]:
+def _variables(
+    node: Any, *, numeric: bool, bound: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, bool]]:
     """``(name, used in arithmetic or an ordering)`` for every variable path in expression ASTs."""
     if isinstance(node, dict):
         var = node.get("var")
         if isinstance(var, list) and var and isinstance(var[0], str):
             yield var[0], numeric
+            return
+        if "feel" in node:
+            yield from _feel_variables(node, numeric=numeric, bound=bound)
             return
         op = node.get("op")
         inner = numeric or (isinstance(op, str) and op in _ARITHMETIC)
@@ -156,4 +161,29 @@ def _variables(node: Any, *, numeric: bool) -> Iterator[tuple[str, bool]]:
             yield from _variables(value, numeric=inner if key == "args" else False)
     elif isinstance(node, list):
         for item in node:
-            yield from _variables(item, numeric=numeric)
+            yield from _variables(item, numeric=numeric, bound=bound)
+
+
+def _feel_variables(
+    node: dict[str, Any], *, numeric: bool, bound: frozenset[str]
+) -> Iterator[tuple[str, bool]]:
+    """FEEL's names (``shenpi_core.feel_parser``), less those an iteration, a context or a
+    filter binds."""
+    kind, args = node.get("feel"), node.get("args", [])
+    if kind == "name":
+        name = str(node.get("v"))
+        if name not in bound and name != "?":
+            yield name.split(".")[0], numeric
+        return
+    inner = numeric or kind in _ARITHMETIC
+    if kind in ("for", "some", "every"):
+        yield from _variables(args[:-1], numeric=False, bound=bound)
+        binders = bound | frozenset(str(v) for v in node.get("vars", []))
+        yield from _variables(args[-1:], numeric=inner, bound=binders)
+    elif kind == "filter":  # the condition names the items' fields
+        yield from _variables(args[:1], numeric=False, bound=bound)
+    elif kind == "context":
+        keys = frozenset(str(k) for k in node.get("keys", []))
+        yield from _variables(args, numeric=False, bound=bound | keys)
+    else:
+        yield from _variables(args, numeric=inner, bound=bound)
