@@ -72,6 +72,8 @@ def _renamed_counters(ast: Any) -> Any:
     if "var" in ast:
         head, *rest = ast["var"]
         return {"var": [_ZEEBE_COUNTERS.get(head, head), *rest]}
+    if ast.get("feel") == "name":
+        return {**ast, "v": _ZEEBE_COUNTERS.get(ast["v"], ast["v"])}
     if "args" in ast:
         return {**ast, "args": [_renamed_counters(a) for a in ast["args"]]}
     return ast

@@ -187,3 +187,21 @@ def test_date_without_offset_is_read_as_utc_and_flagged() -> None:
     spec, assumed_utc = compile_timer(RawTimer("date", RawText("2030-01-01T09:00:00")))
     assert spec.value == "2030-01-01T09:00:00+00:00"
     assert assumed_utc is True
+
+
+def test_a_feel_completion_condition_reads_zeebe_counters_under_the_engines_names() -> None:
+    from bpmn_compiler.pipeline import compile_bpmn
+    from shenpi_core.process_plan import UserTask
+    from tests.compiler.golden import CASES_DIR
+
+    plan = compile_bpmn((CASES_DIR / "multi_instance_zeebe.bpmn").read_bytes()).plan
+    conditions = [
+        n.approval.completion_condition
+        for n in plan.nodes
+        if isinstance(n, UserTask) and n.approval and n.approval.completion_condition
+    ]
+    [condition] = conditions
+    assert condition is not None and condition.dialect == "feel"
+    # The interpreter binds nrOf* while it evaluates the condition (Zeebe writes numberOf*).
+    assert evaluate_bool(condition.ast, {"nrOfCompletedInstances": 1, "nrOfApproved": 1})
+    assert not evaluate_bool(condition.ast, {"nrOfCompletedInstances": 0, "nrOfApproved": 0})
