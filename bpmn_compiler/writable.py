@@ -110,6 +110,8 @@ def _names(ast: Any) -> Iterator[str]:
         if isinstance(item, dict):
             if "var" in item and isinstance(item["var"], list) and item["var"]:
                 yield str(item["var"][0])
+            elif item.get("feel") == "name" and item.get("v") != "?":
+                yield str(item["v"]).split(".")[0]  # FEEL (shenpi_core.feel_parser)
             stack.extend(reversed(list(item.values())))
         elif isinstance(item, list):
             stack.extend(reversed(item))
