@@ -97,8 +97,10 @@ def _results(ast: Any) -> list[Any]:
     known before it runs. A variable or a call yields what it yields, checked when it runs."""
     if isinstance(ast, dict) and "lit" in ast:
         return [ast["lit"]]
-    if isinstance(ast, dict) and ast.get("op") == "cond":
+    if isinstance(ast, dict) and (ast.get("op") == "cond" or ast.get("feel") == "if"):
         return [*_results(ast["args"][1]), *_results(ast["args"][2])]
+    if isinstance(ast, dict) and ast.get("op") == "feel":  # the FEEL root
+        return _results(ast["args"][0])
     return []
 
 

@@ -205,3 +205,22 @@ def test_a_feel_completion_condition_reads_zeebe_counters_under_the_engines_name
     # The interpreter binds nrOf* while it evaluates the condition (Zeebe writes numberOf*).
     assert evaluate_bool(condition.ast, {"nrOfCompletedInstances": 1, "nrOfApproved": 1})
     assert not evaluate_bool(condition.ast, {"nrOfCompletedInstances": 0, "nrOfApproved": 0})
+
+
+def test_a_feel_priority_that_can_yield_no_priority_is_refused() -> None:
+    from bpmn_compiler.diagnostics import CompileError
+    from bpmn_compiler.pipeline import compile_bpmn
+
+    xml = b"""<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+        xmlns:shenpi="http://shenpi.dev/schema/bpmn/1.0" targetNamespace="t">
+      <process id="p" isExecutable="true">
+        <extensionElements>
+          <shenpi:priority>= if amount &gt; 1 then "asap" else "high"</shenpi:priority>
+        </extensionElements>
+        <startEvent id="s"/><sequenceFlow id="f" sourceRef="s" targetRef="e"/><endEvent id="e"/>
+      </process>
+    </definitions>"""
+    with pytest.raises(CompileError) as err:
+        compile_bpmn(xml)
+    assert [d.code for d in err.value.diagnostics] == ["priority-value"]
+    assert "'asap'" in err.value.diagnostics[0].message
