@@ -14,6 +14,9 @@ Graph = dict[str, list[str]]
 
 
 def successors(model: BpmnModel) -> Graph:
+    """Sequence flows, attached boundary events, and scopes: a subprocess leads to its start and
+    event subprocesses, and what ends inside it (an end event or an activity with no outgoing
+    flow) leads back to it, since the subprocess then completes."""
     graph: Graph = {node_id: [] for node_id in model.nodes}
     for flow in model.flows.values():
         if flow.source in graph and flow.target in graph:
@@ -21,6 +24,13 @@ def successors(model: BpmnModel) -> Graph:
     for node in model.nodes.values():
         if node.attached_to is not None and node.attached_to in graph:
             graph[node.attached_to].append(node.id)
+        parent = node.parent
+        if parent is None or parent not in graph:
+            continue
+        if node.tag == "startEvent" or node.triggered_by_event:
+            graph[parent].append(node.id)
+        if not node.outgoing and node.tag != "startEvent":
+            graph[node.id].append(parent)
     return graph
 
 

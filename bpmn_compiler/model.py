@@ -30,8 +30,15 @@ NodeKind = Literal[
     "parallel",
     "timer",
     "boundary_timer",
+    "boundary_event",
+    "throw",
+    "inclusive",
+    "event_gateway",
+    "subprocess",
     "unsupported",
 ]
+# What a start, end, boundary or throw event catches or throws (its event definition).
+EventKind = Literal["none", "timer", "error", "escalation", "link"]
 
 SHIPPED_TASK_TYPES = ("notify", "http", "ai-review", "ocr")
 
@@ -172,6 +179,10 @@ class FlowNode:
     notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify>, several allowed
     incoming: list[str] = field(default_factory=list)  # filled from the flows, document order
     outgoing: list[str] = field(default_factory=list)
+    parent: str | None = None  # the subprocess it is drawn in; None: the process
+    event: EventKind = "none"  # its event definition (start, end, boundary, throw, catch)
+    code: str | None = None  # the error / escalation code; a link's name
+    triggered_by_event: bool = False  # an event subprocess
 
 
 @dataclass
@@ -200,3 +211,12 @@ class BpmnModel:
 
     def boundaries_of(self, node_id: str) -> list[FlowNode]:
         return [n for n in self.nodes.values() if n.attached_to == node_id]
+
+    def children_of(self, parent: str | None) -> list[FlowNode]:
+        """The nodes drawn directly in ``parent`` (None: the process), document order."""
+        return [n for n in self.nodes.values() if n.parent == parent]
+
+    def none_start_of(self, parent: str | None) -> FlowNode | None:
+        return next(
+            (n for n in self.children_of(parent) if n.kind == "start" and n.event == "none"), None
+        )

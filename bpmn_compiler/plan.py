@@ -20,10 +20,13 @@ from bpmn_compiler.writable import (
     initiator_variable,
 )
 from shenpi_core.process_plan import (
+    BoundaryEvent,
     BoundaryTimer,
     EndEvent,
+    EventGateway,
     ExclusiveGateway,
     Expression,
+    InclusiveGateway,
     Node,
     ParallelGateway,
     ParameterMapping,
@@ -32,6 +35,8 @@ from shenpi_core.process_plan import (
     SequenceFlow,
     ServiceTask,
     StartEvent,
+    SubProcess,
+    ThrowEvent,
     TimerCatch,
     UserTask,
 )
@@ -69,14 +74,63 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
         "outgoing": tuple(node.outgoing),
         "line": node.line,
     }
+    if node.parent is not None:  # left out at the top, so plans of flat processes keep their hash
+        base["parent"] = node.parent
     ext = node.ext
-    boundary = tuple(b.id for b in model.boundaries_of(node.id))
+    boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
     match node.kind:
+        case "start" if node.event != "none":  # an event subprocess's start
+            return StartEvent.model_validate(
+                {
+                    **base,
+                    "event": node.event,
+                    "code": node.code,
+                    "timer": compile_timer(node.timer)[0] if node.timer is not None else None,
+                    "interrupting": node.interrupting,
+                }
+            )
         case "start":
-            return StartEvent.model_validate({**base, "initiator_variable": initiator})
+            start_as = initiator if node.parent is None else None
+            return StartEvent.model_validate({**base, "initiator_variable": start_as})
         case "end":
+            throws = node.event if node.event in ("error", "escalation") else None
             return EndEvent.model_validate(
-                {**base, "terminate": node.terminate, "notify": node_notify(node)}
+                {
+                    **base,
+                    "terminate": node.terminate,
+                    "notify": node_notify(node),
+                    **({"throws": throws, "code": node.code} if throws else {}),
+                }
+            )
+        case "throw":
+            return ThrowEvent.model_validate({**base, "code": node.code})
+        case "inclusive":
+            return InclusiveGateway.model_validate({**base, "default_flow": node.default_flow})
+        case "event_gateway":
+            return EventGateway.model_validate(base)
+        case "subprocess":
+            inner = model.none_start_of(node.id) if not node.triggered_by_event else None
+            start = inner or next(n for n in model.children_of(node.id) if n.kind == "start")
+            return SubProcess.model_validate(
+                {
+                    **base,
+                    "triggered_by_event": node.triggered_by_event,
+                    "start_node": start.id,
+                    "inputs": tuple(_mapping(m) for m in ext.inputs),
+                    "outputs": tuple(_mapping(m) for m in ext.outputs),
+                    "boundary_timers": boundary,
+                }
+            )
+        case "boundary_event":
+            assert node.attached_to is not None and node.event in ("error", "escalation")
+            return BoundaryEvent.model_validate(
+                {
+                    **base,
+                    "attached_to": node.attached_to,
+                    "interrupting": node.interrupting,
+                    "catches": node.event,
+                    "code": node.code,
+                }
             )
         case "pass":
             return PassThrough.model_validate({**base, "element": node.tag})
@@ -148,9 +202,12 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
 def plan(model: BpmnModel) -> ProcessPlan:
     """Build the hashed plan of a model that passed every check."""
     initiator = initiator_variable(model)
-    start = next(n for n in model.nodes.values() if n.kind == "start")
+    start = model.none_start_of(None)
+    assert start is not None  # check_start refused a process without one
     # A default flow's condition is never evaluated (check warned about it): leave it out.
-    defaults = {n.default_flow for n in model.nodes.values() if n.kind == "exclusive"}
+    defaults = {
+        n.default_flow for n in model.nodes.values() if n.kind in ("exclusive", "inclusive")
+    }
     flows = tuple(
         SequenceFlow(
             id=f.id,

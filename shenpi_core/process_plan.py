@@ -84,12 +84,24 @@ class _Node(_Frozen):
     incoming: tuple[str, ...] = ()  # sequence flow ids, in document order
     outgoing: tuple[str, ...] = ()
     line: int | None = None
+    # The subprocess this node is drawn in (docs/interpreter.md "Scopes"); None: the process.
+    parent: str | None = None
+
+
+# What an event catches or throws besides timers (docs/interpreter.md "Errors and escalations").
+EventTrigger = Literal["none", "timer", "error", "escalation"]
 
 
 class StartEvent(_Node):
     kind: Literal["start"] = "start"
     # camunda:/flowable:initiator: the variable that receives the initiator's user id at start.
     initiator_variable: str | None = None
+    # An event subprocess's start: what starts it (a timer armed while its scope is active, an
+    # error or escalation thrown inside that scope) and whether it ends the rest of the scope.
+    event: EventTrigger = "none"
+    code: str | None = None  # the error / escalation code caught; None: every one
+    timer: TimerSpec | None = None
+    interrupting: bool = True
 
 
 NotifyEvent = Literal["task_opened", "task_reminder", "task_escalated", "urge", "outcome"]
@@ -110,8 +122,19 @@ class NotifyRule(_Frozen):
 
 class EndEvent(_Node):
     kind: Literal["end"] = "end"
-    terminate: bool = False  # terminateEventDefinition: ends every other token too
+    terminate: bool = False  # terminateEventDefinition: ends every other token of its scope
     notify: tuple[NotifyRule, ...] = ()  # outcome notifications when the instance ends here
+    # errorEventDefinition / escalationEventDefinition: throws when a token arrives.
+    throws: Literal["error", "escalation"] | None = None
+    code: str | None = None
+
+
+class ThrowEvent(_Node):
+    """An intermediate escalation throw: escalates, then the token goes on (unless interrupted)."""
+
+    kind: Literal["throw"] = "throw"
+    throws: Literal["escalation"] = "escalation"
+    code: str | None = None
 
 
 class PassThrough(_Node):
@@ -284,6 +307,37 @@ class ParallelGateway(_Node):
     kind: Literal["parallel"] = "parallel"
 
 
+class InclusiveGateway(_Node):
+    """Split: every flow whose condition holds (the default only when none does). Join: fires
+    when no other token of its scope can still reach one of its empty incoming flows."""
+
+    kind: Literal["inclusive"] = "inclusive"
+    default_flow: str | None = None
+
+
+class EventGateway(_Node):
+    """Event-based gateway: waits on the catch events its flows lead to; the first one wins."""
+
+    kind: Literal["event_gateway"] = "event_gateway"
+
+
+class SubProcess(_Node):
+    """An embedded subprocess (``triggered_by_event``: an event subprocess of its parent scope).
+
+    Its nodes name it as ``parent``. Entering it opens a variable scope (the input mappings are
+    its local variables) and starts a token at ``start_node``; it completes when no token is left
+    inside. Boundary timers work as on tasks; error and escalation boundaries are
+    ``BoundaryEvent`` nodes attached to it.
+    """
+
+    kind: Literal["subprocess"] = "subprocess"
+    triggered_by_event: bool = False
+    start_node: str  # the none start event inside; an event subprocess's event start
+    inputs: tuple[ParameterMapping, ...] = ()
+    outputs: tuple[ParameterMapping, ...] = ()
+    boundary_timers: tuple[str, ...] = ()
+
+
 class TimerCatch(_Node):
     kind: Literal["timer"] = "timer"
     timer: TimerSpec
@@ -296,6 +350,16 @@ class BoundaryTimer(_Node):
     timer: TimerSpec
 
 
+class BoundaryEvent(_Node):
+    """An error or escalation boundary event: catches what is thrown inside the activity."""
+
+    kind: Literal["boundary_event"] = "boundary_event"
+    attached_to: str
+    interrupting: bool = True  # an error boundary always interrupts
+    catches: Literal["error", "escalation"]
+    code: str | None = None  # None: every error (escalation) reaching it
+
+
 Node = Annotated[
     StartEvent
     | EndEvent
@@ -305,7 +369,12 @@ Node = Annotated[
     | ExclusiveGateway
     | ParallelGateway
     | TimerCatch
-    | BoundaryTimer,
+    | BoundaryTimer
+    | BoundaryEvent
+    | ThrowEvent
+    | InclusiveGateway
+    | EventGateway
+    | SubProcess,
     Field(discriminator="kind"),
 ]
 
