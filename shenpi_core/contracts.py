@@ -268,6 +268,11 @@ TimelineEvent = Literal[
     "notify_failed",
     "archive_failed",
     "priority_changed",  # the initiator's manager or an admin changed the priority
+    "subprocess_started",
+    "subprocess_completed",
+    "event_subprocess_started",
+    "error_thrown",  # details: code, message, caught_by (a node id, or None: an incident)
+    "escalation_thrown",  # details: code, caught_by (None: nobody caught it, the flow goes on)
 ]
 IncidentKind = Literal[
     "activity_failed",
@@ -280,6 +285,7 @@ IncidentKind = Literal[
     "loop_limit",
     "timer_error",
     "bad_reject_target",
+    "unhandled_error",  # a BPMN error no boundary or event subprocess catches
 ]
 
 
@@ -345,6 +351,12 @@ class ArchiveInput(BaseModel):
 
     instance_id: str
     state: InstanceState
+
+
+# An activity in any SDK raises a BPMN error by failing, non-retryably, with an ApplicationError of
+# this type whose first detail is ``{"code": "<error code>"}`` (docs/interpreter.md "Errors and
+# escalations"): the workflow throws that error from the service task.
+BPMN_ERROR_TYPE = "BpmnError"
 
 
 class ErrorType:

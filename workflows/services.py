@@ -25,6 +25,7 @@ from shenpi_core.contracts import (
     ACTIVITY_AI_REVIEW,
     ACTIVITY_DIRECTORY,
     ACTIVITY_OCR,
+    BPMN_ERROR_TYPE,
     OCR_QUEUE_SUFFIX,
     AiReviewInput,
     AiReviewResult,
@@ -191,13 +192,18 @@ class WorkflowWaits:
                     heartbeat_timeout=heartbeat_timeout(node),
                     retry_policy=RetryPolicy(
                         maximum_attempts=node.max_attempts,
-                        non_retryable_error_types=[NOT_REGISTERED],
+                        non_retryable_error_types=[NOT_REGISTERED, BPMN_ERROR_TYPE],
                     ),
                     summary=node.name or node.id,
                     priority=activity_priority(self.engine),
                 )
             except ActivityError as err:
                 if self._notified_nobody(token_id, node, err):
+                    return
+                code = bpmn_error_code(err)
+                if code is not None:
+                    self._finish(token_id, SERVICE)
+                    self.engine.service_error(token_id, code, failure_message(err))
                     return
                 unserved = _unserved(err, node, queue)
                 if unserved is None:
@@ -270,6 +276,16 @@ def _unserved(err: ActivityError, node: ServiceTask, queue: str) -> str | None:
     if _not_registered(err):
         return f"the workers on task queue {queue!r} do not serve activity type {node.task_type!r}"
     return None
+
+
+def bpmn_error_code(err: ActivityError) -> str | None:
+    """The code of a BPMN error the activity raised (``BPMN_ERROR_TYPE``), else None."""
+    cause = err.cause
+    if not isinstance(cause, ApplicationError) or cause.type != BPMN_ERROR_TYPE:
+        return None
+    detail = cause.details[0] if cause.details else None
+    code = detail.get("code") if isinstance(detail, dict) else detail
+    return str(code) if isinstance(code, str | int) and str(code) else None
 
 
 def _not_registered(err: ActivityError) -> bool:

@@ -247,5 +247,6 @@ def step_token(machine: TokenMachine, step_id: str | None) -> Token | None:
 
 def interrupting_due(machine: TokenMachine, token: Token) -> Any:
     """A task is due when the first interrupting boundary timer of its activity fires."""
-    due = [w.due_at for b, w in token.boundaries.items() if machine.index.boundary(b).interrupting]
+    index = machine.index
+    due = [w.due_at for b, w in token.boundaries.items() if index.interrupts(index.boundary(b))]
     return min(due) if due else None
