@@ -16,6 +16,7 @@ from bpmn_compiler.rules_ai import check_ai
 from bpmn_compiler.rules_directory import check_directory_calls
 from bpmn_compiler.rules_flow import (
     check_boundaries,
+    check_calls,
     check_conditions,
     check_flows,
     check_gateways,
@@ -37,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     check_gateways,
     check_timers,
     check_boundaries,
+    check_calls,
     check_tasks,
     check_approvals,
     check_ai,

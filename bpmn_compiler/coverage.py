@@ -38,6 +38,10 @@ SUPPORTED_ELEMENTS = (
      " output mappings set outer ones), nesting to any depth, boundary events"),
     ("subProcess triggeredByEvent (event subprocess)", "in the process or a subprocess, started"
      " by a timer, error or escalation start event; interrupting or not"),
+    ("callActivity", "the called process (by id; latest version, or `deployment`, `version`,"
+     " `versionTag` binding) runs as a Temporal child workflow; `camunda:in`/`out`,"
+     " `zeebe:ioMapping` and propagate-all; its uncaught errors and escalations reach the call"
+     " activity's boundary events"),
     ("task, manualTask, intermediateThrowEvent (none)", "pass through"),
     ("intermediateThrowEvent + escalationEventDefinition", "escalates, then goes on unless an"
      " interrupting catch ends its scope"),
@@ -59,7 +63,8 @@ SUPPORTED_ELEMENTS = (
      " data objects and stores, bpmndi", "ignored, no diagnostic"),
 )  # fmt: skip
 REFUSED_ELEMENTS = (
-    "callActivity, transaction, adHocSubProcess (each element inside is still checked)",
+    "transaction, adHocSubProcess (each element inside is still checked); a callActivity whose"
+    " calledElement is an expression",
     "complexGateway; eventBasedGateway with message or signal events",
     "scriptTask, businessRuleTask, receiveTask, compensation handlers",
     "message, signal, compensation, conditional and cancel events; timer starts of the process",

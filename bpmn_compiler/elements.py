@@ -12,6 +12,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from bpmn_compiler.ai_xml import read_ai, read_human_required
+from bpmn_compiler.calls import read_call
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import read_extensions
 from bpmn_compiler.forms import read_variables
@@ -281,6 +282,10 @@ def _event_gateway(el: Element, ctx: Context) -> FlowNode:
     return ctx.node(el, "event_gateway")
 
 
+def _call_activity(el: Element, ctx: Context) -> FlowNode:
+    return ctx.node(el, "call_activity", call=read_call(el))
+
+
 def _subprocess(el: Element, ctx: Context) -> FlowNode:
     """The container only: ``parse`` reads its flow elements with this node as their parent."""
     by_event = el.get("triggeredByEvent", "").strip().lower() == "true"
@@ -307,6 +312,7 @@ ELEMENT_PARSERS: dict[str, ElementParser] = {
     "inclusiveGateway": _inclusive,
     "eventBasedGateway": _event_gateway,
     "subProcess": _subprocess,
+    "callActivity": _call_activity,
     "scriptTask": refused("scriptTask runs code inside the engine; use a serviceTask with a type"),
     "businessRuleTask": refused("businessRuleTask (DMN) is not supported yet"),
     "receiveTask": refused("receiveTask (messages) is not supported yet"),

@@ -35,6 +35,7 @@ NodeKind = Literal[
     "inclusive",
     "event_gateway",
     "subprocess",
+    "call_activity",
     "unsupported",
 ]
 # What a start, end, boundary or throw event catches or throws (its event definition).
@@ -160,6 +161,22 @@ class RawMultiInstance:
 
 
 @dataclass
+class RawCall:
+    """A call activity's target and variable passing, as written (``bpmn_compiler.calls``)."""
+
+    called: RawText | None  # the called process id
+    line: int | None
+    binding: str = "latest"  # latest, deployment, version, version_tag, unknown
+    binding_as_written: str | None = None
+    version: str | None = None
+    version_tag: str | None = None
+    inputs: list[RawMapping] = field(default_factory=list)  # child variable <- parent expression
+    outputs: list[RawMapping] = field(default_factory=list)  # parent variable <- child expression
+    all_in: bool = False  # every parent variable goes in
+    all_out: bool = False  # every child variable comes out
+
+
+@dataclass
 class FlowNode:
     id: str
     tag: str  # the BPMN local name, e.g. "userTask"
@@ -183,6 +200,7 @@ class FlowNode:
     event: EventKind = "none"  # its event definition (start, end, boundary, throw, catch)
     code: str | None = None  # the error / escalation code; a link's name
     triggered_by_event: bool = False  # an event subprocess
+    call: RawCall | None = None  # a call activity
 
 
 @dataclass
@@ -206,6 +224,7 @@ class BpmnModel:
     flows: dict[str, Flow] = field(default_factory=dict)
     notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify> on the process
     priority: list[RawText] = field(default_factory=list)  # <shenpi:priority>: one at most
+    version_tag: str | None = None  # camunda:versionTag / zeebe:versionTag of the process
     # Found while parsing (unsupported elements, duplicate ids, ...): reported with the rules'.
     diagnostics: list[Diagnostic] = field(default_factory=list)
 

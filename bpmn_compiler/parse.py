@@ -9,6 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from bpmn_compiler.ai_xml import read_documentation
+from bpmn_compiler.calls import read_version_tag
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
 from bpmn_compiler.elements import (
     ELEMENT_PARSERS,
@@ -130,6 +131,7 @@ def _parse_process(process: Element, source: str) -> BpmnModel:
     model = BpmnModel(source, process.get("id", ""), process.get("name"), line_of(process))
     model.notify = read_notify(process)
     model.priority = read_priority(process)
+    model.version_tag = read_version_tag(process)
     root = process.getparent()
     ctx = Context(root)
     _parse_scope(process, None, model, ctx, set())

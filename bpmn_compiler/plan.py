@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from bpmn_compiler.approvals import compile_approval
 from bpmn_compiler.expressions import compile_condition, compile_value
-from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawMapping, RawText
+from bpmn_compiler.model import (
+    SHIPPED_TASK_TYPES,
+    BpmnModel,
+    FlowNode,
+    RawMapping,
+    RawText,
+    whole_number,
+)
 from bpmn_compiler.priority import plan_priority
 from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_notify import compile_notify, node_notify
@@ -22,6 +29,7 @@ from bpmn_compiler.writable import (
 from shenpi_core.process_plan import (
     BoundaryEvent,
     BoundaryTimer,
+    CallActivity,
     EndEvent,
     EventGateway,
     ExclusiveGateway,
@@ -118,6 +126,24 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "start_node": start.id,
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
+                    "boundary_timers": boundary,
+                }
+            )
+        case "call_activity":
+            call = node.call
+            assert call is not None and call.called is not None
+            version = whole_number(call.version) if call.version else None
+            return CallActivity.model_validate(
+                {
+                    **base,
+                    "called_process": call.called.text,
+                    "binding": call.binding,
+                    "version": version if call.binding == "version" else None,
+                    "version_tag": call.version_tag if call.binding == "version_tag" else None,
+                    "inputs": tuple(_mapping(m) for m in [*ext.inputs, *call.inputs]),
+                    "outputs": tuple(_mapping(m) for m in [*ext.outputs, *call.outputs]),
+                    "all_in": call.all_in,
+                    "all_out": call.all_out,
                     "boundary_timers": boundary,
                 }
             )
@@ -231,4 +257,5 @@ def plan(model: BpmnModel) -> ProcessPlan:
         flows=flows,
         notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
         priority=plan_priority(model),
+        version_tag=model.version_tag,
     ).with_hash()

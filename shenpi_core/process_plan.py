@@ -343,6 +343,26 @@ class TimerCatch(_Node):
     timer: TimerSpec
 
 
+CallBinding = Literal["latest", "deployment", "version", "version_tag"]
+
+
+class CallActivity(_Node):
+    """Runs another deployed process as a Temporal child workflow (docs/interpreter.md "Call
+    activities"). ``inputs`` are evaluated over the caller's variables into the child's start
+    variables; ``outputs`` over the child's final variables into the caller's."""
+
+    kind: Literal["call_activity"] = "call_activity"
+    called_process: str
+    binding: CallBinding = "latest"
+    version: int | None = None  # binding "version"
+    version_tag: str | None = None  # binding "version_tag"
+    inputs: tuple[ParameterMapping, ...] = ()
+    outputs: tuple[ParameterMapping, ...] = ()
+    all_in: bool = False  # every caller variable goes in (before the input mappings)
+    all_out: bool = False  # every child variable comes out (before the output mappings)
+    boundary_timers: tuple[str, ...] = ()
+
+
 class BoundaryTimer(_Node):
     kind: Literal["boundary_timer"] = "boundary_timer"
     attached_to: str
@@ -374,7 +394,8 @@ Node = Annotated[
     | ThrowEvent
     | InclusiveGateway
     | EventGateway
-    | SubProcess,
+    | SubProcess
+    | CallActivity,
     Field(discriminator="kind"),
 ]
 
@@ -392,6 +413,8 @@ class ProcessPlan(_Frozen):
     # <shenpi:priority>: a request's default priority, a literal or an expression over the start
     # variables (evaluated by the starter, which needs it to start the workflow at that priority).
     priority: Expression | None = None
+    # camunda:versionTag / zeebe:versionTag: what a call activity's "versionTag" binding names.
+    version_tag: str | None = None
     hash: str = ""
 
     def node(self, node_id: str) -> Node:

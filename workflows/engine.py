@@ -14,6 +14,7 @@ from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
 from shenpi_core.process_plan import (
     BoundaryEvent,
     BoundaryTimer,
+    CallActivity,
     EndEvent,
     EventGateway,
     ExclusiveGateway,
@@ -30,7 +31,7 @@ from shenpi_core.process_plan import (
     TimerCatch,
     UserTask,
 )
-from workflows import scopes, steps, throws
+from workflows import calls, scopes, steps, throws
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
@@ -109,6 +110,8 @@ class Engine(TokenMachine):
                     scopes.enter(self, token, node)
                 case ThrowEvent():
                     self._run_throw(token, node)
+                case CallActivity():
+                    calls.enter(self, token, node)
                 case UserTask():
                     self._run_user_task(token, node)
                 case ServiceTask():

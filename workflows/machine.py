@@ -16,11 +16,13 @@ from shenpi_core.contracts import (
     Incident,
     IncidentKind,
     InstanceState,
+    ResolveProcessInput,
+    ResolveProcessResult,
     ServiceTaskInput,
     TimelineEntry,
     TimelineEvent,
 )
-from shenpi_core.process_plan import ProcessPlan, ServiceTask, SubProcess
+from shenpi_core.process_plan import CallActivity, ProcessPlan, ServiceTask, SubProcess
 from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
@@ -31,6 +33,7 @@ TIMER = "timer"  # wait key of an intermediate timer catch
 SERVICE = "service"  # wait key of a running activity
 BOUNDARY = "boundary:"  # wait key prefix of a boundary timer, followed by its node id
 AI = "ai"  # wait key of a running ai-review activity (<shenpi:ai>, ai-review service tasks)
+CALL = "call"  # wait key of a call activity: resolving its process, then its child workflow
 
 
 class Waits(Protocol):
@@ -43,6 +46,16 @@ class Waits(Protocol):
     def start_review(self, token_id: str, arg: AiReviewInput, task_queue: str | None) -> None: ...
 
     def start_directory(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None: ...
+
+    def start_call(
+        self,
+        token_id: str,
+        arg: ResolveProcessInput,
+        variables: dict[str, Any],
+        child_id: Callable[[ResolveProcessResult], str],
+    ) -> None: ...
+
+    def escalate_to_caller(self, code: str | None) -> None: ...
 
     def cancel(self, token_id: str, key: str | None = None) -> None: ...
 
@@ -234,6 +247,12 @@ class TokenMachine:
                 found.append(token)
         return found
 
+    def scope_start(self, token: Token) -> str:
+        """The start event of the scope ``token`` runs in."""
+        scope = self.token(token.scope) if token.scope is not None else None
+        node = self.index.node(scope.node_id) if scope is not None else None
+        return node.start_node if isinstance(node, SubProcess) else self.index.plan.start_node
+
     def inner_view(self, scope: Token) -> dict[str, Any]:
         """What a token running inside ``scope``'s subprocess sees."""
         return {**self.view(scope), **(scope.locals or {})}
@@ -293,7 +312,7 @@ class TokenMachine:
             or (
                 t.state == "wait"
                 and not t.reviewing
-                and not isinstance(self.index.node(t.node_id), ServiceTask)
+                and not isinstance(self.index.node(t.node_id), ServiceTask | CallActivity)
                 and not (t.step is not None and t.step.phase == "resolving")
             )
             for t in self.tokens
@@ -307,6 +326,8 @@ class TokenMachine:
 
     def finish(self) -> None:
         self.state.outcome = outcome_of(self.variables, self.state.timeline)
+        if self.state.error is not None:  # a called process ended by an uncaught error
+            self.state.outcome = "error"
         self.state.status = "terminated" if self.terminated else "completed"
         self.record("completed", details={"outcome": self.state.outcome})
 

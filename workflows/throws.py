@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from shenpi_core.process_plan import BoundaryEvent, ServiceTask, StartEvent, SubProcess
+from shenpi_core.contracts import ThrownError
+from shenpi_core.process_plan import (
+    BoundaryEvent,
+    CallActivity,
+    ServiceTask,
+    StartEvent,
+    SubProcess,
+)
 from workflows import scopes
 from workflows.tokens import Token
 
@@ -41,6 +48,13 @@ class Catch:
 def error(engine: Engine, token: Token, code: str | None, message: str) -> None:
     """``token`` throws an error: the catch ends the activity or scope it is thrown in."""
     catch = find(engine, token, "error", code)
+    caller = engine.state.called_by
+    if catch is None and caller is not None:  # thrown again at the call activity that called us
+        details = {"code": code, "message": message, "caught_by": None, "to_caller": caller.node_id}
+        engine.record("error_thrown", token.node_id, details=details)
+        engine.state.error = ThrownError(code=code, message=message)
+        engine.end_all("error")
+        return
     details = {"code": code, "message": message, "caught_by": catch.node_id if catch else None}
     engine.record("error_thrown", token.node_id, details=details)
     if catch is None:
@@ -55,14 +69,19 @@ def error(engine: Engine, token: Token, code: str | None, message: str) -> None:
 def escalation(engine: Engine, token: Token, code: str | None) -> None:
     """``token`` escalates; unless an interrupting catch ends it, it goes on afterwards."""
     catch = find(engine, token, "escalation", code)
-    details = {"code": code, "caught_by": catch.node_id if catch else None}
+    details: dict[str, object] = {"code": code, "caught_by": catch.node_id if catch else None}
+    caller = engine.state.called_by
+    if catch is None and caller is not None:  # the caller's call activity may catch it
+        details["to_caller"] = caller.node_id
+        engine.waits.escalate_to_caller(code)
     engine.record("escalation_thrown", token.node_id, details=details)
     if catch is not None:
         _catch(engine, catch, interrupting=_interrupting(engine, catch))
 
 
 def find(engine: Engine, token: Token, kind: Kind, code: str | None) -> Catch | None:
-    if token.state == "wait" and isinstance(engine.index.node(token.node_id), ServiceTask):
+    activity = engine.index.node(token.node_id)
+    if token.state == "wait" and isinstance(activity, ServiceTask | CallActivity):
         boundary = _boundary(engine, token.node_id, kind, code)
         if boundary is not None:
             return Catch(boundary=boundary, holder=token)

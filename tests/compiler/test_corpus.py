@@ -34,7 +34,7 @@ EXPECTED: dict[str, frozenset[str] | None] = {
         {"condition-syntax", "expression-syntax", "unsupported-element"}
     ),
     "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": frozenset(
-        {"expression-syntax", "unsupported-element"}
+        {"expression-syntax", "unsupported-element", "unsupported-loop"}
     ),
     "camunda-bpm-examples__TwitterDemoProcess.bpmn": frozenset({"unsupported-implementation"}),
     "camunda-bpm-examples__invoicePayment.bpmn": COMPILES,
