@@ -44,6 +44,7 @@ from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
 from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
+from tests.workflows.call_support import called_child, deploy_fixture
 from tests.workflows.notify_support import bpmn
 from tests.workflows.support import (
     decide,
@@ -528,6 +529,24 @@ async def scope_timers(env: WorkflowEnvironment, queue: str) -> list[WorkflowHan
     return [late, nudged]
 
 
+async def calls(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A call activity whose child escalates (caught beside the call) and completes with mapped
+    variables; one whose child's uncaught error is caught at the call activity."""
+    await deploy_fixture(settings_for_tests(), "legal_review")
+    caller = await start(client, "call_legal", queue, variables={"amount": 500_000})
+    fyi = await open_task(caller, "cfo_fyi")
+    child = await called_child(client, caller)
+    await decide(child, await open_task(child, "lawyer"), "approve", "lea")
+    await decide(caller, fyi, "approve", "cfo")
+    await decide(caller, await open_task(caller, "after"), "approve", "ida")
+    failing = await start(client, "call_legal", queue, variables={"amount": -1})
+    await decide(failing, await open_task(failing, "handle_error"), "approve", "ida")
+    failed_child = await called_child(client, failing)
+    for handle in (caller, failing, child, failed_child):
+        await handle.result()
+    return [caller, child, failing, failed_child]
+
+
 NOTIFY_RULES = bpmn(
     "notify_rules",
     """
@@ -577,6 +596,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "scopes": scopes,
     "errors": errors,
     "gateways": gateways,
+    "calls": calls,
 }
 
 

@@ -9,44 +9,25 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
-from shenpi.db.lazy import LazyDatabase
-from shenpi.db.repository import deploy_definition
 from shenpi.settings import Settings
 from shenpi_core.contracts import (
     UPDATE_INCIDENT_ACTION,
     IncidentActionInput,
     IncidentActionResult,
-    InstanceState,
 )
 from tests.helpers import assert_eventually
+from tests.workflows.call_support import called_child, deploy_fixture
 from tests.workflows.support import (
-    BPMN_DIR,
     decide,
     open_task,
-    plan,
     settings_for_tests,
     start,
     state,
     timeline_events,
 )
 from worker import build_worker
-
-
-async def _deploy(settings: Settings, name: str) -> None:
-    database = LazyDatabase(settings)
-    try:
-        async with (await database())() as session:
-            await deploy_definition(
-                session,
-                plan=plan(name),
-                bpmn_xml=(BPMN_DIR / f"{name}.bpmn").read_bytes(),
-                warnings=[],
-                deployed_by="test",
-            )
-    finally:
-        await database.aclose()
 
 
 @pytest_asyncio.fixture
@@ -57,22 +38,12 @@ async def call_worker(client: Client, task_queue: str, tmp_path: Any) -> AsyncIt
         yield settings
 
 
-async def _child(client: Client, caller: WorkflowHandle[Any, Any]) -> WorkflowHandle[Any, Any]:
-    async def started() -> str:
-        current = await state(caller)
-        calls = [e for e in current.timeline if e.event == "call_started"]
-        assert len(calls) == 1, [(e.event, e.details) for e in current.timeline]
-        return str(calls[0].details["instance_id"])
-
-    return client.get_workflow_handle(await assert_eventually(started), result_type=InstanceState)
-
-
 async def test_the_called_process_runs_as_a_child_with_mapped_variables(
     client: Client, call_worker: Settings, task_queue: str
 ) -> None:
-    await _deploy(call_worker, "legal_review")
+    await deploy_fixture(call_worker, "legal_review")
     caller = await start(client, "call_legal", task_queue, variables={"amount": 5000})
-    child = await _child(client, caller)
+    child = await called_child(client, caller)
     lawyer = await open_task(child, "lawyer")  # the child's task, in the child's instance
     seen = await state(child)
     assert seen.variables["contract_amount"] == 5000 and seen.variables["asked_by"] == "ida"
@@ -94,10 +65,10 @@ async def test_the_called_process_runs_as_a_child_with_mapped_variables(
 async def test_an_error_the_child_does_not_catch_reaches_the_call_activity(
     client: Client, call_worker: Settings, task_queue: str
 ) -> None:
-    await _deploy(call_worker, "legal_review")
+    await deploy_fixture(call_worker, "legal_review")
     caller = await start(client, "call_legal", task_queue, variables={"amount": -1})
     handle = await open_task(caller, "handle_error")
-    child = await _child(client, caller)
+    child = await called_child(client, caller)
     ended = await child.result()
     assert (ended.status, ended.outcome) == ("completed", "error")
     assert ended.error is not None and ended.error.code == "card_declined"
@@ -110,10 +81,10 @@ async def test_an_error_the_child_does_not_catch_reaches_the_call_activity(
 async def test_a_childs_escalation_reaches_a_non_interrupting_boundary(
     client: Client, call_worker: Settings, task_queue: str
 ) -> None:
-    await _deploy(call_worker, "legal_review")
+    await deploy_fixture(call_worker, "legal_review")
     caller = await start(client, "call_legal", task_queue, variables={"amount": 500_000})
     fyi = await open_task(caller, "cfo_fyi")  # beside the call, which goes on
-    child = await _child(client, caller)
+    child = await called_child(client, caller)
     await decide(child, await open_task(child, "lawyer"), "approve", "lea")
     await decide(caller, fyi, "approve", "cfo")
     after = await open_task(caller, "after")
@@ -137,13 +108,13 @@ async def test_a_process_not_deployed_is_an_incident_a_deploy_and_a_retry_resolv
         return str(found.incident_id)
 
     incident_id = await assert_eventually(incident)
-    await _deploy(call_worker, "legal_review")
+    await deploy_fixture(call_worker, "legal_review")
     await caller.execute_update(
         UPDATE_INCIDENT_ACTION,
         IncidentActionInput(incident_id=incident_id, action="retry", actor="root", is_admin=True),
         result_type=IncidentActionResult,
     )
-    child = await _child(client, caller)
+    child = await called_child(client, caller)
     await decide(child, await open_task(child, "lawyer"), "approve", "lea")
     await decide(caller, await open_task(caller, "after"), "approve", "ida")
     assert (await caller.result()).status == "completed"
@@ -152,9 +123,9 @@ async def test_a_process_not_deployed_is_an_incident_a_deploy_and_a_retry_resolv
 async def test_cancelling_the_caller_cancels_the_child(
     client: Client, call_worker: Settings, task_queue: str
 ) -> None:
-    await _deploy(call_worker, "legal_review")
+    await deploy_fixture(call_worker, "legal_review")
     caller = await start(client, "call_legal", task_queue, variables={"amount": 10})
-    child = await _child(client, caller)
+    child = await called_child(client, caller)
     await open_task(child, "lawyer")
     await caller.cancel()
 
