@@ -53,6 +53,9 @@ SUPPORTED_ELEMENTS = (
      " does; join: waits for every token that can still arrive"),
     ("parallelGateway", "fork and join"),
     ("eventBasedGateway", "with timer catch events: the first to fire wins"),
+    ("standardLoopCharacteristics", "on tasks, subprocesses and call activities: runs again while"
+     " `loopCondition` holds (tested before or after each run), at most `loopMaximum` times;"
+     " `loopCounter` counts the runs"),
     ("implicit splits and merges", "unconditioned flows out of / into any node"),
     ("loop-backs", "cycles, as long as an end event stays reachable"),
     ("intermediateCatchEvent + timerEventDefinition", "duration, date, cycle"),
@@ -68,7 +71,8 @@ REFUSED_ELEMENTS = (
     "complexGateway; eventBasedGateway with message or signal events",
     "scriptTask, businessRuleTask, receiveTask, compensation handlers",
     "message, signal, compensation, conditional and cancel events; timer starts of the process",
-    "standardLoopCharacteristics, multiInstanceLoopCharacteristics on anything but a userTask,"
+    "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
+    " anything but a userTask,"
     " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",
     "Java delegates (`class`, `delegateExpression`, `expression`), connectors, scripts in"
     " mappings (`unsupported-implementation`, `unsupported-mapping`)",

@@ -16,7 +16,7 @@ from bpmn_compiler.calls import read_call
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import read_extensions
 from bpmn_compiler.forms import read_variables
-from bpmn_compiler.loops import read_approvals, read_multi_instance
+from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
 from bpmn_compiler.model import BPMN_NS, FlowNode, RawText, RawTimer
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
@@ -34,6 +34,8 @@ IGNORED = frozenset(
     }
 )  # fmt: skip
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
+# The activities a standard loop may repeat.
+LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activity")
 
 
 def local_name(el: Element) -> str:
@@ -72,10 +74,13 @@ class Context:
         ext, diags = read_extensions(el, el.get("id", ""))
         self.diagnostics.extend(diags)
         multi_instance = None
+        standard_loop = None
         for child in bpmn_children(el):
             if local_name(child) == _LOOPS[0] and kind == "user_task":
                 # A multi-instance user task is an approval step with one task per approver.
                 multi_instance = multi_instance or read_multi_instance(child)
+            elif local_name(child) == _LOOPS[1] and kind in LOOPING_KINDS:
+                standard_loop = read_standard_loop(child)
             elif local_name(child) in _LOOPS:
                 what = local_name(child)
                 if what == _LOOPS[0]:
@@ -90,6 +95,7 @@ class Context:
             ext=ext,
             approvals=read_approvals(el),
             multi_instance=multi_instance,
+            standard_loop=standard_loop,
             ai=read_ai(el),
             human_required=read_human_required(el),
             notify=read_notify(el),

@@ -161,6 +161,16 @@ class RawMultiInstance:
 
 
 @dataclass
+class RawStandardLoop:
+    """A ``standardLoopCharacteristics`` as written."""
+
+    line: int | None
+    test_before: bool = False
+    maximum: str | None = None
+    condition: RawText | None = None
+
+
+@dataclass
 class RawCall:
     """A call activity's target and variable passing, as written (``bpmn_compiler.calls``)."""
 
@@ -201,6 +211,7 @@ class FlowNode:
     code: str | None = None  # the error / escalation code; a link's name
     triggered_by_event: bool = False  # an event subprocess
     call: RawCall | None = None  # a call activity
+    standard_loop: RawStandardLoop | None = None
 
 
 @dataclass

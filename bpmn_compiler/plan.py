@@ -12,6 +12,7 @@ from bpmn_compiler.model import (
     BpmnModel,
     FlowNode,
     RawMapping,
+    RawStandardLoop,
     RawText,
     whole_number,
 )
@@ -42,6 +43,7 @@ from shenpi_core.process_plan import (
     ProcessPlan,
     SequenceFlow,
     ServiceTask,
+    StandardLoop,
     StartEvent,
     SubProcess,
     ThrowEvent,
@@ -66,6 +68,14 @@ def _mapping(raw: RawMapping) -> ParameterMapping:
     return ParameterMapping(target=raw.target, source=compile_value(raw.source))
 
 
+def _standard_loop(raw: RawStandardLoop) -> StandardLoop:
+    return StandardLoop(
+        condition=compile_condition(raw.condition) if raw.condition is not None else None,
+        test_before=raw.test_before,
+        maximum=whole_number(raw.maximum) if raw.maximum is not None else None,
+    )
+
+
 def _assignment(raw: RawText | None, initiator: str, *, as_list: bool) -> Expression | None:
     if raw is None:
         return None
@@ -84,6 +94,8 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
     }
     if node.parent is not None:  # left out at the top, so plans of flat processes keep their hash
         base["parent"] = node.parent
+    if node.standard_loop is not None:
+        base["loop"] = _standard_loop(node.standard_loop)
     ext = node.ext
     boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
     match node.kind:

@@ -10,9 +10,8 @@ from bpmn_compiler.expressions import (
     ExpressionSyntaxError,
     UnsupportedLanguageError,
     compile_condition,
-    compile_value,
 )
-from bpmn_compiler.model import BpmnModel, FlowNode, whole_number
+from bpmn_compiler.model import BpmnModel, FlowNode
 from bpmn_compiler.timers import TimerSyntaxError, compile_timer
 
 TASK_KINDS = ("user_task", "service_task")
@@ -316,57 +315,4 @@ def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
                     severity="warning",
                 )
             )
-    return found
-
-
-def check_calls(model: BpmnModel) -> list[Diagnostic]:
-    """A call activity names a process by id (not an expression) and a binding Shenpi knows."""
-    found: list[Diagnostic] = []
-    for node in model.nodes.values():
-        call = node.call
-        if node.kind != "call_activity" or call is None:
-            continue
-        line = call.line or node.line
-        if call.called is None:
-            found.append(diag("call-target", "the call activity names no process to call", node))
-        elif "${" in call.called.text or "#{" in call.called.text or call.called.text[0] == "=":
-            found.append(
-                diag(
-                    "call-target",
-                    f"calledElement {call.called.text!r} is an expression; name the process id"
-                    " (a process chosen at run time is not supported yet)",
-                    node,
-                    line=line,
-                )
-            )
-        if call.binding == "unknown":
-            found.append(
-                diag(
-                    "call-binding",
-                    f"binding {call.binding_as_written!r} is not latest, deployment, version or"
-                    " versionTag",
-                    node,
-                    line=line,
-                )
-            )
-        if call.binding == "version" and whole_number(call.version or "") is None:
-            found.append(
-                diag("call-binding", "binding version needs calledElementVersion, a number", node)
-            )
-        if call.binding == "version_tag" and not (call.version_tag or "").strip():
-            found.append(diag("call-binding", "binding versionTag needs a versionTag", node))
-        for mapping in call.inputs + call.outputs:
-            if mapping.source is None:
-                continue
-            try:
-                compile_value(mapping.source)
-            except ExpressionSyntaxError as err:
-                found.append(
-                    diag(
-                        "expression-syntax",
-                        f"mapping {mapping.target!r}: {err.message}",
-                        node,
-                        line=mapping.source.line or node.line,
-                    )
-                )
     return found

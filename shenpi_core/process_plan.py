@@ -137,11 +137,21 @@ class ThrowEvent(_Node):
     code: str | None = None
 
 
+class StandardLoop(_Frozen):
+    """``standardLoopCharacteristics``: the activity runs again while ``condition`` holds,
+    tested before each run (``test_before``) or after it, at most ``maximum`` times."""
+
+    condition: Expression | None = None  # None: until ``maximum``
+    test_before: bool = False
+    maximum: int | None = None
+
+
 class PassThrough(_Node):
     """task, manualTask and other activities that only move the token on."""
 
     kind: Literal["pass"] = "pass"
     element: str = "task"  # the BPMN tag, for the timeline
+    loop: StandardLoop | None = None
 
 
 AiMode = Literal["advise", "decide", "route", "shadow"]
@@ -279,6 +289,7 @@ class UserTask(_Node):
     # What an approve/reject may write: its form's fields, <shenpi:variable>s and the names its
     # output mappings read, never an engine variable. Empty: decisions carry no variables.
     variables: tuple[DeclaredVariable, ...] = ()
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
 class ServiceTask(_Node):
@@ -295,6 +306,7 @@ class ServiceTask(_Node):
     max_attempts: int = 5  # 0 = unlimited, as Temporal counts
     boundary_timers: tuple[str, ...] = ()
     ai: AiSpec | None = None  # task_type "ai-review": how to review (prompt, model, examples...)
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
 class ExclusiveGateway(_Node):
@@ -336,6 +348,7 @@ class SubProcess(_Node):
     inputs: tuple[ParameterMapping, ...] = ()
     outputs: tuple[ParameterMapping, ...] = ()
     boundary_timers: tuple[str, ...] = ()
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
 class TimerCatch(_Node):
@@ -361,6 +374,7 @@ class CallActivity(_Node):
     all_in: bool = False  # every caller variable goes in (before the input mappings)
     all_out: bool = False  # every child variable comes out (before the output mappings)
     boundary_timers: tuple[str, ...] = ()
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
 class BoundaryTimer(_Node):

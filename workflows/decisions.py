@@ -136,7 +136,7 @@ def apply_to(
     node = engine.index.node(task.node_id)
     assert isinstance(node, UserTask)
     try:
-        engine.variables.update(engine.mapped(node.outputs, engine.variables))
+        engine.assign(token, engine.mapped(node.outputs, engine.view(token)))
     except ExpressionError as err:
         engine.incident(token, "expression_error", err.message)
         return task

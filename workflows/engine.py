@@ -31,7 +31,7 @@ from shenpi_core.process_plan import (
     TimerCatch,
     UserTask,
 )
-from workflows import calls, scopes, steps, throws
+from workflows import calls, loops, scopes, steps, throws
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
@@ -91,7 +91,10 @@ class Engine(TokenMachine):
         node = self.index.node(token.node_id)
         try:
             if token.state == "leave":
-                self._leave(token, node)
+                if not loops.leaving(self, token, node):
+                    self._leave(token, node)
+                return
+            if not loops.entering(self, token, node):
                 return
             match node:
                 case StartEvent() | PassThrough() | BoundaryTimer() | BoundaryEvent():

@@ -196,6 +196,11 @@ class TokenMachine:
             token.reviewing = True
 
     @staticmethod
+    def loop_run(token: Token, runs: int | None) -> None:
+        """``runs`` of its node's standard loop are done (None: not in a loop)."""
+        token.loop = runs
+
+    @staticmethod
     def join(token: Token) -> None:
         """Parked at a parallel join until a token waits on every incoming flow."""
         token.state = "join"
@@ -289,6 +294,7 @@ class TokenMachine:
         token.boundaries = {}
         token.reviewing = False
         token.due_at = None
+        token.loop = None  # an interrupted loop is over
 
     def remove(self, token: Token) -> None:
         self.waits.cancel(token.id)

@@ -42,7 +42,10 @@ def reject(machine: TokenMachine, token: Token, node: UserTask) -> None:
 
 
 def routes_reject(machine: TokenMachine, node: UserTask) -> bool:
-    """The model decides what a reject means when the task leads into a gateway or a condition."""
+    """The model decides what a reject means when the task leads into a gateway or a condition,
+    or loops (its loop condition decides)."""
+    if node.loop is not None:
+        return True
     for flow in machine.index.outgoing(node):
         if flow.condition is not None:
             return True

@@ -74,6 +74,8 @@ class Token(BaseModel):
     scope: str | None = None
     # A token waiting on a subprocess: the local variables of its scope (input mappings).
     locals: dict[str, Any] | None = None
+    # In a standard loop of its node: the runs completed so far (docs/interpreter.md "Loops").
+    loop: int | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -89,6 +91,8 @@ class Token(BaseModel):
             exclude["scope"] = True
         if self.locals is None:
             exclude["locals"] = True
+        if self.loop is None:
+            exclude["loop"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 

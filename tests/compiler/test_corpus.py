@@ -22,7 +22,7 @@ EXPECTED: dict[str, frozenset[str] | None] = {
     "SpiffWorkflow__event-gateway.bpmn": frozenset({"unsupported-element"}),
     "SpiffWorkflow__event-subprocess.bpmn": frozenset({"unsupported-element"}),
     "SpiffWorkflow__inclusive_gateway.bpmn": frozenset({"unsupported-element"}),
-    "SpiffWorkflow__standard_loop.bpmn": frozenset({"unsupported-loop"}),
+    "SpiffWorkflow__standard_loop.bpmn": COMPILES,
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn": COMPILES,
     "SpiffWorkflow__transaction.bpmn": frozenset({"unsupported-element"}),
     "bpmn-miwg-test-suite__A.3.0.bpmn": frozenset({"no-start", "unsupported-element"}),

@@ -529,6 +529,15 @@ async def scope_timers(env: WorkflowEnvironment, queue: str) -> list[WorkflowHan
     return [late, nudged]
 
 
+async def loops(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A user task looping until approved, then a test-before loop of a service task."""
+    handle = await start(client, "standard_loop", queue)
+    await decide(handle, await open_task(handle, "review"), "reject", "mia", comment="redo")
+    await decide(handle, await open_task(handle, "review"), "approve", "mia")
+    await handle.result()
+    return [handle]
+
+
 async def calls(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """A call activity whose child escalates (caught beside the call) and completes with mapped
     variables; one whose child's uncaught error is caught at the call activity."""
@@ -597,6 +606,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "errors": errors,
     "gateways": gateways,
     "calls": calls,
+    "loops": loops,
 }
 
 
