@@ -53,6 +53,10 @@ SUPPORTED_ELEMENTS = (
      " does; join: waits for every token that can still arrive"),
     ("parallelGateway", "fork and join"),
     ("eventBasedGateway", "with timer catch events: the first to fire wins"),
+    ("compensation", "a compensation boundary event with its handler (`isForCompensation`, tied by"
+     " an association); intermediate and end compensation throws for one activity"
+     " (`activityRef`) or the whole scope: handlers of completed activities run one at a time,"
+     " the last completed first, a completed subprocess's inside included"),
     ("standardLoopCharacteristics", "on tasks, subprocesses and call activities: runs again while"
      " `loopCondition` holds (tested before or after each run), at most `loopMaximum` times;"
      " `loopCounter` counts the runs"),
@@ -69,8 +73,9 @@ REFUSED_ELEMENTS = (
     "transaction, adHocSubProcess (each element inside is still checked); a callActivity whose"
     " calledElement is an expression",
     "complexGateway; eventBasedGateway with message or signal events",
-    "scriptTask, businessRuleTask, receiveTask, compensation handlers",
-    "message, signal, compensation, conditional and cancel events; timer starts of the process",
+    "scriptTask, businessRuleTask, receiveTask",
+    "message, signal, conditional and cancel events; timer starts of the process; a compensation"
+    " event subprocess",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
     " anything but a userTask,"
     " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",

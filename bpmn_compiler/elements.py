@@ -27,7 +27,7 @@ ElementParser = Callable[[Element, "Context"], FlowNode]
 # Artifacts and data: no behaviour, no diagnostic.
 IGNORED = frozenset(
     {
-        "documentation", "extensionElements", "laneSet", "textAnnotation", "association",
+        "documentation", "extensionElements", "laneSet", "textAnnotation",
         "group", "dataObject", "dataObjectReference", "dataStoreReference", "dataStore",
         "ioSpecification", "property", "category", "auditing", "monitoring",
         "correlationSubscription",
@@ -205,6 +205,8 @@ def _end(el: Element, ctx: Context) -> FlowNode:
     for what in ("error", "escalation"):
         if kinds == [f"{what}EventDefinition"] and len(definitions) == 1:
             return ctx.node(el, "end", event=what, code=_event_code(definitions[0], ctx, what))
+    if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
+        return _compensation_throw(el, definitions[0], ctx, "end")
     return _unsupported(el, ctx, f"end event with {', '.join(kinds)} is unsupported")
 
 
@@ -222,6 +224,13 @@ def _pass(el: Element, ctx: Context) -> FlowNode:
     return ctx.node(el, "pass")
 
 
+def _compensation_throw(el: Element, definition: Element, ctx: Context, kind: str) -> FlowNode:
+    """``activityRef``: the one activity to compensate; none: every one of the scope."""
+    wait = definition.get("waitForCompletion", "true").strip().lower() != "false"
+    ref = (definition.get("activityRef") or "").strip() or None
+    return ctx.node(el, kind, event="compensation", code=ref, wait_for_completion=wait)
+
+
 def _link_name(definition: Element) -> str:
     return (definition.get("name") or "").strip()
 
@@ -234,6 +243,8 @@ def _throw_event(el: Element, ctx: Context) -> FlowNode:
     if kinds == ["escalationEventDefinition"] and len(definitions) == 1:
         code = _event_code(definitions[0], ctx, "escalation")
         return ctx.node(el, "throw", event="escalation", code=code)
+    if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
+        return _compensation_throw(el, definitions[0], ctx, "throw")
     if kinds == ["linkEventDefinition"] and len(definitions) == 1:
         # Resolved by ``parse`` into a flow to the catching link of the same name.
         return ctx.node(el, "pass", event="link", code=_link_name(definitions[0]))
@@ -270,7 +281,9 @@ def _boundary(el: Element, ctx: Context) -> FlowNode:
         if kinds == [f"{what}EventDefinition"] and len(definitions) == 1:
             code = _event_code(definitions[0], ctx, what)
             return ctx.node(el, "boundary_event", event=what, code=code, **attached)
-    timer = _only_timer(el, ctx, "boundary event", "timers, errors and escalations")
+    if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
+        return ctx.node(el, "boundary_event", event="compensation", **attached)
+    timer = _only_timer(el, ctx, "boundary event", "timers, errors, escalations, compensation")
     if isinstance(timer, FlowNode):
         return timer
     return ctx.node(el, "boundary_timer", timer=timer, **attached)

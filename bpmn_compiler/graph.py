@@ -21,6 +21,9 @@ def successors(model: BpmnModel) -> Graph:
     for flow in model.flows.values():
         if flow.source in graph and flow.target in graph:
             graph[flow.source].append(flow.target)
+    for source, target in model.associations:  # a compensation boundary to its handler
+        if source in graph and target in graph and model.nodes[target].for_compensation:
+            graph[source].append(target)
     for node in model.nodes.values():
         if node.attached_to is not None and node.attached_to in graph:
             graph[node.attached_to].append(node.id)

@@ -39,7 +39,7 @@ NodeKind = Literal[
     "unsupported",
 ]
 # What a start, end, boundary or throw event catches or throws (its event definition).
-EventKind = Literal["none", "timer", "error", "escalation", "link"]
+EventKind = Literal["none", "timer", "error", "escalation", "link", "compensation"]
 
 SHIPPED_TASK_TYPES = ("notify", "http", "ai-review", "ocr")
 
@@ -212,6 +212,8 @@ class FlowNode:
     triggered_by_event: bool = False  # an event subprocess
     call: RawCall | None = None  # a call activity
     standard_loop: RawStandardLoop | None = None
+    for_compensation: bool = False  # isForCompensation: runs only when compensation calls it
+    wait_for_completion: bool = True  # a compensation throw waits for the handlers
 
 
 @dataclass
@@ -236,11 +238,18 @@ class BpmnModel:
     notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify> on the process
     priority: list[RawText] = field(default_factory=list)  # <shenpi:priority>: one at most
     version_tag: str | None = None  # camunda:versionTag / zeebe:versionTag of the process
+    # <association sourceRef targetRef>: what ties a compensation boundary to its handler.
+    associations: list[tuple[str, str]] = field(default_factory=list)
     # Found while parsing (unsupported elements, duplicate ids, ...): reported with the rules'.
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def boundaries_of(self, node_id: str) -> list[FlowNode]:
         return [n for n in self.nodes.values() if n.attached_to == node_id]
+
+    def handler_of(self, boundary_id: str) -> FlowNode | None:
+        """The compensation handler a compensation boundary event is associated with."""
+        targets = [t for s, t in self.associations if s == boundary_id and t in self.nodes]
+        return self.nodes[targets[0]] if len(targets) == 1 else None
 
     def children_of(self, parent: str | None) -> list[FlowNode]:
         """The nodes drawn directly in ``parent`` (None: the process), document order."""

@@ -72,6 +72,9 @@ def _parse_scope(
 ) -> None:
     for el in bpmn_children(container):
         tag = local_name(el)
+        if tag == "association":  # no behaviour, but it ties compensation handlers
+            model.associations.append((el.get("sourceRef", ""), el.get("targetRef", "")))
+            continue
         if tag in IGNORED or (parent is not None and tag in CONTAINER_OWN):
             continue
         element_id = el.get("id")
@@ -90,10 +93,9 @@ def _parse_scope(
             model.flows[element_id] = _flow(el, ctx)
             continue
         parser = ELEMENT_PARSERS.get(tag, refused(f"{tag} is not supported yet"))
-        if el.get("isForCompensation", "").strip().lower() == "true":
-            parser = refused("compensation handlers are not supported yet")
         node = parser(el, ctx)
         node.parent = parent
+        node.for_compensation = el.get("isForCompensation", "").strip().lower() == "true"
         model.nodes[element_id] = node
         if tag in CONTAINERS:
             _parse_scope(el, element_id, model, ctx, seen)

@@ -113,13 +113,22 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
             start_as = initiator if node.parent is None else None
             return StartEvent.model_validate({**base, "initiator_variable": start_as})
         case "end":
-            throws = node.event if node.event in ("error", "escalation") else None
+            throws = node.event if node.event in ("error", "escalation", "compensation") else None
             return EndEvent.model_validate(
                 {
                     **base,
                     "terminate": node.terminate,
                     "notify": node_notify(node),
                     **({"throws": throws, "code": node.code} if throws else {}),
+                }
+            )
+        case "throw" if node.event == "compensation":
+            return ThrowEvent.model_validate(
+                {
+                    **base,
+                    "throws": "compensation",
+                    "code": node.code,
+                    "wait_for_completion": node.wait_for_completion,
                 }
             )
         case "throw":
@@ -160,7 +169,8 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                 }
             )
         case "boundary_event":
-            assert node.attached_to is not None and node.event in ("error", "escalation")
+            assert node.attached_to is not None
+            handler = model.handler_of(node.id) if node.event == "compensation" else None
             return BoundaryEvent.model_validate(
                 {
                     **base,
@@ -168,6 +178,7 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "interrupting": node.interrupting,
                     "catches": node.event,
                     "code": node.code,
+                    **({"handler": handler.id} if handler is not None else {}),
                 }
             )
         case "pass":

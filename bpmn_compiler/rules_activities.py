@@ -1,4 +1,5 @@
-"""Check rules on activities that run other things: call activities and standard loops."""
+"""Check rules on activities that run other things: call activities, standard loops and
+compensation (boundary events, handlers, throws)."""
 
 from __future__ import annotations
 
@@ -95,4 +96,48 @@ def check_standard_loops(model: BpmnModel) -> list[Diagnostic]:
                         line=loop.condition.line or line,
                     )
                 )
+    return found
+
+
+def check_compensation(model: BpmnModel) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for node in model.nodes.values():
+        if node.kind == "boundary_event" and node.event == "compensation":
+            handler = model.handler_of(node.id)
+            if handler is None or not handler.for_compensation:
+                found.append(
+                    diag(
+                        "compensation-handler",
+                        "a compensation boundary event needs one association to an activity"
+                        ' with isForCompensation="true"',
+                        node,
+                    )
+                )
+            elif handler.incoming or handler.outgoing:
+                found.append(
+                    diag(
+                        "compensation-handler",
+                        "a compensation handler has no sequence flows; it runs on its own",
+                        handler,
+                    )
+                )
+            if node.outgoing:
+                found.append(
+                    diag(
+                        "compensation-handler",
+                        "a compensation boundary event leads to its handler by an association,"
+                        " not by sequence flows",
+                        node,
+                    )
+                )
+        ref = node.code if node.event == "compensation" and node.kind in ("throw", "end") else None
+        target = model.nodes.get(ref) if ref is not None else None
+        if ref is not None and (target is None or target.parent != node.parent):
+            found.append(
+                diag(
+                    "compensation-target",
+                    f"activityRef {ref!r} is not an activity in the throw event's scope",
+                    node,
+                )
+            )
     return found

@@ -306,7 +306,7 @@ def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
                     node,
                 )
             )
-        if node.kind == "boundary_event" and host.kind == "user_task":
+        if node.kind == "boundary_event" and host.kind == "user_task" and what != "compensation":
             found.append(
                 diag(
                     "boundary-never-fires",

@@ -295,6 +295,7 @@ TimelineEvent = Literal[
     "escalation_thrown",  # details: code, caught_by (None: nobody caught it, the flow goes on)
     "call_started",  # details: process_id, version, instance_id (the child workflow)
     "call_completed",  # details: instance_id, outcome
+    "compensation_thrown",  # details: activity (None: the whole scope), handlers (in order)
 ]
 IncidentKind = Literal[
     "activity_failed",
@@ -351,6 +352,9 @@ class InstanceState(BaseModel):
     # Interpreter bookkeeping (token positions, join arrivals, counters); opaque to the API.
     tokens: list[dict[str, Any]] = Field(default_factory=list)
     counters: dict[str, int] = Field(default_factory=dict)
+    # Completed activities compensation may undo: {node_id, scope (token id or None), inner
+    # (a subprocess's token id: its own completed activities carry it as scope)}.
+    compensable: list[dict[str, str | None]] = Field(default_factory=list)
     # A called process ended by an error no one caught inside (thrown again at its caller).
     error: ThrownError | None = None
     called_by: CalledBy | None = None  # a called process: its caller's call activity

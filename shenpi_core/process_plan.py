@@ -124,17 +124,20 @@ class EndEvent(_Node):
     kind: Literal["end"] = "end"
     terminate: bool = False  # terminateEventDefinition: ends every other token of its scope
     notify: tuple[NotifyRule, ...] = ()  # outcome notifications when the instance ends here
-    # errorEventDefinition / escalationEventDefinition: throws when a token arrives.
-    throws: Literal["error", "escalation"] | None = None
+    # errorEventDefinition / escalationEventDefinition / compensateEventDefinition: throws when a
+    # token arrives (compensation: ``code`` is the activity to compensate, None: all of them).
+    throws: Literal["error", "escalation", "compensation"] | None = None
     code: str | None = None
 
 
 class ThrowEvent(_Node):
-    """An intermediate escalation throw: escalates, then the token goes on (unless interrupted)."""
+    """An intermediate escalation throw (escalates, then the token goes on unless interrupted)
+    or compensation throw (runs the handlers, then goes on)."""
 
     kind: Literal["throw"] = "throw"
-    throws: Literal["escalation"] = "escalation"
-    code: str | None = None
+    throws: Literal["escalation", "compensation"] = "escalation"
+    code: str | None = None  # the escalation code; for compensation, the activity (None: all)
+    wait_for_completion: bool = True  # compensation: go on only once the handlers are done
 
 
 class StandardLoop(_Frozen):
@@ -390,8 +393,10 @@ class BoundaryEvent(_Node):
     kind: Literal["boundary_event"] = "boundary_event"
     attached_to: str
     interrupting: bool = True  # an error boundary always interrupts
-    catches: Literal["error", "escalation"]
+    catches: Literal["error", "escalation", "compensation"]
     code: str | None = None  # None: every error (escalation) reaching it
+    # compensation: the handler (isForCompensation) that undoes the activity once it completed.
+    handler: str | None = None
 
 
 Node = Annotated[

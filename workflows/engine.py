@@ -31,7 +31,7 @@ from shenpi_core.process_plan import (
     TimerCatch,
     UserTask,
 )
-from workflows import calls, loops, scopes, steps, throws
+from workflows import calls, compensation, loops, scopes, steps, throws
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
@@ -92,6 +92,7 @@ class Engine(TokenMachine):
         try:
             if token.state == "leave":
                 if not loops.leaving(self, token, node):
+                    compensation.completed(self, token, node)
                     self._leave(token, node)
                 return
             if not loops.entering(self, token, node):
@@ -129,6 +130,8 @@ class Engine(TokenMachine):
             self.incident(token, "timer_error", str(err))
 
     def _run_end(self, token: Token, node: EndEvent) -> None:
+        if node.throws == "compensation" and compensation.throw(self, token, node):
+            return  # the token ends once the handlers ran (compensation.step)
         if node.throws == "error":  # caught: the catching scope ends this token too
             throws.error(self, token, node.code, f"error end event {node.id}")
             return
@@ -150,6 +153,10 @@ class Engine(TokenMachine):
             self.end_all("terminated")
 
     def _run_throw(self, token: Token, node: ThrowEvent) -> None:
+        if node.throws == "compensation":
+            if not compensation.throw(self, token, node):
+                self.passed(token)
+            return
         throws.escalation(self, token, node.code)
         if token in self.tokens and token.state == "enter":  # not interrupted by its catch
             self.passed(token)

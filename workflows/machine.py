@@ -196,6 +196,13 @@ class TokenMachine:
             token.reviewing = True
 
     @staticmethod
+    def compensate_with(token: Token, handlers: list[str] | None) -> None:
+        """``token`` waits for these compensation handlers to run, in order (None: done)."""
+        token.compensating = handlers
+        if handlers is not None:
+            token.state = "wait"
+
+    @staticmethod
     def loop_run(token: Token, runs: int | None) -> None:
         """``runs`` of its node's standard loop are done (None: not in a loop)."""
         token.loop = runs
@@ -230,6 +237,7 @@ class TokenMachine:
         state: TokenState = "enter",
         via: str | None = None,
         scope: str | None = None,
+        compensates: str | None = None,
     ) -> Token:
         self.state.counters["token"] = self.state.counters.get("token", 0) + 1
         token = Token(
@@ -238,6 +246,7 @@ class TokenMachine:
             state=state,
             via=via,
             scope=scope,
+            compensates=compensates,
         )
         self.tokens.append(token)
         return token

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from shenpi_core.expressions import ExpressionError
 from shenpi_core.process_plan import InclusiveGateway, StartEvent, SubProcess
+from workflows import compensation
 from workflows.machine import TIMER
 from workflows.timers import first_occurrence, next_occurrence
 from workflows.tokens import BoundaryWait, Token
@@ -94,8 +95,10 @@ def trigger(engine: Engine, sub: SubProcess, scope: str | None) -> Token:
 
 
 def settle(engine: Engine) -> bool:
-    """Complete one subprocess nothing runs in any more, or fire one inclusive join that no
-    token can still reach; False when there is neither."""
+    """Complete one subprocess nothing runs in any more, fire one inclusive join that no
+    token can still reach, or move a compensation on; False when there is none of these."""
+    if compensation.step(engine):
+        return True
     for token in engine.tokens:
         node = engine.index.node(token.node_id)
         if isinstance(node, SubProcess) and token.state == "wait" and not engine.active(token.id):

@@ -76,6 +76,10 @@ class Token(BaseModel):
     locals: dict[str, Any] | None = None
     # In a standard loop of its node: the runs completed so far (docs/interpreter.md "Loops").
     loop: int | None = None
+    # A compensation throw waiting on its handlers: those still to run, in order; and on a
+    # handler's token, the id of the throw's token it runs for.
+    compensating: list[str] | None = None
+    compensates: str | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -93,6 +97,10 @@ class Token(BaseModel):
             exclude["locals"] = True
         if self.loop is None:
             exclude["loop"] = True
+        if self.compensating is None:
+            exclude["compensating"] = True
+        if self.compensates is None:
+            exclude["compensates"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 
@@ -105,12 +113,23 @@ class PlanIndex:
         self.flows: dict[str, SequenceFlow] = {f.id: f for f in plan.flows}
         self.catchers: dict[str, list[BoundaryEvent]] = {}  # activity id -> error/escalation
         self.event_subprocesses: dict[str | None, list[SubProcess]] = {}  # scope node id ->
+        self.handlers: dict[str, str] = {}  # activity id -> its compensation handler
         for n in plan.nodes:
-            if isinstance(n, BoundaryEvent):
+            if isinstance(n, BoundaryEvent) and n.catches == "compensation" and n.handler:
+                self.handlers[n.attached_to] = n.handler
+            elif isinstance(n, BoundaryEvent):
                 self.catchers.setdefault(n.attached_to, []).append(n)
             if isinstance(n, SubProcess) and n.triggered_by_event:
                 self.event_subprocesses.setdefault(n.parent, []).append(n)
         self._reaches: dict[tuple[str, str], bool] = {}
+        # Subprocesses with a compensable activity inside (at any depth): their completion is
+        # remembered, so compensating them reaches what they did.
+        self.compensable_scopes: set[str] = set()
+        for activity in self.handlers:
+            parent = self.nodes[activity].parent
+            while parent is not None:
+                self.compensable_scopes.add(parent)
+                parent = self.nodes[parent].parent
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]

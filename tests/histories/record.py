@@ -538,6 +538,17 @@ async def loops(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     return [handle]
 
 
+async def compensation(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A rejected trip: a compensation throw undoes the subprocess's flight (a person's task),
+    then the hotel (an activity), then the process goes on."""
+    handle = await start(client, "compensation", queue)
+    await decide(handle, await open_task(handle, "approve"), "reject", "mia")
+    await decide(handle, await open_task(handle, "cancel_flight"), "approve", "tom")
+    await decide(handle, await open_task(handle, "tell"), "approve", "ida")
+    await handle.result()
+    return [handle]
+
+
 async def calls(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """A call activity whose child escalates (caught beside the call) and completes with mapped
     variables; one whose child's uncaught error is caught at the call activity."""
@@ -607,6 +618,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "gateways": gateways,
     "calls": calls,
     "loops": loops,
+    "compensation": compensation,
 }
 
 
