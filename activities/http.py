@@ -18,9 +18,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities.delivery import delivery_id
 from activities.heartbeat import heartbeating
-from shenpi_core.contracts import ServiceTaskInput
+from shenpi_core.contracts import BPMN_ERROR_TYPE, ServiceTaskInput
 
 HEADER_PREFIX = "header."  # config key "header.X-Api-Key" sets that request header
+# Config key "error.402" = "card_declined" (or "error.4xx"): that answer throws the BPMN error
+# "card_declined" from the task (docs/interpreter.md "Errors and escalations") instead of failing.
+ERROR_PREFIX = "error."
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
@@ -62,8 +65,19 @@ class HttpActivities:
         body = _body(config, input.variables, method)
         async with heartbeating():  # a slow service must not look like a dead worker
             response = await self._client.request(method, url, headers=headers, json=body)
+        _raise_bpmn_error(config, response, f"{method} {url}")
         raise_for_outcome(response, f"{method} {url}")
         return _result(response)
+
+
+def _raise_bpmn_error(config: dict[str, str], response: httpx.Response, what: str) -> None:
+    status = response.status_code
+    code = config.get(f"{ERROR_PREFIX}{status}") or config.get(f"{ERROR_PREFIX}{status // 100}xx")
+    if not code:
+        return
+    message = f"{what} answered HTTP {status}: {response.text[:200]}"
+    detail = {"code": code, "status": status}
+    raise ApplicationError(message, detail, type=BPMN_ERROR_TYPE, non_retryable=True)
 
 
 def _body(config: dict[str, str], variables: dict[str, Any], method: str) -> Any:

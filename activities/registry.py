@@ -22,6 +22,7 @@ from activities.archive import ArchiveActivities
 from activities.directory import DirectoryActivities
 from activities.http import HttpActivities, new_http_client
 from activities.notify import NotifyActivities
+from activities.processes import ProcessActivities
 from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
 from shenpi_core.contracts import ACTIVITY_AI_REVIEW, ServiceTaskInput
@@ -85,8 +86,9 @@ def build_registry(settings: Settings) -> ActivityRegistry:
     registry.by_type[ACTIVITY_AI_REVIEW] = ai.review
     registry.closers.append(ai.aclose)
     archive = ArchiveActivities(settings)
-    registry.internal += [directory.resolve, archive.archive]
-    registry.closers.append(archive.aclose)
+    processes = ProcessActivities(settings)
+    registry.internal += [directory.resolve, archive.archive, processes.resolve]
+    registry.closers += [archive.aclose, processes.aclose]
     registry.by_type.update(custom)
     return registry
 

@@ -104,7 +104,17 @@ class _Approval:
     def reject_to(self, raw: RawText) -> None:
         target = raw.text
         node = self.model.nodes.get(target)
-        if target in REJECT_KEYWORDS or (node is not None and node.kind in _REJECT_TARGET_KINDS):
+        if (
+            node is not None
+            and node.kind in _REJECT_TARGET_KINDS
+            and node.parent != self.node.parent
+        ):
+            self.problem(
+                f"rejectTo={target!r} is in another scope than the task; a rejected request goes"
+                " back within its own subprocess (or process)",
+                raw.line,
+            )
+        elif target in REJECT_KEYWORDS or (node is not None and node.kind in _REJECT_TARGET_KINDS):
             self.spec["reject_to"] = target
         elif node is None:
             self.problem(

@@ -12,6 +12,11 @@ from bpmn_compiler.approvals import check_approvals
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.model import BpmnModel
 from bpmn_compiler.priority import check_priority
+from bpmn_compiler.rules_activities import (
+    check_calls,
+    check_compensation,
+    check_standard_loops,
+)
 from bpmn_compiler.rules_ai import check_ai
 from bpmn_compiler.rules_directory import check_directory_calls
 from bpmn_compiler.rules_flow import (
@@ -37,6 +42,9 @@ RULES: tuple[Rule, ...] = (
     check_gateways,
     check_timers,
     check_boundaries,
+    check_calls,
+    check_standard_loops,
+    check_compensation,
     check_tasks,
     check_approvals,
     check_ai,

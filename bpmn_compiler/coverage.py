@@ -19,9 +19,11 @@ DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "bpmn-corpus"
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "bpmn-coverage.md"
 
 SUPPORTED_ELEMENTS = (
-    ("startEvent (none)", "the one entry point; message/timer/signal starts are refused"),
-    ("endEvent (none, terminate)", "terminate ends every other token too; outcome"
-     " notifications with `shenpi:notify`"),
+    ("startEvent (none)", "the entry point of the process and of each subprocess; message,"
+     " signal and timer starts of the process are refused"),
+    ("endEvent (none, terminate, error, escalation)", "terminate ends every other token of its"
+     " scope (the process, or only its subprocess); error and escalation ends throw; outcome"
+     " notifications with `shenpi:notify`; an activity with no outgoing flow is an implicit end"),
     ("userTask", "assignee, candidate users and groups, input/output mappings; approval steps"
      " with `shenpi:approval` (modes, due dates, reminders, timeouts, reject strategies);"
      " AI advice or decision with `shenpi:ai`, `shenpi:humanRequired`; notifications with"
@@ -30,25 +32,52 @@ SUPPORTED_ELEMENTS = (
      " parallel = `all`, `isSequential` = `sequential`; `completionCondition`, element variable"
      " (see `approvals.md`)"),
     ("serviceTask, sendTask", "a Temporal activity by type; a sendTask without type = notify;"
-     " `ai-review` tasks read `shenpi:ai`"),
+     " `ai-review` tasks read `shenpi:ai`; an activity raises a BPMN error by failing with"
+     " `BpmnError` (see `interpreter.md`)"),
+    ("subProcess (embedded)", "its own variable scope (input mappings are local variables,"
+     " output mappings set outer ones), nesting to any depth, boundary events"),
+    ("subProcess triggeredByEvent (event subprocess)", "in the process or a subprocess, started"
+     " by a timer, error or escalation start event; interrupting or not"),
+    ("callActivity", "the called process (by id; latest version, or `deployment`, `version`,"
+     " `versionTag` binding) runs as a Temporal child workflow; `camunda:in`/`out`,"
+     " `zeebe:ioMapping` and propagate-all; its uncaught errors and escalations reach the call"
+     " activity's boundary events"),
     ("task, manualTask, intermediateThrowEvent (none)", "pass through"),
+    ("intermediateThrowEvent + escalationEventDefinition", "escalates, then goes on unless an"
+     " interrupting catch ends its scope"),
+    ("link events (throw and catch)", "the throw continues at the catch of the same name in its"
+     " scope"),
     ("exclusiveGateway", "conditions in document order, default flow; AI routing with"
      " `shenpi:ai mode=\"route\"` (by the flows' names and `documentation`)"),
+    ("inclusiveGateway", "split: every flow whose condition holds, the default only when none"
+     " does; join: waits for every token that can still arrive"),
     ("parallelGateway", "fork and join"),
+    ("eventBasedGateway", "with timer catch events: the first to fire wins"),
+    ("compensation", "a compensation boundary event with its handler (`isForCompensation`, tied by"
+     " an association); intermediate and end compensation throws for one activity"
+     " (`activityRef`) or the whole scope: handlers of completed activities run one at a time,"
+     " the last completed first, a completed subprocess's inside included"),
+    ("standardLoopCharacteristics", "on tasks, subprocesses and call activities: runs again while"
+     " `loopCondition` holds (tested before or after each run), at most `loopMaximum` times;"
+     " `loopCounter` counts the runs"),
     ("implicit splits and merges", "unconditioned flows out of / into any node"),
     ("loop-backs", "cycles, as long as an end event stays reachable"),
     ("intermediateCatchEvent + timerEventDefinition", "duration, date, cycle"),
-    ("boundaryEvent + timerEventDefinition", "on userTask/serviceTask; cancelActivity=false"),
+    ("boundaryEvent + timer, error or escalation", "on userTask, serviceTask and subProcess;"
+     " cancelActivity=false (not for errors); errors by code or catch-all"),
     ("lanes, pools, collaboration, documentation (a sequence flow's is kept for AI routes),"
      " text annotations, associations, groups,"
      " data objects and stores, bpmndi", "ignored, no diagnostic"),
 )  # fmt: skip
 REFUSED_ELEMENTS = (
-    "subProcess, transaction, event subprocesses, callActivity",
-    "inclusiveGateway, eventBasedGateway, complexGateway",
-    "scriptTask, businessRuleTask, receiveTask, compensation handlers",
-    "message, signal, error, escalation, compensation, conditional, link, cancel events",
-    "standardLoopCharacteristics, multiInstanceLoopCharacteristics on anything but a userTask,"
+    "transaction, adHocSubProcess (each element inside is still checked); a callActivity whose"
+    " calledElement is an expression",
+    "complexGateway; eventBasedGateway with message or signal events",
+    "scriptTask, businessRuleTask, receiveTask",
+    "message, signal, conditional and cancel events; timer starts of the process; a compensation"
+    " event subprocess",
+    "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
+    " anything but a userTask,"
     " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",
     "Java delegates (`class`, `delegateExpression`, `expression`), connectors, scripts in"
     " mappings (`unsupported-implementation`, `unsupported-mapping`)",

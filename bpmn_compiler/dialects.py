@@ -43,7 +43,7 @@ def _text(el: Element, value: str | None) -> RawText | None:
     return RawText(value.strip(), line_of(el))
 
 
-def _ext_children(el: Element, ns: str, name: str) -> list[Element]:
+def ext_children(el: Element, ns: str, name: str) -> list[Element]:
     """``extensionElements/<ns:name>`` children of ``el``, in document order."""
     return [
         child
@@ -72,7 +72,7 @@ def _read_assignment(el: Element, ext: Extensions) -> None:
         ("candidateGroups", "candidate_groups"),
     ):
         values = [el.get(_q(ns, attr)) for ns in _ASSIGNMENT_NAMESPACES]
-        values += [d.get(attr) for d in _ext_children(el, ZEEBE_NS, "assignmentDefinition")]
+        values += [d.get(attr) for d in ext_children(el, ZEEBE_NS, "assignmentDefinition")]
         found = next((_text(el, v) for v in values if v and v.strip()), None)
         if found is not None:
             setattr(ext, field, found)
@@ -146,11 +146,11 @@ def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[D
                         " and run it as a Temporal activity",
                     )
                 )
-    for connector in _ext_children(el, CAMUNDA_NS, "connector"):
+    for connector in ext_children(el, CAMUNDA_NS, "connector"):
         diags.append(_unsupported_impl(element_id, connector, "camunda:connector is unsupported"))
 
     candidates: list[str | None] = [el.get(_q(SHENPI_NS, "type"))]
-    for definition in _ext_children(el, ZEEBE_NS, "taskDefinition"):
+    for definition in ext_children(el, ZEEBE_NS, "taskDefinition"):
         candidates.append(definition.get("type"))
         retries = whole_number(definition.get("retries", ""))
         if retries is not None:
@@ -176,14 +176,14 @@ def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[D
 
 def _read_config(el: Element, ext: Extensions) -> None:
     """Static key/value pairs handed to the activity (headers, properties, string fields)."""
-    for header in _ext_children(el, ZEEBE_NS, "header") + _ext_children(el, SHENPI_NS, "header"):
+    for header in ext_children(el, ZEEBE_NS, "header") + ext_children(el, SHENPI_NS, "header"):
         if header.get("key"):
             ext.config[header.get("key", "")] = header.get("value", "")
-    for prop in _ext_children(el, CAMUNDA_NS, "property"):
+    for prop in ext_children(el, CAMUNDA_NS, "property"):
         if prop.get("name"):
             ext.config[prop.get("name", "")] = prop.get("value", "")
     for ns in _JAVA_NAMESPACES:
-        for fld in _ext_children(el, ns, "field"):
+        for fld in ext_children(el, ns, "field"):
             value = fld.get("stringValue")
             if value is None:
                 string = fld.find(_q(ns, "string"))
@@ -193,12 +193,12 @@ def _read_config(el: Element, ext: Extensions) -> None:
 
 
 def _read_mappings(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
-    for mapping in _ext_children(el, ZEEBE_NS, "input") + _ext_children(el, ZEEBE_NS, "output"):
+    for mapping in ext_children(el, ZEEBE_NS, "input") + ext_children(el, ZEEBE_NS, "output"):
         target = mapping.get("target", "").strip()
         raw = RawMapping(target, _text(mapping, mapping.get("source")))
         (ext.inputs if mapping.tag == _q(ZEEBE_NS, "input") else ext.outputs).append(raw)
     for ns in _JAVA_NAMESPACES:
-        for param in _ext_children(el, ns, "inputParameter") + _ext_children(
+        for param in ext_children(el, ns, "inputParameter") + ext_children(
             el, ns, "outputParameter"
         ):
             into = ext.inputs if param.tag == _q(ns, "inputParameter") else ext.outputs
@@ -233,7 +233,7 @@ def _camunda_parameter(
 def _read_listeners(el: Element, element_id: str, diags: list[Diagnostic]) -> None:
     for ns in (*_JAVA_NAMESPACES, ZEEBE_NS):
         for name in ("executionListener", "taskListener"):
-            for listener in _ext_children(el, ns, name):
+            for listener in ext_children(el, ns, name):
                 diags.append(
                     Diagnostic(
                         code="ignored-listener",

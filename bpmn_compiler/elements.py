@@ -12,10 +12,11 @@ from collections.abc import Callable
 from lxml import etree
 
 from bpmn_compiler.ai_xml import read_ai, read_human_required
+from bpmn_compiler.calls import read_call
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import read_extensions
 from bpmn_compiler.forms import read_variables
-from bpmn_compiler.loops import read_approvals, read_multi_instance
+from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
 from bpmn_compiler.model import BPMN_NS, FlowNode, RawText, RawTimer
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
@@ -26,13 +27,15 @@ ElementParser = Callable[[Element, "Context"], FlowNode]
 # Artifacts and data: no behaviour, no diagnostic.
 IGNORED = frozenset(
     {
-        "documentation", "extensionElements", "laneSet", "textAnnotation", "association",
+        "documentation", "extensionElements", "laneSet", "textAnnotation",
         "group", "dataObject", "dataObjectReference", "dataStoreReference", "dataStore",
         "ioSpecification", "property", "category", "auditing", "monitoring",
         "correlationSubscription",
     }
 )  # fmt: skip
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
+# The activities a standard loop may repeat.
+LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activity")
 
 
 def local_name(el: Element) -> str:
@@ -44,10 +47,17 @@ def bpmn_children(el: Element) -> list[Element]:
 
 
 class Context:
-    """Per-process parsing state: diagnostics found so far and the ids already seen."""
+    """Per-process parsing state: diagnostics found so far, the file's error and escalation
+    codes by id (``<bpmn:error errorCode>``, ``<bpmn:escalation escalationCode>``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Element | None = None) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.codes: dict[str, dict[str, str | None]] = {"error": {}, "escalation": {}}
+        for el in bpmn_children(root) if root is not None else []:
+            what = local_name(el)
+            if what in self.codes and el.get("id"):
+                code = (el.get(f"{what}Code") or "").strip() or None
+                self.codes[what][el.get("id", "")] = code
 
     def report(self, el: Element, code: str, message: str, *, severity: str = "error") -> None:
         self.diagnostics.append(
@@ -64,10 +74,13 @@ class Context:
         ext, diags = read_extensions(el, el.get("id", ""))
         self.diagnostics.extend(diags)
         multi_instance = None
+        standard_loop = None
         for child in bpmn_children(el):
             if local_name(child) == _LOOPS[0] and kind == "user_task":
                 # A multi-instance user task is an approval step with one task per approver.
                 multi_instance = multi_instance or read_multi_instance(child)
+            elif local_name(child) == _LOOPS[1] and kind in LOOPING_KINDS:
+                standard_loop = read_standard_loop(child)
             elif local_name(child) in _LOOPS:
                 what = local_name(child)
                 if what == _LOOPS[0]:
@@ -82,6 +95,7 @@ class Context:
             ext=ext,
             approvals=read_approvals(el),
             multi_instance=multi_instance,
+            standard_loop=standard_loop,
             ai=read_ai(el),
             human_required=read_human_required(el),
             notify=read_notify(el),
@@ -116,30 +130,84 @@ def _read_timer(definition: Element, ctx: Context) -> RawTimer | None:
     return None
 
 
-def _only_timer(el: Element, ctx: Context, what: str) -> RawTimer | FlowNode | None:
+def _only_timer(
+    el: Element, ctx: Context, what: str, allowed: str = "timers"
+) -> RawTimer | FlowNode | None:
     """The timer of an event that must have exactly one timerEventDefinition, or its refusal."""
     definitions = _event_definitions(el)
     kinds = sorted({local_name(d) for d in definitions})
     if kinds != ["timerEventDefinition"] or len(definitions) != 1:
         named = ", ".join(kinds) or "no event definition"
-        return _unsupported(el, ctx, f"{what} with {named} is unsupported (only timers)")
+        return _unsupported(el, ctx, f"{what} with {named} is unsupported (only {allowed})")
     return _read_timer(definitions[0], ctx)
+
+
+def _in_event_subprocess(el: Element) -> bool:
+    parent = el.getparent()
+    return (
+        parent is not None
+        and isinstance(parent.tag, str)
+        and local_name(parent) == "subProcess"
+        and parent.get("triggeredByEvent", "").strip().lower() == "true"
+    )
+
+
+def _event_code(definition: Element, ctx: Context, what: str) -> str | None:
+    """The code an error / escalation definition names; None: catch-all (or throw without)."""
+    ref = definition.get(f"{what}Ref")
+    if ref is None:
+        return None
+    if ref not in ctx.codes[what]:
+        event = definition.getparent()
+        ctx.report(
+            event if event is not None else definition,
+            f"unknown-{what}",
+            f"{what}Ref {ref!r} names no <{what}> of this file",
+        )
+        return None
+    return ctx.codes[what][ref]
+
+
+def _interrupting(el: Element, attribute: str) -> bool:
+    return el.get(attribute, "true").strip().lower() != "false"
 
 
 def _start(el: Element, ctx: Context) -> FlowNode:
     definitions = _event_definitions(el)
-    if definitions:
-        kinds = ", ".join(sorted({local_name(d) for d in definitions}))
-        return _unsupported(el, ctx, f"start event with {kinds} is unsupported (only none starts)")
-    return ctx.node(el, "start")
+    kinds = sorted({local_name(d) for d in definitions})
+    if not definitions:
+        return ctx.node(el, "start")
+    if _in_event_subprocess(el) and len(definitions) == 1:
+        definition = definitions[0]
+        interrupting = _interrupting(el, "isInterrupting")
+        if kinds == ["timerEventDefinition"]:
+            timer = _read_timer(definition, ctx)
+            return ctx.node(el, "start", event="timer", timer=timer, interrupting=interrupting)
+        for what in ("error", "escalation"):
+            if kinds == [f"{what}EventDefinition"]:
+                code = _event_code(definition, ctx, what)
+                return ctx.node(el, "start", event=what, code=code, interrupting=interrupting)
+    named = ", ".join(kinds)
+    if _in_event_subprocess(el):
+        allowed = "one timer, error or escalation definition"
+    else:
+        allowed = "none starts; timer, error and escalation starts in event subprocesses"
+    return _unsupported(el, ctx, f"start event with {named} is unsupported (only {allowed})")
 
 
 def _end(el: Element, ctx: Context) -> FlowNode:
-    kinds = {local_name(d) for d in _event_definitions(el)}
-    if kinds - {"terminateEventDefinition"}:
-        named = ", ".join(sorted(kinds))
-        return _unsupported(el, ctx, f"end event with {named} is unsupported")
-    return ctx.node(el, "end", terminate=bool(kinds))
+    definitions = _event_definitions(el)
+    kinds = sorted({local_name(d) for d in definitions})
+    if kinds == ["terminateEventDefinition"]:
+        return ctx.node(el, "end", terminate=True)
+    if not kinds:
+        return ctx.node(el, "end")
+    for what in ("error", "escalation"):
+        if kinds == [f"{what}EventDefinition"] and len(definitions) == 1:
+            return ctx.node(el, "end", event=what, code=_event_code(definitions[0], ctx, what))
+    if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
+        return _compensation_throw(el, definitions[0], ctx, "end")
+    return _unsupported(el, ctx, f"end event with {', '.join(kinds)} is unsupported")
 
 
 def _user_task(el: Element, ctx: Context) -> FlowNode:
@@ -156,10 +224,32 @@ def _pass(el: Element, ctx: Context) -> FlowNode:
     return ctx.node(el, "pass")
 
 
+def _compensation_throw(el: Element, definition: Element, ctx: Context, kind: str) -> FlowNode:
+    """``activityRef``: the one activity to compensate; none: every one of the scope."""
+    wait = definition.get("waitForCompletion", "true").strip().lower() != "false"
+    ref = (definition.get("activityRef") or "").strip() or None
+    return ctx.node(el, kind, event="compensation", code=ref, wait_for_completion=wait)
+
+
+def _link_name(definition: Element) -> str:
+    return (definition.get("name") or "").strip()
+
+
 def _throw_event(el: Element, ctx: Context) -> FlowNode:
-    if _event_definitions(el):
-        return _unsupported(el, ctx, "intermediate throw events with a definition are unsupported")
-    return ctx.node(el, "pass")  # a none intermediate event only marks a milestone
+    definitions = _event_definitions(el)
+    kinds = sorted({local_name(d) for d in definitions})
+    if not definitions:
+        return ctx.node(el, "pass")  # a none intermediate event only marks a milestone
+    if kinds == ["escalationEventDefinition"] and len(definitions) == 1:
+        code = _event_code(definitions[0], ctx, "escalation")
+        return ctx.node(el, "throw", event="escalation", code=code)
+    if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
+        return _compensation_throw(el, definitions[0], ctx, "throw")
+    if kinds == ["linkEventDefinition"] and len(definitions) == 1:
+        # Resolved by ``parse`` into a flow to the catching link of the same name.
+        return ctx.node(el, "pass", event="link", code=_link_name(definitions[0]))
+    named = ", ".join(kinds)
+    return _unsupported(el, ctx, f"intermediate throw event with {named} is unsupported")
 
 
 def _exclusive(el: Element, ctx: Context) -> FlowNode:
@@ -171,23 +261,54 @@ def _parallel(el: Element, ctx: Context) -> FlowNode:
 
 
 def _catch_event(el: Element, ctx: Context) -> FlowNode:
-    timer = _only_timer(el, ctx, "intermediate catch event")
+    definitions = _event_definitions(el)
+    if [local_name(d) for d in definitions] == ["linkEventDefinition"]:
+        return ctx.node(el, "pass", event="link", code=_link_name(definitions[0]))
+    timer = _only_timer(el, ctx, "intermediate catch event", "timers and links")
     if isinstance(timer, FlowNode):
         return timer
     return ctx.node(el, "timer", timer=timer)
 
 
 def _boundary(el: Element, ctx: Context) -> FlowNode:
-    timer = _only_timer(el, ctx, "boundary event")
+    definitions = _event_definitions(el)
+    kinds = sorted({local_name(d) for d in definitions})
+    attached = {
+        "attached_to": el.get("attachedToRef"),
+        "interrupting": _interrupting(el, "cancelActivity"),
+    }
+    for what in ("error", "escalation"):
+        if kinds == [f"{what}EventDefinition"] and len(definitions) == 1:
+            code = _event_code(definitions[0], ctx, what)
+            return ctx.node(el, "boundary_event", event=what, code=code, **attached)
+    if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
+        return ctx.node(el, "boundary_event", event="compensation", **attached)
+    timer = _only_timer(el, ctx, "boundary event", "timers, errors, escalations, compensation")
     if isinstance(timer, FlowNode):
         return timer
-    return ctx.node(
-        el,
-        "boundary_timer",
-        timer=timer,
-        attached_to=el.get("attachedToRef"),
-        interrupting=el.get("cancelActivity", "true").strip().lower() != "false",
-    )
+    return ctx.node(el, "boundary_timer", timer=timer, **attached)
+
+
+def _inclusive(el: Element, ctx: Context) -> FlowNode:
+    return ctx.node(el, "inclusive", default_flow=el.get("default"))
+
+
+def _event_gateway(el: Element, ctx: Context) -> FlowNode:
+    if el.get("instantiate", "").strip().lower() == "true":
+        return _unsupported(
+            el, ctx, "an event-based gateway that starts the process is unsupported"
+        )
+    return ctx.node(el, "event_gateway")
+
+
+def _call_activity(el: Element, ctx: Context) -> FlowNode:
+    return ctx.node(el, "call_activity", call=read_call(el))
+
+
+def _subprocess(el: Element, ctx: Context) -> FlowNode:
+    """The container only: ``parse`` reads its flow elements with this node as their parent."""
+    by_event = el.get("triggeredByEvent", "").strip().lower() == "true"
+    return ctx.node(el, "subprocess", triggered_by_event=by_event)
 
 
 def refused(why: str) -> ElementParser:
@@ -207,6 +328,10 @@ ELEMENT_PARSERS: dict[str, ElementParser] = {
     "parallelGateway": _parallel,
     "intermediateCatchEvent": _catch_event,
     "boundaryEvent": _boundary,
+    "inclusiveGateway": _inclusive,
+    "eventBasedGateway": _event_gateway,
+    "subProcess": _subprocess,
+    "callActivity": _call_activity,
     "scriptTask": refused("scriptTask runs code inside the engine; use a serviceTask with a type"),
     "businessRuleTask": refused("businessRuleTask (DMN) is not supported yet"),
     "receiveTask": refused("receiveTask (messages) is not supported yet"),

@@ -14,13 +14,26 @@ Graph = dict[str, list[str]]
 
 
 def successors(model: BpmnModel) -> Graph:
+    """Sequence flows, attached boundary events, and scopes: a subprocess leads to its start and
+    event subprocesses, and what ends inside it (an end event or an activity with no outgoing
+    flow) leads back to it, since the subprocess then completes."""
     graph: Graph = {node_id: [] for node_id in model.nodes}
     for flow in model.flows.values():
         if flow.source in graph and flow.target in graph:
             graph[flow.source].append(flow.target)
+    for source, target in model.associations:  # a compensation boundary to its handler
+        if source in graph and target in graph and model.nodes[target].for_compensation:
+            graph[source].append(target)
     for node in model.nodes.values():
         if node.attached_to is not None and node.attached_to in graph:
             graph[node.attached_to].append(node.id)
+        parent = node.parent
+        if parent is None or parent not in graph:
+            continue
+        if node.tag == "startEvent" or node.triggered_by_event:
+            graph[parent].append(node.id)
+        if not node.outgoing and node.tag != "startEvent":
+            graph[node.id].append(parent)
     return graph
 
 

@@ -19,6 +19,7 @@ from bpmn_compiler.model import (
     ZEEBE_NS,
     RawApproval,
     RawMultiInstance,
+    RawStandardLoop,
     RawText,
 )
 from bpmn_compiler.safe_xml import line_of
@@ -83,3 +84,16 @@ def read_multi_instance(el: Element) -> RawMultiInstance:
     if loop.element_variable is not None:
         loop.element_variable = loop.element_variable.strip() or None
     return loop
+
+
+def read_standard_loop(el: Element) -> RawStandardLoop:
+    condition = el.find(_q(BPMN_NS, "loopCondition"))
+    text = (condition.text or "").strip() if condition is not None else ""
+    return RawStandardLoop(
+        line=line_of(el),
+        test_before=(el.get("testBefore") or "").strip().lower() == "true",
+        maximum=el.get("loopMaximum"),
+        condition=RawText(text, line_of(condition), condition.get("language"))
+        if condition is not None and text
+        else None,
+    )

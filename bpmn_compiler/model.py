@@ -30,8 +30,16 @@ NodeKind = Literal[
     "parallel",
     "timer",
     "boundary_timer",
+    "boundary_event",
+    "throw",
+    "inclusive",
+    "event_gateway",
+    "subprocess",
+    "call_activity",
     "unsupported",
 ]
+# What a start, end, boundary or throw event catches or throws (its event definition).
+EventKind = Literal["none", "timer", "error", "escalation", "link", "compensation"]
 
 SHIPPED_TASK_TYPES = ("notify", "http", "ai-review", "ocr")
 
@@ -153,6 +161,32 @@ class RawMultiInstance:
 
 
 @dataclass
+class RawStandardLoop:
+    """A ``standardLoopCharacteristics`` as written."""
+
+    line: int | None
+    test_before: bool = False
+    maximum: str | None = None
+    condition: RawText | None = None
+
+
+@dataclass
+class RawCall:
+    """A call activity's target and variable passing, as written (``bpmn_compiler.calls``)."""
+
+    called: RawText | None  # the called process id
+    line: int | None
+    binding: str = "latest"  # latest, deployment, version, version_tag, unknown
+    binding_as_written: str | None = None
+    version: str | None = None
+    version_tag: str | None = None
+    inputs: list[RawMapping] = field(default_factory=list)  # child variable <- parent expression
+    outputs: list[RawMapping] = field(default_factory=list)  # parent variable <- child expression
+    all_in: bool = False  # every parent variable goes in
+    all_out: bool = False  # every child variable comes out
+
+
+@dataclass
 class FlowNode:
     id: str
     tag: str  # the BPMN local name, e.g. "userTask"
@@ -172,6 +206,14 @@ class FlowNode:
     notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify>, several allowed
     incoming: list[str] = field(default_factory=list)  # filled from the flows, document order
     outgoing: list[str] = field(default_factory=list)
+    parent: str | None = None  # the subprocess it is drawn in; None: the process
+    event: EventKind = "none"  # its event definition (start, end, boundary, throw, catch)
+    code: str | None = None  # the error / escalation code; a link's name
+    triggered_by_event: bool = False  # an event subprocess
+    call: RawCall | None = None  # a call activity
+    standard_loop: RawStandardLoop | None = None
+    for_compensation: bool = False  # isForCompensation: runs only when compensation calls it
+    wait_for_completion: bool = True  # a compensation throw waits for the handlers
 
 
 @dataclass
@@ -195,8 +237,25 @@ class BpmnModel:
     flows: dict[str, Flow] = field(default_factory=dict)
     notify: list[RawNotify] = field(default_factory=list)  # <shenpi:notify> on the process
     priority: list[RawText] = field(default_factory=list)  # <shenpi:priority>: one at most
+    version_tag: str | None = None  # camunda:versionTag / zeebe:versionTag of the process
+    # <association sourceRef targetRef>: what ties a compensation boundary to its handler.
+    associations: list[tuple[str, str]] = field(default_factory=list)
     # Found while parsing (unsupported elements, duplicate ids, ...): reported with the rules'.
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def boundaries_of(self, node_id: str) -> list[FlowNode]:
         return [n for n in self.nodes.values() if n.attached_to == node_id]
+
+    def handler_of(self, boundary_id: str) -> FlowNode | None:
+        """The compensation handler a compensation boundary event is associated with."""
+        targets = [t for s, t in self.associations if s == boundary_id and t in self.nodes]
+        return self.nodes[targets[0]] if len(targets) == 1 else None
+
+    def children_of(self, parent: str | None) -> list[FlowNode]:
+        """The nodes drawn directly in ``parent`` (None: the process), document order."""
+        return [n for n in self.nodes.values() if n.parent == parent]
+
+    def none_start_of(self, parent: str | None) -> FlowNode | None:
+        return next(
+            (n for n in self.children_of(parent) if n.kind == "start" and n.event == "none"), None
+        )

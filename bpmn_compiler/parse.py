@@ -9,6 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from bpmn_compiler.ai_xml import read_documentation
+from bpmn_compiler.calls import read_version_tag
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
 from bpmn_compiler.elements import (
     ELEMENT_PARSERS,
@@ -54,15 +55,27 @@ def _flow_id(el: Element, seen: set[str]) -> str:
     return candidate
 
 
-def _parse_process(process: Element, source: str) -> BpmnModel:
-    model = BpmnModel(source, process.get("id", ""), process.get("name"), line_of(process))
-    model.notify = read_notify(process)
-    model.priority = read_priority(process)
-    ctx = Context()
-    seen: set[str] = set()
-    for el in bpmn_children(process):
+# Containers whose flow elements are read as their children (``FlowNode.parent``); an unsupported
+# one (a transaction) still has each of its own elements checked, so every problem is named.
+CONTAINERS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+# A container's own BPMN children that are not flow elements (read by the element parsers).
+CONTAINER_OWN = frozenset(
+    {
+        "incoming", "outgoing", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics",
+        "dataInputAssociation", "dataOutputAssociation", "completionCondition",
+    }
+)  # fmt: skip
+
+
+def _parse_scope(
+    container: Element, parent: str | None, model: BpmnModel, ctx: Context, seen: set[str]
+) -> None:
+    for el in bpmn_children(container):
         tag = local_name(el)
-        if tag in IGNORED:
+        if tag == "association":  # no behaviour, but it ties compensation handlers
+            model.associations.append((el.get("sourceRef", ""), el.get("targetRef", "")))
+            continue
+        if tag in IGNORED or (parent is not None and tag in CONTAINER_OWN):
             continue
         element_id = el.get("id")
         if not element_id and tag == "sequenceFlow":
@@ -80,15 +93,57 @@ def _parse_process(process: Element, source: str) -> BpmnModel:
             model.flows[element_id] = _flow(el, ctx)
             continue
         parser = ELEMENT_PARSERS.get(tag, refused(f"{tag} is not supported yet"))
-        if el.get("isForCompensation", "").strip().lower() == "true":
-            parser = refused("compensation handlers are not supported yet")
-        model.nodes[element_id] = parser(el, ctx)
+        node = parser(el, ctx)
+        node.parent = parent
+        node.for_compensation = el.get("isForCompensation", "").strip().lower() == "true"
+        model.nodes[element_id] = node
+        if tag in CONTAINERS:
+            _parse_scope(el, element_id, model, ctx, seen)
+
+
+def _link_flows(model: BpmnModel) -> None:
+    """A link throw continues at the link catch of the same name in the same scope: the pair
+    becomes an ordinary sequence flow, so the interpreter never sees a link."""
+    links = [n for n in model.nodes.values() if n.event == "link"]
+    for throw in (n for n in links if n.tag == "intermediateThrowEvent"):
+        catches = [
+            n
+            for n in links
+            if n.tag == "intermediateCatchEvent"
+            and n.code == throw.code
+            and n.parent == throw.parent
+        ]
+        if len(catches) != 1:
+            found = "no" if not catches else f"{len(catches)}"
+            model.diagnostics.append(
+                Diagnostic(
+                    code="link-target",
+                    message=f"link {throw.code!r} has {found} catching link event of that name"
+                    " in its scope; exactly one is needed",
+                    element_id=throw.id,
+                    line=throw.line,
+                )
+            )
+            continue
+        flow_id = f"{throw.id}->{catches[0].id}"
+        model.flows[flow_id] = Flow(flow_id, throw.id, catches[0].id, throw.line)
+
+
+def _parse_process(process: Element, source: str) -> BpmnModel:
+    model = BpmnModel(source, process.get("id", ""), process.get("name"), line_of(process))
+    model.notify = read_notify(process)
+    model.priority = read_priority(process)
+    model.version_tag = read_version_tag(process)
+    root = process.getparent()
+    ctx = Context(root)
+    _parse_scope(process, None, model, ctx, set())
+    model.diagnostics = ctx.diagnostics
+    _link_flows(model)
     for flow in model.flows.values():
         if flow.source in model.nodes:
             model.nodes[flow.source].outgoing.append(flow.id)
         if flow.target in model.nodes:
             model.nodes[flow.target].incoming.append(flow.id)
-    model.diagnostics = ctx.diagnostics
     return model
 
 

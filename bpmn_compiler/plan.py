@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from bpmn_compiler.approvals import compile_approval
 from bpmn_compiler.expressions import compile_condition, compile_value
-from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawMapping, RawText
+from bpmn_compiler.model import (
+    SHIPPED_TASK_TYPES,
+    BpmnModel,
+    FlowNode,
+    RawMapping,
+    RawStandardLoop,
+    RawText,
+    whole_number,
+)
 from bpmn_compiler.priority import plan_priority
 from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_notify import compile_notify, node_notify
@@ -20,10 +28,14 @@ from bpmn_compiler.writable import (
     initiator_variable,
 )
 from shenpi_core.process_plan import (
+    BoundaryEvent,
     BoundaryTimer,
+    CallActivity,
     EndEvent,
+    EventGateway,
     ExclusiveGateway,
     Expression,
+    InclusiveGateway,
     Node,
     ParallelGateway,
     ParameterMapping,
@@ -31,7 +43,10 @@ from shenpi_core.process_plan import (
     ProcessPlan,
     SequenceFlow,
     ServiceTask,
+    StandardLoop,
     StartEvent,
+    SubProcess,
+    ThrowEvent,
     TimerCatch,
     UserTask,
 )
@@ -53,6 +68,14 @@ def _mapping(raw: RawMapping) -> ParameterMapping:
     return ParameterMapping(target=raw.target, source=compile_value(raw.source))
 
 
+def _standard_loop(raw: RawStandardLoop) -> StandardLoop:
+    return StandardLoop(
+        condition=compile_condition(raw.condition) if raw.condition is not None else None,
+        test_before=raw.test_before,
+        maximum=whole_number(raw.maximum) if raw.maximum is not None else None,
+    )
+
+
 def _assignment(raw: RawText | None, initiator: str, *, as_list: bool) -> Expression | None:
     if raw is None:
         return None
@@ -69,14 +92,94 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
         "outgoing": tuple(node.outgoing),
         "line": node.line,
     }
+    if node.parent is not None:  # left out at the top, so plans of flat processes keep their hash
+        base["parent"] = node.parent
+    if node.standard_loop is not None:
+        base["loop"] = _standard_loop(node.standard_loop)
     ext = node.ext
-    boundary = tuple(b.id for b in model.boundaries_of(node.id))
+    boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
     match node.kind:
+        case "start" if node.event != "none":  # an event subprocess's start
+            return StartEvent.model_validate(
+                {
+                    **base,
+                    "event": node.event,
+                    "code": node.code,
+                    "timer": compile_timer(node.timer)[0] if node.timer is not None else None,
+                    "interrupting": node.interrupting,
+                }
+            )
         case "start":
-            return StartEvent.model_validate({**base, "initiator_variable": initiator})
+            start_as = initiator if node.parent is None else None
+            return StartEvent.model_validate({**base, "initiator_variable": start_as})
         case "end":
+            throws = node.event if node.event in ("error", "escalation", "compensation") else None
             return EndEvent.model_validate(
-                {**base, "terminate": node.terminate, "notify": node_notify(node)}
+                {
+                    **base,
+                    "terminate": node.terminate,
+                    "notify": node_notify(node),
+                    **({"throws": throws, "code": node.code} if throws else {}),
+                }
+            )
+        case "throw" if node.event == "compensation":
+            return ThrowEvent.model_validate(
+                {
+                    **base,
+                    "throws": "compensation",
+                    "code": node.code,
+                    "wait_for_completion": node.wait_for_completion,
+                }
+            )
+        case "throw":
+            return ThrowEvent.model_validate({**base, "code": node.code})
+        case "inclusive":
+            return InclusiveGateway.model_validate({**base, "default_flow": node.default_flow})
+        case "event_gateway":
+            return EventGateway.model_validate(base)
+        case "subprocess":
+            inner = model.none_start_of(node.id) if not node.triggered_by_event else None
+            start = inner or next(n for n in model.children_of(node.id) if n.kind == "start")
+            return SubProcess.model_validate(
+                {
+                    **base,
+                    "triggered_by_event": node.triggered_by_event,
+                    "start_node": start.id,
+                    "inputs": tuple(_mapping(m) for m in ext.inputs),
+                    "outputs": tuple(_mapping(m) for m in ext.outputs),
+                    "boundary_timers": boundary,
+                }
+            )
+        case "call_activity":
+            call = node.call
+            assert call is not None and call.called is not None
+            version = whole_number(call.version) if call.version else None
+            return CallActivity.model_validate(
+                {
+                    **base,
+                    "called_process": call.called.text,
+                    "binding": call.binding,
+                    "version": version if call.binding == "version" else None,
+                    "version_tag": call.version_tag if call.binding == "version_tag" else None,
+                    "inputs": tuple(_mapping(m) for m in [*ext.inputs, *call.inputs]),
+                    "outputs": tuple(_mapping(m) for m in [*ext.outputs, *call.outputs]),
+                    "all_in": call.all_in,
+                    "all_out": call.all_out,
+                    "boundary_timers": boundary,
+                }
+            )
+        case "boundary_event":
+            assert node.attached_to is not None
+            handler = model.handler_of(node.id) if node.event == "compensation" else None
+            return BoundaryEvent.model_validate(
+                {
+                    **base,
+                    "attached_to": node.attached_to,
+                    "interrupting": node.interrupting,
+                    "catches": node.event,
+                    "code": node.code,
+                    **({"handler": handler.id} if handler is not None else {}),
+                }
             )
         case "pass":
             return PassThrough.model_validate({**base, "element": node.tag})
@@ -148,9 +251,12 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
 def plan(model: BpmnModel) -> ProcessPlan:
     """Build the hashed plan of a model that passed every check."""
     initiator = initiator_variable(model)
-    start = next(n for n in model.nodes.values() if n.kind == "start")
+    start = model.none_start_of(None)
+    assert start is not None  # check_start refused a process without one
     # A default flow's condition is never evaluated (check warned about it): leave it out.
-    defaults = {n.default_flow for n in model.nodes.values() if n.kind == "exclusive"}
+    defaults = {
+        n.default_flow for n in model.nodes.values() if n.kind in ("exclusive", "inclusive")
+    }
     flows = tuple(
         SequenceFlow(
             id=f.id,
@@ -174,4 +280,5 @@ def plan(model: BpmnModel) -> ProcessPlan:
         flows=flows,
         notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
         priority=plan_priority(model),
+        version_tag=model.version_tag,
     ).with_hash()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition, compile_value
 from bpmn_compiler.model import BpmnModel, RawText
-from bpmn_compiler.rules_flow import TASK_KINDS, diag
+from bpmn_compiler.rules_flow import MAPPED_KINDS, diag
 from shenpi_core.expressions import uses_directory
 
 WHERE = (
@@ -47,7 +47,7 @@ def check_directory_calls(model: BpmnModel) -> list[Diagnostic]:
         if flow.condition is not None and calls_directory(flow.condition, condition=True):
             refuse(f"condition of {flow.id!r}", flow.condition, flow.id, flow.line)
     for node in model.nodes.values():
-        mappings = node.ext.inputs + node.ext.outputs if node.kind in TASK_KINDS else []
+        mappings = node.ext.inputs + node.ext.outputs if node.kind in MAPPED_KINDS else []
         for mapping in mappings:
             for raw in ([mapping.source] if mapping.source else []) + mapping.items:
                 if calls_directory(raw):

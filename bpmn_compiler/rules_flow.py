@@ -15,6 +15,10 @@ from bpmn_compiler.model import BpmnModel, FlowNode
 from bpmn_compiler.timers import TimerSyntaxError, compile_timer
 
 TASK_KINDS = ("user_task", "service_task")
+# What may carry input/output mappings: tasks and subprocesses (their local variables).
+MAPPED_KINDS = (*TASK_KINDS, "subprocess", "call_activity")
+# What boundary events may be attached to.
+ACTIVITY_KINDS = (*TASK_KINDS, "subprocess", "call_activity")
 
 
 def diag(code: str, message: str, node: FlowNode | None = None, **kw: object) -> Diagnostic:
@@ -25,30 +29,65 @@ def diag(code: str, message: str, node: FlowNode | None = None, **kw: object) ->
 
 
 def none_starts(model: BpmnModel) -> list[FlowNode]:
-    return [n for n in model.nodes.values() if n.kind == "start"]
+    """The process's own none start events (not those of its subprocesses)."""
+    return [n for n in model.children_of(None) if n.kind == "start" and n.event == "none"]
 
 
-def check_start(model: BpmnModel) -> list[Diagnostic]:
-    starts = none_starts(model)
+def _scope_name(model: BpmnModel, parent: str | None) -> str:
+    return f"process {model.process_id!r}" if parent is None else f"subprocess {parent!r}"
+
+
+def _check_scope_starts(model: BpmnModel, scope: FlowNode | None) -> list[Diagnostic]:
+    """An embedded subprocess (and the process) has one none start; an event subprocess one
+    start with an event; event starts appear nowhere else."""
+    parent = scope.id if scope is not None else None
+    starts = [n for n in model.children_of(parent) if n.tag == "startEvent"]
+    by_event = scope is not None and scope.triggered_by_event
     found: list[Diagnostic] = []
-    if not starts and not any(n.tag == "startEvent" for n in model.nodes.values()):
+    if not starts:
+        where = scope or None
         found.append(
             diag(
                 "no-start",
-                f"process {model.process_id!r} has no start event",
-                element_id=model.process_id,
-                line=model.process_line,
+                f"{_scope_name(model, parent)} has no start event",
+                where,
+                **({} if where else {"element_id": model.process_id, "line": model.process_line}),
             )
         )
-    for extra in starts[1:]:
+        return found
+    planned = [n for n in starts if n.kind == "start"]
+    wrong = [n for n in planned if (n.event != "none") != by_event]
+    for node in wrong:
+        found.append(
+            diag(
+                "start-event-kind",
+                "an event subprocess starts with a timer, error or escalation start event"
+                if by_event
+                else f"a {node.event} start event belongs in an event subprocess",
+                node,
+            )
+        )
+    for extra in planned[1:]:  # a refused start has its own diagnostic already
         found.append(
             diag(
                 "multiple-starts",
-                f"a second none start event (the first is {starts[0].id!r}); one is allowed",
+                f"a second start event in {_scope_name(model, parent)} (the first is"
+                f" {planned[0].id!r}); one is allowed",
                 extra,
             )
         )
+    return found
+
+
+def check_start(model: BpmnModel) -> list[Diagnostic]:
+    found = _check_scope_starts(model, None)
     for node in model.nodes.values():
+        if node.kind == "subprocess":
+            found += _check_scope_starts(model, node)
+            if node.triggered_by_event and (node.incoming or node.outgoing):
+                found.append(
+                    diag("event-subprocess-flow", "an event subprocess has no sequence flows", node)
+                )
         if node.kind == "start" and node.incoming:
             found.append(diag("start-incoming", "a start event cannot have incoming flows", node))
         if node.kind == "end" and node.outgoing:
@@ -71,7 +110,20 @@ def check_flows(model: BpmnModel) -> list[Diagnostic]:
                     )
                 )
         source = model.nodes.get(flow.source)
-        if flow.condition is None or source is None or source.kind in ("exclusive", "unsupported"):
+        target = model.nodes.get(flow.target)
+        if source is not None and target is not None and source.parent != target.parent:
+            found.append(
+                diag(
+                    "flow-crosses-scope",
+                    f"sequence flow {flow.id!r} goes from {_scope_name(model, source.parent)}"
+                    f" into {_scope_name(model, target.parent)}; a flow stays in its subprocess",
+                    element_id=flow.id,
+                    line=flow.line,
+                )
+            )
+        if flow.condition is None or source is None:
+            continue
+        if source.kind in ("exclusive", "inclusive", "unsupported"):
             continue
         found.append(
             diag(
@@ -108,7 +160,9 @@ def check_conditions(model: BpmnModel) -> list[Diagnostic]:
 def check_gateways(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node in model.nodes.values():
-        if node.kind != "exclusive":
+        if node.kind == "event_gateway":
+            found += _check_event_gateway(model, node)
+        if node.kind not in ("exclusive", "inclusive"):
             continue
         default = node.default_flow
         if default is not None and default not in node.outgoing:
@@ -128,8 +182,8 @@ def check_gateways(model: BpmnModel) -> list[Diagnostic]:
                     severity="warning",
                 )
             )
-        if len(node.outgoing) < 2:
-            continue
+        if len(node.outgoing) < 2 or node.kind == "inclusive":
+            continue  # an inclusive gateway's flow without a condition is always taken
         for flow_id in node.outgoing:
             if flow_id != default and model.flows[flow_id].condition is None:
                 found.append(
@@ -141,6 +195,50 @@ def check_gateways(model: BpmnModel) -> list[Diagnostic]:
                         line=model.flows[flow_id].line,
                     )
                 )
+    return found
+
+
+def _check_event_gateway(model: BpmnModel, node: FlowNode) -> list[Diagnostic]:
+    """Each flow leads straight to a catch event that only this gateway leads to."""
+    found: list[Diagnostic] = []
+    if len(node.outgoing) < 2:
+        found.append(
+            diag("event-gateway-arms", "an event-based gateway needs two or more flows", node)
+        )
+    for flow_id in node.outgoing:
+        flow = model.flows[flow_id]
+        target = model.nodes.get(flow.target)
+        if flow.condition is not None:
+            found.append(
+                diag(
+                    "conditional-flow",
+                    f"flow {flow_id!r} out of an event-based gateway cannot have a condition",
+                    element_id=flow_id,
+                    line=flow.line,
+                )
+            )
+        if target is None or target.kind == "unsupported":
+            continue  # dangling (check_flows) or refused with its own diagnostic
+        if target.kind != "timer":
+            found.append(
+                diag(
+                    "event-gateway-target",
+                    f"flow {flow_id!r} leads to {target.tag} {target.id!r}; an event-based"
+                    " gateway leads to timer catch events (messages and signals are not supported"
+                    " yet)",
+                    element_id=flow_id,
+                    line=flow.line,
+                )
+            )
+        elif len(target.incoming) != 1:
+            found.append(
+                diag(
+                    "event-gateway-target",
+                    f"catch event {target.id!r} after an event-based gateway has other incoming"
+                    " flows",
+                    target,
+                )
+            )
     return found
 
 
@@ -171,7 +269,7 @@ def check_timers(model: BpmnModel) -> list[Diagnostic]:
 def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node in model.nodes.values():
-        if node.kind != "boundary_timer":
+        if node.kind not in ("boundary_timer", "boundary_event"):
             continue
         host = model.nodes.get(node.attached_to or "")
         if host is None:
@@ -183,13 +281,38 @@ def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
                     node,
                 )
             )
-        elif host.kind not in TASK_KINDS:
+            continue
+        if host.kind == "unsupported":
+            continue  # refused with its own diagnostic
+        what = "timer" if node.kind == "boundary_timer" else node.event
+        if host.kind not in ACTIVITY_KINDS or host.triggered_by_event:
             found.append(
                 diag(
                     "boundary-target",
-                    f"timer boundary events are supported on user and service tasks, not on"
-                    f" {host.tag} {host.id!r}",
+                    f"{what} boundary events are supported on user tasks, service tasks,"
+                    f" subprocesses and call activities, not on {host.tag} {host.id!r}",
                     node,
+                )
+            )
+        elif host.parent != node.parent:
+            found.append(
+                diag("boundary-target", "a boundary event is drawn in its activity's scope", node)
+            )
+        if node.event == "error" and not node.interrupting:
+            found.append(
+                diag(
+                    "error-boundary-interrupts",
+                    'an error boundary event always interrupts; remove cancelActivity="false"',
+                    node,
+                )
+            )
+        if node.kind == "boundary_event" and host.kind == "user_task" and what != "compensation":
+            found.append(
+                diag(
+                    "boundary-never-fires",
+                    f"nothing throws an {what} inside a user task; this boundary event never fires",
+                    node,
+                    severity="warning",
                 )
             )
     return found

@@ -7,6 +7,8 @@ from bpmn_compiler.graph import reachable, reverse, strongly_connected, successo
 from bpmn_compiler.model import BpmnModel
 from bpmn_compiler.rules_flow import diag, none_starts
 
+GATEWAYS = ("exclusive", "parallel", "inclusive", "event_gateway")
+
 
 def check_graph(model: BpmnModel) -> list[Diagnostic]:
     """Reachability from the start, dead ends, and cycles that can never reach an end."""
@@ -14,13 +16,20 @@ def check_graph(model: BpmnModel) -> list[Diagnostic]:
     if not starts:
         return []  # already reported by check_start (or the start itself is unsupported)
     graph = successors(model)
-    reached = reachable(graph, [s.id for s in starts])
+    # The process's event subprocesses start when the process does.
+    roots = [s.id for s in starts] + [n.id for n in model.children_of(None) if n.triggered_by_event]
+    reached = reachable(graph, roots)
     # What only an unsupported element (a message start, an error boundary) leads to is not
     # reported as unreachable: that element's own diagnostic says why.
     unsupported = [n.id for n in model.nodes.values() if n.kind == "unsupported"]
     explained = reachable(graph, unsupported)
-    # Unsupported nodes count as exits: their own diagnostic already refuses the file.
-    exits = [n.id for n in model.nodes.values() if n.kind in ("end", "unsupported")]
+    # Unsupported nodes count as exits: their own diagnostic already refuses the file. An
+    # activity with no outgoing flow is an implicit end (valid BPMN: its token just ends).
+    exits = [
+        n.id
+        for n in model.nodes.values()
+        if n.kind == "unsupported" or (n.parent is None and (n.kind == "end" or not n.outgoing))
+    ]
     can_exit = reachable(reverse(graph), exits)
     found: list[Diagnostic] = []
     for node in model.nodes.values():
@@ -29,10 +38,8 @@ def check_graph(model: BpmnModel) -> list[Diagnostic]:
         orphan_boundary = node.attached_to is not None and node.attached_to not in model.nodes
         if node.id not in reached and node.id not in explained and not orphan_boundary:
             found.append(diag("unreachable", "no path from the start event reaches it", node))
-        if not node.outgoing and node.kind != "end":
-            found.append(
-                diag("dead-end", f"the {node.tag} has no outgoing flow and is not an end", node)
-            )
+        if not node.outgoing and node.kind in GATEWAYS:
+            found.append(diag("dead-end", f"the {node.tag} has no outgoing flow", node))
     trapped = [n for n in model.nodes if n in reached and n not in can_exit]
     for component in strongly_connected(graph, trapped):
         first = component[0]

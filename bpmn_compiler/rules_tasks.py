@@ -5,7 +5,7 @@ from __future__ import annotations
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
 from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawText
-from bpmn_compiler.rules_flow import TASK_KINDS, diag
+from bpmn_compiler.rules_flow import MAPPED_KINDS, diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
 
@@ -30,10 +30,10 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
         ):
             if raw is not None and node.kind == "user_task":
                 found += _expression_problem(node, what, raw, as_list)
-        for mapping in ext.inputs + ext.outputs if node.kind in TASK_KINDS else []:
+        for mapping in ext.inputs + ext.outputs if node.kind in MAPPED_KINDS else []:
             for raw in ([mapping.source] if mapping.source else []) + mapping.items:
                 found += _expression_problem(node, f"mapping {mapping.target!r}", raw, False)
-        if (ext.inputs or ext.outputs) and node.kind not in (*TASK_KINDS, "unsupported"):
+        if (ext.inputs or ext.outputs) and node.kind not in (*MAPPED_KINDS, "unsupported"):
             found.append(
                 diag(
                     "ignored-mapping",

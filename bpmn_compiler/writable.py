@@ -119,7 +119,7 @@ def _names(ast: Any) -> Iterator[str]:
 
 def initiator_variable(model: BpmnModel) -> str | None:
     """The variable the start event names for the initiator (Camunda/Flowable ``initiator``)."""
-    start = next((n for n in model.nodes.values() if n.kind == "start"), None)
+    start = model.none_start_of(None)
     if start is None:  # check_start reports it
         return None
     if start.ext.initiator_variable:

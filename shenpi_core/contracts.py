@@ -24,6 +24,9 @@ UPDATE_SET_PRIORITY = "set_priority"  # the initiator's manager or an admin (Pri
 # Activities the interpreter runs itself (not service-task types drawn in BPMN).
 ACTIVITY_DIRECTORY = "shenpi-directory"  # DirectoryResolveInput -> DirectoryResolveResult
 ACTIVITY_ARCHIVE = "shenpi-archive"  # ArchiveInput -> None
+ACTIVITY_RESOLVE_PROCESS = "shenpi-resolve-process"  # ResolveProcessInput -> ResolveProcessResult
+# A called process's uncaught escalation, signalled to the caller (EscalationSignal).
+SIGNAL_ESCALATION = "escalation"
 # Shipped service-task types that the interpreter also runs on its own for <shenpi:ai>.
 ACTIVITY_AI_REVIEW = "ai-review"  # AiReviewInput -> AiReviewResult
 ACTIVITY_OCR = "ocr"  # ServiceTaskInput -> variables (runs on the OCR task queue, OCR_QUEUE_SUFFIX)
@@ -49,6 +52,22 @@ DecisionAction = Literal[
 ]
 InstanceAction = Literal["withdraw", "cancel", "urge"]
 IncidentAction = Literal["retry", "resolve"]
+
+
+class CalledBy(BaseModel):
+    """The call activity that started this instance (a Temporal child workflow)."""
+
+    workflow_id: str
+    node_id: str
+    token_id: str
+
+
+class ThrownError(BaseModel):
+    """A BPMN error no one in a called process caught: it ends the process and is thrown again
+    at its call activity in the caller."""
+
+    code: str | None
+    message: str
 
 
 class StartInput(BaseModel):
@@ -78,6 +97,7 @@ class StartInput(BaseModel):
     # then heartbeats, and a worker crash costs seconds, not the node's timeout. A callback job
     # completes on its own and may never call its heartbeat URL. None: instances started before.
     ai_heartbeats: bool | None = None
+    called_by: CalledBy | None = None  # started by a call activity
 
 
 class EmbeddedStartInput(BaseModel):
@@ -268,6 +288,14 @@ TimelineEvent = Literal[
     "notify_failed",
     "archive_failed",
     "priority_changed",  # the initiator's manager or an admin changed the priority
+    "subprocess_started",
+    "subprocess_completed",
+    "event_subprocess_started",
+    "error_thrown",  # details: code, message, caught_by (a node id, or None: an incident)
+    "escalation_thrown",  # details: code, caught_by (None: nobody caught it, the flow goes on)
+    "call_started",  # details: process_id, version, instance_id (the child workflow)
+    "call_completed",  # details: instance_id, outcome
+    "compensation_thrown",  # details: activity (None: the whole scope), handlers (in order)
 ]
 IncidentKind = Literal[
     "activity_failed",
@@ -280,6 +308,8 @@ IncidentKind = Literal[
     "loop_limit",
     "timer_error",
     "bad_reject_target",
+    "unhandled_error",  # a BPMN error no boundary or event subprocess catches
+    "call_failed",  # a called process is not deployed, or its instance failed
 ]
 
 
@@ -322,6 +352,12 @@ class InstanceState(BaseModel):
     # Interpreter bookkeeping (token positions, join arrivals, counters); opaque to the API.
     tokens: list[dict[str, Any]] = Field(default_factory=list)
     counters: dict[str, int] = Field(default_factory=dict)
+    # Completed activities compensation may undo: {node_id, scope (token id or None), inner
+    # (a subprocess's token id: its own completed activities carry it as scope)}.
+    compensable: list[dict[str, str | None]] = Field(default_factory=list)
+    # A called process ended by an error no one caught inside (thrown again at its caller).
+    error: ThrownError | None = None
+    called_by: CalledBy | None = None  # a called process: its caller's call activity
 
 
 StartInput.model_rebuild()
@@ -340,11 +376,41 @@ class DirectoryResolveResult(BaseModel):
     values: list[str] = Field(default_factory=list)  # the value flattened to ids; None -> []
 
 
+class ResolveProcessInput(BaseModel):
+    """``ACTIVITY_RESOLVE_PROCESS``: the deployed version a call activity runs."""
+
+    process_id: str
+    binding: Literal["latest", "deployment", "version", "version_tag"] = "latest"
+    version: int | None = None
+    version_tag: str | None = None
+    # "deployment": the version that was the latest when the caller's version was deployed.
+    caller_process_id: str
+    caller_version: int
+
+
+class ResolveProcessResult(BaseModel):
+    plan: ProcessPlan
+    version: int
+
+
+class EscalationSignal(BaseModel):
+    """``SIGNAL_ESCALATION``: an escalation no one caught in the called process."""
+
+    token_id: str  # the caller's token waiting on the call activity
+    code: str | None
+
+
 class ArchiveInput(BaseModel):
     """``ACTIVITY_ARCHIVE``: the final state of an ended instance, stored in the app database."""
 
     instance_id: str
     state: InstanceState
+
+
+# An activity in any SDK raises a BPMN error by failing, non-retryably, with an ApplicationError of
+# this type whose first detail is ``{"code": "<error code>"}`` (docs/interpreter.md "Errors and
+# escalations"): the workflow throws that error from the service task.
+BPMN_ERROR_TYPE = "BpmnError"
 
 
 class ErrorType:
@@ -364,6 +430,7 @@ class ErrorType:
     INVALID_INPUT = "InvalidInput"  # 422: an id or a list over the documented limits
     INCIDENT_NOT_FOUND = "IncidentNotFound"  # 404
     INCIDENT_RESOLVED = "IncidentResolved"  # 409: resolved already
+    PROCESS_NOT_FOUND = "ProcessNotFound"  # a call activity's process (version) is not deployed
 
 
 class ServiceTaskInput(BaseModel):

@@ -84,12 +84,24 @@ class _Node(_Frozen):
     incoming: tuple[str, ...] = ()  # sequence flow ids, in document order
     outgoing: tuple[str, ...] = ()
     line: int | None = None
+    # The subprocess this node is drawn in (docs/interpreter.md "Scopes"); None: the process.
+    parent: str | None = None
+
+
+# What an event catches or throws besides timers (docs/interpreter.md "Errors and escalations").
+EventTrigger = Literal["none", "timer", "error", "escalation"]
 
 
 class StartEvent(_Node):
     kind: Literal["start"] = "start"
     # camunda:/flowable:initiator: the variable that receives the initiator's user id at start.
     initiator_variable: str | None = None
+    # An event subprocess's start: what starts it (a timer armed while its scope is active, an
+    # error or escalation thrown inside that scope) and whether it ends the rest of the scope.
+    event: EventTrigger = "none"
+    code: str | None = None  # the error / escalation code caught; None: every one
+    timer: TimerSpec | None = None
+    interrupting: bool = True
 
 
 NotifyEvent = Literal["task_opened", "task_reminder", "task_escalated", "urge", "outcome"]
@@ -110,8 +122,31 @@ class NotifyRule(_Frozen):
 
 class EndEvent(_Node):
     kind: Literal["end"] = "end"
-    terminate: bool = False  # terminateEventDefinition: ends every other token too
+    terminate: bool = False  # terminateEventDefinition: ends every other token of its scope
     notify: tuple[NotifyRule, ...] = ()  # outcome notifications when the instance ends here
+    # errorEventDefinition / escalationEventDefinition / compensateEventDefinition: throws when a
+    # token arrives (compensation: ``code`` is the activity to compensate, None: all of them).
+    throws: Literal["error", "escalation", "compensation"] | None = None
+    code: str | None = None
+
+
+class ThrowEvent(_Node):
+    """An intermediate escalation throw (escalates, then the token goes on unless interrupted)
+    or compensation throw (runs the handlers, then goes on)."""
+
+    kind: Literal["throw"] = "throw"
+    throws: Literal["escalation", "compensation"] = "escalation"
+    code: str | None = None  # the escalation code; for compensation, the activity (None: all)
+    wait_for_completion: bool = True  # compensation: go on only once the handlers are done
+
+
+class StandardLoop(_Frozen):
+    """``standardLoopCharacteristics``: the activity runs again while ``condition`` holds,
+    tested before each run (``test_before``) or after it, at most ``maximum`` times."""
+
+    condition: Expression | None = None  # None: until ``maximum``
+    test_before: bool = False
+    maximum: int | None = None
 
 
 class PassThrough(_Node):
@@ -119,6 +154,7 @@ class PassThrough(_Node):
 
     kind: Literal["pass"] = "pass"
     element: str = "task"  # the BPMN tag, for the timeline
+    loop: StandardLoop | None = None
 
 
 AiMode = Literal["advise", "decide", "route", "shadow"]
@@ -256,6 +292,7 @@ class UserTask(_Node):
     # What an approve/reject may write: its form's fields, <shenpi:variable>s and the names its
     # output mappings read, never an engine variable. Empty: decisions carry no variables.
     variables: tuple[DeclaredVariable, ...] = ()
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
 class ServiceTask(_Node):
@@ -272,6 +309,7 @@ class ServiceTask(_Node):
     max_attempts: int = 5  # 0 = unlimited, as Temporal counts
     boundary_timers: tuple[str, ...] = ()
     ai: AiSpec | None = None  # task_type "ai-review": how to review (prompt, model, examples...)
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
 class ExclusiveGateway(_Node):
@@ -284,9 +322,62 @@ class ParallelGateway(_Node):
     kind: Literal["parallel"] = "parallel"
 
 
+class InclusiveGateway(_Node):
+    """Split: every flow whose condition holds (the default only when none does). Join: fires
+    when no other token of its scope can still reach one of its empty incoming flows."""
+
+    kind: Literal["inclusive"] = "inclusive"
+    default_flow: str | None = None
+
+
+class EventGateway(_Node):
+    """Event-based gateway: waits on the catch events its flows lead to; the first one wins."""
+
+    kind: Literal["event_gateway"] = "event_gateway"
+
+
+class SubProcess(_Node):
+    """An embedded subprocess (``triggered_by_event``: an event subprocess of its parent scope).
+
+    Its nodes name it as ``parent``. Entering it opens a variable scope (the input mappings are
+    its local variables) and starts a token at ``start_node``; it completes when no token is left
+    inside. Boundary timers work as on tasks; error and escalation boundaries are
+    ``BoundaryEvent`` nodes attached to it.
+    """
+
+    kind: Literal["subprocess"] = "subprocess"
+    triggered_by_event: bool = False
+    start_node: str  # the none start event inside; an event subprocess's event start
+    inputs: tuple[ParameterMapping, ...] = ()
+    outputs: tuple[ParameterMapping, ...] = ()
+    boundary_timers: tuple[str, ...] = ()
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
+
+
 class TimerCatch(_Node):
     kind: Literal["timer"] = "timer"
     timer: TimerSpec
+
+
+CallBinding = Literal["latest", "deployment", "version", "version_tag"]
+
+
+class CallActivity(_Node):
+    """Runs another deployed process as a Temporal child workflow (docs/interpreter.md "Call
+    activities"). ``inputs`` are evaluated over the caller's variables into the child's start
+    variables; ``outputs`` over the child's final variables into the caller's."""
+
+    kind: Literal["call_activity"] = "call_activity"
+    called_process: str
+    binding: CallBinding = "latest"
+    version: int | None = None  # binding "version"
+    version_tag: str | None = None  # binding "version_tag"
+    inputs: tuple[ParameterMapping, ...] = ()
+    outputs: tuple[ParameterMapping, ...] = ()
+    all_in: bool = False  # every caller variable goes in (before the input mappings)
+    all_out: bool = False  # every child variable comes out (before the output mappings)
+    boundary_timers: tuple[str, ...] = ()
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
 class BoundaryTimer(_Node):
@@ -294,6 +385,18 @@ class BoundaryTimer(_Node):
     attached_to: str
     interrupting: bool = True
     timer: TimerSpec
+
+
+class BoundaryEvent(_Node):
+    """An error or escalation boundary event: catches what is thrown inside the activity."""
+
+    kind: Literal["boundary_event"] = "boundary_event"
+    attached_to: str
+    interrupting: bool = True  # an error boundary always interrupts
+    catches: Literal["error", "escalation", "compensation"]
+    code: str | None = None  # None: every error (escalation) reaching it
+    # compensation: the handler (isForCompensation) that undoes the activity once it completed.
+    handler: str | None = None
 
 
 Node = Annotated[
@@ -305,7 +408,13 @@ Node = Annotated[
     | ExclusiveGateway
     | ParallelGateway
     | TimerCatch
-    | BoundaryTimer,
+    | BoundaryTimer
+    | BoundaryEvent
+    | ThrowEvent
+    | InclusiveGateway
+    | EventGateway
+    | SubProcess
+    | CallActivity,
     Field(discriminator="kind"),
 ]
 
@@ -323,6 +432,8 @@ class ProcessPlan(_Frozen):
     # <shenpi:priority>: a request's default priority, a literal or an expression over the start
     # variables (evaluated by the starter, which needs it to start the workflow at that priority).
     priority: Expression | None = None
+    # camunda:versionTag / zeebe:versionTag: what a call activity's "versionTag" binding names.
+    version_tag: str | None = None
     hash: str = ""
 
     def node(self, node_id: str) -> Node:

@@ -23,7 +23,7 @@ from shenpi_core.contracts import (
     TimelineEvent,
 )
 from shenpi_core.expressions import ExpressionError
-from shenpi_core.process_plan import BoundaryTimer, UserTask
+from shenpi_core.process_plan import BoundaryEvent, BoundaryTimer, UserTask
 from workflows import rejects, signers, steps, writes
 from workflows.ai import metrics as ai_metrics
 from workflows.engine import Engine
@@ -136,7 +136,7 @@ def apply_to(
     node = engine.index.node(task.node_id)
     assert isinstance(node, UserTask)
     try:
-        engine.variables.update(engine.mapped(node.outputs, engine.variables))
+        engine.assign(token, engine.mapped(node.outputs, engine.view(token)))
     except ExpressionError as err:
         engine.incident(token, "expression_error", err.message)
         return task
@@ -247,8 +247,13 @@ def _check_jump(engine: Engine, decision: DecisionInput) -> None:
     if not decision.is_admin:
         raise refuse(ErrorType.NOT_ALLOWED, "only an admin may jump")
     target = engine.index.nodes.get(_one(decision))
-    if target is None or isinstance(target, BoundaryTimer):
+    if target is None or isinstance(target, BoundaryTimer | BoundaryEvent):
         raise refuse(ErrorType.ILLEGAL_ACTION, f"cannot jump to {decision.to!r}")
+    if target.parent is not None:  # its scope would not be open: jump to the subprocess
+        raise refuse(
+            ErrorType.ILLEGAL_ACTION,
+            f"cannot jump into subprocess {target.parent!r}; jump to the subprocess itself",
+        )
 
 
 def _require_approval(task: TaskView, decision: DecisionInput) -> None:

@@ -12,9 +12,13 @@ from typing import Any, assert_never
 from shenpi_core.contracts import AiAdvice, ServiceTaskInput
 from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
 from shenpi_core.process_plan import (
+    BoundaryEvent,
     BoundaryTimer,
+    CallActivity,
     EndEvent,
+    EventGateway,
     ExclusiveGateway,
+    InclusiveGateway,
     Node,
     ParallelGateway,
     ParameterMapping,
@@ -22,10 +26,12 @@ from shenpi_core.process_plan import (
     SequenceFlow,
     ServiceTask,
     StartEvent,
+    SubProcess,
+    ThrowEvent,
     TimerCatch,
     UserTask,
 )
-from workflows import steps
+from workflows import calls, compensation, loops, scopes, steps, throws
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
@@ -48,10 +54,13 @@ class Engine(TokenMachine):
         chosen = {"priority": self.state.priority} if self.state.priority else {}
         self.record("started", actor=self.state.initiator, details=chosen)
         self.spawn(start.id)
+        scopes.open_listeners(self, None, None)
 
     def rearm(self) -> None:
         """After continue-as-new: re-open the waits of the snapshot, without new timeline events."""
         for token in list(self.tokens):
+            if token.state == "listen" and token.due_at is not None:
+                self.waits.start_timer(token.id, TIMER, token.due_at)
             if token.state != "wait":
                 continue
             node = self.index.node(token.node_id)
@@ -66,23 +75,30 @@ class Engine(TokenMachine):
         while not self.finished:
             token = next((t for t in self.tokens if t.state in ("enter", "leave")), None)
             if token is None:
+                if scopes.settle(self):  # a subprocess completed or an inclusive join fired
+                    continue
                 break
             steps += 1
             if steps > STEP_LIMIT:
                 self.incident(token, "loop_limit", f"over {STEP_LIMIT} steps without waiting")
                 continue
             self._step(token)
-        if not self.tokens and not self.finished:
+        if not self.active(None) and not self.finished:
+            scopes.close_listeners(self, None)
             self.finish()
 
     def _step(self, token: Token) -> None:
         node = self.index.node(token.node_id)
         try:
             if token.state == "leave":
-                self._leave(token, node)
+                if not loops.leaving(self, token, node):
+                    compensation.completed(self, token, node)
+                    self._leave(token, node)
+                return
+            if not loops.entering(self, token, node):
                 return
             match node:
-                case StartEvent() | PassThrough() | BoundaryTimer():
+                case StartEvent() | PassThrough() | BoundaryTimer() | BoundaryEvent():
                     self.passed(token)
                 case EndEvent():
                     self._run_end(token, node)
@@ -90,6 +106,16 @@ class Engine(TokenMachine):
                     self._run_exclusive(token, node)
                 case ParallelGateway():
                     self._run_parallel(token, node)
+                case InclusiveGateway():
+                    self._run_inclusive(token, node)
+                case EventGateway():
+                    self._run_event_gateway(token, node)
+                case SubProcess():
+                    scopes.enter(self, token, node)
+                case ThrowEvent():
+                    self._run_throw(token, node)
+                case CallActivity():
+                    calls.enter(self, token, node)
                 case UserTask():
                     self._run_user_task(token, node)
                 case ServiceTask():
@@ -104,13 +130,36 @@ class Engine(TokenMachine):
             self.incident(token, "timer_error", str(err))
 
     def _run_end(self, token: Token, node: EndEvent) -> None:
+        if node.throws == "compensation" and compensation.throw(self, token, node):
+            return  # the token ends once the handlers ran (compensation.step)
+        if node.throws == "error":  # caught: the catching scope ends this token too
+            throws.error(self, token, node.code, f"error end event {node.id}")
+            return
+        if node.throws == "escalation":
+            throws.escalation(self, token, node.code)
+            if token not in self.tokens or token.state != "enter":
+                return  # an interrupting catch ended the scope, this token with it
         self.remove(token)
         if node.notify:  # whom its <shenpi:notify> tells of the outcome (notify_rules.py)
             key = END_REACHED + node.id
             self.state.counters[key] = self.state.counters.get(key, 0) + 1
-        if node.terminate:
+        if node.terminate and token.scope is not None:  # ends its subprocess only
+            scope = self.token(token.scope)
+            if scope is not None:
+                for inner in reversed(self.inside(scope)):
+                    self.end_token(inner, "terminated")
+        elif node.terminate:
             self.terminated = True
             self.end_all("terminated")
+
+    def _run_throw(self, token: Token, node: ThrowEvent) -> None:
+        if node.throws == "compensation":
+            if not compensation.throw(self, token, node):
+                self.passed(token)
+            return
+        throws.escalation(self, token, node.code)
+        if token in self.tokens and token.state == "enter":  # not interrupted by its catch
+            self.passed(token)
 
     def _run_exclusive(self, token: Token, node: ExclusiveGateway) -> None:
         if ai.routes(node):  # the AI picks the flow; its fallback is the conditions below
@@ -121,7 +170,7 @@ class Engine(TokenMachine):
     def route_by_conditions(self, token: Token, node: ExclusiveGateway) -> None:
         flows = self.index.outgoing(node)
         for flow in flows:
-            if flow.id != node.default_flow and self._holds(flow):
+            if flow.id != node.default_flow and self._holds(flow, token):
                 self.move(token, flow)
                 return
         if node.default_flow is not None:
@@ -140,7 +189,10 @@ class Engine(TokenMachine):
                 (
                     t
                     for t in self.tokens
-                    if t.node_id == node.id and t.state == "join" and t.via == flow_id
+                    if t.node_id == node.id
+                    and t.state == "join"
+                    and t.via == flow_id
+                    and t.scope == token.scope
                 ),
                 None,
             )
@@ -149,11 +201,46 @@ class Engine(TokenMachine):
             arrivals.append(arrived)
         for arrived in arrivals:
             self.remove(arrived)
-        self.spawn(node.id, state="leave")
+        self.spawn(node.id, state="leave", scope=token.scope)
+
+    def _run_inclusive(self, token: Token, node: InclusiveGateway) -> None:
+        if len(node.incoming) <= 1:
+            self.passed(token)
+            return
+        self.join(token)  # fires in settle(), once no other token can still arrive
+
+    def inclusive_ready(self, gateway: InclusiveGateway, scope: str | None) -> bool:
+        """Fire an inclusive join of ``scope`` whose every empty incoming flow can no longer be
+        reached by a token of that scope (Zeebe's and Camunda's upstream-token rule)."""
+        waiting = [
+            t
+            for t in self.tokens
+            if t.node_id == gateway.id and t.state == "join" and t.scope == scope
+        ]
+        if not waiting:
+            return False
+        others = [t for t in self.active(scope) if t.node_id != gateway.id]
+        if any(self.index.reaches(t.node_id, gateway.id) for t in others):
+            return False
+        arrivals: list[Token] = []
+        for flow_id in gateway.incoming:  # one token per flow: a second one waits its turn
+            first = next((t for t in waiting if t.via == flow_id), None)
+            if first is not None:
+                arrivals.append(first)
+        for arrived in arrivals:
+            self.remove(arrived)
+        self.spawn(gateway.id, state="leave", scope=scope)
+        return True
+
+    def _run_event_gateway(self, token: Token, node: EventGateway) -> None:
+        arms = tuple(self.index.flows[f].target for f in node.outgoing)
+        boundaries = self.schedule_boundaries(token, arms)
+        self.wait(token)
+        self.arm(token, boundaries)  # the first timer to fire moves the token to its event
 
     def _run_user_task(self, token: Token, node: UserTask) -> None:
-        self.variables.update(self.mapped(node.inputs, self.variables))
-        boundaries = self.schedule_boundaries(node)
+        self.assign(token, self.mapped(node.inputs, self.view(token)))
+        boundaries = self.schedule_boundaries(token, node.boundary_timers)
         if ai.reviews(node):  # the task opens (or the AI decides it) once the review is in
             ai.review_task(self, token, node)
             self.arm(token, boundaries)
@@ -168,19 +255,21 @@ class Engine(TokenMachine):
         if node.approval is not None:  # an approval step: one task per approver (steps.py)
             steps.enter(self, token, node, advice)
             return
-        due = [w.due_at for b, w in token.boundaries.items() if self.index.boundary(b).interrupting]
-        task = self.book.open(node, self.variables, self.now(), min(due) if due else None)
+        index = self.index
+        due = [w.due_at for b, w in token.boundaries.items() if index.interrupts(index.boundary(b))]
+        task = self.book.open(node, self.view(token), self.now(), min(due) if due else None)
         self.book.advise(task, advice)
         self.wait(token, task_id=task.task_id)
         self.record("task_opened", node.id, task_id=task.task_id, details={"ref": task.ref})
 
     def _run_service_task(self, token: Token, node: ServiceTask) -> None:
-        boundaries = self.schedule_boundaries(node)
+        boundaries = self.schedule_boundaries(token, node.boundary_timers)
         self._start_service(token, node)
         self.arm(token, boundaries)
 
     def _start_service(self, token: Token, node: ServiceTask) -> None:
-        variables = {**self.variables, **self.mapped(node.inputs, self.variables)}
+        scope = self.view(token)
+        variables = {**scope, **self.mapped(node.inputs, scope)}
         if ai.is_ai_service(node):  # reviewed with the node's AiSpec, not a ServiceTaskInput
             ai.review_service(self, token, node, variables)
             return
@@ -195,15 +284,21 @@ class Engine(TokenMachine):
         self.waits.start_service(token.id, node, arg)
 
     def _run_timer(self, token: Token, node: TimerCatch) -> None:
-        due_at = first_occurrence(node.timer, self.now(), self.variables).due_at
+        due_at = first_occurrence(node.timer, self.now(), self.view(token)).due_at
         self.wait(token, due_at=due_at)
         self.waits.start_timer(token.id, TIMER, due_at)
 
     def _leave(self, token: Token, node: Node) -> None:
         flows = self.index.outgoing(node)
-        # Conditions on a parallel split are ignored, as BPMN says.
-        parallel = isinstance(node, ParallelGateway)
-        taken = flows if parallel else [f for f in flows if self._holds(f)]
+        match node:
+            case ParallelGateway():  # conditions on a parallel split are ignored, as BPMN says
+                taken = flows
+            case InclusiveGateway():  # every flow that holds; the default only when none does
+                taken = [f for f in flows if f.id != node.default_flow and self._holds(f, token)]
+                if not taken and node.default_flow is not None:
+                    taken = [self.index.flows[node.default_flow]]
+            case _:
+                taken = [f for f in flows if self._holds(f, token)]
         if flows and not taken:
             self.incident(token, "no_matching_flow", f"no outgoing condition of {node.id} holds")
             return
@@ -211,14 +306,14 @@ class Engine(TokenMachine):
             self.remove(token)
             return
         for extra in taken[1:]:  # an implicit (or parallel) split: one token per flow
-            self.spawn(extra.target, via=extra.id)
+            self.spawn(extra.target, via=extra.id, scope=token.scope)
         self.move(token, taken[0])
 
     def move(self, token: Token, flow: SequenceFlow) -> None:
         self.go_to(token, flow.target, via=flow.id)
 
-    def _holds(self, flow: SequenceFlow) -> bool:
-        return flow.condition is None or evaluate_bool(flow.condition.ast, self.variables)
+    def _holds(self, flow: SequenceFlow, token: Token) -> bool:
+        return flow.condition is None or evaluate_bool(flow.condition.ast, self.view(token))
 
     @staticmethod
     def mapped(mappings: tuple[ParameterMapping, ...], scope: dict[str, Any]) -> dict[str, Any]:
@@ -229,6 +324,9 @@ class Engine(TokenMachine):
 
     def timer_fired(self, token_id: str, key: str) -> None:
         token = self.token(token_id)
+        if token is not None and token.state == "listen":
+            scopes.timer_start(self, token)
+            return
         if token is None or token.state != "wait":
             return
         if key.startswith(BOUNDARY):
@@ -246,16 +344,24 @@ class Engine(TokenMachine):
         self.resolve_incidents(node.id, "waiting_for_worker")
         try:
             if node.outputs:
-                self.variables.update(self.mapped(node.outputs, {**self.variables, **result}))
+                self.assign(token, self.mapped(node.outputs, {**self.view(token), **result}))
             elif node.result_variable:
-                self.variables[node.result_variable] = result
+                self.assign(token, {node.result_variable: result})
             else:
-                self.variables.update(result)
+                self.assign(token, result)
         except ExpressionError as err:
             self.incident(token, "expression_error", err.message)
             return
         self.record("service_completed", node.id, details={"type": node.task_type})
         self.leave_activity(token)
+
+    def service_error(self, token_id: str, code: str, message: str) -> None:
+        """The activity raised a BPMN error (docs/interpreter.md "Errors and escalations")."""
+        token = self.token(token_id)
+        if token is None or token.state != "wait":
+            return
+        self.resolve_incidents(token.node_id, "waiting_for_worker")
+        throws.error(self, token, code, message)
 
     def service_failed(self, token_id: str, message: str) -> None:
         token = self.token(token_id)

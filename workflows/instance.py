@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from shenpi_core.contracts import (
     QUERY_STATE,
     SIGNAL_DECIDE,
+    SIGNAL_ESCALATION,
     UPDATE_DECIDE,
     UPDATE_INCIDENT_ACTION,
     UPDATE_INSTANCE_ACTION,
@@ -27,6 +28,7 @@ from shenpi_core.contracts import (
     DecisionInput,
     DecisionResult,
     DecisionSignal,
+    EscalationSignal,
     IncidentActionInput,
     IncidentActionResult,
     InstanceActionInput,
@@ -37,7 +39,7 @@ from shenpi_core.contracts import (
     StartInput,
 )
 from shenpi_core.process_plan import ProcessPlan
-from workflows import decisions, incident_actions, instance_actions, priority
+from workflows import calls, decisions, incident_actions, instance_actions, priority
 from workflows.archive import archive
 from workflows.deadlines import Deadlines
 from workflows.engine import Engine
@@ -72,6 +74,7 @@ class InstanceWorkflow:
             initiator=start.initiator,
             business_key=start.business_key,
             priority=start.priority,
+            called_by=start.called_by,
             variables=dict(start.variables),
             request_fields=sorted(start.variables),
         )
@@ -91,6 +94,13 @@ class InstanceWorkflow:
             now=workflow.now,
         )
         self._waits.bind(self._engine)
+        # A called process runs with the caller's settings (notify, worker wait, AI heartbeats).
+        self._waits.inherited = {
+            "worker_wait_seconds": start.worker_wait_seconds,
+            "urge_min_interval_seconds": start.urge_min_interval_seconds,
+            "notify_events": start.notify_events,
+            "ai_heartbeats": start.ai_heartbeats,
+        }
         self._urge_interval = urge_interval(start)
         self._notify_events = start.notify_events
         self._notifier = Notifier(
@@ -274,6 +284,12 @@ class InstanceWorkflow:
     @set_priority.validator
     def validate_set_priority(self, input: PriorityInput) -> None:
         priority.check(self._engine, input)
+
+    @workflow.signal(name=SIGNAL_ESCALATION)
+    def escalation(self, input: EscalationSignal) -> None:
+        """A called process escalated and nobody there caught it (``workflows/calls.py``)."""
+        calls.escalated(self._engine, input.token_id, input.code)
+        self._mark_changed()
 
     @workflow.query(name=QUERY_STATE)
     def get_state(self) -> InstanceState:

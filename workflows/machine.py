@@ -16,11 +16,13 @@ from shenpi_core.contracts import (
     Incident,
     IncidentKind,
     InstanceState,
+    ResolveProcessInput,
+    ResolveProcessResult,
     ServiceTaskInput,
     TimelineEntry,
     TimelineEvent,
 )
-from shenpi_core.process_plan import ProcessPlan, ServiceTask, UserTask
+from shenpi_core.process_plan import CallActivity, ProcessPlan, ServiceTask, SubProcess
 from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
@@ -31,6 +33,7 @@ TIMER = "timer"  # wait key of an intermediate timer catch
 SERVICE = "service"  # wait key of a running activity
 BOUNDARY = "boundary:"  # wait key prefix of a boundary timer, followed by its node id
 AI = "ai"  # wait key of a running ai-review activity (<shenpi:ai>, ai-review service tasks)
+CALL = "call"  # wait key of a call activity: resolving its process, then its child workflow
 
 
 class Waits(Protocol):
@@ -43,6 +46,16 @@ class Waits(Protocol):
     def start_review(self, token_id: str, arg: AiReviewInput, task_queue: str | None) -> None: ...
 
     def start_directory(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None: ...
+
+    def start_call(
+        self,
+        token_id: str,
+        arg: ResolveProcessInput,
+        variables: dict[str, Any],
+        child_id: Callable[[ResolveProcessResult], str],
+    ) -> None: ...
+
+    def escalate_to_caller(self, code: str | None) -> None: ...
 
     def cancel(self, token_id: str, key: str | None = None) -> None: ...
 
@@ -68,7 +81,41 @@ class TokenMachine:
 
     @property
     def variables(self) -> dict[str, Any]:
+        """The process's variables (its root scope)."""
         return self.state.variables
+
+    # --- variable scopes (docs/interpreter.md "Scopes") ----------------------------------------
+
+    def scope_chain(self, token: Token) -> list[Token]:
+        """The tokens waiting on the subprocesses ``token`` runs in, innermost first."""
+        chain: list[Token] = []
+        scope_id = token.scope
+        while scope_id is not None:
+            outer = self.token(scope_id)
+            if outer is None:
+                break
+            chain.append(outer)
+            scope_id = outer.scope
+        return chain
+
+    def view(self, token: Token) -> dict[str, Any]:
+        """What ``token``'s expressions see: the process's variables under the local variables
+        of each subprocess it runs in (the innermost wins)."""
+        chain = [t.locals for t in self.scope_chain(token) if t.locals]
+        if not chain:
+            return self.variables
+        seen = dict(self.variables)
+        for local in reversed(chain):
+            seen.update(local)
+        return seen
+
+    def assign(self, token: Token, values: dict[str, Any]) -> None:
+        """Set variables from ``token``'s place, as Zeebe propagates them: each one where a scope
+        around the token already holds it (innermost first), else in the process."""
+        chain = [t.locals for t in self.scope_chain(token) if t.locals]
+        for name, value in values.items():
+            holder = next((local for local in chain if name in local), self.variables)
+            holder[name] = value
 
     @property
     def finished(self) -> bool:
@@ -149,6 +196,18 @@ class TokenMachine:
             token.reviewing = True
 
     @staticmethod
+    def compensate_with(token: Token, handlers: list[str] | None) -> None:
+        """``token`` waits for these compensation handlers to run, in order (None: done)."""
+        token.compensating = handlers
+        if handlers is not None:
+            token.state = "wait"
+
+    @staticmethod
+    def loop_run(token: Token, runs: int | None) -> None:
+        """``runs`` of its node's standard loop are done (None: not in a loop)."""
+        token.loop = runs
+
+    @staticmethod
     def join(token: Token) -> None:
         """Parked at a parallel join until a token waits on every incoming flow."""
         token.state = "join"
@@ -172,11 +231,79 @@ class TokenMachine:
     def token(self, token_id: str) -> Token | None:
         return next((t for t in self.tokens if t.id == token_id), None)
 
-    def spawn(self, node_id: str, state: TokenState = "enter", via: str | None = None) -> Token:
+    def spawn(
+        self,
+        node_id: str,
+        state: TokenState = "enter",
+        via: str | None = None,
+        scope: str | None = None,
+        compensates: str | None = None,
+    ) -> Token:
         self.state.counters["token"] = self.state.counters.get("token", 0) + 1
-        token = Token(id=f"t{self.state.counters['token']}", node_id=node_id, state=state, via=via)
+        token = Token(
+            id=f"t{self.state.counters['token']}",
+            node_id=node_id,
+            state=state,
+            via=via,
+            scope=scope,
+            compensates=compensates,
+        )
         self.tokens.append(token)
         return token
+
+    def inside(self, scope: Token) -> list[Token]:
+        """Every token running in ``scope``'s subprocess, at any depth, document order."""
+        ids = {scope.id}
+        found: list[Token] = []
+        for token in self.tokens:  # a scope token is always spawned before what runs in it
+            if token.scope in ids:
+                ids.add(token.id)
+                found.append(token)
+        return found
+
+    def scope_start(self, token: Token) -> str:
+        """The start event of the scope ``token`` runs in."""
+        scope = self.token(token.scope) if token.scope is not None else None
+        node = self.index.node(scope.node_id) if scope is not None else None
+        return node.start_node if isinstance(node, SubProcess) else self.index.plan.start_node
+
+    def inner_view(self, scope: Token) -> dict[str, Any]:
+        """What a token running inside ``scope``'s subprocess sees."""
+        return {**self.view(scope), **(scope.locals or {})}
+
+    def open_scope(self, token: Token, local: dict[str, Any]) -> None:
+        """``token`` waits on its subprocess, whose local variables are ``local``."""
+        token.locals = dict(local)
+        token.state = "wait"
+
+    def listen(self, token: Token, start_id: str, wait: BoundaryWait) -> None:
+        """``token`` is the armed timer start ``start_id`` of an event subprocess."""
+        token.state = "listen"
+        token.boundaries = {start_id: wait}
+        token.due_at = wait.due_at
+
+    def end_token(self, token: Token, reason: str) -> None:
+        """End ``token`` and all that runs inside it, closing their tasks as ``reason``."""
+        for inner in reversed(self.inside(token)):
+            self._close_task(inner, reason)
+            self.remove(inner)
+        self._close_task(token, reason)
+        self.remove(token)
+
+    def interrupt(self, token: Token, reason: str) -> None:
+        """Stop what ``token`` waits on: its activity, timers, task(s) and, for a subprocess,
+        every token inside it. The token itself stays, for the caller to move."""
+        if token.locals is not None or isinstance(self.index.node(token.node_id), SubProcess):
+            for inner in reversed(self.inside(token)):
+                self._close_task(inner, reason)
+                self.remove(inner)
+        self.waits.cancel(token.id)
+        self._close_task(token, reason)
+        self.resolve_incidents(token.node_id, "waiting_for_worker")
+        token.boundaries = {}
+        token.reviewing = False
+        token.due_at = None
+        token.loop = None  # an interrupted loop is over
 
     def remove(self, token: Token) -> None:
         self.waits.cancel(token.id)
@@ -186,16 +313,21 @@ class TokenMachine:
         """True when the main loop has something to do without waiting for an event."""
         if self.finished:
             return False
-        return not self.tokens or any(t.state in ("enter", "leave") for t in self.tokens)
+        return not self.active(None) or any(t.state in ("enter", "leave") for t in self.tokens)
+
+    def active(self, scope: str | None) -> list[Token]:
+        """The tokens that keep scope ``scope`` (a token id; None: the process) running: all
+        directly in it but the timer starts of its event subprocesses."""
+        return [t for t in self.tokens if t.scope == scope and t.state != "listen"]
 
     def parked(self) -> bool:
         """Safe to continue as new: no activity in flight, every token waits on durable state."""
         return all(
-            t.state in ("join", "incident")
+            t.state in ("join", "incident", "listen")
             or (
                 t.state == "wait"
                 and not t.reviewing
-                and not isinstance(self.index.node(t.node_id), ServiceTask)
+                and not isinstance(self.index.node(t.node_id), ServiceTask | CallActivity)
                 and not (t.step is not None and t.step.phase == "resolving")
             )
             for t in self.tokens
@@ -209,6 +341,8 @@ class TokenMachine:
 
     def finish(self) -> None:
         self.state.outcome = outcome_of(self.variables, self.state.timeline)
+        if self.state.error is not None:  # a called process ended by an uncaught error
+            self.state.outcome = "error"
         self.state.status = "terminated" if self.terminated else "completed"
         self.record("completed", details={"outcome": self.state.outcome})
 
@@ -236,13 +370,14 @@ class TokenMachine:
 
     # --- boundary timers ----------------------------------------------------------------------
 
-    def schedule_boundaries(self, node: UserTask | ServiceTask) -> dict[str, BoundaryWait]:
-        """Compute every boundary timer of ``node`` first, so a bad one arms none of them."""
+    def schedule_boundaries(self, token: Token, timers: tuple[str, ...]) -> dict[str, BoundaryWait]:
+        """Compute every boundary timer (or event-based gateway arm) first, so a bad one arms
+        none of them."""
         waits: dict[str, BoundaryWait] = {}
-        for boundary_id in node.boundary_timers:
+        for boundary_id in timers:
             boundary = self.index.boundary(boundary_id)
-            first = first_occurrence(boundary.timer, self.now(), self.variables)
-            remaining = first.remaining if not boundary.interrupting else 1
+            first = first_occurrence(boundary.timer, self.now(), self.view(token))
+            remaining = first.remaining if not self.index.interrupts(boundary) else 1
             waits[boundary_id] = BoundaryWait(
                 due_at=first.due_at, remaining=remaining, interval_seconds=first.interval_seconds
             )
@@ -264,17 +399,13 @@ class TokenMachine:
             "timer_fired",
             boundary_id,
             task_id=token.task_id,
-            details={"interrupting": boundary.interrupting},
+            details={"interrupting": self.index.interrupts(boundary)},
         )
-        if boundary.interrupting:
-            self.waits.cancel(token.id)
-            self._close_task(token, "timeout")
-            self.resolve_incidents(token.node_id, "waiting_for_worker")
-            token.boundaries = {}
-            token.reviewing = False
+        if self.index.interrupts(boundary):
+            self.interrupt(token, "timeout")
             self.go_to(token, boundary_id, state="leave")
             return
-        self.spawn(boundary_id, state="leave")
+        self.spawn(boundary_id, state="leave", scope=token.scope)
         if wait.interval_seconds and (wait.remaining is None or wait.remaining > 1):
             wait.due_at = next_occurrence(wait.due_at, wait.interval_seconds, self.now())
             wait.remaining = None if wait.remaining is None else wait.remaining - 1
@@ -289,4 +420,5 @@ class TokenMachine:
         token.task_id = None
         token.step = None
         token.reviewing = False
+        token.locals = None
         token.state = "leave"

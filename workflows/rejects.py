@@ -42,7 +42,10 @@ def reject(machine: TokenMachine, token: Token, node: UserTask) -> None:
 
 
 def routes_reject(machine: TokenMachine, node: UserTask) -> bool:
-    """The model decides what a reject means when the task leads into a gateway or a condition."""
+    """The model decides what a reject means when the task leads into a gateway or a condition,
+    or loops (its loop condition decides)."""
+    if node.loop is not None:
+        return True
     for flow in machine.index.outgoing(node):
         if flow.condition is not None:
             return True
@@ -52,9 +55,15 @@ def routes_reject(machine: TokenMachine, node: UserTask) -> bool:
 
 
 def previous_task_node(machine: TokenMachine, node: UserTask) -> str | None:
-    """The user task (other than ``node``) whose task this instance completed last."""
+    """The user task (other than ``node``, in its scope) whose task this instance completed
+    last."""
     for task in reversed(machine.book.tasks):
-        if task.node_id != node.id and task.kind == "approval" and task.status == "completed":
+        if (
+            task.node_id != node.id
+            and task.kind == "approval"
+            and task.status == "completed"
+            and machine.index.node(task.node_id).parent == node.parent
+        ):
             return task.node_id
     return None
 
@@ -103,7 +112,7 @@ def resubmitted(
         node.approval is not None and node.approval.resubmit_to == "start"
     )
     machine.leave_activity(token)
-    if to_start:
-        machine.go_to(token, machine.index.plan.start_node, state="leave")
+    if to_start:  # the start of its scope: the process's, or its subprocess's
+        machine.go_to(token, machine.scope_start(token), state="leave")
     else:
         machine.go_to(token, task.node_id)

@@ -17,25 +17,38 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
+    ChildWorkflowError,
     TimeoutError,
     TimeoutType,
 )
+from temporalio.workflow import ParentClosePolicy
 
 from shenpi_core.contracts import (
     ACTIVITY_AI_REVIEW,
     ACTIVITY_DIRECTORY,
     ACTIVITY_OCR,
+    ACTIVITY_RESOLVE_PROCESS,
+    BPMN_ERROR_TYPE,
     OCR_QUEUE_SUFFIX,
+    SIGNAL_ESCALATION,
     AiReviewInput,
     AiReviewResult,
+    CalledBy,
     DirectoryResolveInput,
     DirectoryResolveResult,
+    ErrorType,
+    EscalationSignal,
+    InstanceState,
+    ResolveProcessInput,
+    ResolveProcessResult,
     ServiceTaskInput,
+    StartInput,
 )
 from shenpi_core.process_plan import AiSpec, ServiceTask
+from workflows import calls
 from workflows.ai import outcomes
 from workflows.engine import Engine
-from workflows.machine import AI, SERVICE
+from workflows.machine import AI, CALL, SERVICE
 from workflows.notices import NOTIFY_ACTIVITY, record_failures, rejected_result
 from workflows.priority import activity_priority
 
@@ -47,6 +60,9 @@ NOT_REGISTERED = "NotFoundError"  # what an SDK worker answers for an activity i
 # Directory lookups are quick reads; a directory down for longer than this is an incident.
 DIRECTORY_TIMEOUT = timedelta(seconds=10)
 DIRECTORY_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED])
+RESOLVE_RETRY = RetryPolicy(
+    maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED, ErrorType.PROCESS_NOT_FOUND]
+)
 # Between two attempts of an AI review; with the attempts' own timeout this bounds the whole
 # review (schedule-to-close), so a review nobody serves ends in the fallback, never a hang.
 AI_RETRY_MAX_INTERVAL = timedelta(seconds=30)
@@ -77,6 +93,9 @@ class WorkflowWaits:
         self._worker_wait = worker_wait
         self._ai_heartbeat = HEARTBEAT_TIMEOUT if ai_heartbeats else None
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._signals: list[asyncio.Task[None]] = []  # escalations sent to the caller
+        # What a called process inherits from this instance's start (StartInput fields).
+        self.inherited: dict[str, Any] = {}
         self._engine: Engine | None = None
         self.crash: BaseException | None = None  # a bug in a wait: re-raised by the main loop
 
@@ -104,6 +123,23 @@ class WorkflowWaits:
 
     def start_directory(self, token_id: str, key: str, arg: DirectoryResolveInput) -> None:
         self._spawn(token_id, key, self._resolve(token_id, key, arg))
+
+    def start_call(
+        self,
+        token_id: str,
+        arg: ResolveProcessInput,
+        variables: dict[str, Any],
+        child_id: Callable[[ResolveProcessResult], str],
+    ) -> None:
+        self._spawn(token_id, CALL, self._call(token_id, arg, variables, child_id))
+
+    def escalate_to_caller(self, code: str | None) -> None:
+        """Signal the caller's call activity (this instance was started by one)."""
+        caller = self.engine.state.called_by
+        assert caller is not None
+        handle = workflow.get_external_workflow_handle(caller.workflow_id)
+        signal = EscalationSignal(token_id=caller.token_id, code=code)
+        self._signals.append(asyncio.create_task(handle.signal(SIGNAL_ESCALATION, signal)))
 
     def cancel(self, token_id: str, key: str | None = None) -> None:
         for wait_key in [k for k in self._running if k[0] == token_id]:
@@ -151,6 +187,66 @@ class WorkflowWaits:
         self._finish(token_id, key)
         self.engine.directory_resolved(token_id, key, result.values)
 
+    async def _call(
+        self,
+        token_id: str,
+        arg: ResolveProcessInput,
+        variables: dict[str, Any],
+        child_id: Callable[[ResolveProcessResult], str],
+    ) -> None:
+        """Find the called process's version, then run it as a child workflow."""
+        try:
+            resolved = await workflow.execute_activity(
+                ACTIVITY_RESOLVE_PROCESS,
+                arg,
+                result_type=ResolveProcessResult,
+                start_to_close_timeout=DIRECTORY_TIMEOUT,
+                schedule_to_close_timeout=DIRECTORY_TIMEOUT * 12,
+                retry_policy=RESOLVE_RETRY,
+                summary=f"find process {arg.process_id}",
+                priority=activity_priority(self.engine),
+            )
+        except ActivityError as err:
+            self._finish(token_id, CALL)
+            calls.failed(self.engine, token_id, failure_message(err))
+            return
+        instance_id = child_id(resolved)
+        state = self.engine.state
+        token = self.engine.token(token_id)
+        start = StartInput(
+            plan=resolved.plan,
+            version=resolved.version,
+            variables=variables,
+            initiator=state.initiator,
+            business_key=state.business_key,
+            priority=state.priority,
+            called_by=CalledBy(
+                workflow_id=self.engine.workflow_id,
+                node_id=token.node_id if token is not None else "",
+                token_id=token_id,
+            ),
+            **self.inherited,
+        )
+        self._on_change()  # the timeline shows the call before it ends
+        try:
+            result = await workflow.execute_child_workflow(
+                resolved.plan.process_id,
+                start,
+                id=instance_id,
+                result_type=InstanceState,
+                task_queue=workflow.info().task_queue,
+                # A caller that ends (withdrawn, cancelled, terminated) asks its child to end too,
+                # so the child closes its tasks and archives, rather than being killed.
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+                priority=activity_priority(self.engine),
+            )
+        except ChildWorkflowError as err:
+            self._finish(token_id, CALL)
+            calls.failed(self.engine, token_id, failure_message(err))
+            return
+        self._finish(token_id, CALL)
+        calls.completed(self.engine, token_id, result, instance_id)
+
     async def _review(self, token_id: str, arg: AiReviewInput, task_queue: str | None) -> None:
         spec = arg.spec
         try:
@@ -191,13 +287,18 @@ class WorkflowWaits:
                     heartbeat_timeout=heartbeat_timeout(node),
                     retry_policy=RetryPolicy(
                         maximum_attempts=node.max_attempts,
-                        non_retryable_error_types=[NOT_REGISTERED],
+                        non_retryable_error_types=[NOT_REGISTERED, BPMN_ERROR_TYPE],
                     ),
                     summary=node.name or node.id,
                     priority=activity_priority(self.engine),
                 )
             except ActivityError as err:
                 if self._notified_nobody(token_id, node, err):
+                    return
+                code = bpmn_error_code(err)
+                if code is not None:
+                    self._finish(token_id, SERVICE)
+                    self.engine.service_error(token_id, code, failure_message(err))
                     return
                 unserved = _unserved(err, node, queue)
                 if unserved is None:
@@ -270,6 +371,16 @@ def _unserved(err: ActivityError, node: ServiceTask, queue: str) -> str | None:
     if _not_registered(err):
         return f"the workers on task queue {queue!r} do not serve activity type {node.task_type!r}"
     return None
+
+
+def bpmn_error_code(err: ActivityError) -> str | None:
+    """The code of a BPMN error the activity raised (``BPMN_ERROR_TYPE``), else None."""
+    cause = err.cause
+    if not isinstance(cause, ApplicationError) or cause.type != BPMN_ERROR_TYPE:
+        return None
+    detail = cause.details[0] if cause.details else None
+    code = detail.get("code") if isinstance(detail, dict) else detail
+    return str(code) if isinstance(code, str | int) and str(code) else None
 
 
 def _not_registered(err: ActivityError) -> bool:

@@ -41,10 +41,10 @@ def enter(machine: TokenMachine, token: Token, node: UserTask, ai: AiAdvice | No
     machine.wait(token, step=step)
     if spec.approvers is not None and uses_directory(spec.approvers.ast):
         step.phase = "resolving"
-        arg = DirectoryResolveInput(ast=spec.approvers.ast, variables=dict(machine.variables))
+        arg = DirectoryResolveInput(ast=spec.approvers.ast, variables=dict(machine.view(token)))
         machine.waits.start_directory(token.id, DIRECTORY_APPROVERS, arg)
         return
-    resolved(machine, token, DIRECTORY_APPROVERS, resolve(node, machine.variables))
+    resolved(machine, token, DIRECTORY_APPROVERS, resolve(node, machine.view(token)))
 
 
 def next_step_id(machine: TokenMachine, node: UserTask) -> str:
@@ -128,7 +128,8 @@ def open_next(machine: TokenMachine, token: Token, node: UserTask) -> TaskView |
     step.opened += 1
     if approver.startswith(GROUP):
         return _add(machine, token, node, {"candidate_groups": [approver[len(GROUP) :]]})
-    return _add(machine, token, node, {"assignee": assignee_for(node, approver, machine.variables)})
+    assignee = assignee_for(node, approver, machine.view(token))
+    return _add(machine, token, node, {"assignee": assignee})
 
 
 def _add(machine: TokenMachine, token: Token, node: UserTask, fields: dict[str, Any]) -> TaskView:
@@ -160,7 +161,7 @@ def decided(machine: TokenMachine, task: TaskView) -> None:
     assert isinstance(node, UserTask)
     tasks = machine.book.of_step(token.step.step_id)
     try:
-        result = verdict(spec_of(node), token.step, tasks, machine.variables)
+        result = verdict(spec_of(node), token.step, tasks, machine.view(token))
     except ExpressionError as err:
         machine.incident(token, "expression_error", err.message)
         return
@@ -229,9 +230,8 @@ def _finish(machine: TokenMachine, token: Token, node: UserTask, result: Verdict
         details={"step_id": step.step_id, "mode": step.mode},
     )
     try:
-        machine.variables.update(
-            {m.target: evaluate(m.source.ast, machine.variables) for m in node.outputs}
-        )
+        scope = machine.view(token)
+        machine.assign(token, {m.target: evaluate(m.source.ast, scope) for m in node.outputs})
     except ExpressionError as err:
         machine.incident(token, "expression_error", err.message)
         return
@@ -247,5 +247,6 @@ def step_token(machine: TokenMachine, step_id: str | None) -> Token | None:
 
 def interrupting_due(machine: TokenMachine, token: Token) -> Any:
     """A task is due when the first interrupting boundary timer of its activity fires."""
-    due = [w.due_at for b, w in token.boundaries.items() if machine.index.boundary(b).interrupting]
+    index = machine.index
+    due = [w.due_at for b, w in token.boundaries.items() if index.interrupts(index.boundary(b))]
     return min(due) if due else None

@@ -12,12 +12,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shenpi_core.contracts import AiAdvice
-from shenpi_core.process_plan import ApprovalMode, BoundaryTimer, Node, ProcessPlan, SequenceFlow
+from shenpi_core.process_plan import (
+    ApprovalMode,
+    BoundaryEvent,
+    BoundaryTimer,
+    Node,
+    ProcessPlan,
+    SequenceFlow,
+    StartEvent,
+    SubProcess,
+    TimerCatch,
+    TimerSpec,
+)
 
 # enter: about to run its node; leave: done with its node, about to follow the outgoing flows;
-# wait: a user task, timer or activity is pending; join: parked at a parallel join;
-# incident: parked until someone resolves the incident.
-TokenState = Literal["enter", "leave", "wait", "join", "incident"]
+# wait: a user task, timer, activity or subprocess is pending; join: parked at a parallel or
+# inclusive join; incident: parked until someone resolves the incident; listen: the timer start
+# of an event subprocess, armed while its scope runs (it does not keep the scope open).
+TokenState = Literal["enter", "leave", "wait", "join", "incident", "listen"]
 
 
 class BoundaryWait(BaseModel):
@@ -57,6 +69,17 @@ class Token(BaseModel):
     # The ai-review activity of its node (<shenpi:ai>) is running: no task is open yet, a
     # gateway has not chosen its flow.
     reviewing: bool = False
+    # The token waiting on the subprocess this token runs in (docs/interpreter.md "Scopes");
+    # None: the process itself.
+    scope: str | None = None
+    # A token waiting on a subprocess: the local variables of its scope (input mappings).
+    locals: dict[str, Any] | None = None
+    # In a standard loop of its node: the runs completed so far (docs/interpreter.md "Loops").
+    loop: int | None = None
+    # A compensation throw waiting on its handlers: those still to run, in order; and on a
+    # handler's token, the id of the throw's token it runs for.
+    compensating: list[str] | None = None
+    compensates: str | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -68,6 +91,16 @@ class Token(BaseModel):
             exclude["step"] = {"ai"}
         if not self.reviewing:
             exclude["reviewing"] = True
+        if self.scope is None:
+            exclude["scope"] = True
+        if self.locals is None:
+            exclude["locals"] = True
+        if self.loop is None:
+            exclude["loop"] = True
+        if self.compensating is None:
+            exclude["compensating"] = True
+        if self.compensates is None:
+            exclude["compensates"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 
@@ -78,6 +111,25 @@ class PlanIndex:
         self.plan = plan
         self.nodes: dict[str, Node] = {n.id: n for n in plan.nodes}
         self.flows: dict[str, SequenceFlow] = {f.id: f for f in plan.flows}
+        self.catchers: dict[str, list[BoundaryEvent]] = {}  # activity id -> error/escalation
+        self.event_subprocesses: dict[str | None, list[SubProcess]] = {}  # scope node id ->
+        self.handlers: dict[str, str] = {}  # activity id -> its compensation handler
+        for n in plan.nodes:
+            if isinstance(n, BoundaryEvent) and n.catches == "compensation" and n.handler:
+                self.handlers[n.attached_to] = n.handler
+            elif isinstance(n, BoundaryEvent):
+                self.catchers.setdefault(n.attached_to, []).append(n)
+            if isinstance(n, SubProcess) and n.triggered_by_event:
+                self.event_subprocesses.setdefault(n.parent, []).append(n)
+        self._reaches: dict[tuple[str, str], bool] = {}
+        # Subprocesses with a compensable activity inside (at any depth): their completion is
+        # remembered, so compensating them reaches what they did.
+        self.compensable_scopes: set[str] = set()
+        for activity in self.handlers:
+            parent = self.nodes[activity].parent
+            while parent is not None:
+                self.compensable_scopes.add(parent)
+                parent = self.nodes[parent].parent
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
@@ -85,8 +137,44 @@ class PlanIndex:
     def outgoing(self, node: Node) -> list[SequenceFlow]:
         return [self.flows[f] for f in node.outgoing]
 
-    def boundary(self, node_id: str) -> BoundaryTimer:
+    def boundary(self, node_id: str) -> BoundaryTimer | TimerCatch:
+        """A boundary timer, or a timer catch event armed by an event-based gateway (which
+        interrupts like a boundary timer: the first event wins)."""
         node = self.nodes[node_id]
-        if not isinstance(node, BoundaryTimer):
+        if not isinstance(node, BoundaryTimer | TimerCatch):
             raise KeyError(f"{node_id} is not a boundary timer")
         return node
+
+    @staticmethod
+    def interrupts(node: BoundaryTimer | TimerCatch) -> bool:
+        return not isinstance(node, BoundaryTimer) or node.interrupting
+
+    def start_of(self, node: SubProcess) -> StartEvent:
+        start = self.nodes[node.start_node]
+        assert isinstance(start, StartEvent)
+        return start
+
+    def start_timer(self, node: SubProcess) -> TimerSpec | None:
+        return self.start_of(node).timer
+
+    def reaches(self, source: str, target: str) -> bool:
+        """Whether a token on ``source`` can still come to ``target`` (by flows and boundary
+        events, in its scope, without passing ``target``): the inclusive join's upstream rule."""
+        key = (source, target)
+        if key not in self._reaches:
+            seen: set[str] = set()
+            stack = [source]
+            found = False
+            while stack and not found:
+                node_id = stack.pop()
+                if node_id in seen:
+                    continue
+                seen.add(node_id)
+                node = self.nodes[node_id]
+                nexts = [self.flows[f].target for f in node.outgoing]
+                nexts += [b.id for b in self.catchers.get(node_id, [])]
+                nexts += list(getattr(node, "boundary_timers", ()))
+                found = target in nexts
+                stack.extend(n for n in nexts if n != target)
+            self._reaches[key] = found
+        return self._reaches[key]

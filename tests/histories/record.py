@@ -44,6 +44,7 @@ from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
 from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
+from tests.workflows.call_support import called_child, deploy_fixture
 from tests.workflows.notify_support import bpmn
 from tests.workflows.support import (
     decide,
@@ -464,6 +465,108 @@ async def decision_limits(client: Client, queue: str) -> list[WorkflowHandle[Any
     return [declared, wide, invalid]
 
 
+async def scopes(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A subprocess with a local variable and an output mapping, whose two branches complete it;
+    a terminate end that ends the subprocess only."""
+    mapped = await start(client, "subprocess_scope", queue, variables={"amount": 300})
+    await decide(mapped, await open_task(mapped, "check"), "approve", "mia")
+    await decide(mapped, await open_task(mapped, "side"), "approve", "ray")
+    await decide(mapped, await open_task(mapped, "final"), "approve", "ida")
+    stopped = await start(client, "subprocess_scope", queue, variables={"amount": 900})
+    await decide(stopped, await open_task(stopped, "check"), "approve", "mia")
+    await decide(stopped, await open_task(stopped, "final"), "approve", "ida")
+    for handle in (mapped, stopped):
+        await handle.result()
+    return [mapped, stopped]
+
+
+async def errors(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """An activity's BPMN error caught by its boundary; an escalation (non-interrupting) and an
+    error end inside a subprocess caught by its boundaries; an error event subprocess."""
+    declined = await start(client, "error_boundary", queue, variables={"card": "card_declined"})
+    await decide(declined, await open_task(declined, "fix_payment"), "approve", "ida")
+    thrown = await start(client, "scope_throws", queue, variables={"amount": 9000})
+    await decide(thrown, await open_task(thrown, "controller"), "approve", "carl")
+    await decide(thrown, await open_task(thrown, "ask_budget"), "approve", "ida")
+    await decide(thrown, await open_task(thrown, "manager_fyi"), "approve", "max")
+    event_sub = await start(
+        client, "event_subprocesses", queue, variables={"card": "card_declined"}
+    )
+    await decide(event_sub, await open_task(event_sub, "call_customer"), "approve", "ida")
+    for handle in (declined, thrown, event_sub):
+        await handle.result()
+    return [declined, thrown, event_sub]
+
+
+async def gateways(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """An inclusive split taking two of three flows, one of which ends before the join; an
+    event-based gateway whose first timer wins and leads through a link."""
+    variables = {"needs_legal": True, "amount": 10, "needs_it": True}
+    inclusive = await start(client, "inclusive_reviews", queue, variables=variables)
+    await decide(inclusive, await open_task(inclusive, "legal"), "approve", "lea")
+    await decide(inclusive, await open_task(inclusive, "it"), "reject", "ivan")
+    await decide(inclusive, await open_task(inclusive, "sign"), "approve", "ida")
+    racing = await start(client, "event_gateway", queue)
+    await decide(racing, await open_task(racing, "check"), "approve", "mia")
+    for handle in (inclusive, racing):
+        await handle.result()
+    return [inclusive, racing]
+
+
+async def scope_timers(env: WorkflowEnvironment, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """An interrupting timer on a subprocess ends everything inside it; a repeating timer
+    event subprocess runs twice beside the process."""
+    late = await start(env.client, "subprocess_scope", queue, variables={"amount": 10})
+    await open_task(late, "check")
+    await env.sleep(timedelta(hours=2, minutes=1))
+    await decide(late, await open_task(late, "late_review"), "approve", "boss")
+    nudged = await start(env.client, "event_subprocesses", queue, variables={"card": "ok"})
+    await open_task(nudged, "deliver")
+    await env.sleep(timedelta(seconds=5))
+    await decide(nudged, await open_task(nudged, "deliver"), "approve", "dan")
+    for handle in (late, nudged):
+        await handle.result()
+    return [late, nudged]
+
+
+async def loops(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A user task looping until approved, then a test-before loop of a service task."""
+    handle = await start(client, "standard_loop", queue)
+    await decide(handle, await open_task(handle, "review"), "reject", "mia", comment="redo")
+    await decide(handle, await open_task(handle, "review"), "approve", "mia")
+    await handle.result()
+    return [handle]
+
+
+async def compensation(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A rejected trip: a compensation throw undoes the subprocess's flight (a person's task),
+    then the hotel (an activity), then the process goes on."""
+    handle = await start(client, "compensation", queue)
+    await decide(handle, await open_task(handle, "approve"), "reject", "mia")
+    await decide(handle, await open_task(handle, "cancel_flight"), "approve", "tom")
+    await decide(handle, await open_task(handle, "tell"), "approve", "ida")
+    await handle.result()
+    return [handle]
+
+
+async def calls(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A call activity whose child escalates (caught beside the call) and completes with mapped
+    variables; one whose child's uncaught error is caught at the call activity."""
+    await deploy_fixture(settings_for_tests(), "legal_review")
+    caller = await start(client, "call_legal", queue, variables={"amount": 500_000})
+    fyi = await open_task(caller, "cfo_fyi")
+    child = await called_child(client, caller)
+    await decide(child, await open_task(child, "lawyer"), "approve", "lea")
+    await decide(caller, fyi, "approve", "cfo")
+    await decide(caller, await open_task(caller, "after"), "approve", "ida")
+    failing = await start(client, "call_legal", queue, variables={"amount": -1})
+    await decide(failing, await open_task(failing, "handle_error"), "approve", "ida")
+    failed_child = await called_child(client, failing)
+    for handle in (caller, failing, child, failed_child):
+        await handle.result()
+    return [caller, child, failing, failed_child]
+
+
 NOTIFY_RULES = bpmn(
     "notify_rules",
     """
@@ -510,11 +613,21 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "decision_limits": decision_limits,
     "incident_actions": incident_actions,
     "priority": priority,
+    "scopes": scopes,
+    "errors": errors,
+    "gateways": gateways,
+    "calls": calls,
+    "loops": loops,
+    "compensation": compensation,
 }
 
 
 SkippingScenario = Callable[[WorkflowEnvironment, str], Awaitable[list[WorkflowHandle[Any, Any]]]]
-SKIPPING_SCENARIOS: dict[str, SkippingScenario] = {"timers": timers, "deadlines": deadlines}
+SKIPPING_SCENARIOS: dict[str, SkippingScenario] = {
+    "timers": timers,
+    "deadlines": deadlines,
+    "scope_timers": scope_timers,
+}
 
 
 async def _save(name: str, handles: list[WorkflowHandle[Any, Any]]) -> None:

@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from bpmn_compiler import compile_bpmn
 from shenpi.settings import Settings
 from shenpi_core.contracts import (
+    BPMN_ERROR_TYPE,
     QUERY_STATE,
     UPDATE_DECIDE,
     DecisionInput,
@@ -155,5 +156,16 @@ async def slow(input: ServiceTaskInput) -> dict[str, Any]:
     raise ApplicationError("worker shut down", non_retryable=True)
 
 
+@activity.defn(name="charge")
+async def charge(input: ServiceTaskInput) -> dict[str, Any]:
+    """Throws the BPMN error the variable ``card`` names ("ok": charged), as any SDK would."""
+    card = input.variables.get("card", "ok")
+    if card != "ok":
+        raise ApplicationError(
+            f"the bank said {card}", {"code": card}, type=BPMN_ERROR_TYPE, non_retryable=True
+        )
+    return {"charged": True}
+
+
 def fake_activities() -> list[Any]:
-    return [score, always_fails, slow]
+    return [score, always_fails, slow, charge]

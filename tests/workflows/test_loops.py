@@ -1,0 +1,32 @@
+"""Standard loops on the real dev server: test-after until a condition fails or the maximum is
+reached; test-before, where the condition may stop the activity from running at all."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from tests.workflows.support import decide, open_task, start
+
+
+async def test_a_task_loops_while_its_condition_holds_and_a_test_before_loop_counts(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "standard_loop", task_queue)
+    await decide(handle, await open_task(handle, "review"), "reject", "mia", comment="redo")
+    await decide(handle, await open_task(handle, "review"), "approve", "mia")  # condition fails
+    done = await handle.result()
+    reviews = [t for t in done.tasks if t.node_id == "review"]
+    assert [t.outcome for t in reviews] == ["rejected", "approved"]
+    # loopCounter (the runs done) < 2, tested before each run: two runs.
+    scored = [e for e in done.timeline if e.event == "service_completed"]
+    assert len(scored) == 2 and done.variables["loopCounter"] == 2
+    assert done.status == "completed"
+
+
+async def test_a_loop_stops_at_its_maximum(client: Client, worker: Worker, task_queue: str) -> None:
+    handle = await start(client, "standard_loop", task_queue)
+    for _ in range(3):
+        await decide(handle, await open_task(handle, "review"), "reject", "mia")
+    done = await handle.result()  # loopMaximum 3: the fourth run never opens
+    assert [t.outcome for t in done.tasks if t.node_id == "review"] == ["rejected"] * 3

@@ -1,0 +1,83 @@
+"""Compensation: undoing completed activities (docs/interpreter.md "Compensation").
+
+An activity with a compensation boundary event is remembered when it completes (with the scope
+it ran in), and so is a subprocess that has one inside. A compensation throw (intermediate or
+end) runs the handlers of the completed activities of its scope, or of the one activity it
+names, one at a time, the last completed first; a completed subprocess's own activities are
+compensated in its place when it has no handler of its own. Each activity is compensated once.
+The throwing token waits for the handlers (``waitForCompletion``), else a token of its own does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from shenpi_core.process_plan import EndEvent, Node, SubProcess, ThrowEvent
+from workflows.tokens import Token
+
+if TYPE_CHECKING:
+    from workflows.engine import Engine
+
+
+def completed(engine: Engine, token: Token, node: Node) -> None:
+    """``token`` completed ``node``: remember it if compensation may undo it."""
+    index = engine.index
+    if node.id not in index.handlers and node.id not in index.compensable_scopes:
+        return
+    inner = token.id if isinstance(node, SubProcess) else None
+    engine.state.compensable.append({"node_id": node.id, "scope": token.scope, "inner": inner})
+
+
+def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
+    """Start compensating; True when ``token`` now waits for the handlers."""
+    chosen = [
+        r
+        for r in engine.state.compensable
+        if r["scope"] == token.scope and (node.code is None or r["node_id"] == node.code)
+    ]
+    handlers = _handlers(engine, chosen)
+    details = {"activity": node.code, "handlers": list(handlers)}  # the list is consumed
+    engine.record("compensation_thrown", node.id, details=details)
+    if not handlers:
+        return False
+    waits = isinstance(node, EndEvent) or node.wait_for_completion
+    driver = token if waits else engine.spawn(node.id, state="wait", scope=token.scope)
+    engine.compensate_with(driver, handlers)
+    return waits
+
+
+def _handlers(engine: Engine, records: list[dict[str, str | None]]) -> list[str]:
+    """The handlers to run for ``records``, last completed first; each record is used once."""
+    found: list[str] = []
+    for record in reversed(records):
+        if record not in engine.state.compensable:
+            continue
+        engine.state.compensable.remove(record)
+        handler = engine.index.handlers.get(str(record["node_id"]))
+        if handler is not None:
+            found.append(handler)
+        elif record["inner"] is not None:
+            inside = [r for r in engine.state.compensable if r["scope"] == record["inner"]]
+            found += _handlers(engine, inside)
+    return found
+
+
+def step(engine: Engine) -> bool:
+    """Start the next handler of a waiting compensation, or let a finished one go on."""
+    for token in engine.tokens:
+        if token.compensating is None or token.state != "wait":
+            continue
+        if any(t.compensates == token.id for t in engine.tokens):
+            continue  # its current handler still runs
+        if token.compensating:
+            handler = token.compensating.pop(0)
+            engine.spawn(handler, scope=token.scope, compensates=token.id)
+            return True
+        engine.compensate_with(token, None)
+        node = engine.index.node(token.node_id)
+        if isinstance(node, ThrowEvent) and node.wait_for_completion:
+            engine.passed(token)
+        else:  # an end event, or the token of a throw that did not wait
+            engine.remove(token)
+        return True
+    return False
