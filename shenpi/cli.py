@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
+    from bpmn_compiler.diagnostics import Diagnostic
     from shenpi.settings import Settings
     from shenpi_core.process_plan import ProcessPlan
 
@@ -29,6 +31,14 @@ app = typer.Typer(
 DataDir = Annotated[
     Path, typer.Option("--data-dir", help="State of the dev stack (databases, secret, logs).")
 ]
+
+
+class _Compiled(Protocol):
+    @property
+    def warnings(self) -> list[Diagnostic]: ...
+
+
+Result = TypeVar("Result", bound=_Compiled)
 
 
 class Emit(StrEnum):
@@ -142,28 +152,45 @@ def compile_(
     ),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
 ) -> None:
-    """Compile a BPMN file: diagnostics on stderr (exit 1 on error), else the plan or module."""
-    from bpmn_compiler import CompileError, compile_bpmn
-    from bpmn_compiler.cli_support import format_diagnostics
+    """Compile a BPMN or DMN file: diagnostics on stderr (exit 1 on error), else the plan (a
+    DMN file: its DecisionPlan) or, for BPMN, a workflow module."""
+    from bpmn_compiler import compile_bpmn
+    from bpmn_compiler.dmn import compile_dmn, is_dmn
 
-    try:
-        result = compile_bpmn(file.read_bytes(), source=str(file))
-    except CompileError as err:
-        typer.echo(format_diagnostics(err.diagnostics, source=str(file)), err=True)
-        raise typer.Exit(1) from None
-    if result.warnings:
-        typer.echo(format_diagnostics(result.warnings, source=str(file)), err=True)
-    if emit is Emit.python:
-        from bpmn_compiler.emit_python import emit_python
-
-        text = emit_python(result.plan)
+    xml = file.read_bytes()
+    if is_dmn(xml):
+        if emit is Emit.python:
+            raise _fail("--emit python is for BPMN processes; a DMN file compiles to its plan")
+        decisions = _compiled(lambda: compile_dmn(xml, source=str(file)), file).plan
+        text = decisions.model_dump_json(indent=2) + "\n"
     else:
-        text = result.plan.model_dump_json(indent=2) + "\n"
+        plan = _compiled(lambda: compile_bpmn(xml, source=str(file)), file).plan
+        if emit is Emit.python:
+            from bpmn_compiler.emit_python import emit_python
+
+            text = emit_python(plan)
+        else:
+            text = plan.model_dump_json(indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}", err=True)
+
+
+def _compiled(run: Callable[[], Result], file: Path) -> Result:
+    """``run()``'s result, its warnings printed; on a compile error every diagnostic, then exit."""
+    from bpmn_compiler import CompileError
+    from bpmn_compiler.cli_support import format_diagnostics
+
+    try:
+        result = run()
+    except CompileError as err:
+        typer.echo(format_diagnostics(err.diagnostics, source=str(file)), err=True)
+        raise typer.Exit(1) from None
+    if result.warnings:
+        typer.echo(format_diagnostics(result.warnings, source=str(file)), err=True)
+    return result
 
 
 def _dev_secret(data_dir: Path) -> str:

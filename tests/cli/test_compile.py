@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shenpi.cli import app
+from shenpi_core.decision_plan import DecisionPlan
 from shenpi_core.process_plan import ProcessPlan
 from tests.helpers import REPO_ROOT
 
@@ -89,3 +90,20 @@ def test_compile_of_a_missing_file_is_a_usage_error(runner: CliRunner, tmp_path:
     result = runner.invoke(app, ["compile", str(tmp_path / "nope.bpmn")])
 
     assert result.exit_code == 2
+
+
+def test_compile_prints_the_decision_plan_of_a_dmn_file(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compile", str(REPO_ROOT / "processes" / "approver-level.dmn")])
+
+    assert result.exit_code == 0, result.stderr
+    plan = DecisionPlan.model_validate_json(result.stdout)
+    assert [d.id for d in plan.decisions] == ["approver-level"]
+    assert plan.hash == plan.with_hash().hash
+
+
+def test_compile_refuses_to_emit_python_for_a_dmn_file(runner: CliRunner) -> None:
+    dmn = str(REPO_ROOT / "processes" / "approver-level.dmn")
+    result = runner.invoke(app, ["compile", dmn, "--emit", "python"])
+
+    assert result.exit_code == 1
+    assert "--emit python is for BPMN processes" in result.stderr
