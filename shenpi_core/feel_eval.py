@@ -28,11 +28,12 @@ MISSING = object()
 class Scope:
     """Names visible to an expression: a frame of values over its parent's.
 
-    The root frame holds the variables as JSON; a value is turned into FEEL when it is read, so
-    an expression that reads one field of a large variable does not convert the rest.
+    The root frame holds the variables as JSON; a variable is turned into FEEL when it is first
+    read, and kept (the evaluator never changes a value in place), so a loop that reads a large
+    variable converts it once.
     """
 
-    __slots__ = ("_json", "_parent", "_values", "budget")
+    __slots__ = ("_converted", "_json", "_parent", "_values", "budget")
 
     def __init__(
         self,
@@ -45,6 +46,7 @@ class Scope:
         self._values = values
         self._parent = parent
         self._json = json
+        self._converted: dict[str, Any] = {}
         self.budget: list[Any] = parent.budget if parent else [0, functions or {}]
 
     def child(self, values: Mapping[str, Any]) -> Scope:
@@ -54,13 +56,17 @@ class Scope:
         scope: Scope | None = self
         while scope is not None:
             if name in scope._values:
-                value = scope._values[name]
-                return from_json(value) if scope._json else value
+                if not scope._json:
+                    return scope._values[name]
+                if name not in scope._converted:
+                    scope._converted[name] = from_json(scope._values[name])
+                return scope._converted[name]
             scope = scope._parent
         return MISSING
 
-    def tick(self) -> None:
-        self.budget[0] += 1
+    def tick(self, cost: int = 1) -> None:
+        """Count ``cost`` steps: one a node, and one an item for work over a whole list."""
+        self.budget[0] += cost
         if self.budget[0] > MAX_FEEL_STEPS:
             raise ExpressionError(f"expression took more than {MAX_FEEL_STEPS} steps")
 
@@ -145,7 +151,9 @@ def _property(value: Any, key: str) -> Any:
 
 
 def _path(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:
-    return _step(evaluate_feel(args[0], scope), ast["v"])
+    base = evaluate_feel(args[0], scope)
+    scope.tick(_size(base) if isinstance(base, list) else 0)  # a path maps over a list
+    return _step(base, ast["v"])
 
 
 def _step(value: Any, key: str) -> Any:
@@ -261,7 +269,9 @@ def _comparison(test: Callable[[int], bool]) -> Callable[..., Any]:
 
 
 def _eq(_: Mapping[str, Any], args: list[Any], scope: Scope) -> bool | None:
-    return equal(evaluate_feel(args[0], scope), evaluate_feel(args[1], scope))
+    left, right = evaluate_feel(args[0], scope), evaluate_feel(args[1], scope)
+    scope.tick(_size(left) if isinstance(left, list) else 0)
+    return equal(left, right)
 
 
 def _ne(node: Mapping[str, Any], args: list[Any], scope: Scope) -> bool | None:
@@ -323,6 +333,7 @@ def test_input(ast: Any, value: Any, scope: Scope) -> bool | None:
 
 def _expression_test(ast: Mapping[str, Any], value: Any, scope: Scope) -> bool | None:
     result = evaluate_feel(ast["args"][0], scope.child({"?": value}))
+    scope.tick(_size(result) if isinstance(result, list) else 0)
     if isinstance(result, Range):
         return in_range(value, result)
     if isinstance(result, bool) and (ast.get("q") or not isinstance(value, bool)):
@@ -423,7 +434,16 @@ def _quantified(every: bool) -> Callable[..., Any]:
 
 # --- functions ----------------------------------------------------------------------------------
 def _call(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:
-    return feel_builtins.call(ast["v"], [evaluate_feel(a, scope) for a in args])
+    values = [evaluate_feel(a, scope) for a in args]
+    scope.tick(sum(_size(v) for v in values))  # a built-in walks its lists and strings
+    return feel_builtins.call(ast["v"], values)
+
+
+def _size(value: Any) -> int:
+    """What a built-in's work over ``value`` costs, in steps."""
+    if isinstance(value, list):
+        return len(value)
+    return len(value) // 64 if isinstance(value, str) else 0
 
 
 def _invoke(ast: Mapping[str, Any], args: list[Any], scope: Scope) -> Any:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from shenpi_core.feel_args import Entry, check, integer, items, listed, num
-from shenpi_core.feel_values import CTX, compare, equal
+from shenpi_core.feel_values import CTX, compare, equal, kind
 from shenpi_core.limits import MAX_FEEL_LIST_ITEMS
 
 
@@ -83,9 +82,15 @@ def _median(*args: Any) -> Any:
 
 
 def _stddev(*args: Any) -> Any:
+    """The sample standard deviation, in decimals (``statistics`` works in exact fractions,
+    which grow with every item)."""
     values = [num(v) for v in items(args)]
     check(len(values) > 1)
-    return CTX.create_decimal(statistics.stdev(values))
+    mean = _mean(values)
+    squares = Decimal(0)
+    for v in values:
+        squares = CTX.add(squares, CTX.power(CTX.subtract(v, mean), 2))
+    return CTX.divide(squares, Decimal(len(values) - 1)).sqrt(CTX)
 
 
 def _truth(test: Callable[[list[Any]], bool | None], *args: Any) -> Any:
@@ -138,11 +143,34 @@ def _index_of(items: Any, match: Any) -> list[Decimal]:
 
 
 def _distinct(items: Any) -> list[Any]:
+    """In order, without repeats; by key, so 10,000 items cost 10,000 steps, not 10,000²."""
     out: list[Any] = []
+    seen: set[Any] = set()
     for v in listed(items):
-        if not _contains_item(out, v):
+        key = _key(v)
+        if key is None:  # no key (a function): compare with what is kept
+            if not _contains_item(out, v):
+                out.append(v)
+        elif key not in seen:
+            seen.add(key)
             out.append(v)
     return out
+
+
+def _key(value: Any) -> Any:
+    """A hashable key equal for values FEEL calls equal (``1`` and ``1.0``; not ``1`` and
+    ``true``), or ``None`` when there is none."""
+    if isinstance(value, list):
+        keys = [_key(v) for v in value]
+        return None if None in keys else ("list", tuple(keys))
+    if isinstance(value, dict):
+        entries = [(k, _key(v)) for k, v in value.items()]
+        return None if any(k is None for _, k in entries) else ("context", frozenset(entries))
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (kind(value), value)
 
 
 def _flatten(items: Any) -> list[Any]:

@@ -140,7 +140,10 @@ def _show(value: object) -> str:
 # workflow task that never yields.
 MAX_FEEL_LIST_ITEMS = 10_000
 MAX_FEEL_STRING_LENGTH = 100_000
-MAX_FEEL_STEPS = 200_000
+# A step is a node evaluated, or an item a built-in, a path or a comparison walks; 50,000 take
+# about half a second at worst (measured: nested `for` loops), inside the 2 s a workflow task
+# may take, and a thousand times what a condition or a decision table of 500 rules needs.
+MAX_FEEL_STEPS = 50_000
 # `matches`, `replace` and `split` run Python's backtracking regex engine: patterns are limited to
 # a subset without nested quantifiers or back-references, and the text they scan is capped.
 MAX_FEEL_REGEX_PATTERN = 200
