@@ -42,7 +42,14 @@ def evaluate_decision_value(
     if decision is None:
         raise DecisionError(f"no decision {ref!r} in {plan.id!r}")
     root = Scope(variables, json=json)
-    return _Run(plan, root).decision(decision, ())
+    try:
+        return _Run(plan, root).decision(decision, ())
+    except KeyError as err:  # a plan the compiler did not make: a requirement that is not there
+        raise DecisionError(
+            f"{plan.id!r} requires {err.args[0]!r}, which it does not hold"
+        ) from None
+    except RecursionError:
+        raise DecisionError(f"the requirements of {ref!r} nest too deeply") from None
 
 
 class _Run:
@@ -85,8 +92,9 @@ class _Run:
         def call(args: list[Any]) -> Any:
             frame = dict(zip(model.params, args, strict=False))
             self._functions(model.requires_knowledge, frame)
-            # A function sees its parameters and what it requires, not the caller's names.
-            return evaluate_logic(model.logic, Scope({}, self.root).child(frame))
+            # A function sees its parameters and what it requires over the variables, not the
+            # names of the decision that calls it.
+            return evaluate_logic(model.logic, self.root.child(frame))
 
         return Function(model.name, model.params, call)
 

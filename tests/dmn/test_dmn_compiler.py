@@ -107,3 +107,32 @@ def test_a_decision_people_take_is_kept_with_a_warning_and_fails_when_evaluated(
 def test_dmn_and_bpmn_files_are_told_apart() -> None:
     assert is_dmn((REPO_ROOT / "processes" / "approver-level.dmn").read_bytes())
     assert not is_dmn((REPO_ROOT / "processes" / "purchase-approval.bpmn").read_bytes())
+
+
+def test_a_plan_that_requires_what_it_does_not_hold_is_a_decision_error() -> None:
+    from shenpi_core.decision_plan import Decision, LiteralLogic
+
+    logic = LiteralLogic(source="1", ast={"feel": "num", "v": "1"})
+    plan = DecisionPlan(
+        id="hand-made", decisions=(Decision(id="d", name="d", logic=logic, requires_inputs=("x",)),)
+    )
+    with pytest.raises(DecisionError, match="requires 'x', which it does not hold"):
+        evaluate_decision(plan, "d", {})
+
+
+def test_a_very_long_requirement_chain_is_a_decision_error_not_a_crash() -> None:
+    links = "".join(
+        f'<decision id="d{i}" name="d{i}"><informationRequirement>'
+        f'<requiredDecision href="#d{i - 1}"/></informationRequirement>'
+        f"<literalExpression><text>d{i - 1} + 1</text></literalExpression></decision>"
+        for i in range(1, 2000)
+    )
+    xml = (
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="chain">'
+        '<decision id="d0" name="d0"><literalExpression><text>0</text></literalExpression>'
+        f"</decision>{links}</definitions>"
+    ).encode()
+    plan = compile_dmn(xml).plan
+    assert evaluate_decision(plan, "d50", {}) == 50
+    with pytest.raises(DecisionError, match="nest too deeply"):
+        evaluate_decision(plan, "d1999", {})
