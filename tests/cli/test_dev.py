@@ -225,6 +225,8 @@ def test_dev_stack_serves_deploys_stops_cleanly_and_keeps_instances(tmp_path: Pa
     with shenpi_dev(data_dir, ports, tmp_path) as dev:
         token = dev.wait_for_line(TOKEN_LINE, timeout=60).group(1)
         assert "purchase-approval v1 (new)" in "".join(dev.output)
+        # processes/*.dmn deploy first, so a process that calls a decision finds it
+        assert "approver-levels v1 (new), contract-approval v1 (new)" in "".join(dev.output)
         auth = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=api, headers=auth, timeout=15) as http:
             assert http.get("/readyz").status_code == 200
