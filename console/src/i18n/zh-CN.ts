@@ -194,4 +194,13 @@ export const zhCN: Record<MessageKey, string> = {
   "event.jumped": "跳转",
   "event.reminded": "已提醒",
   "event.escalated": "已升级",
+  "event.subprocess_started": "子流程开始",
+  "event.subprocess_completed": "子流程完成",
+  "event.event_subprocess_started": "事件子流程开始",
+  "event.error_thrown": "抛出错误",
+  "event.escalation_thrown": "抛出升级",
+  "event.call_started": "调用子流程",
+  "event.call_completed": "调用的流程完成",
+  "event.compensation_thrown": "补偿",
+  "event.timer_fired": "定时器触发",
 };
