@@ -147,7 +147,7 @@ def _public(
 ) -> InstancePublic:
     outcome = state.outcome or ("cancelled" if status == "cancelled" else None)
     body = state.model_dump(
-        exclude={"tokens", "counters", "status", "outcome", "incidents", "priority"}
+        exclude={"tokens", "counters", "compensable", "status", "outcome", "incidents", "priority"}
     )
     # Incidents are numbered by position; states from before the numbering carry no id.
     incidents = [
