@@ -76,6 +76,7 @@ export const en = {
   "instances.status": "Status",
   "instances.step": "Current step",
   "instances.initiator": "Requester",
+  "instances.calledBy": "Called by",
   "instances.started": "Started",
   "instances.none": "Nothing here yet.",
   "instance.title": "Request",

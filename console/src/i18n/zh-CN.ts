@@ -77,6 +77,7 @@ export const zhCN: Record<MessageKey, string> = {
   "instances.status": "状态",
   "instances.step": "当前环节",
   "instances.initiator": "申请人",
+  "instances.calledBy": "调用方",
   "instances.started": "发起时间",
   "instances.none": "暂无记录。",
   "instance.title": "申请",
