@@ -7,7 +7,7 @@ of the process; the 2-day SLA escalation runs on the time-skipping server.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -40,8 +40,15 @@ from worker import build_worker
 PROCESSES = sorted((REPO_ROOT / "processes").glob("*.bpmn"))
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+DC = "{http://www.omg.org/spec/DD/20100524/DC}"
 # Process children that are not drawn: documentation, extensions, flow references.
-UNDRAWN = {f"{BPMN}documentation", f"{BPMN}extensionElements", f"{BPMN}laneSet"}
+UNDRAWN = {
+    f"{BPMN}documentation", f"{BPMN}extensionElements", f"{BPMN}laneSet", f"{BPMN}incoming",
+    f"{BPMN}outgoing", f"{BPMN}multiInstanceLoopCharacteristics",
+    f"{BPMN}standardLoopCharacteristics",
+}  # fmt: skip
+# Containers whose elements are drawn inside them (an expanded subprocess).
+SCOPES = (f"{BPMN}subProcess", f"{BPMN}transaction", f"{BPMN}adHocSubProcess")
 
 
 def test_the_examples_are_there() -> None:
@@ -56,21 +63,50 @@ def test_example_compiles_without_errors_or_warnings(path: Path) -> None:
     assert result.plan.process_id == path.stem  # the file is named after its process
 
 
+def _process_elements(container: etree._Element) -> Iterator[etree._Element]:
+    """The drawable elements of a process, with those inside its subprocesses, at any depth."""
+    for el in container:
+        if el.tag in UNDRAWN:
+            continue
+        yield el
+        if el.tag in SCOPES:
+            yield from _process_elements(el)
+
+
+def _bounds(shape: etree._Element) -> tuple[float, float, float, float]:
+    box = shape.find(f"{DC}Bounds")
+    assert box is not None, shape.get("id")
+    x, y = float(box.get("x", "0")), float(box.get("y", "0"))
+    return x, y, x + float(box.get("width", "0")), y + float(box.get("height", "0"))
+
+
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
 def test_example_has_a_diagram_element_for_every_process_element(path: Path) -> None:
     # A modeler lays out only what bpmndi describes: a missing shape is an invisible element.
     root = etree.fromstring(path.read_bytes())
     elements = {
-        el.get("id")
-        for process in root.iter(f"{BPMN}process")
-        for el in process
-        if el.tag not in UNDRAWN
+        el.get("id") for process in root.iter(f"{BPMN}process") for el in _process_elements(process)
     }
     drawn = {
         el.get("bpmnElement")
         for el in root.iter(f"{BPMNDI}BPMNShape", f"{BPMNDI}BPMNEdge")
     }  # fmt: skip
     assert elements and elements == drawn
+
+
+@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
+def test_example_subprocesses_are_drawn_expanded_around_their_elements(path: Path) -> None:
+    # Collapsed, or with children outside its box, a subprocess opens in bpmn.io as a jumble.
+    root = etree.fromstring(path.read_bytes())
+    shapes = {s.get("bpmnElement"): s for s in root.iter(f"{BPMNDI}BPMNShape")}
+    for scope in root.iter(*SCOPES):
+        shape = shapes[scope.get("id")]
+        assert shape.get("isExpanded") == "true", scope.get("id")
+        left, top, right, bottom = _bounds(shape)
+        for child in _process_elements(scope):
+            if child.get("id") in shapes:  # flows are edges: their ends sit on the shapes
+                x1, y1, x2, y2 = _bounds(shapes[child.get("id")])
+                assert left <= x1 and x2 <= right and top <= y1 and y2 <= bottom, child.get("id")
 
 
 def test_contract_approval_has_a_countersign_a_vote_and_an_or_sign() -> None:
@@ -96,7 +132,7 @@ def test_contract_approval_has_a_countersign_a_vote_and_an_or_sign() -> None:
 def test_dev_directory_knows_the_groups_and_chains_the_examples_use() -> None:
     directory = YamlDirectory(REPO_ROOT / "processes" / "directory.yaml")
 
-    for group in ("finance", "legal", "board", "hr", "purchasing-leads", "admin"):
+    for group in ("finance", "legal", "board", "hr", "purchasing-leads", "it", "admin"):
         assert directory.members(group), group
     assert len(directory.members("board")) == 5  # a 60 % vote needs 3 of them
     assert directory.manager("alice", 3) == "dave"
