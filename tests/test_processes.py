@@ -17,6 +17,10 @@ import httpx
 import pytest
 import pytest_asyncio
 from lxml import etree
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
@@ -34,7 +38,7 @@ from shenpi_core.contracts import (
 from shenpi_core.expressions import uses_directory
 from shenpi_core.process_plan import UserTask
 from tests.api.conftest import Stack, api_settings, running_stack, unique
-from tests.helpers import REPO_ROOT, assert_eventually
+from tests.helpers import REPO_ROOT, assert_eventually, serve_asgi
 from worker import build_worker
 
 PROCESSES = sorted((REPO_ROOT / "processes").glob("*.bpmn"))
@@ -184,12 +188,16 @@ async def _task(http: httpx.AsyncClient, instance_id: str, node_id: str) -> dict
 
 
 async def _decide(
-    http: httpx.AsyncClient, instance_id: str, node_id: str, action: str
+    http: httpx.AsyncClient,
+    instance_id: str,
+    node_id: str,
+    action: str,
+    variables: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     task = await _task(http, instance_id, node_id)
     response = await http.post(
         f"/api/v1/instances/{instance_id}/tasks/{task['task_id']}/decision",
-        json={"action": action, "comment": f"{action} by test"},
+        json={"action": action, "comment": f"{action} by test", "variables": variables or {}},
     )
     assert response.status_code == 200, response.text
     decided: dict[str, Any] = response.json()
@@ -344,6 +352,162 @@ async def test_leave_rejected_by_the_team_lead_skips_hr_and_still_notifies(
         ("service_completed", "Task_NotifyEmployee"),
         ("completed", None),
     ]
+
+
+# --- The purchase order: reviews chosen by an inclusive split, a card payment over HTTP -------
+
+PURCHASE_ORDER = REPO_ROOT / "processes" / "purchase-order.bpmn"
+PAYMENT_URL = "https://payments.example.com/v1/charges"  # the placeholder in the example
+
+
+class CardProcessor:
+    """A payment service on a local port, reached by the shipped ``http`` activity as a real one
+    would be: it answers 402 for a card in ``declined`` (the task maps 402 to ``card_declined``)
+    and a charge id otherwise."""
+
+    def __init__(self, declined: set[str]) -> None:
+        self.declined = declined
+        self.charges: list[dict[str, Any]] = []  # every request body, in order
+        self.app = Starlette(routes=[Route("/v1/charges", self._charge, methods=["POST"])])
+
+    async def _charge(self, request: Request) -> JSONResponse:
+        body: dict[str, Any] = await request.json()
+        self.charges.append(body)
+        if body.get("card") in self.declined:
+            return JSONResponse({"error": "card_declined"}, status_code=402)
+        return JSONResponse({"charge_id": f"ch_{len(self.charges)}"})
+
+    def cards(self) -> list[Any]:
+        return [c.get("card") for c in self.charges]
+
+
+def _purchase_order_paying(url: str) -> bytes:
+    """The example as an operator deploys it: the payment URL pointed at their service."""
+    source = PURCHASE_ORDER.read_text(encoding="utf-8")
+    assert PAYMENT_URL in source
+    return source.replace(PAYMENT_URL, f"{url}/v1/charges").encode()
+
+
+@pytest_asyncio.fixture
+async def orders(examples: Stack) -> AsyncIterator[tuple[Stack, CardProcessor]]:
+    """The examples' stack with purchase-order redeployed against a local card processor."""
+    processor = CardProcessor(declined={"expired-card"})
+    async with serve_asgi(processor.app, lifespan="off") as url:
+        async with examples.http("ops", ["admin"]) as http:
+            response = await http.post("/api/v1/definitions", content=_purchase_order_paying(url))
+            assert response.status_code == 201, response.text
+        yield examples, processor
+
+
+def _errors(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["details"] for e in state["timeline"] if e["event"] == "error_thrown"]
+
+
+async def test_purchase_order_runs_the_two_reviews_it_needs_then_pays(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 24000, "category": "software", "contractAttached": False,
+                 "supplier": "Acme", "card": "corp-visa"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("fred"), ["finance"]) as finance,
+        stack.http(unique("kevin"), ["it"]) as it,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        # Above 10,000 and software: finance and IT review side by side; no contract, no legal.
+        await _task(it, instance_id, "Task_ItReview")
+        await _decide(finance, instance_id, "Task_FinanceReview", "approve")
+        state = (await requester.get(f"/api/v1/instances/{instance_id}")).json()
+        assert state["status"] == "running" and processor.charges == []  # the join waits for IT
+        await _decide(it, instance_id, "Task_ItReview", "approve")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert _path(state) == [
+        ("approved", "Task_FinanceReview"),
+        ("approved", "Task_ItReview"),
+        ("service_completed", "Task_PaySupplier"),
+        ("completed", None),
+    ]
+    assert {t["node_id"] for t in state["tasks"]} == {"Task_FinanceReview", "Task_ItReview"}
+    assert processor.cards() == ["corp-visa"] and state["variables"]["charge_id"] == "ch_1"
+    events = [e["event"] for e in state["timeline"]]
+    assert events.count("subprocess_started") == events.count("subprocess_completed") == 1
+
+
+async def test_purchase_order_with_a_declined_card_goes_back_to_the_requester_to_fix_it(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 800, "category": "hardware", "contractAttached": True,
+                 "supplier": "Acme", "card": "expired-card"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("lena"), ["legal"]) as legal,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        await _decide(legal, instance_id, "Task_LegalReview", "approve")
+        # The processor answers 402: the card_declined boundary hands the request back.
+        await _decide(requester, instance_id, "Task_FixPayment", "approve", {"card": "corp-visa"})
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert _path(state) == [
+        ("approved", "Task_LegalReview"),
+        ("approved", "Task_FixPayment"),
+        ("service_completed", "Task_PaySupplier"),
+        ("completed", None),
+    ]
+    [declined] = _errors(state)
+    assert (declined["code"], declined["caught_by"]) == ("card_declined", "Error_PaymentDeclined")
+    assert "HTTP 402" in str(declined["message"])
+    assert processor.cards() == ["expired-card", "corp-visa"]
+    assert state["variables"]["card"] == "corp-visa"
+
+
+async def test_purchase_order_needing_no_review_goes_to_a_purchasing_lead(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 300, "category": "hardware", "contractAttached": False,
+                 "card": "corp-visa"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("oscar"), ["purchasing-leads"]) as lead,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        await _decide(lead, instance_id, "Task_LeadReview", "approve")  # the split's default
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert [t["node_id"] for t in state["tasks"]] == ["Task_LeadReview"]
+    assert processor.cards() == ["corp-visa"]
+
+
+async def test_purchase_order_rejected_in_review_ends_rejected_without_paying(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 50000, "category": "services", "contractAttached": True,
+                 "card": "corp-visa"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("lena"), ["legal"]) as legal,
+        stack.http(unique("fred"), ["finance"]) as finance,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        await _task(finance, instance_id, "Task_FinanceReview")
+        await _decide(legal, instance_id, "Task_LegalReview", "reject")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "rejected"
+    assert _path(state) == [
+        ("rejected", "Task_LegalReview"),
+        ("task_cancelled", "Task_FinanceReview"),
+        ("completed", None),
+    ]
+    assert processor.charges == []
 
 
 # --- The SLA timer, on the time-skipping server: two days pass in milliseconds -------------
@@ -540,3 +704,53 @@ async def test_contract_finance_silent_for_3_days_is_reminded_twice_then_escalat
     assert (final.status, final.outcome) == ("completed", "approved")
     events = [e.event for e in final.timeline if e.node_id == "Task_FinanceApproval"]
     assert events.count("reminded") == 4 and events.count("escalated") == 2
+
+
+async def test_purchase_order_reviews_open_for_5_days_are_cancelled_and_a_lead_decides(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    env = time_skipping_env
+    await ensure_search_attributes(env.client, "default")
+    processor = CardProcessor(declined=set())
+    settings = Settings(_env_file=None, env="test")
+    variables = {"amount": 24000, "category": "software", "contractAttached": True,
+                 "card": "corp-visa"}  # fmt: skip
+    async with (
+        serve_asgi(processor.app, lifespan="off") as url,
+        build_worker(env.client, task_queue=task_queue, settings=settings),
+    ):
+        plan = compile_bpmn(_purchase_order_paying(url)).plan
+        handle = await env.client.start_workflow(
+            plan.process_id,
+            StartInput(plan=plan, version=1, variables=variables, initiator="alice"),
+            id=f"purchase-order-sla-{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue,
+            result_type=InstanceState,
+        )
+
+        async def open_nodes(expected: list[str]) -> list[Any]:
+            state = await handle.query(QUERY_STATE, result_type=InstanceState)
+            tasks = [t for t in state.tasks if t.status == "open"]
+            assert sorted(t.node_id for t in tasks) == expected, state.tasks
+            return tasks
+
+        reviews = ["Task_FinanceReview", "Task_ItReview", "Task_LegalReview"]
+        await assert_eventually(partial(open_nodes, reviews))
+        await env.sleep(timedelta(days=5, minutes=1))
+        (lead_task,) = await assert_eventually(partial(open_nodes, ["Task_OverdueDecision"]))
+        await handle.execute_update(
+            UPDATE_DECIDE,
+            DecisionInput(task_id=lead_task.task_id, action="approve", actor="oscar",
+                          groups=["purchasing-leads"]),
+            result_type=DecisionResult,
+        )  # fmt: skip
+        final = await handle.result()
+
+    assert (final.status, final.outcome) == ("completed", "approved")
+    assert {t.node_id: t.outcome for t in final.tasks if t.node_id in reviews} == dict.fromkeys(
+        reviews, "timeout"
+    )
+    assert [e.event for e in final.timeline if e.node_id == "Timer_ReviewsOverdue"] == [
+        "timer_fired"
+    ]
+    assert processor.cards() == ["corp-visa"]
