@@ -5,17 +5,20 @@ file the compiler accepts, the test starts the plan with the start variables the
 conditions need, then drives it the way its users would, until the instance ends or stops at a
 documented wait:
 
-- every open user task is approved, by its assignee, a candidate, or an admin who transfers an
-  unassigned task to themselves first; a task's form fields are filled in from ``RUNS``;
+- every open user task is approved, by its assignee or a candidate; a task with neither is
+  first handed by an admin to an approver (what the ``unassigned-task`` warning says to do); a
+  task's declared form fields are filled in from ``RUNS``;
 - every service task type the product does not ship is served by a worker that registers an
   activity under that name and answers ``{}`` (or throws the BPMN error ``RUNS`` names), as a
   team's own worker would;
 - when only timers wait, the clock skips to the earliest one.
 
-Each run is bounded in steps and in time. A compiled file without an entry in ``RUNS`` runs with
-no variables and must complete; one that needs more fails with what it stopped on, and gets an
-entry. ``docs/bpmn-coverage.md`` (``python -m bpmn_compiler.coverage``) lists the files that run to
-completion here, from ``COMPLETING``.
+Each run is bounded in steps and in time (the module takes seconds). A compiled file without an
+entry in ``RUNS`` runs with no variables and must complete; one that needs more fails with what
+it stopped on, and gets an entry: its variables, its documented wait (the nodes its tokens stay
+at, e.g. a message catch nothing sends), or the interpreter bug that stops it (a strict xfail).
+``docs/bpmn-coverage.md`` lists the files that run to their end here, from
+``bpmn_compiler.coverage.COMPLETING``, which a test keeps equal to this data.
 """
 
 from __future__ import annotations
@@ -210,10 +213,14 @@ def _earliest_due(tokens: list[dict[str, Any]]) -> datetime | None:
 
 
 def _busy(plan: ProcessPlan, tokens: list[dict[str, Any]]) -> bool:
-    """A token is stepping or waits on an activity: only real time moves it on."""
+    """A token is stepping or waits on an activity (a service task, an AI review, a directory
+    lookup for an approval step): only real time moves it on."""
     services = {n.id for n in plan.nodes if isinstance(n, ServiceTask)}
     return any(
-        t["state"] in ("enter", "leave") or (t["state"] == "wait" and t["node_id"] in services)
+        t["state"] in ("enter", "leave")
+        or (t["state"] == "wait" and t["node_id"] in services)
+        or t.get("reviewing")
+        or (t.get("step") or {}).get("phase") == "resolving"
         for t in tokens
     )
 
@@ -300,13 +307,13 @@ async def _run(
         )
         async with asyncio.timeout(RUN_SECONDS):
             final = await _drive(env, handle, plan, run)
-        if run.status == "waiting":
-            assert final.status == "running", final.status
+        if final.status == "running":  # stopped: only a documented wait may hold it
+            await handle.terminate("corpus run: nothing left that the runner can move")
+            assert run.status == "waiting", f"{name} stopped at {final.tokens}: document the wait"
             assert {t["node_id"] for t in final.tokens} == run.waits, final.tokens
-            await handle.terminate("corpus run: stopped at its documented wait")
         else:
             final = await handle.result()  # the workflow closes (the archive runs at its end)
-            assert final.status == run.status, (final.status, final.tokens)
+            assert final.status == run.status, final.tokens
 
     if run.path is not None:
         assert _path(final) == run.path
