@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -21,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
@@ -721,12 +723,13 @@ async def test_contract_finance_silent_for_3_days_is_reminded_twice_then_escalat
     assert events.count("reminded") == 4 and events.count("escalated") == 2
 
 
-async def test_purchase_order_reviews_open_for_5_days_are_cancelled_and_a_lead_decides(
-    time_skipping_env: WorkflowEnvironment, task_queue: str
-) -> None:
-    env = time_skipping_env
+@asynccontextmanager
+async def _order_on(
+    env: WorkflowEnvironment, task_queue: str, processor: CardProcessor, **options: Any
+) -> AsyncIterator[WorkflowHandle[Any, InstanceState]]:
+    """A purchase order for 24,000 of software with a contract (all three reviews), started on
+    ``env`` beside a worker and ``processor``; ``options`` go to its ``StartInput``."""
     await ensure_search_attributes(env.client, "default")
-    processor = CardProcessor(declined=set())
     settings = Settings(_env_file=None, env="test")
     variables = {"amount": 24000, "category": "software", "contractAttached": True,
                  "card": "corp-visa"}  # fmt: skip
@@ -735,37 +738,86 @@ async def test_purchase_order_reviews_open_for_5_days_are_cancelled_and_a_lead_d
         build_worker(env.client, task_queue=task_queue, settings=settings),
     ):
         plan = compile_bpmn(_purchase_order_paying(url)).plan
-        handle = await env.client.start_workflow(
+        yield await env.client.start_workflow(
             plan.process_id,
-            StartInput(plan=plan, version=1, variables=variables, initiator="alice"),
-            id=f"purchase-order-sla-{uuid.uuid4().hex[:8]}",
+            StartInput(plan=plan, version=1, variables=variables, initiator="alice", **options),
+            id=f"purchase-order-{uuid.uuid4().hex[:8]}",
             task_queue=task_queue,
             result_type=InstanceState,
         )
 
-        async def open_nodes(expected: list[str]) -> list[Any]:
-            state = await handle.query(QUERY_STATE, result_type=InstanceState)
-            tasks = [t for t in state.tasks if t.status == "open"]
-            assert sorted(t.node_id for t in tasks) == expected, state.tasks
-            return tasks
 
-        reviews = ["Task_FinanceReview", "Task_ItReview", "Task_LegalReview"]
-        await assert_eventually(partial(open_nodes, reviews))
+async def _open_nodes(handle: WorkflowHandle[Any, InstanceState], expected: list[str]) -> list[Any]:
+    state = await handle.query(QUERY_STATE, result_type=InstanceState)
+    tasks = [t for t in state.tasks if t.status == "open"]
+    assert sorted(t.node_id for t in tasks) == expected, state.tasks
+    return tasks
+
+
+async def _approve(
+    handle: WorkflowHandle[Any, InstanceState], node_id: str, actor: str, group: str, **fields: Any
+) -> None:
+    state = await handle.query(QUERY_STATE, result_type=InstanceState)
+    task = next(t for t in state.tasks if t.status == "open" and t.node_id == node_id)
+    await handle.execute_update(
+        UPDATE_DECIDE,
+        DecisionInput(task_id=task.task_id, action="approve", actor=actor, groups=[group],
+                      **fields),
+        result_type=DecisionResult,
+    )  # fmt: skip
+
+
+REVIEWS = ["Task_FinanceReview", "Task_ItReview", "Task_LegalReview"]
+
+
+async def test_purchase_order_reviews_open_for_5_days_are_cancelled_and_a_lead_decides(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    env, processor = time_skipping_env, CardProcessor(declined=set())
+    async with _order_on(env, task_queue, processor) as handle:
+        await assert_eventually(partial(_open_nodes, handle, REVIEWS))
+        # Two reviews approve and wait at the inclusive join; finance stays silent.
+        await _approve(handle, "Task_LegalReview", "lena", "legal")
+        await _approve(handle, "Task_ItReview", "kevin", "it")
         await env.sleep(timedelta(days=5, minutes=1))
-        (lead_task,) = await assert_eventually(partial(open_nodes, ["Task_OverdueDecision"]))
-        await handle.execute_update(
-            UPDATE_DECIDE,
-            DecisionInput(task_id=lead_task.task_id, action="approve", actor="oscar",
-                          groups=["purchasing-leads"]),
-            result_type=DecisionResult,
-        )  # fmt: skip
+        await assert_eventually(partial(_open_nodes, handle, ["Task_OverdueDecision"]))
+        state = await handle.query(QUERY_STATE, result_type=InstanceState)
+        assert [t["node_id"] for t in state.tokens] == ["Task_OverdueDecision"]  # join emptied
+        await _approve(handle, "Task_OverdueDecision", "oscar", "purchasing-leads")
         final = await handle.result()
 
     assert (final.status, final.outcome) == ("completed", "approved")
-    assert {t.node_id: t.outcome for t in final.tasks if t.node_id in reviews} == dict.fromkeys(
-        reviews, "timeout"
-    )
+    assert {t.node_id: t.outcome for t in final.tasks if t.node_id in REVIEWS} == {
+        "Task_FinanceReview": "timeout", "Task_ItReview": "approved",
+        "Task_LegalReview": "approved",
+    }  # fmt: skip
     assert [e.event for e in final.timeline if e.node_id == "Timer_ReviewsOverdue"] == [
         "timer_fired"
     ]
     assert processor.cards() == ["corp-visa"]
+
+
+async def test_purchase_order_continues_as_new_with_reviews_waiting_at_the_join(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    # The scope token, its armed timer and the tokens parked at the inclusive join carry over.
+    env, processor = time_skipping_env, CardProcessor(declined={"corp-visa"})
+    async with _order_on(env, task_queue, processor, max_history_events=10) as handle:
+        first_run = (await handle.describe()).run_id
+        await assert_eventually(partial(_open_nodes, handle, REVIEWS))
+        await _approve(handle, "Task_LegalReview", "lena", "legal")  # waits at the join
+
+        async def continued() -> None:
+            assert (await handle.describe()).run_id != first_run
+
+        await assert_eventually(continued)
+        await _approve(handle, "Task_ItReview", "kevin", "it")
+        await _approve(handle, "Task_FinanceReview", "fred", "finance")  # the join fires
+        await assert_eventually(partial(_open_nodes, handle, ["Task_FixPayment"]))
+        await _approve(handle, "Task_FixPayment", "alice", "", variables={"card": "other-visa"})
+        final = await handle.result()
+
+    assert (final.status, final.outcome) == ("completed", "approved")
+    assert [t.outcome for t in final.tasks if t.node_id in REVIEWS] == ["approved"] * 3
+    assert processor.cards() == ["corp-visa", "other-visa"]
+    assert not [e for e in final.timeline if e.node_id == "Timer_ReviewsOverdue"]
