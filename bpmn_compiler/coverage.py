@@ -85,12 +85,14 @@ REFUSED_ELEMENTS = (
 # The compiled files that run to their end (completed, or terminated by a terminate end event) in
 # tests/workflows/test_corpus_runs.py, which checks this list against its own per-file data.
 COMPLETING = (
+    "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
     "camunda-bpm-examples__invoicePayment.bpmn",
     "camunda-bpm-platform__TaskServiceTest.handleUserTaskEscalation.bpmn",
     "camunda-bpm-platform__VacationRequest.bpmn",
     "camunda-bpm-platform__reviewInvoice.bpmn",
     "flowable-examples__VacationRequest.bpmn",
+    "spring-zeebe__demoProcess.bpmn",
     "zeebe-process-test__looping-servicetask.bpmn",
     "zeebe-process-test__test_timer_events.bpmn",
 )

@@ -269,10 +269,13 @@ class Engine(TokenMachine):
 
     def _start_service(self, token: Token, node: ServiceTask) -> None:
         scope = self.view(token)
-        variables = {**scope, **self.mapped(node.inputs, scope)}
+        inputs = self.mapped(node.inputs, scope)
+        variables = {**scope, **inputs}
         if ai.is_ai_service(node):  # reviewed with the node's AiSpec, not a ServiceTaskInput
             ai.review_service(self, token, node, variables)
             return
+        if inputs:  # the task's local variables: what its output mappings also see
+            self.hold_locals(token, inputs)
         arg = ServiceTaskInput(
             instance_id=self.workflow_id,
             node_id=node.id,
@@ -343,8 +346,9 @@ class Engine(TokenMachine):
         assert isinstance(node, ServiceTask)
         self.resolve_incidents(node.id, "waiting_for_worker")
         try:
-            if node.outputs:
-                self.assign(token, self.mapped(node.outputs, {**self.view(token), **result}))
+            if node.outputs:  # over the task's local scope: its inputs, then its result
+                local = {**self.view(token), **(token.locals or {}), **result}
+                self.assign(token, self.mapped(node.outputs, local))
             elif node.result_variable:
                 self.assign(token, {node.result_variable: result})
             else:

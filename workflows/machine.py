@@ -271,6 +271,11 @@ class TokenMachine:
         """What a token running inside ``scope``'s subprocess sees."""
         return {**self.view(scope), **(scope.locals or {})}
 
+    @staticmethod
+    def hold_locals(token: Token, local: dict[str, Any]) -> None:
+        """The local variables of the activity ``token`` waits in (a task's input mappings)."""
+        token.locals = dict(local)
+
     def open_scope(self, token: Token, local: dict[str, Any]) -> None:
         """``token`` waits on its subprocess, whose local variables are ``local``."""
         token.locals = dict(local)
@@ -293,10 +298,11 @@ class TokenMachine:
     def interrupt(self, token: Token, reason: str) -> None:
         """Stop what ``token`` waits on: its activity, timers, task(s) and, for a subprocess,
         every token inside it. The token itself stays, for the caller to move."""
-        if token.locals is not None or isinstance(self.index.node(token.node_id), SubProcess):
+        if isinstance(self.index.node(token.node_id), SubProcess):
             for inner in reversed(self.inside(token)):
                 self._close_task(inner, reason)
                 self.remove(inner)
+        token.locals = None  # the activity's local variables end with it
         self.waits.cancel(token.id)
         self._close_task(token, reason)
         self.resolve_incidents(token.node_id, "waiting_for_worker")

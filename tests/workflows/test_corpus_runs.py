@@ -76,6 +76,11 @@ class Run:
 
 
 RUNS: dict[str, Run] = {
+    "SpiffWorkflow__standard_loop.bpmn": Run(
+        # A plain task looping "while not done", tested before each run, at most 3 runs.
+        variables={"done": False},
+        path=(),
+    ),
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn": Run(
         # The 0.2 s non-interrupting timer fires while the work is open and asks for a reason;
         # the parallel join after the subprocess waits for both.
@@ -121,9 +126,6 @@ RUNS: dict[str, Run] = {
             ("error_thrown", "Activity_0m0rnae"),
             ("service_completed", "taskC"),
         ),
-        bug="taskA's output mapping bar = foo reads its input-mapped foo, which the interpreter"
-        " does not show to output mappings: incident expression_error \"unknown variable 'foo'\""
-        " (tests/workflows/test_mapping_scopes.py)",
     ),
     "zeebe-process-test__looping-servicetask.bpmn": Run(
         variables={"loopAmount": 0, "totalLoops": 3},  # the loop's counter and its bound

@@ -1,7 +1,6 @@
 """Output mappings see the variables around the task, as Zeebe and Camunda 7 evaluate them.
 
-Both are known interpreter bugs (found running the corpus, tests/workflows/test_corpus_runs.py),
-kept here as strict xfails so that the fix turns them into passing tests.
+Both were interpreter bugs found running the corpus (tests/workflows/test_corpus_runs.py).
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -25,11 +23,6 @@ async def _settled(handle: WorkflowHandle[Any, InstanceState]) -> InstanceState:
     return current
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="interpreter bug: a service task's output mappings are evaluated over the scope and"
-    " the result only (engine.service_completed), without the task's input-mapped variables",
-)
 async def test_a_service_tasks_output_mapping_reads_its_input_mapped_variables(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
@@ -42,12 +35,6 @@ async def test_a_service_tasks_output_mapping_reads_its_input_mapped_variables(
     assert current.variables["looked_up"] == 70
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="interpreter bug: a user task's output mappings are evaluated over the process"
-    " variables (decisions.apply_to: engine.mapped(node.outputs, engine.variables)), not over"
-    " the view of its token, so a subprocess's local variables are unknown to them",
-)
 async def test_a_user_tasks_output_mapping_inside_a_subprocess_reads_its_local_variables(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
