@@ -56,7 +56,8 @@ SUPPORTED_ELEMENTS = (
     ("compensation", "a compensation boundary event with its handler (`isForCompensation`, tied by"
      " an association); intermediate and end compensation throws for one activity"
      " (`activityRef`) or the whole scope: handlers of completed activities run one at a time,"
-     " the last completed first, a completed subprocess's inside included"),
+     " the last completed first, a completed subprocess's inside included; a compensation"
+     " event subprocess compensates its subprocess"),
     ("standardLoopCharacteristics", "on tasks, subprocesses and call activities: runs again while"
      " `loopCondition` holds (tested before or after each run), at most `loopMaximum` times;"
      " `loopCounter` counts the runs"),
@@ -74,8 +75,7 @@ REFUSED_ELEMENTS = (
     " calledElement is an expression",
     "complexGateway; eventBasedGateway with message or signal events",
     "scriptTask, businessRuleTask, receiveTask",
-    "message, signal, conditional and cancel events; timer starts of the process; a compensation"
-    " event subprocess",
+    "message, signal, conditional and cancel events; timer starts of the process",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
     " anything but a userTask,"
     " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",

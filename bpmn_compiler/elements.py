@@ -187,9 +187,11 @@ def _start(el: Element, ctx: Context) -> FlowNode:
             if kinds == [f"{what}EventDefinition"]:
                 code = _event_code(definition, ctx, what)
                 return ctx.node(el, "start", event=what, code=code, interrupting=interrupting)
+        if kinds == ["compensateEventDefinition"]:  # compensates its completed subprocess
+            return ctx.node(el, "start", event="compensation")
     named = ", ".join(kinds)
     if _in_event_subprocess(el):
-        allowed = "one timer, error or escalation definition"
+        allowed = "one timer, error, escalation or compensation definition"
     else:
         allowed = "none starts; timer, error and escalation starts in event subprocesses"
     return _unsupported(el, ctx, f"start event with {named} is unsupported (only {allowed})")

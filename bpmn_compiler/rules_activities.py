@@ -130,6 +130,17 @@ def check_compensation(model: BpmnModel) -> list[Diagnostic]:
                         node,
                     )
                 )
+        if node.kind == "start" and node.event == "compensation":
+            sub = model.nodes.get(node.parent or "")
+            if sub is None or sub.parent is None:
+                found.append(
+                    diag(
+                        "compensation-handler",
+                        "a compensation event subprocess belongs in the subprocess it compensates"
+                        " (the process itself is never compensated)",
+                        node,
+                    )
+                )
         ref = node.code if node.event == "compensation" and node.kind in ("throw", "end") else None
         target = model.nodes.get(ref) if ref is not None else None
         if ref is not None and (target is None or target.parent != node.parent):

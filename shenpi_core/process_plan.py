@@ -89,7 +89,7 @@ class _Node(_Frozen):
 
 
 # What an event catches or throws besides timers (docs/interpreter.md "Errors and escalations").
-EventTrigger = Literal["none", "timer", "error", "escalation"]
+EventTrigger = Literal["none", "timer", "error", "escalation", "compensation"]
 
 
 class StartEvent(_Node):

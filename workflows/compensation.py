@@ -3,8 +3,9 @@
 An activity with a compensation boundary event is remembered when it completes (with the scope
 it ran in), and so is a subprocess that has one inside. A compensation throw (intermediate or
 end) runs the handlers of the completed activities of its scope, or of the one activity it
-names, one at a time, the last completed first; a completed subprocess's own activities are
-compensated in its place when it has no handler of its own. Each activity is compensated once.
+names, one at a time, the last completed first; a completed subprocess runs its compensation
+event subprocess, or else its own completed activities are compensated in its place. Each
+activity is compensated once.
 The throwing token waits for the handlers (``waitForCompletion``), else a token of its own does.
 """
 
@@ -53,8 +54,9 @@ def _handlers(engine: Engine, records: list[dict[str, str | None]]) -> list[str]
         if record not in engine.state.compensable:
             continue
         engine.state.compensable.remove(record)
-        handler = engine.index.handlers.get(str(record["node_id"]))
-        if handler is not None:
+        node_id = str(record["node_id"])
+        handler = engine.index.handlers.get(node_id) or engine.index.scope_handlers.get(node_id)
+        if handler is not None:  # an activity, or a subprocess's compensation event subprocess
             found.append(handler)
         elif record["inner"] is not None:
             inside = [r for r in engine.state.compensable if r["scope"] == record["inner"]]
