@@ -545,8 +545,12 @@ async def compensation(client: Client, queue: str) -> list[WorkflowHandle[Any, A
     await decide(handle, await open_task(handle, "approve"), "reject", "mia")
     await decide(handle, await open_task(handle, "cancel_flight"), "approve", "tom")
     await decide(handle, await open_task(handle, "tell"), "approve", "ida")
-    await handle.result()
-    return [handle]
+    scoped = await start(client, "compensation_scope", queue)
+    await decide(scoped, await open_task(scoped, "approve"), "reject", "mia")
+    await decide(scoped, await open_task(scoped, "cancel_booking"), "approve", "tom")
+    for instance in (handle, scoped):
+        await instance.result()
+    return [handle, scoped]
 
 
 async def calls(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
