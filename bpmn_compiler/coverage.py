@@ -31,7 +31,9 @@ SUPPORTED_ELEMENTS = (
     ("multiInstanceLoopCharacteristics on a userTask", "one task per element of the collection:"
      " parallel = `all`, `isSequential` = `sequential`; `completionCondition`, element variable"
      " (see `approvals.md`)"),
-    ("serviceTask, sendTask", "a Temporal activity by type; a sendTask without type = notify;"
+    ("serviceTask, sendTask", "a Temporal activity by type; Java delegates (`class`,"
+     " `delegateExpression`, `expression`) name the activity, with a warning; a sendTask"
+     " without type = notify;"
      " `ai-review` tasks read `shenpi:ai`; an activity raises a BPMN error by failing with"
      " `BpmnError` (see `interpreter.md`)"),
     ("subProcess (embedded)", "its own variable scope (input mappings are local variables,"
@@ -79,19 +81,21 @@ REFUSED_ELEMENTS = (
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
     " anything but a userTask,"
     " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",
-    "Java delegates (`class`, `delegateExpression`, `expression`), connectors, scripts in"
-    " mappings (`unsupported-implementation`, `unsupported-mapping`)",
+    "connectors, non-external vendor task types, scripts in mappings"
+    " (`unsupported-implementation`, `unsupported-mapping`)",
 )
 # The compiled files that run to their end (completed, or terminated by a terminate end event) in
 # tests/workflows/test_corpus_runs.py, which checks this list against its own per-file data.
 COMPLETING = (
     "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
+    "camunda-bpm-examples__TwitterDemoProcess.bpmn",
     "camunda-bpm-examples__invoicePayment.bpmn",
     "camunda-bpm-platform__TaskServiceTest.handleUserTaskEscalation.bpmn",
     "camunda-bpm-platform__VacationRequest.bpmn",
     "camunda-bpm-platform__reviewInvoice.bpmn",
     "flowable-examples__VacationRequest.bpmn",
+    "flowable-examples__my-process.bpmn",
     "spring-zeebe__demoProcess.bpmn",
     "zeebe-process-test__looping-servicetask.bpmn",
     "zeebe-process-test__test_timer_events.bpmn",

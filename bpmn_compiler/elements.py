@@ -219,7 +219,10 @@ def _user_task(el: Element, ctx: Context) -> FlowNode:
 
 
 def _service_task(el: Element, ctx: Context) -> FlowNode:
-    return ctx.node(el, "service_task")
+    node = ctx.node(el, "service_task")
+    if node.ext.computes_nothing and node.ext.task_type is None:
+        node.kind = "pass"  # a Java expression that calls no bean (docs/compiler.md)
+    return node
 
 
 def _pass(el: Element, ctx: Context) -> FlowNode:

@@ -108,6 +108,9 @@ class Extensions:
     refused_implementation: bool = False  # a Java delegate, connector, ...: already reported
     variables: list[RawVariable] = field(default_factory=list)  # user tasks: what decisions write
     form_link: str | None = None  # a form the file links to but does not contain
+    computes_nothing: bool = (
+        False  # camunda:expression="${true}": a service task that only moves on
+    )
 
 
 @dataclass

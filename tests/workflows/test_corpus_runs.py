@@ -76,6 +76,20 @@ class Run:
 
 
 RUNS: dict[str, Run] = {
+    "camunda-bpm-examples__TwitterDemoProcess.bpmn": Run(
+        # The reviewer approves: the tweetAdapter bean runs as the activity "tweetAdapter".
+        path=(
+            ("approved", "user_task_review_tweet"),
+            ("service_completed", "service_task_publish_on_twitter"),
+        ),
+    ),
+    "flowable-examples__my-process.bpmn": Run(
+        # Two parallel user tasks; the service call's expression ${true} calls nothing.
+        path=(
+            ("approved", "sid-F5792642-E1A9-44ED-8324-92C570B97EF4"),
+            ("approved", "sid-E2D53402-F7FC-4385-A099-DC6B9BA132C1"),
+        ),
+    ),
     "SpiffWorkflow__standard_loop.bpmn": Run(
         # A plain task looping "while not done", tested before each run, at most 3 runs.
         variables={"done": False},
