@@ -105,12 +105,12 @@ class Extensions:
     inputs: list[RawMapping] = field(default_factory=list)
     outputs: list[RawMapping] = field(default_factory=list)
     initiator_variable: str | None = None  # camunda:/flowable:initiator on a start event
-    refused_implementation: bool = False  # a Java delegate, connector, ...: already reported
+    refused_implementation: bool = False  # a connector, a vendor task type...: already reported
     variables: list[RawVariable] = field(default_factory=list)  # user tasks: what decisions write
     form_link: str | None = None  # a form the file links to but does not contain
-    computes_nothing: bool = (
-        False  # camunda:expression="${true}": a service task that only moves on
-    )
+    # camunda:expression="${true}": a service task that calls nothing, so it only moves on.
+    computes_nothing: bool = False
+    from_delegate: bool = False  # the task type is a Java delegate's name (already warned of)
 
 
 @dataclass
