@@ -44,6 +44,9 @@ SUPPORTED_ELEMENTS = (
      " `versionTag` binding) runs as a Temporal child workflow; `camunda:in`/`out`,"
      " `zeebe:ioMapping` and propagate-all; its uncaught errors and escalations reach the call"
      " activity's boundary events"),
+    ("scriptTask (FEEL or JUEL)", "`zeebe:script expression resultVariable`,"
+     " `scriptFormat=\"feel\"|\"juel\"` with `camunda:resultVariable`: evaluated in the"
+     " workflow like any expression"),
     ("task, manualTask, intermediateThrowEvent (none)", "pass through"),
     ("intermediateThrowEvent + escalationEventDefinition", "escalates, then goes on unless an"
      " interrupting catch ends its scope"),
@@ -76,7 +79,8 @@ REFUSED_ELEMENTS = (
     "transaction, adHocSubProcess (each element inside is still checked); a callActivity whose"
     " calledElement is an expression",
     "complexGateway; eventBasedGateway with message or signal events",
-    "scriptTask, businessRuleTask, receiveTask",
+    "scriptTask in a general-purpose language (Groovy, JavaScript, Python); businessRuleTask,"
+    " receiveTask",
     "message, signal, conditional and cancel events; timer starts of the process",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
     " anything but a userTask,"

@@ -36,6 +36,7 @@ NodeKind = Literal[
     "event_gateway",
     "subprocess",
     "call_activity",
+    "script",
     "unsupported",
 ]
 # What a start, end, boundary or throw event catches or throws (its event definition).
@@ -214,6 +215,7 @@ class FlowNode:
     code: str | None = None  # the error / escalation code; a link's name
     triggered_by_event: bool = False  # an event subprocess
     call: RawCall | None = None  # a call activity
+    script: RawText | None = None  # a script task's expression (FEEL or JUEL)
     standard_loop: RawStandardLoop | None = None
     for_compensation: bool = False  # isForCompensation: runs only when compensation calls it
     wait_for_completion: bool = True  # a compensation throw waits for the handlers

@@ -152,3 +152,22 @@ def check_compensation(model: BpmnModel) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def check_scripts(model: BpmnModel) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for node in model.nodes.values():
+        if node.kind != "script" or node.script is None:
+            continue
+        try:
+            compile_value(node.script)
+        except ExpressionSyntaxError as err:
+            found.append(
+                diag(
+                    "expression-syntax",
+                    f"script: {err.message}",
+                    node,
+                    line=node.script.line or node.line,
+                )
+            )
+    return found

@@ -23,6 +23,7 @@ from shenpi_core.process_plan import (
     ParallelGateway,
     ParameterMapping,
     PassThrough,
+    ScriptTask,
     SequenceFlow,
     ServiceTask,
     StartEvent,
@@ -116,6 +117,8 @@ class Engine(TokenMachine):
                     self._run_throw(token, node)
                 case CallActivity():
                     calls.enter(self, token, node)
+                case ScriptTask():
+                    self._run_script(token, node)
                 case UserTask():
                     self._run_user_task(token, node)
                 case ServiceTask():
@@ -151,6 +154,12 @@ class Engine(TokenMachine):
         elif node.terminate:
             self.terminated = True
             self.end_all("terminated")
+
+    def _run_script(self, token: Token, node: ScriptTask) -> None:
+        value = evaluate(node.expression.ast, self.view(token))
+        if node.result_variable:
+            self.assign(token, {node.result_variable: value})
+        self.passed(token)
 
     def _run_throw(self, token: Token, node: ThrowEvent) -> None:
         if node.throws == "compensation":

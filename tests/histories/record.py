@@ -553,6 +553,14 @@ async def compensation(client: Client, queue: str) -> list[WorkflowHandle[Any, A
     return [handle, scoped]
 
 
+async def scripts(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """FEEL and JUEL script tasks compute the total and the approver level."""
+    handle = await start(client, "script_tasks", queue, variables={"amount": 2000})
+    await decide(handle, await open_task(handle, "approve"), "approve", "mia")
+    await handle.result()
+    return [handle]
+
+
 async def calls(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """A call activity whose child escalates (caught beside the call) and completes with mapped
     variables; one whose child's uncaught error is caught at the call activity."""
@@ -623,6 +631,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "calls": calls,
     "loops": loops,
     "compensation": compensation,
+    "scripts": scripts,
 }
 
 
