@@ -823,3 +823,57 @@ async def test_purchase_order_continues_as_new_with_reviews_waiting_at_the_join(
     assert [t.outcome for t in final.tasks if t.node_id in REVIEWS] == ["approved"] * 3
     assert processor.cards() == ["corp-visa", "other-visa"]
     assert not [e for e in final.timeline if e.node_id == "Timer_ReviewsOverdue"]
+
+
+# --- A call activity: the supplier contract's legal review is the legal-review process ----------
+
+
+async def _child_of(http: httpx.AsyncClient, caller_id: str, node_id: str) -> str:
+    """The instance a call activity of ``caller_id`` started, from the inbox's tasks: the child's
+    id is ``<caller>.<call activity>.<n>`` (docs/interpreter.md "Call activities")."""
+
+    async def listed() -> str:
+        response = await http.get("/api/v1/tasks")
+        ids = {
+            t["instance_id"]
+            for t in response.json()["data"]
+            if t["instance_id"].startswith(f"{caller_id}.") and t["node_id"] == node_id
+        }
+        assert len(ids) == 1, response.json()
+        return ids.pop()
+
+    return await assert_eventually(listed)
+
+
+@pytest.mark.parametrize("verdict", ["approve", "reject"])
+async def test_supplier_contract_calls_the_legal_review_whose_verdict_decides(
+    examples: Stack, verdict: str
+) -> None:
+    lena, oscar = unique("lena"), unique("oscar")
+    variables = {"supplier": "Acme", "contractValue": 12000}
+    async with (
+        examples.http(unique("alice")) as requester,
+        examples.http(lena, ["legal"]) as legal,
+        examples.http(oscar, ["purchasing-leads"]) as lead,
+    ):
+        instance_id = await _start(requester, "supplier-contract", variables)
+        child_id = await _child_of(legal, instance_id, "Task_ReviewContract")
+        child = (await legal.get(f"/api/v1/instances/{child_id}")).json()
+        assert child["process_id"] == "legal-review"
+        assert child["called_by"] == {
+            "workflow_id": instance_id, "node_id": "Call_LegalReview", "token_id": "t1",
+        }  # fmt: skip
+        assert child["variables"]["supplier"] == "Acme"
+        await _decide(legal, child_id, "Task_ReviewContract", verdict, {"legalNote": "standard"})
+        if verdict == "approve":
+            await _decide(lead, instance_id, "Task_SignContract", "approve")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == ("approved" if verdict == "approve" else "rejected")
+    assert state["variables"]["legalNote"] == "standard"  # camunda:out
+    calls = [e for e in state["timeline"] if e["event"] in ("call_started", "call_completed")]
+    assert [(e["event"], e["details"]["instance_id"]) for e in calls] == [
+        ("call_started", child_id), ("call_completed", child_id),
+    ]  # fmt: skip
+    signed = [t["node_id"] for t in state["tasks"]]
+    assert signed == (["Task_SignContract"] if verdict == "approve" else [])
