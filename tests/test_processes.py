@@ -840,7 +840,7 @@ async def _child_of(http: httpx.AsyncClient, caller_id: str, node_id: str) -> st
             if t["instance_id"].startswith(f"{caller_id}.") and t["node_id"] == node_id
         }
         assert len(ids) == 1, response.json()
-        return ids.pop()
+        return str(ids.pop())
 
     return await assert_eventually(listed)
 
