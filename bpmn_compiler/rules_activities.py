@@ -143,7 +143,11 @@ def check_compensation(model: BpmnModel) -> list[Diagnostic]:
                 )
         ref = node.code if node.event == "compensation" and node.kind in ("throw", "end") else None
         target = model.nodes.get(ref) if ref is not None else None
-        if ref is not None and (target is None or target.parent != node.parent):
+        # Thrown in an event subprocess, it compensates the scope around it (the saga pattern).
+        container = model.nodes.get(node.parent or "")
+        outer = container.parent if container is not None and container.triggered_by_event else None
+        in_scope = target is not None and target.parent in (node.parent, outer)
+        if ref is not None and not in_scope:
             found.append(
                 diag(
                     "compensation-target",

@@ -25,16 +25,17 @@ def completed(engine: Engine, token: Token, node: Node) -> None:
     index = engine.index
     if node.id not in index.handlers and node.id not in index.compensable_scopes:
         return
-    inner = token.id if isinstance(node, SubProcess) else None
-    engine.state.compensable.append({"node_id": node.id, "scope": token.scope, "inner": inner})
+    inner = token.activation if isinstance(node, SubProcess) else None
+    engine.remember_completed(node.id, engine.scope_key(token), inner)
 
 
 def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
     """Start compensating; True when ``token`` now waits for the handlers."""
+    scope = _compensated_scope(engine, token)
     chosen = [
         r
         for r in engine.state.compensable
-        if r["scope"] == token.scope and (node.code is None or r["node_id"] == node.code)
+        if r["scope"] == scope and (node.code is None or r["node_id"] == node.code)
     ]
     handlers = _handlers(engine, chosen)
     details = {"activity": node.code, "handlers": list(handlers)}  # the list is consumed
@@ -45,6 +46,16 @@ def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
     driver = token if waits else engine.spawn(node.id, state="wait", scope=token.scope)
     engine.compensate_with(driver, handlers)
     return waits
+
+
+def _compensated_scope(engine: Engine, token: Token) -> str | None:
+    """The scope run a throw compensates: its own, or, thrown inside an event subprocess, the
+    scope around it (the saga pattern: an error event subprocess undoes what the scope did)."""
+    holder = engine.token(token.scope) if token.scope is not None else None
+    node = engine.index.node(holder.node_id) if holder is not None else None
+    if holder is not None and isinstance(node, SubProcess) and node.triggered_by_event:
+        return engine.scope_key(holder)
+    return engine.scope_key(token)
 
 
 def _handlers(engine: Engine, records: list[dict[str, str | None]]) -> list[str]:
@@ -71,8 +82,8 @@ def step(engine: Engine) -> bool:
             continue
         if any(t.compensates == token.id for t in engine.tokens):
             continue  # its current handler still runs
-        if token.compensating:
-            handler = token.compensating.pop(0)
+        handler = engine.next_handler(token)
+        if handler is not None:
             engine.spawn(handler, scope=token.scope, compensates=token.id)
             return True
         engine.compensate_with(token, None)

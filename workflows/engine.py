@@ -236,6 +236,8 @@ class Engine(TokenMachine):
             first = next((t for t in waiting if t.via == flow_id), None)
             if first is not None:
                 arrivals.append(first)
+        if not arrivals:  # only tokens that came by no flow (an admin's jump): one fires it
+            arrivals = waiting[:1]
         for arrived in arrivals:
             self.remove(arrived)
         self.spawn(gateway.id, state="leave", scope=scope)
@@ -243,7 +245,9 @@ class Engine(TokenMachine):
 
     def _run_event_gateway(self, token: Token, node: EventGateway) -> None:
         arms = tuple(self.index.flows[f].target for f in node.outgoing)
-        boundaries = self.schedule_boundaries(token, arms)
+        scheduled = self.schedule_boundaries(token, arms)
+        # Armed soonest first: of several timers already due, the earliest wins (as Zeebe).
+        boundaries = dict(sorted(scheduled.items(), key=lambda item: item[1].due_at))
         self.wait(token)
         self.arm(token, boundaries)  # the first timer to fire moves the token to its event
 

@@ -80,6 +80,9 @@ class Token(BaseModel):
     # handler's token, the id of the throw's token it runs for.
     compensating: list[str] | None = None
     compensates: str | None = None
+    # A scope token: this run of its subprocess (a token id outlives its scopes; compensation
+    # must tell one run from the next).
+    activation: str | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -101,6 +104,8 @@ class Token(BaseModel):
             exclude["compensating"] = True
         if self.compensates is None:
             exclude["compensates"] = True
+        if self.activation is None:
+            exclude["activation"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 
