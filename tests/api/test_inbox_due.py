@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api import inbox_due, visibility
@@ -38,15 +39,17 @@ async def _start(
         )
         for n, due in enumerate(dues)
     ]
-    pairs = [
+    pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(sa.VERSION, f"{process_id}:1"),
         SearchAttributePair(sa.PENDING_ACTORS, [sa.user_actor(user)]),
     ]
     known = [d for d in dues if d is not None]
     if known:
         pairs.append(SearchAttributePair(sa.NEXT_DUE, min(known)))
-    handle = await client.start_workflow(
+    # No worker polls ``queue``: the input is never read.
+    handle: WorkflowHandle[Any, Any] = await client.start_workflow(
         process_id,
+        args=[],
         id=f"{process_id}:{uuid.uuid4().hex[:8]}",
         task_queue=queue,
         search_attributes=TypedSearchAttributes(pairs),
@@ -76,13 +79,11 @@ async def test_pages_by_due_date_read_only_what_each_page_needs(
     process_id, user = unique("due_pages"), unique("dana")
     now = datetime.now(UTC)
     tied = now + timedelta(hours=5)
-    dated: list[tuple[datetime, list[datetime | None]]] = [
-        *((now - timedelta(minutes=7 * k), [now - timedelta(minutes=7 * k)]) for k in range(1, 11)),
-        *((now + timedelta(seconds=13 * k), [now + timedelta(seconds=13 * k)]) for k in range(25)),
-        (now + timedelta(days=365), [now + timedelta(days=365)]),
-        *((tied, [tied]) for _ in range(3)),
-        (now + timedelta(hours=2), [now + timedelta(hours=9), now + timedelta(hours=2)]),
-    ]
+    singles = [now - timedelta(minutes=7 * k) for k in range(1, 11)]
+    singles += [now + timedelta(seconds=13 * k) for k in range(25)]
+    singles += [now + timedelta(days=365), tied, tied, tied]
+    dated: list[tuple[datetime, list[datetime | None]]] = [(due, [due]) for due in singles]
+    dated.append((now + timedelta(hours=2), [now + timedelta(hours=9), now + timedelta(hours=2)]))
     started: list[tuple[datetime, str, list[str]]] = []
     for due, dues in dated:
         instance_id, task_ids = await _start(client, process_id, user, dues, task_queue)
