@@ -30,6 +30,10 @@ _SLACK = 4
 # Galloping from the cursor (or now): 1 s, 4 s, 16 s ... 34 years.
 _STEPS = [timedelta(seconds=4**k) for k in range(16)]
 _RESOLUTION = timedelta(milliseconds=1)
+# Visibility does not compare a stored Datetime equal to the value it returned for it (seen both
+# above and below on the dev server's SQLite), so a range from the cursor starts this much
+# before it; what was read before is skipped here, by (value, id) as visibility returned them.
+_SKEW = timedelta(milliseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FAR = datetime.max.replace(tzinfo=UTC)
 
@@ -97,10 +101,11 @@ async def due_page(
     requests without a due date, oldest first. ``query`` is the inbox's visibility query."""
     cursor = _Cursor.parse(page_token)
     tasks: list[TaskPublic] = []
+    grow = 1
     while True:
         phase, before = _PHASES[cursor.phase], cursor
         # The request the cursor stopped in is listed again: one more than the tasks wanted.
-        need = page_size - len(tasks) + 1
+        need = (page_size - len(tasks) + 1) * grow
         executions, rest = await _next_requests(client, query, phase, cursor.at, need, limit)
         ordered = sorted(executions, key=lambda e: (phase.key(e) or _FAR, e.id))
         for position, execution in enumerate(ordered):
@@ -118,9 +123,12 @@ async def due_page(
                     return InboxPage(tasks, cursor.token(), None)
                 return InboxPage(tasks, None, None)
         if rest:
-            if cursor == before:  # only requests tied with the cursor to the microsecond
-                cursor = _Cursor(cursor.phase, _after(cursor.at), "", 0)
-            continue  # the range held too few tasks of mine: the next range, from its end
+            # The range held too few tasks of mine: the next one, from where this one ended. If
+            # it held only requests read before (within the skew of the cursor), a wider one.
+            grow = grow * 2 if cursor == before else 1
+            if grow * need > limit:  # more within a millisecond than a listing holds: skip on
+                cursor, grow = _Cursor(cursor.phase, _after(cursor.at), "", 0), 1
+            continue
         if cursor.phase + 1 < len(_PHASES):
             cursor = _Cursor(cursor.phase + 1)
             continue
@@ -132,7 +140,7 @@ def _in_due_order(tasks: list[TaskPublic]) -> list[TaskPublic]:
 
 
 def _after(at: datetime | None) -> datetime:
-    return (at or _EPOCH) + timedelta(microseconds=1)
+    return (at or _EPOCH) + _SKEW + timedelta(microseconds=1)
 
 
 async def _has_later_phase(client: Client, query: str, phase: int) -> bool:
@@ -149,7 +157,7 @@ async def _next_requests(
     whether more follow them."""
     scope = f"{query} AND {phase.clause}"
     if after is not None:
-        scope += f" AND {phase.field} >= {_literal(after)}"
+        scope += f" AND {phase.field} >= {_literal(after - _SKEW)}"
     total = await _count(client, scope)
     end, held = await _range_end(client, scope, phase.field, after, need, total)
     listed = scope if end is None else f"{scope} AND {phase.field} < {_literal(end)}"
