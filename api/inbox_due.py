@@ -126,7 +126,7 @@ async def due_page(
             # The range held too few tasks of mine: the next one, from where this one ended. If
             # it held only requests read before (within the skew of the cursor), a wider one.
             grow = grow * 2 if cursor == before else 1
-            if grow * need > limit:  # more within a millisecond than a listing holds: skip on
+            if need * 2 > limit:  # more within a millisecond than a listing holds: skip on
                 cursor, grow = _Cursor(cursor.phase, _after(cursor.at), "", 0), 1
             continue
         if cursor.phase + 1 < len(_PHASES):
