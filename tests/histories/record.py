@@ -320,6 +320,24 @@ async def deadlines(env: WorkflowEnvironment, queue: str) -> list[WorkflowHandle
     return [sla, timeout]
 
 
+async def next_due(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A manager step due in 3 days publishes ``ShenpiNextDue``; the finance step after it has
+    no due date, so the attribute is unset; the instance ends."""
+    dated = with_approval(
+        "two_steps",
+        "manager",
+        mode="single",
+        approvers=["mona"],
+        due_in="P3D",
+        due_in_seconds=3 * 24 * 3600.0,
+    )
+    handle = await start_plan(client, dated, queue)
+    await decide(handle, await open_task(handle, "manager"), "approve", "mona")
+    await decide(handle, await open_task(handle, "finance"), "approve", "fay", groups=["finance"])
+    await handle.result()
+    return [handle]
+
+
 async def ai_advise(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """The AI's advice shown on the task, then the approver decides."""
     handle = await start(client, "ai_advise", queue, variables={"approver": "alice"})
@@ -632,6 +650,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "loops": loops,
     "compensation": compensation,
     "scripts": scripts,
+    "next_due": next_due,
 }
 
 
