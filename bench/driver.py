@@ -88,9 +88,7 @@ async def _decide_when_open(client: Client, workflow_id: str) -> float:
 
 async def one_instance(client: Client, variant: Variant, task_queue: str) -> tuple[str, float]:
     workflow_id = f"bench-{variant.name}-{uuid.uuid4().hex}"
-    start = StartInput(
-        plan=variant.plan, version=1, variables=variant.variables, initiator="bench"
-    )
+    start = StartInput(plan=variant.plan, version=1, variables=variant.variables, initiator="bench")
     # Started as the API starts instances: identity attributes and memo set by the starter.
     attributes = TypedSearchAttributes(
         [

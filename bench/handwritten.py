@@ -13,7 +13,7 @@ calls, the inbox task, the ``decide`` update and its validator, the query, the a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -68,7 +68,7 @@ class InboxTask:
             retry_policy=RetryPolicy(maximum_attempts=5),
         )
 
-    def _open_task(self, start: StartInput, due_at: datetime | None = None) -> None:
+    def _open_task(self, start: StartInput) -> None:
         """Open the manager's task and publish it: pending actors, then the open-task memo."""
         assignee = str(start.variables["manager"])
         self._task = TaskView(
@@ -78,14 +78,11 @@ class InboxTask:
             name="Manager approval",
             assignee=assignee,
             created_at=workflow.now(),
-            due_at=due_at,
         )
         workflow.upsert_search_attributes([sa.PENDING_ACTORS.value_set([sa.user_actor(assignee)])])
         workflow.upsert_memo({MEMO_TASKS: [self._task.model_dump(mode="json")]})
 
-    async def _finish(
-        self, start: StartInput, outcome: str, events: list[str]
-    ) -> dict[str, Any]:
+    async def _finish(self, start: StartInput, outcome: str, events: list[str]) -> dict[str, Any]:
         """Clear the inbox, archive the audit trail, complete once the update has answered."""
         workflow.upsert_search_attributes(
             [sa.PENDING_ACTORS.value_set([]), sa.STATUS.value_set("completed")]
@@ -103,10 +100,9 @@ class InboxTask:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return {"outcome": outcome}
 
-    def _final_state(
-        self, start: StartInput, outcome: str, events: list[str]
-    ) -> InstanceState:
+    def _final_state(self, start: StartInput, outcome: str, events: list[str]) -> InstanceState:
         task, decision = self._task, self._decision
+        actor = decision.actor if decision else None
         return InstanceState(
             process_id=self.PROCESS_ID,
             version=start.version,
@@ -119,7 +115,7 @@ class InboxTask:
                 TimelineEntry(
                     at=workflow.now(),
                     event=event,
-                    actor=decision.actor if decision and event in ("approved", "rejected") else None,
+                    actor=actor if event in ("approved", "rejected") else None,
                 )
                 for event in events
             ],

@@ -44,7 +44,9 @@ class HandwrittenScoped(InboxTask):
             if taken
         ]
         await asyncio.gather(*(self._notify(start, node_id) for node_id in branches))
-        self._open_task(start, due_at=workflow.now() + REVIEW_SLA)
+        # No due date on the task: the interpreter takes it from the task's own boundary timers,
+        # not from a timer on the subprocess around it, and the inbox shows the same either way.
+        self._open_task(start)
         events = ["started", "subprocess_started", "task_opened"]
         try:
             await workflow.wait_condition(
@@ -52,7 +54,7 @@ class HandwrittenScoped(InboxTask):
                 timeout=REVIEW_SLA,
                 timeout_summary="review SLA",
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             # The SLA interrupts the review: the task is cancelled and the process ends. Nobody
             # decided, so the outcome is the interpreter's default for that (workflows/outcome.py).
             assert self._task is not None
