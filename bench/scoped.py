@@ -136,6 +136,8 @@ def main() -> None:
     print(report(scoped))
     med = scoped["median"]
     ratio = med["interpreter"]["throughput"] / med["handwritten"]["throughput"]
+    by_round = [{name: round(r[name]["throughput"], 2) for name in r} for r in scoped["rounds"]]
+    print(f"instances/s by round: {by_round}")
     print(f"throughput ratio, scoped shape (interpreter / hand-written): {ratio:.2f}")
 
 
