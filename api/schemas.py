@@ -12,10 +12,12 @@ from bpmn_compiler.diagnostics import Diagnostic
 from shenpi_core import limits
 from shenpi_core.contracts import (
     AiAdvice,
+    CalledBy,
     DecisionAction,
     Incident,
     InstanceStatus,
     TaskView,
+    ThrownError,
     TimelineEntry,
 )
 from shenpi_core.process_plan import Priority, is_engine_variable
@@ -192,6 +194,10 @@ class InstancePublic(BaseModel):
     incidents: list[Incident] = Field(default_factory=list)
     # True: served from the audit archive (the execution has ended, or Temporal no longer has it).
     archived: bool = False
+    # Started by a call activity: the calling instance and node (docs/interpreter.md).
+    called_by: CalledBy | None = None
+    # Ended by a BPMN error nobody inside caught (thrown again at the calling call activity).
+    error: ThrownError | None = None
 
 
 class InstanceActionCreate(BaseModel):

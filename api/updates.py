@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.errors import ApiError
 from api.schemas import ErrorBody
 from shenpi.auth_tokens import Principal
@@ -111,6 +111,52 @@ def keyed_request(
 KeyedRequestDep = Annotated[KeyedRequest, Depends(keyed_request)]
 
 
+def rpc_bound(settings: Settings) -> timedelta:
+    """How long one call to an instance (describe, query, update) may take: no worker is a 503,
+    never a hung request (docs/architecture.md §3)."""
+    return timedelta(seconds=settings.update_timeout_seconds)
+
+
+class KeyedUpdate:
+    """Run an update on behalf of the request a route is answering: its update id from the
+    request's ``Idempotency-Key``, bounded by the settings. The plumbing every route that acts
+    on a running instance shares; the route builds the update's input and its answer."""
+
+    def __init__(self, client: Client, settings: Settings, keyed: KeyedRequest) -> None:
+        self.client = client
+        self.settings = settings
+        self._keyed = keyed
+
+    async def __call__(
+        self,
+        instance_id: str,
+        name: str,
+        arg: BaseModel,
+        *,
+        body: BaseModel | None,
+        result_type: type[R],
+    ) -> R:
+        update_id = await self._keyed.update_id(instance_id, body)
+        return await execute(
+            self.client,
+            instance_id,
+            name,
+            arg,
+            result_type=result_type,
+            update_id=update_id,
+            settings=self.settings,
+        )
+
+
+def keyed_update(
+    client: TemporalClientDep, settings: SettingsDep, keyed: KeyedRequestDep
+) -> KeyedUpdate:
+    return KeyedUpdate(client, settings, keyed)
+
+
+KeyedUpdateDep = Annotated[KeyedUpdate, Depends(keyed_update)]
+
+
 async def execute(
     client: Client,
     instance_id: str,
@@ -130,6 +176,6 @@ async def execute(
             arg,
             id=update_id,
             result_type=result_type,
-            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds),
+            rpc_timeout=rpc_bound(settings),
         )
     return result

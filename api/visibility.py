@@ -171,11 +171,11 @@ async def _scan(
         left = limit - scanned
         async for execution in client.list_workflows(query, limit=left, page_size=left):
             scanned += 1
-            found.extend((execution.start_time, t) for t in await _tasks_of(execution, principal))
+            found.extend((execution.start_time, t) for t in await tasks_of(execution, principal))
     return found
 
 
-async def _tasks_of(execution: WorkflowExecution, principal: Principal) -> list[TaskPublic]:
+async def tasks_of(execution: WorkflowExecution, principal: Principal) -> list[TaskPublic]:
     views: list[TaskView] = await execution.memo_value(
         MEMO_TASKS, default=[], type_hint=list[TaskView]
     )
@@ -255,21 +255,21 @@ def sort_tasks(found: list[tuple[datetime, TaskPublic]], sort: InboxSort) -> lis
     return [task for _, task in ordered]
 
 
-def _bad_token() -> ApiError:
+def bad_token() -> ApiError:
     return ApiError(400, "invalid_request", "page_token is not one this inbox listing gave")
 
 
-def _encode_token(value: Mapping[str, object]) -> str:
+def encode_token(value: Mapping[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
 
 
-def _decode_token(token: str, sort: InboxSort) -> dict[str, object]:
+def decode_token(token: str, sort: InboxSort) -> dict[str, object]:
     try:
         value = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, UnicodeDecodeError, ValueError):
         value = None
     if not isinstance(value, dict) or value.get("s") != sort:
-        raise _bad_token()
+        raise bad_token()
     return value
 
 
@@ -308,18 +308,18 @@ async def inbox_page(
     requests (up to ``limit``), sorts them and returns a slice (the token holds the offset): the
     answer carries one page, not the whole inbox, and the total.
     """
-    token: dict[str, object] = _decode_token(page_token, sort) if page_token else {"s": sort}
+    token: dict[str, object] = decode_token(page_token, sort) if page_token else {"s": sort}
     query = inbox_query(principal, process_id)
     if sort == "newest" and only.empty and "o" not in token:
         return await _newest_page(client, principal, query, page_size, token.get("t"))
     offset = token.get("o", 0)
-    if not isinstance(offset, int) or offset < 0:
-        raise _bad_token()
+    if not isinstance(offset, int) or offset < 0 or "p" in token:  # "p": a token of inbox_due
+        raise bad_token()
     now = datetime.now(UTC)
     found = await _scan(client, principal, limit, process_id)
     ordered = sort_tasks([f for f in found if only.keeps(f[1], now)], sort)
     end = offset + page_size
-    more = _encode_token({"s": sort, "o": end}) if end < len(ordered) else None
+    more = encode_token({"s": sort, "o": end}) if end < len(ordered) else None
     return InboxPage(ordered[offset:end], more, len(ordered))
 
 
@@ -330,7 +330,7 @@ async def _newest_page(
     try:
         next_token = base64.b64decode(token, validate=True) if isinstance(token, str) else None
     except binascii.Error:
-        raise _bad_token() from None
+        raise bad_token() from None
     tasks: list[TaskPublic] = []
     # Requests matched only through the overflow marker may hold no task of mine: read on
     # until the page has rows or visibility has no more.
@@ -338,12 +338,12 @@ async def _newest_page(
         listing = client.list_workflows(query, page_size=page_size, next_page_token=next_token)
         await listing.fetch_next_page()
         for execution in listing.current_page or []:
-            tasks.extend(await _tasks_of(execution, principal))
+            tasks.extend(await tasks_of(execution, principal))
         next_token = listing.next_page_token
         if tasks or next_token is None:
             break
     more = {"s": "newest", "t": base64.b64encode(next_token).decode()} if next_token else None
-    return InboxPage(tasks, _encode_token(more) if more else None, None)
+    return InboxPage(tasks, encode_token(more) if more else None, None)
 
 
 async def incidents(client: Client, *, process_id: str | None, limit: int) -> list[IncidentSummary]:

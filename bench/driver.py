@@ -1,4 +1,4 @@
-"""Drive instances of one variant through start -> service task -> decision -> end and measure."""
+"""Drive instances of one variant from start through its one decision to the end, and measure."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from shenpi_core.process_plan import ProcessPlan
 
 TASK_ID = "manager_approval-1"
 POLL_DELAY = 0.05
+PLAIN_VARIABLES: dict[str, Any] = {"manager": "manager-1"}
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Variant:
     workflow_type: str
     plan: ProcessPlan
     encrypted: bool = False  # worker and client encrypt every payload (shenpi/payload_codec.py)
+    # The start variables: both variants of a shape get the same ones (they choose its branches).
+    variables: dict[str, Any] = field(default_factory=lambda: dict(PLAIN_VARIABLES))
 
     @property
     def code(self) -> str:
@@ -85,9 +88,7 @@ async def _decide_when_open(client: Client, workflow_id: str) -> float:
 
 async def one_instance(client: Client, variant: Variant, task_queue: str) -> tuple[str, float]:
     workflow_id = f"bench-{variant.name}-{uuid.uuid4().hex}"
-    start = StartInput(
-        plan=variant.plan, version=1, variables={"manager": "manager-1"}, initiator="bench"
-    )
+    start = StartInput(plan=variant.plan, version=1, variables=variant.variables, initiator="bench")
     # Started as the API starts instances: identity attributes and memo set by the starter.
     attributes = TypedSearchAttributes(
         [

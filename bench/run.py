@@ -3,8 +3,9 @@
 Both run on one dev server in one run, each on a worker in its own process (so its CPU time is its
 own), alternating rounds so drift on a noisy machine hits both. Each runs twice per round: payloads
 plain, and encrypted by the payload codec (client and worker), so the codec's cost shows against
-the same baseline. Prints a Markdown report and ends with
-``throughput ratio (interpreter / hand-written): X.XX``.
+the same baseline. A second shape (``bench/scoped.py``: inclusive split and join, a subprocess under
+a boundary timer) runs in the same rounds, payloads plain. Prints a Markdown report and ends with
+the plain shape's ``throughput ratio (interpreter / hand-written): X.XX``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from bench import scaling
+from bench import scaling, scoped
 from bench.codec_cost import codec_cost
 from bench.corpus_compile import compile_times
 from bench.driver import CODEC_SUFFIX, Variant, history_events, percentile, run_batch
@@ -83,6 +84,15 @@ class WorkerProcess:
 async def measure(
     client: Client, address: str, variant: Variant, args: argparse.Namespace, keys: str | None
 ) -> dict[str, Any]:
+    metrics, _ = await measure_with_ids(client, address, variant, args, keys)
+    return metrics
+
+
+async def measure_with_ids(
+    client: Client, address: str, variant: Variant, args: argparse.Namespace, keys: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    """The metrics of one variant in one round, and the ids of its saturated batch's instances
+    (whose histories stay on the server for a closer look)."""
     task_queue = f"bench-{variant.code}-{uuid.uuid4().hex[:8]}"
     worker = WorkerProcess(address, variant.code, task_queue, keys)
     try:
@@ -102,7 +112,7 @@ async def measure(
         "saturated_p99_ms": 1000 * percentile(loaded.decision_latencies, 0.99),
         "history_events": events,
         "worker_cpu_ms_per_instance": 1000 * cpu / args.instances,
-    }
+    }, loaded.workflow_ids
 
 
 def _median_of(rounds: list[dict[str, Any]], key: str) -> float:
@@ -130,11 +140,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         clients = {False: env.client, True: Client(**config)}
         address = env.client.service_client.config.target_host
         rounds: dict[str, list[dict[str, Any]]] = {v.name: [] for v in variants}
+        scoped_rounds: list[dict[str, dict[str, Any]]] = []
         for _ in range(args.rounds):
             for variant in variants:
                 client = clients[variant.encrypted]
                 keys = key_entry if variant.encrypted else None
                 rounds[variant.name].append(await measure(client, address, variant, args, keys))
+            # The second shape in the same round, so the same drift hits it.
+            scoped_rounds.append(await scoped.measure_round(clients[False], address, args))
         # Horizontal scaling: the interpreter with one and with two worker processes.
         interpreter = next(v for v in variants if v.name == "interpreter")
         workers = await scaling.measure_workers(clients[False], address, interpreter, args)
@@ -147,10 +160,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": rounds,
         "median": {name: {k: _median_of(rs, k) for k in metrics} for name, rs in rounds.items()},
         "worker_scaling": workers,
+        "scoped": scoped.summarise(scoped_rounds),
     }
 
 
-_ROWS = [
+ROWS = [
     ("instances/s", "throughput", "{:.1f}"),
     ("decision latency p50, unloaded (ms)", "unloaded_p50_ms", "{:.1f}"),
     ("decision latency p99, unloaded (ms)", "unloaded_p99_ms", "{:.1f}"),
@@ -165,7 +179,7 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "nan"
 
 
-def _cells(it: dict[str, float], hw: dict[str, float], key: str, fmt: str) -> str:
+def cells(it: dict[str, float], hw: dict[str, float], key: str, fmt: str) -> str:
     """``| interpreter | hand-written | ratio`` of one metric."""
     return f"| {fmt.format(it[key])} | {fmt.format(hw[key])} | {_ratio(it[key], hw[key])}"
 
@@ -181,8 +195,9 @@ def report(results: dict[str, Any], corpus: list[tuple[str, float, str]]) -> str
         "| metric | interpreter | hand-written | ratio |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {label} {_cells(it, hw, key, fmt)} |" for label, key, fmt in _ROWS]
+    lines += [f"| {label} {cells(it, hw, key, fmt)} |" for label, key, fmt in ROWS]
     lines += ["", *_codec_report(med, results["codec"])]
+    lines += ["", scoped.report(results["scoped"])]
     lines += ["", scaling.report(results["worker_scaling"])]
     lines += ["", "| corpus file | compile time (ms, median) | result |", "|---|---|---|"]
     lines += [f"| {name} | {ms:.2f} | {fate} |" for name, ms, fate in corpus]
@@ -199,9 +214,9 @@ def _codec_report(med: dict[str, dict[str, float]], alone: dict[str, float]) -> 
         " hand-written |",
         "|---|---|---|---|---|---|",
     ]
-    for label, key, fmt in _ROWS:
+    for label, key, fmt in ROWS:
         lines.append(
-            f"| {label} {_cells(it, hw, key, fmt)}"
+            f"| {label} {cells(it, hw, key, fmt)}"
             f" | {_ratio(it[key], med['interpreter'][key])}"
             f" | {_ratio(hw[key], med['handwritten'][key])} |"
         )
@@ -235,6 +250,9 @@ def main() -> None:
     )
     print(report(results, corpus))
     print(f"\n(bench took {time.perf_counter() - began:.0f} s; raw results in {args.out})")
+    scoped_med = results["scoped"]["median"]
+    second = scoped_med["interpreter"]["throughput"] / scoped_med["handwritten"]["throughput"]
+    print(f"throughput ratio, scoped shape (interpreter / hand-written): {second:.2f}")
     med = results["median"]
     codec = (
         med["interpreter" + CODEC_SUFFIX]["throughput"]

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.registry import build_registry
 from bench.handwritten import HandwrittenPurchase
+from bench.handwritten_scoped import HandwrittenScoped
 from shenpi.payload_codec import data_converter_for
 from shenpi.payload_keys import KeyRing
 from shenpi.settings import Settings
@@ -32,12 +33,13 @@ def _build(client: Client, variant: str, task_queue: str) -> Worker:
     settings = Settings(env="test", task_queue=task_queue, data_dir=data_dir)
     if variant == "interpreter":
         return build_worker(client, task_queue=task_queue, settings=settings)
-    # The baseline gets the interpreter worker's activities, so only the workflow code differs.
+    # The baseline gets the interpreter worker's activities, so only the workflow code differs;
+    # one worker serves the baselines of every shape, as the interpreter's serves every process.
     registry = build_registry(settings)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[HandwrittenPurchase],
+        workflows=[HandwrittenPurchase, HandwrittenScoped],
         activities=registry.activities,
         activity_executor=ThreadPoolExecutor(max_workers=8) if registry.needs_executor else None,
     )

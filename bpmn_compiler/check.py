@@ -15,6 +15,7 @@ from bpmn_compiler.priority import check_priority
 from bpmn_compiler.rules_activities import (
     check_calls,
     check_compensation,
+    check_scripts,
     check_standard_loops,
 )
 from bpmn_compiler.rules_ai import check_ai
@@ -45,6 +46,7 @@ RULES: tuple[Rule, ...] = (
     check_calls,
     check_standard_loops,
     check_compensation,
+    check_scripts,
     check_tasks,
     check_approvals,
     check_ai,

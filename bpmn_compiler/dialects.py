@@ -8,6 +8,8 @@ run (Java delegates, scripts, listeners) is reported, never silently dropped wit
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from bpmn_compiler.diagnostics import Diagnostic
@@ -134,18 +136,12 @@ def _read_service(el: Element, element_id: str, ext: Extensions, diags: list[Dia
 
 
 def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+    delegates: list[str | None] = []
     for ns in _JAVA_NAMESPACES:
         for attr in _JAVA_ATTRIBUTES:
-            if el.get(_q(ns, attr)):
-                diags.append(
-                    _unsupported_impl(
-                        element_id,
-                        el,
-                        f"{attr}={el.get(_q(ns, attr))!r} runs Java inside the engine; give the"
-                        " task a type (shenpi:type, an external topic or zeebe:taskDefinition)"
-                        " and run it as a Temporal activity",
-                    )
-                )
+            value = (el.get(_q(ns, attr)) or "").strip()
+            if value:
+                delegates.append(_read_delegate(el, element_id, attr, value, ext, diags))
     for connector in ext_children(el, CAMUNDA_NS, "connector"):
         diags.append(_unsupported_impl(element_id, connector, "camunda:connector is unsupported"))
 
@@ -165,13 +161,56 @@ def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[D
             )
     if el.get("implementation") == "##AIService":
         candidates.append("ai-review")
+    candidates += delegates  # after explicit types: a file may carry both
     task_type = next((c.strip() for c in candidates if c and c.strip()), None)
+    ext.from_delegate = task_type is not None and task_type in delegates
     if task_type is not None and task_type.startswith(("=", "${", "#{")):
         diags.append(
             _unsupported_impl(element_id, el, f"dynamic task type {task_type!r} is unsupported")
         )
         task_type = None
     ext.task_type = task_type
+
+
+# A bean or class reference: `archiveService`, `mailer.send`, `org.acme.Undo`.
+_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+_LITERALS = frozenset({"true", "false", "null"})
+
+
+def _read_delegate(
+    el: Element, element_id: str, attr: str, value: str, ext: Extensions, diags: list[Diagnostic]
+) -> str | None:
+    """A Java delegate becomes the activity type it names (docs/compiler.md "Java delegates"):
+    ``class`` its class name, ``delegateExpression`` its bean, ``expression`` the bean and
+    method it calls; an expression that calls nothing (``${true}``) leaves a pass-through."""
+    body = value
+    if body[:2] in ("${", "#{") and body.endswith("}"):
+        body = body[2:-1].strip()
+    match = _REFERENCE.match(body)
+    name = match.group(0) if match is not None and attr != "class" else body
+    if attr == "expression" and (match is None or name in _LITERALS):
+        ext.computes_nothing = True
+        diags.append(
+            Diagnostic(
+                code="java-delegate",
+                message=f"expression={value!r} calls no bean: the task only moves on",
+                element_id=element_id,
+                line=line_of(el),
+                severity="warning",
+            )
+        )
+        return None
+    diags.append(
+        Diagnostic(
+            code="java-delegate",
+            message=f"{attr}={value!r} runs as the Temporal activity {name!r}: register an"
+            " activity of that name on a worker (any SDK, Java included)",
+            element_id=element_id,
+            line=line_of(el),
+            severity="warning",
+        )
+    )
+    return name
 
 
 def _read_config(el: Element, ext: Extensions) -> None:

@@ -14,10 +14,10 @@ from lxml import etree
 from bpmn_compiler.ai_xml import read_ai, read_human_required
 from bpmn_compiler.calls import read_call
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.dialects import read_extensions
+from bpmn_compiler.dialects import ext_children, read_extensions
 from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
-from bpmn_compiler.model import BPMN_NS, FlowNode, RawText, RawTimer
+from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
 
@@ -35,7 +35,7 @@ IGNORED = frozenset(
 )  # fmt: skip
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
 # The activities a standard loop may repeat.
-LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activity")
+LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activity", "script")
 
 
 def local_name(el: Element) -> str:
@@ -187,9 +187,11 @@ def _start(el: Element, ctx: Context) -> FlowNode:
             if kinds == [f"{what}EventDefinition"]:
                 code = _event_code(definition, ctx, what)
                 return ctx.node(el, "start", event=what, code=code, interrupting=interrupting)
+        if kinds == ["compensateEventDefinition"]:  # compensates its completed subprocess
+            return ctx.node(el, "start", event="compensation")
     named = ", ".join(kinds)
     if _in_event_subprocess(el):
-        allowed = "one timer, error or escalation definition"
+        allowed = "one timer, error, escalation or compensation definition"
     else:
         allowed = "none starts; timer, error and escalation starts in event subprocesses"
     return _unsupported(el, ctx, f"start event with {named} is unsupported (only {allowed})")
@@ -217,7 +219,10 @@ def _user_task(el: Element, ctx: Context) -> FlowNode:
 
 
 def _service_task(el: Element, ctx: Context) -> FlowNode:
-    return ctx.node(el, "service_task")
+    node = ctx.node(el, "service_task")
+    if node.ext.computes_nothing and node.ext.task_type is None:
+        node.kind = "pass"  # a Java expression that calls no bean (docs/compiler.md)
+    return node
 
 
 def _pass(el: Element, ctx: Context) -> FlowNode:
@@ -301,6 +306,35 @@ def _event_gateway(el: Element, ctx: Context) -> FlowNode:
     return ctx.node(el, "event_gateway")
 
 
+# Script formats that are expressions Shenpi evaluates itself, as the dialects name them.
+EXPRESSION_FORMATS = {"feel": "feel", "juel": "juel", "": "feel"}
+
+
+def _script_task(el: Element, ctx: Context) -> FlowNode:
+    """A script that is an expression runs in the workflow; code in a general-purpose language
+    never does (docs/compiler.md "Script tasks")."""
+    zeebe = next(iter(ext_children(el, ZEEBE_NS, "script")), None)
+    if zeebe is not None and (zeebe.get("expression") or "").strip():
+        text = RawText(zeebe.get("expression", "").strip(), line_of(zeebe), "feel")
+        node = ctx.node(el, "script", script=text)
+        node.ext.result_variable = zeebe.get("resultVariable") or node.ext.result_variable
+        return node
+    script_format = (el.get("scriptFormat") or "").strip().lower()
+    body = el.find(f"{{{BPMN_NS}}}script")
+    source = (body.text or "").strip() if body is not None else ""
+    if script_format in EXPRESSION_FORMATS and source and script_format:
+        dialect = EXPRESSION_FORMATS[script_format]
+        text = RawText(source, line_of(body) if body is not None else line_of(el), dialect)
+        return ctx.node(el, "script", script=text)
+    named = script_format or "no scriptFormat"
+    return _unsupported(
+        el,
+        ctx,
+        f"a {named} script runs code inside the engine; make it a serviceTask with a type and"
+        " run the code as a Temporal activity (a script that is a FEEL or JUEL expression runs)",
+    )
+
+
 def _call_activity(el: Element, ctx: Context) -> FlowNode:
     return ctx.node(el, "call_activity", call=read_call(el))
 
@@ -332,7 +366,7 @@ ELEMENT_PARSERS: dict[str, ElementParser] = {
     "eventBasedGateway": _event_gateway,
     "subProcess": _subprocess,
     "callActivity": _call_activity,
-    "scriptTask": refused("scriptTask runs code inside the engine; use a serviceTask with a type"),
+    "scriptTask": _script_task,
     "businessRuleTask": refused("businessRuleTask (DMN) is not supported yet"),
     "receiveTask": refused("receiveTask (messages) is not supported yet"),
 }

@@ -125,6 +125,9 @@ def compile_value(raw: RawText, *, as_list: bool = False) -> Expression:
     text = raw.text.strip()
     if text.startswith("="):
         return Expression(source=raw.text, dialect="feel", ast=compile_feel(text[1:]))
+    if (raw.language or "").strip().lower() in FEEL_LANGUAGES:
+        # Declared FEEL without Zeebe's `=` (a Camunda 7 `scriptFormat="feel"` script).
+        return Expression(source=raw.text, dialect="feel", ast=compile_feel(text))
     if "${" not in text and "#{" not in text:
         if as_list:
             items = [item.strip() for item in text.split(",") if item.strip()]

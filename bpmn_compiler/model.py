@@ -36,6 +36,7 @@ NodeKind = Literal[
     "event_gateway",
     "subprocess",
     "call_activity",
+    "script",
     "unsupported",
 ]
 # What a start, end, boundary or throw event catches or throws (its event definition).
@@ -105,9 +106,12 @@ class Extensions:
     inputs: list[RawMapping] = field(default_factory=list)
     outputs: list[RawMapping] = field(default_factory=list)
     initiator_variable: str | None = None  # camunda:/flowable:initiator on a start event
-    refused_implementation: bool = False  # a Java delegate, connector, ...: already reported
+    refused_implementation: bool = False  # a connector, a vendor task type...: already reported
     variables: list[RawVariable] = field(default_factory=list)  # user tasks: what decisions write
     form_link: str | None = None  # a form the file links to but does not contain
+    # camunda:expression="${true}": a service task that calls nothing, so it only moves on.
+    computes_nothing: bool = False
+    from_delegate: bool = False  # the task type is a Java delegate's name (already warned of)
 
 
 @dataclass
@@ -211,6 +215,7 @@ class FlowNode:
     code: str | None = None  # the error / escalation code; a link's name
     triggered_by_event: bool = False  # an event subprocess
     call: RawCall | None = None  # a call activity
+    script: RawText | None = None  # a script task's expression (FEEL or JUEL)
     standard_loop: RawStandardLoop | None = None
     for_compensation: bool = False  # isForCompensation: runs only when compensation calls it
     wait_for_completion: bool = True  # a compensation throw waits for the handlers

@@ -41,6 +41,7 @@ from shenpi_core.process_plan import (
     ParameterMapping,
     PassThrough,
     ProcessPlan,
+    ScriptTask,
     SequenceFlow,
     ServiceTask,
     StandardLoop,
@@ -148,6 +149,15 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
                     "boundary_timers": boundary,
+                }
+            )
+        case "script":
+            assert node.script is not None
+            return ScriptTask.model_validate(
+                {
+                    **base,
+                    "expression": compile_value(node.script),
+                    "result_variable": ext.result_variable,
                 }
             )
         case "call_activity":

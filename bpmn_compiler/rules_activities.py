@@ -130,14 +130,48 @@ def check_compensation(model: BpmnModel) -> list[Diagnostic]:
                         node,
                     )
                 )
+        if node.kind == "start" and node.event == "compensation":
+            sub = model.nodes.get(node.parent or "")
+            if sub is None or sub.parent is None:
+                found.append(
+                    diag(
+                        "compensation-handler",
+                        "a compensation event subprocess belongs in the subprocess it compensates"
+                        " (the process itself is never compensated)",
+                        node,
+                    )
+                )
         ref = node.code if node.event == "compensation" and node.kind in ("throw", "end") else None
         target = model.nodes.get(ref) if ref is not None else None
-        if ref is not None and (target is None or target.parent != node.parent):
+        # Thrown in an event subprocess, it compensates the scope around it (the saga pattern).
+        container = model.nodes.get(node.parent or "")
+        outer = container.parent if container is not None and container.triggered_by_event else None
+        in_scope = target is not None and target.parent in (node.parent, outer)
+        if ref is not None and not in_scope:
             found.append(
                 diag(
                     "compensation-target",
                     f"activityRef {ref!r} is not an activity in the throw event's scope",
                     node,
+                )
+            )
+    return found
+
+
+def check_scripts(model: BpmnModel) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for node in model.nodes.values():
+        if node.kind != "script" or node.script is None:
+            continue
+        try:
+            compile_value(node.script)
+        except ExpressionSyntaxError as err:
+            found.append(
+                diag(
+                    "expression-syntax",
+                    f"script: {err.message}",
+                    node,
+                    line=node.script.line or node.line,
                 )
             )
     return found

@@ -285,7 +285,9 @@ def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
         if host.kind == "unsupported":
             continue  # refused with its own diagnostic
         what = "timer" if node.kind == "boundary_timer" else node.event
-        if host.kind not in ACTIVITY_KINDS or host.triggered_by_event:
+        # A task that only moves on can still be undone (compensation) once it completed.
+        compensated_pass = host.kind == "pass" and what == "compensation"
+        if (host.kind not in ACTIVITY_KINDS and not compensated_pass) or host.triggered_by_event:
             found.append(
                 diag(
                     "boundary-target",

@@ -80,8 +80,8 @@ def _task_type(node: FlowNode) -> list[Diagnostic]:
                 node,
             )
         ]
-    if task_type in SHIPPED_TASK_TYPES:
-        return []
+    if task_type in SHIPPED_TASK_TYPES or node.ext.from_delegate:
+        return []  # a delegate's name: its own warning says where it runs
     return [
         diag(
             "unknown-task-type",

@@ -234,6 +234,35 @@ def keys_new(
         raise _fail(str(err)) from None
 
 
+@keys_app.command(name="reseal")
+def keys_reseal() -> None:
+    """Seal the app database's encrypted rows again with the current key (the first of
+    SHENPI_PAYLOAD_KEYS), so that older keys can leave the ring."""
+    from shenpi.db.engine import create_engine, create_sessionmaker
+    from shenpi.db.migrate import upgrade
+    from shenpi.db.reseal import reseal
+    from shenpi.settings import Settings
+
+    settings = Settings()
+    ring = settings.payload_key_ring()
+    if ring is None:
+        raise _fail("no key ring: set SHENPI_PAYLOAD_KEYS or SHENPI_PAYLOAD_KEYS_FILE")
+
+    async def run() -> None:
+        await upgrade(settings)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            for counts in await reseal(create_sessionmaker(engine, ring)):
+                typer.echo(
+                    f"{counts.column}: {counts.rows} sealed with {ring.current.id},"
+                    f" {counts.current} already current"
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 @app.command()
 def deploy(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],

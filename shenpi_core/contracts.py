@@ -450,6 +450,7 @@ SearchAttr = Literal[
     "ShenpiPendingActors",
     "ShenpiInitiator",
     "ShenpiPriority",
+    "ShenpiNextDue",
 ]
 
 # Memo keys the workflow keeps current for the inbox (GET /tasks reads them from visibility).

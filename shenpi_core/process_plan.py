@@ -89,7 +89,7 @@ class _Node(_Frozen):
 
 
 # What an event catches or throws besides timers (docs/interpreter.md "Errors and escalations").
-EventTrigger = Literal["none", "timer", "error", "escalation"]
+EventTrigger = Literal["none", "timer", "error", "escalation", "compensation"]
 
 
 class StartEvent(_Node):
@@ -312,6 +312,16 @@ class ServiceTask(_Node):
     loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
+class ScriptTask(_Node):
+    """A script task whose script is an expression (FEEL or JUEL): evaluated in the workflow
+    like any expression, its value set in ``result_variable``."""
+
+    kind: Literal["script"] = "script"
+    expression: Expression
+    result_variable: str | None = None
+    loop: StandardLoop | None = None  # standardLoopCharacteristics
+
+
 class ExclusiveGateway(_Node):
     kind: Literal["exclusive"] = "exclusive"
     default_flow: str | None = None
@@ -414,7 +424,8 @@ Node = Annotated[
     | InclusiveGateway
     | EventGateway
     | SubProcess
-    | CallActivity,
+    | CallActivity
+    | ScriptTask,
     Field(discriminator="kind"),
 ]
 

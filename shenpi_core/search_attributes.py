@@ -16,8 +16,12 @@ PENDING_ACTORS = SearchAttributeKey.for_keyword_list("ShenpiPendingActors")  # u
 INITIATOR = SearchAttributeKey.for_keyword("ShenpiInitiator")
 # low / normal / high / urgent: a label, not request content; the inbox lists urgent work first.
 PRIORITY = SearchAttributeKey.for_keyword("ShenpiPriority")
+# The earliest due date of the instance's open tasks, unset when none has one: SQL visibility
+# filters by a Datetime but orders by nothing but start time, so the inbox by due date counts
+# and lists ranges of it instead of reading every request (docs/api.md, "GET /tasks").
+NEXT_DUE = SearchAttributeKey.for_datetime("ShenpiNextDue")
 
-ALL = (VERSION, STATUS, BUSINESS_KEY, PENDING_ACTORS, INITIATOR, PRIORITY)
+ALL = (VERSION, STATUS, BUSINESS_KEY, PENDING_ACTORS, INITIATOR, PRIORITY, NEXT_DUE)
 
 
 def user_actor(user_id: str) -> str:

@@ -7,7 +7,8 @@ of the process; the 2-day SLA escalation runs on the time-skipping server.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -17,6 +18,11 @@ import httpx
 import pytest
 import pytest_asyncio
 from lxml import etree
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
@@ -34,14 +40,21 @@ from shenpi_core.contracts import (
 from shenpi_core.expressions import uses_directory
 from shenpi_core.process_plan import UserTask
 from tests.api.conftest import Stack, api_settings, running_stack, unique
-from tests.helpers import REPO_ROOT, assert_eventually
+from tests.helpers import REPO_ROOT, assert_eventually, serve_asgi
 from worker import build_worker
 
 PROCESSES = sorted((REPO_ROOT / "processes").glob("*.bpmn"))
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 BPMNDI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+DC = "{http://www.omg.org/spec/DD/20100524/DC}"
 # Process children that are not drawn: documentation, extensions, flow references.
-UNDRAWN = {f"{BPMN}documentation", f"{BPMN}extensionElements", f"{BPMN}laneSet"}
+UNDRAWN = {
+    f"{BPMN}documentation", f"{BPMN}extensionElements", f"{BPMN}laneSet", f"{BPMN}incoming",
+    f"{BPMN}outgoing", f"{BPMN}multiInstanceLoopCharacteristics",
+    f"{BPMN}standardLoopCharacteristics",
+}  # fmt: skip
+# Containers whose elements are drawn inside them (an expanded subprocess).
+SCOPES = (f"{BPMN}subProcess", f"{BPMN}transaction", f"{BPMN}adHocSubProcess")
 
 
 def test_the_examples_are_there() -> None:
@@ -56,21 +69,50 @@ def test_example_compiles_without_errors_or_warnings(path: Path) -> None:
     assert result.plan.process_id == path.stem  # the file is named after its process
 
 
+def _process_elements(container: etree._Element) -> Iterator[etree._Element]:
+    """The drawable elements of a process, with those inside its subprocesses, at any depth."""
+    for el in container:
+        if el.tag in UNDRAWN:
+            continue
+        yield el
+        if el.tag in SCOPES:
+            yield from _process_elements(el)
+
+
+def _bounds(shape: etree._Element) -> tuple[float, float, float, float]:
+    box = shape.find(f"{DC}Bounds")
+    assert box is not None, shape.get("id")
+    x, y = float(box.get("x", "0")), float(box.get("y", "0"))
+    return x, y, x + float(box.get("width", "0")), y + float(box.get("height", "0"))
+
+
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
 def test_example_has_a_diagram_element_for_every_process_element(path: Path) -> None:
     # A modeler lays out only what bpmndi describes: a missing shape is an invisible element.
     root = etree.fromstring(path.read_bytes())
     elements = {
-        el.get("id")
-        for process in root.iter(f"{BPMN}process")
-        for el in process
-        if el.tag not in UNDRAWN
+        el.get("id") for process in root.iter(f"{BPMN}process") for el in _process_elements(process)
     }
     drawn = {
         el.get("bpmnElement")
         for el in root.iter(f"{BPMNDI}BPMNShape", f"{BPMNDI}BPMNEdge")
     }  # fmt: skip
     assert elements and elements == drawn
+
+
+@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.name)
+def test_example_subprocesses_are_drawn_expanded_around_their_elements(path: Path) -> None:
+    # Collapsed, or with children outside its box, a subprocess opens in bpmn.io as a jumble.
+    root = etree.fromstring(path.read_bytes())
+    shapes = {s.get("bpmnElement"): s for s in root.iter(f"{BPMNDI}BPMNShape")}
+    for scope in root.iter(*SCOPES):
+        shape = shapes[scope.get("id")]
+        assert shape.get("isExpanded") == "true", scope.get("id")
+        left, top, right, bottom = _bounds(shape)
+        for child in _process_elements(scope):
+            if child.get("id") in shapes:  # flows are edges: their ends sit on the shapes
+                x1, y1, x2, y2 = _bounds(shapes[child.get("id")])
+                assert left <= x1 and x2 <= right and top <= y1 and y2 <= bottom, child.get("id")
 
 
 def test_contract_approval_has_a_countersign_a_vote_and_an_or_sign() -> None:
@@ -96,7 +138,7 @@ def test_contract_approval_has_a_countersign_a_vote_and_an_or_sign() -> None:
 def test_dev_directory_knows_the_groups_and_chains_the_examples_use() -> None:
     directory = YamlDirectory(REPO_ROOT / "processes" / "directory.yaml")
 
-    for group in ("finance", "legal", "board", "hr", "purchasing-leads", "admin"):
+    for group in ("finance", "legal", "board", "hr", "purchasing-leads", "it", "admin"):
         assert directory.members(group), group
     assert len(directory.members("board")) == 5  # a 60 % vote needs 3 of them
     assert directory.manager("alice", 3) == "dave"
@@ -130,8 +172,11 @@ async def _start(http: httpx.AsyncClient, process_id: str, variables: dict[str, 
     return instance_id
 
 
-async def _task(http: httpx.AsyncClient, instance_id: str, node_id: str) -> dict[str, Any]:
-    """The open task of ``node_id`` in the inbox of ``http``'s user (visibility lags a little)."""
+async def _task(
+    http: httpx.AsyncClient, instance_id: str, node_id: str, done: Collection[str] = ()
+) -> dict[str, Any]:
+    """The open task of ``node_id`` in the inbox of ``http``'s user (visibility lags a little:
+    ``done`` are ids of tasks decided already, which the inbox may still list)."""
 
     async def in_inbox() -> dict[str, Any]:
         response = await http.get("/api/v1/tasks")
@@ -139,7 +184,9 @@ async def _task(http: httpx.AsyncClient, instance_id: str, node_id: str) -> dict
         mine: list[dict[str, Any]] = [
             t
             for t in response.json()["data"]
-            if t["instance_id"] == instance_id and t["node_id"] == node_id
+            if t["instance_id"] == instance_id
+            and t["node_id"] == node_id
+            and t["task_id"] not in done
         ]
         assert len(mine) == 1, response.json()
         return mine[0]
@@ -148,12 +195,17 @@ async def _task(http: httpx.AsyncClient, instance_id: str, node_id: str) -> dict
 
 
 async def _decide(
-    http: httpx.AsyncClient, instance_id: str, node_id: str, action: str
+    http: httpx.AsyncClient,
+    instance_id: str,
+    node_id: str,
+    action: str,
+    variables: dict[str, Any] | None = None,
+    done: Collection[str] = (),
 ) -> dict[str, Any]:
-    task = await _task(http, instance_id, node_id)
+    task = await _task(http, instance_id, node_id, done)
     response = await http.post(
         f"/api/v1/instances/{instance_id}/tasks/{task['task_id']}/decision",
-        json={"action": action, "comment": f"{action} by test"},
+        json={"action": action, "comment": f"{action} by test", "variables": variables or {}},
     )
     assert response.status_code == 200, response.text
     decided: dict[str, Any] = response.json()
@@ -308,6 +360,171 @@ async def test_leave_rejected_by_the_team_lead_skips_hr_and_still_notifies(
         ("service_completed", "Task_NotifyEmployee"),
         ("completed", None),
     ]
+
+
+# --- The purchase order: reviews chosen by an inclusive split, a card payment over HTTP -------
+
+PURCHASE_ORDER = REPO_ROOT / "processes" / "purchase-order.bpmn"
+PAYMENT_URL = "https://payments.example.com/v1/charges"  # the placeholder in the example
+
+
+class CardProcessor:
+    """A payment service on a local port, reached by the shipped ``http`` activity as a real one
+    would be: it answers 402 for a card in ``declined`` (the task maps 402 to ``card_declined``)
+    and a charge id otherwise."""
+
+    def __init__(self, declined: set[str]) -> None:
+        self.declined = declined
+        self.charges: list[dict[str, Any]] = []  # every request body, in order
+        self.app = Starlette(routes=[Route("/v1/charges", self._charge, methods=["POST"])])
+
+    async def _charge(self, request: Request) -> JSONResponse:
+        body: dict[str, Any] = await request.json()
+        self.charges.append(body)
+        if body.get("card") in self.declined:
+            return JSONResponse({"error": "card_declined"}, status_code=402)
+        return JSONResponse({"charge_id": f"ch_{len(self.charges)}"})
+
+    def cards(self) -> list[Any]:
+        return [c.get("card") for c in self.charges]
+
+
+def _purchase_order_paying(url: str) -> bytes:
+    """The example as an operator deploys it: the payment URL pointed at their service."""
+    source = PURCHASE_ORDER.read_text(encoding="utf-8")
+    assert PAYMENT_URL in source
+    return source.replace(PAYMENT_URL, f"{url}/v1/charges").encode()
+
+
+@pytest_asyncio.fixture
+async def orders(examples: Stack) -> AsyncIterator[tuple[Stack, CardProcessor]]:
+    """The examples' stack with purchase-order redeployed against a local card processor."""
+    processor = CardProcessor(declined={"expired-card", "blocked-card"})
+    async with serve_asgi(processor.app, lifespan="off") as url:
+        async with examples.http("ops", ["admin"]) as http:
+            response = await http.post("/api/v1/definitions", content=_purchase_order_paying(url))
+            assert response.status_code == 201, response.text
+        yield examples, processor
+
+
+def _errors(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["details"] for e in state["timeline"] if e["event"] == "error_thrown"]
+
+
+async def test_purchase_order_runs_the_two_reviews_it_needs_then_pays(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 24000, "category": "software", "contractAttached": False,
+                 "supplier": "Acme", "card": "corp-visa"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("fred"), ["finance"]) as finance,
+        stack.http(unique("kevin"), ["it"]) as it,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        # Above 10,000 and software: finance and IT review side by side; no contract, no legal.
+        await _task(it, instance_id, "Task_ItReview")
+        await _decide(finance, instance_id, "Task_FinanceReview", "approve")
+        state = (await requester.get(f"/api/v1/instances/{instance_id}")).json()
+        assert state["status"] == "running" and processor.charges == []  # the join waits for IT
+        await _decide(it, instance_id, "Task_ItReview", "approve")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert _path(state) == [
+        ("approved", "Task_FinanceReview"),
+        ("approved", "Task_ItReview"),
+        ("service_completed", "Task_PaySupplier"),
+        ("completed", None),
+    ]
+    assert {t["node_id"] for t in state["tasks"]} == {"Task_FinanceReview", "Task_ItReview"}
+    assert processor.cards() == ["corp-visa"] and state["variables"]["charge_id"] == "ch_1"
+    events = [e["event"] for e in state["timeline"]]
+    assert events.count("subprocess_started") == events.count("subprocess_completed") == 1
+
+
+async def test_purchase_order_with_a_declined_card_goes_back_to_the_requester_to_fix_it(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 800, "category": "hardware", "contractAttached": True,
+                 "supplier": "Acme", "card": "expired-card"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("lena"), ["legal"]) as legal,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        await _decide(legal, instance_id, "Task_LegalReview", "approve")
+        # The processor answers 402: the card_declined boundary hands the request back, as
+        # often as the card is declined.
+        fixed: list[str] = []
+        for card in ("blocked-card", "corp-visa"):
+            decided = await _decide(
+                requester, instance_id, "Task_FixPayment", "approve", {"card": card}, fixed
+            )
+            fixed.append(decided["task"]["task_id"])
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert _path(state) == [
+        ("approved", "Task_LegalReview"),
+        ("approved", "Task_FixPayment"),
+        ("approved", "Task_FixPayment"),
+        ("service_completed", "Task_PaySupplier"),
+        ("completed", None),
+    ]
+    errors = _errors(state)
+    assert [(e["code"], e["caught_by"]) for e in errors] == [
+        ("card_declined", "Error_PaymentDeclined")
+    ] * 2
+    assert "HTTP 402" in str(errors[0]["message"])
+    assert processor.cards() == ["expired-card", "blocked-card", "corp-visa"]
+    assert state["variables"]["card"] == "corp-visa"
+
+
+async def test_purchase_order_needing_no_review_goes_to_a_purchasing_lead(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 300, "category": "hardware", "contractAttached": False,
+                 "card": "corp-visa"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("oscar"), ["purchasing-leads"]) as lead,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        await _decide(lead, instance_id, "Task_LeadReview", "approve")  # the split's default
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert [t["node_id"] for t in state["tasks"]] == ["Task_LeadReview"]
+    assert processor.cards() == ["corp-visa"]
+
+
+async def test_purchase_order_rejected_in_review_ends_rejected_without_paying(
+    orders: tuple[Stack, CardProcessor],
+) -> None:
+    stack, processor = orders
+    variables = {"amount": 50000, "category": "services", "contractAttached": True,
+                 "card": "corp-visa"}  # fmt: skip
+    async with (
+        stack.http(unique("alice")) as requester,
+        stack.http(unique("lena"), ["legal"]) as legal,
+        stack.http(unique("fred"), ["finance"]) as finance,
+    ):
+        instance_id = await _start(requester, "purchase-order", variables)
+        await _task(finance, instance_id, "Task_FinanceReview")
+        await _decide(legal, instance_id, "Task_LegalReview", "reject")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "rejected"
+    assert _path(state) == [
+        ("rejected", "Task_LegalReview"),
+        ("task_cancelled", "Task_FinanceReview"),
+        ("completed", None),
+    ]
+    assert processor.charges == []
 
 
 # --- The SLA timer, on the time-skipping server: two days pass in milliseconds -------------
@@ -504,3 +721,159 @@ async def test_contract_finance_silent_for_3_days_is_reminded_twice_then_escalat
     assert (final.status, final.outcome) == ("completed", "approved")
     events = [e.event for e in final.timeline if e.node_id == "Task_FinanceApproval"]
     assert events.count("reminded") == 4 and events.count("escalated") == 2
+
+
+@asynccontextmanager
+async def _order_on(
+    env: WorkflowEnvironment, task_queue: str, processor: CardProcessor, **options: Any
+) -> AsyncIterator[WorkflowHandle[Any, InstanceState]]:
+    """A purchase order for 24,000 of software with a contract (all three reviews), started on
+    ``env`` beside a worker and ``processor``; ``options`` go to its ``StartInput``."""
+    await ensure_search_attributes(env.client, "default")
+    settings = Settings(_env_file=None, env="test")
+    variables = {"amount": 24000, "category": "software", "contractAttached": True,
+                 "card": "corp-visa"}  # fmt: skip
+    async with (
+        serve_asgi(processor.app, lifespan="off") as url,
+        build_worker(env.client, task_queue=task_queue, settings=settings),
+    ):
+        plan = compile_bpmn(_purchase_order_paying(url)).plan
+        yield await env.client.start_workflow(
+            plan.process_id,
+            StartInput(plan=plan, version=1, variables=variables, initiator="alice", **options),
+            id=f"purchase-order-{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue,
+            result_type=InstanceState,
+        )
+
+
+async def _open_nodes(handle: WorkflowHandle[Any, InstanceState], expected: list[str]) -> list[Any]:
+    state = await handle.query(QUERY_STATE, result_type=InstanceState)
+    tasks = [t for t in state.tasks if t.status == "open"]
+    assert sorted(t.node_id for t in tasks) == expected, state.tasks
+    return tasks
+
+
+async def _approve(
+    handle: WorkflowHandle[Any, InstanceState], node_id: str, actor: str, group: str, **fields: Any
+) -> None:
+    state = await handle.query(QUERY_STATE, result_type=InstanceState)
+    task = next(t for t in state.tasks if t.status == "open" and t.node_id == node_id)
+    await handle.execute_update(
+        UPDATE_DECIDE,
+        DecisionInput(task_id=task.task_id, action="approve", actor=actor, groups=[group],
+                      **fields),
+        result_type=DecisionResult,
+    )  # fmt: skip
+
+
+REVIEWS = ["Task_FinanceReview", "Task_ItReview", "Task_LegalReview"]
+
+
+async def test_purchase_order_reviews_open_for_5_days_are_cancelled_and_a_lead_decides(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    env, processor = time_skipping_env, CardProcessor(declined=set())
+    async with _order_on(env, task_queue, processor) as handle:
+        await assert_eventually(partial(_open_nodes, handle, REVIEWS))
+        # Two reviews approve and wait at the inclusive join; finance stays silent.
+        await _approve(handle, "Task_LegalReview", "lena", "legal")
+        await _approve(handle, "Task_ItReview", "kevin", "it")
+        await env.sleep(timedelta(days=5, minutes=1))
+        await assert_eventually(partial(_open_nodes, handle, ["Task_OverdueDecision"]))
+        state = await handle.query(QUERY_STATE, result_type=InstanceState)
+        assert [t["node_id"] for t in state.tokens] == ["Task_OverdueDecision"]  # join emptied
+        await _approve(handle, "Task_OverdueDecision", "oscar", "purchasing-leads")
+        final = await handle.result()
+
+    assert (final.status, final.outcome) == ("completed", "approved")
+    assert {t.node_id: t.outcome for t in final.tasks if t.node_id in REVIEWS} == {
+        "Task_FinanceReview": "timeout", "Task_ItReview": "approved",
+        "Task_LegalReview": "approved",
+    }  # fmt: skip
+    assert [e.event for e in final.timeline if e.node_id == "Timer_ReviewsOverdue"] == [
+        "timer_fired"
+    ]
+    assert processor.cards() == ["corp-visa"]
+
+
+async def test_purchase_order_continues_as_new_with_reviews_waiting_at_the_join(
+    time_skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    # The scope token, its armed timer and the tokens parked at the inclusive join carry over.
+    env, processor = time_skipping_env, CardProcessor(declined={"corp-visa"})
+    async with _order_on(env, task_queue, processor, max_history_events=8) as handle:
+        first_run = (await handle.describe()).run_id
+        await assert_eventually(partial(_open_nodes, handle, REVIEWS))
+        # Each approval waits at the join; the history is over its limit by the second at the
+        # latest (how many events the first activation writes varies), which continues as new.
+        await _approve(handle, "Task_LegalReview", "lena", "legal")
+        await _approve(handle, "Task_ItReview", "kevin", "it")
+
+        async def continued() -> None:
+            assert (await handle.describe()).run_id != first_run
+
+        await assert_eventually(continued)
+        await _approve(handle, "Task_FinanceReview", "fred", "finance")  # the join fires
+        await assert_eventually(partial(_open_nodes, handle, ["Task_FixPayment"]))
+        await _approve(handle, "Task_FixPayment", "alice", "", variables={"card": "other-visa"})
+        final = await handle.result()
+
+    assert (final.status, final.outcome) == ("completed", "approved")
+    assert [t.outcome for t in final.tasks if t.node_id in REVIEWS] == ["approved"] * 3
+    assert processor.cards() == ["corp-visa", "other-visa"]
+    assert not [e for e in final.timeline if e.node_id == "Timer_ReviewsOverdue"]
+
+
+# --- A call activity: the supplier contract's legal review is the legal-review process ----------
+
+
+async def _child_of(http: httpx.AsyncClient, caller_id: str, node_id: str) -> str:
+    """The instance a call activity of ``caller_id`` started, from the inbox's tasks: the child's
+    id is ``<caller>.<call activity>.<n>`` (docs/interpreter.md "Call activities")."""
+
+    async def listed() -> str:
+        response = await http.get("/api/v1/tasks")
+        ids = {
+            t["instance_id"]
+            for t in response.json()["data"]
+            if t["instance_id"].startswith(f"{caller_id}.") and t["node_id"] == node_id
+        }
+        assert len(ids) == 1, response.json()
+        return str(ids.pop())
+
+    return await assert_eventually(listed)
+
+
+@pytest.mark.parametrize("verdict", ["approve", "reject"])
+async def test_supplier_contract_calls_the_legal_review_whose_verdict_decides(
+    examples: Stack, verdict: str
+) -> None:
+    lena, oscar = unique("lena"), unique("oscar")
+    variables = {"supplier": "Acme", "contractValue": 12000}
+    async with (
+        examples.http(unique("alice")) as requester,
+        examples.http(lena, ["legal"]) as legal,
+        examples.http(oscar, ["purchasing-leads"]) as lead,
+    ):
+        instance_id = await _start(requester, "supplier-contract", variables)
+        child_id = await _child_of(legal, instance_id, "Task_ReviewContract")
+        child = (await legal.get(f"/api/v1/instances/{child_id}")).json()
+        assert child["process_id"] == "legal-review"
+        assert child["called_by"] == {
+            "workflow_id": instance_id, "node_id": "Call_LegalReview", "token_id": "t1",
+        }  # fmt: skip
+        assert child["variables"]["supplier"] == "Acme"
+        await _decide(legal, child_id, "Task_ReviewContract", verdict, {"legalNote": "standard"})
+        if verdict == "approve":
+            await _decide(lead, instance_id, "Task_SignContract", "approve")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == ("approved" if verdict == "approve" else "rejected")
+    assert state["variables"]["legalNote"] == "standard"  # camunda:out
+    calls = [e for e in state["timeline"] if e["event"] in ("call_started", "call_completed")]
+    assert [(e["event"], e["details"]["instance_id"]) for e in calls] == [
+        ("call_started", child_id), ("call_completed", child_id),
+    ]  # fmt: skip
+    signed = [t["node_id"] for t in state["tasks"]]
+    assert signed == (["Task_SignContract"] if verdict == "approve" else [])

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shenpi_core.contracts import InstanceState, ResolveProcessInput, ResolveProcessResult
 from shenpi_core.expressions import ExpressionError
 from shenpi_core.process_plan import CallActivity
-from workflows import throws
+from workflows import rejects, throws
 from workflows.tokens import Token
 
 if TYPE_CHECKING:
@@ -76,8 +76,13 @@ def completed(engine: Engine, token_id: str, result: InstanceState, instance_id:
     engine.record(
         "call_completed", node.id, details={"instance_id": instance_id, "outcome": result.outcome}
     )
-    engine.leave_activity(token)
     engine.assign(token, {**(passed if node.all_out else {}), **mapped})
+    if result.outcome in ("approved", "rejected"):  # a called approval decides like a step
+        engine.variables["approved"] = result.outcome == "approved"
+        if result.outcome == "rejected" and not rejects.routes_reject(engine, node):
+            engine.end_all("rejected")  # no gateway after it says what a reject means
+            return
+    engine.leave_activity(token)
 
 
 def failed(engine: Engine, token_id: str, message: str) -> None:

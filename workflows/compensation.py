@@ -3,8 +3,9 @@
 An activity with a compensation boundary event is remembered when it completes (with the scope
 it ran in), and so is a subprocess that has one inside. A compensation throw (intermediate or
 end) runs the handlers of the completed activities of its scope, or of the one activity it
-names, one at a time, the last completed first; a completed subprocess's own activities are
-compensated in its place when it has no handler of its own. Each activity is compensated once.
+names, one at a time, the last completed first; a completed subprocess runs its compensation
+event subprocess, or else its own completed activities are compensated in its place. Each
+activity is compensated once.
 The throwing token waits for the handlers (``waitForCompletion``), else a token of its own does.
 """
 
@@ -24,16 +25,17 @@ def completed(engine: Engine, token: Token, node: Node) -> None:
     index = engine.index
     if node.id not in index.handlers and node.id not in index.compensable_scopes:
         return
-    inner = token.id if isinstance(node, SubProcess) else None
-    engine.state.compensable.append({"node_id": node.id, "scope": token.scope, "inner": inner})
+    inner = token.activation if isinstance(node, SubProcess) else None
+    engine.remember_completed(node.id, engine.scope_key(token), inner)
 
 
 def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
     """Start compensating; True when ``token`` now waits for the handlers."""
+    scope = _compensated_scope(engine, token)
     chosen = [
         r
         for r in engine.state.compensable
-        if r["scope"] == token.scope and (node.code is None or r["node_id"] == node.code)
+        if r["scope"] == scope and (node.code is None or r["node_id"] == node.code)
     ]
     handlers = _handlers(engine, chosen)
     details = {"activity": node.code, "handlers": list(handlers)}  # the list is consumed
@@ -46,6 +48,16 @@ def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
     return waits
 
 
+def _compensated_scope(engine: Engine, token: Token) -> str | None:
+    """The scope run a throw compensates: its own, or, thrown inside an event subprocess, the
+    scope around it (the saga pattern: an error event subprocess undoes what the scope did)."""
+    holder = engine.token(token.scope) if token.scope is not None else None
+    node = engine.index.node(holder.node_id) if holder is not None else None
+    if holder is not None and isinstance(node, SubProcess) and node.triggered_by_event:
+        return engine.scope_key(holder)
+    return engine.scope_key(token)
+
+
 def _handlers(engine: Engine, records: list[dict[str, str | None]]) -> list[str]:
     """The handlers to run for ``records``, last completed first; each record is used once."""
     found: list[str] = []
@@ -53,8 +65,9 @@ def _handlers(engine: Engine, records: list[dict[str, str | None]]) -> list[str]
         if record not in engine.state.compensable:
             continue
         engine.state.compensable.remove(record)
-        handler = engine.index.handlers.get(str(record["node_id"]))
-        if handler is not None:
+        node_id = str(record["node_id"])
+        handler = engine.index.handlers.get(node_id) or engine.index.scope_handlers.get(node_id)
+        if handler is not None:  # an activity, or a subprocess's compensation event subprocess
             found.append(handler)
         elif record["inner"] is not None:
             inside = [r for r in engine.state.compensable if r["scope"] == record["inner"]]
@@ -69,8 +82,8 @@ def step(engine: Engine) -> bool:
             continue
         if any(t.compensates == token.id for t in engine.tokens):
             continue  # its current handler still runs
-        if token.compensating:
-            handler = token.compensating.pop(0)
+        handler = engine.next_handler(token)
+        if handler is not None:
             engine.spawn(handler, scope=token.scope, compensates=token.id)
             return True
         engine.compensate_with(token, None)

@@ -11,7 +11,7 @@ task changes only through the task book (``workflows/tasks.py``); a step's appro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import assert_never
+from typing import Any, assert_never
 
 from temporalio.exceptions import ApplicationError
 
@@ -24,7 +24,7 @@ from shenpi_core.contracts import (
 )
 from shenpi_core.expressions import ExpressionError
 from shenpi_core.process_plan import BoundaryEvent, BoundaryTimer, UserTask
-from workflows import rejects, signers, steps, writes
+from workflows import rejects, scopes, signers, steps, writes
 from workflows.ai import metrics as ai_metrics
 from workflows.engine import Engine
 from workflows.refusals import refuse
@@ -115,7 +115,7 @@ def apply_to(
     approved = decision.action == "approve"
     details = dict(details)
     if decision.variables:
-        details["variables"] = writes.merge(engine.variables, decision.variables)
+        details["variables"] = _merge(engine, task, decision.variables)
     # The engine's own keys are set after the caller's variables: routing relies on them.
     engine.variables.update({"approved": approved, "decision": decision.action})
     engine.book.close(task, "completed", "approved" if approved else "rejected", engine.now())
@@ -289,7 +289,7 @@ def _apply_claim(engine: Engine, task: TaskView, decision: DecisionInput, detail
 def _apply_unclaim(
     engine: Engine, task: TaskView, decision: DecisionInput, details: Details
 ) -> None:
-    details = _with_variables(engine, decision, details)
+    details = _with_variables(engine, decision, details, task)
     engine.book.claim(task, None)
     _record(engine, task, decision, "unclaimed", details)
 
@@ -298,7 +298,9 @@ def _apply_delegate_answer(
     engine: Engine, task: TaskView, decision: DecisionInput, details: Details
 ) -> None:
     """The delegate answered: the task goes back to its owner to confirm (委派)."""
-    details = _with_variables(engine, decision, details)  # what the task declares (``writes``)
+    details = _with_variables(
+        engine, decision, details, task
+    )  # what the task declares (``writes``)
     owner, delegate = task.owner, task.delegated_to
     engine.book.end_delegation(task)
     extra = {"decision": decision.action, "owner": owner or "", "delegate": delegate or ""}
@@ -308,7 +310,7 @@ def _apply_delegate_answer(
 def _apply_transfer(
     engine: Engine, task: TaskView, decision: DecisionInput, details: Details
 ) -> None:
-    details = _with_variables(engine, decision, details)
+    details = _with_variables(engine, decision, details, task)
     to = _one(decision)
     previous = task.claimed_by or task.assignee
     signers.replace_approver(engine, task, previous, to)
@@ -319,7 +321,7 @@ def _apply_transfer(
 def _apply_delegate(
     engine: Engine, task: TaskView, decision: DecisionInput, details: Details
 ) -> None:
-    details = _with_variables(engine, decision, details)
+    details = _with_variables(engine, decision, details, task)
     to = _one(decision)
     owner = task.claimed_by or task.assignee or decision.actor
     engine.book.delegate(task, to, owner)
@@ -329,7 +331,7 @@ def _apply_delegate(
 def _apply_add_signer(
     engine: Engine, task: TaskView, decision: DecisionInput, details: Details
 ) -> None:
-    details = _with_variables(engine, decision, details)
+    details = _with_variables(engine, decision, details, task)
     extra = signers.add(engine, task, decision)
     _record(engine, task, decision, "signers_added", {**details, **extra})
     if not any(t.status == "open" for t in engine.book.of_step(task.step_id or "")):
@@ -339,28 +341,50 @@ def _apply_add_signer(
 def _apply_remove_signer(
     engine: Engine, task: TaskView, decision: DecisionInput, details: Details
 ) -> None:
-    details = _with_variables(engine, decision, details)
+    details = _with_variables(engine, decision, details, task)
     extra = signers.remove(engine, task, decision)
     _record(engine, task, decision, "signers_removed", {**details, **extra})
     steps.decided(engine, task)  # fewer approvers: the step may pass (or move on) now
 
 
 def _apply_jump(engine: Engine, task: TaskView, decision: DecisionInput, details: Details) -> None:
-    details = _with_variables(engine, decision, details)
+    details = _with_variables(engine, decision, details, task)
     to = _one(decision)
     engine.end_all("jumped")
     for incident in engine.state.incidents:  # their tokens are gone with the jump
         if incident.resolved_at is None:
             engine.resolve_incidents(incident.node_id, incident.kind)
     engine.spawn(to)
+    scopes.open_listeners(engine, None, None)  # the process's timer starts, ended with the rest
     _record(engine, task, decision, "jumped", {**details, "to": to})
 
 
-def _with_variables(engine: Engine, decision: DecisionInput, details: Details) -> Details:
+def _with_variables(
+    engine: Engine, decision: DecisionInput, details: Details, task: TaskView
+) -> Details:
     """Merge what the decision writes (checked against the task's declarations) and say so."""
     if not decision.variables:
         return details
-    return {**details, "variables": writes.merge(engine.variables, decision.variables)}
+    return {**details, "variables": _merge(engine, task, decision.variables)}
+
+
+def _merge(engine: Engine, task: TaskView, updates: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Set a decision's variables from its task's place (docs/interpreter.md "Scopes": where a
+    scope around the task holds them, else in the process); the changes for the timeline."""
+    token = next(
+        (
+            t
+            for t in engine.tokens
+            if t.task_id == task.task_id
+            or (task.step_id is not None and t.step is not None and t.step.step_id == task.step_id)
+        ),
+        None,
+    )
+    if token is None or token.scope is None:
+        return writes.merge(engine.variables, updates)
+    changes = writes.merge(dict(engine.view(token)), updates)
+    engine.assign(token, dict(updates))
+    return changes
 
 
 def _record(

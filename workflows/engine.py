@@ -23,6 +23,7 @@ from shenpi_core.process_plan import (
     ParallelGateway,
     ParameterMapping,
     PassThrough,
+    ScriptTask,
     SequenceFlow,
     ServiceTask,
     StartEvent,
@@ -116,6 +117,8 @@ class Engine(TokenMachine):
                     self._run_throw(token, node)
                 case CallActivity():
                     calls.enter(self, token, node)
+                case ScriptTask():
+                    self._run_script(token, node)
                 case UserTask():
                     self._run_user_task(token, node)
                 case ServiceTask():
@@ -151,6 +154,12 @@ class Engine(TokenMachine):
         elif node.terminate:
             self.terminated = True
             self.end_all("terminated")
+
+    def _run_script(self, token: Token, node: ScriptTask) -> None:
+        value = evaluate(node.expression.ast, self.view(token))
+        if node.result_variable:
+            self.assign(token, {node.result_variable: value})
+        self.passed(token)
 
     def _run_throw(self, token: Token, node: ThrowEvent) -> None:
         if node.throws == "compensation":
@@ -227,6 +236,8 @@ class Engine(TokenMachine):
             first = next((t for t in waiting if t.via == flow_id), None)
             if first is not None:
                 arrivals.append(first)
+        if not arrivals:  # only tokens that came by no flow (an admin's jump): one fires it
+            arrivals = waiting[:1]
         for arrived in arrivals:
             self.remove(arrived)
         self.spawn(gateway.id, state="leave", scope=scope)
@@ -234,7 +245,9 @@ class Engine(TokenMachine):
 
     def _run_event_gateway(self, token: Token, node: EventGateway) -> None:
         arms = tuple(self.index.flows[f].target for f in node.outgoing)
-        boundaries = self.schedule_boundaries(token, arms)
+        scheduled = self.schedule_boundaries(token, arms)
+        # Armed soonest first: of several timers already due, the earliest wins (as Zeebe).
+        boundaries = dict(sorted(scheduled.items(), key=lambda item: item[1].due_at))
         self.wait(token)
         self.arm(token, boundaries)  # the first timer to fire moves the token to its event
 
@@ -269,10 +282,13 @@ class Engine(TokenMachine):
 
     def _start_service(self, token: Token, node: ServiceTask) -> None:
         scope = self.view(token)
-        variables = {**scope, **self.mapped(node.inputs, scope)}
+        inputs = self.mapped(node.inputs, scope)
+        variables = {**scope, **inputs}
         if ai.is_ai_service(node):  # reviewed with the node's AiSpec, not a ServiceTaskInput
             ai.review_service(self, token, node, variables)
             return
+        if inputs:  # the task's local variables: what its output mappings also see
+            self.hold_locals(token, inputs)
         arg = ServiceTaskInput(
             instance_id=self.workflow_id,
             node_id=node.id,
@@ -343,8 +359,9 @@ class Engine(TokenMachine):
         assert isinstance(node, ServiceTask)
         self.resolve_incidents(node.id, "waiting_for_worker")
         try:
-            if node.outputs:
-                self.assign(token, self.mapped(node.outputs, {**self.view(token), **result}))
+            if node.outputs:  # over the task's local scope: its inputs, then its result
+                local = {**self.view(token), **(token.locals or {}), **result}
+                self.assign(token, self.mapped(node.outputs, local))
             elif node.result_variable:
                 self.assign(token, {node.result_variable: result})
             else:

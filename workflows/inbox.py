@@ -28,6 +28,9 @@ from workflows.tasks import TaskBook
 # Instances started before GET /incidents existed publish no incident memo: their histories
 # replay without the upsert. The marker is only recorded by an instance that has an incident.
 PATCH_INCIDENT_MEMO = "incident-memo"
+# Instances started before ``ShenpiNextDue`` existed replay without its upsert; an instance
+# records the marker when it first has a due date to publish (docs/architecture.md §2).
+PATCH_NEXT_DUE = "shenpi-next-due"
 
 
 class Inbox:
@@ -66,6 +69,12 @@ class Inbox:
             wanted.append((sa.BUSINESS_KEY, state.business_key))
         if state.priority is not None:  # set by the starter; published again when changed
             wanted.append((sa.PRIORITY, state.priority))
+        due = [t.due_at for t in book.open_tasks() if t.due_at is not None]
+        next_due = min(due, default=None)
+        # A task opening or closing changes the actors too, so this rides in their upsert; the
+        # patch is asked only when there is something to publish, as for the incident memo.
+        if _normal(self._attrs[sa.NEXT_DUE.name]) != next_due and workflow.patched(PATCH_NEXT_DUE):
+            wanted.append((sa.NEXT_DUE, next_due))
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted:
             if _normal(self._attrs[key.name]) == _normal(value):

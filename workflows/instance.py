@@ -184,6 +184,7 @@ class InstanceWorkflow:
             and workflow.all_handlers_finished()
             and self._notifier.idle  # a notification or escalation lookup would be lost
             and self._deadlines.idle
+            and not self._waits.signalling
         )
 
     def _continue_as_new(self) -> NoReturn:

@@ -271,10 +271,45 @@ class TokenMachine:
         """What a token running inside ``scope``'s subprocess sees."""
         return {**self.view(scope), **(scope.locals or {})}
 
+    @staticmethod
+    def hold_locals(token: Token, local: dict[str, Any]) -> None:
+        """The local variables of the activity ``token`` waits in (a task's input mappings)."""
+        token.locals = dict(local)
+
     def open_scope(self, token: Token, local: dict[str, Any]) -> None:
         """``token`` waits on its subprocess, whose local variables are ``local``."""
+        self.state.counters["scope"] = self.state.counters.get("scope", 0) + 1
+        token.activation = f"s{self.state.counters['scope']}"
         token.locals = dict(local)
         token.state = "wait"
+
+    def forget_compensation(self, activation: str | None) -> None:
+        """Drop what completed in that run of a scope, at any depth."""
+        if activation is None:
+            return
+        inside = [r for r in self.state.compensable if r["scope"] == activation]
+        for record in inside:
+            self.state.compensable.remove(record)
+            self.forget_compensation(record["inner"])
+
+    def remember_completed(self, node_id: str, scope: str | None, inner: str | None) -> None:
+        self.state.compensable.append({"node_id": node_id, "scope": scope, "inner": inner})
+
+    def scope_key(self, token: Token) -> str | None:
+        """Which run of which scope ``token`` is in (None: the process)."""
+        scope = self.token(token.scope) if token.scope is not None else None
+        return scope.activation if scope is not None else None
+
+    @staticmethod
+    def next_handler(token: Token) -> str | None:
+        """The next compensation handler ``token`` waits for (None: all have run)."""
+        return token.compensating.pop(0) if token.compensating else None
+
+    @staticmethod
+    def listen_again(token: Token, start_id: str, wait: BoundaryWait) -> None:
+        """A repeating timer start: ``wait`` is its next occurrence."""
+        token.boundaries = {start_id: wait}
+        token.due_at = wait.due_at
 
     def listen(self, token: Token, start_id: str, wait: BoundaryWait) -> None:
         """``token`` is the armed timer start ``start_id`` of an event subprocess."""
@@ -293,10 +328,12 @@ class TokenMachine:
     def interrupt(self, token: Token, reason: str) -> None:
         """Stop what ``token`` waits on: its activity, timers, task(s) and, for a subprocess,
         every token inside it. The token itself stays, for the caller to move."""
-        if token.locals is not None or isinstance(self.index.node(token.node_id), SubProcess):
+        if isinstance(self.index.node(token.node_id), SubProcess):
             for inner in reversed(self.inside(token)):
                 self._close_task(inner, reason)
                 self.remove(inner)
+            self.forget_compensation(token.activation)  # an interrupted run is not undone
+        token.locals = None  # the activity's local variables end with it
         self.waits.cancel(token.id)
         self._close_task(token, reason)
         self.resolve_incidents(token.node_id, "waiting_for_worker")

@@ -17,8 +17,17 @@ def outcome_of(variables: Mapping[str, Any], timeline: Sequence[TimelineEntry]) 
     explicit = variables.get("outcome")
     if isinstance(explicit, str) and explicit:
         return explicit
-    last = next((e.event for e in reversed(timeline) if e.event in DECISION_EVENTS), None)
-    return "rejected" if last in REJECTING else "approved"
+    last = next((v for e in reversed(timeline) if (v := _verdict(e)) is not None), None)
+    return last or "approved"
+
+
+def _verdict(entry: TimelineEntry) -> str | None:
+    """How a decision went; a called process that approved or rejected counts as one, so an
+    approval run by a call activity decides like a step of the caller."""
+    if entry.event in DECISION_EVENTS:
+        return "rejected" if entry.event in REJECTING else "approved"
+    called = entry.details.get("outcome") if entry.event == "call_completed" else None
+    return called if called in ("approved", "rejected") else None
 
 
 def running_status(incidents: Sequence[Incident]) -> InstanceStatus:

@@ -10,7 +10,7 @@ node id the token moves to.
 from __future__ import annotations
 
 from shenpi_core.contracts import DecisionInput, TaskView
-from shenpi_core.process_plan import ExclusiveGateway, UserTask
+from shenpi_core.process_plan import CallActivity, ExclusiveGateway, InclusiveGateway, UserTask
 from workflows import writes
 from workflows.machine import TokenMachine
 from workflows.tokens import Token
@@ -41,7 +41,7 @@ def reject(machine: TokenMachine, token: Token, node: UserTask) -> None:
     move(machine, token, target)
 
 
-def routes_reject(machine: TokenMachine, node: UserTask) -> bool:
+def routes_reject(machine: TokenMachine, node: UserTask | CallActivity) -> bool:
     """The model decides what a reject means when the task leads into a gateway or a condition,
     or loops (its loop condition decides)."""
     if node.loop is not None:
@@ -49,7 +49,7 @@ def routes_reject(machine: TokenMachine, node: UserTask) -> bool:
     for flow in machine.index.outgoing(node):
         if flow.condition is not None:
             return True
-        if isinstance(machine.index.node(flow.target), ExclusiveGateway):
+        if isinstance(machine.index.node(flow.target), ExclusiveGateway | InclusiveGateway):
             return True
     return False
 

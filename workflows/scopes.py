@@ -68,10 +68,13 @@ def timer_start(engine: Engine, listener: Token) -> None:
         and (wait.remaining is None or wait.remaining > 1)
         and not start.interrupting
     ):
-        wait.due_at = next_occurrence(wait.due_at, wait.interval_seconds, engine.now())
-        wait.remaining = None if wait.remaining is None else wait.remaining - 1
-        engine.listen(listener, start.id, wait)
-        engine.waits.start_timer(listener.id, TIMER, wait.due_at)
+        following = BoundaryWait(
+            due_at=next_occurrence(wait.due_at, wait.interval_seconds, engine.now()),
+            remaining=None if wait.remaining is None else wait.remaining - 1,
+            interval_seconds=wait.interval_seconds,
+        )
+        engine.listen_again(listener, start.id, following)
+        engine.waits.start_timer(listener.id, TIMER, following.due_at)
     else:
         engine.remove(listener)
     trigger(engine, sub, listener.scope)

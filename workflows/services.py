@@ -20,6 +20,7 @@ from temporalio.exceptions import (
     ChildWorkflowError,
     TimeoutError,
     TimeoutType,
+    WorkflowAlreadyStartedError,
 )
 from temporalio.workflow import ParentClosePolicy
 
@@ -133,6 +134,12 @@ class WorkflowWaits:
     ) -> None:
         self._spawn(token_id, CALL, self._call(token_id, arg, variables, child_id))
 
+    @property
+    def signalling(self) -> bool:
+        """An escalation to the caller is still being sent (continue-as-new would lose it)."""
+        self._signals = [task for task in self._signals if not task.done()]
+        return bool(self._signals)
+
     def escalate_to_caller(self, code: str | None) -> None:
         """Signal the caller's call activity (this instance was started by one)."""
         caller = self.engine.state.called_by
@@ -240,7 +247,8 @@ class WorkflowWaits:
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
                 priority=activity_priority(self.engine),
             )
-        except ChildWorkflowError as err:
+        except (ChildWorkflowError, WorkflowAlreadyStartedError) as err:
+            # Already started: an instance reset behind its running child; an incident to answer.
             self._finish(token_id, CALL)
             calls.failed(self.engine, token_id, failure_message(err))
             return

@@ -86,10 +86,11 @@ def find(engine: Engine, token: Token, kind: Kind, code: str | None) -> Catch | 
         if boundary is not None:
             return Catch(boundary=boundary, holder=token)
     scope_id = token.scope
+    siblings = True  # the event subprocesses of the scope the throw is in may catch it
     while True:
         holder = engine.token(scope_id) if scope_id is not None else None
         scope_node = holder.node_id if holder is not None else None
-        sub = _event_subprocess(engine, scope_node, kind, code)
+        sub = _event_subprocess(engine, scope_node, kind, code) if siblings else None
         if sub is not None:
             return Catch(event_subprocess=sub, scope=scope_id)
         if holder is None:
@@ -97,6 +98,10 @@ def find(engine: Engine, token: Token, kind: Kind, code: str | None) -> Catch | 
         boundary = _boundary(engine, holder.node_id, kind, code)
         if boundary is not None:
             return Catch(boundary=boundary, holder=holder)
+        # Thrown inside an event subprocess: it goes past its sibling event subprocesses (it
+        # would catch itself again) to the subprocess around them, as Zeebe does.
+        activation = engine.index.node(holder.node_id)
+        siblings = not (isinstance(activation, SubProcess) and activation.triggered_by_event)
         scope_id = holder.scope
 
 

@@ -80,6 +80,9 @@ class Token(BaseModel):
     # handler's token, the id of the throw's token it runs for.
     compensating: list[str] | None = None
     compensates: str | None = None
+    # A scope token: this run of its subprocess (a token id outlives its scopes; compensation
+    # must tell one run from the next).
+    activation: str | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -101,6 +104,8 @@ class Token(BaseModel):
             exclude["compensating"] = True
         if self.compensates is None:
             exclude["compensates"] = True
+        if self.activation is None:
+            exclude["activation"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 
@@ -122,10 +127,17 @@ class PlanIndex:
             if isinstance(n, SubProcess) and n.triggered_by_event:
                 self.event_subprocesses.setdefault(n.parent, []).append(n)
         self._reaches: dict[tuple[str, str], bool] = {}
+        # A subprocess's compensation event subprocess: what compensating it runs instead of
+        # compensating what completed inside it.
+        self.scope_handlers: dict[str, str] = {}
+        for subs in self.event_subprocesses.values():
+            for sub in subs:
+                if self.start_of(sub).event == "compensation" and sub.parent is not None:
+                    self.scope_handlers[sub.parent] = sub.id
         # Subprocesses with a compensable activity inside (at any depth): their completion is
         # remembered, so compensating them reaches what they did.
-        self.compensable_scopes: set[str] = set()
-        for activity in self.handlers:
+        self.compensable_scopes: set[str] = set(self.scope_handlers)
+        for activity in [*self.handlers, *self.scope_handlers]:
             parent = self.nodes[activity].parent
             while parent is not None:
                 self.compensable_scopes.add(parent)

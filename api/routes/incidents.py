@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api import updates, visibility
-from api.deps import AdminDep, SettingsDep, TemporalClientDep
+from api.deps import AdminDep, TemporalClientDep
 from api.schemas import IncidentActionCreate, IncidentActionPublic, IncidentsPublic
-from api.updates import KeyedRequestDep
+from api.updates import KeyedUpdateDep
 from shenpi_core.contracts import (
     UPDATE_INCIDENT_ACTION,
     IncidentActionInput,
@@ -39,10 +39,8 @@ async def act_on_incident(
     instance_id: str,
     incident_id: str,
     action: Literal["retry", "resolve"],
-    client: TemporalClientDep,
     admin: AdminDep,
-    settings: SettingsDep,
-    keyed: KeyedRequestDep,
+    update: KeyedUpdateDep,
     body: IncidentActionCreate | None = None,
 ) -> IncidentActionPublic:
     """``retry`` runs the incident's node again; ``resolve`` closes one whose cause is gone."""
@@ -53,13 +51,7 @@ async def act_on_incident(
         is_admin=True,
         comment=body.comment if body else None,
     )
-    result = await updates.execute(
-        client,
-        instance_id,
-        UPDATE_INCIDENT_ACTION,
-        request,
-        result_type=IncidentActionResult,
-        update_id=await keyed.update_id(instance_id, body),
-        settings=settings,
+    result = await update(
+        instance_id, UPDATE_INCIDENT_ACTION, request, body=body, result_type=IncidentActionResult
     )
     return IncidentActionPublic(instance_id=instance_id, **result.model_dump())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -16,7 +15,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import visibility
+from api import updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.document_access import DocumentAccessDep
 from api.errors import ApiError
@@ -93,7 +92,7 @@ async def start_instance(
         search_attributes=TypedSearchAttributes(pairs),
         memo={MEMO_PROCESS_ID: process_id},
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        rpc_timeout=_bound(settings),
+        rpc_timeout=updates.rpc_bound(settings),
         priority=priority.temporal_priority(chosen),
     )
     metrics.instances_started.labels(process_id).inc()
@@ -147,7 +146,7 @@ def _public(
 ) -> InstancePublic:
     outcome = state.outcome or ("cancelled" if status == "cancelled" else None)
     body = state.model_dump(
-        exclude={"tokens", "counters", "status", "outcome", "incidents", "priority"}
+        exclude={"tokens", "counters", "compensable", "status", "outcome", "incidents", "priority"}
     )
     # Incidents are numbered by position; states from before the numbering carry no id.
     incidents = [
@@ -175,7 +174,7 @@ async def _describe(
 ) -> WorkflowExecutionDescription | None:
     """The execution's description; None once Temporal no longer has it (retention, deleted)."""
     try:
-        return await handle.describe(rpc_timeout=_bound(settings))
+        return await handle.describe(rpc_timeout=updates.rpc_bound(settings))
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
@@ -186,10 +185,6 @@ async def _state(handle: WorkflowHandle[Any, Any], settings: Settings) -> Instan
     # The query needs a worker: bounded, so a missing worker is a 503, not a hung request.
     async with asyncio.timeout(settings.update_timeout_seconds):
         state: InstanceState = await handle.query(
-            QUERY_STATE, result_type=InstanceState, rpc_timeout=_bound(settings)
+            QUERY_STATE, result_type=InstanceState, rpc_timeout=updates.rpc_bound(settings)
         )
     return state
-
-
-def _bound(settings: Settings) -> timedelta:
-    return timedelta(seconds=settings.update_timeout_seconds)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI, Request
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -20,9 +19,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import updates
-from api.deps import PrincipalDep, SettingsDep, TemporalClientDep
+from api.deps import PrincipalDep
 from api.schemas import PriorityChange, PriorityPublic
-from api.updates import KeyedRequestDep
+from api.updates import KeyedUpdateDep
 from api.wechat.identity import directory_of
 from shenpi.auth_tokens import Principal
 from shenpi.directory import DirectoryLookupError
@@ -42,12 +41,11 @@ async def change_priority(
     instance_id: str,
     body: PriorityChange,
     request: Request,
-    client: TemporalClientDep,
     principal: PrincipalDep,
-    settings: SettingsDep,
-    keyed: KeyedRequestDep,
+    update: KeyedUpdateDep,
 ) -> PriorityPublic:
     """Set the priority; 403 unless the initiator's manager or an admin, 409 if ended or same."""
+    client, settings = update.client, update.settings
     managed = None
     if not principal.is_admin:
         managed = await _managed_initiator(request.app, client, instance_id, principal, settings)
@@ -58,15 +56,8 @@ async def change_priority(
         manager_of=managed,
         comment=body.comment,
     )
-    update_id = await keyed.update_id(instance_id, body)
-    result = await updates.execute(
-        client,
-        instance_id,
-        UPDATE_SET_PRIORITY,
-        change,
-        result_type=PriorityResult,
-        update_id=update_id,
-        settings=settings,
+    result = await update(
+        instance_id, UPDATE_SET_PRIORITY, change, body=body, result_type=PriorityResult
     )
     await _retag_workflow_tasks(client, instance_id, result.priority, settings)
     return PriorityPublic(instance_id=instance_id, **result.model_dump())
@@ -77,9 +68,7 @@ async def _managed_initiator(
 ) -> str | None:
     """The instance's initiator if the directory names the caller as their manager."""
     handle = client.get_workflow_handle(instance_id)
-    description = await handle.describe(
-        rpc_timeout=timedelta(seconds=settings.update_timeout_seconds)
-    )
+    description = await handle.describe(rpc_timeout=updates.rpc_bound(settings))
     initiator = description.typed_search_attributes.get(sa.INITIATOR)
     if initiator is None:
         return None
@@ -106,7 +95,7 @@ async def _retag_workflow_tasks(
     )
     try:
         await client.workflow_service.update_workflow_execution_options(
-            request, timeout=timedelta(seconds=settings.update_timeout_seconds)
+            request, timeout=updates.rpc_bound(settings)
         )
     except RPCError as err:
         log.warning("workflow task priority of %s not changed: %s", instance_id, err.message)

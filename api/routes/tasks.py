@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import updates, visibility
+from api import inbox_due, updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.document_access import DocumentAccessDep
 from api.errors import ApiError
@@ -59,16 +59,22 @@ async def list_tasks(
         )
         data = await visibility.with_advice(session, data)
         return TasksPublic(data=data, count=len(data))
-    page = await visibility.inbox_page(
-        client,
-        principal,
-        limit=limit,
-        page_size=page_size or 20,
-        page_token=page_token,
-        sort=sort or "newest",
-        process_id=process_id,
-        only=listing,
-    )
+    if sort == "due" and listing.empty:  # visibility finds the page (api/inbox_due.py)
+        query = visibility.inbox_query(principal, process_id)
+        page = await inbox_due.due_page(
+            client, principal, query, page_size=page_size or 20, page_token=page_token, limit=limit
+        )
+    else:
+        page = await visibility.inbox_page(
+            client,
+            principal,
+            limit=limit,
+            page_size=page_size or 20,
+            page_token=page_token,
+            sort=sort or "newest",
+            process_id=process_id,
+            only=listing,
+        )
     data = await visibility.with_advice(session, page.tasks)
     return TasksPublic(
         data=data, count=len(data), next_page_token=page.next_page_token, total=page.total

@@ -57,6 +57,15 @@ class Sealer:
         key_id, _, data = stored[len(_TEXT_PREFIX) :].partition(":")
         return self._open(key_id, data).decode()
 
+    @staticmethod
+    def key_of(stored: Any) -> str | None:
+        """The id of the key a stored value is sealed with; None: stored in clear."""
+        if isinstance(stored, dict) and SEALED in stored:
+            return str(stored[SEALED])
+        if isinstance(stored, str) and stored.startswith(_TEXT_PREFIX):
+            return stored[len(_TEXT_PREFIX) :].partition(":")[0]
+        return None
+
     def _open(self, key_id: str, data: str) -> bytes:
         if self.ring is None:
             raise UnknownKeyError(

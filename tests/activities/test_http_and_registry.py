@@ -7,8 +7,10 @@ from temporalio.client import Client
 
 from activities.registry import BUILTIN_TYPES, RegistryError, build_registry, parse_custom_types
 from shenpi.settings import Settings
+from shenpi_core.contracts import QUERY_STATE, InstanceState
 from tests.activities.support import running_worker, service_process, start
 from tests.activities.webhook_server import webhook_server
+from tests.helpers import assert_eventually
 
 
 async def test_http_task_sends_variables_and_merges_the_json_answer(
@@ -62,3 +64,27 @@ async def test_registry_serves_notify_and_http_plus_configured_types() -> None:
 def test_custom_type_list_tolerates_spaces_and_empty_items() -> None:
     assert parse_custom_types("") == []
     assert parse_custom_types(" a=m:f , ,b = n:g ") == [("a", "m:f"), ("b", "n:g")]
+
+
+@pytest.mark.parametrize(
+    ("status", "config"),
+    [(402, {"error.402": "card_declined"}), (404, {"error.4xx": "card_declined"})],
+)
+async def test_http_answer_configured_as_a_bpmn_error_is_thrown_once_without_retries(
+    client: Client, task_queue: str, status: int, config: dict[str, str]
+) -> None:
+    with webhook_server([status]) as api:
+        process = service_process(("http", {"url": api.url, **config}))
+        async with running_worker(client, task_queue):
+            handle = await start(client, process, task_queue)
+
+            async def thrown() -> None:
+                current = await handle.query(QUERY_STATE, result_type=InstanceState)
+                [incident] = current.incidents or [None]
+                assert incident is not None and incident.kind == "unhandled_error"
+                assert "'card_declined'" in incident.message and f"HTTP {status}" in (
+                    incident.message
+                )
+
+            await assert_eventually(thrown)
+        assert len(api.received) == 1  # a BPMN error is an answer, not a failure to retry

@@ -10,19 +10,20 @@ import pytest
 from activities.registry import BUILTIN_TYPES, build_registry
 from shenpi.directory import DirectoryError
 from shenpi.settings import Settings
-from shenpi_core.contracts import ACTIVITY_ARCHIVE, ACTIVITY_DIRECTORY
+from shenpi_core.contracts import ACTIVITY_ARCHIVE, ACTIVITY_DIRECTORY, ACTIVITY_RESOLVE_PROCESS
 
 
 def _names(fns: list[Any]) -> list[str]:
     return [fn.__temporal_activity_definition.name for fn in fns]
 
 
-async def test_registry_adds_directory_and_archive_but_not_as_service_task_types(
+async def test_registry_adds_its_internal_activities_but_not_as_service_task_types(
     tmp_path: Path,
 ) -> None:
     registry = build_registry(Settings(_env_file=None, data_dir=tmp_path))
     try:
-        assert _names(registry.activities) == [ACTIVITY_DIRECTORY, ACTIVITY_ARCHIVE, *BUILTIN_TYPES]
+        internal = [ACTIVITY_DIRECTORY, ACTIVITY_ARCHIVE, ACTIVITY_RESOLVE_PROCESS]
+        assert _names(registry.activities) == [*internal, *BUILTIN_TYPES]
         assert registry.needs_executor  # the directory lookup is synchronous (thread pool)
     finally:
         await registry.aclose()

@@ -27,37 +27,33 @@ EXPECTED: dict[str, frozenset[str] | None] = {
     "SpiffWorkflow__transaction.bpmn": frozenset({"unsupported-element"}),
     "bpmn-miwg-test-suite__A.3.0.bpmn": frozenset({"no-start", "unsupported-element"}),
     "bpmn-miwg-test-suite__B.1.0.bpmn": frozenset({"no-executable-process"}),
-    "bpmn-miwg-test-suite__C.1.1-invoice-handling.bpmn": frozenset(
-        {"condition-syntax", "unsupported-implementation"}
-    ),
+    "bpmn-miwg-test-suite__C.1.1-invoice-handling.bpmn": frozenset({"condition-syntax"}),
     # Their FEEL (`some … satisfies`, contexts) parses since FEEL has its own grammar.
     "bpmn-miwg-test-suite__C.9.0-customer-onboarding.bpmn": frozenset({"unsupported-element"}),
     "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": frozenset(
         {"unsupported-element", "unsupported-loop"}
     ),
-    "camunda-bpm-examples__TwitterDemoProcess.bpmn": frozenset({"unsupported-implementation"}),
+    "camunda-bpm-examples__TwitterDemoProcess.bpmn": COMPILES,
     "camunda-bpm-examples__invoicePayment.bpmn": COMPILES,
     "camunda-bpm-examples__loan-granting.bpmn": frozenset(
         {"unsupported-element", "unsupported-loop", "unsupported-mapping"}
     ),
     "camunda-bpm-examples__order-handling.bpmn": frozenset({"unsupported-element"}),
     "camunda-bpm-platform__CompensateEventTest.testCompensateScope.bpmn": frozenset(
-        {"unsupported-element", "unsupported-implementation", "unsupported-loop"}
+        {"unsupported-element", "unsupported-loop"}
     ),
     "camunda-bpm-platform__LinkEventTest.testEventLinkMultipleSources.bpmn": frozenset(
         {"unsupported-element"}
     ),
     "camunda-bpm-platform__TaskServiceTest.handleUserTaskEscalation.bpmn": COMPILES,
     "camunda-bpm-platform__TransactionSubProcessTest.testSimpleCase.bpmn": frozenset(
-        {"unsupported-element", "unsupported-implementation", "unsupported-loop"}
+        {"unsupported-element", "unsupported-loop"}
     ),
     "camunda-bpm-platform__VacationRequest.bpmn": COMPILES,
-    "camunda-bpm-platform__invoice.v2.bpmn": frozenset(
-        {"unsupported-element", "unsupported-implementation"}
-    ),
+    "camunda-bpm-platform__invoice.v2.bpmn": frozenset({"unsupported-element"}),
     "camunda-bpm-platform__reviewInvoice.bpmn": COMPILES,
     "flowable-examples__VacationRequest.bpmn": COMPILES,
-    "flowable-examples__my-process.bpmn": frozenset({"unsupported-implementation"}),
+    "flowable-examples__my-process.bpmn": COMPILES,
     "spring-zeebe__demoProcess.bpmn": COMPILES,
     "zeebe-process-test__automated-tests.bpmn": frozenset({"unsupported-loop"}),
     "zeebe-process-test__looping-servicetask.bpmn": COMPILES,

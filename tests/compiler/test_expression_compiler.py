@@ -224,3 +224,10 @@ def test_a_feel_priority_that_can_yield_no_priority_is_refused() -> None:
         compile_bpmn(xml)
     assert [d.code for d in err.value.diagnostics] == ["priority-value"]
     assert "'asap'" in err.value.diagnostics[0].message
+
+
+def test_a_value_declared_feel_is_feel_without_the_equals_sign() -> None:
+    expression = compile_value(RawText("amount * 2", language="feel"))
+    assert expression.dialect == "feel"
+    assert evaluate(expression.ast, {"amount": 4}) == 8
+    assert compile_value(RawText("amount * 2")).dialect == "literal"  # undeclared: as before

@@ -15,6 +15,7 @@ import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from temporalio.client import Client
 
@@ -75,29 +76,29 @@ class DevServer:
 
 
 @dataclass
-class WorkerProcess:
-    """One `shenpi worker` child process; ``restart`` spawns a new one with the same settings."""
+class ShenpiProcess:
+    """One `shenpi <command>` child process with ``SHENPI_*`` settings in ``env``, started from
+    ``directory`` (no ``.env`` leaks in) and logging to ``<command>.log`` there."""
 
+    command: ClassVar[str]
     directory: Path
     env: dict[str, str]
-    starts: int = 0
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def log_file(self) -> Path:
-        return self.directory / "worker.log"
+        return self.directory / f"{self.command}.log"
 
-    def start(self) -> None:
+    def _spawn(self, env: dict[str, str], header: str = "") -> None:
         assert self._proc is None, "already running"
-        self.starts += 1
-        env = {**os.environ, **self.env, "SHENPI_WORKER_METRICS_PORT": str(free_port())}
+        self.directory.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
-            log.write(f"--- start {self.starts} ---\n".encode())
+            log.write(header.encode())
             log.flush()
             self._proc = subprocess.Popen(
-                [str(BIN_DIR / "shenpi"), "worker"],
+                [str(BIN_DIR / "shenpi"), self.command],
                 cwd=self.directory,
-                env=env,
+                env={**os.environ, **self.env, **env},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -105,6 +106,28 @@ class WorkerProcess:
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        await terminate(proc)  # SIGTERM: the worker drains (worker.py), uvicorn its requests
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class WorkerProcess(ShenpiProcess):
+    """`shenpi worker`; ``start`` again after ``kill`` or ``stop`` spawns a new one with the same
+    settings (and a fresh metrics port)."""
+
+    command: ClassVar[str] = "worker"
+    starts: int = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        metrics = {"SHENPI_WORKER_METRICS_PORT": str(free_port())}
+        self._spawn(metrics, header=f"--- start {self.starts} ---\n")
 
     async def kill(self) -> None:
         """kill -9: no graceful shutdown, its activities' attempts stay open on the server."""
@@ -113,58 +136,17 @@ class WorkerProcess:
         proc.kill()
         await asyncio.to_thread(proc.wait)
 
-    async def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        await terminate(proc)  # SIGTERM drains the worker (worker.py)
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
 
 @dataclass
-class ApiProcess:
-    """One `shenpi api` child process on a free port, with ``SHENPI_*`` settings in ``env``."""
+class ApiProcess(ShenpiProcess):
+    """`shenpi api` on a free port."""
 
-    directory: Path
-    env: dict[str, str]
+    command: ClassVar[str] = "api"
     port: int = field(default_factory=free_port)
-    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
-    def log_file(self) -> Path:
-        return self.directory / "api.log"
-
     def start(self) -> None:
-        assert self._proc is None, "already running"
-        self.directory.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            **self.env,
-            "SHENPI_API_HOST": "127.0.0.1",
-            "SHENPI_API_PORT": str(self.port),
-        }
-        with self.log_file.open("ab") as log:
-            self._proc = subprocess.Popen(
-                [str(BIN_DIR / "shenpi"), "api"],
-                cwd=self.directory,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    async def stop(self) -> None:
-        proc, self._proc = self._proc, None
-        await terminate(proc)  # SIGTERM: uvicorn drains its requests
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        self._spawn({"SHENPI_API_HOST": "127.0.0.1", "SHENPI_API_PORT": str(self.port)})

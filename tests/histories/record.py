@@ -320,6 +320,24 @@ async def deadlines(env: WorkflowEnvironment, queue: str) -> list[WorkflowHandle
     return [sla, timeout]
 
 
+async def next_due(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A manager step due in 3 days publishes ``ShenpiNextDue``; the finance step after it has
+    no due date, so the attribute is unset; the instance ends."""
+    dated = with_approval(
+        "two_steps",
+        "manager",
+        mode="single",
+        approvers=["mona"],
+        due_in="P3D",
+        due_in_seconds=3 * 24 * 3600.0,
+    )
+    handle = await start_plan(client, dated, queue)
+    await decide(handle, await open_task(handle, "manager"), "approve", "mona")
+    await decide(handle, await open_task(handle, "finance"), "approve", "fay", groups=["finance"])
+    await handle.result()
+    return [handle]
+
+
 async def ai_advise(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """The AI's advice shown on the task, then the approver decides."""
     handle = await start(client, "ai_advise", queue, variables={"approver": "alice"})
@@ -545,6 +563,18 @@ async def compensation(client: Client, queue: str) -> list[WorkflowHandle[Any, A
     await decide(handle, await open_task(handle, "approve"), "reject", "mia")
     await decide(handle, await open_task(handle, "cancel_flight"), "approve", "tom")
     await decide(handle, await open_task(handle, "tell"), "approve", "ida")
+    scoped = await start(client, "compensation_scope", queue)
+    await decide(scoped, await open_task(scoped, "approve"), "reject", "mia")
+    await decide(scoped, await open_task(scoped, "cancel_booking"), "approve", "tom")
+    for instance in (handle, scoped):
+        await instance.result()
+    return [handle, scoped]
+
+
+async def scripts(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """FEEL and JUEL script tasks compute the total and the approver level."""
+    handle = await start(client, "script_tasks", queue, variables={"amount": 2000})
+    await decide(handle, await open_task(handle, "approve"), "approve", "mia")
     await handle.result()
     return [handle]
 
@@ -619,6 +649,8 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "calls": calls,
     "loops": loops,
     "compensation": compensation,
+    "scripts": scripts,
+    "next_due": next_due,
 }
 
 

@@ -7,6 +7,8 @@ guard it with ``workflow.patched(...)`` instead of changing the recorded behavio
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,9 +32,9 @@ def test_representative_histories_are_committed() -> None:
     assert {"ai_advise", "ai_decide", "ai_fallback", "ai_route"} <= names
     assert {"ai_service", "ocr_service", "ai_shadow"} <= names
     assert {"notify_defaults", "decision_limits", "incident_actions", "ai_heartbeats"} <= names
-    assert "priority" in names
+    assert {"priority", "next_due"} <= names
     assert {"scopes", "errors", "gateways", "scope_timers", "calls", "loops"} <= names
-    assert "compensation" in names
+    assert {"compensation", "scripts"} <= names
 
 
 def _recorded_workflow_id(text: str, default: str) -> str:
@@ -71,3 +73,23 @@ async def test_priority_history_schedules_activities_at_the_instance_priority() 
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert keys == [("score", 2), ("notify", 2), ("notify", 1), ("shenpi-archive", 0)]
+
+
+async def test_next_due_history_publishes_the_due_date_then_unsets_it() -> None:
+    """The manager's step is due in 3 days (published with the actors); the finance step after it
+    has no due date (unset)."""
+    path = Path(__file__).parent / "next_due-1.json"
+    history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
+    published = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields[
+            "ShenpiNextDue"
+        ].data
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        and "ShenpiNextDue"
+        in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    ]
+    assert len(published) == 2 and published[1] == b""
+    started = history.events[0].event_time.ToDatetime(tzinfo=UTC)
+    due = datetime.fromisoformat(json.loads(published[0]))
+    assert timedelta(days=3) <= due - started < timedelta(days=3, minutes=1)

@@ -20,6 +20,7 @@ from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
 from shenpi_core.contracts import ServiceTaskInput
 from tests.notify.notify_workflow import NotifyOnce, NotifyOnceInput
+from tests.notify.smtp_server import SmtpServer, smtp_server
 from tests.wechat import mp_server, work_server
 
 DIRECTORY = """
@@ -84,6 +85,23 @@ async def notify_worker(
                 yield worker
         finally:
             await activities.aclose()
+
+
+SENDER = "approvals@shenpi.example"
+
+
+@asynccontextmanager
+async def mail_and_work_worker(
+    client: Client, task_queue: str, tmp_path: Path, work: work_server.WorkServer
+) -> AsyncIterator[SmtpServer]:
+    """A notify worker that sends WeChat Work cards to ``work`` and email from ``SENDER``
+    through a local SMTP server, which it yields: what it received stays readable after."""
+    with smtp_server() as smtp:
+        settings = work_settings(
+            work, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False, smtp_from=SENDER
+        )
+        async with notify_worker(client, task_queue, tmp_path, **settings):
+            yield smtp
 
 
 def notify_settings(tmp_path: Path, **settings: Any) -> Settings:

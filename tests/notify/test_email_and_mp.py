@@ -10,7 +10,14 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 from tests.notify.smtp_server import smtp_server
-from tests.notify.support import mp_settings, notify, notify_worker, start_notify, work_settings
+from tests.notify.support import (
+    SENDER,
+    mail_and_work_worker,
+    mp_settings,
+    notify,
+    notify_worker,
+    start_notify,
+)
 from tests.wechat.fake_api import Answer
 from tests.wechat.mp_server import TEMPLATE_ID, MpServer
 from tests.wechat.work_server import WorkServer
@@ -19,25 +26,17 @@ from tests.wechat.work_server import WorkServer
 async def test_user_preferring_email_gets_an_email_with_ref_link_and_headers(
     client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
-    with smtp_server() as smtp:
-        settings = work_settings(
-            wechat_work_server,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_starttls=False,
-            smtp_from="approvals@shenpi.example",
-        )
-        async with notify_worker(client, task_queue, tmp_path, **settings):
-            result = await notify(client, task_queue, "task_opened", ["group:finance"])
+    async with mail_and_work_worker(client, task_queue, tmp_path, wechat_work_server) as smtp:
+        result = await notify(client, task_queue, "task_opened", ["group:finance"])
 
     # erin (channels: [email]) gets email; frank has no preference: WeChat Work.
     assert [s.to for s in wechat_work_server.sent] == ["frank"]
     [mail] = smtp.received
-    assert (mail.sender, mail.recipients) == ("approvals@shenpi.example", ["erin@example.com"])
+    assert (mail.sender, mail.recipients) == (SENDER, ["erin@example.com"])
     message = mail.message
     assert message["Subject"].startswith("【待审批】经理审批 Manager approval")
     assert "Approval needed" in message["Subject"]
-    assert (message["From"], message["To"]) == ("approvals@shenpi.example", "erin@example.com")
+    assert (message["From"], message["To"]) == (SENDER, "erin@example.com")
     assert message["X-Shenpi-Task-Ref"] == "K7Q2XM"
     assert message["X-Shenpi-Instance"] == "purchase-1"
     assert message["X-Shenpi-Event"] == "task_opened"
@@ -54,12 +53,8 @@ async def test_rejected_wechat_user_falls_back_to_their_next_channel(
     client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
     wechat_work_server.reject_user("WW_GHOST")
-    with smtp_server() as smtp:
-        settings = work_settings(
-            wechat_work_server, smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_starttls=False
-        )
-        async with notify_worker(client, task_queue, tmp_path, **settings):
-            result = await notify(client, task_queue, "outcome", ["ghost"], outcome="approved")
+    async with mail_and_work_worker(client, task_queue, tmp_path, wechat_work_server) as smtp:
+        result = await notify(client, task_queue, "outcome", ["ghost"], outcome="approved")
 
     assert wechat_work_server.sent == []
     assert [m.recipients for m in smtp.received] == [["ghost@example.com"]]

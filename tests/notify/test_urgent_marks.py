@@ -7,25 +7,16 @@ from pathlib import Path
 from temporalio.client import Client
 
 from tests.activities.webhook_server import webhook_server
-from tests.notify.smtp_server import smtp_server
-from tests.notify.support import notify, notify_worker, work_settings
+from tests.notify.support import mail_and_work_worker, notify, notify_worker
 from tests.wechat.work_server import WorkServer
 
 
 async def test_urgent_task_card_and_email_are_marked_urgent(
     client: Client, task_queue: str, tmp_path: Path, wechat_work_server: WorkServer
 ) -> None:
-    with smtp_server() as smtp:
-        settings = work_settings(
-            wechat_work_server,
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_starttls=False,
-            smtp_from="approvals@shenpi.example",
-        )
-        async with notify_worker(client, task_queue, tmp_path, **settings):
-            await notify(client, task_queue, "task_opened", ["group:finance"], priority="urgent")
-            await notify(client, task_queue, "task_opened", ["erin"], priority="high")
+    async with mail_and_work_worker(client, task_queue, tmp_path, wechat_work_server) as smtp:
+        await notify(client, task_queue, "task_opened", ["group:finance"], priority="urgent")
+        await notify(client, task_queue, "task_opened", ["erin"], priority="high")
 
     # erin prefers email, frank gets WeChat Work: both hear it is urgent, in both languages.
     urgent, high = (m.message["Subject"] for m in smtp.received)

@@ -15,28 +15,26 @@ import re
 import socket
 import urllib.request
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
 import yaml
 from temporalio import activity
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from tests.api import bpmn
-from tests.api.conftest import Stack, api_settings, run_api, unique
+from tests.api.conftest import Stack, api_settings, unique
 from tests.api.flows import decided, deploy, start, task_of
 from tests.helpers import REPO_ROOT, assert_eventually
+from tests.observability.support import own_client, worker_and_api
 from tests.workflows.ai_support import ai_worker, with_ai
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import wait_open_tasks
-from worker import build_worker, prometheus_config
+from worker import prometheus_config
 
 ALERTS = REPO_ROOT / "deploy" / "prometheus" / "alerts.yml"
 DASHBOARD = REPO_ROOT / "deploy" / "grafana" / "dashboards" / "shenpi.json"
@@ -94,27 +92,16 @@ async def metered(
     """The stack with a worker whose client exports metrics as `shenpi worker` does."""
     port = _free_port()
     runtime = Runtime(telemetry=TelemetryConfig(metrics=prometheus_config(f"127.0.0.1:{port}")))
-    client = await Client.connect(
-        temporal_env.client.service_client.config.target_host,
-        namespace=temporal_env.client.namespace,
-        data_converter=pydantic_data_converter,
-        runtime=runtime,
-    )
+    client = await own_client(temporal_env, runtime=runtime)
     # An instance open for a second counts as stuck here (7 days in production).
     settings = api_settings(tmp_path, stuck_instance_hours=1 / 3600)
-    async with AsyncExitStack() as exits:
-        worker = build_worker(
-            client,
-            task_queue=settings.task_queue,
-            settings=settings,
-            extra_activities=[ledger_down_once],
-        )
-        await exits.enter_async_context(worker)
-        # The AI steps on a queue of their own, with the fake provider of the workflow tests.
-        await exits.enter_async_context(ai_worker(client, settings.task_queue + "-ai"))
-        app = create_app(settings, temporal_client=temporal_env.client)
-        url = await exits.enter_async_context(run_api(app))
-        yield Stack(url, settings, client, app), f"http://127.0.0.1:{port}/metrics"
+    app = create_app(settings, temporal_client=temporal_env.client)
+    # The AI steps on a queue of their own, with the fake provider of the workflow tests.
+    async with (
+        worker_and_api(client, settings, app, [ledger_down_once]) as stack,
+        ai_worker(client, settings.task_queue + "-ai"),
+    ):
+        yield stack, f"http://127.0.0.1:{port}/metrics"
 
 
 async def test_operators_metrics_are_counted_and_the_alert_rules_use_only_them(

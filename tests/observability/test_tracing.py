@@ -11,7 +11,7 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +21,15 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from temporalio import activity
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from shenpi.logs import JsonFormatter
 from shenpi.telemetry import instrument_api, temporal_interceptors
 from tests.api.bpmn import _doc
-from tests.api.conftest import Stack, api_settings, run_api, unique
+from tests.api.conftest import Stack, api_settings, unique
 from tests.api.flows import decided, deploy, ended, start, task_of
-from worker import build_worker
+from tests.observability.support import own_client, worker_and_api
 
 
 @activity.defn(name="trace-probe")
@@ -79,25 +77,12 @@ async def traced(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    client = await Client.connect(
-        temporal_env.client.service_client.config.target_host,
-        namespace=temporal_env.client.namespace,
-        data_converter=pydantic_data_converter,
-        interceptors=temporal_interceptors(provider),
-    )
+    client = await own_client(temporal_env, interceptors=temporal_interceptors(provider))
     settings = api_settings(tmp_path)
     app = create_app(settings, temporal_client=client)
     instrument_api(app, provider)
-    async with AsyncExitStack() as exits:
-        worker = build_worker(
-            client,
-            task_queue=settings.task_queue,
-            settings=settings,
-            extra_activities=[trace_probe],
-        )
-        await exits.enter_async_context(worker)
-        url = await exits.enter_async_context(run_api(app))
-        yield Stack(url, settings, client, app), exporter
+    async with worker_and_api(client, settings, app, [trace_probe]) as stack:
+        yield stack, exporter
     provider.shutdown()
 
 

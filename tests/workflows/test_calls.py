@@ -135,3 +135,16 @@ async def test_cancelling_the_caller_cancels_the_child(
         assert [t.status for t in current.tasks] == ["cancelled"]
 
     await assert_eventually(child_cancelled)
+
+
+async def test_a_called_approval_that_rejects_rejects_the_caller_like_a_step(
+    client: Client, call_worker: Settings, task_queue: str
+) -> None:
+    await deploy_fixture(call_worker, "legal_review")
+    caller = await start(client, "call_legal", task_queue, variables={"amount": 10})
+    child = await called_child(client, caller)
+    await decide(child, await open_task(child, "lawyer"), "reject", "lea", comment="no")
+    done = await caller.result()  # no gateway after the call activity: the caller ends rejected
+    assert (done.status, done.outcome) == ("completed", "rejected")
+    assert done.variables["legal_outcome"] == "rejected" and done.variables["approved"] is False
+    assert "after" not in {t.node_id for t in done.tasks}

@@ -39,3 +39,18 @@ async def test_without_a_throw_no_handler_runs(
     done = await handle.result()
     assert "compensation_thrown" not in {e.event for e in done.timeline}
     assert [r["node_id"] for r in done.compensable] == ["book_hotel", "book_flight", "travel"]
+
+
+async def test_a_subprocess_is_compensated_by_its_compensation_event_subprocess(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "compensation_scope", task_queue)
+    await decide(handle, await open_task(handle, "approve"), "reject", "mia")
+    cancel = await open_task(handle, "cancel_booking")  # the event subprocess, not a handler
+    [thrown] = [
+        e.details for e in (await state(handle)).timeline if e.event == "compensation_thrown"
+    ]
+    assert thrown == {"activity": "booking", "handlers": ["undo_booking"]}
+    await decide(handle, cancel, "approve", "tom")
+    done = await handle.result()
+    assert done.status == "completed" and done.compensable == []

@@ -70,3 +70,20 @@ async def test_interrupting_timer_on_a_subprocess_cancels_everything_inside(
     assert [t["node_id"] for t in current.tokens] == ["late_review"]
     await decide(handle, await open_task(handle, "late_review"), "approve", "boss")
     assert (await handle.result()).status == "completed"
+
+
+async def test_event_subprocesses_of_a_subprocess_live_and_end_with_it(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "nested_events", task_queue)
+    do = await open_task(handle, "do")
+    helper = await open_task(handle, "helper")  # the escalation started it beside "do"
+    current = await state(handle)
+    work = next(t for t in current.tokens if t["node_id"] == "work")
+    listener = next(t for t in current.tokens if t["node_id"] == "too_long_start")
+    assert (listener["state"], listener["scope"]) == ("listen", work["id"])
+    await decide(handle, do, "approve", "dan")
+    assert "subprocess_completed" not in timeline_events(await state(handle))  # help runs
+    await decide(handle, helper, "approve", "hal")
+    done = await handle.result()  # the armed timer start did not keep the subprocess open
+    assert done.status == "completed" and "chase" not in {t.node_id for t in done.tasks}

@@ -8,9 +8,14 @@ import socket
 import uuid
 
 import httpx
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 
 from shenpi.temporal_setup import ensure_search_attributes
+from shenpi_core import search_attributes
 from tests.helpers import assert_eventually
 from tests.workflows.support import decide, open_task, settings_for_tests, start
 from worker import run_worker
@@ -28,6 +33,26 @@ async def test_search_attribute_registration_is_idempotent(
     assert await ensure_search_attributes(temporal_env.client, "default") == []  # already there
     # The time-skipping server cannot list them; registering again must still succeed.
     await ensure_search_attributes(skipping_env.client, "default")
+
+
+async def test_a_namespace_without_them_gets_every_attribute_with_its_type(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """As a server set up before ``ShenpiNextDue`` existed: the worker's boot adds what is
+    missing (a Datetime here), and nothing the second time."""
+    namespace = f"ns-{uuid.uuid4().hex[:8]}"
+    await temporal_env.client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+        )
+    )
+    added = await ensure_search_attributes(temporal_env.client, namespace)
+    assert added == sorted(key.name for key in search_attributes.ALL)
+    listed = await temporal_env.client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    assert listed.custom_attributes["ShenpiNextDue"] == IndexedValueType.INDEXED_VALUE_TYPE_DATETIME
+    assert await ensure_search_attributes(temporal_env.client, namespace) == []
 
 
 async def test_run_worker_serves_instances_exports_metrics_and_stops_on_cancel(

@@ -76,6 +76,7 @@ export const en = {
   "instances.status": "Status",
   "instances.step": "Current step",
   "instances.initiator": "Requester",
+  "instances.calledBy": "Called by",
   "instances.started": "Started",
   "instances.none": "Nothing here yet.",
   "instance.title": "Request",
@@ -193,6 +194,15 @@ export const en = {
   "event.jumped": "Jumped",
   "event.reminded": "Reminded",
   "event.escalated": "Escalated",
+  "event.subprocess_started": "Subprocess started",
+  "event.subprocess_completed": "Subprocess done",
+  "event.event_subprocess_started": "Event subprocess started",
+  "event.error_thrown": "Error thrown",
+  "event.escalation_thrown": "Escalation thrown",
+  "event.call_started": "Called process started",
+  "event.call_completed": "Called process done",
+  "event.compensation_thrown": "Compensation",
+  "event.timer_fired": "Timer fired",
 } as const;
 
 export type MessageKey = keyof typeof en;

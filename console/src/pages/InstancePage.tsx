@@ -7,6 +7,7 @@ import { DiagramView } from "../components/DiagramView";
 import { DocumentsPanel } from "../components/DocumentsPanel";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { IncidentActions } from "../components/IncidentsPanel";
+import { Link } from "../components/Link";
 import { InstanceActions } from "../components/InstanceActions";
 import { RequestFields } from "../components/RequestFields";
 import { StatusBadge } from "../components/StatusBadge";
@@ -15,6 +16,7 @@ import { Timeline } from "../components/Timeline";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { currentSteps, historyOf, nodeStates } from "../progress";
+import { instancePath } from "../router";
 
 /** Whether ``me`` may act on a task (the API decides; this only chooses what to offer). */
 export function isMine(task: TaskView, me: Claims): boolean {
@@ -53,6 +55,9 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
         <StatusBadge status={instance.status} outcome={instance.outcome} /> · {instance.process_id} v{instance.version} · {t("instances.initiator")}: {instance.initiator}
         {instance.priority && instance.priority !== "normal" && <span data-testid="instance-priority"> · <span className={`priority priority-${instance.priority}`}>{t(`priority.${instance.priority}` as MessageKey)}</span></span>}
         {steps.length > 0 && <span data-testid="current-step"> · {t("instances.step")}: {steps.map((s) => `${s.node} (${s.holders.join(", ")})`).join("; ")}</span>}
+        {instance.called_by && (
+          <span data-testid="called-by"> · {t("instances.calledBy")}: <Link to={instancePath(instance.called_by.workflow_id)}>{instance.called_by.workflow_id}</Link> ({instance.called_by.node_id})</span>
+        )}
       </p>
       {taskId && !tasks.some((x) => x.task_id === taskId) && <p role="status">{t("task.gone")}</p>}
       {decided !== null && <p role="status" className="done" data-testid="decision-result">{t("task.done", { outcome: decided })}</p>}
