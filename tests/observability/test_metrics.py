@@ -118,7 +118,10 @@ async def test_operators_metrics_are_counted_and_the_alert_rules_use_only_them(
 
         async def incident_id() -> str:
             response = await admin.get("/api/v1/incidents", params={"process_id": ledger_process})
-            (incident,) = response.json()["data"]
+            data = response.json()["data"]
+            # An assertion, so assert_eventually polls again while visibility catches up.
+            assert len(data) == 1, data
+            (incident,) = data
             return str(incident["incident_id"])
 
         incident = await assert_eventually(incident_id, timeout=30)
