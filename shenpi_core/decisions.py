@@ -24,7 +24,8 @@ from shenpi_core.decision_plan import (
 )
 from shenpi_core.decision_tables import DecisionError, evaluate_table
 from shenpi_core.feel_eval import MISSING, Scope, evaluate_feel
-from shenpi_core.feel_values import Function, to_json
+from shenpi_core.feel_json import to_json
+from shenpi_core.feel_values import Function
 
 __all__ = ["DecisionError", "evaluate_decision", "evaluate_decision_value"]
 

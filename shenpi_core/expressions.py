@@ -18,7 +18,7 @@ from typing import Any
 
 from shenpi_core.expression_errors import ExpressionError, UndefinedVariableError
 from shenpi_core.feel_eval import Scope, evaluate_feel
-from shenpi_core.feel_values import to_json
+from shenpi_core.feel_json import to_json
 
 __all__ = [
     "DIRECTORY_FUNCTIONS",

@@ -16,6 +16,7 @@ from typing import Any
 
 from shenpi_core import feel_arith, feel_builtins
 from shenpi_core.expression_errors import ExpressionError
+from shenpi_core.feel_json import to_json
 from shenpi_core.feel_temporal import parse_any, seconds
 from shenpi_core.feel_values import CTX, Function, Range, YearMonth, compare, equal, from_json
 from shenpi_core.limits import MAX_FEEL_LIST_ITEMS, MAX_FEEL_STEPS
@@ -88,8 +89,6 @@ def evaluate_feel(ast: Any, scope: Scope) -> Any:
 
 def _directory(ast: Mapping[str, Any], scope: Scope) -> Any:
     """A directory lookup (``manager(x)``): run by the activity, which passes the functions."""
-    from shenpi_core.feel_values import to_json
-
     fn = scope.budget[1].get(ast["call"])
     if fn is None:
         raise ExpressionError(f"{ast['call']}() needs the directory")

@@ -8,6 +8,7 @@ from typing import Any
 
 from shenpi_core.feel_args import Entry, Invalid, check, integer, listed, text
 from shenpi_core.feel_regex import regex_find, regex_replace, regex_split
+from shenpi_core.feel_temporal import format_value
 from shenpi_core.feel_values import CTX, YearMonth
 
 
@@ -32,8 +33,6 @@ def _after(value: Any, match: Any) -> str:
 
 
 def _string(value: Any) -> Any:
-    from shenpi_core.feel_temporal import format_value
-
     if value is None:
         return None
     if isinstance(value, str):

@@ -3,20 +3,16 @@
 Inside an evaluation FEEL numbers are ``Decimal`` (34 digits, half-even: ``0.1 + 0.2 = 0.3``, as the
 spec and Camunda have it), dates and times are ``datetime`` values, a days-and-time duration is a
 ``timedelta`` and a years-and-months duration a ``YearMonth``. Variables are JSON, so numbers come
-in as int/float and every result goes out as JSON again: a whole number as an int, dates, times
-and durations as their ISO text (what Zeebe stores for them too).
+in as int/float (``from_json``); results go out as JSON again in ``feel_json``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
-
-from shenpi_core.expression_errors import ExpressionError
 
 # One context object for every operation, never the thread's global one: the same digits on
 # every worker, whatever else runs in the process.
@@ -100,28 +96,6 @@ def from_json(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): from_json(v) for k, v in value.items()}
     return value  # already a FEEL value (a DMN caller hands over dates)
-
-
-def to_json(value: Any) -> Any:
-    """A FEEL result as a JSON value a variable can hold."""
-    from shenpi_core.feel_temporal import format_value  # one-way helper, no cycle at import
-
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value() and abs(value) < Decimal(10) ** 18:
-            return int(value)
-        as_float = float(value)
-        if not math.isfinite(as_float):
-            raise ExpressionError(f"number {value} does not fit a variable")
-        return as_float
-    if isinstance(value, list):
-        return [to_json(item) for item in value]
-    if isinstance(value, Mapping):
-        return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, dt.date | dt.time | dt.timedelta | YearMonth):
-        return format_value(value)
-    raise ExpressionError(f"a {kind(value)} cannot be stored in a variable")
 
 
 _ORDERED = frozenset(
