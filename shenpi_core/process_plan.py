@@ -22,6 +22,9 @@ workflow only *evaluates* (``shenpi_core.expressions.evaluate``); the AST nodes 
         index                                      args[0][args[1]]
         list                                       a list built from args
     {"call": "<function>", "args": [<expr>, ...]}   a whitelisted pure function (see expressions.py)
+    {"op": "feel", "args": [<feel node>]}          a FEEL expression compiled since FEEL got its own
+                                                   parser: evaluated by shenpi_core.feel_eval
+                                                   (older plans keep the nodes above)
 """
 
 from __future__ import annotations
