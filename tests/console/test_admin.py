@@ -24,7 +24,7 @@ def test_admin_deploys_a_file_with_an_error_and_sees_it_on_the_diagram(
 
     alice = sign_in(context, stack, "alice", ["admin"])
     alice.get_by_role("link", name="Processes").click()
-    alice.get_by_label("BPMN file", exact=True).set_input_files(broken)
+    alice.get_by_label("BPMN or DMN file", exact=True).set_input_files(broken)
     expect(alice.get_by_test_id("error-message")).to_contain_text("does not compile")
     diagnostics = alice.get_by_test_id("diagnostics")
     expect(diagnostics).to_contain_text("condition-syntax")
@@ -33,6 +33,19 @@ def test_admin_deploys_a_file_with_an_error_and_sees_it_on_the_diagram(
     expect(alice.get_by_test_id("diagram-pin-Flow_Large")).to_contain_text("condition-syntax")
     assert serious_violations(alice) == []
     screenshot(alice, "deploy-error", tmp_path)
+
+
+def test_admin_deploys_a_decision_table_and_sees_its_decisions(
+    context: BrowserContext, stack: Stack
+) -> None:
+    alice = sign_in(context, stack, "alice", ["admin"])
+    alice.get_by_role("link", name="Processes").click()
+    table = HERE.parents[1] / "processes" / "approver-level.dmn"
+    alice.get_by_label("BPMN or DMN file", exact=True).set_input_files(table)
+    deployed = alice.get_by_test_id("deployed-decisions")
+    expect(deployed).to_contain_text("Decision file")
+    expect(deployed).to_contain_text("approver")  # the decision ids it holds
+    expect(alice.get_by_test_id("error-message")).to_have_count(0)
 
 
 def test_definitions_page_shows_versions_and_the_diagram(

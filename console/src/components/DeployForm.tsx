@@ -11,10 +11,16 @@ export function DeployForm() {
   const { t } = useI18n();
   const queryClient = useQueryClient();
   const [xml, setXml] = useState<string | null>(null);
+  const [decided, setDecided] = useState<string | null>(null);
   const deploy = useMutation({
     mutationFn: api.deploy,
     onSuccess: (d) => {
       void queryClient.invalidateQueries({ queryKey: ["definitions"] });
+      if (d.kind === "dmn") {
+        // A decision file has no process page (and no diagram): say what was deployed here.
+        setDecided(t("deploy.dmnDone", { id: d.process_id, version: d.version, decisions: (d.decisions ?? []).join(", ") }));
+        return;
+      }
       void queryClient.invalidateQueries({ queryKey: ["versions", d.process_id] });
       navigate(href(`definitions/${encodeURIComponent(d.process_id)}`, { version: d.version }));
     },
@@ -28,16 +34,18 @@ export function DeployForm() {
       <input
         id="deploy-file"
         type="file"
-        accept=".bpmn,.xml,application/xml"
+        accept=".bpmn,.dmn,.xml,application/xml"
         onChange={async (e) => {
           const file = e.target.files?.[0];
           if (!file) return;
           const text = await file.text();
           setXml(text);
+          setDecided(null);
           deploy.mutate(text);
         }}
       />
       {deploy.isPending && <p>{t("deploy.compiling")}</p>}
+      {decided && <p role="status" data-testid="deployed-decisions">{decided}</p>}
       {diagnostics.length > 0 ? (
         <>
           <div role="alert" className="error" data-testid="error-message">
@@ -52,7 +60,7 @@ export function DeployForm() {
               </li>
             ))}
           </ul>
-          {xml && <DiagramView xml={xml} pins={pins} />}
+          {xml && !xml.includes("/DMN/") && <DiagramView xml={xml} pins={pins} />}
         </>
       ) : (
         <ErrorMessage error={deploy.error} />

@@ -153,6 +153,7 @@ export const zhCN: Record<MessageKey, string> = {
   "deploy.failed": "文件编译失败：",
   "deploy.element": "元素 {id}",
   "deploy.line": "第 {n} 行",
+  "deploy.dmnDone": "决策文件 {id} v{version} 已部署：{decisions}",
   "notFound.title": "页面不存在",
   "status.running": "进行中",
   "status.completed": "已结束",
