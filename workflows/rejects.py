@@ -49,7 +49,13 @@ def routes_reject(machine: TokenMachine, node: UserTask | CallActivity) -> bool:
     for flow in machine.index.outgoing(node):
         if flow.condition is not None:
             return True
-        if isinstance(machine.index.node(flow.target), ExclusiveGateway | InclusiveGateway):
+        target = machine.index.node(flow.target)
+        if isinstance(target, ExclusiveGateway):
+            return True
+        # An inclusive split whose conditions decide routes it; a join (no conditions) does not.
+        if isinstance(target, InclusiveGateway) and any(
+            f.condition is not None for f in machine.index.outgoing(target)
+        ):
             return True
     return False
 
