@@ -12,15 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from shenpi.db.models import DecisionDefinition
+from shenpi.db.versions import store_next_version
 from shenpi_core.decision_plan import DecisionPlan
 from shenpi_core.limits import MAX_VERSION
-
-_VERSION_RACE_RETRIES = 5
 
 
 async def deploy_decisions(
@@ -33,13 +31,13 @@ async def deploy_decisions(
 ) -> tuple[DecisionDefinition, bool]:
     """Store ``plan`` as the next version of its graph; ``(row, created)``. The same hash as
     the latest version is a no-op that returns that version."""
-    for attempt in range(_VERSION_RACE_RETRIES):
-        latest = await get_decision_definition(session, plan.id)
-        if latest is not None and latest.hash == plan.hash:
-            return latest, False
-        row = DecisionDefinition(
+    return await store_next_version(
+        session,
+        plan.hash,
+        lambda: get_decision_definition(session, plan.id),
+        lambda version: DecisionDefinition(
             decision_requirements_id=plan.id,
-            version=(latest.version if latest else 0) + 1,
+            version=version,
             hash=plan.hash,
             name=plan.name,
             decision_ids=[d.id for d in plan.decisions],
@@ -48,17 +46,8 @@ async def deploy_decisions(
             warnings=warnings,
             deployed_by=deployed_by,
             deployed_at=datetime.now(UTC),
-        )
-        session.add(row)
-        try:
-            await session.commit()
-        except IntegrityError:  # another deploy of this graph took the version: count again
-            await session.rollback()
-            if attempt == _VERSION_RACE_RETRIES - 1:
-                raise
-            continue
-        return row, True
-    raise AssertionError("unreachable")
+        ),
+    )
 
 
 async def get_decision_definition(

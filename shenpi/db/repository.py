@@ -6,16 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from shenpi.db.models import Definition
+from shenpi.db.versions import store_next_version
 from shenpi_core.limits import MAX_VERSION
 from shenpi_core.process_plan import ProcessPlan
-
-# Two deploys of one process racing for the next version: the loser retries with a fresh max.
-_VERSION_RACE_RETRIES = 5
 
 
 async def deploy_definition(
@@ -30,13 +27,13 @@ async def deploy_definition(
 
     Deploying the same plan hash as the latest version is a no-op that returns that version.
     """
-    for attempt in range(_VERSION_RACE_RETRIES):
-        latest = await get_definition(session, plan.process_id)
-        if latest is not None and latest.hash == plan.hash:
-            return latest, False
-        definition = Definition(
+    return await store_next_version(
+        session,
+        plan.hash,
+        lambda: get_definition(session, plan.process_id),
+        lambda version: Definition(
             process_id=plan.process_id,
-            version=(latest.version if latest else 0) + 1,
+            version=version,
             hash=plan.hash,
             name=plan.name,
             bpmn_xml=bpmn_xml,
@@ -44,17 +41,8 @@ async def deploy_definition(
             warnings=warnings,
             deployed_by=deployed_by,
             deployed_at=datetime.now(UTC),
-        )
-        session.add(definition)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            if attempt == _VERSION_RACE_RETRIES - 1:
-                raise
-            continue
-        return definition, True
-    raise AssertionError("unreachable")
+        ),
+    )
 
 
 async def get_definition(
