@@ -31,6 +31,7 @@ from temporalio.runtime import (
 )
 from temporalio.worker import SharedStateManager, Worker
 
+from activities.messaging import MessagingActivities
 from activities.registry import ActivityRegistry, build_registry
 from shenpi.extras import missing
 from shenpi.logs import configure_logging
@@ -40,7 +41,9 @@ from shenpi.telemetry import temporal_interceptors, tracer_provider
 from shenpi.temporal_connection import connection_options
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core.contracts import OCR_QUEUE_SUFFIX
+from workflows.broadcast import Broadcast
 from workflows.interpreter import Interpreter
+from workflows.mailbox import Mailbox
 
 log = logging.getLogger("shenpi.worker")
 
@@ -123,12 +126,28 @@ def build_worker(
         client,
         registry=registry,
         task_queue=task_queue,
-        workflows=[Interpreter],
-        activities=registry.activities,
+        workflows=[Interpreter, Mailbox, Broadcast],
+        activities=[*registry.activities, *_messaging(client, task_queue, registry.by_type)],
         activity_executor=activity_executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         **options,
     )
+
+
+def _messaging(client: Client, task_queue: str, registered: dict[str, Any]) -> list[Any]:
+    """The mailbox and broadcast activities, with this worker's client (a test's own activity of
+    the same name wins)."""
+    messaging = MessagingActivities(client, task_queue)
+    shipped = [
+        messaging.subscribe,
+        messaging.unsubscribe,
+        messaging.take_back,
+        messaging.throw,
+        messaging.broadcast,
+    ]
+    return [
+        fn for fn in shipped if getattr(fn, "__temporal_activity_definition").name not in registered
+    ]
 
 
 class OcrWorker(Worker):

@@ -20,6 +20,7 @@ from bpmn_compiler.rules_activities import (
 )
 from bpmn_compiler.rules_ai import check_ai
 from bpmn_compiler.rules_directory import check_directory_calls
+from bpmn_compiler.rules_events import check_triggers
 from bpmn_compiler.rules_flow import (
     check_boundaries,
     check_conditions,
@@ -43,6 +44,7 @@ RULES: tuple[Rule, ...] = (
     check_gateways,
     check_timers,
     check_boundaries,
+    check_triggers,
     check_calls,
     check_standard_loops,
     check_compensation,

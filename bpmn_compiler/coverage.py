@@ -91,10 +91,13 @@ REFUSED_ELEMENTS = (
 # The compiled files that run to their end (completed, or terminated by a terminate end event) in
 # tests/workflows/test_corpus_runs.py, which checks this list against its own per-file data.
 COMPLETING = (
+    "SpiffWorkflow__event-gateway.bpmn",
+    "SpiffWorkflow__event-subprocess.bpmn",
     "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
     "camunda-bpm-examples__TwitterDemoProcess.bpmn",
     "camunda-bpm-examples__invoicePayment.bpmn",
+    "camunda-bpm-examples__order-handling.bpmn",
     "camunda-bpm-platform__TaskServiceTest.handleUserTaskEscalation.bpmn",
     "camunda-bpm-platform__VacationRequest.bpmn",
     "camunda-bpm-platform__reviewInvoice.bpmn",

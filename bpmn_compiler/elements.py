@@ -15,9 +15,10 @@ from bpmn_compiler.ai_xml import read_ai, read_human_required
 from bpmn_compiler.calls import read_call
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import ext_children, read_extensions
+from bpmn_compiler.events_xml import OUTSIDE, read_declarations, read_trigger, reference
 from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
-from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer
+from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer, RawTrigger
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
 
@@ -48,7 +49,8 @@ def bpmn_children(el: Element) -> list[Element]:
 
 class Context:
     """Per-process parsing state: diagnostics found so far, the file's error and escalation
-    codes by id (``<bpmn:error errorCode>``, ``<bpmn:escalation escalationCode>``)."""
+    codes by id (``<bpmn:error errorCode>``, ``<bpmn:escalation escalationCode>``), its messages
+    and signals by id."""
 
     def __init__(self, root: Element | None = None) -> None:
         self.diagnostics: list[Diagnostic] = []
@@ -58,6 +60,7 @@ class Context:
             if what in self.codes and el.get("id"):
                 code = (el.get(f"{what}Code") or "").strip() or None
                 self.codes[what][el.get("id", "")] = code
+        self.declared = read_declarations(root)
 
     def report(self, el: Element, code: str, message: str, *, severity: str = "error") -> None:
         self.diagnostics.append(
@@ -105,6 +108,13 @@ class Context:
 
 def _event_definitions(el: Element) -> list[Element]:
     return [c for c in bpmn_children(el) if local_name(c).endswith("EventDefinition")]
+
+
+def _outside(el: Element, definitions: list[Element], ctx: Context) -> RawTrigger | None:
+    """The trigger of an event whose one definition is a message, signal or condition."""
+    if len(definitions) != 1 or local_name(definitions[0]) not in OUTSIDE:
+        return None
+    return read_trigger(definitions[0], el, ctx)
 
 
 def _unsupported(el: Element, ctx: Context, why: str = "") -> FlowNode:
@@ -177,6 +187,18 @@ def _start(el: Element, ctx: Context) -> FlowNode:
     kinds = sorted({local_name(d) for d in definitions})
     if not definitions:
         return ctx.node(el, "start")
+    trigger = _outside(el, definitions, ctx)
+    if _in_event_subprocess(el) and trigger is not None:
+        interrupting = _interrupting(el, "isInterrupting")
+        return ctx.node(
+            el, "start", event=trigger.event, trigger=trigger, interrupting=interrupting
+        )
+    if not _in_event_subprocess(el) and len(definitions) == 1:
+        # A process's message, signal or timer start (check refuses them in a subprocess).
+        if trigger is not None and trigger.event != "conditional":
+            return ctx.node(el, "start", event=trigger.event, trigger=trigger)
+        if kinds == ["timerEventDefinition"]:
+            return ctx.node(el, "start", event="timer", timer=_read_timer(definitions[0], ctx))
     if _in_event_subprocess(el) and len(definitions) == 1:
         definition = definitions[0]
         interrupting = _interrupting(el, "isInterrupting")
@@ -191,9 +213,9 @@ def _start(el: Element, ctx: Context) -> FlowNode:
             return ctx.node(el, "start", event="compensation")
     named = ", ".join(kinds)
     if _in_event_subprocess(el):
-        allowed = "one timer, error, escalation or compensation definition"
+        allowed = "one definition"
     else:
-        allowed = "none starts; timer, error and escalation starts in event subprocesses"
+        allowed = "none, message, signal and timer starts; conditions in event subprocesses"
     return _unsupported(el, ctx, f"start event with {named} is unsupported (only {allowed})")
 
 
@@ -209,6 +231,10 @@ def _end(el: Element, ctx: Context) -> FlowNode:
             return ctx.node(el, "end", event=what, code=_event_code(definitions[0], ctx, what))
     if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
         return _compensation_throw(el, definitions[0], ctx, "end")
+    if kinds == ["signalEventDefinition"] and len(definitions) == 1:
+        return ctx.node(el, "end", event="signal", code=read_trigger(definitions[0], el, ctx).name)
+    if kinds == ["messageEventDefinition"] and len(definitions) == 1:
+        return _message_throw(el, ctx, "end")
     return _unsupported(el, ctx, f"end event with {', '.join(kinds)} is unsupported")
 
 
@@ -236,6 +262,29 @@ def _compensation_throw(el: Element, definition: Element, ctx: Context, kind: st
     return ctx.node(el, kind, event="compensation", code=ref, wait_for_completion=wait)
 
 
+def _message_throw(el: Element, ctx: Context, otherwise: str) -> FlowNode:
+    """A message throw (or end) event runs an activity as a send task does: the type from its
+    task definition. Without one it sends nothing, and says so."""
+    node = ctx.node(el, "service_task")
+    if node.ext.task_type is None and not node.ext.refused_implementation:
+        ctx.report(
+            el,
+            "message-throw-no-type",
+            "the message throw event names no task type, so it sends nothing; give it a"
+            " zeebe:taskDefinition type, a camunda:topic or a shenpi:type",
+            severity="warning",
+        )
+        node.kind = otherwise  # type: ignore[assignment]
+    return node
+
+
+def _receive_task(el: Element, ctx: Context) -> FlowNode:
+    if el.get("instantiate", "").strip().lower() == "true":
+        return _unsupported(el, ctx, "a receive task that starts the process is unsupported")
+    trigger = reference("message", el.get("messageRef"), el, ctx, line_of(el))
+    return ctx.node(el, "catch", event="message", trigger=trigger)
+
+
 def _link_name(definition: Element) -> str:
     return (definition.get("name") or "").strip()
 
@@ -253,6 +302,11 @@ def _throw_event(el: Element, ctx: Context) -> FlowNode:
     if kinds == ["linkEventDefinition"] and len(definitions) == 1:
         # Resolved by ``parse`` into a flow to the catching link of the same name.
         return ctx.node(el, "pass", event="link", code=_link_name(definitions[0]))
+    if kinds == ["signalEventDefinition"] and len(definitions) == 1:
+        name = read_trigger(definitions[0], el, ctx).name
+        return ctx.node(el, "throw", event="signal", code=name)
+    if kinds == ["messageEventDefinition"] and len(definitions) == 1:
+        return _message_throw(el, ctx, "pass")
     named = ", ".join(kinds)
     return _unsupported(el, ctx, f"intermediate throw event with {named} is unsupported")
 
@@ -269,7 +323,12 @@ def _catch_event(el: Element, ctx: Context) -> FlowNode:
     definitions = _event_definitions(el)
     if [local_name(d) for d in definitions] == ["linkEventDefinition"]:
         return ctx.node(el, "pass", event="link", code=_link_name(definitions[0]))
-    timer = _only_timer(el, ctx, "intermediate catch event", "timers and links")
+    trigger = _outside(el, definitions, ctx)
+    if trigger is not None:
+        return ctx.node(el, "catch", event=trigger.event, trigger=trigger)
+    timer = _only_timer(
+        el, ctx, "intermediate catch event", "timers, messages, signals, conditions and links"
+    )
     if isinstance(timer, FlowNode):
         return timer
     return ctx.node(el, "timer", timer=timer)
@@ -288,7 +347,10 @@ def _boundary(el: Element, ctx: Context) -> FlowNode:
             return ctx.node(el, "boundary_event", event=what, code=code, **attached)
     if kinds == ["compensateEventDefinition"] and len(definitions) == 1:
         return ctx.node(el, "boundary_event", event="compensation", **attached)
-    timer = _only_timer(el, ctx, "boundary event", "timers, errors, escalations, compensation")
+    trigger = _outside(el, definitions, ctx)
+    if trigger is not None:
+        return ctx.node(el, "boundary_catch", event=trigger.event, trigger=trigger, **attached)
+    timer = _only_timer(el, ctx, "boundary event", "one event definition")
     if isinstance(timer, FlowNode):
         return timer
     return ctx.node(el, "boundary_timer", timer=timer, **attached)
@@ -368,5 +430,5 @@ ELEMENT_PARSERS: dict[str, ElementParser] = {
     "callActivity": _call_activity,
     "scriptTask": _script_task,
     "businessRuleTask": refused("businessRuleTask (DMN) is not supported yet"),
-    "receiveTask": refused("receiveTask (messages) is not supported yet"),
+    "receiveTask": _receive_task,
 }

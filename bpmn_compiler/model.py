@@ -37,10 +37,22 @@ NodeKind = Literal[
     "subprocess",
     "call_activity",
     "script",
+    "catch",
+    "boundary_catch",
     "unsupported",
 ]
 # What a start, end, boundary or throw event catches or throws (its event definition).
-EventKind = Literal["none", "timer", "error", "escalation", "link", "compensation"]
+EventKind = Literal[
+    "none",
+    "timer",
+    "error",
+    "escalation",
+    "link",
+    "compensation",
+    "message",
+    "signal",
+    "conditional",
+]
 
 SHIPPED_TASK_TYPES = ("notify", "http", "ai-review", "ocr")
 
@@ -175,6 +187,17 @@ class RawStandardLoop:
 
 
 @dataclass
+class RawTrigger:
+    """A message, signal or conditional event definition as written (``events_xml``)."""
+
+    event: Literal["message", "signal", "conditional"]
+    line: int | None
+    name: str | None = None  # the message's or signal's name
+    correlation_key: RawText | None = None  # zeebe:subscription / shenpi:correlationKey
+    condition: RawText | None = None
+
+
+@dataclass
 class RawCall:
     """A call activity's target and variable passing, as written (``bpmn_compiler.calls``)."""
 
@@ -216,6 +239,7 @@ class FlowNode:
     triggered_by_event: bool = False  # an event subprocess
     call: RawCall | None = None  # a call activity
     script: RawText | None = None  # a script task's expression (FEEL or JUEL)
+    trigger: RawTrigger | None = None  # a message, signal or conditional event
     standard_loop: RawStandardLoop | None = None
     for_compensation: bool = False  # isForCompensation: runs only when compensation calls it
     wait_for_completion: bool = True  # a compensation throw waits for the handlers

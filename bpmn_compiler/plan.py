@@ -14,10 +14,12 @@ from bpmn_compiler.model import (
     RawMapping,
     RawStandardLoop,
     RawText,
+    RawTrigger,
     whole_number,
 )
 from bpmn_compiler.priority import plan_priority
 from bpmn_compiler.rules_ai import compile_ai, human_required
+from bpmn_compiler.rules_flow import is_process_start, process_starts
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
 from bpmn_compiler.writable import (
@@ -28,10 +30,12 @@ from bpmn_compiler.writable import (
     initiator_variable,
 )
 from shenpi_core.process_plan import (
+    BoundaryCatch,
     BoundaryEvent,
     BoundaryTimer,
     CallActivity,
     EndEvent,
+    EventCatch,
     EventGateway,
     ExclusiveGateway,
     Expression,
@@ -49,8 +53,19 @@ from shenpi_core.process_plan import (
     SubProcess,
     ThrowEvent,
     TimerCatch,
+    Trigger,
     UserTask,
 )
+
+
+def _trigger(raw: RawTrigger | None) -> Trigger:
+    assert raw is not None  # the parser sets it for these kinds
+    return Trigger(
+        event=raw.event,
+        name=raw.name if raw.event != "conditional" else None,
+        correlation_key=compile_value(raw.correlation_key) if raw.correlation_key else None,
+        condition=compile_condition(raw.condition) if raw.condition else None,
+    )
 
 
 def _mapping(raw: RawMapping) -> ParameterMapping:
@@ -100,21 +115,28 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
     ext = node.ext
     boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
     match node.kind:
-        case "start" if node.event != "none":  # an event subprocess's start
+        case "start" if node.event != "none":  # an event subprocess's, or an event start
+            outside = {"trigger": _trigger(node.trigger)} if node.trigger is not None else {}
             return StartEvent.model_validate(
                 {
                     **base,
                     "event": node.event,
                     "code": node.code,
-                    "timer": compile_timer(node.timer)[0] if node.timer is not None else None,
+                    "timer": (
+                        compile_timer(node.timer, cron=is_process_start(node))[0]
+                        if node.timer is not None
+                        else None
+                    ),
                     "interrupting": node.interrupting,
+                    **outside,
                 }
             )
         case "start":
             start_as = initiator if node.parent is None else None
             return StartEvent.model_validate({**base, "initiator_variable": start_as})
         case "end":
-            throws = node.event if node.event in ("error", "escalation", "compensation") else None
+            thrown = ("error", "escalation", "compensation", "signal")
+            throws = node.event if node.event in thrown else None
             return EndEvent.model_validate(
                 {
                     **base,
@@ -133,7 +155,29 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                 }
             )
         case "throw":
-            return ThrowEvent.model_validate({**base, "code": node.code})
+            throws = "signal" if node.event == "signal" else "escalation"
+            return ThrowEvent.model_validate({**base, "throws": throws, "code": node.code})
+        case "catch":
+            return EventCatch.model_validate(
+                {
+                    **base,
+                    "element": node.tag,
+                    "trigger": _trigger(node.trigger),
+                    "outputs": tuple(_mapping(m) for m in ext.outputs),
+                    "boundary_timers": boundary,
+                }
+            )
+        case "boundary_catch":
+            assert node.attached_to is not None
+            return BoundaryCatch.model_validate(
+                {
+                    **base,
+                    "attached_to": node.attached_to,
+                    "interrupting": node.interrupting,
+                    "trigger": _trigger(node.trigger),
+                    "outputs": tuple(_mapping(m) for m in ext.outputs),
+                }
+            )
         case "inclusive":
             return InclusiveGateway.model_validate({**base, "default_flow": node.default_flow})
         case "event_gateway":
@@ -261,8 +305,10 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
 def plan(model: BpmnModel) -> ProcessPlan:
     """Build the hashed plan of a model that passed every check."""
     initiator = initiator_variable(model)
-    start = model.none_start_of(None)
-    assert start is not None  # check_start refused a process without one
+    starts = process_starts(model)
+    assert starts  # check_start refused a process without one
+    start = model.none_start_of(None) or starts[0]
+    event_starts = tuple(n.id for n in starts if n.id != start.id)
     # A default flow's condition is never evaluated (check warned about it): leave it out.
     defaults = {
         n.default_flow for n in model.nodes.values() if n.kind in ("exclusive", "inclusive")
@@ -286,6 +332,7 @@ def plan(model: BpmnModel) -> ProcessPlan:
         process_id=model.process_id,
         name=model.process_name,
         start_node=start.id,
+        event_starts=event_starts,
         nodes=tuple(_node(n, model, initiator) for n in model.nodes.values()),
         flows=flows,
         notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],

@@ -28,9 +28,23 @@ def diag(code: str, message: str, node: FlowNode | None = None, **kw: object) ->
     return Diagnostic(code=code, message=message, **kw)
 
 
-def none_starts(model: BpmnModel) -> list[FlowNode]:
-    """The process's own none start events (not those of its subprocesses)."""
-    return [n for n in model.children_of(None) if n.kind == "start" and n.event == "none"]
+# What may start the process itself besides its none start (docs/interpreter.md "Messages,
+# signals and conditions"; timer starts become Temporal Schedules when deployed).
+PROCESS_START_EVENTS = ("message", "signal", "timer")
+
+
+def is_process_start(node: FlowNode) -> bool:
+    """A start event of the process itself (a timer start of it may be a cron cycle)."""
+    return node.kind == "start" and node.parent is None
+
+
+def process_starts(model: BpmnModel) -> list[FlowNode]:
+    """Every start event of the process itself: its none start and its event starts."""
+    return [
+        n
+        for n in model.children_of(None)
+        if n.kind == "start" and (n.event == "none" or n.event in PROCESS_START_EVENTS)
+    ]
 
 
 def _scope_name(model: BpmnModel, parent: str | None) -> str:
@@ -56,17 +70,25 @@ def _check_scope_starts(model: BpmnModel, scope: FlowNode | None) -> list[Diagno
         )
         return found
     planned = [n for n in starts if n.kind == "start"]
-    wrong = [n for n in planned if (n.event != "none") != by_event]
+    at_top = scope is None
+    wrong = [
+        n
+        for n in planned
+        if (n.event != "none") != by_event and not (at_top and n.event in PROCESS_START_EVENTS)
+    ]
     for node in wrong:
         found.append(
             diag(
                 "start-event-kind",
-                "an event subprocess starts with a timer, error or escalation start event"
+                "an event subprocess starts with an event (timer, message, signal, condition,"
+                " error, escalation or compensation)"
                 if by_event
                 else f"a {node.event} start event belongs in an event subprocess",
                 node,
             )
         )
+    if at_top:  # the process: one none start at most, besides any number of event starts
+        planned = [n for n in planned if n.event == "none"]
     for extra in planned[1:]:  # a refused start has its own diagnostic already
         found.append(
             diag(
@@ -219,13 +241,13 @@ def _check_event_gateway(model: BpmnModel, node: FlowNode) -> list[Diagnostic]:
             )
         if target is None or target.kind == "unsupported":
             continue  # dangling (check_flows) or refused with its own diagnostic
-        if target.kind != "timer":
+        if target.kind not in ("timer", "catch"):
             found.append(
                 diag(
                     "event-gateway-target",
                     f"flow {flow_id!r} leads to {target.tag} {target.id!r}; an event-based"
-                    " gateway leads to timer catch events (messages and signals are not supported"
-                    " yet)",
+                    " gateway leads to catch events (timer, message, signal, condition) or"
+                    " receive tasks",
                     element_id=flow_id,
                     line=flow.line,
                 )
@@ -249,7 +271,7 @@ def check_timers(model: BpmnModel) -> list[Diagnostic]:
             continue
         line = node.timer.text.line or node.line
         try:
-            _, assumed_utc = compile_timer(node.timer)
+            _, assumed_utc = compile_timer(node.timer, cron=is_process_start(node))
         except TimerSyntaxError as err:
             found.append(diag("timer-syntax", err.message, node, line=line))
             continue
@@ -269,7 +291,7 @@ def check_timers(model: BpmnModel) -> list[Diagnostic]:
 def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node in model.nodes.values():
-        if node.kind not in ("boundary_timer", "boundary_event"):
+        if node.kind not in ("boundary_timer", "boundary_event", "boundary_catch"):
             continue
         host = model.nodes.get(node.attached_to or "")
         if host is None:
@@ -287,12 +309,16 @@ def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
         what = "timer" if node.kind == "boundary_timer" else node.event
         # A task that only moves on can still be undone (compensation) once it completed.
         compensated_pass = host.kind == "pass" and what == "compensation"
-        if (host.kind not in ACTIVITY_KINDS and not compensated_pass) or host.triggered_by_event:
+        receive_task = host.tag == "receiveTask" and host.kind == "catch"
+        if (
+            host.kind not in ACTIVITY_KINDS and not compensated_pass and not receive_task
+        ) or host.triggered_by_event:
             found.append(
                 diag(
                     "boundary-target",
                     f"{what} boundary events are supported on user tasks, service tasks,"
-                    f" subprocesses and call activities, not on {host.tag} {host.id!r}",
+                    " receive tasks, subprocesses and call activities, not on"
+                    f" {host.tag} {host.id!r}",
                     node,
                 )
             )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.graph import reachable, reverse, strongly_connected, successors
 from bpmn_compiler.model import BpmnModel
-from bpmn_compiler.rules_flow import diag, none_starts
+from bpmn_compiler.rules_flow import diag, process_starts
 
 GATEWAYS = ("exclusive", "parallel", "inclusive", "event_gateway")
 
 
 def check_graph(model: BpmnModel) -> list[Diagnostic]:
     """Reachability from the start, dead ends, and cycles that can never reach an end."""
-    starts = none_starts(model)
+    starts = process_starts(model)
     if not starts:
         return []  # already reported by check_start (or the start itself is unsupported)
     graph = successors(model)

@@ -76,8 +76,31 @@ def _cycle(text: str) -> tuple[int | None, float]:
     return repeat, duration_seconds(match.group(2))
 
 
-def compile_timer(raw: RawTimer) -> tuple[TimerSpec, bool]:
-    """The timer, and whether a date without offset was read as UTC (worth a warning)."""
+# One cron field: numbers, names (MON, JAN), ranges, lists, steps, and `*`/`?`.
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,\-]+$")
+
+
+def _cron(text: str) -> str | None:
+    """A cron cycle as Temporal Schedules read it (7 fields), or None if ``text`` is not one.
+
+    Zeebe writes Spring's 6 fields (seconds first) and Quartz's `?`; Temporal reads 5 fields
+    (minute first), or 7 (seconds first, year last), where 6 would mean a year. Temporal checks
+    the values themselves when the schedule is created at deploy time."""
+    fields = text.split()
+    if len(fields) not in (5, 6, 7) or not all(_CRON_FIELD.match(f) for f in fields):
+        return None
+    fields = [f.replace("?", "*") for f in fields]
+    if len(fields) == 5:
+        fields = ["0", *fields]
+    if len(fields) == 6:
+        fields.append("*")
+    return " ".join(fields)
+
+
+def compile_timer(raw: RawTimer, *, cron: bool = False) -> tuple[TimerSpec, bool]:
+    """The timer, and whether a date without offset was read as UTC (worth a warning).
+
+    ``cron``: a cron cycle is allowed (a process's timer start, which becomes a Schedule)."""
     text = raw.text.text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         text = text[1:-1].strip()  # a quoted literal, as SpiffWorkflow's Python timers write it
@@ -94,5 +117,7 @@ def compile_timer(raw: RawTimer) -> tuple[TimerSpec, bool]:
     if raw.kind == "date":
         value, assumed_utc = _date(text)
         return TimerSpec(kind="date", value=value), assumed_utc
+    if cron and (temporal := _cron(text)) is not None:
+        return TimerSpec(kind="cycle", value=text, cron=temporal), False
     repeat, seconds = _cycle(text)
     return TimerSpec(kind="cycle", value=text, seconds=seconds, repeat=repeat), False

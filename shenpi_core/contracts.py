@@ -98,6 +98,8 @@ class StartInput(BaseModel):
     # completes on its own and may never call its heartbeat URL. None: instances started before.
     ai_heartbeats: bool | None = None
     called_by: CalledBy | None = None  # started by a call activity
+    # The start event it starts at: a message, signal or timer start (None: the none start).
+    start_event: str | None = None
 
 
 class EmbeddedStartInput(BaseModel):
@@ -296,6 +298,10 @@ TimelineEvent = Literal[
     "call_started",  # details: process_id, version, instance_id (the child workflow)
     "call_completed",  # details: instance_id, outcome
     "compensation_thrown",  # details: activity (None: the whole scope), handlers (in order)
+    "message_received",  # details: name, interrupting
+    "signal_received",  # details: name, interrupting
+    "condition_met",  # details: interrupting
+    "signal_thrown",  # details: name
 ]
 IncidentKind = Literal[
     "activity_failed",
@@ -358,6 +364,8 @@ class InstanceState(BaseModel):
     # A called process ended by an error no one caught inside (thrown again at its caller).
     error: ThrownError | None = None
     called_by: CalledBy | None = None  # a called process: its caller's call activity
+    # The latest BPMN signal ids it received: a broadcast delivered twice acts once.
+    signals: list[str] = Field(default_factory=list)
 
 
 StartInput.model_rebuild()
@@ -419,6 +427,7 @@ class ErrorType:
     TASK_NOT_FOUND = "TaskNotFound"  # 404
     NOT_ALLOWED = "NotAllowed"  # 403: not the assignee / candidate / claimer
     NOT_OPEN = "TaskNotOpen"  # 409: already decided or closed
+    NOT_WAITING = "NotWaiting"  # 409: nothing in the instance waits for that message
     ILLEGAL_ACTION = "IllegalAction"  # 409: e.g. claim on a personal task
     INSTANCE_CLOSED = "InstanceClosed"  # 409
     # Instance actions (UPDATE_INSTANCE_ACTION) and decision actions:

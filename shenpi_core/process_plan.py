@@ -61,6 +61,9 @@ class TimerSpec(_Frozen):
     # Resolved at compile time for literal timers, so the workflow never parses ISO text:
     seconds: float | None = None  # a duration, or a cycle's interval
     repeat: int | None = None  # a cycle's repetitions ("R3/PT1H" -> 3); None: unbounded
+    # A process's timer start may be a cron cycle (Zeebe's): in the 7-field form Temporal
+    # Schedules read (second minute hour day-of-month month day-of-week year).
+    cron: str | None = None
 
 
 class ParameterMapping(_Frozen):
@@ -91,8 +94,25 @@ class _Node(_Frozen):
     parent: str | None = None
 
 
-# What an event catches or throws besides timers (docs/interpreter.md "Errors and escalations").
-EventTrigger = Literal["none", "timer", "error", "escalation", "compensation"]
+# What an event catches or throws besides timers (docs/interpreter.md "Errors and escalations",
+# "Messages, signals and conditions").
+EventTrigger = Literal[
+    "none", "timer", "error", "escalation", "compensation", "message", "signal", "conditional"
+]
+# What comes from outside the instance (or from a change of its variables).
+OutsideEvent = Literal["message", "signal", "conditional"]
+
+
+class Trigger(_Frozen):
+    """What a catching event waits for from outside (docs/interpreter.md "Messages, signals
+    and conditions"): a message by name and correlation key, a signal by name, or a condition
+    over the variables that becomes true."""
+
+    event: OutsideEvent
+    name: str | None = None  # the message or signal name
+    # Evaluated when the subscription opens; None: the instance's business key.
+    correlation_key: Expression | None = None
+    condition: Expression | None = None  # conditional
 
 
 class StartEvent(_Node):
@@ -105,6 +125,8 @@ class StartEvent(_Node):
     code: str | None = None  # the error / escalation code caught; None: every one
     timer: TimerSpec | None = None
     interrupting: bool = True
+    # A message, signal or conditional start (of the process, or of an event subprocess).
+    trigger: Trigger | None = None
 
 
 NotifyEvent = Literal["task_opened", "task_reminder", "task_escalated", "urge", "outcome"]
@@ -129,8 +151,8 @@ class EndEvent(_Node):
     notify: tuple[NotifyRule, ...] = ()  # outcome notifications when the instance ends here
     # errorEventDefinition / escalationEventDefinition / compensateEventDefinition: throws when a
     # token arrives (compensation: ``code`` is the activity to compensate, None: all of them).
-    throws: Literal["error", "escalation", "compensation"] | None = None
-    code: str | None = None
+    throws: Literal["error", "escalation", "compensation", "signal"] | None = None
+    code: str | None = None  # the error / escalation code; the signal name
 
 
 class ThrowEvent(_Node):
@@ -138,8 +160,9 @@ class ThrowEvent(_Node):
     or compensation throw (runs the handlers, then goes on)."""
 
     kind: Literal["throw"] = "throw"
-    throws: Literal["escalation", "compensation"] = "escalation"
-    code: str | None = None  # the escalation code; for compensation, the activity (None: all)
+    throws: Literal["escalation", "compensation", "signal"] = "escalation"
+    # The escalation code; for compensation, the activity (None: all); the signal name.
+    code: str | None = None
     wait_for_completion: bool = True  # compensation: go on only once the handlers are done
 
 
@@ -372,6 +395,28 @@ class TimerCatch(_Node):
     timer: TimerSpec
 
 
+class EventCatch(_Node):
+    """An intermediate catch event or a receive task waiting for a message, a signal or a
+    condition; also an arm of an event-based gateway. A receive task is an activity: it may
+    carry boundary events."""
+
+    kind: Literal["catch"] = "catch"
+    element: str = "intermediateCatchEvent"  # or receiveTask
+    trigger: Trigger
+    outputs: tuple[ParameterMapping, ...] = ()  # over the variables and the message's
+    boundary_timers: tuple[str, ...] = ()
+
+
+class BoundaryCatch(_Node):
+    """A message, signal or conditional boundary event of an activity."""
+
+    kind: Literal["boundary_catch"] = "boundary_catch"
+    attached_to: str
+    interrupting: bool = True
+    trigger: Trigger
+    outputs: tuple[ParameterMapping, ...] = ()
+
+
 CallBinding = Literal["latest", "deployment", "version", "version_tag"]
 
 
@@ -428,7 +473,9 @@ Node = Annotated[
     | EventGateway
     | SubProcess
     | CallActivity
-    | ScriptTask,
+    | ScriptTask
+    | EventCatch
+    | BoundaryCatch,
     Field(discriminator="kind"),
 ]
 
@@ -440,6 +487,9 @@ class ProcessPlan(_Frozen):
     process_id: str
     name: str | None = None
     start_node: str
+    # The process's message, signal and timer start events besides ``start_node`` (which is
+    # its none start, or its first event start when it has none).
+    event_starts: tuple[str, ...] = ()
     nodes: tuple[Node, ...]  # document order: deterministic iteration
     flows: tuple[SequenceFlow, ...]
     notify: tuple[NotifyRule, ...] = ()  # <shenpi:notify> on the process: every task, the outcome

@@ -21,7 +21,16 @@ PRIORITY = SearchAttributeKey.for_keyword("ShenpiPriority")
 # and lists ranges of it instead of reading every request (docs/api.md, "GET /tasks").
 NEXT_DUE = SearchAttributeKey.for_datetime("ShenpiNextDue")
 
-ALL = (VERSION, STATUS, BUSINESS_KEY, PENDING_ACTORS, INITIATOR, PRIORITY, NEXT_DUE)
+# The BPMN signals an instance waits for ("signal:<name>": a name from its BPMN file, never
+# content): a broadcast signals the instances this finds (docs/architecture.md "Messages and
+# signals").
+WAITING_FOR = SearchAttributeKey.for_keyword_list("ShenpiWaitingFor")
+
+ALL = (VERSION, STATUS, BUSINESS_KEY, PENDING_ACTORS, INITIATOR, PRIORITY, NEXT_DUE, WAITING_FOR)
+
+
+def waiting_for_signal(name: str) -> str:
+    return f"signal:{name}"
 
 
 def user_actor(user_id: str) -> str:

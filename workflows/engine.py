@@ -12,10 +12,12 @@ from typing import Any, assert_never
 from shenpi_core.contracts import AiAdvice, ServiceTaskInput
 from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
 from shenpi_core.process_plan import (
+    BoundaryCatch,
     BoundaryEvent,
     BoundaryTimer,
     CallActivity,
     EndEvent,
+    EventCatch,
     EventGateway,
     ExclusiveGateway,
     InclusiveGateway,
@@ -32,12 +34,12 @@ from shenpi_core.process_plan import (
     TimerCatch,
     UserTask,
 )
-from workflows import calls, compensation, loops, scopes, steps, throws
+from workflows import calls, compensation, events, loops, scopes, steps, throws
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
 from workflows.timers import TimerError, first_occurrence
-from workflows.tokens import Token
+from workflows.tokens import BoundaryWait, Token
 
 # A model whose conditions loop forever without waiting would otherwise spin inside one
 # workflow task until the SDK's deadlock detector kills it; park it as an incident instead.
@@ -45,8 +47,9 @@ STEP_LIMIT = 5_000
 
 
 class Engine(TokenMachine):
-    def begin(self) -> None:
-        start = self.index.node(self.index.plan.start_node)
+    def begin(self, start_event: str | None = None) -> None:
+        """Start at the none start, or at the message, signal or timer start that started it."""
+        start = self.index.node(start_event or self.index.plan.start_node)
         # The initiator is always a variable (`initiator`, or the name the start event gives it),
         # so `${manager(initiator)}` works in any process. Set, not defaulted: a requester must not
         # choose whose manager approves by sending a variable of that name.
@@ -78,6 +81,8 @@ class Engine(TokenMachine):
             if token is None:
                 if scopes.settle(self):  # a subprocess completed or an inclusive join fired
                     continue
+                if events.conditions(self):  # a condition became true
+                    continue
                 break
             steps += 1
             if steps > STEP_LIMIT:
@@ -99,7 +104,13 @@ class Engine(TokenMachine):
             if not loops.entering(self, token, node):
                 return
             match node:
-                case StartEvent() | PassThrough() | BoundaryTimer() | BoundaryEvent():
+                case (
+                    StartEvent()
+                    | PassThrough()
+                    | BoundaryTimer()
+                    | BoundaryEvent()
+                    | BoundaryCatch()
+                ):
                     self.passed(token)
                 case EndEvent():
                     self._run_end(token, node)
@@ -125,6 +136,8 @@ class Engine(TokenMachine):
                     self._run_service_task(token, node)
                 case TimerCatch():
                     self._run_timer(token, node)
+                case EventCatch():
+                    self._run_catch(token, node)
                 case _:
                     assert_never(node)
         except ExpressionError as err:
@@ -142,6 +155,8 @@ class Engine(TokenMachine):
             throws.escalation(self, token, node.code)
             if token not in self.tokens or token.state != "enter":
                 return  # an interrupting catch ended the scope, this token with it
+        if node.throws == "signal":
+            events.throw_signal(self, token, node.code or "")
         self.remove(token)
         if node.notify:  # whom its <shenpi:notify> tells of the outcome (notify_rules.py)
             key = END_REACHED + node.id
@@ -165,6 +180,10 @@ class Engine(TokenMachine):
         if node.throws == "compensation":
             if not compensation.throw(self, token, node):
                 self.passed(token)
+            return
+        if node.throws == "signal":
+            events.throw_signal(self, token, node.code or "")
+            self.passed(token)
             return
         throws.escalation(self, token, node.code)
         if token in self.tokens and token.state == "enter":  # not interrupted by its catch
@@ -244,7 +263,8 @@ class Engine(TokenMachine):
         return True
 
     def _run_event_gateway(self, token: Token, node: EventGateway) -> None:
-        arms = tuple(self.index.flows[f].target for f in node.outgoing)
+        targets = [self.index.flows[f].target for f in node.outgoing]
+        arms = tuple(t for t in targets if isinstance(self.index.node(t), TimerCatch))
         scheduled = self.schedule_boundaries(token, arms)
         # Armed soonest first: of several timers already due, the earliest wins (as Zeebe).
         boundaries = dict(sorted(scheduled.items(), key=lambda item: item[1].due_at))
@@ -303,6 +323,21 @@ class Engine(TokenMachine):
         due_at = first_occurrence(node.timer, self.now(), self.view(token)).due_at
         self.wait(token, due_at=due_at)
         self.waits.start_timer(token.id, TIMER, due_at)
+
+    def _run_catch(self, token: Token, node: EventCatch) -> None:
+        """Wait for the message, signal or condition (a receive task's boundary timers too)."""
+        boundaries = self.schedule_boundaries(token, node.boundary_timers)
+        self.wait(token)
+        self.arm(token, boundaries)
+
+    def arm(self, token: Token, boundaries: dict[str, BoundaryWait]) -> None:
+        """Boundary timers, then the messages, signals and conditions the wait listens for."""
+        super().arm(token, boundaries)
+        if token.state == "wait":
+            events.subscribe(self, token, events.catching(self, token))
+
+    def start_event_subprocess(self, sub: SubProcess, scope: str | None) -> None:
+        scopes.trigger(self, sub, scope)
 
     def _leave(self, token: Token, node: Node) -> None:
         flows = self.index.outgoing(node)

@@ -41,8 +41,10 @@ class Inbox:
         self._memo_process: Any = workflow.memo_value(MEMO_PROCESS_ID, None)
         self._memo_incidents: Any = workflow.memo_value(MEMO_INCIDENTS, None) or []
 
-    def publish(self, state: InstanceState, book: TaskBook, process_id: str) -> None:
-        self._publish_attributes(state, book)
+    def publish(
+        self, state: InstanceState, book: TaskBook, process_id: str, waiting_for: list[str]
+    ) -> None:
+        self._publish_attributes(state, book, waiting_for)
         tasks = [memo_task(t) for t in book.open_tasks()]
         memo: dict[str, Any] = {}
         if tasks != self._memo_tasks and state.status not in ("completed", "terminated"):
@@ -55,10 +57,14 @@ class Inbox:
         if memo:
             workflow.upsert_memo(memo)
 
-    def _publish_attributes(self, state: InstanceState, book: TaskBook) -> None:
+    def _publish_attributes(
+        self, state: InstanceState, book: TaskBook, waiting_for: list[str]
+    ) -> None:
         wanted: list[tuple[SearchAttributeKey[Any], Any]] = [
             (sa.STATUS, state.status),
             (sa.PENDING_ACTORS, sa.fit_actors(book.pending_actors(), PENDING_ACTORS_BUDGET_BYTES)),
+            # The signals it waits for: what a broadcast looks up (never set before signals).
+            (sa.WAITING_FOR, waiting_for),
         ]
         # Identity attributes are normally set by the starter (no event); fill them in otherwise.
         if self._attrs[sa.VERSION.name] is None:

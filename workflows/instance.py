@@ -28,6 +28,7 @@ from shenpi_core.contracts import (
     DecisionInput,
     DecisionResult,
     DecisionSignal,
+    ErrorType,
     EscalationSignal,
     IncidentActionInput,
     IncidentActionResult,
@@ -38,13 +39,23 @@ from shenpi_core.contracts import (
     PriorityResult,
     StartInput,
 )
+from shenpi_core.messaging import (
+    SIGNAL_BPMN,
+    SIGNAL_MESSAGE,
+    UPDATE_MESSAGE,
+    BpmnSignal,
+    DirectMessage,
+    DirectMessageResult,
+    MessageDelivery,
+)
 from shenpi_core.process_plan import ProcessPlan
-from workflows import calls, decisions, incident_actions, instance_actions, priority
+from workflows import calls, decisions, events, incident_actions, instance_actions, priority
 from workflows.archive import archive
 from workflows.deadlines import Deadlines
 from workflows.engine import Engine
 from workflows.inbox import Inbox
 from workflows.notices import Notifier
+from workflows.refusals import refuse
 from workflows.services import UNSERVED_FIRST_WAIT, WorkflowWaits
 
 
@@ -63,11 +74,13 @@ class InstanceWorkflow:
     _ai_heartbeats: bool | None
     _notifier: Notifier
     _deadlines: Deadlines
+    _start_event: str | None
 
     def _setup(self, start: StartInput) -> None:
         self._plan = start.plan
         self._max_history_events = start.max_history_events
         self._resumed = start.resume is not None
+        self._start_event = start.start_event
         state = start.resume or InstanceState(
             process_id=start.plan.process_id,
             version=start.version,
@@ -113,7 +126,7 @@ class InstanceWorkflow:
         if self._resumed:
             engine.rearm()
         else:
-            engine.begin()
+            engine.begin(self._start_event)
         try:
             while True:
                 self._changed = False
@@ -122,7 +135,9 @@ class InstanceWorkflow:
                 engine.advance()
                 self._deadlines.sync()  # due dates shown, reminder and due timers armed
                 self._notifier.announce()  # the tasks opened meanwhile (with their due dates)
-                inbox.publish(engine.state, engine.book, self._plan.process_id)
+                inbox.publish(
+                    engine.state, engine.book, self._plan.process_id, events.waiting_for(engine)
+                )
                 if engine.finished:
                     break
                 if self._continue_as_new_due():
@@ -132,7 +147,7 @@ class InstanceWorkflow:
             # Cancelled from outside (API cancel, Temporal UI): record it, empty the inbox, and
             # let Temporal close the execution as cancelled.
             engine.cancel_instance()
-            inbox.publish(engine.state, engine.book, self._plan.process_id)
+            inbox.publish(engine.state, engine.book, self._plan.process_id, [])
             self._count_completion()
             await self._notifier.finish()
             await archive(engine)
@@ -140,6 +155,8 @@ class InstanceWorkflow:
         self._count_completion()
         await self._notifier.finish()  # the outcome, and what notices missed, before archiving
         await archive(engine)
+        # Unsubscriptions and signal throws go out before the instance closes.
+        await workflow.wait_condition(lambda: not self._waits.housekeeping)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return engine.state.model_copy(update={"tokens": [], "counters": {}})
 
@@ -185,6 +202,7 @@ class InstanceWorkflow:
             and self._notifier.idle  # a notification or escalation lookup would be lost
             and self._deadlines.idle
             and not self._waits.signalling
+            and not self._waits.housekeeping
         )
 
     def _continue_as_new(self) -> NoReturn:
@@ -290,6 +308,34 @@ class InstanceWorkflow:
     def escalation(self, input: EscalationSignal) -> None:
         """A called process escalated and nobody there caught it (``workflows/calls.py``)."""
         calls.escalated(self._engine, input.token_id, input.code)
+        self._mark_changed()
+
+    # --- messages and signals (workflows/events.py) --------------------------------------------
+
+    @workflow.signal(name=SIGNAL_MESSAGE)
+    def message(self, delivery: MessageDelivery) -> None:
+        """The mailbox correlated a message to one of this instance's subscriptions."""
+        events.message_arrived(self._engine, delivery)
+        self._mark_changed()
+
+    @workflow.update(name=UPDATE_MESSAGE)
+    async def deliver_message(self, message: DirectMessage) -> DirectMessageResult:
+        """A message addressed to this instance (``POST /instances/{id}/messages/{name}``)."""
+        node_id = events.deliver_direct(self._engine, message)
+        self._changed = True
+        return DirectMessageResult(node_id=node_id)
+
+    @deliver_message.validator
+    def validate_deliver_message(self, message: DirectMessage) -> None:
+        if events.direct_target(self._engine, message.name) is None:
+            raise refuse(
+                ErrorType.NOT_WAITING,
+                f"nothing in this instance waits for message {message.name!r}",
+            )
+
+    @workflow.signal(name=SIGNAL_BPMN)
+    def bpmn_signal(self, signal: BpmnSignal) -> None:
+        events.signal_arrived(self._engine, signal)
         self._mark_changed()
 
     @workflow.query(name=QUERY_STATE)

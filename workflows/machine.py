@@ -22,18 +22,25 @@ from shenpi_core.contracts import (
     TimelineEntry,
     TimelineEvent,
 )
+from shenpi_core.messaging import (
+    BroadcastInput,
+    MessageSubscription,
+    ReturnedMessage,
+    Unsubscription,
+)
 from shenpi_core.process_plan import CallActivity, ProcessPlan, ServiceTask, SubProcess
 from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
 from workflows.timers import first_occurrence, next_occurrence
-from workflows.tokens import BoundaryWait, PlanIndex, StepState, Token, TokenState
+from workflows.tokens import BoundaryWait, PlanIndex, StepState, Subscription, Token, TokenState
 
 TIMER = "timer"  # wait key of an intermediate timer catch
 SERVICE = "service"  # wait key of a running activity
 BOUNDARY = "boundary:"  # wait key prefix of a boundary timer, followed by its node id
 AI = "ai"  # wait key of a running ai-review activity (<shenpi:ai>, ai-review service tasks)
 CALL = "call"  # wait key of a call activity: resolving its process, then its child workflow
+MESSAGE = "message:"  # wait key prefix of a message subscription opening, then its node id
 
 
 class Waits(Protocol):
@@ -56,6 +63,14 @@ class Waits(Protocol):
     ) -> None: ...
 
     def escalate_to_caller(self, code: str | None) -> None: ...
+
+    def subscribe(self, token_id: str, node_id: str, arg: MessageSubscription) -> None: ...
+
+    def unsubscribe(self, arg: Unsubscription) -> None: ...
+
+    def return_message(self, arg: ReturnedMessage) -> None: ...
+
+    def broadcast(self, arg: BroadcastInput) -> None: ...
 
     def cancel(self, token_id: str, key: str | None = None) -> None: ...
 
@@ -131,6 +146,7 @@ class TokenMachine:
     def incident(self, token: Token, kind: IncidentKind, message: str) -> None:
         """Park ``token``: the instance keeps running (other tokens too) and shows the problem."""
         self.waits.cancel(token.id)
+        self.drop_subscriptions(token)
         token.state = "incident"
         token.boundaries = {}
         self.raise_incident(token.node_id, kind, message)
@@ -225,6 +241,35 @@ class TokenMachine:
         token.task_id, token.due_at, token.step, token.reviewing = None, None, None, False
         token.boundaries = {}
         token.state = "enter"
+
+    # --- subscriptions (docs/interpreter.md "Messages, signals and conditions") ----------------
+
+    def count(self, key: str) -> int:
+        """The next number of a per-instance counter (ids stay deterministic)."""
+        self.state.counters[key] = self.state.counters.get(key, 0) + 1
+        return self.state.counters[key]
+
+    @staticmethod
+    def listen_for(token: Token, node_id: str, subscription: Subscription) -> None:
+        token.subscriptions = {**(token.subscriptions or {}), node_id: subscription}
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Tell the mailbox a message subscription is closed (signals and conditions live only
+        on the token)."""
+        if subscription.sub_id is not None:
+            self.waits.unsubscribe(
+                Unsubscription(
+                    name=subscription.name or "",
+                    correlation_key=subscription.correlation_key,
+                    sub_id=subscription.sub_id,
+                )
+            )
+
+    def drop_subscriptions(self, token: Token) -> None:
+        """Close every subscription of ``token``: its wait is over."""
+        for subscription in (token.subscriptions or {}).values():
+            self.unsubscribe(subscription)
+        token.subscriptions = None
 
     # --- tokens -------------------------------------------------------------------------------
 
@@ -335,6 +380,7 @@ class TokenMachine:
             self.forget_compensation(token.activation)  # an interrupted run is not undone
         token.locals = None  # the activity's local variables end with it
         self.waits.cancel(token.id)
+        self.drop_subscriptions(token)
         self._close_task(token, reason)
         self.resolve_incidents(token.node_id, "waiting_for_worker")
         token.boundaries = {}
@@ -344,6 +390,7 @@ class TokenMachine:
 
     def remove(self, token: Token) -> None:
         self.waits.cancel(token.id)
+        self.drop_subscriptions(token)
         self.tokens.remove(token)
 
     def has_work(self) -> bool:
@@ -359,7 +406,8 @@ class TokenMachine:
 
     def parked(self) -> bool:
         """Safe to continue as new: no activity in flight, every token waits on durable state."""
-        return all(
+        opening = any(s.opening for t in self.tokens for s in (t.subscriptions or {}).values())
+        return not opening and all(
             t.state in ("join", "incident", "listen")
             or (
                 t.state == "wait"
@@ -453,6 +501,7 @@ class TokenMachine:
     def leave_activity(self, token: Token) -> None:
         """The activity is done: its boundary timers stop, the token moves on."""
         self.waits.cancel(token.id)
+        self.drop_subscriptions(token)
         token.boundaries = {}
         token.task_id = None
         token.step = None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from shenpi_core.expressions import ExpressionError
 from shenpi_core.process_plan import InclusiveGateway, StartEvent, SubProcess
-from workflows import compensation
+from workflows import compensation, events
 from workflows.machine import TIMER
 from workflows.timers import first_occurrence, next_occurrence
 from workflows.tokens import BoundaryWait, Token
@@ -37,6 +37,11 @@ def open_listeners(engine: Engine, scope: str | None, scope_node: str | None) ->
     process); error and escalation starts need no arming, ``throws`` finds them in the plan."""
     for sub in engine.index.event_subprocesses.get(scope_node, []):
         start = engine.index.start_of(sub)
+        if start.trigger is not None:  # a message, signal or conditional start
+            events.subscribe(
+                engine, engine.spawn(start.id, state="listen", scope=scope), [start.id]
+            )
+            continue
         if start.event != "timer" or start.timer is None:
             continue
         listener = engine.spawn(start.id, state="listen", scope=scope)

@@ -45,11 +45,23 @@ from shenpi_core.contracts import (
     ServiceTaskInput,
     StartInput,
 )
+from shenpi_core.messaging import (
+    ACTIVITY_RETURN,
+    ACTIVITY_SIGNAL_THROW,
+    ACTIVITY_SUBSCRIBE,
+    ACTIVITY_UNSUBSCRIBE,
+    BroadcastInput,
+    MessageSubscription,
+    ReturnedMessage,
+    SubscribeResult,
+    Unsubscription,
+)
 from shenpi_core.process_plan import AiSpec, ServiceTask
-from workflows import calls
+from workflows import calls, events
 from workflows.ai import outcomes
 from workflows.engine import Engine
-from workflows.machine import AI, CALL, SERVICE
+from workflows.machine import AI, CALL, MESSAGE, SERVICE
+from workflows.mailbox_calls import mailbox_call
 from workflows.notices import NOTIFY_ACTIVITY, record_failures, rejected_result
 from workflows.priority import activity_priority
 
@@ -95,6 +107,7 @@ class WorkflowWaits:
         self._ai_heartbeat = HEARTBEAT_TIMEOUT if ai_heartbeats else None
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._signals: list[asyncio.Task[None]] = []  # escalations sent to the caller
+        self._housekeeping: list[asyncio.Task[Any]] = []  # mailbox and broadcast calls
         # What a called process inherits from this instance's start (StartInput fields).
         self.inherited: dict[str, Any] = {}
         self._engine: Engine | None = None
@@ -147,6 +160,42 @@ class WorkflowWaits:
         handle = workflow.get_external_workflow_handle(caller.workflow_id)
         signal = EscalationSignal(token_id=caller.token_id, code=code)
         self._signals.append(asyncio.create_task(handle.signal(SIGNAL_ESCALATION, signal)))
+
+    # --- messages and signals (workflows/events.py) -----------------------------------------
+
+    def subscribe(self, token_id: str, node_id: str, arg: MessageSubscription) -> None:
+        key = MESSAGE + node_id
+        self._spawn(token_id, key, self._subscribe(token_id, node_id, key, arg))
+
+    async def _subscribe(
+        self, token_id: str, node_id: str, key: str, arg: MessageSubscription
+    ) -> None:
+        result = await mailbox_call(
+            ACTIVITY_SUBSCRIBE, arg, SubscribeResult, f"subscribe {arg.name}"
+        )
+        self._finish(token_id, key)
+        events.subscribed(self.engine, token_id, node_id, result)
+
+    def unsubscribe(self, arg: Unsubscription) -> None:
+        self._housekeep(mailbox_call(ACTIVITY_UNSUBSCRIBE, arg, None, f"unsubscribe {arg.name}"))
+
+    def return_message(self, arg: ReturnedMessage) -> None:
+        summary = f"return {arg.delivery.name}"
+        self._housekeep(mailbox_call(ACTIVITY_RETURN, arg, None, summary))
+
+    def broadcast(self, arg: BroadcastInput) -> None:
+        summary = f"signal {arg.signal.name}"
+        self._housekeep(mailbox_call(ACTIVITY_SIGNAL_THROW, arg, None, summary))
+
+    def _housekeep(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._housekeeping.append(asyncio.create_task(coro))
+
+    @property
+    def housekeeping(self) -> bool:
+        """A mailbox or broadcast call is still on its way: finish it before ending or
+        continuing as new."""
+        self._housekeeping = [task for task in self._housekeeping if not task.done()]
+        return bool(self._housekeeping)
 
     def cancel(self, token_id: str, key: str | None = None) -> None:
         for wait_key in [k for k in self._running if k[0] == token_id]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from shenpi_core.contracts import AiAdvice
 from shenpi_core.process_plan import (
     ApprovalMode,
+    BoundaryCatch,
     BoundaryEvent,
     BoundaryTimer,
     Node,
@@ -38,6 +39,18 @@ class BoundaryWait(BaseModel):
     due_at: datetime
     remaining: int | None = 1  # occurrences left, this one included; None = unbounded cycle
     interval_seconds: float | None = None  # cycle period, for the next occurrence
+
+
+class Subscription(BaseModel):
+    """What a waiting token listens for at one catching event (docs/interpreter.md "Messages,
+    signals and conditions"), keyed in ``Token.subscriptions`` by that event's node id."""
+
+    event: Literal["message", "signal", "conditional"]
+    name: str | None = None  # the message's or signal's
+    correlation_key: str = ""  # a message's, as evaluated when the subscription opened
+    sub_id: str | None = None  # a message's subscription at its mailbox
+    opening: bool = False  # a message's: the mailbox has not confirmed it yet
+    holds: bool = False  # a condition's value at its last evaluation
 
 
 class StepState(BaseModel):
@@ -83,6 +96,8 @@ class Token(BaseModel):
     # A scope token: this run of its subprocess (a token id outlives its scopes; compensation
     # must tell one run from the next).
     activation: str | None = None
+    # Messages, signals and conditions it listens for, by catching event (node id).
+    subscriptions: dict[str, Subscription] | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -106,6 +121,8 @@ class Token(BaseModel):
             exclude["compensates"] = True
         if self.activation is None:
             exclude["activation"] = True
+        if self.subscriptions is None:
+            exclude["subscriptions"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 
@@ -119,7 +136,11 @@ class PlanIndex:
         self.catchers: dict[str, list[BoundaryEvent]] = {}  # activity id -> error/escalation
         self.event_subprocesses: dict[str | None, list[SubProcess]] = {}  # scope node id ->
         self.handlers: dict[str, str] = {}  # activity id -> its compensation handler
+        # activity id -> its message, signal and conditional boundary events
+        self.outside_boundaries: dict[str, list[str]] = {}
         for n in plan.nodes:
+            if isinstance(n, BoundaryCatch):
+                self.outside_boundaries.setdefault(n.attached_to, []).append(n.id)
             if isinstance(n, BoundaryEvent) and n.catches == "compensation" and n.handler:
                 self.handlers[n.attached_to] = n.handler
             elif isinstance(n, BoundaryEvent):

@@ -19,32 +19,28 @@ EXPECTED: dict[str, frozenset[str] | None] = {
     "SpiffWorkflow__Approvals.bpmn": frozenset({"no-executable-process"}),
     "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn": frozenset({"unsupported-element"}),
     "SpiffWorkflow__correlation.bpmn": frozenset({"multiple-executable-processes"}),
-    "SpiffWorkflow__event-gateway.bpmn": frozenset({"unsupported-element"}),
-    "SpiffWorkflow__event-subprocess.bpmn": frozenset({"unsupported-element"}),
+    "SpiffWorkflow__event-gateway.bpmn": COMPILES,
+    "SpiffWorkflow__event-subprocess.bpmn": COMPILES,
     "SpiffWorkflow__inclusive_gateway.bpmn": frozenset({"unsupported-element"}),
     "SpiffWorkflow__standard_loop.bpmn": COMPILES,
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn": COMPILES,
     "SpiffWorkflow__transaction.bpmn": frozenset({"unsupported-element"}),
-    "bpmn-miwg-test-suite__A.3.0.bpmn": frozenset({"no-start", "unsupported-element"}),
+    "bpmn-miwg-test-suite__A.3.0.bpmn": frozenset({"no-start"}),
     "bpmn-miwg-test-suite__B.1.0.bpmn": frozenset({"no-executable-process"}),
     "bpmn-miwg-test-suite__C.1.1-invoice-handling.bpmn": frozenset({"condition-syntax"}),
     # Their FEEL (`some … satisfies`, contexts) parses since FEEL has its own grammar.
     "bpmn-miwg-test-suite__C.9.0-customer-onboarding.bpmn": frozenset({"unsupported-element"}),
-    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": frozenset(
-        {"unsupported-element", "unsupported-loop"}
-    ),
+    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": frozenset({"unsupported-loop"}),
     "camunda-bpm-examples__TwitterDemoProcess.bpmn": COMPILES,
     "camunda-bpm-examples__invoicePayment.bpmn": COMPILES,
     "camunda-bpm-examples__loan-granting.bpmn": frozenset(
-        {"unsupported-element", "unsupported-loop", "unsupported-mapping"}
+        {"unsupported-loop", "unsupported-mapping"}
     ),
-    "camunda-bpm-examples__order-handling.bpmn": frozenset({"unsupported-element"}),
+    "camunda-bpm-examples__order-handling.bpmn": COMPILES,
     "camunda-bpm-platform__CompensateEventTest.testCompensateScope.bpmn": frozenset(
-        {"unsupported-element", "unsupported-loop"}
+        {"unsupported-loop"}
     ),
-    "camunda-bpm-platform__LinkEventTest.testEventLinkMultipleSources.bpmn": frozenset(
-        {"unsupported-element"}
-    ),
+    "camunda-bpm-platform__LinkEventTest.testEventLinkMultipleSources.bpmn": COMPILES,
     "camunda-bpm-platform__TaskServiceTest.handleUserTaskEscalation.bpmn": COMPILES,
     "camunda-bpm-platform__TransactionSubProcessTest.testSimpleCase.bpmn": frozenset(
         {"unsupported-element", "unsupported-loop"}
@@ -57,7 +53,7 @@ EXPECTED: dict[str, frozenset[str] | None] = {
     "spring-zeebe__demoProcess.bpmn": COMPILES,
     "zeebe-process-test__automated-tests.bpmn": frozenset({"unsupported-loop"}),
     "zeebe-process-test__looping-servicetask.bpmn": COMPILES,
-    "zeebe-process-test__pr-created.bpmn": frozenset({"unsupported-element"}),
+    "zeebe-process-test__pr-created.bpmn": COMPILES,
     "zeebe-process-test__test_timer_events.bpmn": COMPILES,
 }
 # File-level refusals have no single element to name; every other refusal names one.

@@ -1,0 +1,153 @@
+"""Messages through the mailboxes on the real dev server: catch events, event-based gateway
+arms, boundaries, receive tasks, buffering, duplicates and the once-per-process rule."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from shenpi import messaging_client
+from shenpi_core.messaging import Message, PublishInput, PublishResult
+from tests.helpers import assert_eventually
+from tests.workflows.support import decide, open_task, start, state, timeline_events
+
+
+async def publish(
+    client: Client,
+    task_queue: str,
+    name: str,
+    key: str = "",
+    variables: dict[str, Any] | None = None,
+    *,
+    message_id: str | None = None,
+    ttl: float = 0,
+) -> PublishResult:
+    message = Message(
+        name=name,
+        correlation_key=key,
+        variables=variables or {},
+        message_id=message_id or uuid.uuid4().hex,
+    )
+    return await messaging_client.publish(
+        client, task_queue, PublishInput(message=message, ttl_seconds=ttl)
+    )
+
+
+async def subscribed(handle: WorkflowHandle[Any, Any], node_id: str) -> None:
+    """Wait until the instance's subscription at ``node_id`` is confirmed by its mailbox."""
+
+    async def check() -> None:
+        tokens = (await state(handle)).tokens
+        subs = [
+            s for t in tokens for n, s in (t.get("subscriptions") or {}).items() if n == node_id
+        ]
+        assert subs and not subs[0].get("opening"), tokens
+
+    await assert_eventually(check)
+
+
+async def test_a_message_moves_the_gateway_arm_and_merges_its_variables(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    contract = f"C-{uuid.uuid4().hex[:6]}"
+    handle = await start(client, "message_wait", task_queue, variables={"contract_no": contract})
+    await subscribed(handle, "signed")
+    other = await publish(client, task_queue, "contract-signed", "someone-else", {"signer": "x"})
+    assert other.correlated == [] and not other.buffered
+    result = await publish(client, task_queue, "contract-signed", contract, {"signer": "Li Lei"})
+    assert result.correlated == [handle.id]
+    final = await handle.result()
+    assert final.status == "completed"
+    assert final.variables["signer"] == "Li Lei"
+    assert "message_received" in timeline_events(final)
+    assert [e.node_id for e in final.timeline if e.event == "message_received"] == ["signed"]
+
+
+async def test_a_message_published_before_the_subscription_is_kept_for_its_ttl(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    contract = f"C-{uuid.uuid4().hex[:6]}"
+    early = await publish(
+        client, task_queue, "contract-signed", contract, {"signer": "Han Meimei"}, ttl=600
+    )
+    assert early.correlated == [] and early.buffered
+    handle = await start(client, "message_wait", task_queue, variables={"contract_no": contract})
+    final = await handle.result()
+    assert final.variables["signer"] == "Han Meimei"
+    # Kept, but taken once per process: a second instance of the same process does not get it.
+    second = await start(client, "message_wait", task_queue, variables={"contract_no": contract})
+    await subscribed(second, "signed")
+    assert (await state(second)).status == "running"
+    await second.terminate("test over")
+
+
+async def test_the_same_message_id_twice_has_one_effect(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    contract = f"C-{uuid.uuid4().hex[:6]}"
+    first = await start(client, "message_wait", task_queue, variables={"contract_no": contract})
+    await subscribed(first, "signed")
+    second = await start(client, "message_wait", task_queue, variables={"contract_no": contract})
+    await subscribed(second, "signed")
+    message_id = uuid.uuid4().hex
+    once = await publish(client, task_queue, "contract-signed", contract, message_id=message_id)
+    again = await publish(client, task_queue, "contract-signed", contract, message_id=message_id)
+    # Zeebe's rule: one instance per process, the one that subscribed first.
+    assert once.correlated == [first.id]
+    assert again.duplicate and again.correlated == [first.id]
+    assert (await first.result()).status == "completed"
+    assert (await state(second)).status == "running"
+    await second.terminate("test over")
+
+
+async def test_boundaries_receive_tasks_signals_and_conditions_on_one_task(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    key = f"O-{uuid.uuid4().hex[:6]}"
+    handle = await start(
+        client, "message_boundary", task_queue, variables={"amount": 10}, business_key=key
+    )
+    review = await open_task(handle, "review")
+    await subscribed(handle, "noted")
+    # Non-interrupting: the task stays open, a branch runs, and it listens again. The message's
+    # variables make the condition true: the conditional boundary fires, once.
+    noted = await publish(client, task_queue, "order-note", key, {"note": "rush", "amount": 5000})
+    assert noted.correlated == [handle.id]
+    await subscribed(handle, "noted")
+    instance = await state(handle)
+    assert instance.variables["note"] == "rush"
+    assert "review" in {t.node_id for t in instance.tasks if t.status == "open"}
+    assert timeline_events(instance).count("condition_met") == 1
+    again = await publish(client, task_queue, "order-note", key, {"note": "again"})
+    assert again.correlated == [handle.id]
+    await subscribed(handle, "noted")
+    assert timeline_events(await state(handle)).count("condition_met") == 1
+    await decide(handle, review, "approve", "mia")
+    await subscribed(handle, "confirm")
+    assert (await publish(client, task_queue, "order-confirmed", key)).correlated == [handle.id]
+    final = await handle.result()
+    assert final.status == "completed"
+    events = timeline_events(final)
+    assert events.count("message_received") == 3
+    # The boundaries closed with the task: their mailboxes forgot the subscriptions.
+    note = await publish(client, task_queue, "order-note", key)
+    assert note.correlated == []
+
+
+async def test_an_interrupting_message_boundary_ends_the_task(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    key = f"O-{uuid.uuid4().hex[:6]}"
+    handle = await start(
+        client, "message_boundary", task_queue, variables={"amount": 1}, business_key=key
+    )
+    await open_task(handle, "review")
+    await subscribed(handle, "cancelled")
+    assert (await publish(client, task_queue, "order-cancelled", key)).correlated == [handle.id]
+    final = await handle.result()
+    assert final.status == "completed"
+    assert [t.status for t in final.tasks] == ["cancelled"]
+    assert [e.node_id for e in final.timeline if e.event == "message_received"] == ["cancelled"]
