@@ -12,7 +12,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import updates, visibility
@@ -28,13 +28,11 @@ from api.schemas import (
 from shenpi.auth_tokens import Principal
 from shenpi.db import archive, repository
 from shenpi.settings import Settings
-from shenpi_core import search_attributes as sa
+from shenpi.starting import instance_start
 from shenpi_core.contracts import (
-    MEMO_PROCESS_ID,
     QUERY_STATE,
     InstanceState,
     InstanceStatus,
-    StartInput,
 )
 from workflows import priority
 
@@ -59,45 +57,30 @@ async def start_instance(
     key = body.business_key
     instance_id = f"{process_id}:{key}" if key else f"{process_id}:{uuid.uuid4().hex}"
     plan = repository.load_plan(definition)
-    # Chosen here, not in the workflow: Temporal orders the first workflow task by it already.
-    chosen = body.priority or priority.process_default(
-        plan, {**body.variables, "initiator": principal.sub}
-    )
-    pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(sa.VERSION, f"{process_id}:{definition.version}"),
-        SearchAttributePair(sa.STATUS, "running"),
-        SearchAttributePair(sa.INITIATOR, principal.sub),
-        SearchAttributePair(sa.PENDING_ACTORS, []),
-        SearchAttributePair(sa.PRIORITY, chosen),
-    ]
-    if key:
-        pairs.append(SearchAttributePair(sa.BUSINESS_KEY, key))
-    start = StartInput(
-        plan=plan,
-        version=definition.version,
+    start = instance_start(
+        plan,
+        definition.version,
         variables=body.variables,
         initiator=principal.sub,
+        settings=settings,
         business_key=key,
-        urge_min_interval_seconds=settings.urge_min_interval_seconds,
-        notify_events=settings.default_notify_events,  # approvers' cards, the initiator's outcome
-        priority=chosen,
-        ai_heartbeats=settings.ai_provider != "callback",  # reviews answered in the worker
+        chosen=body.priority,
     )
     await documents.record(instance_id, body.variables)  # before: approvers may read at once
     await client.start_workflow(
         process_id,
-        start,
+        start.arg,
         id=instance_id,
-        task_queue=settings.task_queue,
-        search_attributes=TypedSearchAttributes(pairs),
-        memo={MEMO_PROCESS_ID: process_id},
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         rpc_timeout=updates.rpc_bound(settings),
-        priority=priority.temporal_priority(chosen),
+        **start.options(settings),
     )
     metrics.instances_started.labels(process_id).inc()
     return InstanceStarted(
-        instance_id=instance_id, process_id=process_id, version=definition.version, priority=chosen
+        instance_id=instance_id,
+        process_id=process_id,
+        version=definition.version,
+        priority=start.priority,
     )
 
 
