@@ -10,13 +10,15 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Float,
+    ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -60,6 +62,25 @@ class Definition(Base):
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     deployed_by: Mapped[str] = mapped_column(String(255))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Stored with the version (one transaction); never loaded with it.
+    event_starts: Mapped[list[EventStart]] = relationship(lazy="noload", cascade="all")
+
+
+class EventStart(Base):
+    """A message or signal start event of a deployed version: which processes a published
+    message or signal starts is one indexed lookup, not a read of every plan (docs/api.md
+    "Messages and signals")."""
+
+    __tablename__ = "event_starts"
+    __table_args__ = (Index("ix_event_starts_event_name", "event", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id", ondelete="CASCADE"))
+    process_id: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    node_id: Mapped[str] = mapped_column(String(255))
+    event: Mapped[str] = mapped_column(String(16))  # message, signal
+    name: Mapped[str] = mapped_column(String(255))
 
 
 class DecisionDefinition(Base):

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
-from shenpi.db.models import Definition
+from shenpi.db.models import Definition, EventStart
 from shenpi.db.versions import store_next_version
 from shenpi_core.limits import MAX_VERSION
-from shenpi_core.process_plan import ProcessPlan
+from shenpi_core.process_plan import ProcessPlan, StartEvent
 
 
 async def deploy_definition(
@@ -41,8 +41,48 @@ async def deploy_definition(
             warnings=warnings,
             deployed_by=deployed_by,
             deployed_at=datetime.now(UTC),
+            event_starts=_event_starts(plan, version),
         ),
     )
+
+
+def _event_starts(plan: ProcessPlan, version: int) -> list[EventStart]:
+    found = []
+    for node_id in (plan.start_node, *plan.event_starts):
+        node = plan.node(node_id)
+        trigger = node.trigger if isinstance(node, StartEvent) else None
+        if trigger is not None and trigger.event in ("message", "signal") and trigger.name:
+            found.append(
+                EventStart(
+                    process_id=plan.process_id,
+                    version=version,
+                    node_id=node_id,
+                    event=trigger.event,
+                    name=trigger.name,
+                )
+            )
+    return found
+
+
+async def started_by(session: AsyncSession, event: str, name: str) -> list[EventStart]:
+    """The start events of the latest deployed versions that ``event`` (message or signal)
+    ``name`` starts, by process id: one indexed lookup."""
+    latest = (
+        select(Definition.process_id, func.max(Definition.version).label("version"))
+        .group_by(Definition.process_id)
+        .subquery()
+    )
+    stmt = (
+        select(EventStart)
+        .join(
+            latest,
+            (EventStart.process_id == latest.c.process_id)
+            & (EventStart.version == latest.c.version),
+        )
+        .where(EventStart.event == event, EventStart.name == name)
+        .order_by(EventStart.process_id, EventStart.node_id)
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def get_definition(
