@@ -14,6 +14,7 @@ from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
 from shenpi_core.process_plan import (
     BoundaryEvent,
     BoundaryTimer,
+    BusinessRuleTask,
     CallActivity,
     EndEvent,
     EventGateway,
@@ -32,7 +33,7 @@ from shenpi_core.process_plan import (
     TimerCatch,
     UserTask,
 )
-from workflows import calls, compensation, loops, scopes, steps, throws
+from workflows import business_rules, calls, compensation, loops, scopes, steps, throws
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
@@ -119,6 +120,8 @@ class Engine(TokenMachine):
                     calls.enter(self, token, node)
                 case ScriptTask():
                     self._run_script(token, node)
+                case BusinessRuleTask():
+                    business_rules.enter(self, token, node)
                 case UserTask():
                     self._run_user_task(token, node)
                 case ServiceTask():

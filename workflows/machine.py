@@ -16,13 +16,20 @@ from shenpi_core.contracts import (
     Incident,
     IncidentKind,
     InstanceState,
+    ResolveDecisionInput,
     ResolveProcessInput,
     ResolveProcessResult,
     ServiceTaskInput,
     TimelineEntry,
     TimelineEvent,
 )
-from shenpi_core.process_plan import CallActivity, ProcessPlan, ServiceTask, SubProcess
+from shenpi_core.process_plan import (
+    BusinessRuleTask,
+    CallActivity,
+    ProcessPlan,
+    ServiceTask,
+    SubProcess,
+)
 from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
@@ -34,6 +41,7 @@ SERVICE = "service"  # wait key of a running activity
 BOUNDARY = "boundary:"  # wait key prefix of a boundary timer, followed by its node id
 AI = "ai"  # wait key of a running ai-review activity (<shenpi:ai>, ai-review service tasks)
 CALL = "call"  # wait key of a call activity: resolving its process, then its child workflow
+DECISION = "decision"  # wait key of a business rule task resolving its decision
 
 
 class Waits(Protocol):
@@ -54,6 +62,8 @@ class Waits(Protocol):
         variables: dict[str, Any],
         child_id: Callable[[ResolveProcessResult], str],
     ) -> None: ...
+
+    def start_decision(self, token_id: str, arg: ResolveDecisionInput) -> None: ...
 
     def escalate_to_caller(self, code: str | None) -> None: ...
 
@@ -364,7 +374,9 @@ class TokenMachine:
             or (
                 t.state == "wait"
                 and not t.reviewing
-                and not isinstance(self.index.node(t.node_id), ServiceTask | CallActivity)
+                and not isinstance(
+                    self.index.node(t.node_id), ServiceTask | CallActivity | BusinessRuleTask
+                )
                 and not (t.step is not None and t.step.phase == "resolving")
             )
             for t in self.tokens

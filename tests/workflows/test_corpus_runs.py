@@ -11,7 +11,9 @@ documented wait:
 - every service task type the product does not ship is served by a worker that registers an
   activity under that name and answers ``{}`` (or throws the BPMN error ``RUNS`` names), as a
   team's own worker would;
-- when only timers wait, the clock skips to the earliest one.
+- when only timers wait, the clock skips to the earliest one;
+- the DMN decisions its business rule tasks call are deployed first, from companion files written
+  for the run (``tests/workflows/dmn/corpus_*.dmn``: the corpus has the processes only).
 
 Each run is bounded in steps and in time (the module takes seconds). A compiled file without an
 entry in ``RUNS`` runs with no variables and must complete; one that needs more fails with what
@@ -45,8 +47,9 @@ from shenpi_core.contracts import (
     StartInput,
     TaskView,
 )
-from shenpi_core.process_plan import ProcessPlan, ServiceTask
+from shenpi_core.process_plan import BusinessRuleTask, ProcessPlan, ServiceTask
 from tests.helpers import CORPUS_DIR, requires_corpus
+from tests.workflows.decision_support import DMN_DIR, deploy_dmn
 from tests.workflows.support import decide, settings_for_tests, state
 from worker import build_worker
 
@@ -57,7 +60,14 @@ APPROVER = "corpus-approver"
 MAX_STEPS = 60  # rounds of deciding, waiting for activities or skipping time, per file
 RUN_SECONDS = 20.0  # wall-clock bound of one file's run
 # What the path of a run is made of, in timeline order.
-PATH_EVENTS = ("approved", "service_completed", "timer_fired", "error_thrown", "escalation_thrown")
+PATH_EVENTS = (
+    "approved",
+    "service_completed",
+    "decision_evaluated",
+    "timer_fired",
+    "error_thrown",
+    "escalation_thrown",
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class Run:
     waits: frozenset[str] = frozenset()  # "waiting": the nodes where the tokens stay
     path: tuple[tuple[str, str | None], ...] | None = None  # PATH_EVENTS in order, when checked
     bug: str | None = None  # a known interpreter bug stops it: a strict xfail until fixed
+    decisions: tuple[str, ...] = ()  # DMN files of tests/workflows/dmn/ its rules call
 
 
 RUNS: dict[str, Run] = {
@@ -139,6 +150,24 @@ RUNS: dict[str, Run] = {
             ("service_completed", "taskB"),
             ("error_thrown", "Activity_0m0rnae"),
             ("service_completed", "taskC"),
+        ),
+    ),
+    "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn": Run(
+        # x is neither 1 nor 2: the default flow, through the business rule task.
+        variables={"x": 3},
+        decisions=("corpus_integer_decision.dmn",),
+        path=(("decision_evaluated", "TaskDecision"),),
+    ),
+    "camunda-bpm-platform__invoice.v2.bpmn": Run(
+        # A travel expense: the DMN's approver groups (accounting, sales) approve; the invoice
+        # is paid by the "prepare bank transfer" task and archived by the Java delegate's activity.
+        variables={"amount": 30, "invoiceCategory": "Travel Expenses"},
+        decisions=("corpus_invoice_decisions.dmn",),
+        path=(
+            ("decision_evaluated", "assignApprover"),
+            ("approved", "approveInvoice"),
+            ("approved", "prepareBankTransfer"),
+            ("service_completed", "ServiceTask_1"),
         ),
     ),
     "zeebe-process-test__looping-servicetask.bpmn": Run(
@@ -229,9 +258,10 @@ def _earliest_due(tokens: list[dict[str, Any]]) -> datetime | None:
 
 
 def _busy(plan: ProcessPlan, tokens: list[dict[str, Any]]) -> bool:
-    """A token is stepping or waits on an activity (a service task, an AI review, a directory
-    lookup for an approval step): only real time moves it on."""
-    services = {n.id for n in plan.nodes if isinstance(n, ServiceTask)}
+    """A token is stepping or waits on an activity (a service task, a business rule task's
+    decision, an AI review, a directory lookup for an approval step): only real time moves it
+    on."""
+    services = {n.id for n in plan.nodes if isinstance(n, ServiceTask | BusinessRuleTask)}
     return any(
         t["state"] in ("enter", "leave")
         or (t["state"] == "wait" and t["node_id"] in services)
@@ -308,10 +338,13 @@ async def test_a_run_stops_at_a_documented_wait(
 async def _run(
     env: WorkflowEnvironment, task_queue: str, name: str, plan: ProcessPlan, run: Run
 ) -> None:
+    settings = settings_for_tests()
+    for dmn in run.decisions:
+        await deploy_dmn(settings, DMN_DIR / dmn)
     async with build_worker(
         env.client,
         task_queue=task_queue,
-        settings=settings_for_tests(),
+        settings=settings,
         extra_activities=_activities(plan, run),
     ):
         handle = await env.client.start_workflow(
