@@ -19,6 +19,7 @@ from temporalio import activity
 
 from activities.ai.activity import AiReviewActivities
 from activities.archive import ArchiveActivities
+from activities.decisions import DecisionActivities
 from activities.directory import DirectoryActivities
 from activities.http import HttpActivities, new_http_client
 from activities.notify import NotifyActivities
@@ -87,8 +88,9 @@ def build_registry(settings: Settings) -> ActivityRegistry:
     registry.closers.append(ai.aclose)
     archive = ArchiveActivities(settings)
     processes = ProcessActivities(settings)
-    registry.internal += [directory.resolve, archive.archive, processes.resolve]
-    registry.closers += [archive.aclose, processes.aclose]
+    decisions = DecisionActivities(settings)
+    registry.internal += [directory.resolve, archive.archive, processes.resolve, decisions.resolve]
+    registry.closers += [archive.aclose, processes.aclose, decisions.aclose]
     registry.by_type.update(custom)
     return registry
 

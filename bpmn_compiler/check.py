@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bpmn_compiler.approvals import check_approvals
+from bpmn_compiler.decision_refs import check_decisions
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.model import BpmnModel
 from bpmn_compiler.priority import check_priority
@@ -49,6 +50,7 @@ RULES: tuple[Rule, ...] = (
     check_standard_loops,
     check_compensation,
     check_scripts,
+    check_decisions,
     check_tasks,
     check_approvals,
     check_ai,

@@ -47,6 +47,11 @@ SUPPORTED_ELEMENTS = (
     ("scriptTask (FEEL or JUEL)", "`zeebe:script expression resultVariable`,"
      " `scriptFormat=\"feel\"|\"juel\"` with `camunda:resultVariable`: evaluated in the"
      " workflow like any expression"),
+    ("businessRuleTask (DMN)", "evaluates a deployed DMN decision in the workflow:"
+     " `zeebe:calledDecision`, `camunda:decisionRef` (binding latest, deployment, version;"
+     " `mapDecisionResult`), `flowable:decisionTableReferenceKey` (also Flowable's"
+     " `serviceTask flowable:type=\"dmn\"`); input/output mappings; one with a job type is a"
+     " service task (see `dmn.md`)"),
     ("task, manualTask, intermediateThrowEvent (none)", "pass through"),
     ("intermediateThrowEvent + escalationEventDefinition", "escalates, then goes on unless an"
      " interrupting catch ends its scope"),
@@ -79,8 +84,9 @@ REFUSED_ELEMENTS = (
     "transaction, adHocSubProcess (each element inside is still checked); a callActivity whose"
     " calledElement is an expression",
     "complexGateway; eventBasedGateway with message or signal events",
-    "scriptTask in a general-purpose language (Groovy, JavaScript, Python); businessRuleTask,"
-    " receiveTask",
+    "scriptTask in a general-purpose language (Groovy, JavaScript, Python); receiveTask;"
+    " a businessRuleTask whose decision is an expression or bound by `versionTag`"
+    " (`decision-target`, `decision-binding`)",
     "message, signal, conditional and cancel events; timer starts of the process",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
     " anything but a userTask,"
@@ -93,6 +99,7 @@ REFUSED_ELEMENTS = (
 COMPLETING = (
     "SpiffWorkflow__event-gateway.bpmn",
     "SpiffWorkflow__event-subprocess.bpmn",
+    "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn",
     "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
     "camunda-bpm-examples__TwitterDemoProcess.bpmn",
@@ -100,6 +107,7 @@ COMPLETING = (
     "camunda-bpm-examples__order-handling.bpmn",
     "camunda-bpm-platform__TaskServiceTest.handleUserTaskEscalation.bpmn",
     "camunda-bpm-platform__VacationRequest.bpmn",
+    "camunda-bpm-platform__invoice.v2.bpmn",
     "camunda-bpm-platform__reviewInvoice.bpmn",
     "flowable-examples__VacationRequest.bpmn",
     "flowable-examples__my-process.bpmn",
@@ -131,6 +139,10 @@ DIALECTS = (
      "`zeebe:loopCharacteristics inputCollection` + `inputElement`",
      "`flowable:collection` + `flowable:elementVariable`",
      "`<shenpi:approval approvers=...>`; plain BPMN: `loopDataInputRef` + `inputDataItem`"),
+    ("business rule task", "`camunda:decisionRef` (+ `decisionRefBinding`, `decisionRefVersion`,"
+     " `resultVariable`, `mapDecisionResult`)", "`zeebe:calledDecision decisionId resultVariable"
+     " bindingType`", "`flowable:decisionTableReferenceKey` or its `flowable:field`,"
+     " `sameDeployment`", "—"),
     ("AI review and routing", "—", "—", "—",
      "`<shenpi:ai>` on userTask, ai-review serviceTask, exclusiveGateway;"
      " `shenpi:humanRequired` (see `compiler.md`)"),

@@ -155,7 +155,7 @@ def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[D
         kind = el.get(_q(ns, "type"))
         if kind == external:
             candidates.append(el.get(_q(ns, "topic")))
-        elif kind:
+        elif kind and kind != "dmn":  # a decision task: bpmn_compiler.decision_refs reads it
             diags.append(
                 _unsupported_impl(element_id, el, f"{kind!r} tasks of this dialect are unsupported")
             )

@@ -13,6 +13,7 @@ from lxml import etree
 
 from bpmn_compiler.ai_xml import read_ai, read_human_required
 from bpmn_compiler.calls import read_call
+from bpmn_compiler.decision_refs import is_decision_task, parse_business_rule_task
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import ext_children, read_extensions
 from bpmn_compiler.events_xml import OUTSIDE, read_declarations, read_trigger, reference
@@ -245,6 +246,8 @@ def _user_task(el: Element, ctx: Context) -> FlowNode:
 
 
 def _service_task(el: Element, ctx: Context) -> FlowNode:
+    if is_decision_task(el):  # Flowable draws a business rule task as a "dmn" service task
+        return parse_business_rule_task(el, ctx)
     node = ctx.node(el, "service_task")
     if node.ext.computes_nothing and node.ext.task_type is None:
         node.kind = "pass"  # a Java expression that calls no bean (docs/compiler.md)
@@ -429,6 +432,6 @@ ELEMENT_PARSERS: dict[str, ElementParser] = {
     "subProcess": _subprocess,
     "callActivity": _call_activity,
     "scriptTask": _script_task,
-    "businessRuleTask": refused("businessRuleTask (DMN) is not supported yet"),
+    "businessRuleTask": parse_business_rule_task,
     "receiveTask": _receive_task,
 }

@@ -39,6 +39,7 @@ NodeKind = Literal[
     "script",
     "catch",
     "boundary_catch",
+    "business_rule",
     "unsupported",
 ]
 # What a start, end, boundary or throw event catches or throws (its event definition).
@@ -214,6 +215,20 @@ class RawCall:
 
 
 @dataclass
+class RawDecisionRef:
+    """The decision a business rule task evaluates, as written (``bpmn_compiler.decision_refs``)."""
+
+    decision_id: RawText | None
+    dialect: Literal["zeebe", "camunda", "flowable"]
+    line: int | None
+    binding: str = "latest"  # latest, deployment, version; anything else is refused
+    binding_as_written: str | None = None
+    version: str | None = None
+    result_variable: str | None = None
+    map_result: str | None = None  # camunda:mapDecisionResult as written
+
+
+@dataclass
 class FlowNode:
     id: str
     tag: str  # the BPMN local name, e.g. "userTask"
@@ -240,6 +255,7 @@ class FlowNode:
     call: RawCall | None = None  # a call activity
     script: RawText | None = None  # a script task's expression (FEEL or JUEL)
     trigger: RawTrigger | None = None  # a message, signal or conditional event
+    decision: RawDecisionRef | None = None  # a business rule task's decision
     standard_loop: RawStandardLoop | None = None
     for_compensation: bool = False  # isForCompensation: runs only when compensation calls it
     wait_for_completion: bool = True  # a compensation throw waits for the handlers

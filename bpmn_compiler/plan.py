@@ -6,6 +6,7 @@ Only called when ``check`` found no error, so every expression and timer here is
 from __future__ import annotations
 
 from bpmn_compiler.approvals import compile_approval
+from bpmn_compiler.decision_refs import planned_decision
 from bpmn_compiler.expressions import compile_condition, compile_value
 from bpmn_compiler.model import (
     SHIPPED_TASK_TYPES,
@@ -33,6 +34,7 @@ from shenpi_core.process_plan import (
     BoundaryCatch,
     BoundaryEvent,
     BoundaryTimer,
+    BusinessRuleTask,
     CallActivity,
     EndEvent,
     EventCatch,
@@ -202,6 +204,15 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     **base,
                     "expression": compile_value(node.script),
                     "result_variable": ext.result_variable,
+                }
+            )
+        case "business_rule":
+            return BusinessRuleTask.model_validate(
+                {
+                    **base,
+                    **planned_decision(node),
+                    "inputs": tuple(_mapping(m) for m in ext.inputs),
+                    "outputs": tuple(_mapping(m) for m in ext.outputs),
                 }
             )
         case "call_activity":

@@ -16,7 +16,7 @@ from bpmn_compiler.timers import TimerSyntaxError, compile_timer
 
 TASK_KINDS = ("user_task", "service_task")
 # What may carry input/output mappings: tasks and subprocesses (their local variables).
-MAPPED_KINDS = (*TASK_KINDS, "subprocess", "call_activity")
+MAPPED_KINDS = (*TASK_KINDS, "subprocess", "call_activity", "business_rule")
 # What boundary events may be attached to.
 ACTIVITY_KINDS = (*TASK_KINDS, "subprocess", "call_activity")
 

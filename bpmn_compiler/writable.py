@@ -23,10 +23,10 @@ _NAME = re.compile(r"[A-Za-z_\u0080-\uffff][\w\u0080-\uffff-]{0,127}")
 
 def engine_owned(model: BpmnModel, initiator: str | None) -> frozenset[str]:
     """Names the engine writes in this process: its own, the initiator variable, and what
-    service tasks store (result variables, output mapping targets)."""
+    service and business rule tasks store (result variables, output mapping targets)."""
     owned = {initiator} if initiator else set()
     for node in model.nodes.values():
-        if node.kind == "service_task":
+        if node.kind in ("service_task", "business_rule"):
             owned.update(m.target for m in node.ext.outputs)
             if node.ext.result_variable:
                 owned.add(node.ext.result_variable)

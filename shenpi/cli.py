@@ -284,7 +284,8 @@ def deploy(
         "shenpi-cli", [Settings(data_dir=data_dir).admin_group], secret=_dev_secret(data_dir)
     )
     try:
-        deployed = asyncio.run(devdeploy.deploy_files(url, bearer, files))
+        ordered = devdeploy.decisions_first(files)
+        deployed = asyncio.run(devdeploy.deploy_files(url, bearer, ordered))
     except devdeploy.DeployError as err:
         for line in err.detail_lines():
             typer.echo(f"  {line}", err=True)

@@ -47,10 +47,17 @@ class Deployed:
 
 
 def definition_files(directory: Path) -> list[Path]:
-    """The DMN files and processes of a folder: decisions first, so a process that calls one
-    finds it deployed; each kind sorted, so versions are assigned in a stable order."""
+    """The DMN files and processes of a folder: decisions first; each kind sorted, so versions
+    are assigned in a stable order."""
     dmn = sorted(p for p in directory.glob("*.dmn") if p.is_file())
     return dmn + sorted(p for p in directory.glob("*.bpmn") if p.is_file())
+
+
+def decisions_first(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` with the DMN files first, otherwise in order: a process whose business rule
+    task calls a decision is refused unless its DMN file is deployed (docs/dmn.md)."""
+    listed = list(paths)
+    return [p for p in listed if p.suffix == ".dmn"] + [p for p in listed if p.suffix != ".dmn"]
 
 
 def _error_of(response: httpx.Response) -> tuple[str, Any]:

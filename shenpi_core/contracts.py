@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shenpi_core.decision_plan import DecisionPlan
 from shenpi_core.process_plan import AiSpec, Priority, ProcessPlan
 
 # Workflow handler names (the API calls them by name: the workflow type is dynamic).
@@ -25,6 +26,8 @@ UPDATE_SET_PRIORITY = "set_priority"  # the initiator's manager or an admin (Pri
 ACTIVITY_DIRECTORY = "shenpi-directory"  # DirectoryResolveInput -> DirectoryResolveResult
 ACTIVITY_ARCHIVE = "shenpi-archive"  # ArchiveInput -> None
 ACTIVITY_RESOLVE_PROCESS = "shenpi-resolve-process"  # ResolveProcessInput -> ResolveProcessResult
+# ResolveDecisionInput -> ResolveDecisionResult: the DMN a business rule task evaluates.
+ACTIVITY_RESOLVE_DECISION = "shenpi-resolve-decision"
 # A called process's uncaught escalation, signalled to the caller (EscalationSignal).
 SIGNAL_ESCALATION = "escalation"
 # Shipped service-task types that the interpreter also runs on its own for <shenpi:ai>.
@@ -302,6 +305,7 @@ TimelineEvent = Literal[
     "signal_received",  # details: name, interrupting
     "condition_met",  # details: interrupting
     "signal_thrown",  # details: name
+    "decision_evaluated",  # details: decision_id, drg_id, version (of the deployed DMN file)
 ]
 IncidentKind = Literal[
     "activity_failed",
@@ -316,6 +320,7 @@ IncidentKind = Literal[
     "bad_reject_target",
     "unhandled_error",  # a BPMN error no boundary or event subprocess catches
     "call_failed",  # a called process is not deployed, or its instance failed
+    "decision_failed",  # a business rule task's decision (version) is not deployed
 ]
 
 
@@ -401,6 +406,22 @@ class ResolveProcessResult(BaseModel):
     version: int
 
 
+class ResolveDecisionInput(BaseModel):
+    """``ACTIVITY_RESOLVE_DECISION``: the deployed DMN file a business rule task evaluates."""
+
+    decision_id: str
+    binding: Literal["latest", "deployment", "version"] = "latest"
+    version: int | None = None  # binding "version": the version of the DMN file holding it
+    # "deployment": the version that was the latest when the caller's version was deployed.
+    caller_process_id: str
+    caller_version: int
+
+
+class ResolveDecisionResult(BaseModel):
+    plan: DecisionPlan
+    version: int
+
+
 class EscalationSignal(BaseModel):
     """``SIGNAL_ESCALATION``: an escalation no one caught in the called process."""
 
@@ -440,6 +461,7 @@ class ErrorType:
     INCIDENT_NOT_FOUND = "IncidentNotFound"  # 404
     INCIDENT_RESOLVED = "IncidentResolved"  # 409: resolved already
     PROCESS_NOT_FOUND = "ProcessNotFound"  # a call activity's process (version) is not deployed
+    DECISION_NOT_FOUND = "DecisionNotFound"  # a business rule task's decision is not deployed
 
 
 class ServiceTaskInput(BaseModel):

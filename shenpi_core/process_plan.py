@@ -438,6 +438,29 @@ class CallActivity(_Node):
     loop: StandardLoop | None = None  # standardLoopCharacteristics
 
 
+# How a business rule task writes its decision's result (docs/dmn.md "Business rule tasks"):
+# "value" the result as the decision gives it (Zeebe); Camunda 7's mapDecisionResult modes over
+# its rule results; "flowable" each output of a single result as a variable, else the list.
+DecisionResultMapping = Literal[
+    "value", "single_entry", "single_result", "collect_entries", "result_list", "flowable"
+]
+
+
+class BusinessRuleTask(_Node):
+    """Evaluates a deployed DMN decision in the workflow. The decision's version is found when
+    the token arrives (``binding``), by the worker's ``shenpi-resolve-decision`` activity, whose
+    result (the decision plan) history keeps, so a replay evaluates the same table."""
+
+    kind: Literal["business_rule"] = "business_rule"
+    decision_id: str
+    binding: Literal["latest", "deployment", "version"] = "latest"
+    version: int | None = None  # binding "version"
+    result_variable: str | None = None
+    mapping: DecisionResultMapping = "value"
+    inputs: tuple[ParameterMapping, ...] = ()
+    outputs: tuple[ParameterMapping, ...] = ()
+
+
 class BoundaryTimer(_Node):
     kind: Literal["boundary_timer"] = "boundary_timer"
     attached_to: str
@@ -475,7 +498,8 @@ Node = Annotated[
     | CallActivity
     | ScriptTask
     | EventCatch
-    | BoundaryCatch,
+    | BoundaryCatch
+    | BusinessRuleTask,
     Field(discriminator="kind"),
 ]
 

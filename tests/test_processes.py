@@ -26,6 +26,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
+from shenpi.devdeploy import definition_files
 from shenpi.directory import YamlDirectory
 from shenpi.settings import Settings
 from shenpi.temporal_setup import ensure_search_attributes
@@ -150,7 +151,7 @@ def test_dev_directory_knows_the_groups_and_chains_the_examples_use() -> None:
 
 async def _deploy_examples(stack: Stack) -> None:
     async with stack.http("ops", ["admin"]) as http:
-        for path in PROCESSES:
+        for path in definition_files(REPO_ROOT / "processes"):  # DMN first, as `shenpi dev`
             response = await http.post("/api/v1/definitions", content=path.read_bytes())
             assert response.status_code == 201, response.text
 
@@ -313,6 +314,53 @@ async def test_purchase_rejected_in_review_ends_rejected_and_cancels_the_other_r
         ("task_cancelled", "Task_FinanceReview"),
         ("completed", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("amount", "department", "level"),
+    [(500, "sales", "team-lead"), (25000, "finance", "cfo"), (25000, "it", "director")],
+)
+async def test_purchase_request_is_approved_by_the_level_the_dmn_table_gives(
+    examples: Stack, amount: int, department: str, level: str
+) -> None:
+    async with (
+        examples.http(unique("alice")) as requester,
+        examples.http(unique("approver"), [level]) as approver,
+    ):
+        variables = {"amount": amount, "department": department, "description": "x"}
+        instance_id = await _start(requester, "purchase-request", variables)
+        await _decide(approver, instance_id, "Task_Approve", "approve")
+        state = await _finished(requester, instance_id)
+
+    assert state["outcome"] == "approved"
+    assert state["variables"]["approverLevel"] == level
+    evaluated = [e for e in state["timeline"] if e["event"] == "decision_evaluated"]
+    assert [(e["node_id"], e["details"]["decision_id"]) for e in evaluated] == [
+        ("Task_ApproverLevel", "approver-level")
+    ]
+    assert _path(state) == [("approved", "Task_Approve"), ("completed", None)]
+
+
+async def test_purchase_request_the_ceo_approves_tells_the_board(examples: Stack) -> None:
+    async with (
+        examples.http(unique("alice")) as requester,
+        examples.http(unique("dora"), ["ceo"]) as ceo,
+        examples.http(unique("tom"), ["team-lead"]) as lead,
+    ):
+        instance_id = await _start(requester, "purchase-request", {"amount": 150000})
+        await _decide(ceo, instance_id, "Task_Approve", "approve")
+        state = await _finished(requester, instance_id)
+        small = await _start(requester, "purchase-request", {"amount": 90})
+        await _decide(lead, small, "Task_Approve", "reject")
+        rejected = await _finished(requester, small)
+
+    assert _path(state) == [
+        ("approved", "Task_Approve"),
+        ("service_completed", "Task_TellBoard"),
+        ("completed", None),
+    ]
+    assert rejected["outcome"] == "rejected"
+    assert rejected["variables"]["approverLevel"] == "team-lead"
 
 
 @pytest.mark.parametrize(

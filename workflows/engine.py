@@ -15,6 +15,7 @@ from shenpi_core.process_plan import (
     BoundaryCatch,
     BoundaryEvent,
     BoundaryTimer,
+    BusinessRuleTask,
     CallActivity,
     EndEvent,
     EventCatch,
@@ -34,7 +35,7 @@ from shenpi_core.process_plan import (
     TimerCatch,
     UserTask,
 )
-from workflows import calls, compensation, events, loops, scopes, steps, throws
+from workflows import business_rules, calls, compensation, events, loops, scopes, steps, throws
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
@@ -130,6 +131,8 @@ class Engine(TokenMachine):
                     calls.enter(self, token, node)
                 case ScriptTask():
                     self._run_script(token, node)
+                case BusinessRuleTask():
+                    business_rules.enter(self, token, node)
                 case UserTask():
                     self._run_user_task(token, node)
                 case ServiceTask():

@@ -16,6 +16,7 @@ from shenpi_core.contracts import (
     Incident,
     IncidentKind,
     InstanceState,
+    ResolveDecisionInput,
     ResolveProcessInput,
     ResolveProcessResult,
     ServiceTaskInput,
@@ -28,7 +29,13 @@ from shenpi_core.messaging import (
     ReturnedMessage,
     Unsubscription,
 )
-from shenpi_core.process_plan import CallActivity, ProcessPlan, ServiceTask, SubProcess
+from shenpi_core.process_plan import (
+    BusinessRuleTask,
+    CallActivity,
+    ProcessPlan,
+    ServiceTask,
+    SubProcess,
+)
 from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
@@ -41,6 +48,7 @@ BOUNDARY = "boundary:"  # wait key prefix of a boundary timer, followed by its n
 AI = "ai"  # wait key of a running ai-review activity (<shenpi:ai>, ai-review service tasks)
 CALL = "call"  # wait key of a call activity: resolving its process, then its child workflow
 MESSAGE = "message:"  # wait key prefix of a message subscription opening, then its node id
+DECISION = "decision"  # wait key of a business rule task resolving its decision
 
 
 class Waits(Protocol):
@@ -61,6 +69,8 @@ class Waits(Protocol):
         variables: dict[str, Any],
         child_id: Callable[[ResolveProcessResult], str],
     ) -> None: ...
+
+    def start_decision(self, token_id: str, arg: ResolveDecisionInput) -> None: ...
 
     def escalate_to_caller(self, code: str | None) -> None: ...
 
@@ -412,7 +422,9 @@ class TokenMachine:
             or (
                 t.state == "wait"
                 and not t.reviewing
-                and not isinstance(self.index.node(t.node_id), ServiceTask | CallActivity)
+                and not isinstance(
+                    self.index.node(t.node_id), ServiceTask | CallActivity | BusinessRuleTask
+                )
                 and not (t.step is not None and t.step.phase == "resolving")
             )
             for t in self.tokens

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -28,6 +28,7 @@ from shenpi_core.contracts import (
     ACTIVITY_AI_REVIEW,
     ACTIVITY_DIRECTORY,
     ACTIVITY_OCR,
+    ACTIVITY_RESOLVE_DECISION,
     ACTIVITY_RESOLVE_PROCESS,
     BPMN_ERROR_TYPE,
     OCR_QUEUE_SUFFIX,
@@ -40,6 +41,8 @@ from shenpi_core.contracts import (
     ErrorType,
     EscalationSignal,
     InstanceState,
+    ResolveDecisionInput,
+    ResolveDecisionResult,
     ResolveProcessInput,
     ResolveProcessResult,
     ServiceTaskInput,
@@ -57,10 +60,10 @@ from shenpi_core.messaging import (
     Unsubscription,
 )
 from shenpi_core.process_plan import AiSpec, ServiceTask
-from workflows import calls, events
+from workflows import business_rules, calls, events
 from workflows.ai import outcomes
 from workflows.engine import Engine
-from workflows.machine import AI, CALL, MESSAGE, SERVICE
+from workflows.machine import AI, CALL, DECISION, MESSAGE, SERVICE
 from workflows.mailbox_calls import mailbox_call
 from workflows.notices import NOTIFY_ACTIVITY, record_failures, rejected_result
 from workflows.priority import activity_priority
@@ -75,6 +78,9 @@ DIRECTORY_TIMEOUT = timedelta(seconds=10)
 DIRECTORY_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED])
 RESOLVE_RETRY = RetryPolicy(
     maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED, ErrorType.PROCESS_NOT_FOUND]
+)
+DECISION_RETRY = RetryPolicy(
+    maximum_attempts=5, non_retryable_error_types=[NOT_REGISTERED, ErrorType.DECISION_NOT_FOUND]
 )
 # Between two attempts of an AI review; with the attempts' own timeout this bounds the whole
 # review (schedule-to-close), so a review nobody serves ends in the fallback, never a hang.
@@ -92,6 +98,7 @@ OCR_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # timeout would end long jobs that do not call the heartbeat URL; such an attempt is bounded by
 # the node's own timeout (120 s by default). The directory lookup is bounded by 10 s.
 HEARTBEATING_TYPES = frozenset({NOTIFY_ACTIVITY, "http"})
+Found = TypeVar("Found", ResolveProcessResult, ResolveDecisionResult)
 
 
 class WorkflowWaits:
@@ -146,6 +153,9 @@ class WorkflowWaits:
         child_id: Callable[[ResolveProcessResult], str],
     ) -> None:
         self._spawn(token_id, CALL, self._call(token_id, arg, variables, child_id))
+
+    def start_decision(self, token_id: str, arg: ResolveDecisionInput) -> None:
+        self._spawn(token_id, DECISION, self._decide(token_id, arg))
 
     @property
     def signalling(self) -> bool:
@@ -252,15 +262,12 @@ class WorkflowWaits:
     ) -> None:
         """Find the called process's version, then run it as a child workflow."""
         try:
-            resolved = await workflow.execute_activity(
+            resolved = await self._find_deployed(
                 ACTIVITY_RESOLVE_PROCESS,
                 arg,
-                result_type=ResolveProcessResult,
-                start_to_close_timeout=DIRECTORY_TIMEOUT,
-                schedule_to_close_timeout=DIRECTORY_TIMEOUT * 12,
-                retry_policy=RESOLVE_RETRY,
-                summary=f"find process {arg.process_id}",
-                priority=activity_priority(self.engine),
+                ResolveProcessResult,
+                RESOLVE_RETRY,
+                f"find process {arg.process_id}",
             )
         except ActivityError as err:
             self._finish(token_id, CALL)
@@ -303,6 +310,46 @@ class WorkflowWaits:
             return
         self._finish(token_id, CALL)
         calls.completed(self.engine, token_id, result, instance_id)
+
+    async def _find_deployed(
+        self,
+        activity: str,
+        arg: ResolveProcessInput | ResolveDecisionInput,
+        result_type: type[Found],
+        retry: RetryPolicy,
+        summary: str,
+    ) -> Found:
+        """Ask the worker for what is deployed (the workflow cannot read the database): a quick
+        read, bounded like a directory lookup."""
+        found: Found = await workflow.execute_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=DIRECTORY_TIMEOUT,
+            schedule_to_close_timeout=DIRECTORY_TIMEOUT * 12,
+            retry_policy=retry,
+            summary=summary,
+            priority=activity_priority(self.engine),
+        )
+        return found
+
+    async def _decide(self, token_id: str, arg: ResolveDecisionInput) -> None:
+        """Find the deployed DMN file of a business rule task's decision; the workflow
+        evaluates it (workflows/business_rules.py)."""
+        try:
+            found = await self._find_deployed(
+                ACTIVITY_RESOLVE_DECISION,
+                arg,
+                ResolveDecisionResult,
+                DECISION_RETRY,
+                f"find decision {arg.decision_id}",
+            )
+        except ActivityError as err:
+            self._finish(token_id, DECISION)
+            business_rules.failed(self.engine, token_id, failure_message(err))
+            return
+        self._finish(token_id, DECISION)
+        business_rules.resolved(self.engine, token_id, found)
 
     async def _review(self, token_id: str, arg: AiReviewInput, task_queue: str | None) -> None:
         spec = arg.spec

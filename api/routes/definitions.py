@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 
+from api.decision_check import check_decisions_deployed
 from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep
 from api.dmn_deploy import deploy_dmn
 from api.errors import ApiError
@@ -44,7 +45,11 @@ def _not_found(process_id: str, version: int | None = None) -> ApiError:
     openapi_extra=_BPMN_BODY,
     responses={
         200: {"model": DefinitionDeployed, "description": "This content is already deployed"},
-        422: {"model": ErrorBody, "description": "The file does not compile (diagnostics)"},
+        422: {
+            "model": ErrorBody,
+            "description": "The file does not compile, or names a decision that is not deployed"
+            " (diagnostics)",
+        },
     },
 )
 async def deploy_definition(
@@ -63,6 +68,7 @@ async def deploy_definition(
         return deployed
     # Compiling is CPU-bound: a thread keeps the event loop answering other requests.
     result = await asyncio.to_thread(compile_bpmn, xml, source="<upload>")
+    await check_decisions_deployed(session, result.plan)
     warnings = [w.model_dump(mode="json") for w in result.warnings]
     definition, created = await repository.deploy_definition(
         session, plan=result.plan, bpmn_xml=xml, warnings=warnings, deployed_by=principal.sub

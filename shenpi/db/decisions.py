@@ -128,3 +128,29 @@ async def find_decision(session: AsyncSession, decision_id: str) -> DecisionDefi
 def load_decision_plan(row: DecisionDefinition) -> DecisionPlan:
     """The stored plan of a row loaded with :func:`get_decision_definition`."""
     return DecisionPlan.model_validate_json(row.plan_json)
+
+
+async def find_decision_version(
+    session: AsyncSession,
+    decision_id: str,
+    *,
+    version: int | None = None,
+    deployed_before: datetime | None = None,
+) -> DecisionDefinition | None:
+    """The deployed DMN file holding ``decision_id`` that a business rule task's binding names,
+    plan loaded: ``version`` of it, else the newest deployed at or before ``deployed_before``
+    (the caller's version's deployment), else the latest (:func:`find_decision`)."""
+    if version is None and deployed_before is None:
+        return await find_decision(session, decision_id)
+    stmt = select(DecisionDefinition).order_by(
+        DecisionDefinition.deployed_at.desc(), DecisionDefinition.version.desc()
+    )
+    for row in (await session.execute(stmt)).scalars():  # XML and plans stay unloaded
+        if decision_id not in row.decision_ids:
+            continue
+        if version is not None and row.version != version:
+            continue
+        if deployed_before is not None and row.deployed_at > deployed_before:
+            continue
+        return await get_decision_definition(session, row.decision_requirements_id, row.version)
+    return None

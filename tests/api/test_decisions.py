@@ -127,3 +127,44 @@ async def test_deploying_dmn_needs_the_admin_group(api_only: Stack) -> None:
     async with api_only.http("alice", ["finance"]) as http:
         response = await http.post(DEFINITIONS, content=_table(unique("x"), unique("y")))
     assert response.status_code == 403
+
+
+def _rules_process(process_id: str, decision_id: str, binding: str = "") -> bytes:
+    """A process whose business rule task calls ``decision_id``."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+             xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <process id="{process_id}" isExecutable="true">
+    <startEvent id="start" />
+    <businessRuleTask id="size" camunda:decisionRef="{decision_id}" {binding}
+                      camunda:resultVariable="size" camunda:mapDecisionResult="singleEntry" />
+    <endEvent id="end" />
+    <sequenceFlow id="f1" sourceRef="start" targetRef="size" />
+    <sequenceFlow id="f2" sourceRef="size" targetRef="end" />
+  </process>
+</definitions>""".encode()
+
+
+async def test_a_process_whose_decision_is_not_deployed_is_refused_until_it_is(
+    api_only: Stack,
+) -> None:
+    drg, decision, process = unique("sizes"), unique("size"), unique("sized")
+    pinned = 'camunda:decisionRefBinding="version" camunda:decisionRefVersion="2"'
+    async with api_only.http("ops", ["admin"]) as http:
+        refused = await http.post(DEFINITIONS, content=_rules_process(process, decision))
+        await http.post(DEFINITIONS, content=_table(drg, decision))
+        deployed = await http.post(DEFINITIONS, content=_rules_process(process, decision))
+        no_version = await http.post(
+            DEFINITIONS, content=_rules_process(unique("pinned"), decision, pinned)
+        )
+
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "compile_error"
+    assert [(d["code"], d["element_id"]) for d in error["details"]] == [
+        ("decision-not-deployed", "size")
+    ]
+    assert f"decision {decision!r} is not deployed" in error["details"][0]["message"]
+    assert deployed.status_code == 201, deployed.text
+    assert no_version.status_code == 422
+    assert "is not deployed in version 2" in no_version.json()["error"]["details"][0]["message"]

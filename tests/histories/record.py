@@ -45,6 +45,7 @@ from tests.workflows.action_support import act
 from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
 from tests.workflows.call_support import called_child, deploy_fixture
+from tests.workflows.decision_support import APPROVER_LEVEL, DMN_DIR, deploy_dmn
 from tests.workflows.notify_support import bpmn
 from tests.workflows.support import (
     decide,
@@ -597,6 +598,21 @@ async def calls(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     return [caller, child, failing, failed_child]
 
 
+async def business_rules(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """Zeebe business rule tasks (the result as is, an output mapping over the task's local
+    result) and Camunda ones (each mapDecisionResult), from DMN files in the app database."""
+    for path in (APPROVER_LEVEL, DMN_DIR / "rule_results.dmn"):
+        await deploy_dmn(settings_for_tests(), path)
+    handles = [
+        await start(client, "rules_zeebe", queue, variables={"amount": 250}),
+        await start(client, "rules_camunda", queue, variables={"amount": 1500}),
+    ]
+    for handle in handles:
+        await decide(handle, await open_task(handle, "after"), "approve", "ida")
+        await handle.result()
+    return handles
+
+
 NOTIFY_RULES = bpmn(
     "notify_rules",
     """
@@ -651,6 +667,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "compensation": compensation,
     "scripts": scripts,
     "next_due": next_due,
+    "business_rules": business_rules,
 }
 
 

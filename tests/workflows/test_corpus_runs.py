@@ -11,7 +11,9 @@ documented wait:
 - every service task type the product does not ship is served by a worker that registers an
   activity under that name and answers ``{}`` (or throws the BPMN error ``RUNS`` names), as a
   team's own worker would;
-- when only timers wait, the clock skips to the earliest one.
+- when only timers wait, the clock skips to the earliest one;
+- the DMN decisions its business rule tasks call are deployed first, from companion files written
+  for the run (``tests/workflows/dmn/corpus_*.dmn``: the corpus has the processes only).
 
 Each run is bounded in steps and in time (the module takes seconds). A compiled file without an
 entry in ``RUNS`` runs with no variables and must complete; one that needs more fails with what
@@ -42,9 +44,9 @@ from shenpi_core.contracts import (
     ACTIVITY_RESOLVE_PROCESS,
     BPMN_ERROR_TYPE,
     ErrorType,
+    InstanceState,
     ResolveProcessInput,
     ResolveProcessResult,
-    InstanceState,
     ServiceTaskInput,
     StartInput,
     TaskView,
@@ -58,8 +60,9 @@ from shenpi_core.messaging import (
     SubscribeResult,
     Unsubscription,
 )
-from shenpi_core.process_plan import ProcessPlan, ServiceTask
+from shenpi_core.process_plan import BusinessRuleTask, ProcessPlan, ServiceTask
 from tests.helpers import CORPUS_DIR, requires_corpus
+from tests.workflows.decision_support import DMN_DIR, deploy_dmn
 from tests.workflows.support import decide, settings_for_tests, state
 from worker import build_worker
 
@@ -70,7 +73,14 @@ APPROVER = "corpus-approver"
 MAX_STEPS = 60  # rounds of deciding, waiting for activities or skipping time, per file
 RUN_SECONDS = 20.0  # wall-clock bound of one file's run
 # What the path of a run is made of, in timeline order.
-PATH_EVENTS = ("approved", "service_completed", "timer_fired", "error_thrown", "escalation_thrown")
+PATH_EVENTS = (
+    "approved",
+    "service_completed",
+    "decision_evaluated",
+    "timer_fired",
+    "error_thrown",
+    "escalation_thrown",
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,7 @@ class Run:
     path: tuple[tuple[str, str | None], ...] | None = None  # PATH_EVENTS in order, when checked
     bug: str | None = None  # a known interpreter bug stops it: a strict xfail until fixed
     incident: str | None = None  # the incident kind it documentedly stops at (with ``waits``)
+    decisions: tuple[str, ...] = ()  # DMN files of tests/workflows/dmn/ its rules call
 
 
 RUNS: dict[str, Run] = {
@@ -155,6 +166,24 @@ RUNS: dict[str, Run] = {
             ("service_completed", "taskC"),
         ),
     ),
+    "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn": Run(
+        # x is neither 1 nor 2: the default flow, through the business rule task.
+        variables={"x": 3},
+        decisions=("corpus_integer_decision.dmn",),
+        path=(("decision_evaluated", "TaskDecision"),),
+    ),
+    "camunda-bpm-platform__invoice.v2.bpmn": Run(
+        # A travel expense: the DMN's approver groups (accounting, sales) approve; the invoice
+        # is paid by the "prepare bank transfer" task and archived by the Java delegate's activity.
+        variables={"amount": 30, "invoiceCategory": "Travel Expenses"},
+        decisions=("corpus_invoice_decisions.dmn",),
+        path=(
+            ("decision_evaluated", "assignApprover"),
+            ("approved", "approveInvoice"),
+            ("approved", "prepareBankTransfer"),
+            ("service_completed", "ServiceTask_1"),
+        ),
+    ),
     "zeebe-process-test__looping-servicetask.bpmn": Run(
         variables={"loopAmount": 0, "totalLoops": 3},  # the loop's counter and its bound
         path=(("service_completed", "servicetask"),) * 3,
@@ -167,6 +196,18 @@ RUNS: dict[str, Run] = {
     "camunda-bpm-examples__order-handling.bpmn": Run(
         # The conditional boundary reads invoiceId, which the order process sets later.
         variables={"invoiceId": None},
+    ),
+    "bpmn-miwg-test-suite__C.9.0-customer-onboarding.bpmn": Run(
+        # Its decision table is drawn in a DMN file the corpus does not hold.
+        status="waiting",
+        incident="decision_failed",
+        # Its event subprocess listens for a cancellation message meanwhile.
+        waits=frozenset(
+            {
+                "BusinessRuleTask_CheckApplicationAutomatically",
+                "StartMessageEvent_CancellationRequested",
+            }
+        ),
     ),
     "zeebe-process-test__pr-created.bpmn": Run(
         # It calls automatedTestsProcess, drawn in a file the corpus does not hold.
@@ -257,7 +298,12 @@ async def _nothing_else_deployed(arg: ResolveProcessInput) -> ResolveProcessResu
     )
 
 
-QUIET_MAILBOX = [_quiet_subscribe, _quiet_unsubscribe, _quiet_throw, _nothing_else_deployed]
+QUIET_MAILBOX: list[Callable[..., Any]] = [
+    _quiet_subscribe,
+    _quiet_unsubscribe,
+    _quiet_throw,
+    _nothing_else_deployed,
+]
 
 
 async def _approve(handle: WorkflowHandle[Any, InstanceState], task: TaskView, run: Run) -> None:
@@ -290,9 +336,10 @@ def _earliest_due(tokens: list[dict[str, Any]]) -> datetime | None:
 
 
 def _busy(plan: ProcessPlan, tokens: list[dict[str, Any]]) -> bool:
-    """A token is stepping or waits on an activity (a service task, an AI review, a directory
-    lookup for an approval step): only real time moves it on."""
-    services = {n.id for n in plan.nodes if isinstance(n, ServiceTask)}
+    """A token is stepping or waits on an activity (a service task, a business rule task's
+    decision, an AI review, a directory lookup for an approval step): only real time moves it
+    on."""
+    services = {n.id for n in plan.nodes if isinstance(n, ServiceTask | BusinessRuleTask)}
     return any(
         t["state"] in ("enter", "leave")
         or (t["state"] == "wait" and t["node_id"] in services)
@@ -371,10 +418,13 @@ async def test_a_run_stops_at_a_documented_wait(
 async def _run(
     env: WorkflowEnvironment, task_queue: str, name: str, plan: ProcessPlan, run: Run
 ) -> None:
+    settings = settings_for_tests()
+    for dmn in run.decisions:
+        await deploy_dmn(settings, DMN_DIR / dmn)
     async with build_worker(
         env.client,
         task_queue=task_queue,
-        settings=settings_for_tests(),
+        settings=settings,
         extra_activities=_activities(plan, run),
     ):
         handle = await env.client.start_workflow(

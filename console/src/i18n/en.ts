@@ -203,6 +203,7 @@ export const en = {
   "event.call_started": "Called process started",
   "event.call_completed": "Called process done",
   "event.compensation_thrown": "Compensation",
+  "event.decision_evaluated": "Decision evaluated",
   "event.timer_fired": "Timer fired",
 } as const;
 

@@ -204,5 +204,6 @@ export const zhCN: Record<MessageKey, string> = {
   "event.call_started": "调用子流程",
   "event.call_completed": "调用的流程完成",
   "event.compensation_thrown": "补偿",
+  "event.decision_evaluated": "规则决策完成",
   "event.timer_fired": "定时器触发",
 };
