@@ -56,15 +56,24 @@ HEARTBEAT_THROTTLE = timedelta(seconds=2)
 class ShenpiWorker(Worker):
     """A worker that closes the clients of its activities once it has shut down."""
 
-    def __init__(self, client: Client, *, registry: ActivityRegistry, **options: Any) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        registry: ActivityRegistry,
+        messaging: MessagingActivities,
+        **options: Any,
+    ) -> None:
         super().__init__(client, **options)
         self._registry = registry
+        self._messaging = messaging
 
     async def run(self) -> None:
         try:
             await super().run()
         finally:
             await self._registry.aclose()
+            await self._messaging.aclose()
 
 
 # Buckets that fit the values: a confidence lies in 0..1, a provider answers in seconds.
@@ -122,22 +131,23 @@ def build_worker(
         "max_heartbeat_throttle_interval": HEARTBEAT_THROTTLE,
         **worker_options,
     }
+    messaging = MessagingActivities(client, settings, task_queue)
     return ShenpiWorker(
         client,
         registry=registry,
         task_queue=task_queue,
         workflows=[Interpreter, Mailbox, Broadcast],
-        activities=[*registry.activities, *_messaging(client, task_queue, registry.by_type)],
+        messaging=messaging,
+        activities=[*registry.activities, *_shipped_messaging(messaging, registry.by_type)],
         activity_executor=activity_executor,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         **options,
     )
 
 
-def _messaging(client: Client, task_queue: str, registered: dict[str, Any]) -> list[Any]:
+def _shipped_messaging(messaging: MessagingActivities, registered: dict[str, Any]) -> list[Any]:
     """The mailbox and broadcast activities, with this worker's client (a test's own activity of
     the same name wins)."""
-    messaging = MessagingActivities(client, task_queue)
     shipped = [
         messaging.subscribe,
         messaging.unsubscribe,

@@ -14,6 +14,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from shenpi import messaging_client
+from shenpi.db.lazy import LazyDatabase
+from shenpi.event_starts import start_by_event
+from shenpi.settings import Settings
 from shenpi_core import search_attributes as sa
 from shenpi_core.messaging import (
     ACTIVITY_BROADCAST,
@@ -41,9 +44,13 @@ def waiting_query(name: str) -> str:
 
 
 class MessagingActivities:
-    def __init__(self, client: Client, task_queue: str) -> None:
+    """Owns the app database's engine (made on first use) for signal starts."""
+
+    def __init__(self, client: Client, settings: Settings, task_queue: str) -> None:
         self._client = client
-        self._task_queue = task_queue
+        self._settings = settings
+        self._task_queue = task_queue  # the worker's: where the mailboxes run
+        self._database = LazyDatabase(settings)
 
     @activity.defn(name=ACTIVITY_SUBSCRIBE)
     async def subscribe(self, arg: MessageSubscription) -> SubscribeResult:
@@ -81,14 +88,32 @@ class MessagingActivities:
                     raise
                 return 1
 
+        started = await self._start_processes(arg)
         batch: list[asyncio.Task[int]] = []
         async for execution in self._client.list_workflows(query, page_size=1000):
-            if execution.id == arg.exclude:
-                continue
             batch.append(asyncio.create_task(send(execution.id)))
             if len(batch) >= BROADCAST_CONCURRENCY * 8:
                 delivered += sum(await asyncio.gather(*batch))
                 batch = []
                 activity.heartbeat(delivered)
         delivered += sum(await asyncio.gather(*batch))
-        return BroadcastResult(delivered=delivered)
+        return BroadcastResult(delivered=delivered, started=started)
+
+    async def _start_processes(self, arg: BroadcastInput) -> list[str]:
+        if arg.start_as is None:
+            return []
+        sessions = await self._database()
+        async with sessions() as session:
+            return await start_by_event(
+                session,
+                self._client,
+                self._settings,
+                event="signal",
+                name=arg.signal.name,
+                trigger_id=arg.signal.signal_id,
+                variables=arg.signal.variables,
+                initiator=arg.start_as,
+            )
+
+    async def aclose(self) -> None:
+        await self._database.aclose()

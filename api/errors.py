@@ -51,6 +51,7 @@ _UPDATE_FAILURES: Mapping[str, tuple[int, str]] = {
     ErrorType.INVALID_INPUT: (422, "invalid_value"),
     ErrorType.INCIDENT_NOT_FOUND: (404, "incident_not_found"),
     ErrorType.INCIDENT_RESOLVED: (409, "incident_resolved"),
+    ErrorType.NOT_WAITING: (409, "not_waiting"),
 }
 # Validation errors that mean "well-formed, but over a documented limit": 422, not 400.
 _LIMIT_ERRORS = frozenset(

@@ -28,6 +28,7 @@ from api.routes import (
     health,
     incidents,
     instances,
+    messages,
     priority,
     tasks,
     wechat_bindings,
@@ -132,6 +133,7 @@ def create_app(
         documents,
         health,
         wechat_bindings,
+        messages,
     ):
         v1.include_router(module.router)
     v1.include_router(console.router)

@@ -7,11 +7,13 @@ and signals").
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from shenpi_core.messaging import (
@@ -111,12 +113,16 @@ async def unsubscribe(client: Client, arg: Unsubscription) -> None:
 async def start_broadcast(client: Client, task_queue: str, arg: BroadcastInput) -> str:
     """Start the broadcast of a signal, once per signal id (a second start finds the first)."""
     workflow_id = broadcast_id(arg.signal.signal_id)
-    await client.start_workflow(
-        BROADCAST_WORKFLOW,
-        arg,
-        id=workflow_id,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        result_type=BroadcastResult,
-    )
+    # Running: that broadcast; ended (within the namespace's retention): refused, so a repeated
+    # signal id does not broadcast again.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            BROADCAST_WORKFLOW,
+            arg,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            result_type=BroadcastResult,
+        )
     return workflow_id

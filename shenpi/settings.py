@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     admin_group: str = "admin"
+    # Who may publish BPMN messages and signals (POST /messages, /signals), besides admins:
+    # a comma list of groups; a service's token carries one of them (docs/api.md).
+    message_publishers: str = ""
 
     # Payload encryption (docs/security.md): AES-256-GCM over every Temporal payload, the archive
     # and AI transcripts. A key ring "id:base64key,..." (the first encrypts, all decrypt) or a file
@@ -225,6 +228,10 @@ class Settings(BaseSettings):
     def _check_notify_default_events(self) -> Settings:
         self.default_notify_events  # noqa: B018 -- refuse a misspelt event at start, not later
         return self
+
+    @property
+    def publisher_groups(self) -> list[str]:
+        return [g.strip() for g in self.message_publishers.split(",") if g.strip()]
 
     @property
     def default_notify_events(self) -> list[str] | None:

@@ -113,7 +113,9 @@ class BpmnSignal(BaseModel):
 
 class BroadcastInput(BaseModel):
     signal: BpmnSignal
-    exclude: str | None = None  # an instance that already has it
+    # Thrown by an instance: the broadcast also starts the processes whose signal start event
+    # catches it, as this user (the API starts them itself, to answer with their ids).
+    start_as: str | None = None
 
 
 class BroadcastResult(BaseModel):

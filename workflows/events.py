@@ -219,7 +219,7 @@ def throw_signal(engine: Engine, token: Token, name: str) -> None:
     number = engine.count("signal")
     signal = BpmnSignal(name=name, signal_id=f"{engine.workflow_id}/{token.node_id}/{number}")
     engine.record("signal_thrown", token.node_id, details={"name": name})
-    engine.waits.broadcast(BroadcastInput(signal=signal))
+    engine.waits.broadcast(BroadcastInput(signal=signal, start_as=engine.state.initiator))
 
 
 def fire(engine: Engine, token: Token, node_id: str, variables: dict[str, Any]) -> None:

@@ -151,3 +151,25 @@ async def test_an_interrupting_message_boundary_ends_the_task(
     assert final.status == "completed"
     assert [t.status for t in final.tasks] == ["cancelled"]
     assert [e.node_id for e in final.timeline if e.event == "message_received"] == ["cancelled"]
+
+
+async def test_a_thrown_signal_reaches_the_instances_waiting_for_it(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    waiting = [
+        await start(client, "signal_pair", task_queue, variables={"thrower": False})
+        for _ in range(2)
+    ]
+
+    async def visible() -> None:
+        ids = {h.id for h in waiting}
+        query = "ShenpiWaitingFor = 'signal:month-closed' AND ExecutionStatus = 'Running'"
+        found = {w.id async for w in client.list_workflows(query)}
+        assert ids <= found, found
+
+    await assert_eventually(visible)
+    thrower = await start(client, "signal_pair", task_queue, variables={"thrower": True})
+    assert "signal_thrown" in timeline_events(await thrower.result())
+    for handle in waiting:
+        final = await handle.result()
+        assert [e.node_id for e in final.timeline if e.event == "signal_received"] == ["closed"]
