@@ -104,7 +104,7 @@ async def unsubscribe(client: Client, arg: Unsubscription) -> None:
     """Signal the mailbox if it runs; a mailbox that ended holds no subscription anyway."""
     handle = client.get_workflow_handle(mailbox_id(arg.name, arg.correlation_key))
     try:
-        await handle.signal(MAILBOX_UNSUBSCRIBE, arg.sub_id)
+        await handle.signal(MAILBOX_UNSUBSCRIBE, arg)
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -20,7 +20,7 @@ BROADCAST_WORKFLOW = "shenpi-signal-broadcast"
 MAILBOX_PUBLISH = "publish"  # PublishInput -> PublishResult
 MAILBOX_SUBSCRIBE = "subscribe"  # MessageSubscription -> SubscribeResult
 MAILBOX_RETURN = "return"  # ReturnedMessage -> PublishResult (an instance could not take it)
-MAILBOX_UNSUBSCRIBE = "unsubscribe"  # signal: the subscription id
+MAILBOX_UNSUBSCRIBE = "unsubscribe"  # signal: Unsubscription
 # Instance handlers.
 SIGNAL_MESSAGE = "message"  # MessageDelivery: the mailbox correlated a message here
 UPDATE_MESSAGE = "deliver_message"  # DirectMessage: POST /instances/{id}/messages/{name}
@@ -71,7 +71,7 @@ class PublishResult(BaseModel):
 class MessageSubscription(BaseModel):
     """An instance waits for (name, correlation key) at one of its events."""
 
-    sub_id: str  # "<instance id>/<token>/<node>/<n>"
+    sub_id: str  # "<token>/<node>/<n>": unique in its instance
     instance_id: str
     process_id: str
     name: str
@@ -85,6 +85,7 @@ class SubscribeResult(BaseModel):
 class Unsubscription(BaseModel):
     name: str
     correlation_key: str = ""
+    instance_id: str
     sub_id: str
 
 

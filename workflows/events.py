@@ -76,8 +76,9 @@ def subscribe(engine: Engine, token: Token, node_ids: list[str], holds: bool = F
         if trigger.event == "message":
             subscription.correlation_key = _correlation_key(engine, token, trigger)
             number = engine.count("subscription")
-            # Unique across instances: mailboxes key subscriptions (and retries) by it.
-            subscription.sub_id = f"{engine.workflow_id}/{token.id}/{node_id}/{number}"
+            # Unique in the instance (mailboxes key it with the instance id); never the workflow
+            # id itself, so a replay under another id makes the same choices.
+            subscription.sub_id = f"{token.id}/{node_id}/{number}"
             subscription.opening = True
         engine.listen_for(token, node_id, subscription)
         if subscription.sub_id is not None:

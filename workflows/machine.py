@@ -271,6 +271,7 @@ class TokenMachine:
                 Unsubscription(
                     name=subscription.name or "",
                     correlation_key=subscription.correlation_key,
+                    instance_id=self.workflow_id,
                     sub_id=subscription.sub_id,
                 )
             )

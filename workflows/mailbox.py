@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         PublishResult,
         ReturnedMessage,
         SubscribeResult,
+        Unsubscription,
     )
 
 # A message id is remembered at least this long, so a publisher's retry has one effect even for
@@ -58,8 +59,8 @@ class MailboxState(BaseModel):
     subscriptions: list[MessageSubscription] = Field(default_factory=list)  # oldest first
     kept: list[Kept] = Field(default_factory=list)
     seen: dict[str, Seen] = Field(default_factory=dict)  # message id ->
-    # subscription id -> the kept message it took when subscribing (a retried subscribe
-    # activity gets the same answer).
+    # "<instance id> <subscription id>" -> the kept message it took when subscribing (a retried
+    # subscribe activity gets the same answer).
     answered: dict[str, MessageDelivery] = Field(default_factory=dict)
 
 
@@ -127,16 +128,17 @@ class Mailbox:
     @workflow.update(name=MAILBOX_SUBSCRIBE)
     def subscribe(self, input: MessageSubscription) -> SubscribeResult:
         state = self._state
-        if input.sub_id in state.answered:  # a retried subscribe: the same answer
-            return SubscribeResult(delivery=state.answered[input.sub_id])
-        if any(s.sub_id == input.sub_id for s in state.subscriptions):
+        key = f"{input.instance_id} {input.sub_id}"
+        if key in state.answered:  # a retried subscribe: the same answer
+            return SubscribeResult(delivery=state.answered[key])
+        if any(_same(s, input) for s in state.subscriptions):
             return SubscribeResult()
         now = workflow.now()
         for kept in state.kept:
             if kept.until > now and input.process_id not in kept.processes:
                 kept.processes.append(input.process_id)
                 delivery = MessageDelivery(**kept.message.model_dump(), sub_id=input.sub_id)
-                state.answered[input.sub_id] = delivery
+                state.answered[key] = delivery
                 self._changed = True
                 return SubscribeResult(delivery=delivery)
         state.subscriptions.append(input)
@@ -144,8 +146,8 @@ class Mailbox:
         return SubscribeResult()
 
     @workflow.signal(name=MAILBOX_UNSUBSCRIBE)
-    def unsubscribe(self, sub_id: str) -> None:
-        self._state.subscriptions = [s for s in self._state.subscriptions if s.sub_id != sub_id]
+    def unsubscribe(self, input: Unsubscription) -> None:
+        self._state.subscriptions = [s for s in self._state.subscriptions if not _same(s, input)]
         self._changed = True
 
     @workflow.update(name=MAILBOX_RETURN)
@@ -188,3 +190,7 @@ class Mailbox:
                 continue  # the instance has ended: its subscription was stale
             done.add(chosen.process_id)
             taken.append(chosen)
+
+
+def _same(subscription: MessageSubscription, other: MessageSubscription | Unsubscription) -> bool:
+    return (subscription.instance_id, subscription.sub_id) == (other.instance_id, other.sub_id)

@@ -180,9 +180,13 @@ class WorkflowWaits:
     async def _subscribe(
         self, token_id: str, node_id: str, key: str, arg: MessageSubscription
     ) -> None:
-        result = await mailbox_call(
-            ACTIVITY_SUBSCRIBE, arg, SubscribeResult, f"subscribe {arg.name}"
-        )
+        try:
+            result = await mailbox_call(
+                ACTIVITY_SUBSCRIBE, arg, SubscribeResult, f"subscribe {arg.name}"
+            )
+        except ActivityError:  # cancelled (retried without end otherwise): the wait is over
+            self._finish(token_id, key)
+            return
         self._finish(token_id, key)
         events.subscribed(self.engine, token_id, node_id, result)
 

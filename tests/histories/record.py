@@ -21,6 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shenpi import messaging_client
 from shenpi.devserver import PRIORITY_ARGS
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core import search_attributes
@@ -40,6 +41,7 @@ from shenpi_core.contracts import (
     PriorityResult,
     TaskView,
 )
+from shenpi_core.messaging import Message, PublishInput, mailbox_id
 from tests.helpers import BIN_DIR
 from tests.workflows.action_support import act
 from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
@@ -613,6 +615,54 @@ async def business_rules(client: Client, queue: str) -> list[WorkflowHandle[Any,
     return handles
 
 
+async def messages(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A message on an event-based gateway arm, published before the subscription (kept);
+    boundaries (interrupting, not, conditional) and a receive task; a thrown signal caught by
+    another instance; and the mailbox that correlated the first."""
+    contract = f"C-{uuid.uuid4().hex[:6]}"
+    message = Message(
+        name="contract-signed",
+        correlation_key=contract,
+        variables={"signer": "Li Lei"},
+        message_id=uuid.uuid4().hex,
+    )
+    await messaging_client.publish(client, queue, PublishInput(message=message, ttl_seconds=600))
+    wait = await start(client, "message_wait", queue, variables={"contract_no": contract})
+    await wait.result()
+    key = f"O-{uuid.uuid4().hex[:6]}"
+    boundary = await start(
+        client, "message_boundary", queue, variables={"amount": 10}, business_key=key
+    )
+    review = await open_task(boundary, "review")
+    for name, variables in (("order-note", {"amount": 5000}), ("order-confirmed", {})):
+        await _until_subscribed(boundary, "noted" if name == "order-note" else "confirm")
+        note = Message(name=name, correlation_key=key, variables=variables, message_id=name)
+        await messaging_client.publish(client, queue, PublishInput(message=note))
+        if name == "order-note":
+            await decide(boundary, review, "approve", "mia")
+    await boundary.result()
+    caught = await start(client, "signal_pair", queue, variables={"thrower": False})
+    await _until_subscribed(caught, "closed")
+    await asyncio.sleep(2)  # visibility lists it before the throw
+    thrower = await start(client, "signal_pair", queue, variables={"thrower": True})
+    await thrower.result()
+    await caught.result()
+    mailbox = client.get_workflow_handle(mailbox_id("contract-signed", contract))
+    return [wait, boundary, thrower, caught, mailbox]
+
+
+async def _until_subscribed(handle: WorkflowHandle[Any, Any], node_id: str) -> None:
+    for _ in range(100):
+        tokens = (await state(handle)).tokens
+        subs = [
+            s for t in tokens for n, s in (t.get("subscriptions") or {}).items() if n == node_id
+        ]
+        if subs and not subs[0].get("opening"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{handle.id} never subscribed at {node_id}")
+
+
 NOTIFY_RULES = bpmn(
     "notify_rules",
     """
@@ -668,6 +718,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "scripts": scripts,
     "next_due": next_due,
     "business_rules": business_rules,
+    "messages": messages,
 }
 
 

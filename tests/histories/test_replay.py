@@ -18,7 +18,9 @@ from temporalio.worker import Replayer
 
 from shenpi.payload_codec import data_converter_for
 from shenpi.payload_keys import KeyRing, new_key_entry
+from workflows.broadcast import Broadcast
 from workflows.interpreter import Interpreter
+from workflows.mailbox import Mailbox
 
 HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
 
@@ -34,7 +36,7 @@ def test_representative_histories_are_committed() -> None:
     assert {"notify_defaults", "decision_limits", "incident_actions", "ai_heartbeats"} <= names
     assert {"priority", "next_due"} <= names
     assert {"scopes", "errors", "gateways", "scope_timers", "calls", "loops"} <= names
-    assert {"compensation", "scripts", "business_rules"} <= names
+    assert {"compensation", "scripts", "business_rules", "messages"} <= names
 
 
 def _recorded_workflow_id(text: str, default: str) -> str:
@@ -55,7 +57,7 @@ async def test_history_replays_without_nondeterminism(path: Path) -> None:
     # With the production converter, encryption on: recorded histories are plain JSON, and the
     # codec passes what it did not encrypt untouched, so instances from before encryption replay.
     converter = data_converter_for(KeyRing.parse(new_key_entry("replay")))
-    replayer = Replayer(workflows=[Interpreter], data_converter=converter)
+    replayer = Replayer(workflows=[Interpreter, Mailbox, Broadcast], data_converter=converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 

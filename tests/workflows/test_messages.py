@@ -173,3 +173,21 @@ async def test_a_thrown_signal_reaches_the_instances_waiting_for_it(
     for handle in waiting:
         final = await handle.result()
         assert [e.node_id for e in final.timeline if e.event == "signal_received"] == ["closed"]
+
+
+async def test_deciding_while_a_subscription_opens_closes_it_cleanly(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """The task's boundary subscribes again after a non-interrupting message; the decision
+    right after cancels that subscribe activity: the instance goes on, it does not fail."""
+    key = f"O-{uuid.uuid4().hex[:6]}"
+    handle = await start(
+        client, "message_boundary", task_queue, variables={"amount": 1}, business_key=key
+    )
+    review = await open_task(handle, "review")
+    await subscribed(handle, "noted")
+    await publish(client, task_queue, "order-note", key, {"note": "rush"})
+    await decide(handle, review, "approve", "mia")
+    await subscribed(handle, "confirm")
+    assert (await publish(client, task_queue, "order-confirmed", key)).correlated == [handle.id]
+    assert (await handle.result()).status == "completed"
