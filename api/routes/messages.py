@@ -28,6 +28,7 @@ from shenpi import messaging_client
 from shenpi.auth_tokens import Principal
 from shenpi.event_starts import start_by_event
 from shenpi.settings import Settings
+from shenpi_core import search_attributes as sa
 from shenpi_core.messaging import (
     UPDATE_MESSAGE,
     BpmnSignal,
@@ -47,10 +48,14 @@ router = APIRouter(tags=["messages"])
 BROADCAST_WAIT = timedelta(seconds=10)
 
 
+def is_publisher(principal: Principal, settings: Settings) -> bool:
+    return principal.is_admin or bool(set(settings.publisher_groups) & set(principal.groups))
+
+
 def require_publisher(principal: Principal, settings: Settings) -> None:
-    allowed = set(settings.publisher_groups)
-    if principal.is_admin or allowed.intersection(principal.groups):
+    if is_publisher(principal, settings):
         return
+    allowed = set(settings.publisher_groups)
     raise ApiError(
         403,
         "forbidden",
@@ -133,8 +138,13 @@ async def deliver_message(
     update: updates.KeyedUpdateDep,
 ) -> DirectMessageDelivered:
     """Deliver message ``name`` to this instance, whatever the correlation key: 409
-    ``not_waiting`` when nothing in it waits for that message."""
-    require_publisher(principal, settings)
+    ``not_waiting`` when nothing in it waits for that message. Its initiator, admins and
+    publishers may."""
+    if not is_publisher(principal, settings):
+        handle = update.client.get_workflow_handle(instance_id)
+        described = await handle.describe(rpc_timeout=updates.rpc_bound(settings))
+        if described.typed_search_attributes.get(sa.INITIATOR) != principal.sub:
+            raise ApiError(403, "forbidden", "only the initiator, admins and publishers may")
     arg = DirectMessage(name=name, variables=body.variables)
     result = await update(
         instance_id, UPDATE_MESSAGE, arg, body=body, result_type=DirectMessageResult

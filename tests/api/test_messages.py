@@ -175,7 +175,10 @@ async def test_a_direct_message_goes_to_the_instance_or_is_refused(stack: Stack)
     await _deploy(stack, contract_bpmn(process_id))
     instance_id = await _start(stack, process_id, {"contract_no": "HT-3"})
     await _waiting(stack, instance_id, "signed")
-    async with stack.http("ops", ["admin"]) as http:
+    async with stack.http("mallory") as stranger:
+        refused = await stranger.post(f"/api/v1/instances/{instance_id}/messages/x", json={})
+    assert refused.status_code == 403
+    async with stack.http("ida") as http:  # the initiator
         wrong = await http.post(f"/api/v1/instances/{instance_id}/messages/other", json={})
         right = await http.post(
             f"/api/v1/instances/{instance_id}/messages/signed-{process_id}",
