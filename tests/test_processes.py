@@ -925,3 +925,46 @@ async def test_supplier_contract_calls_the_legal_review_whose_verdict_decides(
     ]  # fmt: skip
     signed = [t["node_id"] for t in state["tasks"]]
     assert signed == (["Task_SignContract"] if verdict == "approve" else [])
+
+
+async def test_contract_signing_waits_for_the_counterpartys_signature_message(
+    examples: Stack,
+) -> None:
+    """The e-signature platform publishes "contract-signed" keyed by the contract number; one
+    that arrives before legal approved is kept (ttl) and taken when the wait begins."""
+    alice, lena = unique("alice"), unique("lena")
+    signed_early, signed_later = unique("HT"), unique("HT")
+    async with (
+        examples.http(alice) as requester,
+        examples.http(lena, ["legal"]) as legal,
+        examples.http("esign", ["admin"]) as platform,
+    ):
+        early = await _start(requester, "contract-signing", {"contract_no": signed_early})
+        later = await _start(requester, "contract-signing", {"contract_no": signed_later})
+        kept = await platform.post(
+            "/api/v1/messages",
+            json={"name": "contract-signed", "correlation_key": signed_early, "ttl": "P1D",
+                  "variables": {"signed_by": "Acme"}},
+        )  # fmt: skip
+        assert kept.status_code == 200 and kept.json()["buffered"], kept.text
+        for instance_id in (early, later):
+            await _decide(legal, instance_id, "Task_LegalApproves", "approve")
+        first = await _finished(requester, early)
+
+        async def waiting() -> None:
+            state = (await requester.get(f"/api/v1/instances/{later}")).json()
+            assert state["status"] == "running"
+            published = await platform.post(
+                "/api/v1/messages",
+                json={"name": "contract-signed", "correlation_key": signed_later},
+            )
+            assert published.json()["correlated"] == [later], published.text
+
+        await assert_eventually(waiting)
+        second = await _finished(requester, later)
+
+    assert first["variables"]["signed_by"] == "Acme"
+    for state in (first, second):
+        events = [(e["event"], e["node_id"]) for e in state["timeline"]]
+        assert ("message_received", "Event_Signed") in events
+        assert state["outcome"] == "approved"
