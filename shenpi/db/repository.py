@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -67,11 +67,7 @@ def _event_starts(plan: ProcessPlan, version: int) -> list[EventStart]:
 async def started_by(session: AsyncSession, event: str, name: str) -> list[EventStart]:
     """The start events of the latest deployed versions that ``event`` (message or signal)
     ``name`` starts, by process id: one indexed lookup."""
-    latest = (
-        select(Definition.process_id, func.max(Definition.version).label("version"))
-        .group_by(Definition.process_id)
-        .subquery()
-    )
+    latest = _latest_versions()
     stmt = (
         select(EventStart)
         .join(
@@ -104,13 +100,18 @@ async def get_definition(
     return result.scalars().first()
 
 
-async def latest_definitions(session: AsyncSession) -> list[Definition]:
-    """The latest version of every process, ordered by process id."""
-    latest = (
+def _latest_versions() -> Subquery:
+    """(process_id, version) of the latest version of every process."""
+    return (
         select(Definition.process_id, func.max(Definition.version).label("version"))
         .group_by(Definition.process_id)
         .subquery()
     )
+
+
+async def latest_definitions(session: AsyncSession) -> list[Definition]:
+    """The latest version of every process, ordered by process id."""
+    latest = _latest_versions()
     stmt = (
         select(Definition)
         .join(
