@@ -17,6 +17,8 @@ from bpmn_compiler.timers import TimerSyntaxError, compile_timer
 TASK_KINDS = ("user_task", "service_task")
 # What may carry input/output mappings: tasks and subprocesses (their local variables).
 MAPPED_KINDS = (*TASK_KINDS, "subprocess", "call_activity", "business_rule")
+# What maps only the variables it receives: message, signal and conditional catches.
+OUTPUT_KINDS = ("catch", "boundary_catch")
 # What boundary events may be attached to.
 ACTIVITY_KINDS = (*TASK_KINDS, "subprocess", "call_activity")
 
@@ -83,7 +85,8 @@ def _check_scope_starts(model: BpmnModel, scope: FlowNode | None) -> list[Diagno
                 "an event subprocess starts with an event (timer, message, signal, condition,"
                 " error, escalation or compensation)"
                 if by_event
-                else f"a {node.event} start event belongs in an event subprocess",
+                else f"a {node.event} start event belongs in an event subprocess"
+                + (" or in the process itself" if node.event in PROCESS_START_EVENTS else ""),
                 node,
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
 from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawText
-from bpmn_compiler.rules_flow import MAPPED_KINDS, diag
+from bpmn_compiler.rules_flow import MAPPED_KINDS, OUTPUT_KINDS, diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
 
@@ -30,14 +30,19 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
         ):
             if raw is not None and node.kind == "user_task":
                 found += _expression_problem(node, what, raw, as_list)
-        for mapping in ext.inputs + ext.outputs if node.kind in MAPPED_KINDS else []:
+        # A message, signal or conditional catch maps only what it receives (its outputs).
+        outputs_only = node.kind in OUTPUT_KINDS
+        used = ext.outputs if outputs_only else ext.inputs + ext.outputs
+        for mapping in used if node.kind in (*MAPPED_KINDS, *OUTPUT_KINDS) else []:
             for raw in ([mapping.source] if mapping.source else []) + mapping.items:
                 found += _expression_problem(node, f"mapping {mapping.target!r}", raw, False)
-        if (ext.inputs or ext.outputs) and node.kind not in (*MAPPED_KINDS, "unsupported"):
+        unused = ext.inputs if outputs_only else ext.inputs + ext.outputs
+        if unused and node.kind not in (*MAPPED_KINDS, "unsupported"):
+            what = "input mappings" if outputs_only else "input/output mappings"
             found.append(
                 diag(
                     "ignored-mapping",
-                    f"input/output mappings on a {node.tag} are ignored",
+                    f"{what} on a {node.tag} are ignored",
                     node,
                     severity="warning",
                 )

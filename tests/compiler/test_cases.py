@@ -30,7 +30,7 @@ def test_case_directories_hold_the_required_cases() -> None:
         "camunda7_juel", "zeebe_feel", "flowable", "bpmnio_plain", "parallel_fork_join",
         "loop_back", "timers", "terminate_end", "pass_through", "shenpi_attributes",
         "approval_modes", "approval_timeouts", "multi_instance_camunda", "multi_instance_zeebe",
-        "ai_review", "notify_rules",
+        "ai_review", "notify_rules", "messages_signals",
     } <= names  # fmt: skip
     invalid = {p.stem for p in INVALID}
     assert {
