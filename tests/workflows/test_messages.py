@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from shenpi import messaging_client
-from shenpi_core.messaging import Message, PublishInput, PublishResult
+from shenpi_core.messaging import SIGNAL_BPMN, BpmnSignal, Message, PublishInput, PublishResult
 from tests.helpers import assert_eventually
 from tests.workflows.support import decide, open_task, start, state, timeline_events
 
@@ -191,3 +191,37 @@ async def test_deciding_while_a_subscription_opens_closes_it_cleanly(
     await subscribed(handle, "confirm")
     assert (await publish(client, task_queue, "order-confirmed", key)).correlated == [handle.id]
     assert (await handle.result()).status == "completed"
+
+
+async def test_event_subprocess_starts_and_a_conditional_catch(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """A non-interrupting message start runs beside the work and sets what a conditional catch
+    waits for; it listens again after it fired."""
+    key = f"N-{uuid.uuid4().hex[:6]}"
+    handle = await start(
+        client, "event_starts_inside", task_queue, variables={"ready": False}, business_key=key
+    )
+    await decide(handle, await open_task(handle, "work"), "approve", "mia")
+    await subscribed(handle, "note")
+    assert (await state(handle)).status == "running"  # the condition is false
+    sent = await publish(client, task_queue, "side-note", key, {"ready": True})
+    assert sent.correlated == [handle.id]
+    final = await handle.result()
+    events = [(e.event, e.node_id) for e in final.timeline]
+    assert ("message_received", "note") in events and ("condition_met", "ready") in events
+    assert events.index(("message_received", "note")) < events.index(("condition_met", "ready"))
+
+
+async def test_an_interrupting_signal_start_ends_the_work(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "event_starts_inside", task_queue, variables={"ready": False})
+    await open_task(handle, "work")
+    signal = BpmnSignal(name="abort-everything", signal_id=uuid.uuid4().hex)
+    await handle.signal(SIGNAL_BPMN, signal)
+    await handle.signal(SIGNAL_BPMN, signal)  # delivered twice: one effect
+    final = await handle.result()
+    assert [t.status for t in final.tasks] == ["cancelled"]
+    assert timeline_events(final).count("signal_received") == 1
+    assert "event_subprocess_started" in timeline_events(final)
