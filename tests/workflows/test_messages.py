@@ -225,3 +225,28 @@ async def test_an_interrupting_signal_start_ends_the_work(
     assert [t.status for t in final.tasks] == ["cancelled"]
     assert timeline_events(final).count("signal_received") == 1
     assert "event_subprocess_started" in timeline_events(final)
+
+
+async def test_a_subscription_survives_continue_as_new(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """Past the history bound the instance continues as new once its subscription is confirmed;
+    the new run keeps it, and the message reaches it (a signal goes to the latest run)."""
+    contract = f"C-{uuid.uuid4().hex[:6]}"
+    handle = await start(
+        client,
+        "message_wait",
+        task_queue,
+        variables={"contract_no": contract},
+        max_history_events=5,
+    )
+    await subscribed(handle, "signed")
+
+    async def continued() -> None:
+        assert (await handle.describe()).run_id != handle.result_run_id
+
+    await assert_eventually(continued)
+    sent = await publish(client, task_queue, "contract-signed", contract, {"signer": "Wang"})
+    assert sent.correlated == [handle.id]
+    final = await client.get_workflow_handle(handle.id).result()
+    assert final["variables"]["signer"] == "Wang"
