@@ -204,6 +204,10 @@ export const en = {
   "event.call_completed": "Called process done",
   "event.compensation_thrown": "Compensation",
   "event.decision_evaluated": "Decision evaluated",
+  "event.message_received": "Message received",
+  "event.signal_received": "Signal received",
+  "event.condition_met": "Condition met",
+  "event.signal_thrown": "Signal sent",
   "event.timer_fired": "Timer fired",
 } as const;
 

@@ -205,5 +205,9 @@ export const zhCN: Record<MessageKey, string> = {
   "event.call_completed": "调用的流程完成",
   "event.compensation_thrown": "补偿",
   "event.decision_evaluated": "规则决策完成",
+  "event.message_received": "收到消息",
+  "event.signal_received": "收到信号",
+  "event.condition_met": "条件满足",
+  "event.signal_thrown": "发出信号",
   "event.timer_fired": "定时器触发",
 };
