@@ -337,14 +337,16 @@ def _earliest_due(tokens: list[dict[str, Any]]) -> datetime | None:
 
 def _busy(plan: ProcessPlan, tokens: list[dict[str, Any]]) -> bool:
     """A token is stepping or waits on an activity (a service task, a business rule task's
-    decision, an AI review, a directory lookup for an approval step): only real time moves it
-    on."""
+    decision, an AI review, a directory lookup for an approval step, a message subscription
+    opening): only real time moves it on. (Ending a run with an activity in flight would leave
+    the time-skipping server's clock locked for the tests after it.)"""
     services = {n.id for n in plan.nodes if isinstance(n, ServiceTask | BusinessRuleTask)}
     return any(
         t["state"] in ("enter", "leave")
         or (t["state"] == "wait" and t["node_id"] in services)
         or t.get("reviewing")
         or (t.get("step") or {}).get("phase") == "resolving"
+        or any(s.get("opening") for s in (t.get("subscriptions") or {}).values())
         for t in tokens
     )
 
@@ -359,6 +361,9 @@ async def _drive(
     for _ in range(MAX_STEPS):
         current = await state(handle)
         if current.incidents and all(i.kind == run.incident for i in current.incidents):
+            if _busy(plan, current.tokens):
+                await asyncio.sleep(0.05)
+                continue
             return current  # a documented stop (checked by the caller)
         assert not current.incidents, current.incidents
         if current.status != "running":
