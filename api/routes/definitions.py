@@ -62,7 +62,7 @@ async def deploy_definition(
     principal: AdminDep,
 ) -> DefinitionDeployed:
     """Compile a BPMN or DMN file (the raw XML body) and deploy it as the next version of its
-    process (with a Temporal Schedule per timer start) or decision requirements graph."""
+    process or decision requirements graph (docs/dmn.md)."""
     xml = await read_bounded_body(request, settings.max_bpmn_bytes)
     if is_dmn(xml):
         created, deployed = await deploy_dmn(session, xml, principal.sub)

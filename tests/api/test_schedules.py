@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import (
     Client,
+    ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
     ScheduleDescription,
     ScheduleOverlapPolicy,
@@ -227,8 +228,8 @@ async def test_a_schedule_that_fires_starts_an_instance_at_its_timer_start(
 
     async def started() -> str:
         [taken] = (await handle.describe()).info.recent_actions
-        workflow_id: str = taken.action.workflow_id  # type: ignore[attr-defined]
-        return workflow_id
+        assert isinstance(taken.action, ScheduleActionExecutionStartWorkflow)
+        return taken.action.workflow_id
 
     instance_id = await assert_eventually(started)
     assert instance_id.startswith(f"{process_id}:monthly-")
