@@ -90,10 +90,9 @@ def build_schedule(
         id=f"{plan.process_id}:{node.id}",
         **options,
     )
-    limited = when.remaining is not None
     state = ScheduleState(
         note=f"{plan.process_id} v{version}, timer start {node.id}",
-        limited_actions=limited,
+        limited_actions=when.remaining is not None,
         remaining_actions=when.remaining or 0,
     )
     policy = SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=CATCHUP_WINDOW)
@@ -116,6 +115,7 @@ async def sync_schedules(
     undo: list[Undo] = []
     warnings: list[Diagnostic] = []
     wanted: set[str] = set()
+    before = timer_starts(previous) if previous is not None else []
     try:
         for node, timer in timer_starts(plan):
             try:
@@ -132,13 +132,13 @@ async def sync_schedules(
                 if err.status != RPCStatusCode.INVALID_ARGUMENT:
                     raise
                 raise _refused(node, f"Temporal refused its schedule: {err.message}") from err
+        # Deleted last: a deletion cannot be undone, a create or replace can.
+        stale = {schedule_id(plan.process_id, node.id) for node, _ in before}
+        for sid in sorted(stale - wanted):
+            await _delete(client, sid)
     except BaseException:
         await _undo(undo)
         raise
-    before = timer_starts(previous) if previous is not None else []
-    stale = {schedule_id(plan.process_id, node.id) for node, _ in before}
-    for sid in sorted(stale - wanted):
-        await _delete(client, sid)
     return warnings
 
 
