@@ -19,8 +19,10 @@ DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "bpmn-corpus"
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "bpmn-coverage.md"
 
 SUPPORTED_ELEMENTS = (
-    ("startEvent (none)", "the entry point of the process and of each subprocess; message,"
-     " signal and timer starts of the process are refused"),
+    ("startEvent (none)", "the entry point of the process and of each subprocess"),
+    ("startEvent + timerEventDefinition (of the process)", "date, duration, cycle (also"
+     " `R<n>/<start>/<interval>`) or Zeebe's cron: a Temporal Schedule per timer start, synced"
+     " when the process is deployed (see `interpreter.md`)"),
     ("endEvent (none, terminate, error, escalation)", "terminate ends every other token of its"
      " scope (the process, or only its subprocess); error and escalation ends throw; outcome"
      " notifications with `shenpi:notify`; an activity with no outgoing flow is an implicit end"),
@@ -87,7 +89,7 @@ REFUSED_ELEMENTS = (
     "scriptTask in a general-purpose language (Groovy, JavaScript, Python); receiveTask;"
     " a businessRuleTask whose decision is an expression or bound by `versionTag`"
     " (`decision-target`, `decision-binding`)",
-    "message, signal, conditional and cancel events; timer starts of the process",
+    "message, signal, conditional and cancel events",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
     " anything but a userTask,"
     " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",

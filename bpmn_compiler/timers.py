@@ -16,7 +16,8 @@ from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
 from bpmn_compiler.model import RawTimer, whole_number
 from shenpi_core.process_plan import TimerSpec
 
-_CYCLE = re.compile(r"^R(\d*)/(P[^/]+)$")
+# R<n>/<duration>, or R<n>/<start>/<duration> (the start is for a process's timer start only).
+_CYCLE = re.compile(r"^R(\d*)/(?:([^/]+)/)?(P[^/]+)$")
 
 
 class TimerSyntaxError(Exception):
@@ -60,9 +61,13 @@ def _date(text: str) -> tuple[str, bool]:
     return value.isoformat(), False
 
 
-def _cycle(text: str) -> tuple[int | None, float]:
+def _cycle(text: str, *, dated: bool) -> tuple[int | None, float, str | None, bool]:
+    """Repetitions, interval, start date (None: none written) of an ISO-8601 cycle, and whether
+    the start date had to be read as UTC.
+
+    ``dated``: a start date is allowed (a process's timer start: its Schedule starts there)."""
     match = _CYCLE.match(text)
-    if match is None:
+    if match is None or (match.group(2) and not dated):
         if len(text.split()) >= 5:
             raise TimerSyntaxError(f"cron cycle {text!r} is unsupported; write R<n>/<duration>")
         raise TimerSyntaxError(
@@ -73,7 +78,8 @@ def _cycle(text: str) -> tuple[int | None, float]:
         raise TimerSyntaxError(f"cycle {text!r}: the repetitions must be a number below 10^9")
     if repeat == 0:
         raise TimerSyntaxError(f"cycle {text!r} repeats zero times")
-    return repeat, duration_seconds(match.group(2))
+    start, assumed_utc = _date(match.group(2)) if match.group(2) else (None, False)
+    return repeat, duration_seconds(match.group(3)), start, assumed_utc
 
 
 # One cron field: numbers, names (MON, JAN), ranges, lists, steps, and `*`/`?`.
@@ -100,7 +106,8 @@ def _cron(text: str) -> str | None:
 def compile_timer(raw: RawTimer, *, cron: bool = False) -> tuple[TimerSpec, bool]:
     """The timer, and whether a date without offset was read as UTC (worth a warning).
 
-    ``cron``: a cron cycle is allowed (a process's timer start, which becomes a Schedule)."""
+    ``cron``: a process's timer start, which becomes a Schedule: a cron cycle and a cycle from a
+    start date (``R3/2026-01-01T09:00:00Z/P1D``) are allowed."""
     text = raw.text.text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         text = text[1:-1].strip()  # a quoted literal, as SpiffWorkflow's Python timers write it
@@ -119,5 +126,6 @@ def compile_timer(raw: RawTimer, *, cron: bool = False) -> tuple[TimerSpec, bool
         return TimerSpec(kind="date", value=value), assumed_utc
     if cron and (temporal := _cron(text)) is not None:
         return TimerSpec(kind="cycle", value=text, cron=temporal), False
-    repeat, seconds = _cycle(text)
-    return TimerSpec(kind="cycle", value=text, seconds=seconds, repeat=repeat), False
+    repeat, seconds, start, assumed_utc = _cycle(text, dated=cron)
+    spec = TimerSpec(kind="cycle", value=text, seconds=seconds, repeat=repeat, start=start)
+    return spec, assumed_utc

@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shenpi.payload_keys import DEV_KEY_FILE, KeyRing, load_key_file
+from shenpi_core.limits import ID_RULE, is_user_id
 
 DEV_JWT_SECRET_PLACEHOLDER = "change-me-dev-only"
 # Events the interpreter can send by default (reminders, urges, escalations always go).
@@ -40,6 +42,10 @@ class Settings(BaseSettings):
     temporal_tls_ca_file: Path | None = None
     temporal_tls_server_name: str | None = None
     temporal_api_key: str | None = None
+    # Timer starts run as Temporal Schedules (docs/interpreter.md "Timer starts"): the user a
+    # scheduled instance is started by, and the time zone its cron cycles are read in.
+    schedule_initiator: str = "scheduler"
+    schedule_time_zone: str = "UTC"
 
     # App database (definitions, audit archive, bindings).
     database_url: str | None = None  # default: sqlite under data_dir
@@ -216,6 +222,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SHENPI_TEMPORAL_TLS_CERT_FILE and SHENPI_TEMPORAL_TLS_KEY_FILE go together (mTLS)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_schedules(self) -> Settings:
+        if not is_user_id(self.schedule_initiator):
+            raise ValueError(f"SHENPI_SCHEDULE_INITIATOR must be a user id: {ID_RULE}")
+        try:  # refused at start, not at the first deploy of a cron timer
+            ZoneInfo(self.schedule_time_zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(
+                f"SHENPI_SCHEDULE_TIME_ZONE: unknown time zone {self.schedule_time_zone!r}"
+                " (an IANA name such as Asia/Shanghai)"
+            ) from None
         return self
 
     @model_validator(mode="after")

@@ -61,6 +61,9 @@ class TimerSpec(_Frozen):
     # Resolved at compile time for literal timers, so the workflow never parses ISO text:
     seconds: float | None = None  # a duration, or a cycle's interval
     repeat: int | None = None  # a cycle's repetitions ("R3/PT1H" -> 3); None: unbounded
+    # A process's timer start may be a cycle from a start date ("R3/2026-01-01T09:00Z/P1D"): the
+    # first occurrence, as normalised ISO text with an offset.
+    start: str | None = None
     # A process's timer start may be a cron cycle (Zeebe's): in the 7-field form Temporal
     # Schedules read (second minute hour day-of-month month day-of-week year).
     cron: str | None = None

@@ -22,12 +22,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from temporalio.client import WorkflowHandle
+from temporalio.client import (
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleDescription,
+    WorkflowHandle,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from bpmn_compiler import compile_bpmn
 from shenpi.devdeploy import definition_files
 from shenpi.directory import YamlDirectory
+from shenpi.schedules import schedule_id
 from shenpi.settings import Settings
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core.contracts import (
@@ -139,7 +144,7 @@ def test_contract_approval_has_a_countersign_a_vote_and_an_or_sign() -> None:
 def test_dev_directory_knows_the_groups_and_chains_the_examples_use() -> None:
     directory = YamlDirectory(REPO_ROOT / "processes" / "directory.yaml")
 
-    for group in ("finance", "legal", "board", "hr", "purchasing-leads", "it", "admin"):
+    for group in ("finance", "legal", "board", "hr", "purchasing-leads", "it", "admin", "staff"):
         assert directory.members(group), group
     assert len(directory.members("board")) == 5  # a 60 % vote needs 3 of them
     assert directory.manager("alice", 3) == "dave"
@@ -968,3 +973,47 @@ async def test_contract_signing_waits_for_the_counterpartys_signature_message(
         events = [(e["event"], e["node_id"]) for e in state["timeline"]]
         assert ("message_received", "Event_Signed") in events
         assert state["outcome"] == "approved"
+
+
+# --- The monthly expense-report reminder: nobody starts it, its Temporal Schedule does ---------
+
+
+def _started_by(schedule: ScheduleDescription) -> set[str]:
+    """The instances a Schedule's recent actions started."""
+    return {
+        a.action.workflow_id
+        for a in schedule.info.recent_actions
+        if isinstance(a.action, ScheduleActionExecutionStartWorkflow)
+    }
+
+
+async def test_expense_report_reminder_is_started_by_its_monthly_schedule(examples: Stack) -> None:
+    handle = examples.temporal.get_schedule_handle(
+        schedule_id("expense-report-reminder", "StartEvent_MonthStarts")
+    )
+    described = await handle.describe()
+    assert [(t.day, t.hour, t.minute) for t in described.info.next_action_times[:3]] == [
+        (1, 9, 0)
+    ] * 3  # 09:00 on the first of each month, UTC by default
+    earlier = _started_by(described)
+    # Fired by hand: the next first of the month is weeks away, and the time-skipping server
+    # has no Schedules.
+    await handle.trigger()
+
+    async def started() -> str:
+        [instance_id] = _started_by(await handle.describe()) - earlier
+        return instance_id
+
+    instance_id = await assert_eventually(started)
+    async with examples.http("erin", ["finance"]) as finance:
+        await _decide(finance, instance_id, "Task_CloseExpenses", "approve")
+        state = await _finished(finance, instance_id)
+
+    assert state["variables"]["initiator"] == "scheduler"
+    assert _path(state) == [
+        ("service_completed", "Task_RemindStaff"),
+        ("approved", "Task_CloseExpenses"),
+        ("completed", None),
+    ]
+    staff = YamlDirectory(REPO_ROOT / "processes" / "directory.yaml").members("staff")
+    assert {s["to"] for s in state["variables"]["notify"]["sent"]} == set(staff)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from api.decision_check import check_decisions_deployed
-from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep
+from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.dmn_deploy import deploy_dmn
 from api.errors import ApiError
 from api.schemas import (
@@ -21,6 +21,7 @@ from api.schemas import (
 from api.uploads import read_bounded_body
 from bpmn_compiler import compile_bpmn
 from bpmn_compiler.dmn import is_dmn
+from shenpi import schedules
 from shenpi.db import repository
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
@@ -57,6 +58,7 @@ async def deploy_definition(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
+    client: TemporalClientDep,
     principal: AdminDep,
 ) -> DefinitionDeployed:
     """Compile a BPMN or DMN file (the raw XML body) and deploy it as the next version of its
@@ -71,7 +73,12 @@ async def deploy_definition(
     await check_decisions_deployed(session, result.plan)
     warnings = [w.model_dump(mode="json") for w in result.warnings]
     definition, created = await repository.deploy_definition(
-        session, plan=result.plan, bpmn_xml=xml, warnings=warnings, deployed_by=principal.sub
+        session,
+        plan=result.plan,
+        bpmn_xml=xml,
+        warnings=warnings,
+        deployed_by=principal.sub,
+        before_commit=schedules.on_deploy(client, settings, result.plan),
     )
     if not created:
         response.status_code = 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,10 +23,12 @@ async def deploy_definition(
     bpmn_xml: bytes,
     warnings: list[dict[str, Any]],
     deployed_by: str,
+    before_commit: Callable[[Definition, Definition | None], Awaitable[None]] | None = None,
 ) -> tuple[Definition, bool]:
     """Store ``plan`` as the next version of its process; ``(definition, created)``.
 
     Deploying the same plan hash as the latest version is a no-op that returns that version.
+    ``before_commit(stored, replaced)`` runs before the new version commits (its Schedules).
     """
     return await store_next_version(
         session,
@@ -43,6 +46,7 @@ async def deploy_definition(
             deployed_at=datetime.now(UTC),
             event_starts=_event_starts(plan, version),
         ),
+        before_commit,
     )
 
 

@@ -2,7 +2,9 @@
 
 Two deploys racing for the same next version: the unique constraint refuses the loser, which
 counts again from a fresh latest version. The same content hash as the latest version stores
-nothing and returns that version.
+nothing and returns that version. A step that must succeed with the version (a process's
+Schedules, shenpi/schedules.py) runs between storing it and committing: if it fails, nothing is
+stored.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ async def store_next_version(
     content_hash: str,
     latest: Callable[[], Awaitable[Row | None]],
     build: Callable[[int], Row],
+    before_commit: Callable[[Row, Row | None], Awaitable[None]] | None = None,
 ) -> tuple[Row, bool]:
-    """``(row, created)``: ``build(version)`` stored as the version after ``latest()``."""
+    """``(row, created)``: ``build(version)`` stored as the version after ``latest()``.
+
+    ``before_commit(row, replaced)`` runs once the row holds its version, before the commit."""
     for attempt in range(RACE_RETRIES):
         current = await latest()
         if current is not None and current.hash == content_hash:
@@ -38,11 +43,17 @@ async def store_next_version(
         row = build((current.version if current else 0) + 1)
         session.add(row)
         try:
+            await session.flush()  # a racing deploy's version is refused here, before the step
+            if before_commit is not None:
+                await before_commit(row, current)
             await session.commit()
         except IntegrityError:
             await session.rollback()
             if attempt == RACE_RETRIES - 1:
                 raise
             continue
+        except BaseException:
+            await session.rollback()
+            raise
         return row, True
     raise AssertionError("unreachable")
