@@ -64,7 +64,16 @@ SUPPORTED_ELEMENTS = (
     ("inclusiveGateway", "split: every flow whose condition holds, the default only when none"
      " does; join: waits for every token that can still arrive"),
     ("parallelGateway", "fork and join"),
-    ("eventBasedGateway", "with timer catch events: the first to fire wins"),
+    ("eventBasedGateway", "with timer, message, signal and conditional catch events and receive"
+     " tasks: the first to fire wins"),
+    ("messages", "message start (of the process or an event subprocess), intermediate catch,"
+     " receiveTask, boundary (interrupting or not), event-based gateway arm: by name and"
+     " correlation key (`zeebe:subscription`, `shenpi:correlationKey`, else the business key);"
+     " message throw, end and sendTask run an activity of their task type"),
+    ("signals", "signal start (of the process or an event subprocess), intermediate catch,"
+     " boundary, event-based gateway arm; intermediate and end throws broadcast"),
+    ("conditional events", "intermediate catch, boundary, event-subprocess start: fire when the"
+     " condition becomes true"),
     ("compensation", "a compensation boundary event with its handler (`isForCompensation`, tied by"
      " an association); intermediate and end compensation throws for one activity"
      " (`activityRef`) or the whole scope: handlers of completed activities run one at a time,"
@@ -85,11 +94,13 @@ SUPPORTED_ELEMENTS = (
 REFUSED_ELEMENTS = (
     "transaction, adHocSubProcess (each element inside is still checked); a callActivity whose"
     " calledElement is an expression",
-    "complexGateway; eventBasedGateway with message or signal events",
-    "scriptTask in a general-purpose language (Groovy, JavaScript, Python); receiveTask;"
+    "complexGateway; an eventBasedGateway that starts the process (`instantiate`)",
+    "scriptTask in a general-purpose language (Groovy, JavaScript, Python); a receiveTask that"
+    " starts the process (`instantiate`);"
     " a businessRuleTask whose decision is an expression or bound by `versionTag`"
     " (`decision-target`, `decision-binding`)",
-    "message, signal, conditional and cancel events",
+    "cancel events; a message or signal name written as an expression; a conditional start of"
+    " the process itself",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
     " anything but a userTask,"
     " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",
