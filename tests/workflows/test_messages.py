@@ -3,6 +3,7 @@ arms, boundaries, receive tasks, buffering, duplicates and the once-per-process 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -10,6 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from shenpi import messaging_client
+from shenpi_core.contracts import InstanceState
 from shenpi_core.messaging import SIGNAL_BPMN, BpmnSignal, Message, PublishInput, PublishResult
 from tests.helpers import assert_eventually
 from tests.workflows.support import decide, open_task, start, state, timeline_events
@@ -250,3 +252,42 @@ async def test_a_subscription_survives_continue_as_new(
     assert sent.correlated == [handle.id]
     final = await client.get_workflow_handle(handle.id).result()
     assert final["variables"]["signer"] == "Wang"
+
+
+async def test_one_message_reaches_one_instance_of_each_process_waiting_for_it(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    contract = f"C-{uuid.uuid4().hex[:6]}"
+    variables = {"contract_no": contract}
+    first_a = await start(client, "message_wait", task_queue, variables=variables)
+    await subscribed(first_a, "signed")
+    second_a = await start(client, "message_wait", task_queue, variables=variables)
+    only_b = await start(client, "message_wait_b", task_queue, variables=variables)
+    for handle in (second_a, only_b):
+        await subscribed(handle, "signed")
+    sent = await publish(client, task_queue, "contract-signed", contract, {"signer": "Zhao"})
+    assert sorted(sent.correlated) == sorted([first_a.id, only_b.id])
+    for handle in (first_a, only_b):
+        assert (await handle.result()).variables["signer"] == "Zhao"
+    assert (await state(second_a)).status == "running"
+    await second_a.terminate("test over")
+
+
+async def test_a_message_and_its_subscription_at_the_same_moment_meet_exactly_once(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """Started and published together, many times: whichever reaches the mailbox first, each
+    instance takes its message once (kept for its ttl when it came first)."""
+    keys = [f"R-{uuid.uuid4().hex[:6]}-{n}" for n in range(8)]
+
+    async def pair(key: str) -> WorkflowHandle[Any, InstanceState]:
+        started = start(client, "message_wait", task_queue, variables={"contract_no": key})
+        sent = publish(client, task_queue, "contract-signed", key, {"signer": key}, ttl=60)
+        handle, _ = await asyncio.gather(started, sent)
+        return handle
+
+    handles = await asyncio.gather(*(pair(key) for key in keys))
+    for key, handle in zip(keys, handles, strict=True):
+        final = await handle.result()
+        assert final.variables["signer"] == key
+        assert timeline_events(final).count("message_received") == 1
