@@ -283,7 +283,8 @@ async def test_a_message_and_its_subscription_at_the_same_moment_meet_exactly_on
     async def pair(key: str) -> WorkflowHandle[Any, InstanceState]:
         started = start(client, "message_wait", task_queue, variables={"contract_no": key})
         sent = publish(client, task_queue, "contract-signed", key, {"signer": key}, ttl=60)
-        handle, _ = await asyncio.gather(started, sent)
+        both = await asyncio.gather(started, sent)
+        handle: WorkflowHandle[Any, InstanceState] = both[0]
         return handle
 
     handles = await asyncio.gather(*(pair(key) for key in keys))
