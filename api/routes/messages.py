@@ -46,6 +46,8 @@ router = APIRouter(tags=["messages"])
 # How long POST /signals waits for its broadcast before answering "running" (a broadcast to
 # thousands of instances goes on, reported by GET /signals/{signal_id}).
 BROADCAST_WAIT = timedelta(seconds=10)
+# A message kept longer than a year is a record, not a message: it belongs in the app's data.
+MAX_TTL = timedelta(days=366)
 
 
 def is_publisher(principal: Principal, settings: Settings) -> bool:
@@ -71,12 +73,13 @@ def _ttl_seconds(ttl: str | None) -> float:
         value = isodate.parse_duration(ttl)
     except (isodate.ISO8601Error, ValueError):
         value = None
-    if not isinstance(value, timedelta) or value.total_seconds() < 0:
+    if not isinstance(value, timedelta) or not timedelta(0) <= value <= MAX_TTL:
         raise ApiError(
             422,
             "invalid_value",
-            f"ttl {ttl!r} is not an ISO-8601 duration in days, hours, minutes or seconds",
-            details=[{"loc": ["body", "ttl"], "msg": "not an ISO-8601 duration"}],
+            f"ttl {ttl!r} is not an ISO-8601 duration in days, hours, minutes or seconds, of at"
+            f" most {MAX_TTL.days} days",
+            details=[{"loc": ["body", "ttl"], "msg": "not an ISO-8601 duration up to P366D"}],
         )
     return value.total_seconds()
 

@@ -145,6 +145,9 @@ async def test_publish_correlates_by_key_once_and_keeps_a_message_for_its_ttl(
         bad_ttl = await http.post(
             "/api/v1/messages", json={"name": "x", "correlation_key": "y", "ttl": "soon"}
         )
+        too_long = await http.post(
+            "/api/v1/messages", json={"name": "x", "correlation_key": "y", "ttl": "P99999D"}
+        )
     assert first.status_code == 200, first.text
     assert first.json()["correlated"] == [instance_id]
     assert first.json()["started"] == [] and not first.json()["buffered"]
@@ -155,7 +158,7 @@ async def test_publish_correlates_by_key_once_and_keeps_a_message_for_its_ttl(
         "buffered": True,
         "message_id": early.json()["message_id"],
     }
-    assert bad_ttl.status_code == 422
+    assert bad_ttl.status_code == 422 and too_long.status_code == 422
     await assert_eventually(
         lambda: _ended_with(stack, instance_id, {"signed_by": "Acme"}), timeout=20
     )
