@@ -13,6 +13,7 @@ import re
 from lxml import etree
 
 from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.memo import EXTENSION_ELEMENTS, extension_index
 from bpmn_compiler.model import (
     ACTIVITI_NS,
     BPMN_NS,
@@ -45,13 +46,24 @@ def _text(el: Element, value: str | None) -> RawText | None:
     return RawText(value.strip(), line_of(el))
 
 
-def ext_children(el: Element, ns: str, name: str) -> list[Element]:
-    """``extensionElements/<ns:name>`` children of ``el``, in document order."""
+def ext_children(el: Element, ns: str, name: str) -> tuple[Element, ...]:
+    """``extensionElements//<ns:name>`` elements of ``el``, in document order."""
+    return extension_index(el).get(f"{{{ns}}}{name}", ())
+
+
+def ext_direct(el: Element, ns: str, name: str) -> list[Element]:
+    """``extensionElements/<ns:name>``: only those directly under the extension elements."""
     return [
-        child
-        for ext in el.findall(_q(BPMN_NS, "extensionElements"))
-        for child in ext.iter(_q(ns, name))
+        c
+        for c in ext_children(el, ns, name)
+        if (parent := c.getparent()) is not None and parent.tag == EXTENSION_ELEMENTS
     ]
+
+
+def raw_attributes(el: Element) -> dict[str, RawText]:
+    """Every attribute of ``el`` by local name, as written, with ``el``'s line."""
+    line = line_of(el)
+    return {etree.QName(k).localname: RawText(str(v).strip(), line) for k, v in el.attrib.items()}
 
 
 def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diagnostic]]:

@@ -39,11 +39,14 @@ LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activi
 
 
 def local_name(el: Element) -> str:
-    return etree.QName(el).localname
+    return str(el.tag).rpartition("}")[2]  # not etree.QName: one object per call, 3x slower
+
+
+_BPMN_PREFIX = f"{{{BPMN_NS}}}"
 
 
 def bpmn_children(el: Element) -> list[Element]:
-    return [c for c in el if isinstance(c.tag, str) and etree.QName(c).namespace == BPMN_NS]
+    return [c for c in el if isinstance(c.tag, str) and c.tag.startswith(_BPMN_PREFIX)]
 
 
 class Context:

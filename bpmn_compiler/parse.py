@@ -19,6 +19,7 @@ from bpmn_compiler.elements import (
     local_name,
     refused,
 )
+from bpmn_compiler.memo import compile_run
 from bpmn_compiler.model import BPMN_NS, BpmnModel, Flow, RawText
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.priority import read_priority
@@ -208,4 +209,5 @@ def parse(xml: bytes, *, source: str = "<upload>", max_bytes: int = DEFAULT_MAX_
                 )
             ]
         )
-    return _parse_process(_select_process(root), source)
+    with compile_run():
+        return _parse_process(_select_process(root), source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bpmn_compiler.check import check
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
+from bpmn_compiler.memo import compile_run
 from bpmn_compiler.parse import parse
 from bpmn_compiler.plan import plan
 from bpmn_compiler.result import CompileResult
@@ -19,11 +20,12 @@ def _ordered(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 def compile_bpmn(
     xml: bytes, *, source: str = "<upload>", max_bytes: int = DEFAULT_MAX_BYTES
 ) -> CompileResult:
-    model = parse(xml, source=source, max_bytes=max_bytes)
-    diagnostics = _ordered(check(model))
-    if any(d.severity == "error" for d in diagnostics):
-        raise CompileError(diagnostics)
-    planned = plan(model)
+    with compile_run():  # check and plan compile the same expressions: parse each once
+        model = parse(xml, source=source, max_bytes=max_bytes)
+        diagnostics = _ordered(check(model))
+        if any(d.severity == "error" for d in diagnostics):
+            raise CompileError(diagnostics)
+        planned = plan(model)
     if (too_large := plan_size_problem(planned, model.process_line)) is not None:
         raise CompileError([too_large, *diagnostics])
     return CompileResult(plan=planned, warnings=diagnostics)
