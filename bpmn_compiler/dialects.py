@@ -9,6 +9,7 @@ run (Java delegates, scripts, listeners) is reported, never silently dropped wit
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
 
@@ -34,6 +35,7 @@ Element = etree._Element
 _ASSIGNMENT_NAMESPACES = (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
 _JAVA_NAMESPACES = (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
 _JAVA_ATTRIBUTES = ("class", "delegateExpression", "expression")
+AI_IMPLEMENTATION = "##AIService"  # BPMN's implementation attribute naming Shenpi's AI review
 
 
 def _q(ns: str, name: str) -> str:
@@ -66,31 +68,60 @@ def raw_attributes(el: Element) -> dict[str, RawText]:
     return {etree.QName(k).localname: RawText(str(v).strip(), line) for k, v in el.attrib.items()}
 
 
+class _Written:
+    """What one element says in the vendor dialects: its namespaced attributes and its extension
+    elements, each gathered once (the readers below make some sixty lookups per element)."""
+
+    __slots__ = ("attrs", "children", "el")
+
+    def __init__(self, el: Element) -> None:
+        self.el = el
+        # lxml types names and values loosely (str | bytes); parsed from bytes they are str.
+        self.attrs = cast("dict[str, str]", {k: v for k, v in el.items() if k[0] == "{"})
+        self.children = extension_index(el)
+
+    def attr(self, ns: str, name: str) -> str | None:
+        return self.attrs.get(f"{{{ns}}}{name}")
+
+    def first(self, namespaces: tuple[str, ...], name: str) -> str | None:
+        """The attribute in the first of ``namespaces`` that sets it (possibly blank)."""
+        return next((v for ns in namespaces if (v := self.attr(ns, name))), None)
+
+    def ext(self, ns: str, name: str) -> tuple[Element, ...]:
+        return self.children.get(f"{{{ns}}}{name}", ())
+
+
 def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diagnostic]]:
     ext = Extensions()
     diags: list[Diagnostic] = []
-    _read_assignment(el, ext)
-    _read_service(el, element_id, ext, diags)
-    _read_config(el, ext)
-    _read_mappings(el, element_id, ext, diags)
-    _read_listeners(el, element_id, diags)
-    for ns in (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
-        ext.initiator_variable = ext.initiator_variable or el.get(_q(ns, "initiator"))
+    written = _Written(el)
+    if written.attrs or written.children:
+        _read_assignment(written, ext)
+        _read_service(written, element_id, ext, diags)
+        _read_config(written, ext)
+        _read_mappings(written, element_id, ext, diags)
+        _read_listeners(written, element_id, diags)
+        ext.initiator_variable = written.first(_ASSIGNMENT_NAMESPACES, "initiator")
+    elif el.get("implementation") == AI_IMPLEMENTATION:
+        # Most elements say nothing in any dialect; of what ``_read_service`` reads, only this
+        # BPMN attribute can then be set.
+        ext.task_type = "ai-review"
+    _read_resource_roles(el, ext)
     return ext, diags
 
 
-def _read_assignment(el: Element, ext: Extensions) -> None:
+def _read_assignment(written: _Written, ext: Extensions) -> None:
+    el = written.el
     for attr, field in (
         ("assignee", "assignee"),
         ("candidateUsers", "candidate_users"),
         ("candidateGroups", "candidate_groups"),
     ):
-        values = [el.get(_q(ns, attr)) for ns in _ASSIGNMENT_NAMESPACES]
-        values += [d.get(attr) for d in ext_children(el, ZEEBE_NS, "assignmentDefinition")]
+        values = [written.attr(ns, attr) for ns in _ASSIGNMENT_NAMESPACES]
+        values += [d.get(attr) for d in written.ext(ZEEBE_NS, "assignmentDefinition")]
         found = next((_text(el, v) for v in values if v and v.strip()), None)
         if found is not None:
             setattr(ext, field, found)
-    _read_resource_roles(el, ext)
 
 
 def _read_resource_roles(el: Element, ext: Extensions) -> None:
@@ -134,44 +165,49 @@ def _unsupported_impl(element_id: str, el: Element, message: str) -> Diagnostic:
     )
 
 
-def _read_service(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+def _read_service(
+    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> None:
+    el = written.el
     reported = len(diags)
-    _read_task_type(el, element_id, ext, diags)
+    _read_task_type(written, element_id, ext, diags)
     ext.refused_implementation = len(diags) > reported
-    ext.task_queue = el.get(_q(SHENPI_NS, "taskQueue"))
-    retries = whole_number(el.get(_q(SHENPI_NS, "retries"), ""))
+    ext.task_queue = written.attr(SHENPI_NS, "taskQueue")
+    retries = whole_number(written.attr(SHENPI_NS, "retries") or "")
     if retries is not None:
         ext.max_attempts = retries
-    ext.timeout = _text(el, el.get(_q(SHENPI_NS, "timeout")))
-    for ns in (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
-        ext.result_variable = ext.result_variable or el.get(_q(ns, "resultVariable"))
+    ext.timeout = _text(el, written.attr(SHENPI_NS, "timeout"))
+    ext.result_variable = written.first(_ASSIGNMENT_NAMESPACES, "resultVariable")
 
 
-def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+def _read_task_type(
+    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> None:
+    el = written.el
     delegates: list[str | None] = []
     for ns in _JAVA_NAMESPACES:
         for attr in _JAVA_ATTRIBUTES:
-            value = (el.get(_q(ns, attr)) or "").strip()
+            value = (written.attr(ns, attr) or "").strip()
             if value:
                 delegates.append(_read_delegate(el, element_id, attr, value, ext, diags))
-    for connector in ext_children(el, CAMUNDA_NS, "connector"):
+    for connector in written.ext(CAMUNDA_NS, "connector"):
         diags.append(_unsupported_impl(element_id, connector, "camunda:connector is unsupported"))
 
-    candidates: list[str | None] = [el.get(_q(SHENPI_NS, "type"))]
-    for definition in ext_children(el, ZEEBE_NS, "taskDefinition"):
+    candidates: list[str | None] = [written.attr(SHENPI_NS, "type")]
+    for definition in written.ext(ZEEBE_NS, "taskDefinition"):
         candidates.append(definition.get("type"))
         retries = whole_number(definition.get("retries", ""))
         if retries is not None:
             ext.max_attempts = retries
     for ns, external in ((CAMUNDA_NS, "external"), (FLOWABLE_NS, "external-worker")):
-        kind = el.get(_q(ns, "type"))
+        kind = written.attr(ns, "type")
         if kind == external:
-            candidates.append(el.get(_q(ns, "topic")))
+            candidates.append(written.attr(ns, "topic"))
         elif kind:
             diags.append(
                 _unsupported_impl(element_id, el, f"{kind!r} tasks of this dialect are unsupported")
             )
-    if el.get("implementation") == "##AIService":
+    if el.get("implementation") == AI_IMPLEMENTATION:
         candidates.append("ai-review")
     candidates += delegates  # after explicit types: a file may carry both
     task_type = next((c.strip() for c in candidates if c and c.strip()), None)
@@ -225,16 +261,16 @@ def _read_delegate(
     return name
 
 
-def _read_config(el: Element, ext: Extensions) -> None:
+def _read_config(written: _Written, ext: Extensions) -> None:
     """Static key/value pairs handed to the activity (headers, properties, string fields)."""
-    for header in ext_children(el, ZEEBE_NS, "header") + ext_children(el, SHENPI_NS, "header"):
+    for header in written.ext(ZEEBE_NS, "header") + written.ext(SHENPI_NS, "header"):
         if header.get("key"):
             ext.config[header.get("key", "")] = header.get("value", "")
-    for prop in ext_children(el, CAMUNDA_NS, "property"):
+    for prop in written.ext(CAMUNDA_NS, "property"):
         if prop.get("name"):
             ext.config[prop.get("name", "")] = prop.get("value", "")
     for ns in _JAVA_NAMESPACES:
-        for fld in ext_children(el, ns, "field"):
+        for fld in written.ext(ns, "field"):
             value = fld.get("stringValue")
             if value is None:
                 string = fld.find(_q(ns, "string"))
@@ -243,15 +279,15 @@ def _read_config(el: Element, ext: Extensions) -> None:
                 ext.config[fld.get("name", "")] = value.strip()
 
 
-def _read_mappings(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
-    for mapping in ext_children(el, ZEEBE_NS, "input") + ext_children(el, ZEEBE_NS, "output"):
+def _read_mappings(
+    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> None:
+    for mapping in written.ext(ZEEBE_NS, "input") + written.ext(ZEEBE_NS, "output"):
         target = mapping.get("target", "").strip()
         raw = RawMapping(target, _text(mapping, mapping.get("source")))
         (ext.inputs if mapping.tag == _q(ZEEBE_NS, "input") else ext.outputs).append(raw)
     for ns in _JAVA_NAMESPACES:
-        for param in ext_children(el, ns, "inputParameter") + ext_children(
-            el, ns, "outputParameter"
-        ):
+        for param in written.ext(ns, "inputParameter") + written.ext(ns, "outputParameter"):
             into = ext.inputs if param.tag == _q(ns, "inputParameter") else ext.outputs
             raw_mapping = _camunda_parameter(param, ns, element_id, diags)
             if raw_mapping is not None:
@@ -281,10 +317,10 @@ def _camunda_parameter(
     return None
 
 
-def _read_listeners(el: Element, element_id: str, diags: list[Diagnostic]) -> None:
+def _read_listeners(written: _Written, element_id: str, diags: list[Diagnostic]) -> None:
     for ns in (*_JAVA_NAMESPACES, ZEEBE_NS):
         for name in ("executionListener", "taskListener"):
-            for listener in ext_children(el, ns, name):
+            for listener in written.ext(ns, name):
                 diags.append(
                     Diagnostic(
                         code="ignored-listener",

@@ -11,10 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import lark
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from shenpi_core.expressions import DIRECTORY_FUNCTIONS, FUNCTION_NAMES
+from shenpi_core.grammar_cache import cache_path
 
 _OPERATORS = {
     "==": "eq", "=": "eq", "eq": "eq", "!=": "ne", "<>": "ne", "ne": "ne",
@@ -49,8 +51,18 @@ class ExpressionSyntaxError(Exception):
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    """The LALR parser, its tables loaded from the user's cache when they are there
+    (``grammar_cache``), with the transformer built in: each rule becomes its AST node as it is
+    reduced, so no parse tree is built and walked again."""
     grammar = (Path(__file__).with_name("expression.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", maybe_placeholders=True)
+    cache = cache_path(grammar, lark.__version__)
+    return Lark(
+        grammar,
+        parser="lalr",
+        maybe_placeholders=True,
+        transformer=_ToAst(),
+        **({"cache": cache} if cache is not None else {}),
+    )
 
 
 def lit(value: Any) -> dict[str, Any]:
@@ -179,11 +191,7 @@ def parse_ast(body: str) -> Any:
     if not body:
         raise ExpressionSyntaxError("empty expression")
     try:
-        ast = _ToAst().transform(_parser().parse(body))
-    except VisitError as err:
-        if isinstance(err.orig_exc, ExpressionSyntaxError):
-            raise err.orig_exc from None
-        raise
+        ast = _parser().parse(body)
     except UnexpectedEOF:
         raise ExpressionSyntaxError(f"{body!r} ends too early") from None
     except UnexpectedCharacters as err:
