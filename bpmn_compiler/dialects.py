@@ -14,7 +14,7 @@ from typing import cast
 from lxml import etree
 
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.memo import EXTENSION_ELEMENTS, extension_index
+from bpmn_compiler.memo import EXTENSION_ELEMENTS, bpmn_children, extension_index
 from bpmn_compiler.model import (
     ACTIVITI_NS,
     BPMN_NS,
@@ -126,8 +126,8 @@ def _read_assignment(written: _Written, ext: Extensions) -> None:
 
 def _read_resource_roles(el: Element, ext: Extensions) -> None:
     """BPMN's own humanPerformer / potentialOwner, with Camunda's ``user(x), group(y)`` syntax."""
-    for role in el:
-        if not isinstance(role.tag, str) or role.tag not in (
+    for role in bpmn_children(el):
+        if role.tag not in (
             _q(BPMN_NS, "humanPerformer"),
             _q(BPMN_NS, "potentialOwner"),
         ):

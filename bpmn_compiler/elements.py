@@ -17,6 +17,7 @@ from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.dialects import ext_children, read_extensions
 from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
+from bpmn_compiler.memo import bpmn_children
 from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
@@ -40,13 +41,6 @@ LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activi
 
 def local_name(el: Element) -> str:
     return str(el.tag).rpartition("}")[2]  # not etree.QName: one object per call, 3x slower
-
-
-_BPMN_PREFIX = f"{{{BPMN_NS}}}"
-
-
-def bpmn_children(el: Element) -> list[Element]:
-    return [c for c in el if isinstance(c.tag, str) and c.tag.startswith(_BPMN_PREFIX)]
 
 
 class Context:

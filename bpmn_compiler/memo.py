@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from shenpi_core.process_plan import Expression
 
 Element = etree._Element
-EXTENSION_ELEMENTS = f"{{{BPMN_NS}}}extensionElements"
+BPMN_PREFIX = f"{{{BPMN_NS}}}"
+EXTENSION_ELEMENTS = f"{BPMN_PREFIX}extensionElements"
 # (function, text, language, as_list) -> the expression, or the syntax error's type and message.
 ExpressionKey = tuple[str, str, str | None, bool]
 
@@ -33,6 +34,7 @@ ExpressionKey = tuple[str, str, str | None, bool]
 class Memo:
     # Keyed by the element itself: holding it keeps lxml's proxy alive, so its identity is stable.
     extensions: dict[Element, dict[str, tuple[Element, ...]]] = field(default_factory=dict)
+    children: dict[Element, tuple[Element, ...]] = field(default_factory=dict)
     expressions: dict[ExpressionKey, Expression | tuple[type[ExpressionSyntaxError], str]] = field(
         default_factory=dict
     )
@@ -68,7 +70,7 @@ def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:
     if memo is not None and (known := memo.extensions.get(el)) is not None:
         return known
     found: dict[str, list[Element]] = {}
-    for ext in el.iterchildren(EXTENSION_ELEMENTS):
+    for ext in (c for c in bpmn_children(el) if c.tag == EXTENSION_ELEMENTS):
         for child in ext.iterdescendants():
             if isinstance(child.tag, str):
                 found.setdefault(child.tag, []).append(child)
@@ -76,3 +78,16 @@ def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:
     if memo is not None:
         memo.extensions[el] = index
     return index
+
+
+def bpmn_children(el: Element) -> tuple[Element, ...]:
+    """``el``'s BPMN child elements, in document order. Each element's children are asked for
+    by several readers (loops, event definitions, resource roles, extension elements), and every
+    step through lxml's children builds Python objects: walk them once."""
+    memo = _CURRENT.get()
+    if memo is not None and (known := memo.children.get(el)) is not None:
+        return known
+    found = tuple(c for c in el if isinstance(c.tag, str) and c.tag.startswith(BPMN_PREFIX))
+    if memo is not None:
+        memo.children[el] = found
+    return found

@@ -15,11 +15,10 @@ from bpmn_compiler.elements import (
     ELEMENT_PARSERS,
     IGNORED,
     Context,
-    bpmn_children,
     local_name,
     refused,
 )
-from bpmn_compiler.memo import compile_run
+from bpmn_compiler.memo import bpmn_children, compile_run
 from bpmn_compiler.model import BPMN_NS, BpmnModel, Flow, RawText
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.priority import read_priority

@@ -19,7 +19,7 @@ from api.schemas import (
 )
 from api.uploads import read_bounded_body
 from bpmn_compiler import compile_bpmn
-from bpmn_compiler.dmn import is_dmn
+from bpmn_compiler.file_kinds import is_dmn
 from shenpi.db import repository
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
