@@ -35,6 +35,7 @@ class Memo:
     # Keyed by the element itself: holding it keeps lxml's proxy alive, so its identity is stable.
     extensions: dict[Element, dict[str, tuple[Element, ...]]] = field(default_factory=dict)
     children: dict[Element, tuple[Element, ...]] = field(default_factory=dict)
+    templates: dict[str, object] = field(default_factory=dict)  # Jinja's parse, or its error
     expressions: dict[ExpressionKey, Expression | tuple[type[ExpressionSyntaxError], str]] = field(
         default_factory=dict
     )
