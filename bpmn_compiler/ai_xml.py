@@ -10,6 +10,7 @@ import textwrap
 from lxml import etree
 
 from bpmn_compiler.dialects import ext_children, raw_attributes
+from bpmn_compiler.memo import bpmn_children
 from bpmn_compiler.model import BPMN_NS, SHENPI_NS, RawAi, RawAiExample, RawText
 from bpmn_compiler.safe_xml import line_of
 
@@ -71,8 +72,11 @@ def read_human_required(el: Element) -> RawText | None:
     return None if value is None else RawText(value.strip(), line_of(el))
 
 
+_DOCUMENTATION = _q(BPMN_NS, "documentation")
+
+
 def read_documentation(el: Element) -> str | None:
     """The ``<documentation>`` children's text, stripped (several are joined by a blank line)."""
-    texts = [(doc.text or "").strip() for doc in el.findall(_q(BPMN_NS, "documentation"))]
+    texts = [(doc.text or "").strip() for doc in bpmn_children(el) if doc.tag == _DOCUMENTATION]
     joined = "\n\n".join(t for t in texts if t)
     return joined or None

@@ -124,19 +124,19 @@ def _read_assignment(written: _Written, ext: Extensions) -> None:
             setattr(ext, field, found)
 
 
+_RESOURCE_ROLES = (_q(BPMN_NS, "humanPerformer"), _q(BPMN_NS, "potentialOwner"))
+
+
 def _read_resource_roles(el: Element, ext: Extensions) -> None:
     """BPMN's own humanPerformer / potentialOwner, with Camunda's ``user(x), group(y)`` syntax."""
     for role in bpmn_children(el):
-        if role.tag not in (
-            _q(BPMN_NS, "humanPerformer"),
-            _q(BPMN_NS, "potentialOwner"),
-        ):
+        if role.tag not in _RESOURCE_ROLES:
             continue
         formal = role.find(f"{_q(BPMN_NS, 'resourceAssignmentExpression')}/*")
         text = (formal.text or "").strip() if formal is not None else ""
         if not text:
             continue
-        if role.tag == _q(BPMN_NS, "humanPerformer"):
+        if role.tag == _RESOURCE_ROLES[0]:
             ext.assignee = ext.assignee or RawText(text, line_of(role))
             continue
         if "${" in text or "#{" in text:

@@ -29,8 +29,11 @@ Element = etree._Element
 __all__ = ["ELEMENT_PARSERS", "parse"]
 
 
+_CONDITION = f"{{{BPMN_NS}}}conditionExpression"
+
+
 def _flow(el: Element, ctx: Context) -> Flow:
-    condition = next((c for c in bpmn_children(el) if local_name(c) == "conditionExpression"), None)
+    condition = next((c for c in bpmn_children(el) if c.tag == _CONDITION), None)
     raw = None
     if condition is not None:
         text = (condition.text or "").strip()
