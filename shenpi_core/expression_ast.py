@@ -15,6 +15,7 @@ import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
+from shenpi_core.expression_fast import fast_parse
 from shenpi_core.expressions import DIRECTORY_FUNCTIONS, FUNCTION_NAMES
 from shenpi_core.grammar_cache import cache_path
 
@@ -88,17 +89,18 @@ def _unescape(token: str) -> str:
 
 @v_args(inline=True)
 class _ToAst(Transformer[Token, Any]):
-    def number(self, tok: Token) -> dict[str, Any]:
+    def number(self, tok: str) -> dict[str, Any]:
         text = str(tok)
-        try:  # Python refuses int() of more than 4300 digits
+        try:  # Python refuses int() of more than 4300 digits, float() of an int past 1e308
             value = int(text) if text.isdigit() else float(text)
-        except ValueError:
-            value = math.inf
-        if not math.isfinite(value):  # JSON has no infinity: the plan would carry null instead
+            finite = math.isfinite(value)
+        except (ValueError, OverflowError):
+            finite = False
+        if not finite:  # JSON has no infinity: the plan would carry null instead
             raise ExpressionSyntaxError(f"number {text[:20]} is out of range")
         return lit(value)
 
-    def string(self, tok: Token) -> dict[str, Any]:
+    def string(self, tok: str) -> dict[str, Any]:
         return lit(_unescape(str(tok)))
 
     def true(self) -> dict[str, Any]:
@@ -110,10 +112,10 @@ class _ToAst(Transformer[Token, Any]):
     def null(self) -> dict[str, Any]:
         return lit(None)
 
-    def var(self, name: Token) -> dict[str, Any]:
+    def var(self, name: str) -> dict[str, Any]:
         return {"var": [str(name)]}
 
-    def attr(self, base: dict[str, Any], name: Token) -> dict[str, Any]:
+    def attr(self, base: dict[str, Any], name: str) -> dict[str, Any]:
         if "var" in base:
             return {"var": [*base["var"], str(name)]}
         return op("index", base, lit(str(name)))
@@ -127,7 +129,7 @@ class _ToAst(Transformer[Token, Any]):
     def list(self, items: Any) -> dict[str, Any]:
         return op("list", *(items or []))
 
-    def call(self, name: Token, items: Any) -> dict[str, Any]:
+    def call(self, name: str, items: Any) -> dict[str, Any]:
         fn = _FEEL_FUNCTIONS.get(" ".join(str(name).split()), str(name))
         if fn in DIRECTORY_ARITY:
             low, high = DIRECTORY_ARITY[fn]
@@ -142,7 +144,7 @@ class _ToAst(Transformer[Token, Any]):
             raise ExpressionSyntaxError(f"unknown function {str(name)!r} (known: {known})")
         return {"call": fn, "args": items or []}
 
-    def method(self, base: Any, name: Token, items: Any) -> dict[str, Any]:
+    def method(self, base: Any, name: str, items: Any) -> dict[str, Any]:
         args: Any = items or []
         if str(name) == "equals" and len(args) == 1:
             return op("eq", base, args[0])
@@ -154,9 +156,12 @@ class _ToAst(Transformer[Token, Any]):
         return {"call": fn, "args": [base, *args]}
 
     def compare(self, left: Any, operator: Any, right: Any) -> dict[str, Any]:
-        return op(_OPERATORS[str(operator.children[0])], left, right)
+        return self.binary(str(operator.children[0]), left, right)
 
     arith = compare
+
+    def binary(self, symbol: str, left: Any, right: Any) -> dict[str, Any]:
+        return op(_OPERATORS[symbol], left, right)
 
     def in_(self, item: Any, container: Any) -> dict[str, Any]:
         return op("in", item, container)
@@ -190,8 +195,20 @@ def parse_ast(body: str) -> Any:
     body = body.strip()
     if not body:
         raise ExpressionSyntaxError("empty expression")
+    ast = fast_parse(body, _BUILD)
+    if ast is None:
+        ast = _lark_parse(body)
+    if _depth(ast) > MAX_DEPTH:
+        raise ExpressionSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels")
+    return ast
+
+
+_BUILD = _ToAst()
+
+
+def _lark_parse(body: str) -> Any:
     try:
-        ast = _parser().parse(body)
+        return _parser().parse(body)
     except UnexpectedEOF:
         raise ExpressionSyntaxError(f"{body!r} ends too early") from None
     except UnexpectedCharacters as err:
@@ -206,9 +223,6 @@ def parse_ast(body: str) -> Any:
         ) from None
     except RecursionError:
         raise ExpressionSyntaxError("expression nested too deeply") from None
-    if _depth(ast) > MAX_DEPTH:
-        raise ExpressionSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels")
-    return ast
 
 
 def _depth(ast: Any) -> int:
