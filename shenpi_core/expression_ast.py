@@ -1,23 +1,18 @@
-"""Pass helper: one expression body → the JSON AST, with the lark grammar ``expression.lark``.
+"""Pass helper: one expression body → the JSON AST of the grammar ``expression.lark``.
 
-The transformer maps every spelling of the three dialects (JUEL, FEEL, plain) onto the AST nodes
+``_ToAst`` maps every spelling of the three dialects (JUEL, FEEL, plain) onto the AST nodes
 documented in ``process_plan.py``; unknown functions and methods are refused here, at compile time.
+The hand-written reader (``expression_fast``) parses what it is sure of; lark
+(``expression_lark``) the rest, and words every syntax error.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-import lark
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from shenpi_core.expression_fast import fast_parse
 from shenpi_core.expressions import DIRECTORY_FUNCTIONS, FUNCTION_NAMES
-from shenpi_core.grammar_cache import cache_path
 
 _OPERATORS = {
     "==": "eq", "=": "eq", "eq": "eq", "!=": "ne", "<>": "ne", "ne": "ne",
@@ -50,22 +45,6 @@ class ExpressionSyntaxError(Exception):
         self.message = message
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    """The LALR parser, its tables loaded from the user's cache when they are there
-    (``grammar_cache``), with the transformer built in: each rule becomes its AST node as it is
-    reduced, so no parse tree is built and walked again."""
-    grammar = (Path(__file__).with_name("expression.lark")).read_text(encoding="utf-8")
-    cache = cache_path(grammar, lark.__version__)
-    return Lark(
-        grammar,
-        parser="lalr",
-        maybe_placeholders=True,
-        transformer=_ToAst(),
-        **({"cache": cache} if cache is not None else {}),
-    )
-
-
 def lit(value: Any) -> dict[str, Any]:
     return {"lit": value}
 
@@ -87,8 +66,10 @@ def _unescape(token: str) -> str:
     return "".join(out)
 
 
-@v_args(inline=True)
-class _ToAst(Transformer[Token, Any]):
+class _ToAst:
+    """One method per rule of ``expression.lark`` that builds a node: the lark parser reduces
+    with them (``expression_lark``), and so does the hand-written reader (``expression_fast``)."""
+
     def number(self, tok: str) -> dict[str, Any]:
         text = str(tok)
         try:  # Python refuses int() of more than 4300 digits, float() of an int past 1e308
@@ -196,33 +177,16 @@ def parse_ast(body: str) -> Any:
     if not body:
         raise ExpressionSyntaxError("empty expression")
     ast = fast_parse(body, _BUILD)
-    if ast is None:
-        ast = _lark_parse(body)
+    if ast is None:  # a text the reader is not sure of, or a syntax error for lark to word
+        from shenpi_core.expression_lark import lark_parse
+
+        ast = lark_parse(body)
     if _depth(ast) > MAX_DEPTH:
         raise ExpressionSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels")
     return ast
 
 
 _BUILD = _ToAst()
-
-
-def _lark_parse(body: str) -> Any:
-    try:
-        return _parser().parse(body)
-    except UnexpectedEOF:
-        raise ExpressionSyntaxError(f"{body!r} ends too early") from None
-    except UnexpectedCharacters as err:
-        raise ExpressionSyntaxError(
-            f"unexpected {body[err.pos_in_stream or 0]!r} at column {err.column} of {body!r}"
-        ) from None
-    except UnexpectedInput as err:
-        token = getattr(err, "token", None)
-        where = "end of input" if token is None or token.type == "$END" else repr(str(token))
-        raise ExpressionSyntaxError(
-            f"unexpected {where} at column {getattr(err, 'column', '?')} of {body!r}"
-        ) from None
-    except RecursionError:
-        raise ExpressionSyntaxError("expression nested too deeply") from None
 
 
 def _depth(ast: Any) -> int:
