@@ -21,6 +21,7 @@ from bpmn_compiler.memo import bpmn_children
 from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
+from bpmn_compiler.task_form_xml import read_form
 
 Element = etree._Element
 ElementParser = Callable[[Element, "Context"], FlowNode]
@@ -212,6 +213,7 @@ def _end(el: Element, ctx: Context) -> FlowNode:
 def _user_task(el: Element, ctx: Context) -> FlowNode:
     node = ctx.node(el, "user_task")
     node.ext.variables, node.ext.form_link = read_variables(el)
+    node.ext.form = read_form(el)
     return node
 
 

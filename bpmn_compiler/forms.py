@@ -57,7 +57,7 @@ _COMPONENT_TYPES = {
     "taglist": "list",
     "dynamiclist": "list",
 }
-_EMBEDDED_FORM_PREFIX = "camunda-forms:bpmn:"
+EMBEDDED_FORM_PREFIX = "camunda-forms:bpmn:"
 
 
 def _q(ns: str, name: str) -> str:
@@ -79,9 +79,9 @@ def read_variables(el: Element) -> tuple[list[RawVariable], str | None]:
     link = _camunda_link(el)
     for definition in ext_children(el, ZEEBE_NS, "formDefinition"):
         key = (definition.get("formKey") or "").strip()
-        embedded = _embedded_form(el, key) if key.startswith(_EMBEDDED_FORM_PREFIX) else None
-        if embedded is not None:
-            found.extend(embedded)
+        form = embedded_form(el, key) if key.startswith(EMBEDDED_FORM_PREFIX) else None
+        if form is not None:
+            found.extend(schema_variables(form_schema(form), line_of(form)))
         else:
             link = link or key or (definition.get("formId") or "").strip() or None
     return found, link
@@ -101,25 +101,30 @@ def _camunda_link(el: Element) -> str | None:
     return None
 
 
-def _embedded_form(task: Element, key: str) -> list[RawVariable] | None:
-    """The fields of the ``<zeebe:userTaskForm>`` a ``camunda-forms:bpmn:<id>`` key names, found
-    in the extension elements of the task's process (or subprocess) or any ancestor."""
-    form_id = key[len(_EMBEDDED_FORM_PREFIX) :]
+def embedded_form(task: Element, key: str) -> Element | None:
+    """The ``<zeebe:userTaskForm>`` a ``camunda-forms:bpmn:<id>`` key names, found in the
+    extension elements of the task's process (or subprocess) or any ancestor."""
+    form_id = key[len(EMBEDDED_FORM_PREFIX) :]
     scope = task.getparent()
     while scope is not None:
         for form in ext_children(scope, ZEEBE_NS, "userTaskForm"):
             if form.get("id") == form_id:
-                return _form_keys(form)
+                return form
         scope = scope.getparent()
     return None
 
 
-def _form_keys(form: Element) -> list[RawVariable]:
+def form_schema(form: Element) -> dict[str, Any] | None:
+    """The JSON object an embedded form holds; None when it is not one."""
     try:
         schema = json.loads(form.text or "")
-    except ValueError:
-        return []
-    line = line_of(form)
+    except (ValueError, RecursionError):  # RecursionError: nesting past the json module's
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
+def schema_variables(schema: Any, line: int | None) -> list[RawVariable]:
+    """What a Camunda Form (embedded, or deployed and linked) lets a decision write."""
     return [RawVariable(key, kind, "zeebe-form", line) for key, kind in _components(schema)]
 
 

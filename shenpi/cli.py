@@ -82,7 +82,7 @@ def dev(
     ui_port: Annotated[int, typer.Option(help="Temporal UI port.")] = 8233,
     metrics_port: Annotated[int, typer.Option(help="Worker Prometheus metrics port.")] = 9464,
     deploy: Annotated[
-        bool, typer.Option(help="Deploy processes/*.dmn and *.bpmn at start.")
+        bool, typer.Option(help="Deploy processes/*.form, *.dmn and *.bpmn at start.")
     ] = True,
     processes: Annotated[Path, typer.Option(help="Folder of BPMN files to deploy.")] = Path(
         "processes"
@@ -162,8 +162,9 @@ def compile_(
     ),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
 ) -> None:
-    """Compile a BPMN or DMN file: diagnostics on stderr (exit 1 on error), else the plan (a
-    DMN file: its DecisionPlan) or, for BPMN, a workflow module."""
+    """Compile a BPMN, DMN or form file: diagnostics on stderr (exit 1 on error), else the plan
+    (a DMN file: its DecisionPlan; a Camunda Form: its FormPlan) or, for BPMN, a workflow
+    module."""
     with _without_pydantic_plugins():
         text = _compile_text(file, emit)
     if output is None:
@@ -191,14 +192,19 @@ def _without_pydantic_plugins() -> Iterator[None]:
 
 def _compile_text(file: Path, emit: Emit) -> str:
     from bpmn_compiler import compile_bpmn
-    from bpmn_compiler.file_kinds import is_dmn
+    from bpmn_compiler.file_kinds import is_dmn, is_form
 
     xml = file.read_bytes()
-    if is_dmn(xml):
+    if is_form(xml) or is_dmn(xml):
+        if emit is Emit.python:
+            raise _fail("--emit python is for BPMN processes; DMN and forms compile to a plan")
+        if is_form(xml):
+            from bpmn_compiler.camunda_forms import compile_form
+
+            form = _compiled(lambda: compile_form(xml, source=str(file)), file).plan
+            return form.model_dump_json(indent=2) + "\n"
         from bpmn_compiler.dmn import compile_dmn
 
-        if emit is Emit.python:
-            raise _fail("--emit python is for BPMN processes; a DMN file compiles to its plan")
         decisions = _compiled(lambda: compile_dmn(xml, source=str(file)), file).plan
         return decisions.model_dump_json(indent=2) + "\n"
     plan = _compiled(lambda: compile_bpmn(xml, source=str(file)), file).plan
@@ -304,7 +310,8 @@ def deploy(
     ] = None,
     data_dir: DataDir = Path(".shenpi"),
 ) -> None:
-    """Deploy BPMN and DMN files to a running API; the same content again keeps its version."""
+    """Deploy BPMN, DMN and form files to a running API; the same content again keeps its
+    version."""
     import httpx
 
     from shenpi import devdeploy
