@@ -59,8 +59,7 @@ async def deploy_definition(
     """Compile a BPMN or DMN file (the raw XML body) or a Camunda Form (its JSON) and deploy it
     as the next version of its process, decision requirements graph or form (docs/api.md)."""
     xml = await read_bounded_body(request, settings.max_bpmn_bytes)
-    json_body = request.headers.get("content-type", "").startswith("application/json")
-    if is_dmn(xml) or is_form(xml) or json_body:
+    if is_dmn(xml) or is_form(xml):
         deploy = deploy_dmn if is_dmn(xml) else deploy_form
         created, deployed = await deploy(session, xml, principal.sub)
         response.status_code = 201 if created else 200
