@@ -36,6 +36,23 @@ _ASSIGNMENT_NAMESPACES = (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
 _JAVA_NAMESPACES = (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
 _JAVA_ATTRIBUTES = ("class", "delegateExpression", "expression")
 AI_IMPLEMENTATION = "##AIService"  # BPMN's implementation attribute naming Shenpi's AI review
+# The qualified names the readers look up, built once (an element gets some sixty lookups).
+_ASSIGNMENTS = tuple(
+    (attr, field, tuple(f"{{{ns}}}{attr}" for ns in _ASSIGNMENT_NAMESPACES))
+    for attr, field in (
+        ("assignee", "assignee"),
+        ("candidateUsers", "candidate_users"),
+        ("candidateGroups", "candidate_groups"),
+    )
+)
+_DELEGATES = tuple(
+    (attr, f"{{{ns}}}{attr}") for ns in _JAVA_NAMESPACES for attr in _JAVA_ATTRIBUTES
+)
+_LISTENERS = tuple(
+    (name, f"{{{ns}}}{name}")
+    for ns in (*_JAVA_NAMESPACES, ZEEBE_NS)
+    for name in ("executionListener", "taskListener")
+)
 
 
 def _q(ns: str, name: str) -> str:
@@ -112,13 +129,10 @@ def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diag
 
 def _read_assignment(written: _Written, ext: Extensions) -> None:
     el = written.el
-    for attr, field in (
-        ("assignee", "assignee"),
-        ("candidateUsers", "candidate_users"),
-        ("candidateGroups", "candidate_groups"),
-    ):
-        values = [written.attr(ns, attr) for ns in _ASSIGNMENT_NAMESPACES]
-        values += [d.get(attr) for d in written.ext(ZEEBE_NS, "assignmentDefinition")]
+    zeebe = written.ext(ZEEBE_NS, "assignmentDefinition")
+    for attr, field, keys in _ASSIGNMENTS:
+        values = [written.attrs.get(key) for key in keys]
+        values += [d.get(attr) for d in zeebe]
         found = next((_text(el, v) for v in values if v and v.strip()), None)
         if found is not None:
             setattr(ext, field, found)
@@ -185,11 +199,10 @@ def _read_task_type(
 ) -> None:
     el = written.el
     delegates: list[str | None] = []
-    for ns in _JAVA_NAMESPACES:
-        for attr in _JAVA_ATTRIBUTES:
-            value = (written.attr(ns, attr) or "").strip()
-            if value:
-                delegates.append(_read_delegate(el, element_id, attr, value, ext, diags))
+    for attr, key in _DELEGATES:
+        value = (written.attrs.get(key) or "").strip()
+        if value:
+            delegates.append(_read_delegate(el, element_id, attr, value, ext, diags))
     for connector in written.ext(CAMUNDA_NS, "connector"):
         diags.append(_unsupported_impl(element_id, connector, "camunda:connector is unsupported"))
 
@@ -263,6 +276,8 @@ def _read_delegate(
 
 def _read_config(written: _Written, ext: Extensions) -> None:
     """Static key/value pairs handed to the activity (headers, properties, string fields)."""
+    if not written.children:
+        return
     for header in written.ext(ZEEBE_NS, "header") + written.ext(SHENPI_NS, "header"):
         if header.get("key"):
             ext.config[header.get("key", "")] = header.get("value", "")
@@ -282,6 +297,8 @@ def _read_config(written: _Written, ext: Extensions) -> None:
 def _read_mappings(
     written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
+    if not written.children:
+        return
     for mapping in written.ext(ZEEBE_NS, "input") + written.ext(ZEEBE_NS, "output"):
         target = mapping.get("target", "").strip()
         raw = RawMapping(target, _text(mapping, mapping.get("source")))
@@ -318,15 +335,14 @@ def _camunda_parameter(
 
 
 def _read_listeners(written: _Written, element_id: str, diags: list[Diagnostic]) -> None:
-    for ns in (*_JAVA_NAMESPACES, ZEEBE_NS):
-        for name in ("executionListener", "taskListener"):
-            for listener in written.ext(ns, name):
-                diags.append(
-                    Diagnostic(
-                        code="ignored-listener",
-                        message=f"{name} is ignored: Shenpi does not run engine listeners",
-                        element_id=element_id,
-                        line=line_of(listener),
-                        severity="warning",
-                    )
+    for name, tag in _LISTENERS:
+        for listener in written.children.get(tag, ()):
+            diags.append(
+                Diagnostic(
+                    code="ignored-listener",
+                    message=f"{name} is ignored: Shenpi does not run engine listeners",
+                    element_id=element_id,
+                    line=line_of(listener),
+                    severity="warning",
                 )
+            )
