@@ -170,6 +170,12 @@ def _read_resource_roles(el: Element, ext: Extensions) -> None:
             ext.candidate_groups = RawText(",".join(groups), line_of(role))
 
 
+def _warning(code: str, message: str, element_id: str, el: Element) -> Diagnostic:
+    return Diagnostic(
+        code=code, message=message, element_id=element_id, line=line_of(el), severity="warning"
+    )
+
+
 def _unsupported_impl(element_id: str, el: Element, message: str) -> Diagnostic:
     return Diagnostic(
         code="unsupported-implementation",
@@ -251,26 +257,14 @@ def _read_delegate(
     name = match.group(0) if match is not None and attr != "class" else body
     if attr == "expression" and (match is None or name in _LITERALS):
         ext.computes_nothing = True
-        diags.append(
-            Diagnostic(
-                code="java-delegate",
-                message=f"expression={value!r} calls no bean: the task only moves on",
-                element_id=element_id,
-                line=line_of(el),
-                severity="warning",
-            )
-        )
+        message = f"expression={value!r} calls no bean: the task only moves on"
+        diags.append(_warning("java-delegate", message, element_id, el))
         return None
-    diags.append(
-        Diagnostic(
-            code="java-delegate",
-            message=f"{attr}={value!r} runs as the Temporal activity {name!r}: register an"
-            " activity of that name on a worker (any SDK, Java included)",
-            element_id=element_id,
-            line=line_of(el),
-            severity="warning",
-        )
+    message = (
+        f"{attr}={value!r} runs as the Temporal activity {name!r}: register an activity of that"
+        " name on a worker (any SDK, Java included)"
     )
+    diags.append(_warning("java-delegate", message, element_id, el))
     return name
 
 
@@ -337,12 +331,5 @@ def _camunda_parameter(
 def _read_listeners(written: _Written, element_id: str, diags: list[Diagnostic]) -> None:
     for name, tag in _LISTENERS:
         for listener in written.children.get(tag, ()):
-            diags.append(
-                Diagnostic(
-                    code="ignored-listener",
-                    message=f"{name} is ignored: Shenpi does not run engine listeners",
-                    element_id=element_id,
-                    line=line_of(listener),
-                    severity="warning",
-                )
-            )
+            message = f"{name} is ignored: Shenpi does not run engine listeners"
+            diags.append(_warning("ignored-listener", message, element_id, listener))
