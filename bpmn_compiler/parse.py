@@ -95,7 +95,7 @@ def _parse_scope(
         if tag == "sequenceFlow":
             model.flows[element_id] = _flow(el, ctx)
             continue
-        parser = ELEMENT_PARSERS.get(tag, refused(f"{tag} is not supported yet"))
+        parser = ELEMENT_PARSERS.get(tag) or refused(f"{tag} is not supported yet")
         node = parser(el, ctx)
         node.parent = parent
         node.for_compensation = el.get("isForCompensation", "").strip().lower() == "true"
