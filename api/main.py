@@ -25,6 +25,7 @@ from api.routes import (
     decisions,
     definitions,
     documents,
+    forms,
     health,
     incidents,
     instances,
@@ -125,6 +126,7 @@ def create_app(
     for module in (
         definitions,
         decisions,
+        forms,
         instances,
         actions,
         priority,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from api.form_schemas import TaskWithForm
 from bpmn_compiler.diagnostics import Diagnostic
 from shenpi_core import limits
 from shenpi_core.contracts import (
@@ -57,13 +58,15 @@ class DefinitionsPublic(BaseModel):
 
 
 class DefinitionDeployed(BaseModel):
-    # A BPMN file: the process id. A DMN file: its <definitions> id, which versions count by.
+    # A BPMN file: the process id. A DMN file: its <definitions> id, which versions count by. A
+    # Camunda Form: its id.
     process_id: str
     version: int
     hash: str
     warnings: list[Diagnostic] = Field(default_factory=list)
-    kind: Literal["bpmn", "dmn"] = "bpmn"
+    kind: Literal["bpmn", "dmn", "form"] = "bpmn"
     decisions: list[str] = Field(default_factory=list)  # a DMN file's decision ids
+    fields: list[str] = Field(default_factory=list)  # a form's fields (the variables it writes)
 
 
 class DecisionDefinitionPublic(_Public):
@@ -189,7 +192,7 @@ class InstancePublic(BaseModel):
     business_key: str | None = None
     priority: Priority = "normal"
     variables: dict[str, Any] = Field(default_factory=dict)
-    tasks: list[TaskView] = Field(default_factory=list)
+    tasks: list[TaskWithForm] = Field(default_factory=list)  # each with the form it shows
     timeline: list[TimelineEntry] = Field(default_factory=list)
     incidents: list[Incident] = Field(default_factory=list)
     # True: served from the audit archive (the execution has ended, or Temporal no longer has it).

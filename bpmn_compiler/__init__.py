@@ -6,9 +6,15 @@ Importing this package is cheap (pydantic models only); XML and grammar machiner
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
 from bpmn_compiler.result import CompileResult
 from shenpi_core.process_plan import ProcessPlan
+
+if TYPE_CHECKING:
+    from shenpi_core.task_forms import DeployedForm
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -16,13 +22,20 @@ __all__ = ["CompileError", "CompileResult", "Diagnostic", "ProcessPlan", "compil
 
 
 def compile_bpmn(
-    xml: bytes, *, source: str = "<upload>", max_bytes: int = DEFAULT_MAX_BYTES
+    xml: bytes,
+    *,
+    source: str = "<upload>",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    forms: Mapping[str, DeployedForm] | None = None,
 ) -> CompileResult:
     """Compile one BPMN file into a hashed plan plus warnings.
+
+    ``forms``: deployed Camunda Forms by id, for the user tasks that link one (the result's
+    ``linked_forms`` names those the file links to and was not given).
 
     Raises ``CompileError`` carrying every diagnostic (errors and warnings) when the file has an
     error: unreadable or unsafe XML, an unsupported construct, or a failed check.
     """
     from bpmn_compiler.pipeline import compile_bpmn as run
 
-    return run(xml, source=source, max_bytes=max_bytes)
+    return run(xml, source=source, max_bytes=max_bytes, forms=forms)

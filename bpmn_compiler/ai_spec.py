@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.memo import current
 from bpmn_compiler.model import FlowNode, RawAi, RawText, whole_number
 from bpmn_compiler.rules_flow import diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
@@ -31,14 +32,31 @@ KNOWN_ATTRIBUTES = (
 KNOWN_CHILDREN = ("shenpi:prompt", "shenpi:template", "shenpi:example")
 
 
-def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
-    """Jinja's own complaint about a template, at the file line it points to (parsing is pure)."""
+def _parsed(text: str) -> object:
+    """Jinja's parse of ``text`` (its AST, or the error), once per compile: the check rules and
+    ``plan`` both read every template."""
+    memo = current()
+    if memo is not None and text in memo.templates:
+        return memo.templates[text]
     from jinja2 import TemplateSyntaxError
     from jinja2.sandbox import SandboxedEnvironment
 
+    result: object
     try:
-        SandboxedEnvironment().parse(raw.text)
-    except TemplateSyntaxError as err:
+        result = SandboxedEnvironment().parse(text)
+    except (TemplateSyntaxError, RecursionError) as err:
+        result = err
+    if memo is not None:
+        memo.templates[text] = result
+    return result
+
+
+def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
+    """Jinja's own complaint about a template, at the file line it points to (parsing is pure)."""
+    from jinja2 import TemplateSyntaxError
+
+    err = _parsed(raw.text)
+    if isinstance(err, TemplateSyntaxError):
         line = raw.line + err.lineno - 1 if raw.line is not None else node.line
         return diag(
             "ai-prompt-syntax",
@@ -46,7 +64,7 @@ def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
             node,
             line=line,
         )
-    except RecursionError:  # Jinja's parser recurses per nesting level: refuse, do not crash
+    if isinstance(err, RecursionError):  # Jinja's parser recurses per nesting level
         return diag("ai-prompt-syntax", "the prompt template nests too deeply", node, line=raw.line)
     return None
 
@@ -58,11 +76,12 @@ _NOT_REQUEST = frozenset({"node", "process_id", "options", "examples", "policy",
 def shows_request(template: str) -> bool:
     """Whether a (parsing) template names anything of the request: ``request``, ``documents``,
     ``variables`` or any instance variable (a name the template does not define itself)."""
-    from jinja2 import meta
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import meta, nodes
 
-    names = meta.find_undeclared_variables(SandboxedEnvironment().parse(template))
-    return bool(names - _NOT_REQUEST)
+    parsed = _parsed(template)
+    if not isinstance(parsed, nodes.Template):
+        return True  # prompt_problem reports it: no second word about it
+    return bool(meta.find_undeclared_variables(parsed) - _NOT_REQUEST)
 
 
 class AiReader:

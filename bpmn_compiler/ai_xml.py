@@ -9,6 +9,8 @@ import textwrap
 
 from lxml import etree
 
+from bpmn_compiler.dialects import ext_children, raw_attributes
+from bpmn_compiler.memo import bpmn_children
 from bpmn_compiler.model import BPMN_NS, SHENPI_NS, RawAi, RawAiExample, RawText
 from bpmn_compiler.safe_xml import line_of
 
@@ -36,13 +38,7 @@ def template_text(el: Element) -> RawText:
 
 def _read_one(ai: Element) -> RawAi:
     line = line_of(ai)
-    found = RawAi(
-        attributes={
-            etree.QName(key).localname: RawText(str(value).strip(), line)
-            for key, value in ai.attrib.items()
-        },
-        line=line,
-    )
+    found = RawAi(attributes=raw_attributes(ai), line=line)
     for child in ai:
         if not isinstance(child.tag, str):
             continue  # comments and processing instructions
@@ -68,11 +64,7 @@ def _read_one(ai: Element) -> RawAi:
 
 def read_ai(el: Element) -> list[RawAi]:
     """Every ``extensionElements/shenpi:ai`` of ``el`` (more than one is reported later)."""
-    return [
-        _read_one(ai)
-        for ext in el.findall(_q(BPMN_NS, "extensionElements"))
-        for ai in ext.iter(_q(SHENPI_NS, "ai"))
-    ]
+    return [_read_one(ai) for ai in ext_children(el, SHENPI_NS, "ai")]
 
 
 def read_human_required(el: Element) -> RawText | None:
@@ -80,8 +72,11 @@ def read_human_required(el: Element) -> RawText | None:
     return None if value is None else RawText(value.strip(), line_of(el))
 
 
+_DOCUMENTATION = _q(BPMN_NS, "documentation")
+
+
 def read_documentation(el: Element) -> str | None:
     """The ``<documentation>`` children's text, stripped (several are joined by a blank line)."""
-    texts = [(doc.text or "").strip() for doc in el.findall(_q(BPMN_NS, "documentation"))]
+    texts = [(doc.text or "").strip() for doc in bpmn_children(el) if doc.tag == _DOCUMENTATION]
     joined = "\n\n".join(t for t in texts if t)
     return joined or None

@@ -9,10 +9,12 @@ run (Java delegates, scripts, listeners) is reported, never silently dropped wit
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
 
 from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.memo import EXTENSION_ELEMENTS, bpmn_children, extension_index
 from bpmn_compiler.model import (
     ACTIVITI_NS,
     BPMN_NS,
@@ -33,6 +35,24 @@ Element = etree._Element
 _ASSIGNMENT_NAMESPACES = (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
 _JAVA_NAMESPACES = (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
 _JAVA_ATTRIBUTES = ("class", "delegateExpression", "expression")
+AI_IMPLEMENTATION = "##AIService"  # BPMN's implementation attribute naming Shenpi's AI review
+# The qualified names the readers look up, built once (an element gets some sixty lookups).
+_ASSIGNMENTS = tuple(
+    (attr, field, tuple(f"{{{ns}}}{attr}" for ns in _ASSIGNMENT_NAMESPACES))
+    for attr, field in (
+        ("assignee", "assignee"),
+        ("candidateUsers", "candidate_users"),
+        ("candidateGroups", "candidate_groups"),
+    )
+)
+_DELEGATES = tuple(
+    (attr, f"{{{ns}}}{attr}") for ns in _JAVA_NAMESPACES for attr in _JAVA_ATTRIBUTES
+)
+_LISTENERS = tuple(
+    (name, f"{{{ns}}}{name}")
+    for ns in (*_JAVA_NAMESPACES, ZEEBE_NS)
+    for name in ("executionListener", "taskListener")
+)
 
 
 def _q(ns: str, name: str) -> str:
@@ -45,55 +65,92 @@ def _text(el: Element, value: str | None) -> RawText | None:
     return RawText(value.strip(), line_of(el))
 
 
-def ext_children(el: Element, ns: str, name: str) -> list[Element]:
-    """``extensionElements/<ns:name>`` children of ``el``, in document order."""
+def ext_children(el: Element, ns: str, name: str) -> tuple[Element, ...]:
+    """``extensionElements//<ns:name>`` elements of ``el``, in document order."""
+    return extension_index(el).get(f"{{{ns}}}{name}", ())
+
+
+def ext_direct(el: Element, ns: str, name: str) -> list[Element]:
+    """``extensionElements/<ns:name>``: only those directly under the extension elements."""
     return [
-        child
-        for ext in el.findall(_q(BPMN_NS, "extensionElements"))
-        for child in ext.iter(_q(ns, name))
+        c
+        for c in ext_children(el, ns, name)
+        if (parent := c.getparent()) is not None and parent.tag == EXTENSION_ELEMENTS
     ]
+
+
+def raw_attributes(el: Element) -> dict[str, RawText]:
+    """Every attribute of ``el`` by local name, as written, with ``el``'s line."""
+    line = line_of(el)
+    return {etree.QName(k).localname: RawText(str(v).strip(), line) for k, v in el.attrib.items()}
+
+
+class _Written:
+    """What one element says in the vendor dialects: its namespaced attributes and its extension
+    elements, each gathered once (the readers below make some sixty lookups per element)."""
+
+    __slots__ = ("attrs", "children", "el")
+
+    def __init__(self, el: Element) -> None:
+        self.el = el
+        # lxml types names and values loosely (str | bytes); parsed from bytes they are str.
+        self.attrs = cast("dict[str, str]", {k: v for k, v in el.items() if k[0] == "{"})
+        self.children = extension_index(el)
+
+    def attr(self, ns: str, name: str) -> str | None:
+        return self.attrs.get(f"{{{ns}}}{name}")
+
+    def first(self, namespaces: tuple[str, ...], name: str) -> str | None:
+        """The attribute in the first of ``namespaces`` that sets it (possibly blank)."""
+        return next((v for ns in namespaces if (v := self.attr(ns, name))), None)
+
+    def ext(self, ns: str, name: str) -> tuple[Element, ...]:
+        return self.children.get(f"{{{ns}}}{name}", ())
 
 
 def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diagnostic]]:
     ext = Extensions()
     diags: list[Diagnostic] = []
-    _read_assignment(el, ext)
-    _read_service(el, element_id, ext, diags)
-    _read_config(el, ext)
-    _read_mappings(el, element_id, ext, diags)
-    _read_listeners(el, element_id, diags)
-    for ns in (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
-        ext.initiator_variable = ext.initiator_variable or el.get(_q(ns, "initiator"))
+    written = _Written(el)
+    if written.attrs or written.children:
+        _read_assignment(written, ext)
+        _read_service(written, element_id, ext, diags)
+        _read_config(written, ext)
+        _read_mappings(written, element_id, ext, diags)
+        _read_listeners(written, element_id, diags)
+        ext.initiator_variable = written.first(_ASSIGNMENT_NAMESPACES, "initiator")
+    elif el.get("implementation") == AI_IMPLEMENTATION:
+        # Most elements say nothing in any dialect; of what ``_read_service`` reads, only this
+        # BPMN attribute can then be set.
+        ext.task_type = "ai-review"
+    _read_resource_roles(el, ext)
     return ext, diags
 
 
-def _read_assignment(el: Element, ext: Extensions) -> None:
-    for attr, field in (
-        ("assignee", "assignee"),
-        ("candidateUsers", "candidate_users"),
-        ("candidateGroups", "candidate_groups"),
-    ):
-        values = [el.get(_q(ns, attr)) for ns in _ASSIGNMENT_NAMESPACES]
-        values += [d.get(attr) for d in ext_children(el, ZEEBE_NS, "assignmentDefinition")]
+def _read_assignment(written: _Written, ext: Extensions) -> None:
+    el = written.el
+    zeebe = written.ext(ZEEBE_NS, "assignmentDefinition")
+    for attr, field, keys in _ASSIGNMENTS:
+        values = [written.attrs.get(key) for key in keys]
+        values += [d.get(attr) for d in zeebe]
         found = next((_text(el, v) for v in values if v and v.strip()), None)
         if found is not None:
             setattr(ext, field, found)
-    _read_resource_roles(el, ext)
+
+
+_RESOURCE_ROLES = (_q(BPMN_NS, "humanPerformer"), _q(BPMN_NS, "potentialOwner"))
 
 
 def _read_resource_roles(el: Element, ext: Extensions) -> None:
     """BPMN's own humanPerformer / potentialOwner, with Camunda's ``user(x), group(y)`` syntax."""
-    for role in el:
-        if not isinstance(role.tag, str) or role.tag not in (
-            _q(BPMN_NS, "humanPerformer"),
-            _q(BPMN_NS, "potentialOwner"),
-        ):
+    for role in bpmn_children(el):
+        if role.tag not in _RESOURCE_ROLES:
             continue
         formal = role.find(f"{_q(BPMN_NS, 'resourceAssignmentExpression')}/*")
         text = (formal.text or "").strip() if formal is not None else ""
         if not text:
             continue
-        if role.tag == _q(BPMN_NS, "humanPerformer"):
+        if role.tag == _RESOURCE_ROLES[0]:
             ext.assignee = ext.assignee or RawText(text, line_of(role))
             continue
         if "${" in text or "#{" in text:
@@ -113,6 +170,12 @@ def _read_resource_roles(el: Element, ext: Extensions) -> None:
             ext.candidate_groups = RawText(",".join(groups), line_of(role))
 
 
+def _warning(code: str, message: str, element_id: str, el: Element) -> Diagnostic:
+    return Diagnostic(
+        code=code, message=message, element_id=element_id, line=line_of(el), severity="warning"
+    )
+
+
 def _unsupported_impl(element_id: str, el: Element, message: str) -> Diagnostic:
     return Diagnostic(
         code="unsupported-implementation",
@@ -122,44 +185,48 @@ def _unsupported_impl(element_id: str, el: Element, message: str) -> Diagnostic:
     )
 
 
-def _read_service(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+def _read_service(
+    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> None:
+    el = written.el
     reported = len(diags)
-    _read_task_type(el, element_id, ext, diags)
+    _read_task_type(written, element_id, ext, diags)
     ext.refused_implementation = len(diags) > reported
-    ext.task_queue = el.get(_q(SHENPI_NS, "taskQueue"))
-    retries = whole_number(el.get(_q(SHENPI_NS, "retries"), ""))
+    ext.task_queue = written.attr(SHENPI_NS, "taskQueue")
+    retries = whole_number(written.attr(SHENPI_NS, "retries") or "")
     if retries is not None:
         ext.max_attempts = retries
-    ext.timeout = _text(el, el.get(_q(SHENPI_NS, "timeout")))
-    for ns in (SHENPI_NS, CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
-        ext.result_variable = ext.result_variable or el.get(_q(ns, "resultVariable"))
+    ext.timeout = _text(el, written.attr(SHENPI_NS, "timeout"))
+    ext.result_variable = written.first(_ASSIGNMENT_NAMESPACES, "resultVariable")
 
 
-def _read_task_type(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
+def _read_task_type(
+    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> None:
+    el = written.el
     delegates: list[str | None] = []
-    for ns in _JAVA_NAMESPACES:
-        for attr in _JAVA_ATTRIBUTES:
-            value = (el.get(_q(ns, attr)) or "").strip()
-            if value:
-                delegates.append(_read_delegate(el, element_id, attr, value, ext, diags))
-    for connector in ext_children(el, CAMUNDA_NS, "connector"):
+    for attr, key in _DELEGATES:
+        value = (written.attrs.get(key) or "").strip()
+        if value:
+            delegates.append(_read_delegate(el, element_id, attr, value, ext, diags))
+    for connector in written.ext(CAMUNDA_NS, "connector"):
         diags.append(_unsupported_impl(element_id, connector, "camunda:connector is unsupported"))
 
-    candidates: list[str | None] = [el.get(_q(SHENPI_NS, "type"))]
-    for definition in ext_children(el, ZEEBE_NS, "taskDefinition"):
+    candidates: list[str | None] = [written.attr(SHENPI_NS, "type")]
+    for definition in written.ext(ZEEBE_NS, "taskDefinition"):
         candidates.append(definition.get("type"))
         retries = whole_number(definition.get("retries", ""))
         if retries is not None:
             ext.max_attempts = retries
     for ns, external in ((CAMUNDA_NS, "external"), (FLOWABLE_NS, "external-worker")):
-        kind = el.get(_q(ns, "type"))
+        kind = written.attr(ns, "type")
         if kind == external:
-            candidates.append(el.get(_q(ns, "topic")))
+            candidates.append(written.attr(ns, "topic"))
         elif kind and kind != "dmn":  # a decision task: bpmn_compiler.decision_refs reads it
             diags.append(
                 _unsupported_impl(element_id, el, f"{kind!r} tasks of this dialect are unsupported")
             )
-    if el.get("implementation") == "##AIService":
+    if el.get("implementation") == AI_IMPLEMENTATION:
         candidates.append("ai-review")
     candidates += delegates  # after explicit types: a file may carry both
     task_type = next((c.strip() for c in candidates if c and c.strip()), None)
@@ -190,39 +257,29 @@ def _read_delegate(
     name = match.group(0) if match is not None and attr != "class" else body
     if attr == "expression" and (match is None or name in _LITERALS):
         ext.computes_nothing = True
-        diags.append(
-            Diagnostic(
-                code="java-delegate",
-                message=f"expression={value!r} calls no bean: the task only moves on",
-                element_id=element_id,
-                line=line_of(el),
-                severity="warning",
-            )
-        )
+        message = f"expression={value!r} calls no bean: the task only moves on"
+        diags.append(_warning("java-delegate", message, element_id, el))
         return None
-    diags.append(
-        Diagnostic(
-            code="java-delegate",
-            message=f"{attr}={value!r} runs as the Temporal activity {name!r}: register an"
-            " activity of that name on a worker (any SDK, Java included)",
-            element_id=element_id,
-            line=line_of(el),
-            severity="warning",
-        )
+    message = (
+        f"{attr}={value!r} runs as the Temporal activity {name!r}: register an activity of that"
+        " name on a worker (any SDK, Java included)"
     )
+    diags.append(_warning("java-delegate", message, element_id, el))
     return name
 
 
-def _read_config(el: Element, ext: Extensions) -> None:
+def _read_config(written: _Written, ext: Extensions) -> None:
     """Static key/value pairs handed to the activity (headers, properties, string fields)."""
-    for header in ext_children(el, ZEEBE_NS, "header") + ext_children(el, SHENPI_NS, "header"):
+    if not written.children:
+        return
+    for header in written.ext(ZEEBE_NS, "header") + written.ext(SHENPI_NS, "header"):
         if header.get("key"):
             ext.config[header.get("key", "")] = header.get("value", "")
-    for prop in ext_children(el, CAMUNDA_NS, "property"):
+    for prop in written.ext(CAMUNDA_NS, "property"):
         if prop.get("name"):
             ext.config[prop.get("name", "")] = prop.get("value", "")
     for ns in _JAVA_NAMESPACES:
-        for fld in ext_children(el, ns, "field"):
+        for fld in written.ext(ns, "field"):
             value = fld.get("stringValue")
             if value is None:
                 string = fld.find(_q(ns, "string"))
@@ -231,15 +288,17 @@ def _read_config(el: Element, ext: Extensions) -> None:
                 ext.config[fld.get("name", "")] = value.strip()
 
 
-def _read_mappings(el: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]) -> None:
-    for mapping in ext_children(el, ZEEBE_NS, "input") + ext_children(el, ZEEBE_NS, "output"):
+def _read_mappings(
+    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> None:
+    if not written.children:
+        return
+    for mapping in written.ext(ZEEBE_NS, "input") + written.ext(ZEEBE_NS, "output"):
         target = mapping.get("target", "").strip()
         raw = RawMapping(target, _text(mapping, mapping.get("source")))
         (ext.inputs if mapping.tag == _q(ZEEBE_NS, "input") else ext.outputs).append(raw)
     for ns in _JAVA_NAMESPACES:
-        for param in ext_children(el, ns, "inputParameter") + ext_children(
-            el, ns, "outputParameter"
-        ):
+        for param in written.ext(ns, "inputParameter") + written.ext(ns, "outputParameter"):
             into = ext.inputs if param.tag == _q(ns, "inputParameter") else ext.outputs
             raw_mapping = _camunda_parameter(param, ns, element_id, diags)
             if raw_mapping is not None:
@@ -269,16 +328,8 @@ def _camunda_parameter(
     return None
 
 
-def _read_listeners(el: Element, element_id: str, diags: list[Diagnostic]) -> None:
-    for ns in (*_JAVA_NAMESPACES, ZEEBE_NS):
-        for name in ("executionListener", "taskListener"):
-            for listener in ext_children(el, ns, name):
-                diags.append(
-                    Diagnostic(
-                        code="ignored-listener",
-                        message=f"{name} is ignored: Shenpi does not run engine listeners",
-                        element_id=element_id,
-                        line=line_of(listener),
-                        severity="warning",
-                    )
-                )
+def _read_listeners(written: _Written, element_id: str, diags: list[Diagnostic]) -> None:
+    for name, tag in _LISTENERS:
+        for listener in written.children.get(tag, ()):
+            message = f"{name} is ignored: Shenpi does not run engine listeners"
+            diags.append(_warning("ignored-listener", message, element_id, listener))

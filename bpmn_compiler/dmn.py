@@ -24,12 +24,6 @@ class DmnCompileResult:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def is_dmn(xml: bytes) -> bool:
-    """Whether ``xml`` looks like a DMN file (for a deploy route that takes BPMN and DMN)."""
-    head = xml[:4096]
-    return b"/spec/DMN/" in head and b"/spec/BPMN/" not in head
-
-
 def compile_dmn(
     xml: bytes, *, source: str = "<upload>", max_bytes: int = DEFAULT_MAX_BYTES
 ) -> DmnCompileResult:

@@ -8,6 +8,9 @@ into a diagnostic with the element id and line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from bpmn_compiler.memo import current
 from bpmn_compiler.model import RawText
 from shenpi_core.expression_ast import DIRECTORY_ARITY, ExpressionSyntaxError, lit, op, parse_ast
 from shenpi_core.feel_lexer import FeelSyntaxError
@@ -101,8 +104,33 @@ def compile_feel(text: str) -> object:
         raise ExpressionSyntaxError(err.message) from None
 
 
+def _memoized(
+    kind: str, raw: RawText, as_list: bool, build: Callable[[], Expression]
+) -> Expression:
+    """``build()``, once per compile for each text: the check rules and ``plan`` both compile
+    every expression, and a text that does not parse fails the same way each time."""
+    memo = current()
+    if memo is None:
+        return build()
+    key = (kind, raw.text, raw.language, as_list)
+    found = memo.expressions.get(key)
+    if found is None:
+        try:
+            found = build()
+        except ExpressionSyntaxError as err:
+            found = (type(err), err.message)
+        memo.expressions[key] = found
+    if isinstance(found, tuple):
+        raise found[0](found[1])
+    return found
+
+
 def compile_condition(raw: RawText) -> Expression:
     """A sequence-flow condition (or any expression that must be a single expression)."""
+    return _memoized("condition", raw, False, lambda: _condition(raw))
+
+
+def _condition(raw: RawText) -> Expression:
     dialect = _dialect(raw)
     text = raw.text.strip()
     if dialect == "feel":
@@ -122,6 +150,10 @@ def compile_value(raw: RawText, *, as_list: bool = False) -> Expression:
 
     ``as_list``: a literal is a comma-separated list (candidate users and groups).
     """
+    return _memoized("value", raw, as_list, lambda: _value(raw, as_list=as_list))
+
+
+def _value(raw: RawText, *, as_list: bool) -> Expression:
     text = raw.text.strip()
     if text.startswith("="):
         return Expression(source=raw.text, dialect="feel", ast=compile_feel(text[1:]))

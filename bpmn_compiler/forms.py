@@ -23,9 +23,9 @@ from typing import Any
 
 from lxml import etree
 
+from bpmn_compiler.dialects import ext_children
 from bpmn_compiler.model import (
     ACTIVITI_NS,
-    BPMN_NS,
     CAMUNDA_NS,
     FLOWABLE_NS,
     SHENPI_NS,
@@ -57,36 +57,31 @@ _COMPONENT_TYPES = {
     "taglist": "list",
     "dynamiclist": "list",
 }
-_EMBEDDED_FORM_PREFIX = "camunda-forms:bpmn:"
+EMBEDDED_FORM_PREFIX = "camunda-forms:bpmn:"
 
 
 def _q(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}"
 
 
-def _extension_elements(el: Element, ns: str, name: str) -> Iterator[Element]:
-    for ext in el.findall(_q(BPMN_NS, "extensionElements")):
-        yield from ext.iter(_q(ns, name))
-
-
 def read_variables(el: Element) -> tuple[list[RawVariable], str | None]:
     """The variables ``el`` (a user task) declares, and the key of a form it only links to."""
     found: list[RawVariable] = []
-    for field in _extension_elements(el, CAMUNDA_NS, "formField"):
+    for field in ext_children(el, CAMUNDA_NS, "formField"):
         found.append(_field(field, field.get("id"), field.get("type"), "camunda-form"))
     for ns in (FLOWABLE_NS, ACTIVITI_NS):
-        for prop in _extension_elements(el, ns, "formProperty"):
+        for prop in ext_children(el, ns, "formProperty"):
             if (prop.get("writable") or "true").strip().lower() != "false":
                 found.append(_field(prop, prop.get("id"), prop.get("type"), "flowable-form"))
-    for declared in _extension_elements(el, SHENPI_NS, "variable"):
+    for declared in ext_children(el, SHENPI_NS, "variable"):
         name, kind = declared.get("name"), (declared.get("type") or "any").strip()
         found.append(RawVariable(name or "", kind, "shenpi", line_of(declared)))
     link = _camunda_link(el)
-    for definition in _extension_elements(el, ZEEBE_NS, "formDefinition"):
+    for definition in ext_children(el, ZEEBE_NS, "formDefinition"):
         key = (definition.get("formKey") or "").strip()
-        embedded = _embedded_form(el, key) if key.startswith(_EMBEDDED_FORM_PREFIX) else None
-        if embedded is not None:
-            found.extend(embedded)
+        form = embedded_form(el, key) if key.startswith(EMBEDDED_FORM_PREFIX) else None
+        if form is not None:
+            found.extend(schema_variables(form_schema(form), line_of(form)))
         else:
             link = link or key or (definition.get("formId") or "").strip() or None
     return found, link
@@ -106,25 +101,30 @@ def _camunda_link(el: Element) -> str | None:
     return None
 
 
-def _embedded_form(task: Element, key: str) -> list[RawVariable] | None:
-    """The fields of the ``<zeebe:userTaskForm>`` a ``camunda-forms:bpmn:<id>`` key names, found
-    in the extension elements of the task's process (or subprocess) or any ancestor."""
-    form_id = key[len(_EMBEDDED_FORM_PREFIX) :]
+def embedded_form(task: Element, key: str) -> Element | None:
+    """The ``<zeebe:userTaskForm>`` a ``camunda-forms:bpmn:<id>`` key names, found in the
+    extension elements of the task's process (or subprocess) or any ancestor."""
+    form_id = key[len(EMBEDDED_FORM_PREFIX) :]
     scope = task.getparent()
     while scope is not None:
-        for form in _extension_elements(scope, ZEEBE_NS, "userTaskForm"):
+        for form in ext_children(scope, ZEEBE_NS, "userTaskForm"):
             if form.get("id") == form_id:
-                return _form_keys(form)
+                return form
         scope = scope.getparent()
     return None
 
 
-def _form_keys(form: Element) -> list[RawVariable]:
+def form_schema(form: Element) -> dict[str, Any] | None:
+    """The JSON object an embedded form holds; None when it is not one."""
     try:
         schema = json.loads(form.text or "")
-    except ValueError:
-        return []
-    line = line_of(form)
+    except (ValueError, RecursionError):  # RecursionError: nesting past the json module's
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
+def schema_variables(schema: Any, line: int | None) -> list[RawVariable]:
+    """What a Camunda Form (embedded, or deployed and linked) lets a decision write."""
     return [RawVariable(key, kind, "zeebe-form", line) for key, kind in _components(schema)]
 
 

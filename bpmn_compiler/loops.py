@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from bpmn_compiler.dialects import ext_children, raw_attributes
 from bpmn_compiler.model import (
     ACTIVITI_NS,
     BPMN_NS,
@@ -35,16 +36,10 @@ def _q(ns: str, name: str) -> str:
 
 def read_approvals(el: Element) -> list[RawApproval]:
     """Every ``extensionElements/shenpi:approval`` of ``el`` (more than one is reported later)."""
-    found = []
-    for ext in el.findall(_q(BPMN_NS, "extensionElements")):
-        for approval in ext.iter(_q(SHENPI_NS, "approval")):
-            line = line_of(approval)
-            attributes = {
-                etree.QName(key).localname: RawText(str(value).strip(), line)
-                for key, value in approval.attrib.items()
-            }
-            found.append(RawApproval(attributes=attributes, line=line))
-    return found
+    return [
+        RawApproval(attributes=raw_attributes(approval), line=line_of(approval))
+        for approval in ext_children(el, SHENPI_NS, "approval")
+    ]
 
 
 def _child_text(el: Element, name: str) -> RawText | None:
@@ -68,13 +63,12 @@ def read_multi_instance(el: Element) -> RawMultiInstance:
         if collection and loop.collection is None:
             loop.collection = RawText(collection, line)
         loop.element_variable = loop.element_variable or el.get(_q(ns, "elementVariable"))
-    for ext in el.findall(_q(BPMN_NS, "extensionElements")):
-        for zeebe in ext.iter(_q(ZEEBE_NS, "loopCharacteristics")):
-            collection = (zeebe.get("inputCollection") or "").strip()
-            if collection and loop.collection is None:
-                loop.collection = RawText(collection, line_of(zeebe), "feel")
-            loop.element_variable = loop.element_variable or zeebe.get("inputElement")
-            loop.output_collection = loop.output_collection or bool(zeebe.get("outputCollection"))
+    for zeebe in ext_children(el, ZEEBE_NS, "loopCharacteristics"):
+        collection = (zeebe.get("inputCollection") or "").strip()
+        if collection and loop.collection is None:
+            loop.collection = RawText(collection, line_of(zeebe), "feel")
+        loop.element_variable = loop.element_variable or zeebe.get("inputElement")
+        loop.output_collection = loop.output_collection or bool(zeebe.get("outputCollection"))
     data_input = _child_text(el, "loopDataInputRef")
     if data_input is not None and loop.collection is None:
         loop.collection = data_input  # a variable name, read as a plain expression

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bpmn_compiler.diagnostics import Diagnostic
+from shenpi_core.task_forms import TaskForm
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -122,6 +123,7 @@ class Extensions:
     refused_implementation: bool = False  # a connector, a vendor task type...: already reported
     variables: list[RawVariable] = field(default_factory=list)  # user tasks: what decisions write
     form_link: str | None = None  # a form the file links to but does not contain
+    form: TaskForm | None = None  # user tasks: the form they show (task_form_xml)
     # camunda:expression="${true}": a service task that calls nothing, so it only moves on.
     computes_nothing: bool = False
     from_delegate: bool = False  # the task type is a Java delegate's name (already warned of)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from bpmn_compiler.model import BPMN_NS, SHENPI_NS, RawNotify, RawText
+from bpmn_compiler.dialects import ext_direct, raw_attributes
+from bpmn_compiler.model import SHENPI_NS, RawNotify
 from bpmn_compiler.safe_xml import line_of
 
 Element = etree._Element
@@ -15,13 +16,7 @@ Element = etree._Element
 
 def read_notify(el: Element) -> list[RawNotify]:
     """Every ``extensionElements/shenpi:notify`` directly under ``el``'s extension elements."""
-    found: list[RawNotify] = []
-    for ext in el.findall(f"{{{BPMN_NS}}}extensionElements"):
-        for notify in ext.findall(f"{{{SHENPI_NS}}}notify"):
-            line = line_of(notify)
-            attributes = {
-                etree.QName(key).localname: RawText(str(value).strip(), line)
-                for key, value in notify.attrib.items()
-            }
-            found.append(RawNotify(attributes=attributes, line=line))
-    return found
+    return [
+        RawNotify(attributes=raw_attributes(notify), line=line_of(notify))
+        for notify in ext_direct(el, SHENPI_NS, "notify")
+    ]

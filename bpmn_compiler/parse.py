@@ -15,10 +15,10 @@ from bpmn_compiler.elements import (
     ELEMENT_PARSERS,
     IGNORED,
     Context,
-    bpmn_children,
     local_name,
     refused,
 )
+from bpmn_compiler.memo import bpmn_children, compile_run
 from bpmn_compiler.model import BPMN_NS, BpmnModel, Flow, RawText
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.priority import read_priority
@@ -29,8 +29,11 @@ Element = etree._Element
 __all__ = ["ELEMENT_PARSERS", "parse"]
 
 
+_CONDITION = f"{{{BPMN_NS}}}conditionExpression"
+
+
 def _flow(el: Element, ctx: Context) -> Flow:
-    condition = next((c for c in bpmn_children(el) if local_name(c) == "conditionExpression"), None)
+    condition = next((c for c in bpmn_children(el) if c.tag == _CONDITION), None)
     raw = None
     if condition is not None:
         text = (condition.text or "").strip()
@@ -92,7 +95,7 @@ def _parse_scope(
         if tag == "sequenceFlow":
             model.flows[element_id] = _flow(el, ctx)
             continue
-        parser = ELEMENT_PARSERS.get(tag, refused(f"{tag} is not supported yet"))
+        parser = ELEMENT_PARSERS.get(tag) or refused(f"{tag} is not supported yet")
         node = parser(el, ctx)
         node.parent = parent
         node.for_compensation = el.get("isForCompensation", "").strip().lower() == "true"
@@ -208,4 +211,5 @@ def parse(xml: bytes, *, source: str = "<upload>", max_bytes: int = DEFAULT_MAX_
                 )
             ]
         )
-    return _parse_process(_select_process(root), source)
+    with compile_run():
+        return _parse_process(_select_process(root), source)

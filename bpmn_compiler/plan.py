@@ -266,6 +266,7 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "human_required": human_required(node),
                     "notify": node_notify(node),
                     "variables": declared_variables(node, outputs, owned),
+                    "form": ext.form,
                 }
             )
         case "service_task":

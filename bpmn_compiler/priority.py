@@ -14,8 +14,9 @@ from typing import Any, get_args
 from lxml import etree
 
 from bpmn_compiler.diagnostics import Diagnostic
+from bpmn_compiler.dialects import ext_direct
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition
-from bpmn_compiler.model import BPMN_NS, SHENPI_NS, BpmnModel, RawText
+from bpmn_compiler.model import SHENPI_NS, BpmnModel, RawText
 from bpmn_compiler.safe_xml import line_of
 from shenpi_core.expressions import uses_directory
 from shenpi_core.process_plan import Expression, Priority
@@ -31,9 +32,8 @@ _BARE_WORD = re.compile(r"[A-Za-z_][\w-]*")
 def read_priority(process: Element) -> list[RawText]:
     """Every ``extensionElements/shenpi:priority`` of the process, as written."""
     found: list[RawText] = []
-    for ext in process.findall(f"{{{BPMN_NS}}}extensionElements"):
-        for el in ext.findall(f"{{{SHENPI_NS}}}priority"):
-            found.append(RawText((el.text or "").strip(), line_of(el), el.get("language")))
+    for el in ext_direct(process, SHENPI_NS, "priority"):
+        found.append(RawText((el.text or "").strip(), line_of(el), el.get("language")))
     return found
 
 

@@ -12,3 +12,5 @@ from shenpi_core.process_plan import ProcessPlan
 class CompileResult:
     plan: ProcessPlan  # hashed (``with_hash()`` applied)
     warnings: list[Diagnostic] = field(default_factory=list)
+    # Ids of deployed forms the file links to that the compile was not given (linked_forms).
+    linked_forms: tuple[str, ...] = ()

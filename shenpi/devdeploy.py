@@ -1,4 +1,4 @@
-"""Deploy BPMN and DMN files to a running API over HTTP (`shenpi deploy`, and `shenpi dev` at boot).
+"""Deploy BPMN, DMN and form files to a running API over HTTP (`shenpi deploy`, `shenpi dev`).
 
 Going through ``POST /api/v1/definitions`` rather than the compiler directly means a file deployed
 by `shenpi dev` is stored exactly as an upload would be: same hash, same version, same checks.
@@ -47,17 +47,27 @@ class Deployed:
 
 
 def definition_files(directory: Path) -> list[Path]:
-    """The DMN files and processes of a folder: decisions first; each kind sorted, so versions
-    are assigned in a stable order."""
-    dmn = sorted(p for p in directory.glob("*.dmn") if p.is_file())
-    return dmn + sorted(p for p in directory.glob("*.bpmn") if p.is_file())
+    """The forms, DMN files and processes of a folder: forms and decisions first, so a process
+    that links a form or calls a decision finds it deployed; each kind sorted, so versions are
+    assigned in a stable order."""
+    return [
+        path
+        for suffix in ("*.form", "*.dmn", "*.bpmn")
+        for path in sorted(p for p in directory.glob(suffix) if p.is_file())
+    ]
+
+
+def _content_type(path: Path) -> str:
+    return "application/json" if path.suffix == ".form" else "application/xml"
 
 
 def decisions_first(paths: Iterable[Path]) -> list[Path]:
-    """``paths`` with the DMN files first, otherwise in order: a process whose business rule
-    task calls a decision is refused unless its DMN file is deployed (docs/dmn.md)."""
+    """``paths`` with the forms, then the DMN files first, otherwise in order: a process whose
+    business rule task calls a decision is refused unless its DMN file is deployed
+    (docs/dmn.md), and one that links a form takes the form deployed when it is."""
     listed = list(paths)
-    return [p for p in listed if p.suffix == ".dmn"] + [p for p in listed if p.suffix != ".dmn"]
+    rank = {".form": 0, ".dmn": 1}
+    return sorted(listed, key=lambda p: rank.get(p.suffix, 2))  # stable: otherwise in order
 
 
 def _error_of(response: httpx.Response) -> tuple[str, Any]:
@@ -84,7 +94,7 @@ async def deploy_file(http: httpx.AsyncClient, path: Path) -> Deployed:
     response = await http.post(
         DEFINITIONS_PATH,
         content=await asyncio.to_thread(path.read_bytes),
-        headers={"Content-Type": "application/xml"},
+        headers={"Content-Type": _content_type(path)},
     )
     if response.status_code not in (200, 201):
         message, details = _error_of(response)

@@ -1,19 +1,17 @@
-"""Pass helper: one expression body → the JSON AST, with the lark grammar ``expression.lark``.
+"""Pass helper: one expression body → the JSON AST of the grammar ``expression.lark``.
 
-The transformer maps every spelling of the three dialects (JUEL, FEEL, plain) onto the AST nodes
+``_ToAst`` maps every spelling of the three dialects (JUEL, FEEL, plain) onto the AST nodes
 documented in ``process_plan.py``; unknown functions and methods are refused here, at compile time.
+The hand-written reader (``expression_fast``) parses what it is sure of; lark
+(``expression_lark``) the rest, and words every syntax error.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
-
+from shenpi_core.expression_fast import fast_parse
 from shenpi_core.expressions import DIRECTORY_FUNCTIONS, FUNCTION_NAMES
 
 _OPERATORS = {
@@ -47,12 +45,6 @@ class ExpressionSyntaxError(Exception):
         self.message = message
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    grammar = (Path(__file__).with_name("expression.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", maybe_placeholders=True)
-
-
 def lit(value: Any) -> dict[str, Any]:
     return {"lit": value}
 
@@ -74,19 +66,22 @@ def _unescape(token: str) -> str:
     return "".join(out)
 
 
-@v_args(inline=True)
-class _ToAst(Transformer[Token, Any]):
-    def number(self, tok: Token) -> dict[str, Any]:
+class _ToAst:
+    """One method per rule of ``expression.lark`` that builds a node: the lark parser reduces
+    with them (``expression_lark``), and so does the hand-written reader (``expression_fast``)."""
+
+    def number(self, tok: str) -> dict[str, Any]:
         text = str(tok)
-        try:  # Python refuses int() of more than 4300 digits
+        try:  # Python refuses int() of more than 4300 digits, float() of an int past 1e308
             value = int(text) if text.isdigit() else float(text)
-        except ValueError:
-            value = math.inf
-        if not math.isfinite(value):  # JSON has no infinity: the plan would carry null instead
+            finite = math.isfinite(value)
+        except (ValueError, OverflowError):
+            finite = False
+        if not finite:  # JSON has no infinity: the plan would carry null instead
             raise ExpressionSyntaxError(f"number {text[:20]} is out of range")
         return lit(value)
 
-    def string(self, tok: Token) -> dict[str, Any]:
+    def string(self, tok: str) -> dict[str, Any]:
         return lit(_unescape(str(tok)))
 
     def true(self) -> dict[str, Any]:
@@ -98,10 +93,10 @@ class _ToAst(Transformer[Token, Any]):
     def null(self) -> dict[str, Any]:
         return lit(None)
 
-    def var(self, name: Token) -> dict[str, Any]:
+    def var(self, name: str) -> dict[str, Any]:
         return {"var": [str(name)]}
 
-    def attr(self, base: dict[str, Any], name: Token) -> dict[str, Any]:
+    def attr(self, base: dict[str, Any], name: str) -> dict[str, Any]:
         if "var" in base:
             return {"var": [*base["var"], str(name)]}
         return op("index", base, lit(str(name)))
@@ -115,7 +110,7 @@ class _ToAst(Transformer[Token, Any]):
     def list(self, items: Any) -> dict[str, Any]:
         return op("list", *(items or []))
 
-    def call(self, name: Token, items: Any) -> dict[str, Any]:
+    def call(self, name: str, items: Any) -> dict[str, Any]:
         fn = _FEEL_FUNCTIONS.get(" ".join(str(name).split()), str(name))
         if fn in DIRECTORY_ARITY:
             low, high = DIRECTORY_ARITY[fn]
@@ -130,7 +125,7 @@ class _ToAst(Transformer[Token, Any]):
             raise ExpressionSyntaxError(f"unknown function {str(name)!r} (known: {known})")
         return {"call": fn, "args": items or []}
 
-    def method(self, base: Any, name: Token, items: Any) -> dict[str, Any]:
+    def method(self, base: Any, name: str, items: Any) -> dict[str, Any]:
         args: Any = items or []
         if str(name) == "equals" and len(args) == 1:
             return op("eq", base, args[0])
@@ -142,9 +137,12 @@ class _ToAst(Transformer[Token, Any]):
         return {"call": fn, "args": [base, *args]}
 
     def compare(self, left: Any, operator: Any, right: Any) -> dict[str, Any]:
-        return op(_OPERATORS[str(operator.children[0])], left, right)
+        return self.binary(str(operator.children[0]), left, right)
 
     arith = compare
+
+    def binary(self, symbol: str, left: Any, right: Any) -> dict[str, Any]:
+        return op(_OPERATORS[symbol], left, right)
 
     def in_(self, item: Any, container: Any) -> dict[str, Any]:
         return op("in", item, container)
@@ -178,29 +176,17 @@ def parse_ast(body: str) -> Any:
     body = body.strip()
     if not body:
         raise ExpressionSyntaxError("empty expression")
-    try:
-        ast = _ToAst().transform(_parser().parse(body))
-    except VisitError as err:
-        if isinstance(err.orig_exc, ExpressionSyntaxError):
-            raise err.orig_exc from None
-        raise
-    except UnexpectedEOF:
-        raise ExpressionSyntaxError(f"{body!r} ends too early") from None
-    except UnexpectedCharacters as err:
-        raise ExpressionSyntaxError(
-            f"unexpected {body[err.pos_in_stream or 0]!r} at column {err.column} of {body!r}"
-        ) from None
-    except UnexpectedInput as err:
-        token = getattr(err, "token", None)
-        where = "end of input" if token is None or token.type == "$END" else repr(str(token))
-        raise ExpressionSyntaxError(
-            f"unexpected {where} at column {getattr(err, 'column', '?')} of {body!r}"
-        ) from None
-    except RecursionError:
-        raise ExpressionSyntaxError("expression nested too deeply") from None
+    ast = fast_parse(body, _BUILD)
+    if ast is None:  # a text the reader is not sure of, or a syntax error for lark to word
+        from shenpi_core.expression_lark import lark_parse
+
+        ast = lark_parse(body)
     if _depth(ast) > MAX_DEPTH:
         raise ExpressionSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels")
     return ast
+
+
+_BUILD = _ToAst()
 
 
 def _depth(ast: Any) -> int:

@@ -35,6 +35,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shenpi_core.task_forms import TaskForm
+
 PLAN_SCHEMA_VERSION = 1
 # A request's priority (docs/api.md "Priority"): orders inboxes and Temporal's task queues.
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -322,6 +324,7 @@ class UserTask(_Node):
     # output mappings read, never an engine variable. Empty: decisions carry no variables.
     variables: tuple[DeclaredVariable, ...] = ()
     loop: StandardLoop | None = None  # standardLoopCharacteristics
+    form: TaskForm | None = None  # what the task shows (shenpi_core.task_forms)
 
 
 class ServiceTask(_Node):

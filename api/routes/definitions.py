@@ -1,8 +1,7 @@
-"""Deploy BPMN and DMN files and read deployed process versions."""
+"""Deploy BPMN and DMN files and Camunda Forms, and read deployed process versions."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -11,6 +10,7 @@ from api.decision_check import check_decisions_deployed
 from api.deps import AdminDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.dmn_deploy import deploy_dmn
 from api.errors import ApiError
+from api.form_deploy import compile_process, deploy_form
 from api.schemas import (
     MAX_VERSION,
     DefinitionDeployed,
@@ -19,8 +19,7 @@ from api.schemas import (
     ErrorBody,
 )
 from api.uploads import read_bounded_body
-from bpmn_compiler import compile_bpmn
-from bpmn_compiler.dmn import is_dmn
+from bpmn_compiler.file_kinds import is_dmn, is_form
 from shenpi import schedules
 from shenpi.db import repository
 
@@ -29,7 +28,10 @@ router = APIRouter(prefix="/definitions", tags=["definitions"])
 _BPMN_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {
+            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {"schema": {"type": "object", "description": "A Camunda Form"}},
+        },
     }
 }
 
@@ -61,15 +63,15 @@ async def deploy_definition(
     client: TemporalClientDep,
     principal: AdminDep,
 ) -> DefinitionDeployed:
-    """Compile a BPMN or DMN file (the raw XML body) and deploy it as the next version of its
-    process or decision requirements graph (docs/dmn.md)."""
+    """Compile a BPMN or DMN file (the raw XML body) or a Camunda Form (its JSON) and deploy it
+    as the next version of its process, decision requirements graph or form (docs/api.md)."""
     xml = await read_bounded_body(request, settings.max_bpmn_bytes)
-    if is_dmn(xml):
-        created, deployed = await deploy_dmn(session, xml, principal.sub)
+    if is_dmn(xml) or is_form(xml):
+        deploy = deploy_dmn if is_dmn(xml) else deploy_form
+        created, deployed = await deploy(session, xml, principal.sub)
         response.status_code = 201 if created else 200
         return deployed
-    # Compiling is CPU-bound: a thread keeps the event loop answering other requests.
-    result = await asyncio.to_thread(compile_bpmn, xml, source="<upload>")
+    result = await compile_process(session, xml)
     await check_decisions_deployed(session, result.plan)
     warnings = [w.model_dump(mode="json") for w in result.warnings]
     definition, created = await repository.deploy_definition(

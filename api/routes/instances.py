@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
@@ -15,10 +16,11 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import updates, visibility
+from api import task_forms, updates, visibility
 from api.deps import MetricsDep, PrincipalDep, SessionDep, SettingsDep, TemporalClientDep
 from api.document_access import DocumentAccessDep
 from api.errors import ApiError
+from api.form_schemas import TaskWithForm
 from api.schemas import (
     InstanceCreate,
     InstancePublic,
@@ -114,14 +116,38 @@ async def get_instance(
         archived = await archive.get_archived(session, instance_id)
         if archived is not None:
             _require_reader(archived, principal)
-            return _public(instance_id, archived, archived.status, archived=True)
+            public = _public(instance_id, archived, archived.status, archived=True)
+            return await _with_forms(session, public)
         if description is None:
             raise ApiError(404, "not_found", f"no instance {instance_id!r}")
     state = await _state(handle, settings)
     _require_reader(state, principal)
     # Temporal may have closed the execution without the workflow recording it (cancelled before
     # it could react, terminated from outside): its own status then wins over the state's.
-    return _public(instance_id, state, visibility.listed_status(description.status, state.status))
+    status = visibility.listed_status(description.status, state.status)
+    return await _with_forms(session, _public(instance_id, state, status))
+
+
+@router.get("/instances/{instance_id}/tasks/{task_id}")
+async def get_task(
+    instance_id: str,
+    task_id: str,
+    client: TemporalClientDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    session: SessionDep,
+) -> TaskWithForm:
+    """One task of an instance, with the form it shows."""
+    instance = await get_instance(instance_id, client, principal, settings, session)
+    task = next((t for t in instance.tasks if t.task_id == task_id), None)
+    if task is None:
+        raise ApiError(404, "not_found", f"no task {task_id!r} in instance {instance_id!r}")
+    return task
+
+
+async def _with_forms(session: AsyncSession, public: InstancePublic) -> InstancePublic:
+    tasks = await task_forms.with_forms(session, public.process_id, public.version, public.tasks)
+    return public.model_copy(update={"tasks": tasks})
 
 
 def _public(

@@ -3,7 +3,7 @@ import { decodeClaims } from "./auth";
 import { preferredLang, translate } from "./i18n";
 import { en } from "./i18n/en";
 import { zhCN } from "./i18n/zh-CN";
-import { fillPath, withQuery } from "./api/client";
+import { deployContentType, fillPath, withQuery } from "./api/client";
 
 const b64 = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, "");
 const token = (claims: object) => `${b64({ alg: "HS256" })}.${b64(claims)}.sig`;
@@ -43,5 +43,9 @@ describe("api paths", () => {
     expect(fillPath("/api/v1/instances/{instance_id}", { instance_id: "purchase:PO/1" })).toBe("/api/v1/instances/purchase%3APO%2F1");
     expect(() => fillPath("/api/v1/instances/{instance_id}")).toThrow();
     expect(withQuery("/x", { a: 1, b: undefined, c: "" })).toBe("/x?a=1");
+  });
+  it("deploys a Camunda Form as JSON and BPMN or DMN as XML", () => {
+    expect(deployContentType('\uFEFF  {"id": "f", "components": []}')).toBe("application/json");
+    expect(deployContentType('<?xml version="1.0"?><definitions/>')).toBe("application/xml");
   });
 });

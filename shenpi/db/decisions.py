@@ -11,14 +11,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
 
 from shenpi.db.models import DecisionDefinition
-from shenpi.db.versions import store_next_version
+from shenpi.db.versions import all_versions, latest_versions, one_version, store_next_version
 from shenpi_core.decision_plan import DecisionPlan
-from shenpi_core.limits import MAX_VERSION
 
 
 async def deploy_decisions(
@@ -54,52 +52,31 @@ async def get_decision_definition(
     session: AsyncSession, drg_id: str, version: int | None = None
 ) -> DecisionDefinition | None:
     """One version of a graph, XML and plan loaded; the latest when ``version`` is None."""
-    if version is not None and not 1 <= version <= MAX_VERSION:
-        return None
-    stmt = (
-        select(DecisionDefinition)
-        .where(DecisionDefinition.decision_requirements_id == drg_id)
-        .options(undefer(DecisionDefinition.dmn_xml), undefer(DecisionDefinition.plan_json))
+    return await one_version(
+        session,
+        DecisionDefinition,
+        DecisionDefinition.decision_requirements_id,
+        drg_id,
+        version,
+        DecisionDefinition.dmn_xml,
+        DecisionDefinition.plan_json,
     )
-    if version is None:
-        stmt = stmt.order_by(DecisionDefinition.version.desc()).limit(1)
-    else:
-        stmt = stmt.where(DecisionDefinition.version == version)
-    return (await session.execute(stmt)).scalars().first()
 
 
 async def latest_decision_definitions(session: AsyncSession) -> list[DecisionDefinition]:
     """The latest version of every graph, ordered by its id."""
-    latest = (
-        select(
-            DecisionDefinition.decision_requirements_id,
-            func.max(DecisionDefinition.version).label("version"),
-        )
-        .group_by(DecisionDefinition.decision_requirements_id)
-        .subquery()
+    return await latest_versions(
+        session, DecisionDefinition, DecisionDefinition.decision_requirements_id
     )
-    stmt = (
-        select(DecisionDefinition)
-        .join(
-            latest,
-            (DecisionDefinition.decision_requirements_id == latest.c.decision_requirements_id)
-            & (DecisionDefinition.version == latest.c.version),
-        )
-        .order_by(DecisionDefinition.decision_requirements_id)
-    )
-    return list((await session.execute(stmt)).scalars())
 
 
 async def decision_definition_versions(
     session: AsyncSession, drg_id: str
 ) -> list[DecisionDefinition]:
     """Every version of one graph, newest first."""
-    stmt = (
-        select(DecisionDefinition)
-        .where(DecisionDefinition.decision_requirements_id == drg_id)
-        .order_by(DecisionDefinition.version.desc())
+    return await all_versions(
+        session, DecisionDefinition, DecisionDefinition.decision_requirements_id, drg_id
     )
-    return list((await session.execute(stmt)).scalars())
 
 
 async def decision_owners(

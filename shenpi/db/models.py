@@ -108,6 +108,26 @@ class DecisionDefinition(Base):
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class FormDefinition(Base):
+    """One deployed version of a Camunda Form (a ``.form`` file), linked from user tasks by
+    ``form_id`` (docs/compiler.md "Forms")."""
+
+    __tablename__ = "form_definitions"
+    __table_args__ = (
+        UniqueConstraint("form_id", "version", name="uq_form_definitions_form_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    form_id: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))  # FormPlan.hash
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    fields: Mapped[list[str]] = mapped_column(JSON)  # the variables it writes
+    form_json: Mapped[str] = deferred(mapped_column(Text))  # the form as uploaded
+    deployed_by: Mapped[str] = mapped_column(String(255))
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class ArchivedInstance(Base):
     """The final state of an ended instance (timeline included): the audit trail that outlives
     Temporal's retention. Written once per instance by the ``shenpi-archive`` activity."""

@@ -8,11 +8,9 @@ from typing import Any
 
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
 
 from shenpi.db.models import Definition, EventStart
-from shenpi.db.versions import store_next_version
-from shenpi_core.limits import MAX_VERSION
+from shenpi.db.versions import all_versions, latest_versions, one_version, store_next_version
 from shenpi_core.process_plan import ProcessPlan, StartEvent
 
 
@@ -89,19 +87,15 @@ async def get_definition(
     session: AsyncSession, process_id: str, version: int | None = None
 ) -> Definition | None:
     """One version of a process, XML and plan loaded; the latest when ``version`` is None."""
-    if version is not None and not 1 <= version <= MAX_VERSION:
-        return None  # no such version, and a number the database driver cannot bind
-    stmt = (
-        select(Definition)
-        .where(Definition.process_id == process_id)
-        .options(undefer(Definition.bpmn_xml), undefer(Definition.plan_json))
+    return await one_version(
+        session,
+        Definition,
+        Definition.process_id,
+        process_id,
+        version,
+        Definition.bpmn_xml,
+        Definition.plan_json,
     )
-    if version is None:
-        stmt = stmt.order_by(Definition.version.desc()).limit(1)
-    else:
-        stmt = stmt.where(Definition.version == version)
-    result = await session.execute(stmt)
-    return result.scalars().first()
 
 
 def _latest_versions() -> Subquery:
@@ -115,27 +109,12 @@ def _latest_versions() -> Subquery:
 
 async def latest_definitions(session: AsyncSession) -> list[Definition]:
     """The latest version of every process, ordered by process id."""
-    latest = _latest_versions()
-    stmt = (
-        select(Definition)
-        .join(
-            latest,
-            (Definition.process_id == latest.c.process_id)
-            & (Definition.version == latest.c.version),
-        )
-        .order_by(Definition.process_id)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return await latest_versions(session, Definition, Definition.process_id)
 
 
 async def definition_versions(session: AsyncSession, process_id: str) -> list[Definition]:
     """Every version of one process, newest first."""
-    stmt = (
-        select(Definition)
-        .where(Definition.process_id == process_id)
-        .order_by(Definition.version.desc())
-    )
-    return list((await session.execute(stmt)).scalars())
+    return await all_versions(session, Definition, Definition.process_id, process_id)
 
 
 def load_plan(definition: Definition) -> ProcessPlan:

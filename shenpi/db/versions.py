@@ -1,4 +1,5 @@
-"""Storing the next version of something deployed (a process, a DMN file), once, under races.
+"""Storing the next version of something deployed (a process, a DMN file, a form), once, under
+races; and reading its versions back.
 
 Two deploys racing for the same next version: the unique constraint refuses the loser, which
 counts again from a fresh latest version. The same content hash as the latest version stores
@@ -10,10 +11,14 @@ stored.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, undefer
+
+from shenpi_core.limits import MAX_VERSION
 
 RACE_RETRIES = 5
 
@@ -57,3 +62,47 @@ async def store_next_version(
             raise
         return row, True
     raise AssertionError("unreachable")
+
+
+async def one_version(
+    session: AsyncSession,
+    model: type[Row],
+    key: InstrumentedAttribute[str],
+    value: str,
+    version: int | None,
+    *loaded: InstrumentedAttribute[Any],
+) -> Row | None:
+    """The row of ``value`` (a process, DMN file or form id) at ``version``, the latest when it
+    is None, with its ``loaded`` deferred columns."""
+    if version is not None and not 1 <= version <= MAX_VERSION:
+        return None  # no such version, and a number the database driver cannot bind
+    column: InstrumentedAttribute[int] = getattr(model, "version")  # noqa: B009
+    stmt = select(model).where(key == value).options(*(undefer(c) for c in loaded))
+    if version is None:
+        stmt = stmt.order_by(column.desc()).limit(1)
+    else:
+        stmt = stmt.where(column == version)
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def latest_versions(
+    session: AsyncSession, model: type[Row], key: InstrumentedAttribute[str]
+) -> list[Row]:
+    """The latest version of every id, ordered by id."""
+    column: InstrumentedAttribute[int] = getattr(model, "version")  # noqa: B009
+    latest = select(key, func.max(column).label("version")).group_by(key).subquery()
+    stmt = (
+        select(model)
+        .join(latest, (key == latest.c[key.key]) & (column == latest.c.version))
+        .order_by(key)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def all_versions(
+    session: AsyncSession, model: type[Row], key: InstrumentedAttribute[str], value: str
+) -> list[Row]:
+    """Every version of one id, newest first."""
+    column: InstrumentedAttribute[int] = getattr(model, "version")  # noqa: B009
+    stmt = select(model).where(key == value).order_by(column.desc())
+    return list((await session.execute(stmt)).scalars())

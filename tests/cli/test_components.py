@@ -102,6 +102,10 @@ async def test_api_and_worker_run_from_env_deploy_works_and_sigterm_stops_both(
         # Diagnostics print as a compiler's (file:line: error[code] ...), not as Python dicts.
         assert code == 1 and "HTTP 422" in output, output
         assert "broken.bpmn:" in output and "error[" in output and "{'" not in output, output
+        form = tmp_path / "leave-note.form"
+        form.write_text('{"id": "leave-note", "components": [{"type": "textarea", "key": "note"}]}')
+        code, output = await _deploy(url, admin, tmp_path, form)  # sent as JSON
+        assert (code, "leave-note v1 deployed" in output) == (0, True), output
 
         # The worker serves the queue: a leave request of 1 day runs to its end.
         headers = {"Authorization": f"Bearer {alice}"}

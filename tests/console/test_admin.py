@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ def test_admin_deploys_a_file_with_an_error_and_sees_it_on_the_diagram(
 
     alice = sign_in(context, stack, "alice", ["admin"])
     alice.get_by_role("link", name="Processes").click()
-    alice.get_by_label("BPMN or DMN file", exact=True).set_input_files(broken)
+    alice.get_by_label("BPMN, DMN or Camunda Form (.form) file", exact=True).set_input_files(broken)
     expect(alice.get_by_test_id("error-message")).to_contain_text("does not compile")
     diagnostics = alice.get_by_test_id("diagnostics")
     expect(diagnostics).to_contain_text("condition-syntax")
@@ -41,10 +42,25 @@ def test_admin_deploys_a_decision_table_and_sees_its_decisions(
     alice = sign_in(context, stack, "alice", ["admin"])
     alice.get_by_role("link", name="Processes").click()
     table = HERE.parents[1] / "processes" / "approver-level.dmn"
-    alice.get_by_label("BPMN or DMN file", exact=True).set_input_files(table)
+    alice.get_by_label("BPMN, DMN or Camunda Form (.form) file", exact=True).set_input_files(table)
     deployed = alice.get_by_test_id("deployed-decisions")
     expect(deployed).to_contain_text("Decision file")
     expect(deployed).to_contain_text("approver")  # the decision ids it holds
+    expect(alice.get_by_test_id("error-message")).to_have_count(0)
+
+
+def test_admin_deploys_a_camunda_form_and_sees_its_fields(
+    context: BrowserContext, stack: Stack, tmp_path: Path
+) -> None:
+    form = tmp_path / "review.form"
+    components = [{"type": "textfield", "key": "remark", "label": "Remark"}]
+    form.write_text(json.dumps({"id": f"review-{uuid.uuid4().hex[:8]}", "components": components}))
+    alice = sign_in(context, stack, "alice", ["admin"])
+    alice.get_by_role("link", name="Processes").click()
+    alice.get_by_label("BPMN, DMN or Camunda Form (.form) file", exact=True).set_input_files(form)
+    deployed = alice.get_by_test_id("deployed-decisions")
+    expect(deployed).to_contain_text("Form review-")
+    expect(deployed).to_contain_text("remark")  # the fields it writes
     expect(alice.get_by_test_id("error-message")).to_have_count(0)
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bpmn_compiler.diagnostics import CompileError
-from bpmn_compiler.dmn import compile_dmn, is_dmn
+from bpmn_compiler.dmn import compile_dmn
+from bpmn_compiler.file_kinds import is_dmn
 from shenpi_core.decision_plan import DecisionPlan
 from shenpi_core.decisions import DecisionError, evaluate_decision
 from tests.compiler.golden import assert_golden, diagnostics_json

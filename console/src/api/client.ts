@@ -89,8 +89,8 @@ export const api = {
     json<Schemas["DefinitionsPublic"]>(fillPath("/api/v1/definitions/{process_id}", { process_id: processId })),
   bpmn: async (processId: string, version: number) =>
     (await request(fillPath("/api/v1/definitions/{process_id}/versions/{version}/bpmn", { process_id: processId, version }))).text(),
-  deploy: (xml: string) =>
-    json<Deployed>(fillPath("/api/v1/definitions"), { method: "POST", body: xml, headers: { "Content-Type": "application/xml" } }),
+  deploy: (text: string) =>
+    json<Deployed>(fillPath("/api/v1/definitions"), { method: "POST", body: text, headers: { "Content-Type": deployContentType(text) } }),
   startForm: (processId: string) =>
     json<StartForm>(fillPath("/api/v1/console/processes/{process_id}/start-form", { process_id: processId })),
   start: (processId: string, body: Schemas["InstanceCreate"]) =>
@@ -125,3 +125,8 @@ export const api = {
   document: async (documentId: string) =>
     (await request(fillPath("/api/v1/documents/{document_id}", { document_id: documentId }))).blob(),
 };
+
+/** A Camunda Form (`.form`) is JSON; BPMN and DMN files are XML. */
+export function deployContentType(text: string): string {
+  return text.replace(/^\uFEFF/, "").trimStart().startsWith("{") ? "application/json" : "application/xml";
+}

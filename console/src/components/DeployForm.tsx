@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import { api, ApiError, type Diagnostic } from "../api/client";
+import { api, ApiError, deployContentType, type Diagnostic } from "../api/client";
 import { useI18n } from "../i18n";
 import { href, navigate } from "../router";
 import { DiagramView, type Pin } from "./DiagramView";
 import { ErrorMessage } from "./ErrorMessage";
 
-/** Deploy a BPMN file; when it does not compile, every diagnostic is listed and pinned on the diagram. */
+/** Deploy a BPMN, DMN or Camunda Form file; when it does not compile, every diagnostic is listed (and, for BPMN, pinned on the diagram). */
 export function DeployForm() {
   const { t } = useI18n();
   const queryClient = useQueryClient();
@@ -19,6 +19,11 @@ export function DeployForm() {
       if (d.kind === "dmn") {
         // A decision file has no process page (and no diagram): say what was deployed here.
         setDecided(t("deploy.dmnDone", { id: d.process_id, version: d.version, decisions: (d.decisions ?? []).join(", ") }));
+        return;
+      }
+      if (d.kind === "form") {
+        // Neither has a form: processes that link it by id show it on their tasks.
+        setDecided(t("deploy.formDone", { id: d.process_id, version: d.version, fields: (d.fields ?? []).join(", ") }));
         return;
       }
       void queryClient.invalidateQueries({ queryKey: ["versions", d.process_id] });
@@ -34,7 +39,7 @@ export function DeployForm() {
       <input
         id="deploy-file"
         type="file"
-        accept=".bpmn,.dmn,.xml,application/xml"
+        accept=".bpmn,.dmn,.form,.xml,.json,application/xml,application/json"
         onChange={async (e) => {
           const file = e.target.files?.[0];
           if (!file) return;
@@ -60,7 +65,7 @@ export function DeployForm() {
               </li>
             ))}
           </ul>
-          {xml && !xml.includes("/DMN/") && <DiagramView xml={xml} pins={pins} />}
+          {xml && deployContentType(xml) === "application/xml" && !xml.includes("/DMN/") && <DiagramView xml={xml} pins={pins} />}
         </>
       ) : (
         <ErrorMessage error={deploy.error} />

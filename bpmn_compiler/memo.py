@@ -1,0 +1,94 @@
+"""Per-compile memo tables: what one compile asks for more than once is worked out once.
+
+The passes stay independent (the check rules and ``plan`` each compile the expressions they need,
+every element reader looks up its own extension elements), so the same question comes several
+times per file; these tables answer repeats. They live for one compile (``compile_run``), held in
+a ``ContextVar``: each thread and each asyncio task has its own, nothing outlives the compile, and
+outside a run every lookup is simply computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+from bpmn_compiler.model import BPMN_NS
+
+if TYPE_CHECKING:
+    from shenpi_core.expression_ast import ExpressionSyntaxError
+    from shenpi_core.process_plan import Expression
+
+Element = etree._Element
+BPMN_PREFIX = f"{{{BPMN_NS}}}"
+EXTENSION_ELEMENTS = f"{BPMN_PREFIX}extensionElements"
+# (function, text, language, as_list) -> the expression, or the syntax error's type and message.
+ExpressionKey = tuple[str, str, str | None, bool]
+
+
+@dataclass
+class Memo:
+    # Keyed by the element itself: holding it keeps lxml's proxy alive, so its identity is stable.
+    extensions: dict[Element, dict[str, tuple[Element, ...]]] = field(default_factory=dict)
+    children: dict[Element, tuple[Element, ...]] = field(default_factory=dict)
+    templates: dict[str, object] = field(default_factory=dict)  # Jinja's parse, or its error
+    expressions: dict[ExpressionKey, Expression | tuple[type[ExpressionSyntaxError], str]] = field(
+        default_factory=dict
+    )
+
+
+_CURRENT: ContextVar[Memo | None] = ContextVar("bpmn_compiler_memo", default=None)
+
+
+@contextmanager
+def compile_run() -> Iterator[Memo]:
+    """Memo tables for the compile inside the block (the enclosing run's, when nested)."""
+    current = _CURRENT.get()
+    if current is not None:
+        yield current
+        return
+    memo = Memo()
+    token = _CURRENT.set(memo)
+    try:
+        yield memo
+    finally:
+        _CURRENT.reset(token)
+
+
+def current() -> Memo | None:
+    return _CURRENT.get()
+
+
+def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:
+    """Every element under ``el``'s extension elements, by tag, in document order: one walk
+    answers the two dozen lookups an element gets (assignment, task type, mappings, listeners,
+    forms, AI, approvals, ...)."""
+    memo = _CURRENT.get()
+    if memo is not None and (known := memo.extensions.get(el)) is not None:
+        return known
+    found: dict[str, list[Element]] = {}
+    for ext in (c for c in bpmn_children(el) if c.tag == EXTENSION_ELEMENTS):
+        for child in ext.iterdescendants():
+            if isinstance(child.tag, str):
+                found.setdefault(child.tag, []).append(child)
+    index = {tag: tuple(elements) for tag, elements in found.items()}
+    if memo is not None:
+        memo.extensions[el] = index
+    return index
+
+
+def bpmn_children(el: Element) -> tuple[Element, ...]:
+    """``el``'s BPMN child elements, in document order. Each element's children are asked for
+    by several readers (loops, event definitions, resource roles, extension elements), and every
+    step through lxml's children builds Python objects: walk them once."""
+    memo = _CURRENT.get()
+    if memo is not None and (known := memo.children.get(el)) is not None:
+        return known
+    found = tuple(c for c in el if isinstance(c.tag, str) and c.tag.startswith(BPMN_PREFIX))
+    if memo is not None:
+        memo.children[el] = found
+    return found
