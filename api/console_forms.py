@@ -47,6 +47,9 @@ class StartFormPublic(BaseModel):
         default=None, description="A Camunda Form (form-js schema) when the process embeds one."
     )
     fields: list[StartField] = Field(default_factory=list)
+    # The id of a deployed Camunda Form the start event links to (``zeebe:formDefinition
+    # formId``), filled in by the route from the forms deployed (docs/api.md "Forms").
+    linked_form_id: str | None = Field(default=None, exclude=True)
 
 
 def start_form(plan: ProcessPlan, version: int, xml: bytes) -> StartFormPublic:
@@ -57,9 +60,23 @@ def start_form(plan: ProcessPlan, version: int, xml: bytes) -> StartFormPublic:
     declared = _declared(process) if process is not None else []
     names = {f.name for f in declared}
     read = [f for f in _read_by_expressions(plan) if f.name not in names]
+    linked = _linked_form_id(process, plan.start_node) if process is not None else None
     return StartFormPublic(
-        process_id=plan.process_id, version=version, form=form, fields=declared + read
+        process_id=plan.process_id,
+        version=version,
+        form=form,
+        fields=declared + read,
+        linked_form_id=linked if form is None else None,
     )
+
+
+def _linked_form_id(process: etree._Element, start_node: str) -> str | None:
+    start = next((e for e in process if e.get("id") == start_node), None)
+    definition = (
+        next(start.iter(f"{{{ZEEBE_NS}}}formDefinition"), None) if start is not None else None
+    )
+    form_id = (definition.get("formId") or "").strip() if definition is not None else ""
+    return form_id or None
 
 
 def _process(root: etree._Element, process_id: str) -> etree._Element | None:

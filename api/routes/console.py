@@ -12,7 +12,7 @@ from api.console_oauth import authorize_url
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.errors import ApiError
 from shenpi.auth_tokens import mint_token, signing_secret
-from shenpi.db import repository
+from shenpi.db import forms, repository
 from shenpi.directory_file import DirectoryError, load_directory_file
 from shenpi.settings import Settings
 
@@ -98,7 +98,12 @@ async def get_start_form(
     if definition is None:
         raise ApiError(404, "not_found", f"no deployed process {process_id!r}")
     plan = repository.load_plan(definition)
-    return await asyncio.to_thread(start_form, plan, definition.version, definition.bpmn_xml)
+    found = await asyncio.to_thread(start_form, plan, definition.version, definition.bpmn_xml)
+    if found.linked_form_id is not None:  # a linked Camunda Form: the latest deployed version
+        linked = await forms.linkable_forms(session, [found.linked_form_id])
+        if found.linked_form_id in linked:
+            found.form = linked[found.linked_form_id].schema
+    return found
 
 
 def _dev_sign_in(settings: Settings) -> bool:
