@@ -109,3 +109,18 @@ async def test_a_route_is_not_picked_by_an_unrelated_variable(
         ("abstain", False),
         ("to_admin", True),
     ]
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["The projector in the meeting room won't connect to my laptop", "出差期间VPN连不上"],
+)
+async def test_a_word_of_another_desk_does_not_route_a_request_there(
+    reviewer: LocalReviewer, description: str
+) -> None:
+    # Both went to the desk their side word names (行政 by "meeting rooms", 差旅 by "出差")
+    # when a flow scored its single best phrase; an IT request is routed to IT or left to people.
+    labelled = routing_set()
+    case = LabelledCase({"description": description, "category": "other"}, "to_it", "")
+    [answer] = (await evaluate(reviewer, labelled.node, labelled.spec, [case])).answers
+    assert answer.decision == "to_it" or not answer.decides(labelled.spec.threshold), answer
