@@ -58,6 +58,8 @@ def catching(engine: Engine, token: Token) -> list[str]:
     node = engine.index.node(token.node_id)
     if token.state == "listen":
         return [node.id] if isinstance(node, StartEvent) and node.trigger is not None else []
+    if token.instance is not None or engine.instance_holder(token) is not None:
+        return []  # one run of a multi-instance activity: its body listens for the boundaries
     found: list[str] = [node.id] if isinstance(node, EventCatch) else []
     if isinstance(node, EventGateway):
         arms = [engine.index.flows[f].target for f in node.outgoing]
