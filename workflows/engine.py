@@ -320,7 +320,7 @@ class Engine(TokenMachine):
     def _start_service(self, token: Token, node: ServiceTask) -> None:
         scope = self.view(token)
         inputs = self.mapped(node.inputs, scope)
-        variables = {**scope, **inputs}
+        variables = multi.sent_variables(self, token, {**scope, **inputs})
         if ai.is_ai_service(node):  # reviewed with the node's AiSpec, not a ServiceTaskInput
             ai.review_service(self, token, node, variables)
             return

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
-from shenpi_core.process_plan import MultiInstance, Node
+from shenpi_core.process_plan import Expression, MultiInstance, Node
 from workflows.tokens import MultiState, Token
 
 if TYPE_CHECKING:
@@ -168,9 +168,25 @@ def _cardinality(spec: MultiInstance, view: dict[str, Any]) -> int:
     raise ExpressionError(f"loopCardinality {source!r} is {value!r}, not a count")
 
 
+def sent_variables(engine: Engine, token: Token, variables: dict[str, Any]) -> dict[str, Any]:
+    """What one run of a multi-instance activity sends its worker or child process: the
+    variables but the body's collection, which every run would otherwise carry whole (50
+    schedules of a 1,000-element list in one workflow task); each run has its element."""
+    spec = multi_of(engine.index.node(token.node_id))
+    if spec is None or engine.instance_holder(token) is None:
+        return variables
+    name = _variable_of(spec.collection)
+    return {k: v for k, v in variables.items() if k != name} if name in variables else variables
+
+
 def _output_variable(spec: MultiInstance) -> str | None:
     """The variable Zeebe's ``outputElement`` reads, when it is one (``= result``)."""
-    ast = spec.output_element.ast if spec.output_element is not None else None
+    return _variable_of(spec.output_element)
+
+
+def _variable_of(expression: Expression | None) -> str | None:
+    """The variable ``expression`` only reads, when that is all it does."""
+    ast = expression.ast if expression is not None else None
     if isinstance(ast, dict) and ast.get("op") == "feel":
         ast = ast["args"][0]
     if isinstance(ast, dict) and ast.get("feel") == "name":
