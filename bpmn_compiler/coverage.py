@@ -121,6 +121,7 @@ COMPLETING = (
     "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn",
     "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
+    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn",
     "camunda-bpm-examples__TwitterDemoProcess.bpmn",
     "camunda-bpm-examples__invoicePayment.bpmn",
     "camunda-bpm-examples__order-handling.bpmn",
@@ -131,6 +132,7 @@ COMPLETING = (
     "flowable-examples__VacationRequest.bpmn",
     "flowable-examples__my-process.bpmn",
     "spring-zeebe__demoProcess.bpmn",
+    "zeebe-process-test__automated-tests.bpmn",
     "zeebe-process-test__looping-servicetask.bpmn",
     "zeebe-process-test__test_timer_events.bpmn",
 )
