@@ -12,6 +12,7 @@ from bpmn_compiler.approvals import check_approvals
 from bpmn_compiler.decision_refs import check_decisions
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.model import BpmnModel
+from bpmn_compiler.multi_activities import check_multi_activities
 from bpmn_compiler.priority import check_priority
 from bpmn_compiler.rules_activities import (
     check_calls,
@@ -48,6 +49,7 @@ RULES: tuple[Rule, ...] = (
     check_triggers,
     check_calls,
     check_standard_loops,
+    check_multi_activities,
     check_compensation,
     check_scripts,
     check_decisions,

@@ -33,6 +33,12 @@ SUPPORTED_ELEMENTS = (
     ("multiInstanceLoopCharacteristics on a userTask", "one task per element of the collection:"
      " parallel = `all`, `isSequential` = `sequential`; `completionCondition`, element variable"
      " (see `approvals.md`)"),
+    ("multiInstanceLoopCharacteristics on other activities", "service, send, business rule,"
+     " script and plain tasks, subprocesses, call activities: one run per element of the"
+     " collection (or `loopCardinality` runs), parallel (at most 50 at once, `shenpi:maxInFlight`)"
+     " or sequential; element variable, `loopCounter`, Camunda's `nrOf...` counters; Zeebe's"
+     " output collection in element order; `completionCondition` cancels the rest; boundary"
+     " events apply to the whole body (see `interpreter.md`)"),
     ("serviceTask, sendTask", "a Temporal activity by type; Java delegates (`class`,"
      " `delegateExpression`, `expression`) name the activity, with a warning; a sendTask"
      " without type = notify;"
@@ -102,8 +108,8 @@ REFUSED_ELEMENTS = (
     "cancel events; a message or signal name written as an expression; a conditional start of"
     " the process itself",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
-    " anything but a userTask,"
-    " and multi-instance with `loopCardinality` but no collection (`unsupported-loop`)",
+    " a receiveTask or an event subprocess, and a multi-instance userTask with `loopCardinality`"
+    " but no collection (`unsupported-loop`)",
     "connectors, non-external vendor task types, scripts in mappings"
     " (`unsupported-implementation`, `unsupported-mapping`)",
 )
@@ -115,6 +121,7 @@ COMPLETING = (
     "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn",
     "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
+    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn",
     "camunda-bpm-examples__TwitterDemoProcess.bpmn",
     "camunda-bpm-examples__invoicePayment.bpmn",
     "camunda-bpm-examples__order-handling.bpmn",
@@ -125,6 +132,7 @@ COMPLETING = (
     "flowable-examples__VacationRequest.bpmn",
     "flowable-examples__my-process.bpmn",
     "spring-zeebe__demoProcess.bpmn",
+    "zeebe-process-test__automated-tests.bpmn",
     "zeebe-process-test__looping-servicetask.bpmn",
     "zeebe-process-test__test_timer_events.bpmn",
 )
@@ -149,7 +157,8 @@ DIALECTS = (
      "`zeebe:ioMapping`", "—", "—"),
     ("conditions", "JUEL `${...}` / `#{...}`", "FEEL `= ...`", "JUEL `${...}`", "plain"),
     ("multi-instance collection", "`camunda:collection` + `camunda:elementVariable`",
-     "`zeebe:loopCharacteristics inputCollection` + `inputElement`",
+     "`zeebe:loopCharacteristics inputCollection` + `inputElement` (`outputCollection` +"
+     " `outputElement`)",
      "`flowable:collection` + `flowable:elementVariable`",
      "`<shenpi:approval approvers=...>`; plain BPMN: `loopDataInputRef` + `inputDataItem`"),
     ("business rule task", "`camunda:decisionRef` (+ `decisionRefBinding`, `decisionRefVersion`,"

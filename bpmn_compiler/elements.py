@@ -21,6 +21,7 @@ from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
 from bpmn_compiler.memo import bpmn_children
 from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer, RawTrigger
+from bpmn_compiler.multi_activities import MULTI_KINDS
 from bpmn_compiler.notify_xml import read_notify
 from bpmn_compiler.safe_xml import line_of
 from bpmn_compiler.task_form_xml import read_form
@@ -40,6 +41,8 @@ IGNORED = frozenset(
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
 # The activities a standard loop may repeat.
 LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activity", "script")
+# The activities that may be multi-instance (bpmn_compiler/multi_activities.py).
+MULTI_INSTANCE_KINDS = ("user_task", *MULTI_KINDS)
 
 
 def local_name(el: Element) -> str:
@@ -78,15 +81,15 @@ class Context:
         multi_instance = None
         standard_loop = None
         for child in bpmn_children(el):
-            if local_name(child) == _LOOPS[0] and kind == "user_task":
-                # A multi-instance user task is an approval step with one task per approver.
+            if local_name(child) == _LOOPS[0] and kind in MULTI_INSTANCE_KINDS:
+                # A user task's is an approval step; the others run once per element.
                 multi_instance = multi_instance or read_multi_instance(child)
             elif local_name(child) == _LOOPS[1] and kind in LOOPING_KINDS:
                 standard_loop = read_standard_loop(child)
             elif local_name(child) in _LOOPS:
                 what = local_name(child)
                 if what == _LOOPS[0]:
-                    what += " on a " + local_name(el) + " (only user tasks)"
+                    what += " on a " + local_name(el)
                 self.report(el, "unsupported-loop", f"{what} is unsupported")
         return FlowNode(
             id=el.get("id", ""),

@@ -68,7 +68,14 @@ def read_multi_instance(el: Element) -> RawMultiInstance:
         if collection and loop.collection is None:
             loop.collection = RawText(collection, line_of(zeebe), "feel")
         loop.element_variable = loop.element_variable or zeebe.get("inputElement")
-        loop.output_collection = loop.output_collection or bool(zeebe.get("outputCollection"))
+        loop.output_collection = (zeebe.get("outputCollection") or "").strip() or None
+        output = (zeebe.get("outputElement") or "").strip()
+        if output:
+            loop.output_element = RawText(output, line_of(zeebe), "feel")
+        loop.zeebe = True
+    in_flight = (el.get(_q(SHENPI_NS, "maxInFlight")) or "").strip()
+    if in_flight:
+        loop.max_in_flight = RawText(in_flight, line)
     data_input = _child_text(el, "loopDataInputRef")
     if data_input is not None and loop.collection is None:
         loop.collection = data_input  # a variable name, read as a plain expression

@@ -168,15 +168,18 @@ class RawNotify:
 
 @dataclass
 class RawMultiInstance:
-    """A ``multiInstanceLoopCharacteristics`` on a user task, in any dialect."""
+    """A ``multiInstanceLoopCharacteristics``, in any dialect."""
 
     sequential: bool
     line: int | None
     collection: RawText | None = None  # camunda:/flowable:collection, zeebe inputCollection
     element_variable: str | None = None  # camunda:/flowable:elementVariable, zeebe inputElement
     completion_condition: RawText | None = None
-    cardinality: RawText | None = None  # loopCardinality: refused unless a collection is given
-    output_collection: bool = False  # zeebe outputCollection: not collected, warned about
+    cardinality: RawText | None = None  # loopCardinality (a user task needs a collection)
+    output_collection: str | None = None  # zeebe outputCollection (a user task: warned about)
+    output_element: RawText | None = None  # zeebe outputElement
+    zeebe: bool = False  # drawn with zeebe:loopCharacteristics: loopCounter counts from 1
+    max_in_flight: RawText | None = None  # shenpi:maxInFlight
 
 
 @dataclass

@@ -52,7 +52,7 @@ def multi_instance_spec(
             line = loop.completion_condition.line
             found.append(diag("condition-syntax", message, node, line=line))
         else:
-            ast = _renamed_counters(done.ast)
+            ast = renamed_counters(done.ast)
             spec["completion_condition"] = done.model_copy(update={"ast": ast})
     if loop.element_variable:
         spec["element_variable"] = loop.element_variable
@@ -65,7 +65,7 @@ def multi_instance_spec(
     return spec, found
 
 
-def _renamed_counters(ast: Any) -> Any:
+def renamed_counters(ast: Any) -> Any:
     """The AST with zeebe's counter variables under the names the interpreter binds."""
     if not isinstance(ast, dict):
         return ast
@@ -75,5 +75,5 @@ def _renamed_counters(ast: Any) -> Any:
     if ast.get("feel") == "name":
         return {**ast, "v": _ZEEBE_COUNTERS.get(ast["v"], ast["v"])}
     if "args" in ast:
-        return {**ast, "args": [_renamed_counters(a) for a in ast["args"]]}
+        return {**ast, "args": [renamed_counters(a) for a in ast["args"]]}
     return ast

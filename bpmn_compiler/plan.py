@@ -18,6 +18,7 @@ from bpmn_compiler.model import (
     RawTrigger,
     whole_number,
 )
+from bpmn_compiler.multi_activities import planned_multi
 from bpmn_compiler.priority import plan_priority
 from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_flow import is_process_start, process_starts
@@ -114,6 +115,9 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
         base["parent"] = node.parent
     if node.standard_loop is not None:
         base["loop"] = _standard_loop(node.standard_loop)
+    multi = planned_multi(node)
+    if multi is not None:
+        base["multi"] = multi
     ext = node.ext
     boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
     match node.kind:

@@ -306,6 +306,8 @@ TimelineEvent = Literal[
     "condition_met",  # details: interrupting
     "signal_thrown",  # details: name
     "decision_evaluated",  # details: decision_id, drg_id, version (of the deployed DMN file)
+    "multi_instance_started",  # details: instances, sequential
+    "multi_instance_completed",  # details: instances, completed, cancelled (by its condition)
 ]
 IncidentKind = Literal[
     "activity_failed",

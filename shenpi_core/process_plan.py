@@ -180,12 +180,36 @@ class StandardLoop(_Frozen):
     maximum: int | None = None
 
 
+# Instances of a parallel multi-instance activity running at once, unless the file says otherwise
+# (``shenpi:maxInFlight``): enough to keep a worker pool busy, few enough that starting them is
+# one small workflow task and the body can drain to continue-as-new (docs/interpreter.md
+# "Multi-instance").
+MULTI_IN_FLIGHT = 50
+
+
+class MultiInstance(_Frozen):
+    """``multiInstanceLoopCharacteristics`` on a service, send or business rule task, a
+    subprocess or a call activity: one run per element of ``collection`` (or ``cardinality``
+    runs), each with ``element_variable`` and ``loopCounter`` as its local variables."""
+
+    sequential: bool = False
+    collection: Expression | None = None  # evaluates to a list; None: ``cardinality``
+    cardinality: Expression | None = None  # evaluates to a whole number
+    element_variable: str | None = None
+    output_collection: str | None = None  # Zeebe: the list of each run's output element
+    output_element: Expression | None = None  # evaluated in the run's scope as it completes
+    completion_condition: Expression | None = None  # after each run: true cancels the rest
+    counter_base: Literal[0, 1] = 0  # loopCounter of the first run: Camunda 0, Zeebe 1
+    max_in_flight: int = MULTI_IN_FLIGHT
+
+
 class PassThrough(_Node):
     """task, manualTask and other activities that only move the token on."""
 
     kind: Literal["pass"] = "pass"
     element: str = "task"  # the BPMN tag, for the timeline
     loop: StandardLoop | None = None
+    multi: MultiInstance | None = None  # multiInstanceLoopCharacteristics
 
 
 AiMode = Literal["advise", "decide", "route", "shadow"]
@@ -342,6 +366,7 @@ class ServiceTask(_Node):
     boundary_timers: tuple[str, ...] = ()
     ai: AiSpec | None = None  # task_type "ai-review": how to review (prompt, model, examples...)
     loop: StandardLoop | None = None  # standardLoopCharacteristics
+    multi: MultiInstance | None = None  # multiInstanceLoopCharacteristics
 
 
 class ScriptTask(_Node):
@@ -352,6 +377,7 @@ class ScriptTask(_Node):
     expression: Expression
     result_variable: str | None = None
     loop: StandardLoop | None = None  # standardLoopCharacteristics
+    multi: MultiInstance | None = None  # multiInstanceLoopCharacteristics
 
 
 class ExclusiveGateway(_Node):
@@ -394,6 +420,7 @@ class SubProcess(_Node):
     outputs: tuple[ParameterMapping, ...] = ()
     boundary_timers: tuple[str, ...] = ()
     loop: StandardLoop | None = None  # standardLoopCharacteristics
+    multi: MultiInstance | None = None  # multiInstanceLoopCharacteristics
 
 
 class TimerCatch(_Node):
@@ -442,6 +469,7 @@ class CallActivity(_Node):
     all_out: bool = False  # every child variable comes out (before the output mappings)
     boundary_timers: tuple[str, ...] = ()
     loop: StandardLoop | None = None  # standardLoopCharacteristics
+    multi: MultiInstance | None = None  # multiInstanceLoopCharacteristics
 
 
 # How a business rule task writes its decision's result (docs/dmn.md "Business rule tasks"):
@@ -465,6 +493,7 @@ class BusinessRuleTask(_Node):
     mapping: DecisionResultMapping = "value"
     inputs: tuple[ParameterMapping, ...] = ()
     outputs: tuple[ParameterMapping, ...] = ()
+    multi: MultiInstance | None = None  # multiInstanceLoopCharacteristics
 
 
 class BoundaryTimer(_Node):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shenpi_core.contracts import InstanceState, ResolveProcessInput, ResolveProcessResult
 from shenpi_core.expressions import ExpressionError
 from shenpi_core.process_plan import CallActivity
-from workflows import rejects, throws
+from workflows import multi, rejects, throws
 from workflows.tokens import Token
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ NOT_PROPAGATED = frozenset({"initiator", "outcome"})
 def enter(engine: Engine, token: Token, node: CallActivity) -> None:
     view = engine.view(token)
     variables = {**(dict(view) if node.all_in else {}), **engine.mapped(node.inputs, view)}
+    variables = multi.sent_variables(engine, token, variables)
     boundaries = engine.schedule_boundaries(token, node.boundary_timers)
     arg = ResolveProcessInput(
         process_id=node.called_process,

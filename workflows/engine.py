@@ -35,7 +35,17 @@ from shenpi_core.process_plan import (
     TimerCatch,
     UserTask,
 )
-from workflows import business_rules, calls, compensation, events, loops, scopes, steps, throws
+from workflows import (
+    business_rules,
+    calls,
+    compensation,
+    events,
+    loops,
+    multi,
+    scopes,
+    steps,
+    throws,
+)
 from workflows.ai import start as ai
 from workflows.machine import BOUNDARY, TIMER, TokenMachine
 from workflows.notify_rules import END_REACHED
@@ -69,7 +79,9 @@ class Engine(TokenMachine):
             if token.state != "wait":
                 continue
             node = self.index.node(token.node_id)
-            if isinstance(node, ServiceTask):
+            if token.multi is not None:  # a body held back its instances for this new run
+                multi.resume(self, token)
+            elif isinstance(node, ServiceTask):
                 self._start_service(token, node)
             if token.due_at is not None:
                 self.waits.start_timer(token.id, TIMER, token.due_at)
@@ -98,13 +110,20 @@ class Engine(TokenMachine):
         node = self.index.node(token.node_id)
         try:
             if token.state == "leave":
+                if multi.leaving(self, token, node):  # one instance done; the body goes on
+                    return
                 if not loops.leaving(self, token, node):
                     compensation.completed(self, token, node)
                     self._leave(token, node)
                 return
-            if not loops.entering(self, token, node):
+            if not loops.entering(self, token, node) or multi.entering(self, token, node):
                 return
             match node:
+                case StartEvent() if node.trigger is not None and node.parent is not None:
+                    # Entered, not triggered (that leaves it): a retried incident of its
+                    # subscription, e.g. a correlation key that failed. It listens again.
+                    self.relisten(token)
+                    events.subscribe(self, token, [node.id])
                 case (
                     StartEvent()
                     | PassThrough()
@@ -306,7 +325,7 @@ class Engine(TokenMachine):
     def _start_service(self, token: Token, node: ServiceTask) -> None:
         scope = self.view(token)
         inputs = self.mapped(node.inputs, scope)
-        variables = {**scope, **inputs}
+        variables = multi.sent_variables(self, token, {**scope, **inputs})
         if ai.is_ai_service(node):  # reviewed with the node's AiSpec, not a ServiceTaskInput
             ai.review_service(self, token, node, variables)
             return

@@ -58,6 +58,8 @@ def catching(engine: Engine, token: Token) -> list[str]:
     node = engine.index.node(token.node_id)
     if token.state == "listen":
         return [node.id] if isinstance(node, StartEvent) and node.trigger is not None else []
+    if token.instance is not None or engine.instance_holder(token) is not None:
+        return []  # one run of a multi-instance activity: its body listens for the boundaries
     found: list[str] = [node.id] if isinstance(node, EventCatch) else []
     if isinstance(node, EventGateway):
         arms = [engine.index.flows[f].target for f in node.outgoing]
@@ -74,7 +76,13 @@ def subscribe(engine: Engine, token: Token, node_ids: list[str], holds: bool = F
         trigger = trigger_of(engine, node_id)
         subscription = Subscription(event=trigger.event, name=trigger.name, holds=holds)
         if trigger.event == "message":
-            subscription.correlation_key = _correlation_key(engine, token, trigger)
+            try:
+                subscription.correlation_key = _correlation_key(engine, token, trigger)
+            except ExpressionError as err:
+                # Here, not in the node's step: an event subprocess's start subscribes when its
+                # scope opens, outside any step; the token parks as an incident either way.
+                engine.incident(token, "expression_error", err.message)
+                return
             number = engine.count("subscription")
             # Unique in the instance (mailboxes key it with the instance id); never the workflow
             # id itself, so a replay under another id makes the same choices.

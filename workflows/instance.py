@@ -132,6 +132,7 @@ class InstanceWorkflow:
                 self._changed = False
                 if self._waits.crash is not None:
                     raise self._waits.crash  # a bug: fail the workflow task, retry after a fix
+                engine.continue_as_new_wanted = self._continue_as_new_wanted()
                 engine.advance()
                 self._deadlines.sync()  # due dates shown, reminder and due timers armed
                 self._notifier.announce()  # the tasks opened meanwhile (with their due dates)
@@ -187,14 +188,16 @@ class InstanceWorkflow:
 
     # --- continue-as-new ----------------------------------------------------------------------
 
-    def _continue_as_new_due(self) -> bool:
+    def _continue_as_new_wanted(self) -> bool:
         info = workflow.info()
         limit = self._max_history_events
-        wanted = info.is_continue_as_new_suggested() or (
+        return info.is_continue_as_new_suggested() or (
             limit is not None and info.get_current_history_length() >= limit
         )
+
+    def _continue_as_new_due(self) -> bool:
         return (
-            wanted
+            self._continue_as_new_wanted()
             and not self._engine.finished
             and not self._engine.has_work()
             and self._engine.parked()

@@ -40,7 +40,15 @@ from workflows import ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
 from workflows.timers import first_occurrence, next_occurrence
-from workflows.tokens import BoundaryWait, PlanIndex, StepState, Subscription, Token, TokenState
+from workflows.tokens import (
+    BoundaryWait,
+    MultiState,
+    PlanIndex,
+    StepState,
+    Subscription,
+    Token,
+    TokenState,
+)
 
 TIMER = "timer"  # wait key of an intermediate timer catch
 SERVICE = "service"  # wait key of a running activity
@@ -101,6 +109,9 @@ class TokenMachine:
         self.book = TaskBook(state.tasks, state.counters, workflow_id)
         self.waits = waits
         self.terminated = False  # a terminate end event was reached
+        # Set by the workflow before each advance: multi-instance bodies then start no more
+        # instances, so the instance can continue as new (workflows/multi.py).
+        self.continue_as_new_wanted = False
         self.workflow_id = workflow_id
         self.now = now
 
@@ -367,6 +378,11 @@ class TokenMachine:
         token.boundaries = {start_id: wait}
         token.due_at = wait.due_at
 
+    @staticmethod
+    def relisten(token: Token) -> None:
+        """``token`` is again the armed message, signal or conditional start it was."""
+        token.state = "listen"
+
     def listen(self, token: Token, start_id: str, wait: BoundaryWait) -> None:
         """``token`` is the armed timer start ``start_id`` of an event subprocess."""
         token.state = "listen"
@@ -384,7 +400,7 @@ class TokenMachine:
     def interrupt(self, token: Token, reason: str) -> None:
         """Stop what ``token`` waits on: its activity, timers, task(s) and, for a subprocess,
         every token inside it. The token itself stays, for the caller to move."""
-        if isinstance(self.index.node(token.node_id), SubProcess):
+        if isinstance(self.index.node(token.node_id), SubProcess) or token.multi is not None:
             for inner in reversed(self.inside(token)):
                 self._close_task(inner, reason)
                 self.remove(inner)
@@ -398,6 +414,7 @@ class TokenMachine:
         token.reviewing = False
         token.due_at = None
         token.loop = None  # an interrupted loop is over
+        token.multi = None  # so are a multi-instance body's instances
 
     def remove(self, token: Token) -> None:
         self.waits.cancel(token.id)
@@ -417,18 +434,24 @@ class TokenMachine:
 
     def parked(self) -> bool:
         """Safe to continue as new: no activity in flight, every token waits on durable state."""
-        opening = any(s.opening for t in self.tokens for s in (t.subscriptions or {}).values())
-        return not opening and all(
-            t.state in ("join", "incident", "listen")
-            or (
-                t.state == "wait"
-                and not t.reviewing
-                and not isinstance(
+        return all(self.parked_token(t) for t in self.tokens)
+
+    def parked_token(self, t: Token) -> bool:
+        if any(s.opening for s in (t.subscriptions or {}).values()):
+            return False
+        return t.state in ("join", "incident", "listen") or (
+            t.state == "wait"
+            and not t.reviewing
+            and (
+                # A multi-instance body, and each of its instances, hold no activity
+                # themselves: the runs inside them do.
+                t.multi is not None
+                or t.instance is not None
+                or not isinstance(
                     self.index.node(t.node_id), ServiceTask | CallActivity | BusinessRuleTask
                 )
-                and not (t.step is not None and t.step.phase == "resolving")
             )
-            for t in self.tokens
+            and not (t.step is not None and t.step.phase == "resolving")
         )
 
     def end_all(self, reason: str) -> None:
@@ -466,12 +489,65 @@ class TokenMachine:
         token.task_id = None
         token.step = None
 
+    # --- multi-instance bodies (docs/interpreter.md "Multi-instance", workflows/multi.py) ----
+
+    def instance_holder(self, token: Token) -> Token | None:
+        """The instance token ``token`` runs one instance of a multi-instance activity in."""
+        holder = self.token(token.scope) if token.scope is not None else None
+        if holder is not None and holder.instance is not None and holder.node_id == token.node_id:
+            return holder
+        return None
+
+    def body_of(self, token: Token) -> Token:
+        """The multi-instance body an instance (or the run inside one) belongs to; else
+        ``token`` itself: what boundary events are attached to."""
+        holder = token if token.instance is not None else self.instance_holder(token)
+        body = self.token(holder.scope) if holder is not None and holder.scope else None
+        return body if body is not None else token
+
+    @staticmethod
+    def open_body(token: Token, progress: MultiState, local: dict[str, Any]) -> None:
+        """``token`` waits on its multi-instance activity; ``local``: the body's variables."""
+        token.multi = progress
+        token.locals = dict(local)
+        token.state = "wait"
+
+    def open_instance(self, body: Token, local: dict[str, Any]) -> Token:
+        """Start the body's next instance: a token holding its ``local`` variables, and in it
+        the token that runs the activity."""
+        assert body.multi is not None and body.locals is not None
+        holder = self.spawn(body.node_id, state="wait", scope=body.id)
+        holder.instance = body.multi.started
+        holder.locals = dict(local)
+        body.multi.started += 1
+        self._count_instances(body)
+        return self.spawn(body.node_id, via=body.via, scope=holder.id)
+
+    def close_instance(self, body: Token, holder: Token, output: Any) -> None:
+        """One instance completed (``output``: its element of the output collection)."""
+        assert body.multi is not None and holder.instance is not None
+        if output is not None and body.multi.outputs is not None:
+            body.multi.outputs[holder.instance] = output
+        self.end_token(holder, "completed")
+        body.multi.completed += 1
+        self._count_instances(body)
+
+    @staticmethod
+    def _count_instances(body: Token) -> None:
+        # Camunda's counters, as local variables of the body (a completion condition reads them).
+        assert body.multi is not None and body.locals is not None
+        body.locals["nrOfInstances"] = body.multi.count
+        body.locals["nrOfActiveInstances"] = body.multi.started - body.multi.completed
+        body.locals["nrOfCompletedInstances"] = body.multi.completed
+
     # --- boundary timers ----------------------------------------------------------------------
 
     def schedule_boundaries(self, token: Token, timers: tuple[str, ...]) -> dict[str, BoundaryWait]:
         """Compute every boundary timer (or event-based gateway arm) first, so a bad one arms
         none of them."""
         waits: dict[str, BoundaryWait] = {}
+        if self.instance_holder(token) is not None:
+            return waits  # one run of a multi-instance activity: the body holds its boundaries
         for boundary_id in timers:
             boundary = self.index.boundary(boundary_id)
             first = first_occurrence(boundary.timer, self.now(), self.view(token))
@@ -520,4 +596,5 @@ class TokenMachine:
         token.step = None
         token.reviewing = False
         token.locals = None
+        token.multi = None
         token.state = "leave"

@@ -109,7 +109,13 @@ def settle(engine: Engine) -> bool:
         return True
     for token in engine.tokens:
         node = engine.index.node(token.node_id)
-        if isinstance(node, SubProcess) and token.state == "wait" and not engine.active(token.id):
+        if (
+            isinstance(node, SubProcess)
+            and token.state == "wait"
+            and token.multi is None  # a multi-instance body completes in multi.py
+            and token.instance is None
+            and not engine.active(token.id)
+        ):
             _complete(engine, token, node)
             return True
         if (

@@ -83,8 +83,8 @@ def find(engine: Engine, token: Token, kind: Kind, code: str | None) -> Catch | 
     activity = engine.index.node(token.node_id)
     if token.state == "wait" and isinstance(activity, ServiceTask | CallActivity):
         boundary = _boundary(engine, token.node_id, kind, code)
-        if boundary is not None:
-            return Catch(boundary=boundary, holder=token)
+        if boundary is not None:  # on a multi-instance activity: its body's
+            return Catch(boundary=boundary, holder=engine.body_of(token))
     scope_id = token.scope
     siblings = True  # the event subprocesses of the scope the throw is in may catch it
     while True:
@@ -95,6 +95,7 @@ def find(engine: Engine, token: Token, kind: Kind, code: str | None) -> Catch | 
             return Catch(event_subprocess=sub, scope=scope_id)
         if holder is None:
             return None
+        holder = engine.body_of(holder)  # one run of a multi-instance subprocess: its body's
         boundary = _boundary(engine, holder.node_id, kind, code)
         if boundary is not None:
             return Catch(boundary=boundary, holder=holder)

@@ -70,6 +70,19 @@ class StepState(BaseModel):
     ai: AiAdvice | None = None  # the AI's advice, shown on every task the step opens
 
 
+class MultiState(BaseModel):
+    """The multi-instance body a token waits in (docs/interpreter.md "Multi-instance"): its
+    instances run as tokens inside it, at most ``MultiInstance.max_in_flight`` at once."""
+
+    items: list[Any] | None = None  # the collection as evaluated on entering; None: cardinality
+    count: int = 0  # nrOfInstances
+    started: int = 0  # instances started so far: the next one's index
+    completed: int = 0
+    # Zeebe's output collection, by instance index (null until that instance completes). Kept
+    # here, not as a variable, so nothing an instance writes (a child's variables) replaces it.
+    outputs: list[Any] | None = None
+
+
 class Token(BaseModel):
     id: str
     node_id: str
@@ -98,6 +111,11 @@ class Token(BaseModel):
     activation: str | None = None
     # Messages, signals and conditions it listens for, by catching event (node id).
     subscriptions: dict[str, Subscription] | None = None
+    # A multi-instance body: the progress of its instances. Each instance is a token waiting
+    # on the same node inside the body (``instance``: its index in the collection, its
+    # ``locals`` the element and loopCounter), in which one token runs the activity itself.
+    multi: MultiState | None = None
+    instance: int | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -123,6 +141,10 @@ class Token(BaseModel):
             exclude["activation"] = True
         if self.subscriptions is None:
             exclude["subscriptions"] = True
+        if self.multi is None:
+            exclude["multi"] = True
+        if self.instance is None:
+            exclude["instance"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 

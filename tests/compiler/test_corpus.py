@@ -30,20 +30,16 @@ EXPECTED: dict[str, frozenset[str] | None] = {
     "bpmn-miwg-test-suite__C.1.1-invoice-handling.bpmn": frozenset({"condition-syntax"}),
     # Their FEEL (`some … satisfies`, contexts) parses since FEEL has its own grammar.
     "bpmn-miwg-test-suite__C.9.0-customer-onboarding.bpmn": COMPILES,
-    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": frozenset({"unsupported-loop"}),
+    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": COMPILES,
     "camunda-bpm-examples__TwitterDemoProcess.bpmn": COMPILES,
     "camunda-bpm-examples__invoicePayment.bpmn": COMPILES,
-    "camunda-bpm-examples__loan-granting.bpmn": frozenset(
-        {"unsupported-loop", "unsupported-mapping"}
-    ),
+    "camunda-bpm-examples__loan-granting.bpmn": frozenset({"unsupported-mapping"}),
     "camunda-bpm-examples__order-handling.bpmn": COMPILES,
-    "camunda-bpm-platform__CompensateEventTest.testCompensateScope.bpmn": frozenset(
-        {"unsupported-loop"}
-    ),
+    "camunda-bpm-platform__CompensateEventTest.testCompensateScope.bpmn": COMPILES,
     "camunda-bpm-platform__LinkEventTest.testEventLinkMultipleSources.bpmn": COMPILES,
     "camunda-bpm-platform__TaskServiceTest.handleUserTaskEscalation.bpmn": COMPILES,
     "camunda-bpm-platform__TransactionSubProcessTest.testSimpleCase.bpmn": frozenset(
-        {"unsupported-element", "unsupported-loop"}
+        {"unsupported-element"}
     ),
     "camunda-bpm-platform__VacationRequest.bpmn": COMPILES,
     "camunda-bpm-platform__invoice.v2.bpmn": COMPILES,
@@ -51,7 +47,7 @@ EXPECTED: dict[str, frozenset[str] | None] = {
     "flowable-examples__VacationRequest.bpmn": COMPILES,
     "flowable-examples__my-process.bpmn": COMPILES,
     "spring-zeebe__demoProcess.bpmn": COMPILES,
-    "zeebe-process-test__automated-tests.bpmn": frozenset({"unsupported-loop"}),
+    "zeebe-process-test__automated-tests.bpmn": COMPILES,
     "zeebe-process-test__looping-servicetask.bpmn": COMPILES,
     "zeebe-process-test__pr-created.bpmn": COMPILES,
     "zeebe-process-test__test_timer_events.bpmn": COMPILES,

@@ -48,6 +48,7 @@ from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
 from tests.workflows.call_support import called_child, deploy_fixture
 from tests.workflows.decision_support import APPROVER_LEVEL, DMN_DIR, deploy_dmn
+from tests.workflows.multi_support import multi_activities
 from tests.workflows.notify_support import bpmn
 from tests.workflows.support import (
     decide,
@@ -56,6 +57,7 @@ from tests.workflows.support import (
     settings_for_tests,
     start,
     state,
+    wait_open_tasks,
 )
 from worker import build_worker
 
@@ -686,6 +688,28 @@ NOTIFY_RULES = bpmn(
 )
 
 
+async def multi_instance(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """Multi-instance service and send tasks (parallel, sequential, output collections); a
+    completion condition that cancels the last instance, and loopCardinality; a subprocess per
+    document; a 120-element body that continues as new between its instances."""
+    service = await start(client, "mi_service", queue, variables={"items": [1, 2, 3]})
+    camunda = await start(
+        client, "mi_camunda", queue, variables={"suppliers": ["a", "slow", "b"], "rounds": 2}
+    )
+    docs = [{"name": "id card", "owner": "mia"}, {"name": "contract", "owner": "ray"}]
+    sub = await start(client, "mi_subprocess", queue, variables={"docs": docs, "timeout": "PT1H"})
+    for task in await wait_open_tasks(sub, 2):
+        await decide(sub, task, "approve", task.assignee or "")
+    await decide(sub, await open_task(sub, "done"), "approve", "ida")
+    many = await start(
+        client, "mi_many", queue, variables={"items": list(range(120))}, max_history_events=200
+    )
+    for handle in (service, camunda, sub, many):
+        await handle.result()
+    first = client.get_workflow_handle(many.id, run_id=many.first_execution_run_id)
+    return [service, camunda, sub, first, client.get_workflow_handle(many.id)]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -719,6 +743,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "next_due": next_due,
     "business_rules": business_rules,
     "messages": messages,
+    "multi_instance": multi_instance,
 }
 
 
@@ -744,7 +769,12 @@ async def _run_on(client: Client, run: Callable[[str], Awaitable[None]]) -> None
         client,
         task_queue=queue,
         settings=settings_for_tests(),
-        extra_activities=[*fake_activities(), fake_directory, fake_ai_review],
+        extra_activities=[
+            *fake_activities(),
+            *multi_activities(),
+            fake_directory,
+            fake_ai_review,
+        ],
     ):
         await run(queue)
 

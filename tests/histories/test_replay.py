@@ -36,7 +36,7 @@ def test_representative_histories_are_committed() -> None:
     assert {"notify_defaults", "decision_limits", "incident_actions", "ai_heartbeats"} <= names
     assert {"priority", "next_due"} <= names
     assert {"scopes", "errors", "gateways", "scope_timers", "calls", "loops"} <= names
-    assert {"compensation", "scripts", "business_rules", "messages"} <= names
+    assert {"compensation", "scripts", "business_rules", "messages", "multi_instance"} <= names
 
 
 def _recorded_workflow_id(text: str, default: str) -> str:

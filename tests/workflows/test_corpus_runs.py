@@ -193,6 +193,15 @@ RUNS: dict[str, Run] = {
     "camunda-bpm-platform__LinkEventTest.testEventLinkMultipleSources.bpmn": Run(
         status="waiting", waits=frozenset({"WaitAfterLink"})
     ),
+    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": Run(
+        # Its message event subprocesses subscribe at once, by these keys (their multi-instance
+        # call activity runs only when a document is asked for).
+        variables={"documentReferenceId": "D-1", "fraudSuspectedId": "F-1"},
+    ),
+    # Its two sequential multi-instance tasks (5 runs each) are compensated, then it waits.
+    "camunda-bpm-platform__CompensateEventTest.testCompensateScope.bpmn": Run(
+        status="waiting", waits=frozenset({"beforeEnd"})
+    ),
     "camunda-bpm-examples__order-handling.bpmn": Run(
         # The conditional boundary reads invoiceId, which the order process sets later.
         variables={"invoiceId": None},
@@ -210,7 +219,8 @@ RUNS: dict[str, Run] = {
         ),
     ),
     "zeebe-process-test__pr-created.bpmn": Run(
-        # It calls automatedTestsProcess, drawn in a file the corpus does not hold.
+        # It calls automatedTestsProcess (zeebe-process-test__automated-tests.bpmn, which runs
+        # on its own here): the runner deploys no other file.
         variables={"prId": "1"},
         status="waiting",
         incident="call_failed",

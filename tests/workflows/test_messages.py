@@ -11,7 +11,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from shenpi import messaging_client
-from shenpi_core.contracts import InstanceState
+from shenpi_core.contracts import (
+    UPDATE_INCIDENT_ACTION,
+    IncidentActionInput,
+    IncidentActionResult,
+    InstanceState,
+)
 from shenpi_core.messaging import SIGNAL_BPMN, BpmnSignal, Message, PublishInput, PublishResult
 from tests.helpers import assert_eventually
 from tests.workflows.support import decide, open_task, start, state, timeline_events
@@ -292,3 +297,33 @@ async def test_a_message_and_its_subscription_at_the_same_moment_meet_exactly_on
         final = await handle.result()
         assert final.variables["signer"] == key
         assert timeline_events(final).count("message_received") == 1
+
+
+async def test_a_correlation_key_that_cannot_be_evaluated_is_an_incident_not_a_crash(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    """The event subprocess's message start subscribes as the instance starts, outside any
+    step: a key over a missing variable parks its listener as an incident; the work goes on."""
+    handle = await start(client, "message_start_bad_key", task_queue)
+    await decide(handle, await open_task(handle, "work"), "approve", "mia")
+
+    async def parked() -> None:
+        instance = await state(handle)
+        assert [(i.node_id, i.kind) for i in instance.incidents] == [("cancel", "expression_error")]
+        assert [t["node_id"] for t in instance.tokens] == ["cancel"]
+
+    await assert_eventually(parked)
+    # Retried with the variable still missing: the same incident again, nothing runs.
+    retry = IncidentActionInput(incident_id="1", action="retry", actor="root", is_admin=True)
+    await handle.execute_update(UPDATE_INCIDENT_ACTION, retry, result_type=IncidentActionResult)
+
+    async def again() -> None:
+        instance = await state(handle)
+        assert [(i.node_id, i.resolved_at is None) for i in instance.incidents] == [
+            ("cancel", False),
+            ("cancel", True),
+        ]
+        assert "event_subprocess_started" not in timeline_events(instance)
+
+    await assert_eventually(again)
+    await handle.terminate("test over")
