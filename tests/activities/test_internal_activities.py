@@ -10,7 +10,12 @@ import pytest
 from activities.registry import BUILTIN_TYPES, build_registry
 from shenpi.directory import DirectoryError
 from shenpi.settings import Settings
-from shenpi_core.contracts import ACTIVITY_ARCHIVE, ACTIVITY_DIRECTORY, ACTIVITY_RESOLVE_PROCESS
+from shenpi_core.contracts import (
+    ACTIVITY_ARCHIVE,
+    ACTIVITY_DIRECTORY,
+    ACTIVITY_RESOLVE_DECISION,
+    ACTIVITY_RESOLVE_PROCESS,
+)
 
 
 def _names(fns: list[Any]) -> list[str]:
@@ -22,7 +27,12 @@ async def test_registry_adds_its_internal_activities_but_not_as_service_task_typ
 ) -> None:
     registry = build_registry(Settings(_env_file=None, data_dir=tmp_path))
     try:
-        internal = [ACTIVITY_DIRECTORY, ACTIVITY_ARCHIVE, ACTIVITY_RESOLVE_PROCESS]
+        internal = [
+            ACTIVITY_DIRECTORY,
+            ACTIVITY_ARCHIVE,
+            ACTIVITY_RESOLVE_PROCESS,
+            ACTIVITY_RESOLVE_DECISION,
+        ]
         assert _names(registry.activities) == [*internal, *BUILTIN_TYPES]
         assert registry.needs_executor  # the directory lookup is synchronous (thread pool)
     finally:
