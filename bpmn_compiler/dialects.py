@@ -9,7 +9,7 @@ run (Java delegates, scripts, listeners) is reported, never silently dropped wit
 from __future__ import annotations
 
 import re
-from typing import cast
+from typing import Literal, cast
 
 from lxml import etree
 
@@ -23,6 +23,7 @@ from bpmn_compiler.model import (
     SHENPI_NS,
     ZEEBE_NS,
     Extensions,
+    RawListener,
     RawMapping,
     RawText,
     whole_number,
@@ -117,7 +118,7 @@ def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diag
         _read_service(written, element_id, ext, diags)
         _read_config(written, ext)
         _read_mappings(written, element_id, ext, diags)
-        _read_listeners(written, element_id, diags)
+        _read_listeners(written, element_id, ext, diags)
         ext.initiator_variable = written.first(_ASSIGNMENT_NAMESPACES, "initiator")
     elif el.get("implementation") == AI_IMPLEMENTATION:
         # Most elements say nothing in any dialect; of what ``_read_service`` reads, only this
@@ -328,8 +329,61 @@ def _camunda_parameter(
     return None
 
 
-def _read_listeners(written: _Written, element_id: str, diags: list[Diagnostic]) -> None:
+# When a listener runs: execution start (and a task's create) before the node; a task's
+# complete (and execution end) once it is done. Other events are not run (a warning says so).
+_LISTENER_EVENTS: dict[str, Literal["start", "end"]] = {
+    "start": "start", "create": "start", "creating": "start",
+    "end": "end", "complete": "end", "completing": "end",
+}  # fmt: skip
+
+
+_LISTENER_ORDER = {
+    ("start", "executionListener"): 0,
+    ("start", "taskListener"): 1,
+    ("end", "taskListener"): 2,
+    ("end", "executionListener"): 3,
+}
+
+
+def _read_listeners(
+    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> None:
+    """Engine listeners run as activities of the type they name (docs/compiler.md "Listeners")."""
+    found: list[tuple[int, RawListener]] = []
     for name, tag in _LISTENERS:
         for listener in written.children.get(tag, ()):
-            message = f"{name} is ignored: Shenpi does not run engine listeners"
-            diags.append(_warning("ignored-listener", message, element_id, listener))
+            event = (listener.get("event") or listener.get("eventType") or "").strip()
+            when = _LISTENER_EVENTS.get(event)
+            task_type = _listener_type(listener, element_id, ext, diags)
+            if when is None or task_type is None:
+                scripted = any(etree.QName(c).localname == "script" for c in listener)
+                why = (
+                    f"its event {event!r} is not run"
+                    if when is None
+                    else "a script runs no code in the engine; name an activity type"
+                    if scripted
+                    else "it names no type"
+                )
+                message = f'{name} is ignored: {why} (docs/compiler.md "Listeners")'
+                diags.append(_warning("ignored-listener", message, element_id, listener))
+                continue
+            # Execution start, then task create; task complete, then execution end.
+            rank = _LISTENER_ORDER[(when, name)]
+            found.append((rank, RawListener(when, task_type, line_of(listener))))
+    ext.listeners = [raw for _, raw in sorted(found, key=lambda pair: pair[0])]
+
+
+def _listener_type(
+    listener: Element, element_id: str, ext: Extensions, diags: list[Diagnostic]
+) -> str | None:
+    zeebe = (listener.get("type") or "").strip()
+    if zeebe:
+        return zeebe
+    for attr in _JAVA_ATTRIBUTES:
+        value = (listener.get(attr) or "").strip()
+        if value:
+            computes = ext.computes_nothing
+            name = _read_delegate(listener, element_id, attr, value, ext, diags)
+            ext.computes_nothing = computes  # a listener never makes its node a pass
+            return name
+    return None

@@ -105,6 +105,15 @@ class RawVariable:
 
 
 @dataclass
+class RawListener:
+    """An engine listener as written: when it runs and the activity type it names."""
+
+    event: Literal["start", "end"]
+    task_type: str
+    line: int | None
+
+
+@dataclass
 class Extensions:
     """What the dialect readers found on one element (docs/architecture.md §4)."""
 
@@ -127,6 +136,7 @@ class Extensions:
     # camunda:expression="${true}": a service task that calls nothing, so it only moves on.
     computes_nothing: bool = False
     from_delegate: bool = False  # the task type is a Java delegate's name (already warned of)
+    listeners: list[RawListener] = field(default_factory=list)  # start ones first, then end
 
 
 @dataclass

@@ -43,6 +43,7 @@ from shenpi_core.process_plan import (
     ExclusiveGateway,
     Expression,
     InclusiveGateway,
+    Listener,
     Node,
     ParallelGateway,
     ParameterMapping,
@@ -119,6 +120,10 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
     if multi is not None:
         base["multi"] = multi
     ext = node.ext
+    if ext.listeners:
+        base["listeners"] = tuple(
+            Listener(event=raw.event, task_type=raw.task_type) for raw in ext.listeners
+        )
     boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
     match node.kind:
         case "start" if node.event != "none":  # an event subprocess's, or an event start

@@ -305,6 +305,7 @@ TimelineEvent = Literal[
     "signal_received",  # details: name, interrupting
     "condition_met",  # details: interrupting
     "signal_thrown",  # details: name
+    "listener_completed",  # details: event (start, end), index
     "decision_evaluated",  # details: decision_id, drg_id, version (of the deployed DMN file)
     "multi_instance_started",  # details: instances, sequential
     "multi_instance_completed",  # details: instances, completed, cancelled (by its condition)

@@ -89,6 +89,16 @@ class SequenceFlow(_Frozen):
     documentation: str | None = None
 
 
+class Listener(_Frozen):
+    """An engine listener drawn on the node (Camunda/Flowable ``executionListener`` and
+    ``taskListener``, Zeebe's execution and task listeners), run as an activity of its type: at
+    ``start`` before the node runs (a task's ``create`` too), at ``end`` once it completed
+    (``complete``) and before the flow goes on (docs/interpreter.md "Listeners")."""
+
+    event: Literal["start", "end"]
+    task_type: str
+
+
 class _Node(_Frozen):
     id: str  # the BPMN element id
     name: str | None = None
@@ -97,6 +107,7 @@ class _Node(_Frozen):
     line: int | None = None
     # The subprocess this node is drawn in (docs/interpreter.md "Scopes"); None: the process.
     parent: str | None = None
+    listeners: tuple[Listener, ...] = ()
 
 
 # What an event catches or throws besides timers (docs/interpreter.md "Errors and escalations",

@@ -40,6 +40,7 @@ from workflows import (
     calls,
     compensation,
     events,
+    listeners,
     loops,
     multi,
     scopes,
@@ -110,11 +111,15 @@ class Engine(TokenMachine):
         node = self.index.node(token.node_id)
         try:
             if token.state == "leave":
+                if listeners.after(self, token, node):  # its end listeners run first
+                    return
                 if multi.leaving(self, token, node):  # one instance done; the body goes on
                     return
                 if not loops.leaving(self, token, node):
                     compensation.completed(self, token, node)
                     self._leave(token, node)
+                return
+            if listeners.before(self, token, node):  # its start listeners run first
                 return
             if not loops.entering(self, token, node) or multi.entering(self, token, node):
                 return
@@ -411,6 +416,10 @@ class Engine(TokenMachine):
     def service_completed(self, token_id: str, result: dict[str, Any]) -> None:
         token = self.token(token_id)
         if token is None or token.state != "wait":
+            return
+        if listeners.running(token):  # a listener of the node, not the node's own activity
+            self.resolve_incidents(token.node_id, "waiting_for_worker")
+            listeners.completed(self, token, result)
             return
         node = self.index.node(token.node_id)
         assert isinstance(node, ServiceTask)

@@ -205,6 +205,19 @@ class TokenMachine:
     ) -> None:
         """Put ``token`` on ``node_id``: entering it (it runs afresh) or leaving it."""
         token.node_id, token.via, token.state = node_id, via, state
+        token.listener = None  # a node's listeners are its own
+
+    @staticmethod
+    def listen_in(token: Token, phase: str) -> None:
+        """``token`` waits for a listener of its node (``start:<i>``, ``end:<i>``)."""
+        token.listener = phase
+        token.state = "wait"
+
+    @staticmethod
+    def listened(token: Token, phase: str) -> None:
+        """Its node's start (``started``) or end (``ended``) listeners all ran: it goes on."""
+        token.listener = phase
+        token.state = "enter" if phase == "started" else "leave"
 
     @staticmethod
     def passed(token: Token) -> None:
@@ -261,6 +274,7 @@ class TokenMachine:
         """An incident retried: the token runs its node afresh, with nothing left of before."""
         token.task_id, token.due_at, token.step, token.reviewing = None, None, None, False
         token.boundaries = {}
+        token.listener = None
         token.state = "enter"
 
     # --- subscriptions (docs/interpreter.md "Messages, signals and conditions") ----------------
@@ -438,6 +452,8 @@ class TokenMachine:
 
     def parked_token(self, t: Token) -> bool:
         if any(s.opening for s in (t.subscriptions or {}).values()):
+            return False
+        if t.listener is not None and ":" in t.listener:  # a listener's activity runs
             return False
         return t.state in ("join", "incident", "listen") or (
             t.state == "wait"

@@ -111,6 +111,9 @@ class Token(BaseModel):
     activation: str | None = None
     # Messages, signals and conditions it listens for, by catching event (node id).
     subscriptions: dict[str, Subscription] | None = None
+    # Its node's engine listeners (workflows/listeners.py): "start:<i>" / "end:<i>" while one
+    # runs, "started" / "ended" once they all ran.
+    listener: str | None = None
     # A multi-instance body: the progress of its instances. Each instance is a token waiting
     # on the same node inside the body (``instance``: its index in the collection, its
     # ``locals`` the element and loopCounter), in which one token runs the activity itself.
@@ -141,6 +144,8 @@ class Token(BaseModel):
             exclude["activation"] = True
         if self.subscriptions is None:
             exclude["subscriptions"] = True
+        if self.listener is None:
+            exclude["listener"] = True
         if self.multi is None:
             exclude["multi"] = True
         if self.instance is None:

@@ -48,6 +48,7 @@ from tests.workflows.ai_support import fake_ai_review, fake_ocr, with_ai
 from tests.workflows.approval_support import fake_directory, start_plan, with_approval
 from tests.workflows.call_support import called_child, deploy_fixture
 from tests.workflows.decision_support import APPROVER_LEVEL, DMN_DIR, deploy_dmn
+from tests.workflows.listener_support import listener_activities
 from tests.workflows.multi_support import multi_activities
 from tests.workflows.notify_support import bpmn
 from tests.workflows.support import (
@@ -665,6 +666,15 @@ async def _until_subscribed(handle: WorkflowHandle[Any, Any], node_id: str) -> N
     raise AssertionError(f"{handle.id} never subscribed at {node_id}")
 
 
+async def listeners(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """Execution and task listeners around a user task, a Zeebe start listener on a service
+    task (tests/workflows/test_listeners.py)."""
+    handle = await start(client, "listeners", queue)
+    await decide(handle, await open_task(handle, "review"), "approve", "mia")
+    await handle.result()
+    return [handle]
+
+
 NOTIFY_RULES = bpmn(
     "notify_rules",
     """
@@ -744,6 +754,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "business_rules": business_rules,
     "messages": messages,
     "multi_instance": multi_instance,
+    "listeners": listeners,
 }
 
 
@@ -774,6 +785,7 @@ async def _run_on(client: Client, run: Callable[[str], Awaitable[None]]) -> None
             *multi_activities(),
             fake_directory,
             fake_ai_review,
+            *listener_activities(),
         ],
     ):
         await run(queue)
