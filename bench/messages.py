@@ -159,7 +159,7 @@ async def _measure(client: Client, queue: str, ids: list[str], publishes: int) -
     return results
 
 
-async def _one_count(waiting: int, publishes: int) -> dict[str, Any]:
+async def _one_count(waiting: int, publishes: int, cache: int) -> dict[str, Any]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN_DIR / "temporal"),
         data_converter=pydantic_data_converter,
@@ -167,7 +167,12 @@ async def _one_count(waiting: int, publishes: int) -> dict[str, Any]:
         dev_server_extra_args=list(PRIORITY_ARGS),
     )
     queue = f"bench-{uuid.uuid4().hex[:6]}"
-    settings = Settings(_env_file=None, env="test", data_dir=Path(f"/tmp/{queue}"))
+    settings = Settings(
+        _env_file=None,
+        env="test",
+        data_dir=Path(f"/tmp/{queue}"),
+        worker_max_cached_workflows=cache,
+    )
     try:
         async with build_worker(env.client, task_queue=queue, settings=settings):
             began = time.perf_counter()
@@ -208,9 +213,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--waiting", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--publishes", type=int, default=200)
+    parser.add_argument(
+        "--cache",
+        type=int,
+        default=Settings.model_fields["worker_max_cached_workflows"].default,
+        help="the worker's workflow cache (each instance and each mailbox is one workflow)",
+    )
     args = parser.parse_args()
     for waiting in args.waiting:
-        row = asyncio.run(_one_count(waiting, args.publishes))
+        row = asyncio.run(_one_count(waiting, args.publishes, args.cache))
         print(_report(row), flush=True)
 
 
