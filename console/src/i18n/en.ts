@@ -209,6 +209,7 @@ export const en = {
   "event.signal_received": "Signal received",
   "event.condition_met": "Condition met",
   "event.signal_thrown": "Signal sent",
+  "event.listener_completed": "Listener ran",
   "event.timer_fired": "Timer fired",
 } as const;
 

@@ -210,5 +210,6 @@ export const zhCN: Record<MessageKey, string> = {
   "event.signal_received": "收到信号",
   "event.condition_met": "条件满足",
   "event.signal_thrown": "发出信号",
+  "event.listener_completed": "监听器已执行",
   "event.timer_fired": "定时器触发",
 };
