@@ -162,6 +162,7 @@ async def broadcast_signal(
     client: TemporalClientDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    documents: DocumentAccessDep,
 ) -> SignalBroadcasted:
     """Signal every instance waiting for ``name`` and start every process whose signal start
     event names it. A large broadcast answers "running" and goes on; GET its progress."""
@@ -177,6 +178,8 @@ async def broadcast_signal(
         variables=body.variables,
         initiator=principal.sub,
     )
+    for instance_id in started:  # its approvers may open the documents it names
+        await documents.record(instance_id, body.variables)
     signal = BpmnSignal(name=body.name, variables=body.variables, signal_id=signal_id)
     workflow_id = await messaging_client.start_broadcast(
         client, settings.task_queue, BroadcastInput(signal=signal)
