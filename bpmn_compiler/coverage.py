@@ -121,7 +121,6 @@ COMPLETING = (
     "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn",
     "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
-    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn",
     "camunda-bpm-examples__TwitterDemoProcess.bpmn",
     "camunda-bpm-examples__invoicePayment.bpmn",
     "camunda-bpm-examples__order-handling.bpmn",
