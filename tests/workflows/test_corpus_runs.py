@@ -103,8 +103,9 @@ class Run:
     waits: frozenset[str] = frozenset()  # "waiting": the nodes where the tokens stay
     path: tuple[tuple[str, str | None], ...] | None = None  # PATH_EVENTS in order, when checked
     bug: str | None = None  # a known interpreter bug stops it: a strict xfail until fixed
-    # Not run here, and why: only for a run the time-skipping server cannot drive reliably.
-    unrunnable: str | None = None
+    # "real": run on the dev server, in real time (its timers are days away and never fire),
+    # for a file whose decisions the time-skipping server holds while it skips to its timers.
+    clock: Literal["skipping", "real"] = "skipping"
     incident: str | None = None  # the incident kind it documentedly stops at (with ``waits``)
     decisions: tuple[str, ...] = ()  # DMN files of tests/workflows/dmn/ its rules call
 
@@ -205,10 +206,11 @@ RUNS: dict[str, Run] = {
     "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn": Run(
         # Its message event subprocesses subscribe at once, by these keys (their multi-instance
         # call activity runs only when a document is asked for).
+        # On the time-skipping server the clerk's approval was held while the server skipped to
+        # the file's 5-day timer event subprocess: decided in real time, before any timer.
         variables={"documentReferenceId": "D-1", "fraudSuspectedId": "F-1"},
-        unrunnable="the time-skipping server holds the approval's update while it skips to the"
-        " file's timer event subprocess, and the run hangs or times out (1 run in 3 under load);"
-        " it passes alone: to be driven without time skipping",
+        clock="real",
+        path=(("approved", "UserTask_DecideOnApplication"),),
     ),
     # Its two sequential multi-instance tasks (5 runs each) are compensated, then it waits.
     "camunda-bpm-platform__CompensateEventTest.testCompensateScope.bpmn": Run(
@@ -271,7 +273,7 @@ def test_the_coverage_page_lists_the_files_that_complete_here() -> None:
     # The generator cannot import tests: it keeps its own list, which must match this data.
     runs = {name: RUNS.get(name, Run()) for name, _ in COMPILED}
     expected = {
-        n for n, r in runs.items() if r.status != "waiting" and r.bug is None and not r.unrunnable
+        n for n, r in runs.items() if r.status != "waiting" and r.bug is None
     }
     assert set(COMPLETING) == expected
 
@@ -408,7 +410,7 @@ async def _drive(
             await asyncio.sleep(0.05)
             continue
         due = _earliest_due(current.tokens)
-        if due is not None:  # only timers wait: a second past the next one
+        if due is not None and run.clock == "skipping":  # only timers wait: skip past the next
             ahead = max(due - await env.get_current_time(), timedelta(0))
             await env.sleep(ahead + timedelta(seconds=1))
             continue
@@ -425,8 +427,6 @@ def _cases() -> list[Any]:
     for name, plan in COMPILED:
         run = RUNS.get(name, Run())
         marks = [pytest.mark.xfail(strict=True, reason=run.bug)] if run.bug else []
-        if run.unrunnable:
-            marks.append(pytest.mark.skip(reason=run.unrunnable))
         cases.append(pytest.param(name, plan, id=name, marks=marks))
     return cases
 
@@ -449,9 +449,12 @@ async def corpus_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.mark.parametrize(("name", "plan"), _cases())
 async def test_corpus_file_runs_to_its_end(
-    name: str, plan: ProcessPlan, corpus_env: WorkflowEnvironment, task_queue: str
+    name: str, plan: ProcessPlan, request: pytest.FixtureRequest, task_queue: str
 ) -> None:
-    await _run(corpus_env, task_queue, name, plan, RUNS.get(name, Run()))
+    run = RUNS.get(name, Run())
+    env_name = "corpus_env" if run.clock == "skipping" else "temporal_env"
+    env: WorkflowEnvironment = request.getfixturevalue(env_name)
+    await _run(env, task_queue, name, plan, run)
 
 
 async def test_a_run_stops_at_a_documented_wait(
