@@ -121,6 +121,7 @@ COMPLETING = (
     "SpiffWorkflow__ExclusiveGatewayIfElseAndDecision.bpmn",
     "SpiffWorkflow__standard_loop.bpmn",
     "SpiffWorkflow__timer-non-interrupt-boundary.bpmn",
+    "bpmn-miwg-test-suite__C.9.2-manual-check.bpmn",
     "camunda-bpm-examples__TwitterDemoProcess.bpmn",
     "camunda-bpm-examples__invoicePayment.bpmn",
     "camunda-bpm-examples__order-handling.bpmn",
@@ -222,8 +223,9 @@ def render(fates: list[Fate]) -> str:
         " `tests/workflows/test_corpus_runs.py`: on the time-skipping server, with the start"
         " variables their conditions need, every user task approved, every service task served"
         " by a worker registering its type, and the clock skipped to the next timer when only"
-        " timers wait. Each other compiled file stops there at a documented wait or at a known"
-        " interpreter bug, with the reason.",
+        " timers wait (one file, whose decision the time-skipping server would hold while it skips"
+        " to its timers, runs in real time on the dev server instead). Each other compiled file"
+        " stops there at a documented wait or at a known interpreter bug, with the reason.",
         "",
         "## Per file",
         "",

@@ -272,9 +272,7 @@ def test_every_entry_names_a_corpus_file() -> None:
 def test_the_coverage_page_lists_the_files_that_complete_here() -> None:
     # The generator cannot import tests: it keeps its own list, which must match this data.
     runs = {name: RUNS.get(name, Run()) for name, _ in COMPILED}
-    expected = {
-        n for n, r in runs.items() if r.status != "waiting" and r.bug is None
-    }
+    expected = {n for n, r in runs.items() if r.status != "waiting" and r.bug is None}
     assert set(COMPLETING) == expected
 
 
@@ -422,10 +420,12 @@ def _path(instance: InstanceState) -> tuple[tuple[str, str | None], ...]:
     return tuple((e.event, e.node_id) for e in instance.timeline if e.event in PATH_EVENTS)
 
 
-def _cases() -> list[Any]:
+def _cases(clock: Literal["skipping", "real"]) -> list[Any]:
     cases = []
     for name, plan in COMPILED:
         run = RUNS.get(name, Run())
+        if run.clock != clock:
+            continue
         marks = [pytest.mark.xfail(strict=True, reason=run.bug)] if run.bug else []
         cases.append(pytest.param(name, plan, id=name, marks=marks))
     return cases
@@ -447,14 +447,18 @@ async def corpus_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-@pytest.mark.parametrize(("name", "plan"), _cases())
+@pytest.mark.parametrize(("name", "plan"), _cases("skipping"))
 async def test_corpus_file_runs_to_its_end(
-    name: str, plan: ProcessPlan, request: pytest.FixtureRequest, task_queue: str
+    name: str, plan: ProcessPlan, corpus_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    run = RUNS.get(name, Run())
-    env_name = "corpus_env" if run.clock == "skipping" else "temporal_env"
-    env: WorkflowEnvironment = request.getfixturevalue(env_name)
-    await _run(env, task_queue, name, plan, run)
+    await _run(corpus_env, task_queue, name, plan, RUNS.get(name, Run()))
+
+
+@pytest.mark.parametrize(("name", "plan"), _cases("real"))
+async def test_corpus_file_runs_to_its_end_in_real_time(
+    name: str, plan: ProcessPlan, temporal_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    await _run(temporal_env, task_queue, name, plan, RUNS[name])
 
 
 async def test_a_run_stops_at_a_documented_wait(
