@@ -33,12 +33,13 @@ SUPPORTED_ELEMENTS = (
     ("multiInstanceLoopCharacteristics on a userTask", "one task per element of the collection:"
      " parallel = `all`, `isSequential` = `sequential`; `completionCondition`, element variable"
      " (see `approvals.md`)"),
-    ("multiInstanceLoopCharacteristics on other activities", "service, send, business rule,"
-     " script and plain tasks, subprocesses, call activities: one run per element of the"
-     " collection (or `loopCardinality` runs), parallel (at most 50 at once, `shenpi:maxInFlight`)"
-     " or sequential; element variable, `loopCounter`, Camunda's `nrOf...` counters; Zeebe's"
-     " output collection in element order; `completionCondition` cancels the rest; boundary"
-     " events apply to the whole body (see `interpreter.md`)"),
+    ("multiInstanceLoopCharacteristics on other activities",
+     "service, send, receive, business rule, script and plain tasks, subprocesses, call "
+     "activities: one run per element of the collection (or `loopCardinality` runs), parallel "
+     "(at most 50 at once, `shenpi:maxInFlight`) or sequential; element variable, "
+     "`loopCounter`, Camunda's `nrOf...` counters; Zeebe's output collection in element order;"
+     " `completionCondition` cancels the rest; boundary events apply to the whole body (see "
+     "`interpreter.md`)"),
     ("serviceTask, sendTask", "a Temporal activity by type; Java delegates (`class`,"
      " `delegateExpression`, `expression`) name the activity, with a warning; a sendTask"
      " without type = notify;"
@@ -108,8 +109,8 @@ REFUSED_ELEMENTS = (
     "cancel events; a message or signal name written as an expression; a conditional start of"
     " the process itself",
     "standardLoopCharacteristics on events and gateways; multiInstanceLoopCharacteristics on"
-    " a receiveTask or an event subprocess, and a multi-instance userTask with `loopCardinality`"
-    " but no collection (`unsupported-loop`)",
+    " an event subprocess or an intermediate catch event, and a multi-instance userTask with"
+    " `loopCardinality` but no collection (`unsupported-loop`)",
     "connectors, non-external vendor task types, scripts in mappings"
     " (`unsupported-implementation`, `unsupported-mapping`)",
 )

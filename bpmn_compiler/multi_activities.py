@@ -1,5 +1,5 @@
-"""Multi-instance service, send, business rule and script tasks, subprocesses, call activities
-(and plain or manual tasks, which only pass).
+"""Multi-instance service, send, receive, business rule and script tasks, subprocesses, call
+activities (and plain or manual tasks, which only pass).
 
 A multi-instance user task is an approval step (``multi_instance``); on these activities the
 loop runs the activity once per element of its collection, or ``loopCardinality`` times
@@ -18,7 +18,11 @@ from shenpi_core.process_plan import MULTI_IN_FLIGHT, Expression, MultiInstance
 
 # The node kinds whose multi-instance runs the activity itself (a user task's is a step).
 # "pass" and "script" are cheap: a Camunda service task that calls no bean plans as a pass.
-MULTI_KINDS = ("service_task", "subprocess", "call_activity", "business_rule", "pass", "script")
+# "catch" is a receive task's kind (an intermediate catch event has no loop in BPMN's schema):
+# each instance subscribes with the correlation key its element gives.
+MULTI_KINDS = (
+    "service_task", "subprocess", "call_activity", "business_rule", "pass", "script", "catch"
+)  # fmt: skip
 
 
 def check_multi_activities(model: BpmnModel) -> list[Diagnostic]:
@@ -54,6 +58,9 @@ def _read(node: FlowNode, loop: RawMultiInstance) -> tuple[MultiInstance, list[D
 
     if node.triggered_by_event:
         found.append(diag("unsupported-loop", "an event subprocess cannot be multi-instance", node))
+    if node.kind == "catch" and node.tag != "receiveTask":
+        message = f"multiInstanceLoopCharacteristics on an {node.tag} is unsupported"
+        found.append(diag("unsupported-loop", message, node))
     if loop.collection is None and loop.cardinality is None:
         message = (
             "a multi-instance activity needs a collection (camunda:collection, flowable:collection,"

@@ -449,6 +449,7 @@ class EventCatch(_Node):
     trigger: Trigger
     outputs: tuple[ParameterMapping, ...] = ()  # over the variables and the message's
     boundary_timers: tuple[str, ...] = ()
+    multi: MultiInstance | None = None  # a receive task's multiInstanceLoopCharacteristics
 
 
 class BoundaryCatch(_Node):

@@ -58,8 +58,12 @@ def catching(engine: Engine, token: Token) -> list[str]:
     node = engine.index.node(token.node_id)
     if token.state == "listen":
         return [node.id] if isinstance(node, StartEvent) and node.trigger is not None else []
-    if token.instance is not None or engine.instance_holder(token) is not None:
-        return []  # one run of a multi-instance activity: its body listens for the boundaries
+    if token.multi is not None:  # a multi-instance body: its runs catch the event itself
+        return list(engine.index.outside_boundaries.get(node.id, []))
+    if token.instance is not None:
+        return []  # an instance of a multi-instance activity waits for the run inside it
+    if engine.instance_holder(token) is not None:  # one run: its body listens for the boundaries
+        return [node.id] if isinstance(node, EventCatch) else []
     found: list[str] = [node.id] if isinstance(node, EventCatch) else []
     if isinstance(node, EventGateway):
         arms = [engine.index.flows[f].target for f in node.outgoing]

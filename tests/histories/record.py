@@ -654,13 +654,40 @@ async def messages(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]
     return [wait, boundary, thrower, caught, mailbox]
 
 
-async def _until_subscribed(handle: WorkflowHandle[Any, Any], node_id: str) -> None:
+async def multi_receive(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A multi-instance receive task: one quote per supplier, out of order, collected in the
+    suppliers' order; and one ended by the boundary message after one quote."""
+    handles = []
+    for suppliers, quotes in ((["acme", "bolt"], ["bolt", "acme"]), (["cog", "dyn"], ["cog"])):
+        tender = f"T-{uuid.uuid4().hex[:6]}"
+        variables = {"tender": tender, "suppliers": suppliers}
+        handle = await start(
+            client, "multi_receive", queue, variables=variables, business_key=tender
+        )
+        await _until_subscribed(handle, "quotes", len(suppliers))
+        for n, supplier in enumerate(quotes):
+            quote = Message(
+                name="supplier-quote",
+                correlation_key=f"{tender}/{supplier}",
+                variables={"price": 10 * (n + 1)},
+                message_id=uuid.uuid4().hex,
+            )
+            await messaging_client.publish(client, queue, PublishInput(message=quote))
+        if len(quotes) < len(suppliers):
+            cancel = Message(name="tender-cancelled", correlation_key=tender, message_id=tender)
+            await messaging_client.publish(client, queue, PublishInput(message=cancel))
+        await handle.result()
+        handles.append(handle)
+    return handles
+
+
+async def _until_subscribed(handle: WorkflowHandle[Any, Any], node_id: str, count: int = 1) -> None:
     for _ in range(100):
         tokens = (await state(handle)).tokens
         subs = [
             s for t in tokens for n, s in (t.get("subscriptions") or {}).items() if n == node_id
         ]
-        if subs and not subs[0].get("opening"):
+        if len(subs) >= count and not any(s.get("opening") for s in subs):
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"{handle.id} never subscribed at {node_id}")
@@ -753,6 +780,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "next_due": next_due,
     "business_rules": business_rules,
     "messages": messages,
+    "multi_receive": multi_receive,
     "multi_instance": multi_instance,
     "listeners": listeners,
 }

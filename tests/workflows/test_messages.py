@@ -327,3 +327,73 @@ async def test_a_correlation_key_that_cannot_be_evaluated_is_an_incident_not_a_c
 
     await assert_eventually(again)
     await handle.terminate("test over")
+
+
+async def _all_subscribed(handle: WorkflowHandle[Any, Any], node_id: str, count: int) -> None:
+    """Wait until ``count`` runs of a multi-instance receive task have their subscriptions."""
+
+    async def check() -> None:
+        tokens = (await state(handle)).tokens
+        subs = [
+            s for t in tokens for n, s in (t.get("subscriptions") or {}).items() if n == node_id
+        ]
+        assert len(subs) == count and not any(s.get("opening") for s in subs), tokens
+
+    await assert_eventually(check)
+
+
+async def test_a_multi_instance_receive_task_takes_one_message_per_element(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    tender = f"T-{uuid.uuid4().hex[:6]}"
+    suppliers = ["acme", "bolt", "cog"]
+    handle = await start(
+        client,
+        "multi_receive",
+        task_queue,
+        variables={"tender": tender, "suppliers": suppliers},
+        business_key=tender,
+    )
+    await _all_subscribed(handle, "quotes", 3)  # each run keyed by its own supplier
+    for supplier, price in (("cog", 30), ("acme", 10), ("bolt", 20)):  # out of order
+        sent = await publish(
+            client, task_queue, "supplier-quote", f"{tender}/{supplier}", {"price": price}
+        )
+        assert sent.correlated == [handle.id]
+    final = await handle.result()
+    assert final.status == "completed"
+    assert final.variables["prices"] == [10, 20, 30]  # in the order of the suppliers
+    assert [e.node_id for e in final.timeline if e.event == "message_received"] == ["quotes"] * 3
+
+
+async def test_a_boundary_message_ends_every_run_of_a_multi_instance_receive_task(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    tender = f"T-{uuid.uuid4().hex[:6]}"
+    handle = await start(
+        client,
+        "multi_receive",
+        task_queue,
+        variables={"tender": tender, "suppliers": ["acme", "bolt"]},
+        business_key=tender,
+    )
+    await _all_subscribed(handle, "quotes", 2)
+    await subscribed(handle, "cancelled")  # the body holds the boundary, once
+    await publish(client, task_queue, "supplier-quote", f"{tender}/acme", {"price": 10})
+    sent = await publish(client, task_queue, "tender-cancelled", tender)
+    assert sent.correlated == [handle.id]
+    final = await handle.result()
+    assert final.status == "completed"
+    assert [e.node_id for e in final.timeline if e.event == "message_received"] == [
+        "quotes",
+        "cancelled",
+    ]
+    # Interrupted, the body sets no output collection (Zeebe's), and the quote that came stays
+    # in its run's scope.
+    assert "prices" not in final.variables and "price" not in final.variables
+
+    async def bolt_is_unsubscribed() -> None:
+        late = await publish(client, task_queue, "supplier-quote", f"{tender}/bolt", {"price": 1})
+        assert late.correlated == [] and not late.buffered
+
+    await assert_eventually(bolt_is_unsubscribed)
