@@ -7,7 +7,8 @@ fresh dev server with one in-process worker:
 - publish latency: ``publish`` (update-with-start on the key's mailbox, which signals the one
   instance) one at a time, median and p95, against a direct ``signal`` to a known workflow id
   (a signal id the instance has seen already, so it does nothing): the ratio is what the
-  mailbox costs;
+  mailbox costs; and the same publish as ``POST /api/v1/messages`` to the API served by uvicorn
+  (what a publisher calls: authentication, the message-start lookup, the mailbox);
 - publish throughput: the same with 32 in flight;
 - a signal broadcast to every waiting instance (the broadcast workflow and its activity) against
   signalling the same ids directly, 32 at a time.
@@ -20,14 +21,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -46,7 +50,7 @@ from shenpi_core.messaging import (
     Message,
     PublishInput,
 )
-from worker import build_worker
+from tests.api.conftest import api_settings, running_stack
 
 BIN_DIR = Path(sys.executable).parent
 IN_FLIGHT = 32
@@ -124,23 +128,38 @@ def _summary(took: list[float], wall: float) -> dict[str, float]:
     }
 
 
-async def _measure(client: Client, queue: str, ids: list[str], publishes: int) -> dict[str, Any]:
+async def _measure(
+    client: Client, queue: str, ids: list[str], publishes: int, http: httpx.AsyncClient
+) -> dict[str, Any]:
     sample = ids[:publishes]
+    quarter = publishes // 4
 
     def publish(n: int) -> Callable[[], Awaitable[Any]]:
         message = Message(name="bench-paid", correlation_key=str(n), message_id=uuid.uuid4().hex)
         return lambda: messaging_client.publish(client, queue, PublishInput(message=message))
+
+    def post(n: int) -> Callable[[], Awaitable[Any]]:
+        async def call() -> None:
+            body = {"name": "bench-paid", "correlation_key": str(n)}
+            answer = await http.post("/api/v1/messages", json=body)
+            answer.raise_for_status()
+            assert answer.json()["correlated"], answer.text
+
+        return call
 
     def direct(workflow_id: str) -> Callable[[], Awaitable[Any]]:
         seen = BpmnSignal(name="bench-none", signal_id="bench-seen")
         return lambda: client.get_workflow_handle(workflow_id).signal(SIGNAL_BPMN, seen)
 
     results: dict[str, Any] = {}
+    # Each publish takes one instance's message: the four kinds of publish use four quarters.
     for label, calls, in_flight in (
         ("direct_signal_1", [direct(i) for i in sample], 1),
-        ("publish_1", [publish(n) for n in range(publishes // 2)], 1),
+        ("publish_1", [publish(n) for n in range(quarter)], 1),
+        ("http_1", [post(n) for n in range(quarter, 2 * quarter)], 1),
         ("direct_signal_32", [direct(i) for i in sample], IN_FLIGHT),
-        ("publish_32", [publish(n) for n in range(publishes // 2, publishes)], IN_FLIGHT),
+        ("publish_32", [publish(n) for n in range(2 * quarter, 3 * quarter)], IN_FLIGHT),
+        ("http_32", [post(n) for n in range(3 * quarter, publishes)], IN_FLIGHT),
     ):
         began = time.perf_counter()
         took = await _timed(calls, in_flight)
@@ -166,15 +185,12 @@ async def _one_count(waiting: int, publishes: int, cache: int, wave: int) -> dic
         search_attributes=search_attributes.ALL,
         dev_server_extra_args=list(PRIORITY_ARGS),
     )
-    queue = f"bench-{uuid.uuid4().hex[:6]}"
-    settings = Settings(
-        _env_file=None,
-        env="test",
-        data_dir=Path(f"/tmp/{queue}"),
-        worker_max_cached_workflows=cache,
-    )
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-messages-"))
+    settings = api_settings(data_dir, worker_max_cached_workflows=cache)
+    queue = settings.task_queue
     try:
-        async with build_worker(env.client, task_queue=queue, settings=settings):
+        async with running_stack(env, settings) as stack:
+            http = stack.http("bench-publisher", [settings.admin_group])
             began = time.perf_counter()
             ids: list[str] = []
             query = "ShenpiWaitingFor = 'signal:bench-close' AND ExecutionStatus = 'Running'"
@@ -197,21 +213,24 @@ async def _one_count(waiting: int, publishes: int, cache: int, wave: int) -> dic
                 await _until(all_waiting, max(120.0, wave / 5))
                 print(f"  {expected} waiting after {time.perf_counter() - began:.0f} s", flush=True)
             setup = time.perf_counter() - began
-            results = await _measure(env.client, queue, ids, publishes)
+            async with http:
+                results = await _measure(env.client, queue, ids, publishes, http)
             return {"waiting": waiting, "wave": wave, "setup_s": setup, **results}
     finally:
         await env.shutdown()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _report(row: dict[str, Any]) -> str:
-    p1, d1 = row["publish_1"], row["direct_signal_1"]
-    p32, d32 = row["publish_32"], row["direct_signal_32"]
+    p1, d1, h1 = row["publish_1"], row["direct_signal_1"], row["http_1"]
+    p32, d32, h32 = row["publish_32"], row["direct_signal_32"], row["http_32"]
     return (
         f"waiting {row['waiting']}: publish median {p1['median_ms']:.1f} ms (p95"
-        f" {p1['p95_ms']:.1f}) vs direct signal {d1['median_ms']:.1f} ms ="
-        f" {p1['median_ms'] / d1['median_ms']:.2f}x; 32 in flight {p32['per_s']:.0f}/s vs"
-        f" {d32['per_s']:.0f}/s = {d32['per_s'] / p32['per_s']:.2f}x slower; broadcast to"
-        f" {row['broadcast_delivered']} in {row['broadcast_all_s']:.1f} s vs direct"
+        f" {p1['p95_ms']:.1f}), POST /messages {h1['median_ms']:.1f} ms (p95"
+        f" {h1['p95_ms']:.1f}) vs direct signal {d1['median_ms']:.1f} ms ="
+        f" {p1['median_ms'] / d1['median_ms']:.2f}x / {h1['median_ms'] / d1['median_ms']:.2f}x;"
+        f" 32 in flight {p32['per_s']:.0f}/s, POST {h32['per_s']:.0f}/s vs {d32['per_s']:.0f}/s;"
+        f" broadcast to {row['broadcast_delivered']} in {row['broadcast_all_s']:.1f} s vs direct"
         f" {row['direct_signal_all_s']:.1f} s ="
         f" {row['broadcast_all_s'] / row['direct_signal_all_s']:.2f}x"
         f" (setup {row['setup_s']:.0f} s in waves of {row['wave']})"
