@@ -245,3 +245,26 @@ async def test_a_schedule_that_fires_starts_an_instance_at_its_timer_start(
     assert state["variables"]["initiator"] == "scheduler"
     assert state["timeline"][0]["event"] == "started"
     assert state["timeline"][0]["actor"] == "scheduler"
+
+
+async def test_a_short_cycle_fires_by_the_servers_own_clock(stack: Stack, process_id: str) -> None:
+    # Nothing triggers it: the dev server's scheduler starts the instances of an every-2-seconds
+    # cycle (three at most), each with the version deployed.
+    xml = timer_process(process_id, {"every": ("timeCycle", "R3/PT2S")})
+    status, body = await _deploy(stack, xml)
+    assert status == 201, body
+    handle = stack.temporal.get_schedule_handle(schedule_id(process_id, "every"))
+
+    async def fired() -> list[str]:
+        taken = (await handle.describe()).info.recent_actions
+        assert len(taken) >= 2, taken
+        ids = []
+        for action in taken:
+            assert isinstance(action.action, ScheduleActionExecutionStartWorkflow)
+            ids.append(action.action.workflow_id)
+        return ids
+
+    ids = await assert_eventually(fired, timeout=30)
+    assert len(set(ids)) == len(ids) and all(i.startswith(f"{process_id}:every-") for i in ids)
+    instance = await stack.temporal.get_workflow_handle(ids[0]).describe()
+    assert instance.typed_search_attributes.get(sa.VERSION) == f"{process_id}:1"
