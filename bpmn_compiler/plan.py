@@ -325,6 +325,11 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
 
 def plan(model: BpmnModel) -> ProcessPlan:
     """Build the hashed plan of a model that passed every check."""
+    return plan_sized(model)[0]
+
+
+def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
+    """``plan``, and the size of the canonical JSON its hash covers (``rules_limits`` reads it)."""
     initiator = initiator_variable(model)
     starts = process_starts(model)
     assert starts  # check_start refused a process without one
@@ -359,4 +364,4 @@ def plan(model: BpmnModel) -> ProcessPlan:
         notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
         priority=plan_priority(model),
         version_tag=model.version_tag,
-    ).with_hash()
+    ).hashed()
