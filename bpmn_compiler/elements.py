@@ -19,7 +19,7 @@ from bpmn_compiler.dialects import ext_children, read_extensions
 from bpmn_compiler.events_xml import OUTSIDE, read_declarations, read_trigger, reference
 from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
-from bpmn_compiler.memo import bpmn_children
+from bpmn_compiler.memo import bpmn_children, extension_index
 from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer, RawTrigger
 from bpmn_compiler.multi_activities import MULTI_KINDS
 from bpmn_compiler.notify_xml import read_notify
@@ -39,6 +39,7 @@ IGNORED = frozenset(
     }
 )  # fmt: skip
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
+_MULTI_INSTANCE, _STANDARD_LOOP = (f"{{{BPMN_NS}}}{loop}" for loop in _LOOPS)
 # The activities a standard loop may repeat.
 LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activity", "script")
 # The activities that may be multi-instance (bpmn_compiler/multi_activities.py).
@@ -76,34 +77,39 @@ class Context:
         )
 
     def node(self, el: Element, kind: str, **details: object) -> FlowNode:
-        ext, diags = read_extensions(el, el.get("id", ""))
+        element_id = el.get("id", "")
+        ext, diags = read_extensions(el, element_id)
         self.diagnostics.extend(diags)
         multi_instance = None
         standard_loop = None
         for child in bpmn_children(el):
-            if local_name(child) == _LOOPS[0] and kind in MULTI_INSTANCE_KINDS:
-                # A user task's is an approval step; the others run once per element.
-                multi_instance = multi_instance or read_multi_instance(child)
-            elif local_name(child) == _LOOPS[1] and kind in LOOPING_KINDS:
-                standard_loop = read_standard_loop(child)
-            elif local_name(child) in _LOOPS:
-                what = local_name(child)
-                if what == _LOOPS[0]:
-                    what += " on a " + local_name(el)
-                self.report(el, "unsupported-loop", f"{what} is unsupported")
+            if child.tag == _MULTI_INSTANCE:
+                if kind in MULTI_INSTANCE_KINDS:
+                    # A user task's is an approval step; the others run once per element.
+                    multi_instance = multi_instance or read_multi_instance(child)
+                else:
+                    what = f"{_LOOPS[0]} on a {local_name(el)}"
+                    self.report(el, "unsupported-loop", f"{what} is unsupported")
+            elif child.tag == _STANDARD_LOOP:
+                if kind in LOOPING_KINDS:
+                    standard_loop = read_standard_loop(child)
+                else:
+                    self.report(el, "unsupported-loop", f"{_LOOPS[1]} is unsupported")
+        # Most elements have no extension elements: then no approval, AI or notify to read.
+        extended = bool(extension_index(el))
         return FlowNode(
-            id=el.get("id", ""),
+            id=element_id,
             tag=local_name(el),
             kind=kind,  # type: ignore[arg-type]
             line=line_of(el),
             name=el.get("name"),
             ext=ext,
-            approvals=read_approvals(el),
+            approvals=read_approvals(el) if extended else [],
             multi_instance=multi_instance,
             standard_loop=standard_loop,
-            ai=read_ai(el),
+            ai=read_ai(el) if extended else [],
             human_required=read_human_required(el),
-            notify=read_notify(el),
+            notify=read_notify(el) if extended else [],
             **details,  # type: ignore[arg-type]
         )
 
