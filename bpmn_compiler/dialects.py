@@ -80,6 +80,22 @@ _ZEEBE_INPUT, _ZEEBE_OUTPUT = f"{{{ZEEBE_NS}}}input", f"{{{ZEEBE_NS}}}output"
 _PARAMETERS = tuple(
     (ns, f"{{{ns}}}inputParameter", f"{{{ns}}}outputParameter") for ns in _JAVA_NAMESPACES
 )
+# Everything ``_read_assignment`` and ``_read_service`` look at: an element that has none of it
+# leaves their fields at the defaults, so they are not run (most elements carry one or two vendor
+# attributes, e.g. camunda:asyncBefore, and the two readers make some forty lookups).
+_ASSIGNMENT_NAMES = (
+    frozenset(key for _, _, keys in _ASSIGNMENTS for key in keys),
+    frozenset({_ZEEBE_ASSIGNMENT}),
+)
+_SERVICE_NAMES = (
+    frozenset(
+        [key for _, key in _DELEGATES]
+        + [type_key for type_key, _, _ in _EXTERNAL_TYPES]
+        + [_SHENPI_TYPE, _SHENPI_TASK_QUEUE, _SHENPI_RETRIES, _SHENPI_TIMEOUT]
+        + list(_RESULT_VARIABLE_KEYS)
+    ),
+    frozenset({_CAMUNDA_CONNECTOR, _ZEEBE_TASK_DEFINITION}),
+)
 
 
 def _q(ns: str, name: str) -> str:
@@ -123,6 +139,11 @@ class _Written:
         self.attrs = vendor_attributes(el)
         self.children = extension_index(el)
 
+    def says(self, names: tuple[frozenset[str], frozenset[str]]) -> bool:
+        """Whether any of ``names`` (attribute keys, extension element tags) is written."""
+        keys, tags = names
+        return not self.attrs.keys().isdisjoint(keys) or not self.children.keys().isdisjoint(tags)
+
     def first(self, keys: tuple[str, ...]) -> str | None:
         """The first of the attributes ``keys`` (qualified names) that is set (possibly blank)."""
         for key in keys:
@@ -135,17 +156,19 @@ def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diag
     ext = Extensions()
     diags: list[Diagnostic] = []
     written = _Written(el)
-    if written.attrs or written.children:
+    if written.says(_ASSIGNMENT_NAMES):
         _read_assignment(written, ext)
+    if written.says(_SERVICE_NAMES):
         _read_service(written, element_id, ext, diags)
+    elif el.get("implementation") == AI_IMPLEMENTATION:
+        # Of what ``_read_service`` reads, only this BPMN attribute is then set.
+        ext.task_type = "ai-review"
+    if written.children:
         _read_config(written, ext)
         _read_mappings(written, element_id, ext, diags)
         _read_listeners(written, element_id, ext, diags)
+    if written.attrs:
         ext.initiator_variable = written.first(_INITIATOR_KEYS)
-    elif el.get("implementation") == AI_IMPLEMENTATION:
-        # Most elements say nothing in any dialect; of what ``_read_service`` reads, only this
-        # BPMN attribute can then be set.
-        ext.task_type = "ai-review"
     _read_resource_roles(el, ext)
     return ext, diags
 

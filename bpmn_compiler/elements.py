@@ -115,7 +115,7 @@ class Context:
 
 
 def _event_definitions(el: Element) -> list[Element]:
-    return [c for c in bpmn_children(el) if local_name(c).endswith("EventDefinition")]
+    return [c for c in bpmn_children(el) if c.tag.endswith("EventDefinition")]
 
 
 def _outside(el: Element, definitions: list[Element], ctx: Context) -> RawTrigger | None:
@@ -137,9 +137,15 @@ def _unsupported(el: Element, ctx: Context, why: str = "") -> FlowNode:
     )
 
 
+_TIMER_TAGS = tuple(
+    (f"{{{BPMN_NS}}}{tag}", kind)
+    for tag, kind in (("timeDuration", "duration"), ("timeDate", "date"), ("timeCycle", "cycle"))
+)
+
+
 def _read_timer(definition: Element, ctx: Context) -> RawTimer | None:
-    for tag, kind in (("timeDuration", "duration"), ("timeDate", "date"), ("timeCycle", "cycle")):
-        found = definition.find(f"{{{BPMN_NS}}}{tag}")
+    for tag, kind in _TIMER_TAGS:
+        found = definition.find(tag)
         if found is not None:
             return RawTimer(kind, RawText((found.text or "").strip(), line_of(found)))  # type: ignore[arg-type]
     event = definition.getparent()
@@ -196,18 +202,19 @@ def _start(el: Element, ctx: Context) -> FlowNode:
     if not definitions:
         return ctx.node(el, "start")
     trigger = _outside(el, definitions, ctx)
-    if _in_event_subprocess(el) and trigger is not None:
+    in_event_subprocess = _in_event_subprocess(el)
+    if in_event_subprocess and trigger is not None:
         interrupting = _interrupting(el, "isInterrupting")
         return ctx.node(
             el, "start", event=trigger.event, trigger=trigger, interrupting=interrupting
         )
-    if not _in_event_subprocess(el) and len(definitions) == 1:
+    if not in_event_subprocess and len(definitions) == 1:
         # A process's message, signal or timer start (check refuses them in a subprocess).
         if trigger is not None and trigger.event != "conditional":
             return ctx.node(el, "start", event=trigger.event, trigger=trigger)
         if kinds == ["timerEventDefinition"]:
             return ctx.node(el, "start", event="timer", timer=_read_timer(definitions[0], ctx))
-    if _in_event_subprocess(el) and len(definitions) == 1:
+    if in_event_subprocess and len(definitions) == 1:
         definition = definitions[0]
         interrupting = _interrupting(el, "isInterrupting")
         if kinds == ["timerEventDefinition"]:
@@ -220,7 +227,7 @@ def _start(el: Element, ctx: Context) -> FlowNode:
         if kinds == ["compensateEventDefinition"]:  # compensates its completed subprocess
             return ctx.node(el, "start", event="compensation")
     named = ", ".join(kinds)
-    if _in_event_subprocess(el):
+    if in_event_subprocess:
         allowed = "one definition"
     else:
         allowed = "none, message, signal and timer starts; conditions in event subprocesses"

@@ -38,6 +38,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from shenpi_core.task_forms import TaskForm
 
 PLAN_SCHEMA_VERSION = 1
+# The hash's JSON: sorted keys, no spaces, UTF-8 as is. A dump is never circular: without the
+# check the text is the same, and it comes sooner.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
 # A request's priority (docs/api.md "Priority"): orders inboxes and Temporal's task queues.
 Priority = Literal["low", "normal", "high", "urgent"]
 
@@ -582,15 +587,7 @@ class ProcessPlan(_Frozen):
         body = self.model_dump(mode="json", exclude={"hash"}, exclude_defaults=True)
         for node, dumped in zip(self.nodes, body.get("nodes", ()), strict=True):
             dumped["kind"] = node.kind  # a default, but what tells one node kind from another
-        # A dump is never circular: without the check the text is the same, and it comes sooner.
-        canonical = json.dumps(
-            body,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            check_circular=False,
-        )
-        return canonical.encode("utf-8")
+        return _CANONICAL.encode(body).encode("utf-8")
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_json()).hexdigest()
