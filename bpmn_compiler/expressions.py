@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bpmn_compiler.memo import current
+from bpmn_compiler.memo import once
 from bpmn_compiler.model import RawText
 from shenpi_core.expression_ast import DIRECTORY_ARITY, ExpressionSyntaxError, lit, op, parse_ast
 from shenpi_core.feel_lexer import FeelSyntaxError
@@ -109,20 +109,7 @@ def _memoized(
 ) -> Expression:
     """``build()``, once per compile for each text: the check rules and ``plan`` both compile
     every expression, and a text that does not parse fails the same way each time."""
-    memo = current()
-    if memo is None:
-        return build()
-    key = (kind, raw.text, raw.language, as_list)
-    found = memo.expressions.get(key)
-    if found is None:
-        try:
-            found = build()
-        except ExpressionSyntaxError as err:
-            found = (type(err), err.message)
-        memo.expressions[key] = found
-    if isinstance(found, tuple):
-        raise found[0](found[1])
-    return found
+    return once(kind, (raw.text, raw.language, as_list), build, ExpressionSyntaxError)
 
 
 def compile_condition(raw: RawText) -> Expression:

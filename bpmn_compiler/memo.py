@@ -9,25 +9,20 @@ outside a run every lookup is simply computed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TypeVar, cast
 
 from lxml import etree
 
 from bpmn_compiler.model import BPMN_NS
 
-if TYPE_CHECKING:
-    from shenpi_core.expression_ast import ExpressionSyntaxError
-    from shenpi_core.process_plan import Expression
-
 Element = etree._Element
+T = TypeVar("T")
 BPMN_PREFIX = f"{{{BPMN_NS}}}"
 EXTENSION_ELEMENTS = f"{BPMN_PREFIX}extensionElements"
-# (function, text, language, as_list) -> the expression, or the syntax error's type and message.
-ExpressionKey = tuple[str, str, str | None, bool]
 
 
 @dataclass
@@ -37,9 +32,9 @@ class Memo:
     children: dict[Element, tuple[Element, ...]] = field(default_factory=dict)
     attributes: dict[Element, dict[str, str]] = field(default_factory=dict)
     templates: dict[str, object] = field(default_factory=dict)  # Jinja's parse, or its error
-    expressions: dict[ExpressionKey, Expression | tuple[type[ExpressionSyntaxError], str]] = field(
-        default_factory=dict
-    )
+    # ``once``: (what, its input) -> the result, or the type and message of the error it raised:
+    # expressions, timers, durations.
+    results: dict[tuple[str, Hashable], object] = field(default_factory=dict)
 
 
 _CURRENT: ContextVar[Memo | None] = ContextVar("bpmn_compiler_memo", default=None)
@@ -62,6 +57,34 @@ def compile_run() -> Iterator[Memo]:
 
 def current() -> Memo | None:
     return _CURRENT.get()
+
+
+class _Failed:
+    """What ``once`` keeps of an error: raised again, as a new error, on every repeat."""
+
+    __slots__ = ("error", "message")
+
+    def __init__(self, error: type[Exception], message: str) -> None:
+        self.error, self.message = error, message
+
+
+def once(what: str, key: Hashable, build: Callable[[], T], error: type[Exception]) -> T:
+    """``build()``, worked out once per compile for each ``key``: the check rules and ``plan``
+    both compile every timer and duration. An ``error`` it raises (the compiler's, which carry a
+    ``message``) is kept and raised again the same way each time."""
+    memo = _CURRENT.get()
+    if memo is None:
+        return build()
+    found = memo.results.get((what, key), _Failed)
+    if found is _Failed:
+        try:
+            found = build()
+        except error as err:
+            found = _Failed(type(err), getattr(err, "message", str(err)))
+        memo.results[(what, key)] = found
+    if isinstance(found, _Failed):
+        raise found.error(found.message)
+    return cast("T", found)
 
 
 def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:

@@ -9,6 +9,11 @@ from bpmn_compiler.rules_flow import MAPPED_KINDS, OUTPUT_KINDS, diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
 
+# What reads its mappings; what has none of its own to read (checked elsewhere or refused).
+_MAPPING_KINDS = (*MAPPED_KINDS, *OUTPUT_KINDS)
+_IGNORING_KINDS = (*MAPPED_KINDS, "unsupported")
+
+
 def _expression_problem(node: FlowNode, what: str, raw: RawText, as_list: bool) -> list[Diagnostic]:
     try:
         compile_value(raw, as_list=as_list)
@@ -23,21 +28,22 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node in model.nodes.values():
         ext = node.ext
-        for what, raw, as_list in (
-            ("assignee", ext.assignee, False),
-            ("candidate users", ext.candidate_users, True),
-            ("candidate groups", ext.candidate_groups, True),
-        ):
-            if raw is not None and node.kind == "user_task":
-                found += _expression_problem(node, what, raw, as_list)
+        if node.kind == "user_task":
+            for what, raw, as_list in (
+                ("assignee", ext.assignee, False),
+                ("candidate users", ext.candidate_users, True),
+                ("candidate groups", ext.candidate_groups, True),
+            ):
+                if raw is not None:
+                    found += _expression_problem(node, what, raw, as_list)
         # A message, signal or conditional catch maps only what it receives (its outputs).
         outputs_only = node.kind in OUTPUT_KINDS
         used = ext.outputs if outputs_only else ext.inputs + ext.outputs
-        for mapping in used if node.kind in (*MAPPED_KINDS, *OUTPUT_KINDS) else []:
+        for mapping in used if node.kind in _MAPPING_KINDS else []:
             for raw in ([mapping.source] if mapping.source else []) + mapping.items:
                 found += _expression_problem(node, f"mapping {mapping.target!r}", raw, False)
         unused = ext.inputs if outputs_only else ext.inputs + ext.outputs
-        if unused and node.kind not in (*MAPPED_KINDS, "unsupported"):
+        if unused and node.kind not in _IGNORING_KINDS:
             what = "input mappings" if outputs_only else "input/output mappings"
             found.append(
                 diag(
