@@ -8,7 +8,6 @@ from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawText
 from bpmn_compiler.rules_flow import MAPPED_KINDS, OUTPUT_KINDS, diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
-
 # What reads its mappings; what has none of its own to read (checked elsewhere or refused).
 _MAPPING_KINDS = (*MAPPED_KINDS, *OUTPUT_KINDS)
 _IGNORING_KINDS = (*MAPPED_KINDS, "unsupported")
