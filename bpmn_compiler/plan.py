@@ -5,6 +5,8 @@ Only called when ``check`` found no error, so every expression and timer here is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bpmn_compiler.approvals import compile_approval
 from bpmn_compiler.decision_refs import planned_decision
 from bpmn_compiler.expressions import compile_condition, compile_value
@@ -104,7 +106,29 @@ def _assignment(raw: RawText | None, initiator: str, *, as_list: bool) -> Expres
     return compile_value(raw, as_list=as_list)
 
 
-def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
+@dataclass(frozen=True)
+class _Process:
+    """What every node's planning reads of the whole process, worked out once per plan (each
+    node looking it up would walk every node again)."""
+
+    model: BpmnModel
+    initiator: str | None
+    boundary_timers: dict[str, tuple[str, ...]]  # activity id -> its boundary timers, in order
+    owned: frozenset[str]  # what the engine writes (``writable.engine_owned``)
+
+    @classmethod
+    def of(cls, model: BpmnModel) -> _Process:
+        initiator = initiator_variable(model)
+        timers: dict[str, list[str]] = {}
+        for n in model.nodes.values():
+            if n.kind == "boundary_timer" and n.attached_to is not None:
+                timers.setdefault(n.attached_to, []).append(n.id)
+        attached = {host: tuple(ids) for host, ids in timers.items()}
+        return cls(model, initiator, attached, engine_owned(model, initiator))
+
+
+def _node(node: FlowNode, process: _Process) -> Node:
+    model, initiator = process.model, process.initiator
     base: dict[str, object] = {
         "id": node.id,
         "name": node.name,
@@ -124,7 +148,7 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
         base["listeners"] = tuple(
             Listener(event=raw.event, task_type=raw.task_type) for raw in ext.listeners
         )
-    boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
+    boundary = process.boundary_timers.get(node.id, ())
     match node.kind:
         case "start" if node.event != "none":  # an event subprocess's, or an event start
             outside = {"trigger": _trigger(node.trigger)} if node.trigger is not None else {}
@@ -260,7 +284,6 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
         case "user_task":
             who = initiator or DEFAULT_INITIATOR_VARIABLE
             outputs = tuple(_mapping(m) for m in ext.outputs)
-            owned = engine_owned(model, initiator)
             return UserTask.model_validate(
                 {
                     **base,
@@ -274,7 +297,7 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "ai": compile_ai(node, model)[0],
                     "human_required": human_required(node),
                     "notify": node_notify(node),
-                    "variables": declared_variables(node, outputs, owned),
+                    "variables": declared_variables(node, outputs, process.owned),
                     "form": ext.form,
                 }
             )
@@ -330,7 +353,7 @@ def plan(model: BpmnModel) -> ProcessPlan:
 
 def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
     """``plan``, and the size of the canonical JSON its hash covers (``rules_limits`` reads it)."""
-    initiator = initiator_variable(model)
+    process = _Process.of(model)
     starts = process_starts(model)
     assert starts  # check_start refused a process without one
     start = model.none_start_of(None) or starts[0]
@@ -359,7 +382,7 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
         name=model.process_name,
         start_node=start.id,
         event_starts=event_starts,
-        nodes=tuple(_node(n, model, initiator) for n in model.nodes.values()),
+        nodes=tuple(_node(n, process) for n in model.nodes.values()),
         flows=flows,
         notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
         priority=plan_priority(model),
