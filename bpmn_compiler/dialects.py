@@ -16,7 +16,6 @@ from lxml import etree
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.memo import (
     EXTENSION_ELEMENTS,
-    bpmn_children,
     extension_index,
     vendor_attributes,
 )
@@ -128,7 +127,7 @@ def raw_attributes(el: Element) -> dict[str, RawText]:
     return {etree.QName(k).localname: RawText(str(v).strip(), line) for k, v in el.attrib.items()}
 
 
-class _Written:
+class Written:
     """What one element says in the vendor dialects: its namespaced attributes and its extension
     elements, each gathered once (the readers below make some sixty lookups per element)."""
 
@@ -152,13 +151,18 @@ class _Written:
         return None
 
 
-def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diagnostic]]:
+def read_extensions(
+    written: Written, element_id: str, roles: tuple[Element, ...]
+) -> tuple[Extensions, list[Diagnostic]]:
+    """What the element ``written`` describes says in every dialect; ``roles``: its BPMN
+    children, where humanPerformer and potentialOwner sit (``memo.bpmn_children``)."""
+    el = written.el
     ext = Extensions()
     diags: list[Diagnostic] = []
-    written = _Written(el)
-    if written.says(_ASSIGNMENT_NAMES):
+    vendor = bool(written.attrs or written.children)  # most elements: neither
+    if vendor and written.says(_ASSIGNMENT_NAMES):
         _read_assignment(written, ext)
-    if written.says(_SERVICE_NAMES):
+    if vendor and written.says(_SERVICE_NAMES):
         _read_service(written, element_id, ext, diags)
     elif el.get("implementation") == AI_IMPLEMENTATION:
         # Of what ``_read_service`` reads, only this BPMN attribute is then set.
@@ -169,11 +173,12 @@ def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diag
         _read_listeners(written, element_id, ext, diags)
     if written.attrs:
         ext.initiator_variable = written.first(_INITIATOR_KEYS)
-    _read_resource_roles(el, ext)
+    if roles:
+        _read_resource_roles(roles, ext)
     return ext, diags
 
 
-def _read_assignment(written: _Written, ext: Extensions) -> None:
+def _read_assignment(written: Written, ext: Extensions) -> None:
     """The first non-blank of each: the dialects' attributes in order, then Zeebe's."""
     attrs = written.attrs
     zeebe = written.children.get(_ZEEBE_ASSIGNMENT, ())
@@ -190,9 +195,9 @@ _RESOURCE_ROLES = (_q(BPMN_NS, "humanPerformer"), _q(BPMN_NS, "potentialOwner"))
 _ROLE_EXPRESSION = f"{_q(BPMN_NS, 'resourceAssignmentExpression')}/*"
 
 
-def _read_resource_roles(el: Element, ext: Extensions) -> None:
+def _read_resource_roles(children: tuple[Element, ...], ext: Extensions) -> None:
     """BPMN's own humanPerformer / potentialOwner, with Camunda's ``user(x), group(y)`` syntax."""
-    for role in bpmn_children(el):
+    for role in children:
         if role.tag not in _RESOURCE_ROLES:
             continue
         formal = role.find(_ROLE_EXPRESSION)
@@ -235,7 +240,7 @@ def _unsupported_impl(element_id: str, el: Element, message: str) -> Diagnostic:
 
 
 def _read_service(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
     attrs = written.attrs
     reported = len(diags)
@@ -250,7 +255,7 @@ def _read_service(
 
 
 def _read_task_type(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
     el, attrs = written.el, written.attrs
     delegates: list[str | None] = []
@@ -317,7 +322,7 @@ def _read_delegate(
     return name
 
 
-def _read_config(written: _Written, ext: Extensions) -> None:
+def _read_config(written: Written, ext: Extensions) -> None:
     """Static key/value pairs handed to the activity (headers, properties, string fields)."""
     children = written.children
     if not children:
@@ -339,7 +344,7 @@ def _read_config(written: _Written, ext: Extensions) -> None:
 
 
 def _read_mappings(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
     children = written.children
     if not children:
@@ -396,7 +401,7 @@ _LISTENER_ORDER = {
 
 
 def _read_listeners(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
     """Engine listeners run as activities of the type they name (docs/compiler.md "Listeners")."""
     if not written.children:

@@ -15,11 +15,11 @@ from bpmn_compiler.ai_xml import read_ai, read_human_required
 from bpmn_compiler.calls import read_call
 from bpmn_compiler.decision_refs import is_decision_task, parse_business_rule_task
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.dialects import ext_children, read_extensions
+from bpmn_compiler.dialects import Written, ext_children, read_extensions
 from bpmn_compiler.events_xml import OUTSIDE, read_declarations, read_trigger, reference
 from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
-from bpmn_compiler.memo import bpmn_children, extension_index
+from bpmn_compiler.memo import bpmn_children
 from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer, RawTrigger
 from bpmn_compiler.multi_activities import MULTI_KINDS
 from bpmn_compiler.notify_xml import read_notify
@@ -78,11 +78,13 @@ class Context:
 
     def node(self, el: Element, kind: str, **details: object) -> FlowNode:
         element_id = el.get("id", "")
-        ext, diags = read_extensions(el, element_id)
+        children = bpmn_children(el)
+        written = Written(el)  # its vendor attributes and extension elements, read once
+        ext, diags = read_extensions(written, element_id, children)
         self.diagnostics.extend(diags)
         multi_instance = None
         standard_loop = None
-        for child in bpmn_children(el):
+        for child in children:
             if child.tag == _MULTI_INSTANCE:
                 if kind in MULTI_INSTANCE_KINDS:
                     # A user task's is an approval step; the others run once per element.
@@ -95,8 +97,9 @@ class Context:
                     standard_loop = read_standard_loop(child)
                 else:
                     self.report(el, "unsupported-loop", f"{_LOOPS[1]} is unsupported")
-        # Most elements have no extension elements: then no approval, AI or notify to read.
-        extended = bool(extension_index(el))
+        # Most elements have no extension elements (then no approval, AI or notify to read) and
+        # no vendor attribute (then no shenpi:humanRequired).
+        extended = bool(written.children)
         return FlowNode(
             id=element_id,
             tag=local_name(el),
@@ -108,7 +111,7 @@ class Context:
             multi_instance=multi_instance,
             standard_loop=standard_loop,
             ai=read_ai(el) if extended else [],
-            human_required=read_human_required(el),
+            human_required=read_human_required(el) if written.attrs else None,
             notify=read_notify(el) if extended else [],
             **details,  # type: ignore[arg-type]
         )

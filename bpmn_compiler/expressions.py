@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from bpmn_compiler.memo import once
 from bpmn_compiler.model import RawText
+from bpmn_compiler.validated import validated
 from shenpi_core.expression_ast import DIRECTORY_ARITY, ExpressionSyntaxError, lit, op, parse_ast
 from shenpi_core.feel_lexer import FeelSyntaxError
 from shenpi_core.feel_parser import feel_root, parse_feel
@@ -92,6 +93,10 @@ def _dialect(raw: RawText) -> str:
     return "juel" if "${" in text or "#{" in text else "plain"
 
 
+def _expression(source: str, dialect: str, ast: object) -> Expression:
+    return validated(Expression, {"source": source, "dialect": dialect, "ast": ast})
+
+
 def compile_feel(text: str) -> object:
     """FEEL text (after its ``=``) → the AST, with FEEL's own grammar and semantics.
 
@@ -129,7 +134,7 @@ def _condition(raw: RawText) -> Expression:
         ast = parse_ast(parts[0][1])
     else:
         ast = parse_ast(text)
-    return Expression(source=raw.text, dialect=dialect, ast=ast)
+    return _expression(raw.text, dialect, ast)
 
 
 def compile_value(raw: RawText, *, as_list: bool = False) -> Expression:
@@ -143,22 +148,22 @@ def compile_value(raw: RawText, *, as_list: bool = False) -> Expression:
 def _value(raw: RawText, *, as_list: bool) -> Expression:
     text = raw.text.strip()
     if text.startswith("="):
-        return Expression(source=raw.text, dialect="feel", ast=compile_feel(text[1:]))
+        return _expression(raw.text, "feel", compile_feel(text[1:]))
     if (raw.language or "").strip().lower() in FEEL_LANGUAGES:
         # Declared FEEL without Zeebe's `=` (a Camunda 7 `scriptFormat="feel"` script).
-        return Expression(source=raw.text, dialect="feel", ast=compile_feel(text))
+        return _expression(raw.text, "feel", compile_feel(text))
     if "${" not in text and "#{" not in text:
         if as_list:
             items = [item.strip() for item in text.split(",") if item.strip()]
-            return Expression(source=raw.text, dialect="literal", ast=lit(items))
-        return Expression(source=raw.text, dialect="literal", ast=lit(text))
+            return _expression(raw.text, "literal", lit(items))
+        return _expression(raw.text, "literal", lit(text))
     parts = split_template(text)
     if len(parts) == 1:
-        return Expression(source=raw.text, dialect="juel", ast=parse_ast(parts[0][1]))
+        return _expression(raw.text, "juel", parse_ast(parts[0][1]))
     pieces = [
         {"call": "string", "args": [parse_ast(p)]} if is_expr else lit(p) for is_expr, p in parts
     ]
     ast = pieces[0]
     for piece in pieces[1:]:
         ast = op("add", ast, piece)
-    return Expression(source=raw.text, dialect="juel", ast=ast)
+    return _expression(raw.text, "juel", ast)

@@ -13,6 +13,7 @@ from bpmn_compiler.expressions import (
 )
 from bpmn_compiler.model import BpmnModel, FlowNode
 from bpmn_compiler.timers import TimerSyntaxError, compile_timer
+from bpmn_compiler.validated import validated
 
 TASK_KINDS = ("user_task", "service_task")
 # What may carry input/output mappings: tasks and subprocesses (their local variables).
@@ -27,7 +28,7 @@ def diag(code: str, message: str, node: FlowNode | None = None, **kw: object) ->
     if node is not None:
         kw.setdefault("element_id", node.id)
         kw.setdefault("line", node.line)
-    return Diagnostic(code=code, message=message, **kw)
+    return validated(Diagnostic, {"code": code, "message": message, **kw})
 
 
 # What may start the process itself besides its none start (docs/interpreter.md "Messages,
