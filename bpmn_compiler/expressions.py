@@ -36,6 +36,9 @@ class UnsupportedLanguageError(ExpressionSyntaxError):
     """A ``language`` attribute naming something other than JUEL or FEEL (JavaScript, XPath)."""
 
 
+_NESTING = frozenset("'\"{")  # what makes the closing brace of ``${`` not the first "}"
+
+
 def split_template(text: str) -> list[tuple[bool, str]]:
     """Split ``"a ${x} b"`` into ``[(False, "a "), (True, "x"), (False, " b")]``."""
     parts: list[tuple[bool, str]] = []
@@ -56,6 +59,9 @@ def split_template(text: str) -> list[tuple[bool, str]]:
 
 
 def _closing_brace(text: str, pos: int) -> int:
+    end = text.find("}", pos)
+    if end >= 0 and not _NESTING.intersection(text[pos:end]):
+        return end  # no quote or brace before the first "}": the walk below would stop there
     depth, quote = 0, ""
     while pos < len(text):
         ch = text[pos]

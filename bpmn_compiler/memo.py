@@ -91,14 +91,17 @@ def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:
     """Every element under ``el``'s extension elements, by tag, in document order: one walk
     answers the two dozen lookups an element gets (assignment, task type, mappings, listeners,
     forms, AI, approvals, ...)."""
+    if not len(el):
+        return {}  # a leaf (most flows, events, gateways): nothing to remember
     memo = _CURRENT.get()
     if memo is not None and (known := memo.extensions.get(el)) is not None:
         return known
     found: dict[str, list[Element]] = {}
-    for ext in (c for c in bpmn_children(el) if c.tag == EXTENSION_ELEMENTS):
-        for child in ext.iterdescendants():
-            if isinstance(child.tag, str):
-                found.setdefault(child.tag, []).append(child)
+    for ext in bpmn_children(el):
+        if ext.tag == EXTENSION_ELEMENTS:
+            for child in ext.iterdescendants():
+                if isinstance(child.tag, str):
+                    found.setdefault(child.tag, []).append(child)
     index = {tag: tuple(elements) for tag, elements in found.items()}
     if memo is not None:
         memo.extensions[el] = index
@@ -109,13 +112,12 @@ def bpmn_children(el: Element) -> tuple[Element, ...]:
     """``el``'s BPMN child elements, in document order. Each element's children are asked for
     by several readers (loops, event definitions, resource roles, extension elements), and every
     step through lxml's children builds Python objects: walk them once."""
+    if not len(el):
+        return ()  # a leaf (most flows, events, gateways): nothing to remember
     memo = _CURRENT.get()
     if memo is not None and (known := memo.children.get(el)) is not None:
         return known
-    if not len(el):  # most have none: no iterator to build
-        found: tuple[Element, ...] = ()
-    else:
-        found = tuple([c for c in el if isinstance(c.tag, str) and c.tag.startswith(BPMN_PREFIX)])
+    found = tuple([c for c in el if isinstance(c.tag, str) and c.tag.startswith(BPMN_PREFIX)])
     if memo is not None:
         memo.children[el] = found
     return found

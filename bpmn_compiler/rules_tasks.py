@@ -35,23 +35,8 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
             ):
                 if raw is not None:
                     found += _expression_problem(node, what, raw, as_list)
-        # A message, signal or conditional catch maps only what it receives (its outputs).
-        outputs_only = node.kind in OUTPUT_KINDS
-        used = ext.outputs if outputs_only else ext.inputs + ext.outputs
-        for mapping in used if node.kind in _MAPPING_KINDS else []:
-            for raw in ([mapping.source] if mapping.source else []) + mapping.items:
-                found += _expression_problem(node, f"mapping {mapping.target!r}", raw, False)
-        unused = ext.inputs if outputs_only else ext.inputs + ext.outputs
-        if unused and node.kind not in _IGNORING_KINDS:
-            what = "input mappings" if outputs_only else "input/output mappings"
-            found.append(
-                diag(
-                    "ignored-mapping",
-                    f"{what} on a {node.tag} are ignored",
-                    node,
-                    severity="warning",
-                )
-            )
+        if ext.inputs or ext.outputs:
+            found += _mapping_problems(node)
         if node.kind == "service_task":
             found += _task_type(node)
         if ext.timeout is not None and node.kind == "service_task":
@@ -74,6 +59,29 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
                     severity="warning",
                 )
             )
+    return found
+
+
+def _mapping_problems(node: FlowNode) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    ext = node.ext
+    # A message, signal or conditional catch maps only what it receives (its outputs).
+    outputs_only = node.kind in OUTPUT_KINDS
+    used = ext.outputs if outputs_only else ext.inputs + ext.outputs
+    for mapping in used if node.kind in _MAPPING_KINDS else []:
+        for raw in ([mapping.source] if mapping.source else []) + mapping.items:
+            found += _expression_problem(node, f"mapping {mapping.target!r}", raw, False)
+    unused = ext.inputs if outputs_only else ext.inputs + ext.outputs
+    if unused and node.kind not in _IGNORING_KINDS:
+        what = "input mappings" if outputs_only else "input/output mappings"
+        found.append(
+            diag(
+                "ignored-mapping",
+                f"{what} on a {node.tag} are ignored",
+                node,
+                severity="warning",
+            )
+        )
     return found
 
 
