@@ -8,6 +8,7 @@ into a diagnostic with the element id and line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bpmn_compiler.memo import once
@@ -36,7 +37,7 @@ class UnsupportedLanguageError(ExpressionSyntaxError):
     """A ``language`` attribute naming something other than JUEL or FEEL (JavaScript, XPath)."""
 
 
-_NESTING = frozenset("'\"{")  # what makes the closing brace of ``${`` not the first "}"
+_SPECIAL = re.compile(r"""['"{}\\]""")  # what ``_closing_brace`` looks at
 
 
 def split_template(text: str) -> list[tuple[bool, str]]:
@@ -59,15 +60,17 @@ def split_template(text: str) -> list[tuple[bool, str]]:
 
 
 def _closing_brace(text: str, pos: int) -> int:
-    end = text.find("}", pos)
-    if end >= 0 and not _NESTING.intersection(text[pos:end]):
-        return end  # no quote or brace before the first "}": the walk below would stop there
-    depth, quote = 0, ""
-    while pos < len(text):
-        ch = text[pos]
+    """The ``}`` that closes the ``${`` before ``pos``: quotes (with backslash escapes) and
+    nested braces skipped. Only quotes, braces and backslashes matter, so only they are visited."""
+    depth, quote, escaped = 0, "", -1
+    for match in _SPECIAL.finditer(text, pos):
+        at = match.start()
+        if at == escaped:
+            continue  # the character after a backslash inside a quote
+        ch = text[at]
         if quote:
             if ch == "\\":
-                pos += 1
+                escaped = at + 1
             elif ch == quote:
                 quote = ""
         elif ch in "'\"":
@@ -76,9 +79,8 @@ def _closing_brace(text: str, pos: int) -> int:
             depth += 1
         elif ch == "}":
             if depth == 0:
-                return pos
+                return at
             depth -= 1
-        pos += 1
     raise ExpressionSyntaxError(f"unterminated expression in {text!r}: missing '}}'")
 
 
