@@ -102,7 +102,7 @@ class Context:
         extended = bool(written.children)
         return FlowNode(
             id=element_id,
-            tag=local_name(el),
+            tag=el.tag.rpartition("}")[2],  # local_name, inlined: every node passes here
             kind=kind,  # type: ignore[arg-type]
             line=line_of(el),
             name=el.get("name"),

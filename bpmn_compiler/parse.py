@@ -76,7 +76,7 @@ def _parse_scope(
     container: Element, parent: str | None, model: BpmnModel, ctx: Context, seen: set[str]
 ) -> None:
     for el in bpmn_children(container):
-        tag = local_name(el)
+        tag = el.tag.rpartition("}")[2]  # local_name, inlined: this loop sees every element
         if tag == "association":  # no behaviour, but it ties compensation handlers
             model.associations.append((el.get("sourceRef", ""), el.get("targetRef", "")))
             continue
