@@ -9,9 +9,8 @@ outside a run every lookup is simply computed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -41,19 +40,28 @@ class Memo:
 _CURRENT: ContextVar[Memo | None] = ContextVar("bpmn_compiler_memo", default=None)
 
 
-@contextmanager
-def compile_run() -> Iterator[Memo]:
+class _Run:
+    """``with compile_run():`` (a class, not a generator: it is entered twice per compile)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> Memo:
+        current = _CURRENT.get()
+        if current is not None:
+            self._token: Token[Memo | None] | None = None
+            return current
+        memo = Memo()
+        self._token = _CURRENT.set(memo)
+        return memo
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+
+
+def compile_run() -> _Run:
     """Memo tables for the compile inside the block (the enclosing run's, when nested)."""
-    current = _CURRENT.get()
-    if current is not None:
-        yield current
-        return
-    memo = Memo()
-    token = _CURRENT.set(memo)
-    try:
-        yield memo
-    finally:
-        _CURRENT.reset(token)
+    return _Run()
 
 
 def current() -> Memo | None:

@@ -149,6 +149,7 @@ def _parse_process(process: Element, source: str) -> BpmnModel:
             model.nodes[flow.source].outgoing.append(flow.id)
         if flow.target in model.nodes:
             model.nodes[flow.target].incoming.append(flow.id)
+    model.index_scopes()  # every node is read, with its parent and kind
     return model
 
 

@@ -72,13 +72,14 @@ def _forbidden_at(text: str, pos: int) -> int | None:
 
 def _prolog_has_doctype(xml: bytes) -> int | None:
     """The line of a DOCTYPE/ENTITY declaration in the prolog, if there is one."""
-    if len(xml) > _SCAN_PREFIX and not xml.startswith(_BOMS):
+    if not xml.startswith(_BOMS):
         # Latin-1 maps byte to character, so the prefix's text is the whole text's beginning.
-        # The answer is the same when the prolog ends well inside it, not in an item (a long
-        # comment, say) that only the rest of the file may close.
+        # The answer is the same when it is the whole text, or when the prolog ends well inside
+        # it, not in an item (a long comment, say) that only the rest of the file may close.
         text = xml[:_SCAN_PREFIX].decode("latin-1")
         pos = _prolog_end(text)
-        if pos + 16 < len(text) and not text.startswith(("<?", "<!--"), pos):
+        whole = len(xml) <= _SCAN_PREFIX
+        if whole or (pos + 16 < len(text) and not text.startswith(("<?", "<!--"), pos)):
             return _forbidden_at(text, pos)
     text = _decode_for_scan(xml)
     return _forbidden_at(text, _prolog_end(text))
