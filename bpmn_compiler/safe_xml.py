@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 
 from lxml import etree
 
@@ -85,16 +86,25 @@ def _prolog_has_doctype(xml: bytes) -> int | None:
     return _forbidden_at(text, _prolog_end(text))
 
 
+# One parser per thread: lxml parsers may be reused but not shared between threads, and setting
+# one up cost a tenth of parsing a corpus file (docs/benchmarks.md "Compiling the real-world
+# corpus").
+_PER_THREAD = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,  # keeps libxml2's depth and text-size limits on
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser: etree.XMLParser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = _PER_THREAD.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,  # keeps libxml2's depth and text-size limits on
+            remove_comments=True,
+            remove_pis=True,
+        )
+    return parser
 
 
 def load(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
