@@ -95,6 +95,14 @@ _SERVICE_NAMES = (
     ),
     frozenset({_CAMUNDA_CONNECTOR, _ZEEBE_TASK_DEFINITION}),
 )
+# The extension elements ``_read_config``, ``_read_mappings`` and ``_read_listeners`` read: most
+# elements with extension elements carry none of them (forms, properties of the modeler).
+_CHILD_READER_TAGS = frozenset(
+    [*_HEADERS, _CAMUNDA_PROPERTY, _ZEEBE_INPUT, _ZEEBE_OUTPUT]
+    + [field_tag for field_tag, _ in _FIELDS]
+    + [tag for _, input_tag, output_tag in _PARAMETERS for tag in (input_tag, output_tag)]
+    + [tag for _, tag in _LISTENERS]
+)
 
 
 def _q(ns: str, name: str) -> str:
@@ -167,7 +175,7 @@ def read_extensions(
     elif el.get("implementation") == AI_IMPLEMENTATION:
         # Of what ``_read_service`` reads, only this BPMN attribute is then set.
         ext.task_type = "ai-review"
-    if written.children:
+    if written.children and not written.children.keys().isdisjoint(_CHILD_READER_TAGS):
         _read_config(written, ext)
         _read_mappings(written, element_id, ext, diags)
         _read_listeners(written, element_id, ext, diags)
