@@ -19,7 +19,7 @@ from bpmn_compiler.dialects import Written, ext_children, read_extensions
 from bpmn_compiler.events_xml import OUTSIDE, read_declarations, read_trigger, reference
 from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
-from bpmn_compiler.memo import bpmn_children
+from bpmn_compiler.memo import bpmn_children, first_child
 from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer, RawTrigger
 from bpmn_compiler.multi_activities import MULTI_KINDS
 from bpmn_compiler.notify_xml import read_notify
@@ -148,7 +148,7 @@ _TIMER_TAGS = tuple(
 
 def _read_timer(definition: Element, ctx: Context) -> RawTimer | None:
     for tag, kind in _TIMER_TAGS:
-        found = definition.find(tag)
+        found = first_child(definition, tag)
         if found is not None:
             return RawTimer(kind, RawText((found.text or "").strip(), line_of(found)))  # type: ignore[arg-type]
     event = definition.getparent()
@@ -403,7 +403,7 @@ def _script_task(el: Element, ctx: Context) -> FlowNode:
         node.ext.result_variable = zeebe.get("resultVariable") or node.ext.result_variable
         return node
     script_format = (el.get("scriptFormat") or "").strip().lower()
-    body = el.find(f"{{{BPMN_NS}}}script")
+    body = first_child(el, f"{{{BPMN_NS}}}script")
     source = (body.text or "").strip() if body is not None else ""
     if script_format in EXPRESSION_FORMATS and source and script_format:
         dialect = EXPRESSION_FORMATS[script_format]

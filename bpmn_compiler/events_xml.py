@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from lxml import etree
 
 from bpmn_compiler.dialects import ext_children
-from bpmn_compiler.memo import bpmn_children
+from bpmn_compiler.memo import bpmn_children, first_child
 from bpmn_compiler.model import BPMN_NS, SHENPI_NS, ZEEBE_NS, RawText, RawTrigger
 from bpmn_compiler.safe_xml import line_of
 
@@ -68,7 +68,7 @@ def read_trigger(definition: Element, event: Element, ctx: Context) -> RawTrigge
     what = OUTSIDE[etree.QName(definition).localname]
     line = line_of(definition)
     if what == "conditional":
-        condition = definition.find(f"{{{BPMN_NS}}}condition")
+        condition = first_child(definition, f"{{{BPMN_NS}}}condition")
         text = (condition.text or "").strip() if condition is not None else ""
         if not text or condition is None:
             ctx.report(event, "condition-missing", "a conditional event needs a <condition>")

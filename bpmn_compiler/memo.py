@@ -136,6 +136,15 @@ def bpmn_children(el: Element) -> tuple[Element, ...]:
     return found
 
 
+def first_child(el: Element, tag: str) -> Element | None:
+    """``el.find(tag)`` for a BPMN tag (its first such child), from the children already read:
+    lxml's ``find`` parses its argument as a path each time."""
+    for child in bpmn_children(el):
+        if child.tag == tag:
+            return child
+    return None
+
+
 def vendor_attributes(el: Element) -> dict[str, str]:
     """``el``'s namespaced attributes (``camunda:``, ``zeebe:``, ``shenpi:``...) by qualified
     name: each reader looks up a handful in several namespaces, and a dict lookup costs a fifth
