@@ -227,6 +227,8 @@ def check_approvals(model: BpmnModel) -> list[Diagnostic]:
     """Rule: every approval step compiles; ``<shenpi:approval>`` elsewhere is reported."""
     found: list[Diagnostic] = []
     for node in model.nodes.values():
+        if node.kind != "user_task" and not node.approvals:
+            continue  # compile_approval reads only user tasks
         if node.approvals and node.kind not in ("user_task", "unsupported"):
             found.append(
                 diag(

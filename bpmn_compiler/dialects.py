@@ -9,12 +9,16 @@ run (Java delegates, scripts, listeners) is reported, never silently dropped wit
 from __future__ import annotations
 
 import re
-from typing import Literal, cast
+from typing import Literal
 
 from lxml import etree
 
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.memo import EXTENSION_ELEMENTS, bpmn_children, extension_index
+from bpmn_compiler.memo import (
+    EXTENSION_ELEMENTS,
+    extension_index,
+    vendor_attributes,
+)
 from bpmn_compiler.model import (
     ACTIVITI_NS,
     BPMN_NS,
@@ -54,6 +58,51 @@ _LISTENERS = tuple(
     for ns in (*_JAVA_NAMESPACES, ZEEBE_NS)
     for name in ("executionListener", "taskListener")
 )
+_INITIATOR_KEYS = tuple(f"{{{ns}}}initiator" for ns in _ASSIGNMENT_NAMESPACES)
+_RESULT_VARIABLE_KEYS = tuple(f"{{{ns}}}resultVariable" for ns in _ASSIGNMENT_NAMESPACES)
+# camunda:type="external" with camunda:topic, flowable:type="external-worker" with flowable:topic.
+_EXTERNAL_TYPES = tuple(
+    (f"{{{ns}}}type", external, f"{{{ns}}}topic")
+    for ns, external in ((CAMUNDA_NS, "external"), (FLOWABLE_NS, "external-worker"))
+)
+_SHENPI_TYPE = f"{{{SHENPI_NS}}}type"
+_SHENPI_TASK_QUEUE = f"{{{SHENPI_NS}}}taskQueue"
+_SHENPI_RETRIES = f"{{{SHENPI_NS}}}retries"
+_SHENPI_TIMEOUT = f"{{{SHENPI_NS}}}timeout"
+_ZEEBE_ASSIGNMENT = f"{{{ZEEBE_NS}}}assignmentDefinition"
+_ZEEBE_TASK_DEFINITION = f"{{{ZEEBE_NS}}}taskDefinition"
+_CAMUNDA_CONNECTOR = f"{{{CAMUNDA_NS}}}connector"
+_HEADERS = (f"{{{ZEEBE_NS}}}header", f"{{{SHENPI_NS}}}header")
+_CAMUNDA_PROPERTY = f"{{{CAMUNDA_NS}}}property"
+_FIELDS = tuple((f"{{{ns}}}field", f"{{{ns}}}string") for ns in _JAVA_NAMESPACES)
+_ZEEBE_INPUT, _ZEEBE_OUTPUT = f"{{{ZEEBE_NS}}}input", f"{{{ZEEBE_NS}}}output"
+_PARAMETERS = tuple(
+    (ns, f"{{{ns}}}inputParameter", f"{{{ns}}}outputParameter") for ns in _JAVA_NAMESPACES
+)
+# Everything ``_read_assignment`` and ``_read_service`` look at: an element that has none of it
+# leaves their fields at the defaults, so they are not run (most elements carry one or two vendor
+# attributes, e.g. camunda:asyncBefore, and the two readers make some forty lookups).
+_ASSIGNMENT_NAMES = (
+    frozenset(key for _, _, keys in _ASSIGNMENTS for key in keys),
+    frozenset({_ZEEBE_ASSIGNMENT}),
+)
+_SERVICE_NAMES = (
+    frozenset(
+        [key for _, key in _DELEGATES]
+        + [type_key for type_key, _, _ in _EXTERNAL_TYPES]
+        + [_SHENPI_TYPE, _SHENPI_TASK_QUEUE, _SHENPI_RETRIES, _SHENPI_TIMEOUT]
+        + list(_RESULT_VARIABLE_KEYS)
+    ),
+    frozenset({_CAMUNDA_CONNECTOR, _ZEEBE_TASK_DEFINITION}),
+)
+# The extension elements ``_read_config``, ``_read_mappings`` and ``_read_listeners`` read: most
+# elements with extension elements carry none of them (forms, properties of the modeler).
+_CHILD_READER_TAGS = frozenset(
+    [*_HEADERS, _CAMUNDA_PROPERTY, _ZEEBE_INPUT, _ZEEBE_OUTPUT]
+    + [field_tag for field_tag, _ in _FIELDS]
+    + [tag for _, input_tag, output_tag in _PARAMETERS for tag in (input_tag, output_tag)]
+    + [tag for _, tag in _LISTENERS]
+)
 
 
 def _q(ns: str, name: str) -> str:
@@ -86,7 +135,7 @@ def raw_attributes(el: Element) -> dict[str, RawText]:
     return {etree.QName(k).localname: RawText(str(v).strip(), line) for k, v in el.attrib.items()}
 
 
-class _Written:
+class Written:
     """What one element says in the vendor dialects: its namespaced attributes and its extension
     elements, each gathered once (the readers below make some sixty lookups per element)."""
 
@@ -94,60 +143,72 @@ class _Written:
 
     def __init__(self, el: Element) -> None:
         self.el = el
-        # lxml types names and values loosely (str | bytes); parsed from bytes they are str.
-        self.attrs = cast("dict[str, str]", {k: v for k, v in el.items() if k[0] == "{"})
+        self.attrs = vendor_attributes(el)
         self.children = extension_index(el)
 
-    def attr(self, ns: str, name: str) -> str | None:
-        return self.attrs.get(f"{{{ns}}}{name}")
+    def says(self, names: tuple[frozenset[str], frozenset[str]]) -> bool:
+        """Whether any of ``names`` (attribute keys, extension element tags) is written."""
+        keys, tags = names
+        return not self.attrs.keys().isdisjoint(keys) or not self.children.keys().isdisjoint(tags)
 
-    def first(self, namespaces: tuple[str, ...], name: str) -> str | None:
-        """The attribute in the first of ``namespaces`` that sets it (possibly blank)."""
-        return next((v for ns in namespaces if (v := self.attr(ns, name))), None)
+    def first(self, keys: tuple[str, ...]) -> str | None:
+        """The first of the attributes ``keys`` (qualified names) that is set (possibly blank)."""
+        for key in keys:
+            if value := self.attrs.get(key):
+                return value
+        return None
 
-    def ext(self, ns: str, name: str) -> tuple[Element, ...]:
-        return self.children.get(f"{{{ns}}}{name}", ())
 
-
-def read_extensions(el: Element, element_id: str) -> tuple[Extensions, list[Diagnostic]]:
+def read_extensions(
+    written: Written, element_id: str, roles: tuple[Element, ...]
+) -> tuple[Extensions, list[Diagnostic]]:
+    """What the element ``written`` describes says in every dialect; ``roles``: its BPMN
+    children, where humanPerformer and potentialOwner sit (``memo.bpmn_children``)."""
+    el = written.el
     ext = Extensions()
     diags: list[Diagnostic] = []
-    written = _Written(el)
-    if written.attrs or written.children:
+    vendor = bool(written.attrs or written.children)  # most elements: neither
+    if vendor and written.says(_ASSIGNMENT_NAMES):
         _read_assignment(written, ext)
+    if vendor and written.says(_SERVICE_NAMES):
         _read_service(written, element_id, ext, diags)
+    elif el.get("implementation") == AI_IMPLEMENTATION:
+        # Of what ``_read_service`` reads, only this BPMN attribute is then set.
+        ext.task_type = "ai-review"
+    if written.children and not written.children.keys().isdisjoint(_CHILD_READER_TAGS):
         _read_config(written, ext)
         _read_mappings(written, element_id, ext, diags)
         _read_listeners(written, element_id, ext, diags)
-        ext.initiator_variable = written.first(_ASSIGNMENT_NAMESPACES, "initiator")
-    elif el.get("implementation") == AI_IMPLEMENTATION:
-        # Most elements say nothing in any dialect; of what ``_read_service`` reads, only this
-        # BPMN attribute can then be set.
-        ext.task_type = "ai-review"
-    _read_resource_roles(el, ext)
+    if written.attrs:
+        ext.initiator_variable = written.first(_INITIATOR_KEYS)
+    if roles:
+        _read_resource_roles(roles, ext)
     return ext, diags
 
 
-def _read_assignment(written: _Written, ext: Extensions) -> None:
-    el = written.el
-    zeebe = written.ext(ZEEBE_NS, "assignmentDefinition")
+def _read_assignment(written: Written, ext: Extensions) -> None:
+    """The first non-blank of each: the dialects' attributes in order, then Zeebe's."""
+    attrs = written.attrs
+    zeebe = written.children.get(_ZEEBE_ASSIGNMENT, ())
     for attr, field, keys in _ASSIGNMENTS:
-        values = [written.attrs.get(key) for key in keys]
-        values += [d.get(attr) for d in zeebe]
-        found = next((_text(el, v) for v in values if v and v.strip()), None)
+        values = [value for key in keys if (value := attrs.get(key))]
+        if zeebe:
+            values += [value for d in zeebe if (value := d.get(attr))]
+        found = next((_text(written.el, v) for v in values if v.strip()), None)
         if found is not None:
             setattr(ext, field, found)
 
 
 _RESOURCE_ROLES = (_q(BPMN_NS, "humanPerformer"), _q(BPMN_NS, "potentialOwner"))
+_ROLE_EXPRESSION = f"{_q(BPMN_NS, 'resourceAssignmentExpression')}/*"
 
 
-def _read_resource_roles(el: Element, ext: Extensions) -> None:
+def _read_resource_roles(children: tuple[Element, ...], ext: Extensions) -> None:
     """BPMN's own humanPerformer / potentialOwner, with Camunda's ``user(x), group(y)`` syntax."""
-    for role in bpmn_children(el):
+    for role in children:
         if role.tag not in _RESOURCE_ROLES:
             continue
-        formal = role.find(f"{_q(BPMN_NS, 'resourceAssignmentExpression')}/*")
+        formal = role.find(_ROLE_EXPRESSION)
         text = (formal.text or "").strip() if formal is not None else ""
         if not text:
             continue
@@ -187,42 +248,42 @@ def _unsupported_impl(element_id: str, el: Element, message: str) -> Diagnostic:
 
 
 def _read_service(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
-    el = written.el
+    attrs = written.attrs
     reported = len(diags)
     _read_task_type(written, element_id, ext, diags)
     ext.refused_implementation = len(diags) > reported
-    ext.task_queue = written.attr(SHENPI_NS, "taskQueue")
-    retries = whole_number(written.attr(SHENPI_NS, "retries") or "")
+    ext.task_queue = attrs.get(_SHENPI_TASK_QUEUE)
+    retries = whole_number(attrs.get(_SHENPI_RETRIES) or "")
     if retries is not None:
         ext.max_attempts = retries
-    ext.timeout = _text(el, written.attr(SHENPI_NS, "timeout"))
-    ext.result_variable = written.first(_ASSIGNMENT_NAMESPACES, "resultVariable")
+    ext.timeout = _text(written.el, attrs.get(_SHENPI_TIMEOUT))
+    ext.result_variable = written.first(_RESULT_VARIABLE_KEYS)
 
 
 def _read_task_type(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
-    el = written.el
+    el, attrs = written.el, written.attrs
     delegates: list[str | None] = []
     for attr, key in _DELEGATES:
-        value = (written.attrs.get(key) or "").strip()
+        value = (attrs.get(key) or "").strip()
         if value:
             delegates.append(_read_delegate(el, element_id, attr, value, ext, diags))
-    for connector in written.ext(CAMUNDA_NS, "connector"):
+    for connector in written.children.get(_CAMUNDA_CONNECTOR, ()):
         diags.append(_unsupported_impl(element_id, connector, "camunda:connector is unsupported"))
 
-    candidates: list[str | None] = [written.attr(SHENPI_NS, "type")]
-    for definition in written.ext(ZEEBE_NS, "taskDefinition"):
+    candidates: list[str | None] = [attrs.get(_SHENPI_TYPE)]
+    for definition in written.children.get(_ZEEBE_TASK_DEFINITION, ()):
         candidates.append(definition.get("type"))
         retries = whole_number(definition.get("retries", ""))
         if retries is not None:
             ext.max_attempts = retries
-    for ns, external in ((CAMUNDA_NS, "external"), (FLOWABLE_NS, "external-worker")):
-        kind = written.attr(ns, "type")
+    for type_key, external, topic_key in _EXTERNAL_TYPES:
+        kind = attrs.get(type_key)
         if kind == external:
-            candidates.append(written.attr(ns, "topic"))
+            candidates.append(attrs.get(topic_key))
         elif kind and kind != "dmn":  # a decision task: bpmn_compiler.decision_refs reads it
             diags.append(
                 _unsupported_impl(element_id, el, f"{kind!r} tasks of this dialect are unsupported")
@@ -269,38 +330,40 @@ def _read_delegate(
     return name
 
 
-def _read_config(written: _Written, ext: Extensions) -> None:
+def _read_config(written: Written, ext: Extensions) -> None:
     """Static key/value pairs handed to the activity (headers, properties, string fields)."""
-    if not written.children:
+    children = written.children
+    if not children:
         return
-    for header in written.ext(ZEEBE_NS, "header") + written.ext(SHENPI_NS, "header"):
+    for header in (h for tag in _HEADERS for h in children.get(tag, ())):
         if header.get("key"):
             ext.config[header.get("key", "")] = header.get("value", "")
-    for prop in written.ext(CAMUNDA_NS, "property"):
+    for prop in children.get(_CAMUNDA_PROPERTY, ()):
         if prop.get("name"):
             ext.config[prop.get("name", "")] = prop.get("value", "")
-    for ns in _JAVA_NAMESPACES:
-        for fld in written.ext(ns, "field"):
+    for field_tag, string_tag in _FIELDS:
+        for fld in children.get(field_tag, ()):
             value = fld.get("stringValue")
             if value is None:
-                string = fld.find(_q(ns, "string"))
+                string = fld.find(string_tag)
                 value = string.text if string is not None else None
             if fld.get("name") and value is not None:
                 ext.config[fld.get("name", "")] = value.strip()
 
 
 def _read_mappings(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
-    if not written.children:
+    children = written.children
+    if not children:
         return
-    for mapping in written.ext(ZEEBE_NS, "input") + written.ext(ZEEBE_NS, "output"):
+    for mapping in children.get(_ZEEBE_INPUT, ()) + children.get(_ZEEBE_OUTPUT, ()):
         target = mapping.get("target", "").strip()
         raw = RawMapping(target, _text(mapping, mapping.get("source")))
-        (ext.inputs if mapping.tag == _q(ZEEBE_NS, "input") else ext.outputs).append(raw)
-    for ns in _JAVA_NAMESPACES:
-        for param in written.ext(ns, "inputParameter") + written.ext(ns, "outputParameter"):
-            into = ext.inputs if param.tag == _q(ns, "inputParameter") else ext.outputs
+        (ext.inputs if mapping.tag == _ZEEBE_INPUT else ext.outputs).append(raw)
+    for ns, input_tag, output_tag in _PARAMETERS:
+        for param in children.get(input_tag, ()) + children.get(output_tag, ()):
+            into = ext.inputs if param.tag == input_tag else ext.outputs
             raw_mapping = _camunda_parameter(param, ns, element_id, diags)
             if raw_mapping is not None:
                 into.append(raw_mapping)
@@ -346,9 +409,11 @@ _LISTENER_ORDER = {
 
 
 def _read_listeners(
-    written: _Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
+    written: Written, element_id: str, ext: Extensions, diags: list[Diagnostic]
 ) -> None:
     """Engine listeners run as activities of the type they name (docs/compiler.md "Listeners")."""
+    if not written.children:
+        return  # ``ext.listeners`` stays empty
     found: list[tuple[int, RawListener]] = []
     for name, tag in _LISTENERS:
         for listener in written.children.get(tag, ()):

@@ -15,11 +15,11 @@ from bpmn_compiler.ai_xml import read_ai, read_human_required
 from bpmn_compiler.calls import read_call
 from bpmn_compiler.decision_refs import is_decision_task, parse_business_rule_task
 from bpmn_compiler.diagnostics import Diagnostic
-from bpmn_compiler.dialects import ext_children, read_extensions
+from bpmn_compiler.dialects import Written, ext_children, read_extensions
 from bpmn_compiler.events_xml import OUTSIDE, read_declarations, read_trigger, reference
 from bpmn_compiler.forms import read_variables
 from bpmn_compiler.loops import read_approvals, read_multi_instance, read_standard_loop
-from bpmn_compiler.memo import bpmn_children
+from bpmn_compiler.memo import bpmn_children, first_child
 from bpmn_compiler.model import BPMN_NS, ZEEBE_NS, FlowNode, RawText, RawTimer, RawTrigger
 from bpmn_compiler.multi_activities import MULTI_KINDS
 from bpmn_compiler.notify_xml import read_notify
@@ -39,6 +39,7 @@ IGNORED = frozenset(
     }
 )  # fmt: skip
 _LOOPS = ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")
+_MULTI_INSTANCE, _STANDARD_LOOP = (f"{{{BPMN_NS}}}{loop}" for loop in _LOOPS)
 # The activities a standard loop may repeat.
 LOOPING_KINDS = ("pass", "user_task", "service_task", "subprocess", "call_activity", "script")
 # The activities that may be multi-instance (bpmn_compiler/multi_activities.py).
@@ -76,40 +77,48 @@ class Context:
         )
 
     def node(self, el: Element, kind: str, **details: object) -> FlowNode:
-        ext, diags = read_extensions(el, el.get("id", ""))
+        element_id = el.get("id", "")
+        children = bpmn_children(el)
+        written = Written(el)  # its vendor attributes and extension elements, read once
+        ext, diags = read_extensions(written, element_id, children)
         self.diagnostics.extend(diags)
         multi_instance = None
         standard_loop = None
-        for child in bpmn_children(el):
-            if local_name(child) == _LOOPS[0] and kind in MULTI_INSTANCE_KINDS:
-                # A user task's is an approval step; the others run once per element.
-                multi_instance = multi_instance or read_multi_instance(child)
-            elif local_name(child) == _LOOPS[1] and kind in LOOPING_KINDS:
-                standard_loop = read_standard_loop(child)
-            elif local_name(child) in _LOOPS:
-                what = local_name(child)
-                if what == _LOOPS[0]:
-                    what += " on a " + local_name(el)
-                self.report(el, "unsupported-loop", f"{what} is unsupported")
+        for child in children:
+            if child.tag == _MULTI_INSTANCE:
+                if kind in MULTI_INSTANCE_KINDS:
+                    # A user task's is an approval step; the others run once per element.
+                    multi_instance = multi_instance or read_multi_instance(child)
+                else:
+                    what = f"{_LOOPS[0]} on a {local_name(el)}"
+                    self.report(el, "unsupported-loop", f"{what} is unsupported")
+            elif child.tag == _STANDARD_LOOP:
+                if kind in LOOPING_KINDS:
+                    standard_loop = read_standard_loop(child)
+                else:
+                    self.report(el, "unsupported-loop", f"{_LOOPS[1]} is unsupported")
+        # Most elements have no extension elements (then no approval, AI or notify to read) and
+        # no vendor attribute (then no shenpi:humanRequired).
+        extended = bool(written.children)
         return FlowNode(
-            id=el.get("id", ""),
-            tag=local_name(el),
+            id=element_id,
+            tag=el.tag.rpartition("}")[2],  # local_name, inlined: every node passes here
             kind=kind,  # type: ignore[arg-type]
             line=line_of(el),
             name=el.get("name"),
             ext=ext,
-            approvals=read_approvals(el),
+            approvals=read_approvals(el) if extended else [],
             multi_instance=multi_instance,
             standard_loop=standard_loop,
-            ai=read_ai(el),
-            human_required=read_human_required(el),
-            notify=read_notify(el),
+            ai=read_ai(el) if extended else [],
+            human_required=read_human_required(el) if written.attrs else None,
+            notify=read_notify(el) if extended else [],
             **details,  # type: ignore[arg-type]
         )
 
 
 def _event_definitions(el: Element) -> list[Element]:
-    return [c for c in bpmn_children(el) if local_name(c).endswith("EventDefinition")]
+    return [c for c in bpmn_children(el) if c.tag.endswith("EventDefinition")]
 
 
 def _outside(el: Element, definitions: list[Element], ctx: Context) -> RawTrigger | None:
@@ -131,9 +140,15 @@ def _unsupported(el: Element, ctx: Context, why: str = "") -> FlowNode:
     )
 
 
+_TIMER_TAGS = tuple(
+    (f"{{{BPMN_NS}}}{tag}", kind)
+    for tag, kind in (("timeDuration", "duration"), ("timeDate", "date"), ("timeCycle", "cycle"))
+)
+
+
 def _read_timer(definition: Element, ctx: Context) -> RawTimer | None:
-    for tag, kind in (("timeDuration", "duration"), ("timeDate", "date"), ("timeCycle", "cycle")):
-        found = definition.find(f"{{{BPMN_NS}}}{tag}")
+    for tag, kind in _TIMER_TAGS:
+        found = first_child(definition, tag)
         if found is not None:
             return RawTimer(kind, RawText((found.text or "").strip(), line_of(found)))  # type: ignore[arg-type]
     event = definition.getparent()
@@ -190,18 +205,19 @@ def _start(el: Element, ctx: Context) -> FlowNode:
     if not definitions:
         return ctx.node(el, "start")
     trigger = _outside(el, definitions, ctx)
-    if _in_event_subprocess(el) and trigger is not None:
+    in_event_subprocess = _in_event_subprocess(el)
+    if in_event_subprocess and trigger is not None:
         interrupting = _interrupting(el, "isInterrupting")
         return ctx.node(
             el, "start", event=trigger.event, trigger=trigger, interrupting=interrupting
         )
-    if not _in_event_subprocess(el) and len(definitions) == 1:
+    if not in_event_subprocess and len(definitions) == 1:
         # A process's message, signal or timer start (check refuses them in a subprocess).
         if trigger is not None and trigger.event != "conditional":
             return ctx.node(el, "start", event=trigger.event, trigger=trigger)
         if kinds == ["timerEventDefinition"]:
             return ctx.node(el, "start", event="timer", timer=_read_timer(definitions[0], ctx))
-    if _in_event_subprocess(el) and len(definitions) == 1:
+    if in_event_subprocess and len(definitions) == 1:
         definition = definitions[0]
         interrupting = _interrupting(el, "isInterrupting")
         if kinds == ["timerEventDefinition"]:
@@ -214,7 +230,7 @@ def _start(el: Element, ctx: Context) -> FlowNode:
         if kinds == ["compensateEventDefinition"]:  # compensates its completed subprocess
             return ctx.node(el, "start", event="compensation")
     named = ", ".join(kinds)
-    if _in_event_subprocess(el):
+    if in_event_subprocess:
         allowed = "one definition"
     else:
         allowed = "none, message, signal and timer starts; conditions in event subprocesses"
@@ -387,7 +403,7 @@ def _script_task(el: Element, ctx: Context) -> FlowNode:
         node.ext.result_variable = zeebe.get("resultVariable") or node.ext.result_variable
         return node
     script_format = (el.get("scriptFormat") or "").strip().lower()
-    body = el.find(f"{{{BPMN_NS}}}script")
+    body = first_child(el, f"{{{BPMN_NS}}}script")
     source = (body.text or "").strip() if body is not None else ""
     if script_format in EXPRESSION_FORMATS and source and script_format:
         dialect = EXPRESSION_FORMATS[script_format]

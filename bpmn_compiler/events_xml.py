@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from lxml import etree
 
 from bpmn_compiler.dialects import ext_children
+from bpmn_compiler.memo import bpmn_children, first_child
 from bpmn_compiler.model import BPMN_NS, SHENPI_NS, ZEEBE_NS, RawText, RawTrigger
 from bpmn_compiler.safe_xml import line_of
 
@@ -43,10 +44,8 @@ def read_declarations(root: Element | None) -> dict[str, dict[str, Declared]]:
     found: dict[str, dict[str, Declared]] = {"message": {}, "signal": {}}
     if root is None:
         return found
-    for el in root:
-        if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_NS:
-            continue
-        what = etree.QName(el).localname
+    for el in bpmn_children(root):
+        what = el.tag.rpartition("}")[2]
         if what not in found or not el.get("id"):
             continue
         name = (el.get("name") or "").strip() or el.get("id", "")
@@ -69,7 +68,7 @@ def read_trigger(definition: Element, event: Element, ctx: Context) -> RawTrigge
     what = OUTSIDE[etree.QName(definition).localname]
     line = line_of(definition)
     if what == "conditional":
-        condition = definition.find(f"{{{BPMN_NS}}}condition")
+        condition = first_child(definition, f"{{{BPMN_NS}}}condition")
         text = (condition.text or "").strip() if condition is not None else ""
         if not text or condition is None:
             ctx.report(event, "condition-missing", "a conditional event needs a <condition>")

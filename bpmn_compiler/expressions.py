@@ -8,10 +8,12 @@ into a diagnostic with the element id and line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from bpmn_compiler.memo import current
+from bpmn_compiler.memo import once
 from bpmn_compiler.model import RawText
+from bpmn_compiler.validated import validated
 from shenpi_core.expression_ast import DIRECTORY_ARITY, ExpressionSyntaxError, lit, op, parse_ast
 from shenpi_core.feel_lexer import FeelSyntaxError
 from shenpi_core.feel_parser import feel_root, parse_feel
@@ -35,6 +37,9 @@ class UnsupportedLanguageError(ExpressionSyntaxError):
     """A ``language`` attribute naming something other than JUEL or FEEL (JavaScript, XPath)."""
 
 
+_SPECIAL = re.compile(r"""['"{}\\]""")  # what ``_closing_brace`` looks at
+
+
 def split_template(text: str) -> list[tuple[bool, str]]:
     """Split ``"a ${x} b"`` into ``[(False, "a "), (True, "x"), (False, " b")]``."""
     parts: list[tuple[bool, str]] = []
@@ -55,12 +60,17 @@ def split_template(text: str) -> list[tuple[bool, str]]:
 
 
 def _closing_brace(text: str, pos: int) -> int:
-    depth, quote = 0, ""
-    while pos < len(text):
-        ch = text[pos]
+    """The ``}`` that closes the ``${`` before ``pos``: quotes (with backslash escapes) and
+    nested braces skipped. Only quotes, braces and backslashes matter, so only they are visited."""
+    depth, quote, escaped = 0, "", -1
+    for match in _SPECIAL.finditer(text, pos):
+        at = match.start()
+        if at == escaped:
+            continue  # the character after a backslash inside a quote
+        ch = text[at]
         if quote:
             if ch == "\\":
-                pos += 1
+                escaped = at + 1
             elif ch == quote:
                 quote = ""
         elif ch in "'\"":
@@ -69,9 +79,8 @@ def _closing_brace(text: str, pos: int) -> int:
             depth += 1
         elif ch == "}":
             if depth == 0:
-                return pos
+                return at
             depth -= 1
-        pos += 1
     raise ExpressionSyntaxError(f"unterminated expression in {text!r}: missing '}}'")
 
 
@@ -92,6 +101,10 @@ def _dialect(raw: RawText) -> str:
     return "juel" if "${" in text or "#{" in text else "plain"
 
 
+def _expression(source: str, dialect: str, ast: object) -> Expression:
+    return validated(Expression, {"source": source, "dialect": dialect, "ast": ast})
+
+
 def compile_feel(text: str) -> object:
     """FEEL text (after its ``=``) → the AST, with FEEL's own grammar and semantics.
 
@@ -109,20 +122,7 @@ def _memoized(
 ) -> Expression:
     """``build()``, once per compile for each text: the check rules and ``plan`` both compile
     every expression, and a text that does not parse fails the same way each time."""
-    memo = current()
-    if memo is None:
-        return build()
-    key = (kind, raw.text, raw.language, as_list)
-    found = memo.expressions.get(key)
-    if found is None:
-        try:
-            found = build()
-        except ExpressionSyntaxError as err:
-            found = (type(err), err.message)
-        memo.expressions[key] = found
-    if isinstance(found, tuple):
-        raise found[0](found[1])
-    return found
+    return once(kind, (raw.text, raw.language, as_list), build, ExpressionSyntaxError)
 
 
 def compile_condition(raw: RawText) -> Expression:
@@ -142,7 +142,7 @@ def _condition(raw: RawText) -> Expression:
         ast = parse_ast(parts[0][1])
     else:
         ast = parse_ast(text)
-    return Expression(source=raw.text, dialect=dialect, ast=ast)
+    return _expression(raw.text, dialect, ast)
 
 
 def compile_value(raw: RawText, *, as_list: bool = False) -> Expression:
@@ -156,22 +156,22 @@ def compile_value(raw: RawText, *, as_list: bool = False) -> Expression:
 def _value(raw: RawText, *, as_list: bool) -> Expression:
     text = raw.text.strip()
     if text.startswith("="):
-        return Expression(source=raw.text, dialect="feel", ast=compile_feel(text[1:]))
+        return _expression(raw.text, "feel", compile_feel(text[1:]))
     if (raw.language or "").strip().lower() in FEEL_LANGUAGES:
         # Declared FEEL without Zeebe's `=` (a Camunda 7 `scriptFormat="feel"` script).
-        return Expression(source=raw.text, dialect="feel", ast=compile_feel(text))
+        return _expression(raw.text, "feel", compile_feel(text))
     if "${" not in text and "#{" not in text:
         if as_list:
             items = [item.strip() for item in text.split(",") if item.strip()]
-            return Expression(source=raw.text, dialect="literal", ast=lit(items))
-        return Expression(source=raw.text, dialect="literal", ast=lit(text))
+            return _expression(raw.text, "literal", lit(items))
+        return _expression(raw.text, "literal", lit(text))
     parts = split_template(text)
     if len(parts) == 1:
-        return Expression(source=raw.text, dialect="juel", ast=parse_ast(parts[0][1]))
+        return _expression(raw.text, "juel", parse_ast(parts[0][1]))
     pieces = [
         {"call": "string", "args": [parse_ast(p)]} if is_expr else lit(p) for is_expr, p in parts
     ]
     ast = pieces[0]
     for piece in pieces[1:]:
         ast = op("add", ast, piece)
-    return Expression(source=raw.text, dialect="juel", ast=ast)
+    return _expression(raw.text, "juel", ast)

@@ -24,6 +24,7 @@ from typing import Any
 from lxml import etree
 
 from bpmn_compiler.dialects import ext_children
+from bpmn_compiler.memo import extension_index, vendor_attributes
 from bpmn_compiler.model import (
     ACTIVITI_NS,
     CAMUNDA_NS,
@@ -58,6 +59,10 @@ _COMPONENT_TYPES = {
     "dynamiclist": "list",
 }
 EMBEDDED_FORM_PREFIX = "camunda-forms:bpmn:"
+_CAMUNDA_FIELD = f"{{{CAMUNDA_NS}}}formField"
+_FLOWABLE_PROPERTIES = (f"{{{FLOWABLE_NS}}}formProperty", f"{{{ACTIVITI_NS}}}formProperty")
+_SHENPI_VARIABLE = f"{{{SHENPI_NS}}}variable"
+ZEEBE_FORM_DEFINITION = f"{{{ZEEBE_NS}}}formDefinition"
 
 
 def _q(ns: str, name: str) -> str:
@@ -66,18 +71,19 @@ def _q(ns: str, name: str) -> str:
 
 def read_variables(el: Element) -> tuple[list[RawVariable], str | None]:
     """The variables ``el`` (a user task) declares, and the key of a form it only links to."""
+    index = extension_index(el)
     found: list[RawVariable] = []
-    for field in ext_children(el, CAMUNDA_NS, "formField"):
+    for field in index.get(_CAMUNDA_FIELD, ()):
         found.append(_field(field, field.get("id"), field.get("type"), "camunda-form"))
-    for ns in (FLOWABLE_NS, ACTIVITI_NS):
-        for prop in ext_children(el, ns, "formProperty"):
+    for tag in _FLOWABLE_PROPERTIES:
+        for prop in index.get(tag, ()):
             if (prop.get("writable") or "true").strip().lower() != "false":
                 found.append(_field(prop, prop.get("id"), prop.get("type"), "flowable-form"))
-    for declared in ext_children(el, SHENPI_NS, "variable"):
+    for declared in index.get(_SHENPI_VARIABLE, ()):
         name, kind = declared.get("name"), (declared.get("type") or "any").strip()
         found.append(RawVariable(name or "", kind, "shenpi", line_of(declared)))
     link = _camunda_link(el)
-    for definition in ext_children(el, ZEEBE_NS, "formDefinition"):
+    for definition in index.get(ZEEBE_FORM_DEFINITION, ()):
         key = (definition.get("formKey") or "").strip()
         form = embedded_form(el, key) if key.startswith(EMBEDDED_FORM_PREFIX) else None
         if form is not None:
@@ -92,12 +98,18 @@ def _field(el: Element, name: str | None, kind: str | None, source: str) -> RawV
     return RawVariable((name or "").strip(), typed, source, line_of(el))
 
 
+# formKey, then formRef, each in the dialects' order.
+_LINK_KEYS = tuple(
+    _q(ns, attr) for attr in ("formKey", "formRef") for ns in (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
+)
+
+
 def _camunda_link(el: Element) -> str | None:
-    for attr in ("formKey", "formRef"):
-        for ns in (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS):
-            value = (el.get(_q(ns, attr)) or "").strip()
-            if value:
-                return value
+    attrs = vendor_attributes(el)
+    for key in _LINK_KEYS:
+        value = (attrs.get(key) or "").strip()
+        if value:
+            return value
     return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from bpmn_compiler.dialects import ext_children, raw_attributes
+from bpmn_compiler.memo import first_child
 from bpmn_compiler.model import (
     ACTIVITI_NS,
     BPMN_NS,
@@ -43,7 +44,7 @@ def read_approvals(el: Element) -> list[RawApproval]:
 
 
 def _child_text(el: Element, name: str) -> RawText | None:
-    child = el.find(_q(BPMN_NS, name))
+    child = first_child(el, _q(BPMN_NS, name))
     if child is None or not (child.text or "").strip():
         return None
     return RawText((child.text or "").strip(), line_of(child), child.get("language"))
@@ -79,7 +80,7 @@ def read_multi_instance(el: Element) -> RawMultiInstance:
     data_input = _child_text(el, "loopDataInputRef")
     if data_input is not None and loop.collection is None:
         loop.collection = data_input  # a variable name, read as a plain expression
-    item = el.find(_q(BPMN_NS, "inputDataItem"))
+    item = first_child(el, _q(BPMN_NS, "inputDataItem"))
     if item is not None:
         loop.element_variable = loop.element_variable or item.get("name") or item.get("id")
     if loop.element_variable is not None:
@@ -88,7 +89,7 @@ def read_multi_instance(el: Element) -> RawMultiInstance:
 
 
 def read_standard_loop(el: Element) -> RawStandardLoop:
-    condition = el.find(_q(BPMN_NS, "loopCondition"))
+    condition = first_child(el, _q(BPMN_NS, "loopCondition"))
     text = (condition.text or "").strip() if condition is not None else ""
     return RawStandardLoop(
         line=line_of(el),

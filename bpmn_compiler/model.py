@@ -302,6 +302,16 @@ class BpmnModel:
     associations: list[tuple[str, str]] = field(default_factory=list)
     # Found while parsing (unsupported elements, duplicate ids, ...): reported with the rules'.
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Each scope's nodes by parent (None: the process), document order: set by ``parse`` once
+    # every node is read, so the dozen questions of check and plan about a scope's nodes do not
+    # each walk all nodes (docs/benchmarks.md "Compiling the real-world corpus").
+    scopes: dict[str | None, list[FlowNode]] | None = field(default=None, repr=False, compare=False)
+
+    def index_scopes(self) -> None:
+        scopes: dict[str | None, list[FlowNode]] = {}
+        for node in self.nodes.values():
+            scopes.setdefault(node.parent, []).append(node)
+        self.scopes = scopes
 
     def boundaries_of(self, node_id: str) -> list[FlowNode]:
         return [n for n in self.nodes.values() if n.attached_to == node_id]
@@ -313,6 +323,8 @@ class BpmnModel:
 
     def children_of(self, parent: str | None) -> list[FlowNode]:
         """The nodes drawn directly in ``parent`` (None: the process), document order."""
+        if self.scopes is not None:
+            return list(self.scopes.get(parent, ()))
         return [n for n in self.nodes.values() if n.parent == parent]
 
     def none_start_of(self, parent: str | None) -> FlowNode | None:

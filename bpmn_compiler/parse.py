@@ -32,20 +32,22 @@ __all__ = ["ELEMENT_PARSERS", "parse"]
 _CONDITION = f"{{{BPMN_NS}}}conditionExpression"
 
 
-def _flow(el: Element, ctx: Context) -> Flow:
-    condition = next((c for c in bpmn_children(el) if c.tag == _CONDITION), None)
-    raw = None
-    if condition is not None:
-        text = (condition.text or "").strip()
-        raw = RawText(text, line_of(condition), condition.get("language"))
+def _flow(el: Element, flow_id: str) -> Flow:
+    raw = documentation = None
+    if children := bpmn_children(el):  # most flows have neither condition nor documentation
+        condition = next((c for c in children if c.tag == _CONDITION), None)
+        if condition is not None:
+            text = (condition.text or "").strip()
+            raw = RawText(text, line_of(condition), condition.get("language"))
+        documentation = read_documentation(el)
     return Flow(
-        id=el.get("id", ""),
+        id=flow_id,
         source=el.get("sourceRef", ""),
         target=el.get("targetRef", ""),
         line=line_of(el),
         name=el.get("name"),
         condition=raw,
-        documentation=read_documentation(el),
+        documentation=documentation,
     )
 
 
@@ -74,7 +76,7 @@ def _parse_scope(
     container: Element, parent: str | None, model: BpmnModel, ctx: Context, seen: set[str]
 ) -> None:
     for el in bpmn_children(container):
-        tag = local_name(el)
+        tag = el.tag.rpartition("}")[2]  # local_name, inlined: this loop sees every element
         if tag == "association":  # no behaviour, but it ties compensation handlers
             model.associations.append((el.get("sourceRef", ""), el.get("targetRef", "")))
             continue
@@ -93,7 +95,7 @@ def _parse_scope(
             continue
         seen.add(element_id)
         if tag == "sequenceFlow":
-            model.flows[element_id] = _flow(el, ctx)
+            model.flows[element_id] = _flow(el, element_id)
             continue
         parser = ELEMENT_PARSERS.get(tag) or refused(f"{tag} is not supported yet")
         node = parser(el, ctx)
@@ -147,6 +149,7 @@ def _parse_process(process: Element, source: str) -> BpmnModel:
             model.nodes[flow.source].outgoing.append(flow.id)
         if flow.target in model.nodes:
             model.nodes[flow.target].incoming.append(flow.id)
+    model.index_scopes()  # every node is read, with its parent and kind
     return model
 
 

@@ -9,7 +9,7 @@ from bpmn_compiler.diagnostics import CompileError, Diagnostic
 from bpmn_compiler.linked_forms import resolve_linked_forms, unresolved_forms
 from bpmn_compiler.memo import compile_run
 from bpmn_compiler.parse import parse
-from bpmn_compiler.plan import plan
+from bpmn_compiler.plan import plan_sized
 from bpmn_compiler.result import CompileResult
 from bpmn_compiler.rules_limits import plan_size_problem
 from bpmn_compiler.safe_xml import DEFAULT_MAX_BYTES
@@ -34,7 +34,8 @@ def compile_bpmn(
         diagnostics = _ordered(check(model))
         if any(d.severity == "error" for d in diagnostics):
             raise CompileError(diagnostics)
-        planned = plan(model)
-    if (too_large := plan_size_problem(planned, model.process_line)) is not None:
+        planned, canonical_size = plan_sized(model)
+    too_large = plan_size_problem(planned, model.process_line, canonical_size=canonical_size)
+    if too_large is not None:
         raise CompileError([too_large, *diagnostics])
     return CompileResult(plan=planned, warnings=diagnostics, linked_forms=unresolved_forms(model))

@@ -5,6 +5,8 @@ Only called when ``check`` found no error, so every expression and timer here is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bpmn_compiler.approvals import compile_approval
 from bpmn_compiler.decision_refs import planned_decision
 from bpmn_compiler.expressions import compile_condition, compile_value
@@ -24,6 +26,7 @@ from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_flow import is_process_start, process_starts
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
+from bpmn_compiler.validated import validated
 from bpmn_compiler.writable import (
     DEFAULT_INITIATOR_VARIABLE,
     FLOWABLE_INITIATOR,
@@ -104,7 +107,29 @@ def _assignment(raw: RawText | None, initiator: str, *, as_list: bool) -> Expres
     return compile_value(raw, as_list=as_list)
 
 
-def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
+@dataclass(frozen=True)
+class _Process:
+    """What every node's planning reads of the whole process, worked out once per plan (each
+    node looking it up would walk every node again)."""
+
+    model: BpmnModel
+    initiator: str | None
+    boundary_timers: dict[str, tuple[str, ...]]  # activity id -> its boundary timers, in order
+    owned: frozenset[str]  # what the engine writes (``writable.engine_owned``)
+
+    @classmethod
+    def of(cls, model: BpmnModel) -> _Process:
+        initiator = initiator_variable(model)
+        timers: dict[str, list[str]] = {}
+        for n in model.nodes.values():
+            if n.kind == "boundary_timer" and n.attached_to is not None:
+                timers.setdefault(n.attached_to, []).append(n.id)
+        attached = {host: tuple(ids) for host, ids in timers.items()}
+        return cls(model, initiator, attached, engine_owned(model, initiator))
+
+
+def _node(node: FlowNode, process: _Process) -> Node:
+    model, initiator = process.model, process.initiator
     base: dict[str, object] = {
         "id": node.id,
         "name": node.name,
@@ -124,11 +149,12 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
         base["listeners"] = tuple(
             Listener(event=raw.event, task_type=raw.task_type) for raw in ext.listeners
         )
-    boundary = tuple(b.id for b in model.boundaries_of(node.id) if b.kind == "boundary_timer")
+    boundary = process.boundary_timers.get(node.id, ())
     match node.kind:
         case "start" if node.event != "none":  # an event subprocess's, or an event start
             outside = {"trigger": _trigger(node.trigger)} if node.trigger is not None else {}
-            return StartEvent.model_validate(
+            return validated(
+                StartEvent,
                 {
                     **base,
                     "event": node.event,
@@ -140,63 +166,68 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     ),
                     "interrupting": node.interrupting,
                     **outside,
-                }
+                },
             )
         case "start":
             start_as = initiator if node.parent is None else None
-            return StartEvent.model_validate({**base, "initiator_variable": start_as})
+            return validated(StartEvent, {**base, "initiator_variable": start_as})
         case "end":
             thrown = ("error", "escalation", "compensation", "signal")
             throws = node.event if node.event in thrown else None
-            return EndEvent.model_validate(
+            return validated(
+                EndEvent,
                 {
                     **base,
                     "terminate": node.terminate,
                     "notify": node_notify(node),
                     **({"throws": throws, "code": node.code} if throws else {}),
-                }
+                },
             )
         case "throw" if node.event == "compensation":
-            return ThrowEvent.model_validate(
+            return validated(
+                ThrowEvent,
                 {
                     **base,
                     "throws": "compensation",
                     "code": node.code,
                     "wait_for_completion": node.wait_for_completion,
-                }
+                },
             )
         case "throw":
             throws = "signal" if node.event == "signal" else "escalation"
-            return ThrowEvent.model_validate({**base, "throws": throws, "code": node.code})
+            return validated(ThrowEvent, {**base, "throws": throws, "code": node.code})
         case "catch":
-            return EventCatch.model_validate(
+            return validated(
+                EventCatch,
                 {
                     **base,
                     "element": node.tag,
                     "trigger": _trigger(node.trigger),
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
                     "boundary_timers": boundary,
-                }
+                },
             )
         case "boundary_catch":
             assert node.attached_to is not None
-            return BoundaryCatch.model_validate(
+            return validated(
+                BoundaryCatch,
                 {
                     **base,
                     "attached_to": node.attached_to,
                     "interrupting": node.interrupting,
                     "trigger": _trigger(node.trigger),
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
-                }
+                },
             )
         case "inclusive":
-            return InclusiveGateway.model_validate({**base, "default_flow": node.default_flow})
+            return validated(InclusiveGateway, {**base, "default_flow": node.default_flow})
         case "event_gateway":
-            return EventGateway.model_validate(base)
+            return validated(EventGateway, base)
         case "subprocess":
             inner = model.none_start_of(node.id) if not node.triggered_by_event else None
             start = inner or next(n for n in model.children_of(node.id) if n.kind == "start")
-            return SubProcess.model_validate(
+            return validated(
+                SubProcess,
                 {
                     **base,
                     "triggered_by_event": node.triggered_by_event,
@@ -204,31 +235,34 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
                     "boundary_timers": boundary,
-                }
+                },
             )
         case "script":
             assert node.script is not None
-            return ScriptTask.model_validate(
+            return validated(
+                ScriptTask,
                 {
                     **base,
                     "expression": compile_value(node.script),
                     "result_variable": ext.result_variable,
-                }
+                },
             )
         case "business_rule":
-            return BusinessRuleTask.model_validate(
+            return validated(
+                BusinessRuleTask,
                 {
                     **base,
                     **planned_decision(node),
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
                     "outputs": tuple(_mapping(m) for m in ext.outputs),
-                }
+                },
             )
         case "call_activity":
             call = node.call
             assert call is not None and call.called is not None
             version = whole_number(call.version) if call.version else None
-            return CallActivity.model_validate(
+            return validated(
+                CallActivity,
                 {
                     **base,
                     "called_process": call.called.text,
@@ -240,12 +274,13 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "all_in": call.all_in,
                     "all_out": call.all_out,
                     "boundary_timers": boundary,
-                }
+                },
             )
         case "boundary_event":
             assert node.attached_to is not None
             handler = model.handler_of(node.id) if node.event == "compensation" else None
-            return BoundaryEvent.model_validate(
+            return validated(
+                BoundaryEvent,
                 {
                     **base,
                     "attached_to": node.attached_to,
@@ -253,15 +288,15 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "catches": node.event,
                     "code": node.code,
                     **({"handler": handler.id} if handler is not None else {}),
-                }
+                },
             )
         case "pass":
-            return PassThrough.model_validate({**base, "element": node.tag})
+            return validated(PassThrough, {**base, "element": node.tag})
         case "user_task":
             who = initiator or DEFAULT_INITIATOR_VARIABLE
             outputs = tuple(_mapping(m) for m in ext.outputs)
-            owned = engine_owned(model, initiator)
-            return UserTask.model_validate(
+            return validated(
+                UserTask,
                 {
                     **base,
                     "approval": compile_approval(node, model)[0],
@@ -274,9 +309,9 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "ai": compile_ai(node, model)[0],
                     "human_required": human_required(node),
                     "notify": node_notify(node),
-                    "variables": declared_variables(node, outputs, owned),
+                    "variables": declared_variables(node, outputs, process.owned),
                     "form": ext.form,
-                }
+                },
             )
         case "service_task":
             task_type = ext.task_type or "notify"  # only a sendTask may omit its type
@@ -285,7 +320,8 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                 optional["max_attempts"] = ext.max_attempts
             if ext.timeout is not None:
                 optional["start_to_close_seconds"] = duration_seconds(ext.timeout.text)
-            return ServiceTask.model_validate(
+            return validated(
+                ServiceTask,
                 {
                     **base,
                     **optional,
@@ -299,33 +335,40 @@ def _node(node: FlowNode, model: BpmnModel, initiator: str | None) -> Node:
                     "result_variable": ext.result_variable,
                     "boundary_timers": boundary,
                     "ai": compile_ai(node, model)[0],
-                }
+                },
             )
         case "exclusive":
-            return ExclusiveGateway.model_validate(
-                {**base, "default_flow": node.default_flow, "ai": compile_ai(node, model)[0]}
+            return validated(
+                ExclusiveGateway,
+                {**base, "default_flow": node.default_flow, "ai": compile_ai(node, model)[0]},
             )
         case "parallel":
-            return ParallelGateway.model_validate(base)
+            return validated(ParallelGateway, base)
         case "timer":
             assert node.timer is not None  # the parser sets it for this kind
-            return TimerCatch.model_validate({**base, "timer": compile_timer(node.timer)[0]})
+            return validated(TimerCatch, {**base, "timer": compile_timer(node.timer)[0]})
         case "boundary_timer":
             assert node.timer is not None and node.attached_to is not None
-            return BoundaryTimer.model_validate(
+            return validated(
+                BoundaryTimer,
                 {
                     **base,
                     "attached_to": node.attached_to,
                     "interrupting": node.interrupting,
                     "timer": compile_timer(node.timer)[0],
-                }
+                },
             )
     raise ValueError(f"{node.kind} node {node.id!r} cannot be planned")  # check refused it
 
 
 def plan(model: BpmnModel) -> ProcessPlan:
     """Build the hashed plan of a model that passed every check."""
-    initiator = initiator_variable(model)
+    return plan_sized(model)[0]
+
+
+def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
+    """``plan``, and the size of the canonical JSON its hash covers (``rules_limits`` reads it)."""
+    process = _Process.of(model)
     starts = process_starts(model)
     assert starts  # check_start refused a process without one
     start = model.none_start_of(None) or starts[0]
@@ -335,28 +378,37 @@ def plan(model: BpmnModel) -> ProcessPlan:
         n.default_flow for n in model.nodes.values() if n.kind in ("exclusive", "inclusive")
     }
     flows = tuple(
-        SequenceFlow(
-            id=f.id,
-            source=f.source,
-            target=f.target,
-            name=f.name,
-            documentation=f.documentation,
-            condition=(
-                compile_condition(f.condition)
-                if f.condition is not None and f.id not in defaults
-                else None
-            ),
+        validated(
+            SequenceFlow,
+            {
+                "id": f.id,
+                "source": f.source,
+                "target": f.target,
+                "name": f.name,
+                "documentation": f.documentation,
+                "condition": (
+                    compile_condition(f.condition)
+                    if f.condition is not None and f.id not in defaults
+                    else None
+                ),
+            },
         )
         for f in model.flows.values()
     )
-    return ProcessPlan(
-        process_id=model.process_id,
-        name=model.process_name,
-        start_node=start.id,
-        event_starts=event_starts,
-        nodes=tuple(_node(n, model, initiator) for n in model.nodes.values()),
-        flows=flows,
-        notify=compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
-        priority=plan_priority(model),
-        version_tag=model.version_tag,
-    ).with_hash()
+    planned = validated(
+        ProcessPlan,
+        {
+            "process_id": model.process_id,
+            "name": model.process_name,
+            "start_node": start.id,
+            "event_starts": event_starts,
+            "nodes": tuple(_node(n, process) for n in model.nodes.values()),
+            "flows": flows,
+            "notify": compile_notify(model.notify, "process", model.process_id, model.process_line)[
+                0
+            ],
+            "priority": plan_priority(model),
+            "version_tag": model.version_tag,
+        },
+    )
+    return planned.hashed()

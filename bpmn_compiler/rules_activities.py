@@ -102,7 +102,9 @@ def check_standard_loops(model: BpmnModel) -> list[Diagnostic]:
 def check_compensation(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node in model.nodes.values():
-        if node.kind == "boundary_event" and node.event == "compensation":
+        if node.event != "compensation":
+            continue  # every rule below is about compensation events
+        if node.kind == "boundary_event":
             handler = model.handler_of(node.id)
             if handler is None or not handler.for_compensation:
                 found.append(
@@ -130,7 +132,7 @@ def check_compensation(model: BpmnModel) -> list[Diagnostic]:
                         node,
                     )
                 )
-        if node.kind == "start" and node.event == "compensation":
+        if node.kind == "start":
             sub = model.nodes.get(node.parent or "")
             if sub is None or sub.parent is None:
                 found.append(
@@ -141,7 +143,7 @@ def check_compensation(model: BpmnModel) -> list[Diagnostic]:
                         node,
                     )
                 )
-        ref = node.code if node.event == "compensation" and node.kind in ("throw", "end") else None
+        ref = node.code if node.kind in ("throw", "end") else None
         target = model.nodes.get(ref) if ref is not None else None
         # Thrown in an event subprocess, it compensates the scope around it (the saga pattern).
         container = model.nodes.get(node.parent or "")

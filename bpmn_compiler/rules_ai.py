@@ -197,6 +197,8 @@ def check_ai(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node in model.nodes.values():
         raw = node.human_required
+        if raw is None and not node.ai:
+            continue  # nothing below says anything of a node without either
         if raw is not None and node.kind not in ("user_task", "unsupported"):
             found.append(
                 diag(

@@ -47,8 +47,9 @@ def check_directory_calls(model: BpmnModel) -> list[Diagnostic]:
         if flow.condition is not None and calls_directory(flow.condition, condition=True):
             refuse(f"condition of {flow.id!r}", flow.condition, flow.id, flow.line)
     for node in model.nodes.values():
-        mappings = node.ext.inputs + node.ext.outputs if node.kind in MAPPED_KINDS else []
-        for mapping in mappings:
+        ext = node.ext
+        mapped = (ext.inputs or ext.outputs) and node.kind in MAPPED_KINDS
+        for mapping in ext.inputs + ext.outputs if mapped else ():
             for raw in ([mapping.source] if mapping.source else []) + mapping.items:
                 if calls_directory(raw):
                     refuse(f"mapping {mapping.target!r}", raw, node.id, node.line)

@@ -11,8 +11,9 @@ from bpmn_compiler.expressions import (
     UnsupportedLanguageError,
     compile_condition,
 )
-from bpmn_compiler.model import BpmnModel, FlowNode
+from bpmn_compiler.model import BpmnModel, Flow, FlowNode
 from bpmn_compiler.timers import TimerSyntaxError, compile_timer
+from bpmn_compiler.validated import validated
 
 TASK_KINDS = ("user_task", "service_task")
 # What may carry input/output mappings: tasks and subprocesses (their local variables).
@@ -27,7 +28,7 @@ def diag(code: str, message: str, node: FlowNode | None = None, **kw: object) ->
     if node is not None:
         kw.setdefault("element_id", node.id)
         kw.setdefault("line", node.line)
-    return Diagnostic(code=code, message=message, **kw)
+    return validated(Diagnostic, {"code": code, "message": message, **kw})
 
 
 # What may start the process itself besides its none start (docs/interpreter.md "Messages,
@@ -120,23 +121,27 @@ def check_start(model: BpmnModel) -> list[Diagnostic]:
     return found
 
 
+def _dangling(model: BpmnModel, flow: Flow) -> list[Diagnostic]:
+    return [
+        diag(
+            "dangling-flow",
+            f"sequence flow {flow.id!r} has {end}={ref!r}, which is not an element of this process",
+            element_id=flow.id,
+            line=flow.line,
+        )
+        for end, ref in (("sourceRef", flow.source), ("targetRef", flow.target))
+        if ref not in model.nodes
+    ]
+
+
 def check_flows(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for flow in model.flows.values():
-        for end, ref in (("sourceRef", flow.source), ("targetRef", flow.target)):
-            if ref not in model.nodes:
-                found.append(
-                    diag(
-                        "dangling-flow",
-                        f"sequence flow {flow.id!r} has {end}={ref!r}, which is not an element"
-                        " of this process",
-                        element_id=flow.id,
-                        line=flow.line,
-                    )
-                )
         source = model.nodes.get(flow.source)
         target = model.nodes.get(flow.target)
-        if source is not None and target is not None and source.parent != target.parent:
+        if source is None or target is None:
+            found += _dangling(model, flow)
+        elif source.parent != target.parent:
             found.append(
                 diag(
                     "flow-crosses-scope",

@@ -16,20 +16,22 @@ def check_graph(model: BpmnModel) -> list[Diagnostic]:
     if not starts:
         return []  # already reported by check_start (or the start itself is unsupported)
     graph = successors(model)
-    # The process's event subprocesses start when the process does.
-    roots = [s.id for s in starts] + [n.id for n in model.children_of(None) if n.triggered_by_event]
+    roots = [s.id for s in starts]
+    unsupported: list[str] = []
+    exits: list[str] = []
+    for n in model.nodes.values():  # one walk for the three lists (each is used as a set)
+        if n.parent is None and n.triggered_by_event:
+            roots.append(n.id)  # the process's event subprocesses start when the process does
+        if n.kind == "unsupported":
+            # What only an unsupported element (a message start, an error boundary) leads to is
+            # not reported as unreachable: that element's own diagnostic says why. It counts as
+            # an exit too: that diagnostic already refuses the file.
+            unsupported.append(n.id)
+            exits.append(n.id)
+        elif n.parent is None and (n.kind == "end" or not n.outgoing):
+            exits.append(n.id)  # an activity with no outgoing flow is an implicit end
     reached = reachable(graph, roots)
-    # What only an unsupported element (a message start, an error boundary) leads to is not
-    # reported as unreachable: that element's own diagnostic says why.
-    unsupported = [n.id for n in model.nodes.values() if n.kind == "unsupported"]
     explained = reachable(graph, unsupported)
-    # Unsupported nodes count as exits: their own diagnostic already refuses the file. An
-    # activity with no outgoing flow is an implicit end (valid BPMN: its token just ends).
-    exits = [
-        n.id
-        for n in model.nodes.values()
-        if n.kind == "unsupported" or (n.parent is None and (n.kind == "end" or not n.outgoing))
-    ]
     can_exit = reachable(reverse(graph), exits)
     found: list[Diagnostic] = []
     for node in model.nodes.values():

@@ -8,6 +8,10 @@ from bpmn_compiler.model import SHIPPED_TASK_TYPES, BpmnModel, FlowNode, RawText
 from bpmn_compiler.rules_flow import MAPPED_KINDS, OUTPUT_KINDS, diag
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
+# What reads its mappings; what has none of its own to read (checked elsewhere or refused).
+_MAPPING_KINDS = (*MAPPED_KINDS, *OUTPUT_KINDS)
+_IGNORING_KINDS = (*MAPPED_KINDS, "unsupported")
+
 
 def _expression_problem(node: FlowNode, what: str, raw: RawText, as_list: bool) -> list[Diagnostic]:
     try:
@@ -23,30 +27,16 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node in model.nodes.values():
         ext = node.ext
-        for what, raw, as_list in (
-            ("assignee", ext.assignee, False),
-            ("candidate users", ext.candidate_users, True),
-            ("candidate groups", ext.candidate_groups, True),
-        ):
-            if raw is not None and node.kind == "user_task":
-                found += _expression_problem(node, what, raw, as_list)
-        # A message, signal or conditional catch maps only what it receives (its outputs).
-        outputs_only = node.kind in OUTPUT_KINDS
-        used = ext.outputs if outputs_only else ext.inputs + ext.outputs
-        for mapping in used if node.kind in (*MAPPED_KINDS, *OUTPUT_KINDS) else []:
-            for raw in ([mapping.source] if mapping.source else []) + mapping.items:
-                found += _expression_problem(node, f"mapping {mapping.target!r}", raw, False)
-        unused = ext.inputs if outputs_only else ext.inputs + ext.outputs
-        if unused and node.kind not in (*MAPPED_KINDS, "unsupported"):
-            what = "input mappings" if outputs_only else "input/output mappings"
-            found.append(
-                diag(
-                    "ignored-mapping",
-                    f"{what} on a {node.tag} are ignored",
-                    node,
-                    severity="warning",
-                )
-            )
+        if node.kind == "user_task":
+            for what, raw, as_list in (
+                ("assignee", ext.assignee, False),
+                ("candidate users", ext.candidate_users, True),
+                ("candidate groups", ext.candidate_groups, True),
+            ):
+                if raw is not None:
+                    found += _expression_problem(node, what, raw, as_list)
+        if ext.inputs or ext.outputs:
+            found += _mapping_problems(node)
         if node.kind == "service_task":
             found += _task_type(node)
         if ext.timeout is not None and node.kind == "service_task":
@@ -69,6 +59,29 @@ def check_tasks(model: BpmnModel) -> list[Diagnostic]:
                     severity="warning",
                 )
             )
+    return found
+
+
+def _mapping_problems(node: FlowNode) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    ext = node.ext
+    # A message, signal or conditional catch maps only what it receives (its outputs).
+    outputs_only = node.kind in OUTPUT_KINDS
+    used = ext.outputs if outputs_only else ext.inputs + ext.outputs
+    for mapping in used if node.kind in _MAPPING_KINDS else []:
+        for raw in ([mapping.source] if mapping.source else []) + mapping.items:
+            found += _expression_problem(node, f"mapping {mapping.target!r}", raw, False)
+    unused = ext.inputs if outputs_only else ext.inputs + ext.outputs
+    if unused and node.kind not in _IGNORING_KINDS:
+        what = "input mappings" if outputs_only else "input/output mappings"
+        found.append(
+            diag(
+                "ignored-mapping",
+                f"{what} on a {node.tag} are ignored",
+                node,
+                severity="warning",
+            )
+        )
     return found
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 
 from lxml import etree
 
@@ -34,6 +35,12 @@ class XmlRejected(Exception):
         self.diagnostic = diagnostic
 
 
+_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# The prolog is scanned in the file's first bytes when it ends there, not in a copy of the whole
+# file (docs/benchmarks.md "Compiling the real-world corpus").
+_SCAN_PREFIX = 4096
+
+
 def _decode_for_scan(xml: bytes) -> str:
     """Enough decoding to see markup: UTF-16/32 by BOM, otherwise an ASCII-compatible view."""
     for bom, encoding in (
@@ -47,29 +54,57 @@ def _decode_for_scan(xml: bytes) -> str:
     return xml.decode("latin-1")
 
 
-def _prolog_has_doctype(text: str) -> int | None:
-    """The line of a DOCTYPE/ENTITY declaration in the prolog, if there is one."""
+def _prolog_end(text: str) -> int:
+    """Where the prolog's whitespace, declaration, comments and PIs end."""
     pos = 1 if text.startswith("\ufeff") else 0
     while True:
         match = _PROLOG_ITEM.match(text, pos)
         if match is None or match.end() == pos:
-            break
+            return pos
         pos = match.end()
+
+
+def _forbidden_at(text: str, pos: int) -> int | None:
+    """The line of a DOCTYPE/ENTITY declaration at ``pos``, if there is one."""
     if _FORBIDDEN.match(text, pos):
         return text.count("\n", 0, pos) + 1
     return None
 
 
+def _prolog_has_doctype(xml: bytes) -> int | None:
+    """The line of a DOCTYPE/ENTITY declaration in the prolog, if there is one."""
+    if not xml.startswith(_BOMS):
+        # Latin-1 maps byte to character, so the prefix's text is the whole text's beginning.
+        # The answer is the same when it is the whole text, or when the prolog ends well inside
+        # it, not in an item (a long comment, say) that only the rest of the file may close.
+        text = xml[:_SCAN_PREFIX].decode("latin-1")
+        pos = _prolog_end(text)
+        whole = len(xml) <= _SCAN_PREFIX
+        if whole or (pos + 16 < len(text) and not text.startswith(("<?", "<!--"), pos)):
+            return _forbidden_at(text, pos)
+    text = _decode_for_scan(xml)
+    return _forbidden_at(text, _prolog_end(text))
+
+
+# One parser per thread: lxml parsers may be reused but not shared between threads, and setting
+# one up cost a tenth of parsing a corpus file (docs/benchmarks.md "Compiling the real-world
+# corpus").
+_PER_THREAD = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,  # keeps libxml2's depth and text-size limits on
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser: etree.XMLParser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = _PER_THREAD.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,  # keeps libxml2's depth and text-size limits on
+            remove_comments=True,
+            remove_pis=True,
+        )
+    return parser
 
 
 def load(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
@@ -81,7 +116,7 @@ def load(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
                 message=f"the file has {len(xml)} bytes; the limit is {max_bytes}",
             )
         )
-    line = _prolog_has_doctype(_decode_for_scan(xml))
+    line = _prolog_has_doctype(xml)
     if line is not None:
         raise XmlRejected(
             Diagnostic(

@@ -18,28 +18,38 @@ from __future__ import annotations
 from lxml import etree
 
 from bpmn_compiler.dialects import ext_children
-from bpmn_compiler.forms import EMBEDDED_FORM_PREFIX, embedded_form, form_schema
-from bpmn_compiler.model import ACTIVITI_NS, CAMUNDA_NS, FLOWABLE_NS, ZEEBE_NS
+from bpmn_compiler.forms import (
+    EMBEDDED_FORM_PREFIX,
+    ZEEBE_FORM_DEFINITION,
+    embedded_form,
+    form_schema,
+)
+from bpmn_compiler.memo import extension_index, vendor_attributes
+from bpmn_compiler.model import ACTIVITI_NS, CAMUNDA_NS, FLOWABLE_NS
 from shenpi_core.task_forms import FormField, FormValue, TaskForm
 
 Element = etree._Element
 
 _KEY_NAMESPACES = (CAMUNDA_NS, FLOWABLE_NS, ACTIVITI_NS)
+_KEY_ATTRIBUTES = tuple((f"{{{ns}}}formKey", f"{{{ns}}}formRef") for ns in _KEY_NAMESPACES)
 
 
 def read_form(el: Element) -> TaskForm | None:
     """The form of ``el`` (a user task), or None when it names none."""
+    index, attrs = extension_index(el), vendor_attributes(el)
+    if not index and not attrs:
+        return None  # most tasks: nothing in any dialect names a form
     camunda_form, form_id, key = None, None, None
-    for definition in ext_children(el, ZEEBE_NS, "formDefinition"):
+    for definition in index.get(ZEEBE_FORM_DEFINITION, ()):
         written = (definition.get("formKey") or "").strip()
         form = embedded_form(el, written) if written.startswith(EMBEDDED_FORM_PREFIX) else None
         camunda_form = camunda_form or (form_schema(form) if form is not None else None)
         form_id = form_id or _text(definition.get("formId"))
         key = key or _text(definition.get("externalReference"))
         key = key or (written if form is None else None) or None
-    for ns in _KEY_NAMESPACES:
-        key = key or _text(el.get(f"{{{ns}}}formKey"))
-        form_id = form_id or _text(el.get(f"{{{ns}}}formRef"))
+    for key_attr, ref_attr in _KEY_ATTRIBUTES:
+        key = key or _text(attrs.get(key_attr))
+        form_id = form_id or _text(attrs.get(ref_attr))
     fields = _camunda_fields(el) + _flowable_fields(el)
     if camunda_form is None and form_id is None and key is None and not fields:
         return None

@@ -13,6 +13,7 @@ from datetime import UTC, timedelta
 import isodate
 
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_value
+from bpmn_compiler.memo import once
 from bpmn_compiler.model import RawTimer, whole_number
 from shenpi_core.process_plan import TimerSpec
 
@@ -32,6 +33,10 @@ def _looks_like_expression(text: str) -> bool:
 
 def duration_seconds(text: str) -> float:
     """Seconds of an ISO-8601 duration; months and years are refused (no fixed length)."""
+    return once("duration", text, lambda: _duration_seconds(text), TimerSyntaxError)
+
+
+def _duration_seconds(text: str) -> float:
     try:
         value = isodate.parse_duration(text)
     except (isodate.ISO8601Error, ValueError):
@@ -108,6 +113,11 @@ def compile_timer(raw: RawTimer, *, cron: bool = False) -> tuple[TimerSpec, bool
 
     ``cron``: a process's timer start, which becomes a Schedule: a cron cycle and a cycle from a
     start date (``R3/2026-01-01T09:00:00Z/P1D``) are allowed."""
+    key = (raw.kind, raw.text.text, raw.text.language, cron)
+    return once("timer", key, lambda: _compile_timer(raw, cron=cron), TimerSyntaxError)
+
+
+def _compile_timer(raw: RawTimer, *, cron: bool) -> tuple[TimerSpec, bool]:
     text = raw.text.text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         text = text[1:-1].strip()  # a quoted literal, as SpiffWorkflow's Python timers write it

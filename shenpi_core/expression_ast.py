@@ -55,6 +55,8 @@ def op(name: str, *args: Any) -> dict[str, Any]:
 
 def _unescape(token: str) -> str:
     body, out, i = token[1:-1], [], 0
+    if "\\" not in body:
+        return body  # nothing escaped: the walk below would copy it as it is
     escapes = {"n": "\n", "t": "\t", "r": "\r"}
     while i < len(body):
         if body[i] == "\\" and i + 1 < len(body):
@@ -181,7 +183,9 @@ def parse_ast(body: str) -> Any:
         from shenpi_core.expression_lark import lark_parse
 
         ast = lark_parse(body)
-    if _depth(ast) > MAX_DEPTH:
+    # Every level of the AST has a token of its own (an operator, a bracket, a name), and a
+    # token at least a character: a text this short cannot nest too deep.
+    if len(body) > MAX_DEPTH and _depth(ast) > MAX_DEPTH:
         raise ExpressionSyntaxError(f"expression nested deeper than {MAX_DEPTH} levels")
     return ast
 

@@ -82,11 +82,12 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 class _Reader:
     def __init__(self, tokens: list[tuple[str, str]], build: Callbacks) -> None:
-        self.tokens, self.pos, self.build = tokens, 0, build
+        # Ends past the last token, so a look ahead is a plain index. A read that runs past them
+        # (an IndexError) had already failed: the reader then stands past the end of the text.
+        self.tokens, self.pos, self.build = [*tokens, _END, _END, _END], 0, build
 
     def peek(self, ahead: int = 0) -> tuple[str, str]:
-        at = self.pos + ahead
-        return self.tokens[at] if at < len(self.tokens) else _END
+        return self.tokens[self.pos + ahead]
 
     def take(self) -> tuple[str, str]:
         token = self.peek()

@@ -41,12 +41,16 @@ _NAME = re.compile(r"[^\W\d]\w*|\?")
 _OPS = ("..", "**", "<=", ">=", "!=", "=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]",
         "{", "}", ",", ".", ":", "@")  # fmt: skip
 _CALL_AHEAD = re.compile(r"\s*\(")
+_FUNCTIONS_LONGEST_FIRST = sorted(SPACED_FUNCTIONS, key=len, reverse=True)
+_FUNCTION_FIRSTS = {name[0] for name in SPACED_FUNCTIONS}
 
 
 def tokenize(text: str, names: Iterable[str] = ()) -> list[Token]:
     """Split ``text``; ``names`` are multi-word names known where the text is written."""
     spaced = sorted({n for n in names if _NAME.fullmatch(n) is None}, key=len, reverse=True)
-    functions = sorted(SPACED_FUNCTIONS, key=len, reverse=True)
+    functions = _FUNCTIONS_LONGEST_FIRST
+    # A known name starts with its first character: elsewhere there is none to look for.
+    firsts = None if "" in spaced else {n[0] for n in spaced} | _FUNCTION_FIRSTS
     tokens: list[Token] = []
     pos = 0
     while True:
@@ -56,7 +60,8 @@ def tokenize(text: str, names: Iterable[str] = ()) -> list[Token]:
         if pos >= len(text):
             tokens.append(Token("end", "", pos))
             return tokens
-        name = _known_name(text, pos, spaced, functions)
+        known = firsts is None or text[pos] in firsts
+        name = _known_name(text, pos, spaced, functions) if known else None
         if name is not None:
             tokens.append(Token("name", name, pos))
             pos += len(name)

@@ -38,6 +38,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from shenpi_core.task_forms import TaskForm
 
 PLAN_SCHEMA_VERSION = 1
+# The hash's JSON: sorted keys, no spaces, UTF-8 as is. A dump is never circular: without the
+# check the text is the same, and it comes sooner.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
 # A request's priority (docs/api.md "Priority"): orders inboxes and Temporal's task queues.
 Priority = Literal["low", "normal", "high", "urgent"]
 
@@ -577,13 +582,22 @@ class ProcessPlan(_Frozen):
                 return n
         raise KeyError(node_id)
 
-    def content_hash(self) -> str:
+    def canonical_json(self) -> bytes:
+        """What the hash covers: sorted keys, no defaults, each node's kind (UTF-8)."""
         # Defaults are left out, so a new optional field does not change existing plans' hashes.
         body = self.model_dump(mode="json", exclude={"hash"}, exclude_defaults=True)
         for node, dumped in zip(self.nodes, body.get("nodes", ()), strict=True):
             dumped["kind"] = node.kind  # a default, but what tells one node kind from another
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return _CANONICAL.encode(body).encode("utf-8")
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.canonical_json()).hexdigest()
+
+    def hashed(self) -> tuple[ProcessPlan, int]:
+        """The plan with its hash, and the size of the canonical JSON it hashed (in bytes)."""
+        canonical = self.canonical_json()
+        digest = hashlib.sha256(canonical).hexdigest()
+        return self.model_copy(update={"hash": digest}), len(canonical)
 
     def with_hash(self) -> ProcessPlan:
-        return self.model_copy(update={"hash": self.content_hash()})
+        return self.hashed()[0]
