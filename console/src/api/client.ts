@@ -8,6 +8,7 @@ import type { TasksQuery } from "../format";
 export type Schemas = components["schemas"];
 export type Task = Schemas["TaskPublic"];
 export type TaskView = Schemas["TaskView"];
+export type TaskWithForm = Schemas["TaskWithForm"];
 export type Instance = Schemas["InstancePublic"];
 export type InstanceSummary = Schemas["InstanceSummary"];
 export type Definition = Schemas["DefinitionPublic"];

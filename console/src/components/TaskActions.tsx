@@ -1,10 +1,11 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, type DecisionCreate, type Instance, type TaskView } from "../api/client";
+import { api, type DecisionCreate, type Instance, type TaskView, type TaskWithForm } from "../api/client";
 import type { Claims } from "../auth";
 import { requestFields } from "../format";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
+import { CamundaForm } from "./CamundaForm";
 import { ErrorMessage } from "./ErrorMessage";
 
 type Action = DecisionCreate["action"];
@@ -23,7 +24,7 @@ export function availableActions(task: TaskView, me: Claims): Action[] {
 
 const TARGET: Partial<Record<Action, "user" | "users" | "node">> = { transfer: "user", delegate: "user", add_signer: "users", remove_signer: "users", jump: "node" };
 
-export function TaskActions({ me, instance, task, onDecided }: { me: Claims; instance: Instance; task: TaskView; onDecided: (outcome: string) => void }) {
+export function TaskActions({ me, instance, task, onDecided }: { me: Claims; instance: Instance; task: TaskWithForm; onDecided: (outcome: string) => void }) {
   const { t } = useI18n();
   const queryClient = useQueryClient();
   const [comment, setComment] = useState("");
@@ -53,6 +54,7 @@ export function TaskActions({ me, instance, task, onDecided }: { me: Claims; ins
     decide.mutate(body);
   };
   const actions = availableActions(task, me);
+  const taskForm = task.kind === "resubmit" ? null : task.form?.camunda_form;
   const secondary = actions.filter((a) => !["approve", "reject", "resubmit", "claim", "unclaim"].includes(a));
   return (
     <div className="actions" data-testid="task-actions">
@@ -65,6 +67,13 @@ export function TaskActions({ me, instance, task, onDecided }: { me: Claims; ins
               <input id={`edit-${k}`} defaultValue={v} onChange={(e) => setEdits({ ...edits, [k]: e.target.value })} />
             </div>
           ))}
+        </fieldset>
+      )}
+      {taskForm && (
+        <fieldset data-testid="task-form">
+          <legend>{t("task.form")}</legend>
+          {/* The task's own Camunda Form: submitting it approves with what it holds. */}
+          <CamundaForm schema={taskForm} onSubmit={(data) => decide.mutate({ action: "approve", comment: comment.trim() || null, variables: data })} />
         </fieldset>
       )}
       <div className="field">

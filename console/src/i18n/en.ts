@@ -103,6 +103,7 @@ export const en = {
   "priority.urgent": "Urgent",
   "task.gone": "This task is no longer open; here is the request.",
   "task.comment": "Comment or reason",
+  "task.form": "Form",
   "task.edit": "Edit the request",
   "task.moreActions": "More",
   "task.reasonNeeded": "Please give a reason for rejecting.",

@@ -104,6 +104,7 @@ export const zhCN: Record<MessageKey, string> = {
   "priority.urgent": "加急",
   "task.gone": "该任务已不再待办；以下是申请详情。",
   "task.comment": "意见或理由",
+  "task.form": "表单",
   "task.edit": "修改申请",
   "task.moreActions": "更多",
   "task.reasonNeeded": "驳回请填写理由。",
