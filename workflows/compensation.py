@@ -5,7 +5,9 @@ it ran in), and so is a subprocess that has one inside. A compensation throw (in
 end) runs the handlers of the completed activities of its scope, or of the one activity it
 names, one at a time, the last completed first; a completed subprocess runs its compensation
 event subprocess, or else its own completed activities are compensated in its place. Each
-activity is compensated once.
+activity is compensated once. A multi-instance activity's instances are remembered one by one,
+inside its body, and the body once it completes: compensating it runs the handler for each
+completed instance, the last completed first (Zeebe: as many times as the activity completed).
 The throwing token waits for the handlers (``waitForCompletion``), else a token of its own does.
 """
 
@@ -13,20 +15,48 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from temporalio import workflow
+
 from shenpi_core.process_plan import EndEvent, Node, SubProcess, ThrowEvent
 from workflows.tokens import Token
 
 if TYPE_CHECKING:
     from workflows.engine import Engine
 
+# Before this, a multi-instance activity was remembered once, when its body completed, and
+# compensated once; instances that ran then replay that way (docs/interpreter.md).
+PATCH_EACH_INSTANCE = "shenpi-compensate-each-instance"
+
 
 def completed(engine: Engine, token: Token, node: Node) -> None:
     """``token`` completed ``node``: remember it if compensation may undo it."""
-    index = engine.index
-    if node.id not in index.handlers and node.id not in index.compensable_scopes:
+    if not _undoable(engine, node):
         return
     inner = token.activation if isinstance(node, SubProcess) else None
+    # A multi-instance node leaves only as its body (multi.leaving takes each instance's run).
+    if getattr(node, "multi", None) is not None and workflow.patched(PATCH_EACH_INSTANCE):
+        inner = instances_of(token)  # what compensating the body reaches: each instance
     engine.remember_completed(node.id, engine.scope_key(token), inner)
+
+
+def instance_completed(engine: Engine, token: Token, node: Node, body: Token) -> None:
+    """``token`` completed one instance of ``body``'s multi-instance ``node``: remembered
+    inside the body, which is remembered in its scope once it completes (``completed``)."""
+    if not _undoable(engine, node) or not workflow.patched(PATCH_EACH_INSTANCE):
+        return
+    inner = token.activation if isinstance(node, SubProcess) else None
+    engine.remember_completed(node.id, instances_of(body), inner)
+
+
+def instances_of(body: Token) -> str:
+    """The key the instances of a multi-instance body are remembered under (token ids are
+    never reused, so it names this run of the body)."""
+    return f"multi:{body.id}"
+
+
+def _undoable(engine: Engine, node: Node) -> bool:
+    index = engine.index
+    return node.id in index.handlers or node.id in index.compensable_scopes
 
 
 def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
@@ -66,6 +96,10 @@ def _handlers(engine: Engine, records: list[dict[str, str | None]]) -> list[str]
             continue
         engine.state.compensable.remove(record)
         node_id = str(record["node_id"])
+        inner = record["inner"]
+        if inner is not None and inner.startswith("multi:"):  # a multi-instance body
+            found += _handlers(engine, [r for r in engine.state.compensable if r["scope"] == inner])
+            continue
         handler = engine.index.handlers.get(node_id) or engine.index.scope_handlers.get(node_id)
         if handler is not None:  # an activity, or a subprocess's compensation event subprocess
             found.append(handler)

@@ -36,7 +36,7 @@ from shenpi_core.process_plan import (
     ServiceTask,
     SubProcess,
 )
-from workflows import ops_metrics
+from workflows import compensation, ops_metrics
 from workflows.outcome import outcome_of, running_status
 from workflows.tasks import TaskBook
 from workflows.timers import first_occurrence, next_occurrence
@@ -419,6 +419,8 @@ class TokenMachine:
                 self._close_task(inner, reason)
                 self.remove(inner)
             self.forget_compensation(token.activation)  # an interrupted run is not undone
+            if token.multi is not None:  # nor are the instances of an interrupted body
+                self.forget_compensation(compensation.instances_of(token))
         token.locals = None  # the activity's local variables end with it
         self.waits.cancel(token.id)
         self.drop_subscriptions(token)

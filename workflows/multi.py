@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from shenpi_core.expressions import ExpressionError, evaluate, evaluate_bool
 from shenpi_core.process_plan import Expression, MultiInstance, Node
+from workflows import compensation
 from workflows.tokens import MultiState, Token
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ def leaving(engine: Engine, token: Token, node: Node) -> bool:
             "nrOfActiveInstances": body.multi.started - completed,
         }
         done = evaluate_bool(spec.completion_condition.ast, counted)
+    compensation.instance_completed(engine, token, node, body)
     engine.close_instance(body, holder, output)
     if done:  # the condition holds: the instances still running are cancelled
         rest = [t for t in engine.tokens if t.scope == body.id]

@@ -747,6 +747,16 @@ async def multi_instance(client: Client, queue: str) -> list[WorkflowHandle[Any,
     return [service, camunda, sub, first, client.get_workflow_handle(many.id)]
 
 
+async def multi_compensation(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A rejected event: the compensation throw undoes each completed instance of a parallel
+    service task, of a body a completion condition cut short, and of a sequential subprocess."""
+    variables = {"items": [1, 2, 3], "suppliers": ["a", "slow", "b"], "rooms": ["east", "west"]}
+    handle = await start(client, "mi_compensation", queue, variables=variables)
+    await decide(handle, await open_task(handle, "approve"), "reject", "mia")
+    await handle.result()
+    return [handle]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -782,6 +792,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "messages": messages,
     "multi_receive": multi_receive,
     "multi_instance": multi_instance,
+    "multi_compensation": multi_compensation,
     "listeners": listeners,
 }
 

@@ -38,6 +38,10 @@ def test_representative_histories_are_committed() -> None:
     assert {"scopes", "errors", "gateways", "scope_timers", "calls", "loops"} <= names
     assert {"compensation", "scripts", "business_rules", "messages", "multi_instance"} <= names
     assert {"listeners", "multi_receive"} <= names
+    # Recorded by the interpreter before multi-instance activities were compensated per
+    # instance (``record.py``'s ``multi_compensation`` run on that commit): it replays through
+    # the ``workflow.patched`` guard, one handler per body as it ran then.
+    assert {"multi_compensation", "multi_compensation_before_patch"} <= names
 
 
 def _recorded_workflow_id(text: str, default: str) -> str:

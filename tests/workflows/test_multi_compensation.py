@@ -1,0 +1,86 @@
+"""Compensating a multi-instance activity on the real dev server (docs/interpreter.md
+"Multi-instance"): the handler runs once for each instance that completed, the last completed
+first; an instance a completion condition cancelled is not undone, and each instance of a
+multi-instance subprocess is compensated inside."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+from temporalio.client import Client
+
+from shenpi.settings import Settings
+from tests.workflows.multi_support import multi_activities
+from tests.workflows.support import decide, fake_activities, open_task, settings_for_tests, start
+from worker import build_worker
+from workflows.compensation import PATCH_EACH_INSTANCE
+
+VARIABLES = {"items": [1, 2, 3], "suppliers": ["a", "slow", "b"], "rooms": ["east", "west"]}
+
+
+@pytest_asyncio.fixture
+async def multi_worker(client: Client, task_queue: str, tmp_path: Any) -> AsyncIterator[Settings]:
+    settings = settings_for_tests(data_dir=tmp_path)
+    async with build_worker(
+        client,
+        task_queue=task_queue,
+        settings=settings,
+        extra_activities=[*fake_activities(), *multi_activities()],
+    ):
+        yield settings
+
+
+async def test_each_completed_instance_is_compensated_once_the_last_first(
+    client: Client, multi_worker: Settings, task_queue: str
+) -> None:
+    handle = await start(client, "mi_compensation", task_queue, variables=VARIABLES)
+    await decide(handle, await open_task(handle, "approve"), "reject", "mia")
+    done = await handle.result()
+    assert done.status == "completed"
+    [thrown] = [e.details for e in done.timeline if e.event == "compensation_thrown"]
+    # Two rooms (sequential, inside each instance's scope), two quotes that answered (the slow
+    # supplier's was cancelled by the completion condition), three seats.
+    assert thrown == {
+        "activity": None,
+        "handlers": ["release", "release", "withdraw", "withdraw", "unbook", "unbook", "unbook"],
+    }
+    undone = [
+        e.node_id
+        for e in done.timeline
+        if e.event == "service_completed" and e.node_id in ("release", "withdraw", "unbook")
+    ]
+    assert undone == thrown["handlers"]  # one at a time, in that order
+    assert done.compensable == []  # each instance undone once
+    history = [e async for e in handle.fetch_history_events()]
+    assert any(PATCH_EACH_INSTANCE.encode() in e.SerializeToString() for e in history)
+
+
+async def test_without_a_throw_each_instance_is_remembered_inside_its_body(
+    client: Client, multi_worker: Settings, task_queue: str
+) -> None:
+    handle = await start(client, "mi_compensation", task_queue, variables=VARIABLES)
+    await decide(handle, await open_task(handle, "approve"), "approve", "mia")
+    done = await handle.result()
+    assert "compensation_thrown" not in {e.event for e in done.timeline}
+    remembered = [(r["node_id"], str(r["scope"]).startswith("multi:")) for r in done.compensable]
+    assert remembered.count(("book", True)) == 3 and remembered.count(("book", False)) == 1
+    assert remembered.count(("quotes", True)) == 2 and remembered.count(("quotes", False)) == 1
+    # Each room's reservation is remembered in its instance's scope, which its body holds.
+    assert remembered.count(("rooms", True)) == 2 and remembered.count(("reserve", False)) == 2
+
+
+async def test_the_instances_of_an_interrupted_body_are_not_undone(
+    client: Client, multi_worker: Settings, task_queue: str
+) -> None:
+    # Two suppliers answer, the slow one never does; the boundary timer ends the body, and the
+    # throw after it finds nothing to undo (Zeebe: terminated activities are not compensated).
+    variables = {"suppliers": ["a", "slow", "b"]}
+    handle = await start(client, "mi_compensation_cut", task_queue, variables=variables)
+    done = await handle.result()
+    answered = [e.node_id for e in done.timeline if e.event == "service_completed"]
+    assert answered == ["quotes", "quotes"]
+    [thrown] = [e.details for e in done.timeline if e.event == "compensation_thrown"]
+    assert thrown == {"activity": None, "handlers": []}
+    assert done.compensable == []
