@@ -3,10 +3,12 @@ import { useState } from "react";
 import { api, type DecisionCreate, type Instance, type TaskView, type TaskWithForm } from "../api/client";
 import type { Claims } from "../auth";
 import { requestFields } from "../format";
+import { fieldLabel, fieldVariables, initialValues, type FieldValue } from "../taskFields";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/en";
 import { CamundaForm } from "./CamundaForm";
 import { ErrorMessage } from "./ErrorMessage";
+import { TaskFields } from "./TaskFields";
 
 type Action = DecisionCreate["action"];
 
@@ -31,6 +33,11 @@ export function TaskActions({ me, instance, task, onDecided }: { me: Claims; ins
   const [target, setTarget] = useState("");
   const [more, setMore] = useState<Action | "">("");
   const [edits, setEdits] = useState<Record<string, string>>({});
+  const taskForm = task.kind === "resubmit" ? null : task.form?.camunda_form;
+  // Generated fields (Camunda 7 form fields, Flowable form properties) when there is no Camunda Form.
+  const fields = task.kind === "resubmit" || taskForm ? [] : (task.form?.fields ?? []);
+  const [values, setValues] = useState<Record<string, FieldValue>>(() => initialValues(fields, instance.variables ?? {}));
+  const [missing, setMissing] = useState<ReadonlySet<string>>(new Set());
   const decide = useMutation({
     mutationFn: (body: DecisionCreate) => api.decide(instance.instance_id, task.task_id, body),
     onSuccess: (result) => {
@@ -50,11 +57,27 @@ export function TaskActions({ me, instance, task, onDecided }: { me: Claims; ins
       if (!ids.length) return setError(t("task.targetNeeded"));
       body.to = kind === "users" ? ids : ids[0];
     }
+    if (action === "approve" && fields.length > 0) {
+      // Approving sends what the fields hold, typed; read-only fields are not sent.
+      const check = fieldVariables(fields, values);
+      setMissing(new Set([...check.missing, ...check.invalid].map((f) => f.id)));
+      if (check.missing.length) return setError(t("task.fieldsMissing", { fields: check.missing.map(fieldLabel).join(", ") }));
+      if (check.invalid.length) return setError(t("task.fieldsInvalid", { fields: check.invalid.map(fieldLabel).join(", ") }));
+      if (Object.keys(check.variables).length) body.variables = check.variables;
+    }
     if (action === "resubmit") body.variables = Object.fromEntries(Object.entries(edits).map(([k, v]) => [k, parse(v, instance.variables?.[k])]));
     decide.mutate(body);
   };
+  const changeField = (next: Record<string, FieldValue>) => {
+    setValues(next);
+    // A field held back approving until it is filled in: once all are, the message goes.
+    const left = new Set([...missing].filter((id) => next[id] === values[id]));
+    if (left.size !== missing.size) {
+      setMissing(left);
+      if (left.size === 0) setError(null);
+    }
+  };
   const actions = availableActions(task, me);
-  const taskForm = task.kind === "resubmit" ? null : task.form?.camunda_form;
   const secondary = actions.filter((a) => !["approve", "reject", "resubmit", "claim", "unclaim"].includes(a));
   return (
     <div className="actions" data-testid="task-actions">
@@ -74,6 +97,12 @@ export function TaskActions({ me, instance, task, onDecided }: { me: Claims; ins
           <legend>{t("task.form")}</legend>
           {/* The task's own Camunda Form: submitting it approves with what it holds. */}
           <CamundaForm schema={taskForm} onSubmit={(data) => decide.mutate({ action: "approve", comment: comment.trim() || null, variables: data })} />
+        </fieldset>
+      )}
+      {fields.length > 0 && (
+        <fieldset data-testid="task-fields">
+          <legend>{t("task.form")}</legend>
+          <TaskFields fields={fields} values={values} missing={missing} onChange={changeField} />
         </fieldset>
       )}
       <div className="field">

@@ -104,6 +104,8 @@ export const en = {
   "task.gone": "This task is no longer open; here is the request.",
   "task.comment": "Comment or reason",
   "task.form": "Form",
+  "task.fieldsMissing": "Please fill in: {fields}.",
+  "task.fieldsInvalid": "Please check: {fields}.",
   "task.edit": "Edit the request",
   "task.moreActions": "More",
   "task.reasonNeeded": "Please give a reason for rejecting.",

@@ -105,6 +105,8 @@ export const zhCN: Record<MessageKey, string> = {
   "task.gone": "该任务已不再待办；以下是申请详情。",
   "task.comment": "意见或理由",
   "task.form": "表单",
+  "task.fieldsMissing": "请填写：{fields}。",
+  "task.fieldsInvalid": "请检查：{fields}。",
   "task.edit": "修改申请",
   "task.moreActions": "更多",
   "task.reasonNeeded": "驳回请填写理由。",

@@ -68,7 +68,7 @@ function InstanceBody({ me, instance, taskId }: { me: Claims; instance: Instance
               <h2 id="task-heading">{task.name ?? task.node_id} <span className="muted">{task.ref}</span></h2>
               {task.status !== "open" && <p><StatusBadge status={task.status ?? "completed"} outcome={task.outcome} /></p>}
               {task.ai && <AiAdvicePanel advice={task.ai} />}
-              {task.status === "open" && <TaskActions me={me} instance={instance} task={task} onDecided={setDecided} />}
+              {task.status === "open" && <TaskActions key={task.task_id} me={me} instance={instance} task={task} onDecided={setDecided} />}
             </section>
           )}
           <InstanceActions me={me} instance={instance} />
