@@ -4,14 +4,17 @@ time-skipping server with the Shenpi search attributes registered (the interpret
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from shenpi.settings import Settings
 from shenpi.temporal_setup import ensure_search_attributes
 from tests.workflows.approval_support import fake_directory
+from tests.workflows.multi_support import multi_activities
 from tests.workflows.support import fake_activities, settings_for_tests
 from worker import build_worker
 
@@ -44,6 +47,19 @@ async def approval_worker(client: Client, task_queue: str) -> AsyncIterator[Work
         extra_activities=[*fake_activities(), fake_directory],
     ) as running:
         yield running
+
+
+@pytest_asyncio.fixture
+async def multi_worker(client: Client, task_queue: str, tmp_path: Any) -> AsyncIterator[Settings]:
+    """The production worker with the multi-instance fixtures' activities (multi_support)."""
+    settings = settings_for_tests(data_dir=tmp_path)
+    async with build_worker(
+        client,
+        task_queue=task_queue,
+        settings=settings,
+        extra_activities=[*fake_activities(), *multi_activities()],
+    ):
+        yield settings
 
 
 @pytest_asyncio.fixture

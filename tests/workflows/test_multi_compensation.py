@@ -5,31 +5,13 @@ multi-instance subprocess is compensated inside."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
-import pytest_asyncio
 from temporalio.client import Client
 
 from shenpi.settings import Settings
-from tests.workflows.multi_support import multi_activities
-from tests.workflows.support import decide, fake_activities, open_task, settings_for_tests, start
-from worker import build_worker
+from tests.workflows.support import decide, open_task, start
 from workflows.compensation import PATCH_EACH_INSTANCE
 
 VARIABLES = {"items": [1, 2, 3], "suppliers": ["a", "slow", "b"], "rooms": ["east", "west"]}
-
-
-@pytest_asyncio.fixture
-async def multi_worker(client: Client, task_queue: str, tmp_path: Any) -> AsyncIterator[Settings]:
-    settings = settings_for_tests(data_dir=tmp_path)
-    async with build_worker(
-        client,
-        task_queue=task_queue,
-        settings=settings,
-        extra_activities=[*fake_activities(), *multi_activities()],
-    ):
-        yield settings
 
 
 async def test_each_completed_instance_is_compensated_once_the_last_first(

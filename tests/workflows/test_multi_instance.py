@@ -5,10 +5,8 @@ loopCardinality; an empty collection; a boundary timer that ends every instance.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -16,28 +14,15 @@ from temporalio.testing import WorkflowEnvironment
 from shenpi.settings import Settings
 from tests.workflows.call_support import deploy_fixture
 from tests.workflows.decision_support import APPROVER_LEVEL, deploy_dmn
-from tests.workflows.multi_support import MOST, multi_activities
+from tests.workflows.multi_support import MOST
 from tests.workflows.support import (
     decide,
-    fake_activities,
     settings_for_tests,
     start,
     timeline_events,
     wait_open_tasks,
 )
 from worker import build_worker
-
-
-@pytest_asyncio.fixture
-async def multi_worker(client: Client, task_queue: str, tmp_path: Any) -> AsyncIterator[Settings]:
-    settings = settings_for_tests(data_dir=tmp_path)
-    async with build_worker(
-        client,
-        task_queue=task_queue,
-        settings=settings,
-        extra_activities=[*fake_activities(), *multi_activities()],
-    ):
-        yield settings
 
 
 async def test_a_parallel_service_task_collects_its_outputs_in_item_order(
