@@ -87,8 +87,9 @@ def shows_request(template: str) -> bool:
 class AiReader:
     """Reads one ``<shenpi:ai>``, collecting diagnostics instead of stopping at the first."""
 
-    def __init__(self, node: FlowNode, raw: RawAi) -> None:
+    def __init__(self, node: FlowNode, raw: RawAi, routes: tuple[str, ...] | None = None) -> None:
         self.node, self.raw = node, raw
+        self.routes = routes  # an AI-routed gateway's outgoing flows: what its examples name
         self.found: list[Diagnostic] = []
         self.spec: dict[str, object] = {}
 
@@ -241,8 +242,14 @@ class AiReader:
     def examples(self) -> None:
         examples = []
         for example in self.raw.examples:
-            if example.decision not in DECISIONS:
-                written = "no decision" if example.decision is None else repr(example.decision)
+            written = "no decision" if example.decision is None else repr(example.decision)
+            if self.routes is not None and example.decision not in self.routes:
+                self.problem(
+                    f"shenpi:example has {written}; on an AI-routed gateway write the id of the"
+                    f" flow such a request takes: {', '.join(self.routes)}",
+                    example.line,
+                )
+            elif self.routes is None and example.decision not in DECISIONS:
                 self.problem(
                     f'shenpi:example has {written}; write decision="approve" or decision="reject"',
                     example.line,

@@ -171,7 +171,8 @@ def compile_ai(node: FlowNode, model: BpmnModel) -> tuple[AiSpec | None, list[Di
         return AiSpec.model_validate(spec), []
     if place is None:
         return None, _misplaced(node)
-    reader = AiReader(node, node.ai[0])
+    routes = tuple(node.outgoing) if place == "exclusive" else None
+    reader = AiReader(node, node.ai[0], routes)
     for extra in node.ai[1:]:
         reader.problem(
             "an element takes one shenpi:ai; this one is extra", extra.line, "ai-placement"

@@ -355,6 +355,18 @@ def ai_eval(
         ),
     ] = None,
     split: Annotated[str | None, typer.Option(help="Only the lines of this split.")] = None,
+    examples: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Labelled JSONL whose requests are tried as more of the node's examples (a"
+            " case is no example for itself): what writing them into the file would do.",
+        ),
+    ] = None,
+    examples_split: Annotated[
+        str | None, typer.Option(help="Only the lines of this split as examples.")
+    ] = None,
     target: Annotated[float, typer.Option(min=0, max=1, help="The precision to reach.")] = 0.98,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
 ) -> None:
@@ -369,7 +381,8 @@ def ai_eval(
     try:
         plan = _plan_of(process, settings)
         labelled = read_jsonl(cases, split=split) if cases is not None else None
-        report = _run(evaluate_node(settings, plan, node, labelled))
+        tried = read_jsonl(examples, split=examples_split) if examples is not None else []
+        report = _run(evaluate_node(settings, plan, node, labelled, tried))
     except (EvalError, LookupError) as err:
         raise _fail(str(err)) from None
     if as_json:

@@ -233,9 +233,10 @@ AiFallback = Literal["manual", "approve", "reject"]
 
 
 class AiExample(_Frozen):
-    """A labelled precedent: ``<shenpi:example decision="approve|reject">text</shenpi:example>``."""
+    """A labelled precedent: ``<shenpi:example decision="approve|reject">text</shenpi:example>``
+    on a task; on an AI-routed gateway the decision is the id of the flow the request took."""
 
-    decision: Literal["approve", "reject"]
+    decision: str
     text: str
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from activities.ai.prompts import Document, load_documents, render
 from activities.ai.provider import Provider, ProviderCall
+from activities.ai.request_text import request_values, route_text
 from activities.ai.schema import ABSTAIN, decisions_for, output_schema
 from shenpi.blobs import open_blob_store
 from shenpi.db.archive import precedents as archived_precedents
@@ -26,6 +27,7 @@ from shenpi.db.lazy import LazyDatabase
 from shenpi.settings import Settings
 from shenpi_core.contracts import ACTIVITY_AI_REVIEW, AiReviewInput, AiRouteOption
 from shenpi_core.process_plan import (
+    AiExample,
     AiSpec,
     ExclusiveGateway,
     ProcessPlan,
@@ -232,10 +234,20 @@ async def evaluate(
     cases: Sequence[LabelledCase],
     *,
     documents: Documents | None = None,
+    examples: Sequence[AiExample] = (),
 ) -> Report:
-    """Every case through ``provider`` as the node would review it; nothing is stored."""
+    """Every case through ``provider`` as the node would review it; nothing is stored.
+
+    ``examples`` are tried as more of the node's own (``examples_from``); a case is no example
+    for itself, so examples and cases may come from the same requests (leave-one-out)."""
     report = Report(node.node_id, spec.threshold)
     for n, case in enumerate(cases, start=1):
+        if examples:
+            own = _example_text(node, spec, case.variables)
+            extra = tuple(e for e in examples if e.text != own)
+            spec_for = spec.model_copy(update={"examples": (*spec.examples, *extra)})
+        else:
+            spec_for = spec
         review = AiReviewInput(
             instance_id=case.instance_id or f"eval:{node.process_id}:{n}",
             process_id=node.process_id,
@@ -243,7 +255,7 @@ async def evaluate(
             node_name=node.name,
             node_kind=node.kind,
             purpose="route" if node.kind == "exclusive" else "review",
-            spec=spec,
+            spec=spec_for,
             variables=case.variables,
             options=list(node.options),
         )
@@ -257,6 +269,27 @@ async def evaluate(
         output = (await provider.answer(call, prepared)).output
         report.answers.append(Answer(case, output.decision, output.confidence, output.advice))
     return report
+
+
+def examples_from(node: Node, spec: AiSpec, cases: Sequence[LabelledCase]) -> list[AiExample]:
+    """Labelled requests as examples of the node: for a route, each request's text under the
+    flow it took; for a review, under approve or reject. Cases labelled otherwise ("unclear")
+    are no example of anything."""
+    allowed = (
+        {o.flow_id for o in node.options} if node.kind == "exclusive" else set(_ACTIONS.values())
+    )
+    return [
+        AiExample(decision=case.label, text=text)
+        for case in cases
+        if case.label in allowed and (text := _example_text(node, spec, case.variables))
+    ]
+
+
+def _example_text(node: Node, spec: AiSpec, variables: dict[str, Any]) -> str:
+    """What the node compares of a request: a route its free text, a review its values."""
+    if node.kind == "exclusive":
+        return route_text(variables, spec.request)
+    return request_values(variables, spec.request)
 
 
 class EvalError(ValueError):
@@ -285,9 +318,11 @@ async def evaluate_node(
     plan: ProcessPlan,
     node_id: str,
     cases: Sequence[LabelledCase] | None = None,
+    examples: Sequence[LabelledCase] = (),
 ) -> Report:
     """Replay ``cases`` (None: the node's archived human decisions) through the node's AI
-    configuration with the configured provider; documents are read from the blob store."""
+    configuration with the configured provider, ``examples`` tried as more of the node's own;
+    documents are read from the blob store."""
     from activities.ai.activity import build_provider
 
     node, spec = node_of(plan, node_id)
@@ -304,7 +339,8 @@ async def evaluate_node(
         async def documents(variables: dict[str, Any]) -> list[Document]:
             return await load_documents(lambda: blobs, variables)
 
-        return await evaluate(provider, node, spec, cases, documents=documents)
+        tried = examples_from(node, spec, examples)
+        return await evaluate(provider, node, spec, cases, documents=documents, examples=tried)
     finally:
         await provider.aclose()
         await blobs.aclose()

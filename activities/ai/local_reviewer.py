@@ -67,6 +67,7 @@ AMOUNT_ABOVE_FACTOR = 0.5
 POLICY_LIMIT_CONFIDENCE = 0.95
 _ACTIONS: dict[str, Literal["approve", "reject"]] = {"approved": "approve", "rejected": "reject"}
 _PAST = {"approve": "approved", "reject": "rejected"}
+_DECISIONS: dict[str, Literal["approve", "reject"]] = {"approve": "approve", "reject": "reject"}
 
 
 def closeness(similarity: float) -> float:
@@ -99,6 +100,8 @@ class LocalReviewer:
         }
         if call.input.purpose == "route":
             read["options"] = _option_texts(call.input)
+            if call.input.spec.examples:  # a route's examples steer it (local_routes)
+                read["examples"] = [(e.decision, e.text) for e in call.input.spec.examples]
             return Prepared(cache_salt=_digest(read))
         found = await self._precedents(call.input)
         read["precedents"] = [(p.decision, p.text, p.amount) for p in found]
@@ -106,8 +109,9 @@ class LocalReviewer:
 
     async def _precedents(self, input: AiReviewInput) -> list[Precedent]:
         found = [
-            Precedent(example.decision, example.text, f"example {n}", *figures(example.text))
+            Precedent(label, example.text, f"example {n}", *figures(example.text))
             for n, example in enumerate(input.spec.examples, start=1)
+            if (label := _DECISIONS.get(example.decision)) is not None  # a task's: approve, reject
         ]
         async with (await self._sessions())() as session:
             decisions = await archived_precedents(session, input.process_id, input.node_id)

@@ -45,7 +45,17 @@ async def route(input: AiReviewInput) -> tuple[AiOutput, list[dict[str, Any]]]:
         return abstain(advice, "vague_request"), []
     # Each flow is its name and each phrase of its documentation: a request about printer
     # paper is near "打印纸", not near the average of a long list of what the desk handles.
+    # The node's examples (requests people routed, by flow id) count as more of their flow's
+    # phrases: a request worded like one that went to IT goes there too, whatever single word
+    # it shares with another desk's list (docs/ai.md, "Routes").
     phrases = [(n, comparable(text)) for n, o in enumerate(options) for text in _flow_phrases(o)]
+    described_by_flows = len(phrases)
+    flow_of = {o.flow_id: n for n, o in enumerate(options)}
+    phrases += [
+        (flow_of[e.decision], comparable(e.text))
+        for e in input.spec.examples
+        if e.decision in flow_of and e.text.strip()
+    ]
     texts = [text for _, text in phrases]
     vectors = await embed([comparable(request), *texts])
     # e5 reads a phrase both as a text like the request ("query: ") and as a description
@@ -54,8 +64,12 @@ async def route(input: AiReviewInput) -> tuple[AiOutput, list[dict[str, Any]]]:
     alike = vectors[1:] @ vectors[0]
     similarities = (alike + described @ vectors[0]) / 2
     owner = np.array([n for n, _ in phrases])
-    # The floor is on the "query:" cosine, the scale SIM_FLOOR and the reviewer's floors use.
-    best_of = np.array([float(alike[owner == n].max()) for n in range(len(options))])
+    # The floor is on the "query:" cosine, the scale SIM_FLOOR and the reviewer's floors use,
+    # of the flows' own words: whether any path is described like the request at all.
+    own = owner[:described_by_flows]
+    best_of = np.array(
+        [float(alike[:described_by_flows][own == n].max()) for n in range(len(options))]
+    )
     score = np.array([_soft_max(similarities[owner == n]) for n in range(len(options))])
     order = np.argsort(-score, kind="stable")
     best = int(order[0])

@@ -21,6 +21,7 @@ from activities.ai.request_text import request_text
 from activities.ai.sandbox import render_sandboxed
 from shenpi.blobs import BlobNotFound, BlobStore
 from shenpi_core.contracts import AiReviewInput
+from shenpi_core.process_plan import AiExample
 
 DOCUMENT_CHARS = 8_000  # per document: enough for an invoice or a contract's first pages
 DOCUMENTS_CHARS = 24_000  # all documents of one prompt together
@@ -44,6 +45,26 @@ Earlier decisions on similar requests:
 {% endfor %}{% endif %}
 """
 
+_ROUTE_PATHS = (
+    "Pick the path a request of process {{ process_id }} should take at "
+    '"{{ node.name or node.id }}".\n\nRequest:\n{{ request }}\n'
+    '{% for doc in documents %}\nDocument "{{ doc.variable }}" ({{ doc.kind }}):\n'
+    "{{ doc.text }}\n{% endfor %}\nPaths:\n"
+    "{% for o in options %}- {{ o.flow_id }}: {{ o.name or '' }}"
+    "{% if o.documentation %} ({{ o.documentation }}){% endif %}\n{% endfor %}"
+)
+_ROUTE_ANSWER = (
+    'Answer with JSON only: "decision" (the id of the path, or abstain when none fits), '
+    '"confidence" (0 to 1), "advice" (why), "extracted" (name/value pairs you read) and '
+    '"risk_flags" (short snake_case labels, empty when none).'
+)
+# A route's examples: requests people sent down each path (``<shenpi:example decision="<flow
+# id>">``); shown only by versions 3 and 4, so a node without them renders as before.
+_ROUTE_EXAMPLES = """
+Requests routed before:
+{% for ex in examples %}- {{ ex.decision }}: {{ ex.text }}
+{% endfor %}"""
+
 DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
     "user_task": (
         "default-review@1",
@@ -60,18 +81,7 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str]] = {
         + "\n"
         + REVIEW_INSTRUCTIONS,
     ),
-    "exclusive": (
-        "default-route@1",
-        "Pick the path a request of process {{ process_id }} should take at "
-        '"{{ node.name or node.id }}".\n\nRequest:\n{{ request }}\n'
-        '{% for doc in documents %}\nDocument "{{ doc.variable }}" ({{ doc.kind }}):\n'
-        "{{ doc.text }}\n{% endfor %}\nPaths:\n"
-        "{% for o in options %}- {{ o.flow_id }}: {{ o.name or '' }}"
-        "{% if o.documentation %} ({{ o.documentation }}){% endif %}\n{% endfor %}\n"
-        'Answer with JSON only: "decision" (the id of the path, or abstain when none fits), '
-        '"confidence" (0 to 1), "advice" (why), "extracted" (name/value pairs you read) and '
-        '"risk_flags" (short snake_case labels, empty when none).',
-    ),
+    "exclusive": ("default-route@1", _ROUTE_PATHS + "\n" + _ROUTE_ANSWER),
 }
 
 
@@ -105,6 +115,17 @@ POLICY_TEMPLATES: dict[str, tuple[str, str]] = {
         _POLICY.replace("The policy to apply", "How to route") + DEFAULT_TEMPLATES["exclusive"][1],
     ),
 }
+ROUTE_EXAMPLE_TEMPLATES: dict[bool, tuple[str, str]] = {  # by: has a policy
+    False: ("default-route@3", _ROUTE_PATHS + _ROUTE_EXAMPLES + "\n" + _ROUTE_ANSWER),
+    True: (
+        "default-route@4",
+        _POLICY.replace("The policy to apply", "How to route")
+        + _ROUTE_PATHS
+        + _ROUTE_EXAMPLES
+        + "\n"
+        + _ROUTE_ANSWER,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -135,7 +156,16 @@ def template_for(input: AiReviewInput) -> tuple[str, str]:
         digest = hashlib.sha256(input.spec.prompt.encode()).hexdigest()
         return f"custom:{digest[:8]}", input.spec.prompt
     kind = "exclusive" if input.purpose == "route" else input.node_kind
+    if kind == "exclusive" and routed_examples(input):
+        return ROUTE_EXAMPLE_TEMPLATES[bool(input.spec.policy)]
     return (POLICY_TEMPLATES if input.spec.policy else DEFAULT_TEMPLATES)[kind]
+
+
+def routed_examples(input: AiReviewInput) -> list[AiExample]:
+    """A route's examples that name one of its flows (plans compiled before routes took
+    examples may carry approve/reject ones, which a route never read)."""
+    flows = {o.flow_id for o in input.options}
+    return [e for e in input.spec.examples if e.decision in flows]
 
 
 def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
@@ -150,7 +180,10 @@ def render(input: AiReviewInput, documents: list[Document]) -> RenderedPrompt:
         "node": {"id": input.node_id, "name": input.node_name, "kind": input.node_kind},
         "process_id": input.process_id,
         "options": [o.model_dump() for o in input.options],
-        "examples": [e.model_dump() for e in input.spec.examples],
+        "examples": [
+            e.model_dump()
+            for e in (routed_examples(input) if input.purpose == "route" else input.spec.examples)
+        ],
     }
     # The policy is a template too ("under {{ limit }} CNY"), over the same context.
     policy = input.spec.policy

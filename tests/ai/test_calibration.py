@@ -70,6 +70,22 @@ def test_shenpi_ai_eval_prints_the_report_of_a_labelled_file(tmp_path: Path) -> 
     assert "<- node" in text.stdout and "agreement with people:" in text.stdout
 
 
+def test_shenpi_ai_eval_tries_labelled_requests_as_the_nodes_examples(tmp_path: Path) -> None:
+    # The routing set's dev split, each request routed with the others as examples: what a
+    # team sees before writing its routed requests into the file as <shenpi:example>s.
+    routing = [str(SHENPI), "ai", "eval", str(SETS_DIR / "routing.bpmn"), "--node", "route"]
+    routing += ["--cases", str(SETS_DIR / "routing.jsonl"), "--split", "dev", "--json"]
+    env = {**os.environ, "SHENPI_DATA_DIR": str(tmp_path), "SHENPI_AI_PROVIDER": "local"}
+    rows = {}
+    for extra in ([], ["--examples", str(SETS_DIR / "routing.jsonl"), "--examples-split", "dev"]):
+        done = subprocess.run(routing + extra, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        rows[bool(extra)] = next(r for r in report["rows"] if r["threshold"] == 0.6)
+    assert rows[False]["precision"] < 0.98  # the traps of the split, by the flows' words alone
+    assert rows[True]["precision"] >= 0.98 and rows[True]["coverage"] >= 0.5
+
+
 def test_shenpi_ai_eval_refuses_a_node_without_ai(tmp_path: Path) -> None:
     command = [str(SHENPI), "ai", "eval", str(SETS_DIR / "purchases.bpmn"), "--node", "end"]
     env = {**os.environ, "SHENPI_DATA_DIR": str(tmp_path)}

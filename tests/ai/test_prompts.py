@@ -14,8 +14,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from activities.ai.prompts import DOCUMENT_CHARS, Document, load_documents, render
 from activities.ai.request_text import request_text, request_values
 from shenpi.blobs import open_blob_store
-from shenpi_core.contracts import AiRouteOption
-from shenpi_core.process_plan import AiSpec
+from shenpi_core.contracts import AiReviewInput, AiRouteOption
+from shenpi_core.process_plan import AiExample, AiSpec
 from tests.ai.conftest import ai_settings, ai_worker, openai_settings, review_input, run_probe
 from tests.ai.fake_openai import FakeOpenAi
 
@@ -256,6 +256,38 @@ async def test_a_policy_prompt_is_sent_with_the_request_documents_and_examples(
     assert "出租汽车专用发票 金额 80.00" in prompt
     assert "- reject: 买了一台个人游戏机 2399元" in prompt
     assert result.template_version == "default-review@2"
+
+
+def _route_input(*examples: AiExample, policy: str | None = None) -> AiReviewInput:
+    options = [
+        AiRouteOption(flow_id="to_it", name="IT", documentation="Computers, software licences"),
+        AiRouteOption(flow_id="to_legal", name="Legal", documentation="Contracts"),
+    ]
+    spec = AiSpec(mode="route", policy=policy, examples=examples)
+    return review_input().model_copy(
+        update={"purpose": "route", "node_kind": "exclusive", "options": options, "spec": spec}
+    )
+
+
+def test_a_route_shows_the_requests_people_routed_in_its_own_template_version() -> None:
+    plain = render(_route_input(), [])
+    licence = AiExample(decision="to_legal", text="Review the licence agreement of a vendor")
+    shown = render(_route_input(licence), [])
+    assert plain.template_version == "default-route@1" and "routed before" not in plain.text
+    assert shown.template_version == "default-route@3"
+    assert "Requests routed before:\n- to_legal: Review the licence agreement" in shown.text
+    # Everything else reads as before: the examples are one section more.
+    assert (
+        shown.text.replace(
+            "\nRequests routed before:\n- to_legal: Review the licence agreement of a vendor\n", ""
+        )
+        == plain.text
+    )
+    policy = render(_route_input(licence, policy="Contracts go to Legal."), [])
+    assert policy.template_version == "default-route@4" and "How to route:" in policy.text
+    # A plan compiled before routes took examples may hold approve/reject ones: never shown.
+    old = render(_route_input(AiExample(decision="approve", text="anything")), [])
+    assert (old.template_version, old.text) == ("default-route@1", plain.text)
 
 
 def test_a_node_without_a_policy_keeps_the_first_template_version() -> None:
