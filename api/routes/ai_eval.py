@@ -35,6 +35,12 @@ class AiEvalCreate(BaseModel):
         max_length=MAX_CASES,
         description="Labelled cases; default: the node's archived human decisions",
     )
+    examples: list[AiEvalCase] = Field(
+        default_factory=list,
+        max_length=MAX_CASES,
+        description="Labelled requests tried as more of the node's examples (a case is no"
+        " example for itself): what writing them into the file would do",
+    )
     target_precision: float = Field(default=0.98, ge=0, le=1)
 
 
@@ -75,16 +81,16 @@ async def evaluate_ai_node(
     definition = await repository.get_definition(session, body.process_id, body.version)
     if definition is None:
         raise ApiError(404, "not_found", f"no deployed process {body.process_id!r}")
-    cases = None
-    if body.cases is not None:
-        cases = [
-            LabelledCase(c.variables, c.label, f"case {n}")
-            for n, c in enumerate(body.cases, start=1)
-        ]
+    cases = _labelled(body.cases, "case") if body.cases is not None else None
+    examples = _labelled(body.examples, "example")
     try:
         report = await evaluate_node(
-            settings, repository.load_plan(definition), body.node_id, cases
+            settings, repository.load_plan(definition), body.node_id, cases, examples
         )
     except EvalError as err:
         raise ApiError(422, "not_evaluable", str(err)) from None
     return AiEvalPublic.model_validate(report.public(body.target_precision))
+
+
+def _labelled(items: list[AiEvalCase], kind: str) -> list[LabelledCase]:
+    return [LabelledCase(c.variables, c.label, f"{kind} {n}") for n, c in enumerate(items, 1)]

@@ -154,6 +154,26 @@ async def test_admin_api_replays_a_nodes_archived_decisions(
     assert refused.status_code == 403
 
 
+async def test_admin_api_tries_labelled_requests_as_a_routes_examples(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    settings = api_settings(tmp_path, ai_provider="local")
+    lamp = {"variables": {"description": "服务器机房门口的灯坏了"}, "label": "to_admin"}
+    example = {"variables": {"description": "会议室门口的灯坏了，请找人修"}, "label": "to_admin"}
+    body = {"process_id": "routing-eval", "node_id": "route", "cases": [lamp]}
+    async with running_stack(temporal_env, settings, worker=False) as stack:
+        await deploy(stack, (SETS_DIR / "routing.bpmn").read_bytes())
+        async with stack.http("ops", ["admin"]) as http:
+            alone = await http.post("/api/v1/admin/ai/eval", json=body)
+            steered = await http.post("/api/v1/admin/ai/eval", json={**body, "examples": [example]})
+            itself = await http.post("/api/v1/admin/ai/eval", json={**body, "examples": [lamp]})
+    assert alone.status_code == steered.status_code == itself.status_code == 200, alone.text
+    assert [d["decision"] for d in alone.json()["disagreements"]] == ["to_it"]
+    assert steered.json()["disagreements"] == [] and steered.json()["agreement"] == 1.0
+    # The request itself as an example is left out: the report is as without it.
+    assert itself.json()["disagreements"] == alone.json()["disagreements"]
+
+
 async def test_an_archived_case_is_not_its_own_precedent(tmp_path: Path) -> None:
     from activities.ai.evaluate import archived_cases
 
