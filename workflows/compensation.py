@@ -7,7 +7,8 @@ names, one at a time, the last completed first; a completed subprocess runs its 
 event subprocess, or else its own completed activities are compensated in its place. Each
 activity is compensated once. A multi-instance activity's instances are remembered one by one,
 inside its body, and the body once it completes: compensating it runs the handler for each
-completed instance, the last completed first (Zeebe: as many times as the activity completed).
+completed instance, the last completed first (Zeebe: as many times as the activity completed);
+each completed run of a standard loop likewise.
 The throwing token waits for the handlers (``waitForCompletion``), else a token of its own does.
 """
 
@@ -26,12 +27,17 @@ if TYPE_CHECKING:
 # Before this, a multi-instance activity was remembered once, when its body completed, and
 # compensated once; instances that ran then replay that way (docs/interpreter.md).
 PATCH_EACH_INSTANCE = "shenpi-compensate-each-instance"
+# Likewise a standard loop: remembered once when it ended, even a test-before loop that never
+# ran; now each run that completed is, and nothing when none did.
+PATCH_EACH_RUN = "shenpi-compensate-each-loop-run"
 
 
 def completed(engine: Engine, token: Token, node: Node) -> None:
     """``token`` completed ``node``: remember it if compensation may undo it."""
     if not _undoable(engine, node):
         return
+    if getattr(node, "loop", None) is not None and workflow.patched(PATCH_EACH_RUN):
+        return  # each run was remembered as it completed (run_completed)
     inner = token.activation if isinstance(node, SubProcess) else None
     # A multi-instance node leaves only as its body (multi.leaving takes each instance's run).
     if getattr(node, "multi", None) is not None and workflow.patched(PATCH_EACH_INSTANCE):
@@ -46,6 +52,15 @@ def instance_completed(engine: Engine, token: Token, node: Node, body: Token) ->
         return
     inner = token.activation if isinstance(node, SubProcess) else None
     engine.remember_completed(node.id, instances_of(body), inner)
+
+
+def run_completed(engine: Engine, token: Token, node: Node) -> None:
+    """``token`` completed one run of ``node``'s standard loop: remembered on its own, so a
+    throw compensates each run (Zeebe: as many times as the activity completed)."""
+    if not _undoable(engine, node) or not workflow.patched(PATCH_EACH_RUN):
+        return
+    inner = token.activation if isinstance(node, SubProcess) else None
+    engine.remember_completed(node.id, engine.scope_key(token), inner)
 
 
 def instances_of(body: Token) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from shenpi_core.expressions import evaluate_bool
 from shenpi_core.process_plan import Node, StandardLoop
+from workflows import compensation
 from workflows.tokens import Token
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ def leaving(engine: Engine, token: Token, node: Node) -> bool:
     if loop is None or token.loop is None:
         return False
     runs = token.loop + 1
+    compensation.run_completed(engine, token, node)
     engine.assign(token, {"loopCounter": runs})
     again = loop.test_before or _again(engine, token, loop, runs)  # test-before: on entering
     if again and (loop.maximum is None or runs < loop.maximum):

@@ -757,6 +757,14 @@ async def multi_compensation(client: Client, queue: str) -> list[WorkflowHandle[
     return [handle]
 
 
+async def loop_compensation(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A compensation throw after a task that looped three times and a subprocess that looped
+    twice: one handler per completed run, the last first."""
+    handle = await start(client, "loop_compensation", queue)
+    await handle.result()
+    return [handle]
+
+
 DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "approve_path": approve_path,
     "reject_and_rework": reject_and_rework,
@@ -793,6 +801,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "multi_receive": multi_receive,
     "multi_instance": multi_instance,
     "multi_compensation": multi_compensation,
+    "loop_compensation": loop_compensation,
     "listeners": listeners,
 }
 

@@ -42,6 +42,8 @@ def test_representative_histories_are_committed() -> None:
     # instance (``record.py``'s ``multi_compensation`` run on that commit): it replays through
     # the ``workflow.patched`` guard, one handler per body as it ran then.
     assert {"multi_compensation", "multi_compensation_before_patch"} <= names
+    # The same for standard loops (each completed run compensated, ``loop_compensation``).
+    assert {"loop_compensation", "loop_compensation_before_patch"} <= names
 
 
 def _recorded_workflow_id(text: str, default: str) -> str:

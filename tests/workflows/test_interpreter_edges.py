@@ -195,11 +195,6 @@ ZERO_RUNS = """
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a test-before loop that never ran is recorded as completed"
-    " (compensation.completed runs on its leave)",
-)
 async def test_a_loop_that_never_ran_is_not_compensated(
     client: Client, worker: Worker, task_queue: str
 ) -> None:

@@ -30,3 +30,19 @@ async def test_a_loop_stops_at_its_maximum(client: Client, worker: Worker, task_
         await decide(handle, await open_task(handle, "review"), "reject", "mia")
     done = await handle.result()  # loopMaximum 3: the fourth run never opens
     assert [t.outcome for t in done.tasks if t.node_id == "review"] == ["rejected"] * 3
+
+
+async def test_each_run_of_a_loop_is_compensated_the_last_first(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    handle = await start(client, "loop_compensation", task_queue)
+    done = await handle.result()
+    ran = [e.node_id for e in done.timeline if e.event == "service_completed"]
+    assert ran[:5] == ["book", "book", "book", "reserve", "reserve"]
+    [thrown] = [e.details for e in done.timeline if e.event == "compensation_thrown"]
+    # The subprocess's two runs (each compensated inside), then the task's three.
+    assert thrown == {
+        "activity": None,
+        "handlers": ["release", "release", "unbook", "unbook", "unbook"],
+    }
+    assert ran[5:] == thrown["handlers"] and done.compensable == []
