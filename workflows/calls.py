@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shenpi_core.contracts import InstanceState, ResolveProcessInput, ResolveProcessResult
 from shenpi_core.expressions import ExpressionError
 from shenpi_core.process_plan import CallActivity
-from workflows import multi, rejects, throws
+from workflows import completions, multi, rejects, throws
 from workflows.tokens import Token
 
 if TYPE_CHECKING:
@@ -67,20 +67,35 @@ def completed(engine: Engine, token_id: str, result: InstanceState, instance_id:
     if result.error is not None:
         throws.error(engine, token, result.error.code, result.error.message)
         return
-    child: dict[str, Any] = {**result.variables, "outcome": result.outcome}
+    finish(engine, token, node, result.variables, result.outcome, instance_id)
+
+
+def finish(
+    engine: Engine,
+    token: Token,
+    node: CallActivity,
+    variables: dict[str, Any],
+    outcome: str | None,
+    instance_id: str,
+) -> None:
+    """The child's result through the output mappings; a failing one parks the token with the
+    result, which a retry applies again (``completions``)."""
+    child: dict[str, Any] = {**variables, "outcome": outcome}
     try:
         mapped = engine.mapped(node.outputs, {**engine.view(token), **child})
     except ExpressionError as err:
         engine.incident(token, "expression_error", err.message)
+        held = {"variables": variables, "outcome": outcome, "instance_id": instance_id}
+        completions.hold(token, held)
         return
-    passed = {k: v for k, v in result.variables.items() if k not in NOT_PROPAGATED}
+    passed = {k: v for k, v in variables.items() if k not in NOT_PROPAGATED}
     engine.record(
-        "call_completed", node.id, details={"instance_id": instance_id, "outcome": result.outcome}
+        "call_completed", node.id, details={"instance_id": instance_id, "outcome": outcome}
     )
     engine.assign(token, {**(passed if node.all_out else {}), **mapped})
-    if result.outcome in ("approved", "rejected"):  # a called approval decides like a step
-        engine.variables["approved"] = result.outcome == "approved"
-        if result.outcome == "rejected" and not rejects.routes_reject(engine, node):
+    if outcome in ("approved", "rejected"):  # a called approval decides like a step
+        engine.variables["approved"] = outcome == "approved"
+        if outcome == "rejected" and not rejects.routes_reject(engine, node):
             engine.end_all("rejected")  # no gateway after it says what a reject means
             return
     engine.leave_activity(token)

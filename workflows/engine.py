@@ -39,6 +39,7 @@ from workflows import (
     business_rules,
     calls,
     compensation,
+    completions,
     events,
     listeners,
     loops,
@@ -118,6 +119,11 @@ class Engine(TokenMachine):
                 if not loops.leaving(self, token, node):
                     compensation.completed(self, token, node)
                     self._leave(token, node)
+                return
+            held = completions.take(token)  # a retried incident of its completion
+            if held is not None:
+                if isinstance(node, CallActivity):
+                    calls.finish(self, token, node, **held)
                 return
             if listeners.before(self, token, node):  # its start listeners run first
                 return

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from shenpi_core.expressions import ExpressionError
 from shenpi_core.process_plan import InclusiveGateway, StartEvent, SubProcess
-from workflows import compensation, events
+from workflows import compensation, completions, events
 from workflows.machine import TIMER
 from workflows.timers import first_occurrence, next_occurrence
 from workflows.tokens import BoundaryWait, Token
@@ -135,6 +135,7 @@ def _complete(engine: Engine, token: Token, node: SubProcess) -> None:
         outputs = engine.mapped(node.outputs, engine.inner_view(token))
     except ExpressionError as err:
         engine.incident(token, "expression_error", err.message)
+        completions.hold(token, {})  # a retry completes it again, not its inside
         return
     engine.record("subprocess_completed", node.id)
     engine.leave_activity(token)

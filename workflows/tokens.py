@@ -119,6 +119,10 @@ class Token(BaseModel):
     # ``locals`` the element and loopCounter), in which one token runs the activity itself.
     multi: MultiState | None = None
     instance: int | None = None
+    # Parked by an incident while its activity completed (a subprocess's or call activity's
+    # output mappings failed): what a retry completes again instead of running the activity
+    # afresh; for a call activity the child's result ({variables, outcome, instance_id}).
+    completing: dict[str, Any] | None = None
 
     def snapshot(self) -> dict[str, Any]:
         # Fields at their defaults that older runs did not have are left out, so a token
@@ -150,6 +154,8 @@ class Token(BaseModel):
             exclude["multi"] = True
         if self.instance is None:
             exclude["instance"] = True
+        if self.completing is None:
+            exclude["completing"] = True
         return self.model_dump(mode="json", exclude=exclude or None)
 
 

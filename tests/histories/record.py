@@ -118,30 +118,40 @@ async def incident_actions(client: Client, queue: str) -> list[WorkflowHandle[An
     """A failing service task's incident is retried by an admin (the activity runs again and
     fails again: a second incident), then the initiator cancels the instance."""
     handle = await start(client, "failing_service", queue)
+    await _retry_then_cancel(handle)
+    return [handle]
 
-    async def incidents_open(count: int) -> None:
+
+async def _retry_then_cancel(handle: WorkflowHandle[Any, Any]) -> None:
+    """Once an incident is open, an admin retries it; once the second is, the initiator
+    cancels the instance."""
+    for count in (1, 2):
         for _ in range(100):
-            current = await handle.query("get_state", result_type=InstanceState)
-            if (
-                sum(i.resolved_at is None for i in current.incidents) == count
-                and len(current.incidents) >= count
-            ):
-                return
+            if len((await handle.query("get_state", result_type=InstanceState)).incidents) >= count:
+                break
             await asyncio.sleep(0.1)
-
-    await incidents_open(1)
-    await handle.execute_update(
-        UPDATE_INCIDENT_ACTION,
-        IncidentActionInput(action="retry", incident_id="1", actor="root", is_admin=True),
-        result_type=IncidentActionResult,
-    )
-    for _ in range(100):
-        if len((await handle.query("get_state", result_type=InstanceState)).incidents) >= 2:
-            break
-        await asyncio.sleep(0.1)
+        if count == 1:
+            await handle.execute_update(
+                UPDATE_INCIDENT_ACTION,
+                IncidentActionInput(action="retry", incident_id="1", actor="root", is_admin=True),
+                result_type=IncidentActionResult,
+            )
     await act(handle, "cancel", "ida")
     await handle.result()
-    return [handle]
+
+
+async def completion_retry(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """Output mappings that fail when a subprocess and a call activity complete: each incident
+    is retried (the mappings again, not the inside or the child: a second incident), then the
+    instance is cancelled."""
+    await deploy_fixture(settings_for_tests(), "legal_review")
+    scoped = await start(client, "probe_output_retry", queue)
+    await _retry_then_cancel(scoped)
+    caller = await start(client, "probe_call_badout", queue, variables={"amount": 10})
+    child = await called_child(client, caller)
+    await decide(child, await open_task(child, "lawyer"), "approve", "lea")
+    await _retry_then_cancel(caller)
+    return [scoped, caller, child]
 
 
 async def continue_as_new(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
@@ -802,6 +812,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "multi_instance": multi_instance,
     "multi_compensation": multi_compensation,
     "loop_compensation": loop_compensation,
+    "completion_retry": completion_retry,
     "listeners": listeners,
 }
 

@@ -44,6 +44,9 @@ def test_representative_histories_are_committed() -> None:
     assert {"multi_compensation", "multi_compensation_before_patch"} <= names
     # The same for standard loops (each completed run compensated, ``loop_compensation``).
     assert {"loop_compensation", "loop_compensation_before_patch"} <= names
+    # And for retrying an output-mapping incident (``completion_retry``: the mappings again, not
+    # the activity, since the patch; the inside and a new child before it).
+    assert {"completion_retry", "completion_retry_before_patch"} <= names
 
 
 def _recorded_workflow_id(text: str, default: str) -> str:

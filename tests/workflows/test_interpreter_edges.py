@@ -1,15 +1,14 @@
 """Edge cases of scopes, compensation, errors, gateways and call activities against documented
 Zeebe / Camunda behaviour, on the real dev server (inline BPMN, compiled by the real compiler).
 
-The strict xfails are known gaps (docs/interpreter.md "Known gaps"): each turns into a passing
-test when fixed."""
+Each test here was a known gap (docs/interpreter.md "Known gaps") written as a strict xfail
+before it was fixed; new gaps are added the same way."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -22,7 +21,7 @@ from shenpi_core.contracts import (
     StartInput,
 )
 from tests.helpers import assert_eventually
-from tests.workflows.support import decide, open_task, state
+from tests.workflows.support import decide, open_task, start, state
 
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -208,35 +207,13 @@ async def test_a_loop_that_never_ran_is_not_compensated(
 
 # F5: retrying an output-mapping incident of a subprocess must not run the subprocess again
 # (Zeebe: resolving the incident re-applies the output mapping; the inner work stays done).
-OUTPUT_FAILS = """
-<process id="probe_output_retry" isExecutable="true">
-  <startEvent id="start" />
-  <subProcess id="sub">
-    <extensionElements><camunda:inputOutput>
-      <camunda:outputParameter name="total">${missing + 1}</camunda:outputParameter>
-    </camunda:inputOutput></extensionElements>
-    <startEvent id="s_start" />
-    <serviceTask id="charge_card" shenpi:type="score" />
-    <endEvent id="s_end" />
-    <sequenceFlow id="s1" sourceRef="s_start" targetRef="charge_card" />
-    <sequenceFlow id="s2" sourceRef="charge_card" targetRef="s_end" />
-  </subProcess>
-  <endEvent id="end" />
-  <sequenceFlow id="f1" sourceRef="start" targetRef="sub" />
-  <sequenceFlow id="f2" sourceRef="sub" targetRef="end" />
-</process>
-"""
+# probe_output_retry.bpmn: a subprocess whose output mapping reads a variable nobody sets.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: retrying an output-mapping incident of a subprocess runs the"
-    " subprocess again (reenter)",
-)
 async def test_retrying_a_subprocess_output_incident_does_not_rerun_its_inside(
     client: Client, worker: Worker, task_queue: str
 ) -> None:
-    handle = await run(client, OUTPUT_FAILS, task_queue)
+    handle = await start(client, "probe_output_retry", task_queue)
 
     async def incident() -> None:
         assert [i.kind for i in (await state(handle)).incidents] == ["expression_error"]
@@ -405,7 +382,7 @@ import pytest_asyncio  # noqa: E402
 
 from shenpi.settings import Settings  # noqa: E402
 from tests.workflows.call_support import called_child, deploy_fixture  # noqa: E402
-from tests.workflows.support import settings_for_tests, start  # noqa: E402
+from tests.workflows.support import settings_for_tests  # noqa: E402
 from worker import build_worker  # noqa: E402
 
 
@@ -416,11 +393,6 @@ async def call_worker(client: Client, task_queue: str, tmp_path: Any) -> AsyncIt
         yield settings
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: retrying an output-mapping incident of a call activity starts a"
-    " new child (reenter)",
-)
 async def test_retrying_a_call_output_incident_does_not_call_again(
     client: Client, call_worker: Settings, task_queue: str
 ) -> None:
