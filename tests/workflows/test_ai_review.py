@@ -285,3 +285,19 @@ async def test_shadow_mode_failure_opens_the_task_for_people(
     assert task.assignee == "alice"
     await decide(handle, task, "reject", "alice")
     assert (await finished(handle)).outcome == "rejected"
+
+
+async def test_a_review_inside_a_subprocess_sees_its_local_variables(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    # Each instance of a multi-instance subprocess reviews its own document, not the process's
+    # variables alone (its element `doc` is local to the instance).
+    process = with_ai("mi_subprocess", "check", ai={"mode": "advise", "prompt": "approve 0.9"})
+    docs = [{"name": "id card", "owner": "mia"}, {"name": "contract", "owner": "ray"}]
+    variables = {"docs": docs, "timeout": "PT1H"}
+    handle = await start_plan(client, process, task_queue, variables=variables)
+    await wait_open_tasks(handle, 2)
+    asked = sorted(a.variables["doc"]["name"] for a in ASKED[handle.id])
+    assert asked == ["contract", "id card"]
+    assert all(a.variables["docs"] == docs for a in ASKED[handle.id])
+    await handle.terminate("done")

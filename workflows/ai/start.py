@@ -36,7 +36,9 @@ def service_spec(node: ServiceTask) -> AiSpec:
 
 def review_task(machine: TokenMachine, token: Token, node: UserTask) -> None:
     assert node.ai is not None
-    _begin(machine, token, node, node.ai, "user_task", machine.variables)
+    # What the task's expressions see: a subprocess's locals (each instance's element of a
+    # multi-instance one) over the process's variables.
+    _begin(machine, token, node, node.ai, "user_task", machine.view(token))
 
 
 def review_service(
@@ -51,7 +53,7 @@ def route(machine: TokenMachine, token: Token, node: ExclusiveGateway) -> None:
         AiRouteOption(flow_id=f.id, name=f.name, documentation=f.documentation)
         for f in machine.index.outgoing(node)
     ]
-    _begin(machine, token, node, node.ai, "exclusive", machine.variables, options=options)
+    _begin(machine, token, node, node.ai, "exclusive", machine.view(token), options=options)
 
 
 def _begin(
