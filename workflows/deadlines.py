@@ -194,7 +194,7 @@ class Deadlines:
         # A delegated task escalates from its owner: the delegate only helps them.
         approver = task.owner if task.delegated_to else (task.claimed_by or task.assignee)
         try:
-            targets = await self._escalation_targets(spec, approver)
+            targets = await self._escalation_targets(task, spec, approver)
         except ActivityError as err:
             targets, problem = [], failure_message(err)
         except ExpressionError as err:
@@ -229,9 +229,11 @@ class Deadlines:
         to = [target, *([approver] if approver else [])]
         self._notifier.send("task_escalated", to, [task], escalated_from=approver, to_user=target)
 
-    async def _escalation_targets(self, spec: ApprovalSpec, approver: str | None) -> list[str]:
+    async def _escalation_targets(
+        self, task: TaskView, spec: ApprovalSpec, approver: str | None
+    ) -> list[str]:
         """``escalate_to`` (evaluated here, or in the directory activity), else the manager."""
-        scope = {**self._engine.variables, "approver": approver}
+        scope = {**self._engine.task_view(task), "approver": approver}
         if spec.escalate_to is not None and not uses_directory(spec.escalate_to.ast):
             return resolve_actors(spec.escalate_to, scope)
         if spec.escalate_to is None and approver is None:

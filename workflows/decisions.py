@@ -371,15 +371,7 @@ def _with_variables(
 def _merge(engine: Engine, task: TaskView, updates: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Set a decision's variables from its task's place (docs/interpreter.md "Scopes": where a
     scope around the task holds them, else in the process); the changes for the timeline."""
-    token = next(
-        (
-            t
-            for t in engine.tokens
-            if t.task_id == task.task_id
-            or (task.step_id is not None and t.step is not None and t.step.step_id == task.step_id)
-        ),
-        None,
-    )
+    token = engine.token_of(task)
     if token is None or token.scope is None:
         return writes.merge(engine.variables, updates)
     changes = writes.merge(dict(engine.view(token)), updates)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from temporalio import workflow
+
 from shenpi_core.contracts import (
     AiReviewInput,
     DirectoryResolveInput,
@@ -20,6 +22,7 @@ from shenpi_core.contracts import (
     ResolveProcessInput,
     ResolveProcessResult,
     ServiceTaskInput,
+    TaskView,
     TimelineEntry,
     TimelineEvent,
 )
@@ -57,6 +60,8 @@ AI = "ai"  # wait key of a running ai-review activity (<shenpi:ai>, ai-review se
 CALL = "call"  # wait key of a call activity: resolving its process, then its child workflow
 MESSAGE = "message:"  # wait key prefix of a message subscription opening, then its node id
 DECISION = "decision"  # wait key of a business rule task resolving its decision
+# Task notices and escalations read the task's scope (``task_view``); runs from before did not.
+PATCH_TASK_VIEW = "shenpi-task-scope-view"
 
 
 class Waits(Protocol):
@@ -144,6 +149,33 @@ class TokenMachine:
         for local in reversed(chain):
             seen.update(local)
         return seen
+
+    def token_of(self, task: TaskView) -> Token | None:
+        """The token ``task`` belongs to: the one waiting on it, or in its approval step."""
+        return next(
+            (
+                t
+                for t in self.tokens
+                if t.task_id == task.task_id
+                or (
+                    task.step_id is not None
+                    and t.step is not None
+                    and t.step.step_id == task.step_id
+                )
+            ),
+            None,
+        )
+
+    def task_view(self, task: TaskView) -> dict[str, Any]:
+        """What a task's notices and escalation see: its token's view, so a task inside a
+        subprocess sees the subprocess's locals. Before this they saw the process's variables
+        only; tasks of runs from then keep that on replay (the audience decides activities)."""
+        token = self.token_of(task)
+        if token is None or not any(t.locals for t in self.scope_chain(token)):
+            return self.variables  # the same either way: no patch marker needed
+        if not workflow.patched(PATCH_TASK_VIEW):
+            return self.variables
+        return self.view(token)
 
     def assign(self, token: Token, values: dict[str, Any]) -> None:
         """Set variables from ``token``'s place, as Zeebe propagates them: each one where a scope

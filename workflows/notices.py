@@ -78,7 +78,9 @@ class Notifier:
     def send(self, event: str, to: Sequence[str], tasks: Sequence[TaskView], **extra: Any) -> None:
         """Start the ``notify`` activity for ``event`` to ``to`` about ``tasks``; do not wait."""
         if self._rules.active and tasks:  # <shenpi:notify> may name more people
-            audience = self._rules.task_audience(event, tasks[0], to, self._engine.variables)
+            audience = self._rules.task_audience(
+                event, tasks[0], to, self._engine.task_view(tasks[0])
+            )
             self._record_errors(event, tasks[0], audience)
             to = audience.people
         self._start(event, to, [task_summary(t) for t in tasks], extra)
@@ -97,7 +99,9 @@ class Notifier:
         # Open tasks only: a skipped one, or one decided as it opened (AI, timeout), is not news.
         for task in engine.book.open_tasks():
             if task.task_id in new:
-                audience = self._rules.task_audience("task_opened", task, (), engine.variables)
+                audience = self._rules.task_audience(
+                    "task_opened", task, (), engine.task_view(task)
+                )
                 self._record_errors("task_opened", task, audience)
             elif task.assignee != self._assignees.get(task.task_id) and not task.escalated:
                 audience = self._rules.handed_over(task)  # escalations send their own notice
