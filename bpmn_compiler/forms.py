@@ -74,7 +74,8 @@ def read_variables(el: Element) -> tuple[list[RawVariable], str | None]:
     index = extension_index(el)
     found: list[RawVariable] = []
     for field in index.get(_CAMUNDA_FIELD, ()):
-        found.append(_field(field, field.get("id"), field.get("type"), "camunda-form"))
+        if "readonly" not in camunda_constraints(field):  # shown, never written by a decision
+            found.append(_field(field, field.get("id"), field.get("type"), "camunda-form"))
     for tag in _FLOWABLE_PROPERTIES:
         for prop in index.get(tag, ()):
             if (prop.get("writable") or "true").strip().lower() != "false":
@@ -91,6 +92,14 @@ def read_variables(el: Element) -> tuple[list[RawVariable], str | None]:
         else:
             link = link or key or (definition.get("formId") or "").strip() or None
     return found, link
+
+
+def camunda_constraints(field: Element) -> set[str]:
+    """The names of a ``camunda:formField``'s validation constraints (``required``,
+    ``readonly``, ``minlength`` …), lower-cased."""
+    return {
+        (c.get("name") or "").strip().lower() for c in field.iter(f"{{{CAMUNDA_NS}}}constraint")
+    }
 
 
 def _field(el: Element, name: str | None, kind: str | None, source: str) -> RawVariable:

@@ -21,6 +21,7 @@ from bpmn_compiler.dialects import ext_children
 from bpmn_compiler.forms import (
     EMBEDDED_FORM_PREFIX,
     ZEEBE_FORM_DEFINITION,
+    camunda_constraints,
     embedded_form,
     form_schema,
 )
@@ -63,9 +64,7 @@ def _text(value: str | None) -> str | None:
 def _camunda_fields(el: Element) -> list[FormField]:
     found = []
     for field in ext_children(el, CAMUNDA_NS, "formField"):
-        constraints = {
-            (c.get("name") or "").strip().lower() for c in field.iter(f"{{{CAMUNDA_NS}}}constraint")
-        }
+        constraints = camunda_constraints(field)
         found.append(
             FormField(
                 id=(field.get("id") or "").strip(),

@@ -81,6 +81,8 @@ def test_generated_fields_keep_labels_choices_and_constraints() -> None:
             FormField(id="total", label="Total", type="long", required=True, writable=False),
         )
     )
+    # Neither may a decision write: a read-only Camunda field, a non-writable Flowable property.
+    assert task.variables == ()
 
 
 @pytest.mark.parametrize(
