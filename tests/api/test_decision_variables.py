@@ -97,16 +97,25 @@ async def test_camunda_form_fields_are_declarations(stack: Stack) -> None:
     form = (
         '<camunda:formData xmlns:camunda="http://camunda.org/schema/1.0/bpmn">'
         '<camunda:formField id="approvedAmount" type="long"/>'
-        '<camunda:formField id="remark" type="string"/></camunda:formData>'
+        '<camunda:formField id="remark" type="string"/>'
+        '<camunda:formField id="requested" type="long"><camunda:validation>'
+        '<camunda:constraint name="readonly"/></camunda:validation></camunda:formField>'
+        "</camunda:formData>"
     )
     await deploy(stack, _declaring(process_id, form))
     manager = unique("mona")
     async with stack.http(unique("ida")) as ida, stack.http(manager) as mona:
         instance_id = await start(ida, process_id, variables={"manager": manager})
         task = await task_of(mona, instance_id)
+        # A read-only field is shown, not written.
+        read_only = await decide(
+            mona, instance_id, task["task_id"], "approve", variables={"requested": 1}
+        )
         values = {"approvedAmount": 800, "remark": "ok"}
         await decided(mona, instance_id, task["task_id"], "approve", variables=values)
         body = await ended(ida, instance_id)
+    assert read_only.status_code == 422, read_only.text
+    assert read_only.json()["error"]["details"]["undeclared"] == ["requested"]
     assert {c["name"] for c in _change_of(body, "approved")} == {"approvedAmount", "remark"}
 
 
