@@ -5,6 +5,7 @@ Only called when ``check`` found no error, so every expression and timer here is
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from bpmn_compiler.approvals import compile_approval
@@ -26,7 +27,7 @@ from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_flow import is_process_start, process_starts
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
-from bpmn_compiler.validated import validated
+from bpmn_compiler.validated import built
 from bpmn_compiler.writable import (
     DEFAULT_INITIATOR_VARIABLE,
     FLOWABLE_INITIATOR,
@@ -153,7 +154,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
     match node.kind:
         case "start" if node.event != "none":  # an event subprocess's, or an event start
             outside = {"trigger": _trigger(node.trigger)} if node.trigger is not None else {}
-            return validated(
+            return built(
                 StartEvent,
                 {
                     **base,
@@ -170,11 +171,11 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "start":
             start_as = initiator if node.parent is None else None
-            return validated(StartEvent, {**base, "initiator_variable": start_as})
+            return built(StartEvent, {**base, "initiator_variable": start_as})
         case "end":
             thrown = ("error", "escalation", "compensation", "signal")
             throws = node.event if node.event in thrown else None
-            return validated(
+            return built(
                 EndEvent,
                 {
                     **base,
@@ -184,7 +185,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "throw" if node.event == "compensation":
-            return validated(
+            return built(
                 ThrowEvent,
                 {
                     **base,
@@ -195,9 +196,9 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "throw":
             throws = "signal" if node.event == "signal" else "escalation"
-            return validated(ThrowEvent, {**base, "throws": throws, "code": node.code})
+            return built(ThrowEvent, {**base, "throws": throws, "code": node.code})
         case "catch":
-            return validated(
+            return built(
                 EventCatch,
                 {
                     **base,
@@ -209,7 +210,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "boundary_catch":
             assert node.attached_to is not None
-            return validated(
+            return built(
                 BoundaryCatch,
                 {
                     **base,
@@ -220,13 +221,13 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "inclusive":
-            return validated(InclusiveGateway, {**base, "default_flow": node.default_flow})
+            return built(InclusiveGateway, {**base, "default_flow": node.default_flow})
         case "event_gateway":
-            return validated(EventGateway, base)
+            return built(EventGateway, base)
         case "subprocess":
             inner = model.none_start_of(node.id) if not node.triggered_by_event else None
             start = inner or next(n for n in model.children_of(node.id) if n.kind == "start")
-            return validated(
+            return built(
                 SubProcess,
                 {
                     **base,
@@ -239,7 +240,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "script":
             assert node.script is not None
-            return validated(
+            return built(
                 ScriptTask,
                 {
                     **base,
@@ -248,7 +249,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "business_rule":
-            return validated(
+            return built(
                 BusinessRuleTask,
                 {
                     **base,
@@ -261,7 +262,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
             call = node.call
             assert call is not None and call.called is not None
             version = whole_number(call.version) if call.version else None
-            return validated(
+            return built(
                 CallActivity,
                 {
                     **base,
@@ -279,7 +280,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
         case "boundary_event":
             assert node.attached_to is not None
             handler = model.handler_of(node.id) if node.event == "compensation" else None
-            return validated(
+            return built(
                 BoundaryEvent,
                 {
                     **base,
@@ -291,11 +292,11 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "pass":
-            return validated(PassThrough, {**base, "element": node.tag})
+            return built(PassThrough, {**base, "element": node.tag})
         case "user_task":
             who = initiator or DEFAULT_INITIATOR_VARIABLE
             outputs = tuple(_mapping(m) for m in ext.outputs)
-            return validated(
+            return built(
                 UserTask,
                 {
                     **base,
@@ -320,7 +321,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 optional["max_attempts"] = ext.max_attempts
             if ext.timeout is not None:
                 optional["start_to_close_seconds"] = duration_seconds(ext.timeout.text)
-            return validated(
+            return built(
                 ServiceTask,
                 {
                     **base,
@@ -338,18 +339,18 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "exclusive":
-            return validated(
+            return built(
                 ExclusiveGateway,
                 {**base, "default_flow": node.default_flow, "ai": compile_ai(node, model)[0]},
             )
         case "parallel":
-            return validated(ParallelGateway, base)
+            return built(ParallelGateway, base)
         case "timer":
             assert node.timer is not None  # the parser sets it for this kind
-            return validated(TimerCatch, {**base, "timer": compile_timer(node.timer)[0]})
+            return built(TimerCatch, {**base, "timer": compile_timer(node.timer)[0]})
         case "boundary_timer":
             assert node.timer is not None and node.attached_to is not None
-            return validated(
+            return built(
                 BoundaryTimer,
                 {
                     **base,
@@ -378,7 +379,7 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
         n.default_flow for n in model.nodes.values() if n.kind in ("exclusive", "inclusive")
     }
     flows = tuple(
-        validated(
+        built(
             SequenceFlow,
             {
                 "id": f.id,
@@ -395,20 +396,18 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
         )
         for f in model.flows.values()
     )
-    planned = validated(
-        ProcessPlan,
-        {
-            "process_id": model.process_id,
-            "name": model.process_name,
-            "start_node": start.id,
-            "event_starts": event_starts,
-            "nodes": tuple(_node(n, process) for n in model.nodes.values()),
-            "flows": flows,
-            "notify": compile_notify(model.notify, "process", model.process_id, model.process_line)[
-                0
-            ],
-            "priority": plan_priority(model),
-            "version_tag": model.version_tag,
-        },
-    )
-    return planned.hashed()
+    data: dict[str, object] = {
+        "process_id": model.process_id,
+        "name": model.process_name,
+        "start_node": start.id,
+        "event_starts": event_starts,
+        "nodes": tuple(_node(n, process) for n in model.nodes.values()),
+        "flows": flows,
+        "notify": compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
+        "priority": plan_priority(model),
+        "version_tag": model.version_tag,
+    }
+    # The hash covers the plan without it; the hashed plan is built again rather than copied.
+    canonical = built(ProcessPlan, data).canonical_json()
+    digest = hashlib.sha256(canonical).hexdigest()
+    return built(ProcessPlan, {**data, "hash": digest}), len(canonical)
