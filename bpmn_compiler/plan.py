@@ -122,8 +122,8 @@ class _Process:
     def of(cls, model: BpmnModel) -> _Process:
         initiator = initiator_variable(model)
         timers: dict[str, list[str]] = {}
-        for n in model.nodes.values():
-            if n.kind == "boundary_timer" and n.attached_to is not None:
+        for n in model.of_kind("boundary_timer"):
+            if n.attached_to is not None:
                 timers.setdefault(n.attached_to, []).append(n.id)
         attached = {host: tuple(ids) for host, ids in timers.items()}
         return cls(model, initiator, attached, engine_owned(model, initiator))
@@ -375,9 +375,7 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
     start = model.none_start_of(None) or starts[0]
     event_starts = tuple(n.id for n in starts if n.id != start.id)
     # A default flow's condition is never evaluated (check warned about it): leave it out.
-    defaults = {
-        n.default_flow for n in model.nodes.values() if n.kind in ("exclusive", "inclusive")
-    }
+    defaults = {n.default_flow for n in model.of_kind("exclusive", "inclusive")}
     flows = tuple(
         built(
             SequenceFlow,
