@@ -144,11 +144,12 @@ def _parse_process(process: Element, source: str) -> BpmnModel:
     _parse_scope(process, None, model, ctx, set())
     model.diagnostics = ctx.diagnostics
     _link_flows(model)
+    nodes = model.nodes
     for flow in model.flows.values():
-        if flow.source in model.nodes:
-            model.nodes[flow.source].outgoing.append(flow.id)
-        if flow.target in model.nodes:
-            model.nodes[flow.target].incoming.append(flow.id)
+        if (leaves := nodes.get(flow.source)) is not None:
+            leaves.outgoing.append(flow.id)
+        if (enters := nodes.get(flow.target)) is not None:
+            enters.incoming.append(flow.id)
     model.index_scopes()  # every node is read, with its parent and kind
     return model
 
