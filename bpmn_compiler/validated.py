@@ -58,7 +58,8 @@ def built(model: type[M], data: dict[str, object]) -> M:
     defaults, required, factories = _TEMPLATES.get(model) or _template(model)
     values = defaults.copy()  # the declaration order, which dumps and ``repr`` follow
     values.update(data)
-    if len(values) != len(defaults) or not required.issubset(data):
+    given = set(data)
+    if len(values) != len(defaults) or not required <= given:
         unknown = sorted(set(data) - set(defaults))
         missing = sorted(required - set(data))
         raise TypeError(f"{model.__name__}: unknown fields {unknown}, missing {missing}")
@@ -67,7 +68,7 @@ def built(model: type[M], data: dict[str, object]) -> M:
             values[name] = info.get_default(call_default_factory=True, validated_data=values)
     instance = model.__new__(model)
     _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", set(data))
+    _set(instance, "__pydantic_fields_set__", given)
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
