@@ -27,7 +27,7 @@ from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_flow import is_process_start, process_starts
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
-from bpmn_compiler.validated import built
+from bpmn_compiler.validated import built, validated
 from bpmn_compiler.writable import (
     DEFAULT_INITIATOR_VARIABLE,
     FLOWABLE_INITIATOR,
@@ -68,11 +68,16 @@ from shenpi_core.process_plan import (
 
 def _trigger(raw: RawTrigger | None) -> Trigger:
     assert raw is not None  # the parser sets it for these kinds
-    return Trigger(
-        event=raw.event,
-        name=raw.name if raw.event != "conditional" else None,
-        correlation_key=compile_value(raw.correlation_key) if raw.correlation_key else None,
-        condition=compile_condition(raw.condition) if raw.condition else None,
+    return validated(
+        Trigger,
+        {
+            "event": raw.event,
+            "name": raw.name if raw.event != "conditional" else None,
+            "correlation_key": (
+                compile_value(raw.correlation_key) if raw.correlation_key else None
+            ),
+            "condition": compile_condition(raw.condition) if raw.condition else None,
+        },
     )
 
 
@@ -82,21 +87,22 @@ def _mapping(raw: RawMapping) -> ParameterMapping:
         dialect = "juel" if any(e.dialect == "juel" for e in items) else "literal"
         source = "[" + ", ".join(item.text for item in raw.items) + "]"
         ast = {"op": "list", "args": [e.ast for e in items]}
-        return ParameterMapping(
-            target=raw.target, source=Expression(source=source, dialect=dialect, ast=ast)
-        )
+        listed = validated(Expression, {"source": source, "dialect": dialect, "ast": ast})
+        return validated(ParameterMapping, {"target": raw.target, "source": listed})
     if raw.source is None:
-        return ParameterMapping(
-            target=raw.target, source=Expression(source="", dialect="literal", ast={"lit": None})
-        )
-    return ParameterMapping(target=raw.target, source=compile_value(raw.source))
+        null = validated(Expression, {"source": "", "dialect": "literal", "ast": {"lit": None}})
+        return validated(ParameterMapping, {"target": raw.target, "source": null})
+    return validated(ParameterMapping, {"target": raw.target, "source": compile_value(raw.source)})
 
 
 def _standard_loop(raw: RawStandardLoop) -> StandardLoop:
-    return StandardLoop(
-        condition=compile_condition(raw.condition) if raw.condition is not None else None,
-        test_before=raw.test_before,
-        maximum=whole_number(raw.maximum) if raw.maximum is not None else None,
+    return validated(
+        StandardLoop,
+        {
+            "condition": compile_condition(raw.condition) if raw.condition is not None else None,
+            "test_before": raw.test_before,
+            "maximum": whole_number(raw.maximum) if raw.maximum is not None else None,
+        },
     )
 
 
@@ -148,7 +154,8 @@ def _node(node: FlowNode, process: _Process) -> Node:
     ext = node.ext
     if ext.listeners:
         base["listeners"] = tuple(
-            Listener(event=raw.event, task_type=raw.task_type) for raw in ext.listeners
+            validated(Listener, {"event": raw.event, "task_type": raw.task_type})
+            for raw in ext.listeners
         )
     boundary = process.boundary_timers.get(node.id, ())
     match node.kind:
