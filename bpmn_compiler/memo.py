@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from lxml import etree
 
@@ -93,7 +93,7 @@ def once(what: str, key: Hashable, build: Callable[[], T], error: type[Exception
         memo.results[(what, key)] = found
     if isinstance(found, _Failed):
         raise found.error(found.message)
-    return cast("T", found)
+    return found  # type: ignore[return-value]  # what ``build`` returned for this key
 
 
 def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:

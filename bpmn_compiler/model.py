@@ -346,6 +346,8 @@ class BpmnModel:
         return [n for n in self.nodes.values() if n.parent == parent]
 
     def none_start_of(self, parent: str | None) -> FlowNode | None:
-        return next(
-            (n for n in self.children_of(parent) if n.kind == "start" and n.event == "none"), None
-        )
+        scope = self.scopes.get(parent, ()) if self.scopes is not None else self.children_of(parent)
+        for node in scope:  # asked for by several rules and the plan: no copy of the scope
+            if node.kind == "start" and node.event == "none":
+                return node
+        return None

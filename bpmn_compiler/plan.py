@@ -384,29 +384,31 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
     # A default flow's condition is never evaluated (check warned about it): leave it out.
     defaults = {n.default_flow for n in model.of_kind("exclusive", "inclusive")}
     flows = tuple(
-        built(
-            SequenceFlow,
-            {
-                "id": f.id,
-                "source": f.source,
-                "target": f.target,
-                "name": f.name,
-                "documentation": f.documentation,
-                "condition": (
-                    compile_condition(f.condition)
-                    if f.condition is not None and f.id not in defaults
-                    else None
-                ),
-            },
-        )
-        for f in model.flows.values()
+        [
+            built(
+                SequenceFlow,
+                {
+                    "id": f.id,
+                    "source": f.source,
+                    "target": f.target,
+                    "name": f.name,
+                    "documentation": f.documentation,
+                    "condition": (
+                        compile_condition(f.condition)
+                        if f.condition is not None and f.id not in defaults
+                        else None
+                    ),
+                },
+            )
+            for f in model.flows.values()
+        ]
     )
     data: dict[str, object] = {
         "process_id": model.process_id,
         "name": model.process_name,
         "start_node": start.id,
         "event_starts": event_starts,
-        "nodes": tuple(_node(n, process) for n in model.nodes.values()),
+        "nodes": tuple([_node(n, process) for n in model.nodes.values()]),
         "flows": flows,
         "notify": compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
         "priority": plan_priority(model),

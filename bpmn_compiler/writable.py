@@ -123,8 +123,7 @@ def initiator_variable(model: BpmnModel) -> str | None:
         return None
     if start.ext.initiator_variable:
         return start.ext.initiator_variable
-    uses_flowable_initiator = any(
-        n.ext.assignee is not None and n.ext.assignee.text == FLOWABLE_INITIATOR
-        for n in model.nodes.values()
-    )
-    return DEFAULT_INITIATOR_VARIABLE if uses_flowable_initiator else None
+    for n in model.nodes.values():
+        if n.ext.assignee is not None and n.ext.assignee.text == FLOWABLE_INITIATOR:
+            return DEFAULT_INITIATOR_VARIABLE
+    return None
