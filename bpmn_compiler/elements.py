@@ -104,7 +104,7 @@ class Context:
             id=element_id,
             tag=el.tag.rpartition("}")[2],  # local_name, inlined: every node passes here
             kind=kind,  # type: ignore[arg-type]
-            line=line_of(el),
+            line=el.sourceline,  # type: ignore[arg-type]  # line_of, inlined: every node passes here
             name=el.get("name"),
             ext=ext,
             approvals=read_approvals(el) if extended else [],

@@ -111,7 +111,8 @@ def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:
             for child in ext.iterdescendants():
                 if isinstance(child.tag, str):
                     found.setdefault(child.tag, []).append(child)
-    index = {tag: tuple(elements) for tag, elements in found.items()}
+    # Most elements with children have no extension elements (incoming, outgoing, definitions).
+    index = {tag: tuple(elements) for tag, elements in found.items()} if found else {}
     if memo is not None:
         memo.extensions[el] = index
     return index
@@ -130,7 +131,10 @@ def bpmn_children(el: Element) -> tuple[Element, ...]:
     if count > 2:  # lxml picks them out in C: a third of the Python loop's cost per child
         found = tuple(el.iterchildren(_ANY_BPMN))
     else:  # for one or two, setting up lxml's iterator costs more than it saves
-        found = tuple([c for c in el if isinstance(c.tag, str) and c.tag.startswith(BPMN_PREFIX)])
+        found = ()
+        for child in el:
+            if isinstance(child.tag, str) and child.tag.startswith(BPMN_PREFIX):
+                found += (child,)
     if memo is not None:
         memo.children[el] = found
     return found

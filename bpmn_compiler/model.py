@@ -324,9 +324,9 @@ class BpmnModel:
         """The nodes of these kinds, in document order (do not change the list)."""
         if self.kinds is None:  # a model built by hand, not by ``parse``
             return [n for n in self.nodes.values() if n.kind in kinds]
-        present = [k for k in kinds if k in self.kinds]
+        present = self.kinds.keys() & kinds
         if len(present) == 1:
-            return self.kinds[present[0]]
+            return self.kinds[present.pop()]
         if not present:
             return []
         return [n for n in self.nodes.values() if n.kind in kinds]
