@@ -181,8 +181,10 @@ def read_extensions(
         _read_listeners(written, element_id, ext, diags)
     if written.attrs:
         ext.initiator_variable = written.first(_INITIATOR_KEYS)
-    if roles:
-        _read_resource_roles(roles, ext)
+    for role in roles:  # most elements' children are incoming and outgoing flows only
+        if role.tag in _RESOURCE_ROLES:
+            _read_resource_roles(roles, ext)
+            break
     return ext, diags
 
 

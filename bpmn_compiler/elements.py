@@ -118,6 +118,8 @@ class Context:
 
 
 def _event_definitions(el: Element) -> list[Element]:
+    if not len(el):
+        return []  # a bare event (<startEvent id="s"/>)
     return [c for c in bpmn_children(el) if c.tag.endswith("EventDefinition")]
 
 
