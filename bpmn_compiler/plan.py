@@ -148,7 +148,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
         base["parent"] = node.parent
     if node.standard_loop is not None:
         base["loop"] = _standard_loop(node.standard_loop)
-    multi = planned_multi(node)
+    multi = planned_multi(node) if node.multi_instance is not None else None
     if multi is not None:
         base["multi"] = multi
     ext = node.ext
@@ -187,7 +187,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 {
                     **base,
                     "terminate": node.terminate,
-                    "notify": node_notify(node),
+                    "notify": node_notify(node) if node.notify else (),
                     **({"throws": throws, "code": node.code} if throws else {}),
                 },
             )
@@ -314,9 +314,9 @@ def _node(node: FlowNode, process: _Process) -> Node:
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
                     "outputs": outputs,
                     "boundary_timers": boundary,
-                    "ai": compile_ai(node, model)[0],
+                    "ai": compile_ai(node, model)[0] if node.ai else None,  # no default AI here
                     "human_required": human_required(node),
-                    "notify": node_notify(node),
+                    "notify": node_notify(node) if node.notify else (),
                     "variables": declared_variables(node, outputs, process.owned),
                     "form": ext.form,
                 },
@@ -348,7 +348,11 @@ def _node(node: FlowNode, process: _Process) -> Node:
         case "exclusive":
             return built(
                 ExclusiveGateway,
-                {**base, "default_flow": node.default_flow, "ai": compile_ai(node, model)[0]},
+                {
+                    **base,
+                    "default_flow": node.default_flow,
+                    "ai": compile_ai(node, model)[0] if node.ai else None,
+                },
             )
         case "parallel":
             return built(ParallelGateway, base)
