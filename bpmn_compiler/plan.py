@@ -414,7 +414,11 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
         "event_starts": event_starts,
         "nodes": tuple([_node(n, process) for n in model.nodes.values()]),
         "flows": flows,
-        "notify": compile_notify(model.notify, "process", model.process_id, model.process_line)[0],
+        "notify": (
+            compile_notify(model.notify, "process", model.process_id, model.process_line)[0]
+            if model.notify
+            else ()
+        ),
         "priority": plan_priority(model),
         "version_tag": model.version_tag,
     }
