@@ -141,10 +141,10 @@ class Written:
 
     __slots__ = ("attrs", "children", "el")
 
-    def __init__(self, el: Element) -> None:
+    def __init__(self, el: Element, children: tuple[Element, ...] | None = None) -> None:
         self.el = el
         self.attrs = vendor_attributes(el)
-        self.children = extension_index(el)
+        self.children = extension_index(el, children)  # ``children``: el's BPMN children
 
     def says(self, names: tuple[frozenset[str], frozenset[str]]) -> bool:
         """Whether any of ``names`` (attribute keys, extension element tags) is written."""

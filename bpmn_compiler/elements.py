@@ -79,7 +79,7 @@ class Context:
     def node(self, el: Element, kind: str, **details: object) -> FlowNode:
         element_id = el.get("id", "")
         children = bpmn_children(el)
-        written = Written(el)  # its vendor attributes and extension elements, read once
+        written = Written(el, children)  # its vendor attributes and extension elements, read once
         ext, diags = read_extensions(written, element_id, children)
         self.diagnostics.extend(diags)
         multi_instance = None

@@ -96,17 +96,19 @@ def once(what: str, key: Hashable, build: Callable[[], T], error: type[Exception
     return found  # type: ignore[return-value]  # what ``build`` returned for this key
 
 
-def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:
+def extension_index(
+    el: Element, children: tuple[Element, ...] | None = None
+) -> dict[str, tuple[Element, ...]]:
     """Every element under ``el``'s extension elements, by tag, in document order: one walk
     answers the two dozen lookups an element gets (assignment, task type, mappings, listeners,
-    forms, AI, approvals, ...)."""
+    forms, AI, approvals, ...). ``children``: ``bpmn_children(el)``, when the caller has them."""
     if not len(el):
         return {}  # a leaf (most flows, events, gateways): nothing to remember
     memo = _CURRENT.get()
     if memo is not None and (known := memo.extensions.get(el)) is not None:
         return known
     found: dict[str, list[Element]] = {}
-    for ext in bpmn_children(el):
+    for ext in bpmn_children(el) if children is None else children:
         if ext.tag == EXTENSION_ELEMENTS:
             for child in ext.iterdescendants():
                 if isinstance(child.tag, str):
