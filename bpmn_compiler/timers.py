@@ -45,8 +45,8 @@ def duration_seconds(text: str) -> float:
 def _duration_seconds(text: str) -> float:
     whole = _WHOLE_DURATION.fullmatch(text)
     if whole is not None and whole.lastindex:  # at least one part written
-        days, hours, minutes, seconds = (int(part or 0) for part in whole.groups())
-        total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+        days, hours, minutes, secs = (int(part or 0) for part in whole.groups())
+        total = ((days * 24 + hours) * 60 + minutes) * 60 + secs
         if total > 0:  # zero is refused below, with its message
             return float(total)
     try:
