@@ -158,8 +158,12 @@ def vendor_attributes(el: Element) -> dict[str, str]:
     memo = _CURRENT.get()
     if memo is not None and (known := memo.attributes.get(el)) is not None:
         return known
-    # lxml types names and values loosely (str | bytes); parsed from bytes they are str.
-    found: dict[str, str] = {k: v for k, v in el.items() if k[0] == "{"}  # type: ignore[misc]
+    # The names first: most attributes are plain (id, name, sourceRef), and lxml builds each
+    # value it is asked for. lxml types names and values loosely; parsed from bytes they are str.
+    found: dict[str, str] = {}
+    for key in el.keys():  # noqa: SIM118 - iterating an element gives its children
+        if key[0] == "{":
+            found[key] = el.get(key)  # type: ignore[index,assignment]
     if memo is not None:
         memo.attributes[el] = found
     return found
