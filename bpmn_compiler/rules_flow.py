@@ -107,7 +107,7 @@ def _check_scope_starts(model: BpmnModel, scope: FlowNode | None) -> list[Diagno
 
 def check_start(model: BpmnModel) -> list[Diagnostic]:
     found = _check_scope_starts(model, None)
-    for node in model.of_kind("subprocess", "start", "end"):
+    for node in model.nodes.values():  # starts and ends are in every file: no index to use
         if node.kind == "subprocess":
             found += _check_scope_starts(model, node)
             if node.triggered_by_event and (node.incoming or node.outgoing):
