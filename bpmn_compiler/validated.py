@@ -31,7 +31,7 @@ def validated(model: type[M], data: dict[str, object]) -> M:
 
 
 _REQUIRED = object()  # stands for a required field in a template until the data sets it
-_set = object.__setattr__  # the models are frozen: as pydantic's own construction sets them
+_new, _set = object.__new__, object.__setattr__  # as pydantic's own construction, frozen or not
 # Per model: every field with its default (``_REQUIRED`` for none), in declaration order; the
 # required names; the fields made by a default factory.
 _Template = tuple[dict[str, object], frozenset[str], tuple[tuple[str, FieldInfo], ...]]
@@ -63,10 +63,10 @@ def built(model: type[M], data: dict[str, object]) -> M:
         unknown = sorted(set(data) - set(defaults))
         missing = sorted(required - set(data))
         raise TypeError(f"{model.__name__}: unknown fields {unknown}, missing {missing}")
-    for name, info in factories:
+    for name, info in factories:  # usually none
         if name not in data:
             values[name] = info.get_default(call_default_factory=True, validated_data=values)
-    instance = model.__new__(model)
+    instance = _new(model)
     _set(instance, "__dict__", values)
     _set(instance, "__pydantic_fields_set__", given)
     _set(instance, "__pydantic_extra__", None)
