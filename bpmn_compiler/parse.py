@@ -101,7 +101,8 @@ def _parse_scope(
         parser = ELEMENT_PARSERS.get(tag) or refused(f"{tag} is not supported yet")
         node = parser(el, ctx)
         node.parent = parent
-        node.for_compensation = el.get("isForCompensation", "").strip().lower() == "true"
+        compensates = el.get("isForCompensation")  # on few elements
+        node.for_compensation = compensates is not None and compensates.strip().lower() == "true"
         model.nodes[element_id] = node
         if tag in CONTAINERS:
             _parse_scope(el, element_id, model, ctx, seen)
