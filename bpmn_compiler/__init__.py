@@ -6,7 +6,7 @@ Importing this package is cheap (pydantic models only); XML and grammar machiner
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
@@ -36,6 +36,17 @@ def compile_bpmn(
     Raises ``CompileError`` carrying every diagnostic (errors and warnings) when the file has an
     error: unreadable or unsafe XML, an unsupported construct, or a failed check.
     """
+    run = _PIPELINE[0] if _PIPELINE else _pipeline()
+    return run(xml, source=source, max_bytes=max_bytes, forms=forms)
+
+
+# The pipeline, imported on the first compile (an import statement on every call looks the
+# module up again, a few microseconds per compile).
+_PIPELINE: list[Callable[..., CompileResult]] = []
+
+
+def _pipeline() -> Callable[..., CompileResult]:
     from bpmn_compiler.pipeline import compile_bpmn as run
 
-    return run(xml, source=source, max_bytes=max_bytes, forms=forms)
+    _PIPELINE.append(run)
+    return run

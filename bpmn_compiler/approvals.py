@@ -201,6 +201,15 @@ def compile_approval(
     """The task's approval spec (None for a plain task) and every problem found on the way."""
     if node.kind != "user_task":
         return None, []
+    ext = node.ext
+    if (
+        not node.approvals
+        and node.multi_instance is None
+        and ext.assignee is None
+        and ext.candidate_users is None
+        and ext.candidate_groups is None
+    ):
+        return None, []  # a plain task without assignment: nothing below would say anything
     reader = _Approval(node, model)
     if not node.approvals and node.multi_instance is None:
         reader.directory_actors()  # a plain task whose assignee asks the directory

@@ -136,9 +136,8 @@ def is_decision_task(el: Element) -> bool:
 def check_decisions(model: BpmnModel) -> list[Diagnostic]:
     """A business rule task names a decision by id and a binding Shenpi knows."""
     found: list[Diagnostic] = []
-    for node in model.nodes.values():
-        if node.kind == "business_rule":
-            found += _check(node, node.decision)
+    for node in model.of_kind("business_rule"):
+        found += _check(node, node.decision)
     return found
 
 

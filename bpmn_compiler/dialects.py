@@ -141,10 +141,10 @@ class Written:
 
     __slots__ = ("attrs", "children", "el")
 
-    def __init__(self, el: Element) -> None:
+    def __init__(self, el: Element, children: tuple[Element, ...] | None = None) -> None:
         self.el = el
         self.attrs = vendor_attributes(el)
-        self.children = extension_index(el)
+        self.children = extension_index(el, children)  # ``children``: el's BPMN children
 
     def says(self, names: tuple[frozenset[str], frozenset[str]]) -> bool:
         """Whether any of ``names`` (attribute keys, extension element tags) is written."""
@@ -181,8 +181,10 @@ def read_extensions(
         _read_listeners(written, element_id, ext, diags)
     if written.attrs:
         ext.initiator_variable = written.first(_INITIATOR_KEYS)
-    if roles:
-        _read_resource_roles(roles, ext)
+    for role in roles:  # most elements' children are incoming and outgoing flows only
+        if role.tag in _RESOURCE_ROLES:
+            _read_resource_roles(roles, ext)
+            break
     return ext, diags
 
 

@@ -79,7 +79,7 @@ class Context:
     def node(self, el: Element, kind: str, **details: object) -> FlowNode:
         element_id = el.get("id", "")
         children = bpmn_children(el)
-        written = Written(el)  # its vendor attributes and extension elements, read once
+        written = Written(el, children)  # its vendor attributes and extension elements, read once
         ext, diags = read_extensions(written, element_id, children)
         self.diagnostics.extend(diags)
         multi_instance = None
@@ -104,7 +104,7 @@ class Context:
             id=element_id,
             tag=el.tag.rpartition("}")[2],  # local_name, inlined: every node passes here
             kind=kind,  # type: ignore[arg-type]
-            line=line_of(el),
+            line=el.sourceline,  # type: ignore[arg-type]  # line_of, inlined: every node passes here
             name=el.get("name"),
             ext=ext,
             approvals=read_approvals(el) if extended else [],
@@ -118,6 +118,8 @@ class Context:
 
 
 def _event_definitions(el: Element) -> list[Element]:
+    if not len(el):
+        return []  # a bare event (<startEvent id="s"/>)
     return [c for c in bpmn_children(el) if c.tag.endswith("EventDefinition")]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from lxml import etree
 
@@ -93,25 +93,28 @@ def once(what: str, key: Hashable, build: Callable[[], T], error: type[Exception
         memo.results[(what, key)] = found
     if isinstance(found, _Failed):
         raise found.error(found.message)
-    return cast("T", found)
+    return found  # type: ignore[return-value]  # what ``build`` returned for this key
 
 
-def extension_index(el: Element) -> dict[str, tuple[Element, ...]]:
+def extension_index(
+    el: Element, children: tuple[Element, ...] | None = None
+) -> dict[str, tuple[Element, ...]]:
     """Every element under ``el``'s extension elements, by tag, in document order: one walk
     answers the two dozen lookups an element gets (assignment, task type, mappings, listeners,
-    forms, AI, approvals, ...)."""
+    forms, AI, approvals, ...). ``children``: ``bpmn_children(el)``, when the caller has them."""
     if not len(el):
         return {}  # a leaf (most flows, events, gateways): nothing to remember
     memo = _CURRENT.get()
     if memo is not None and (known := memo.extensions.get(el)) is not None:
         return known
     found: dict[str, list[Element]] = {}
-    for ext in bpmn_children(el):
+    for ext in bpmn_children(el) if children is None else children:
         if ext.tag == EXTENSION_ELEMENTS:
             for child in ext.iterdescendants():
                 if isinstance(child.tag, str):
                     found.setdefault(child.tag, []).append(child)
-    index = {tag: tuple(elements) for tag, elements in found.items()}
+    # Most elements with children have no extension elements (incoming, outgoing, definitions).
+    index = {tag: tuple(elements) for tag, elements in found.items()} if found else {}
     if memo is not None:
         memo.extensions[el] = index
     return index
@@ -130,7 +133,10 @@ def bpmn_children(el: Element) -> tuple[Element, ...]:
     if count > 2:  # lxml picks them out in C: a third of the Python loop's cost per child
         found = tuple(el.iterchildren(_ANY_BPMN))
     else:  # for one or two, setting up lxml's iterator costs more than it saves
-        found = tuple([c for c in el if isinstance(c.tag, str) and c.tag.startswith(BPMN_PREFIX)])
+        found = ()
+        for child in el:
+            if isinstance(child.tag, str) and child.tag.startswith(BPMN_PREFIX):
+                found += (child,)
     if memo is not None:
         memo.children[el] = found
     return found
@@ -152,8 +158,12 @@ def vendor_attributes(el: Element) -> dict[str, str]:
     memo = _CURRENT.get()
     if memo is not None and (known := memo.attributes.get(el)) is not None:
         return known
-    # lxml types names and values loosely (str | bytes); parsed from bytes they are str.
-    found: dict[str, str] = {k: v for k, v in el.items() if k[0] == "{"}  # type: ignore[misc]
+    # The names first: most attributes are plain (id, name, sourceRef), and lxml builds each
+    # value it is asked for. lxml types names and values loosely; parsed from bytes they are str.
+    found: dict[str, str] = {}
+    for key in el.keys():  # noqa: SIM118 - iterating an element gives its children
+        if key[0] == "{":
+            found[key] = el.get(key)  # type: ignore[index,assignment]
     if memo is not None:
         memo.attributes[el] = found
     return found

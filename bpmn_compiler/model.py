@@ -306,12 +306,30 @@ class BpmnModel:
     # every node is read, so the dozen questions of check and plan about a scope's nodes do not
     # each walk all nodes (docs/benchmarks.md "Compiling the real-world corpus").
     scopes: dict[str | None, list[FlowNode]] | None = field(default=None, repr=False, compare=False)
+    # The nodes of each kind, document order, set with ``scopes``: most rules look at a few kinds
+    # only, and a file has none of several (calls, scripts, decisions...); each rule walking all
+    # nodes to pick them was a tenth of the checks.
+    kinds: dict[str, list[FlowNode]] | None = field(default=None, repr=False, compare=False)
 
     def index_scopes(self) -> None:
         scopes: dict[str | None, list[FlowNode]] = {}
+        kinds: dict[str, list[FlowNode]] = {}
         for node in self.nodes.values():
             scopes.setdefault(node.parent, []).append(node)
+            kinds.setdefault(node.kind, []).append(node)
         self.scopes = scopes
+        self.kinds = kinds
+
+    def of_kind(self, *kinds: NodeKind) -> list[FlowNode]:
+        """The nodes of these kinds, in document order (do not change the list)."""
+        if self.kinds is None:  # a model built by hand, not by ``parse``
+            return [n for n in self.nodes.values() if n.kind in kinds]
+        present = self.kinds.keys() & kinds
+        if len(present) == 1:
+            return self.kinds[present.pop()]
+        if not present:
+            return []
+        return [n for n in self.nodes.values() if n.kind in kinds]
 
     def boundaries_of(self, node_id: str) -> list[FlowNode]:
         return [n for n in self.nodes.values() if n.attached_to == node_id]
@@ -322,12 +340,14 @@ class BpmnModel:
         return self.nodes[targets[0]] if len(targets) == 1 else None
 
     def children_of(self, parent: str | None) -> list[FlowNode]:
-        """The nodes drawn directly in ``parent`` (None: the process), document order."""
+        """The nodes drawn directly in ``parent`` (None: the process), document order (the
+        model's own list, asked for a dozen times per compile: do not change it)."""
         if self.scopes is not None:
-            return list(self.scopes.get(parent, ()))
+            return self.scopes.get(parent, [])
         return [n for n in self.nodes.values() if n.parent == parent]
 
     def none_start_of(self, parent: str | None) -> FlowNode | None:
-        return next(
-            (n for n in self.children_of(parent) if n.kind == "start" and n.event == "none"), None
-        )
+        for node in self.children_of(parent):
+            if node.kind == "start" and node.event == "none":
+                return node
+        return None

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.expressions import ExpressionSyntaxError, compile_condition
+from bpmn_compiler.memo import once
 from bpmn_compiler.model import BpmnModel, FlowNode, RawMultiInstance, RawText, whole_number
 from bpmn_compiler.multi_instance import renamed_counters
 from bpmn_compiler.rules_flow import diag
+from bpmn_compiler.validated import validated
 from shenpi_core.process_plan import MULTI_IN_FLIGHT, Expression, MultiInstance
 
 # The node kinds whose multi-instance runs the activity itself (a user task's is a step).
@@ -31,7 +33,7 @@ def check_multi_activities(model: BpmnModel) -> list[Diagnostic]:
         loop = node.multi_instance
         if loop is None or node.kind not in MULTI_KINDS:
             continue
-        found.extend(_read(node, loop)[1])
+        found.extend(_read_once(node, loop)[1])
     return found
 
 
@@ -39,7 +41,13 @@ def planned_multi(node: FlowNode) -> MultiInstance | None:
     """The plan's ``MultiInstance`` of a checked node (None: it has no multi-instance)."""
     if node.multi_instance is None or node.kind not in MULTI_KINDS:
         return None
-    return _read(node, node.multi_instance)[0]
+    return _read_once(node, node.multi_instance)[0]
+
+
+def _read_once(node: FlowNode, loop: RawMultiInstance) -> tuple[MultiInstance, list[Diagnostic]]:
+    """``_read``, once per compile: the check and the plan both read each multi-instance (the
+    model keeps the node alive for the whole compile, so its id names it)."""
+    return once("multi-instance", id(node), lambda: _read(node, loop), ExpressionSyntaxError)
 
 
 def _read(node: FlowNode, loop: RawMultiInstance) -> tuple[MultiInstance, list[Diagnostic]]:
@@ -54,7 +62,11 @@ def _read(node: FlowNode, loop: RawMultiInstance) -> tuple[MultiInstance, list[D
         except ExpressionSyntaxError as err:
             found.append(diag("expression-syntax", f"{what}: {err.message}", node, line=raw.line))
             return None
-        return compiled.model_copy(update={"ast": renamed_counters(compiled.ast)})
+        # As ``model_copy(update=...)`` would, without its Python copy: every field is given.
+        ast = renamed_counters(compiled.ast)
+        return validated(
+            Expression, {"source": compiled.source, "dialect": compiled.dialect, "ast": ast}
+        )
 
     if node.triggered_by_event:
         found.append(diag("unsupported-loop", "an event subprocess cannot be multi-instance", node))

@@ -5,6 +5,7 @@ Only called when ``check`` found no error, so every expression and timer here is
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from bpmn_compiler.approvals import compile_approval
@@ -26,7 +27,7 @@ from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_flow import is_process_start, process_starts
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
-from bpmn_compiler.validated import validated
+from bpmn_compiler.validated import built, validated
 from bpmn_compiler.writable import (
     DEFAULT_INITIATOR_VARIABLE,
     FLOWABLE_INITIATOR,
@@ -67,11 +68,16 @@ from shenpi_core.process_plan import (
 
 def _trigger(raw: RawTrigger | None) -> Trigger:
     assert raw is not None  # the parser sets it for these kinds
-    return Trigger(
-        event=raw.event,
-        name=raw.name if raw.event != "conditional" else None,
-        correlation_key=compile_value(raw.correlation_key) if raw.correlation_key else None,
-        condition=compile_condition(raw.condition) if raw.condition else None,
+    return validated(
+        Trigger,
+        {
+            "event": raw.event,
+            "name": raw.name if raw.event != "conditional" else None,
+            "correlation_key": (
+                compile_value(raw.correlation_key) if raw.correlation_key else None
+            ),
+            "condition": compile_condition(raw.condition) if raw.condition else None,
+        },
     )
 
 
@@ -81,21 +87,22 @@ def _mapping(raw: RawMapping) -> ParameterMapping:
         dialect = "juel" if any(e.dialect == "juel" for e in items) else "literal"
         source = "[" + ", ".join(item.text for item in raw.items) + "]"
         ast = {"op": "list", "args": [e.ast for e in items]}
-        return ParameterMapping(
-            target=raw.target, source=Expression(source=source, dialect=dialect, ast=ast)
-        )
+        listed = validated(Expression, {"source": source, "dialect": dialect, "ast": ast})
+        return validated(ParameterMapping, {"target": raw.target, "source": listed})
     if raw.source is None:
-        return ParameterMapping(
-            target=raw.target, source=Expression(source="", dialect="literal", ast={"lit": None})
-        )
-    return ParameterMapping(target=raw.target, source=compile_value(raw.source))
+        null = validated(Expression, {"source": "", "dialect": "literal", "ast": {"lit": None}})
+        return validated(ParameterMapping, {"target": raw.target, "source": null})
+    return validated(ParameterMapping, {"target": raw.target, "source": compile_value(raw.source)})
 
 
 def _standard_loop(raw: RawStandardLoop) -> StandardLoop:
-    return StandardLoop(
-        condition=compile_condition(raw.condition) if raw.condition is not None else None,
-        test_before=raw.test_before,
-        maximum=whole_number(raw.maximum) if raw.maximum is not None else None,
+    return validated(
+        StandardLoop,
+        {
+            "condition": compile_condition(raw.condition) if raw.condition is not None else None,
+            "test_before": raw.test_before,
+            "maximum": whole_number(raw.maximum) if raw.maximum is not None else None,
+        },
     )
 
 
@@ -121,8 +128,8 @@ class _Process:
     def of(cls, model: BpmnModel) -> _Process:
         initiator = initiator_variable(model)
         timers: dict[str, list[str]] = {}
-        for n in model.nodes.values():
-            if n.kind == "boundary_timer" and n.attached_to is not None:
+        for n in model.of_kind("boundary_timer"):
+            if n.attached_to is not None:
                 timers.setdefault(n.attached_to, []).append(n.id)
         attached = {host: tuple(ids) for host, ids in timers.items()}
         return cls(model, initiator, attached, engine_owned(model, initiator))
@@ -141,19 +148,20 @@ def _node(node: FlowNode, process: _Process) -> Node:
         base["parent"] = node.parent
     if node.standard_loop is not None:
         base["loop"] = _standard_loop(node.standard_loop)
-    multi = planned_multi(node)
+    multi = planned_multi(node) if node.multi_instance is not None else None
     if multi is not None:
         base["multi"] = multi
     ext = node.ext
     if ext.listeners:
         base["listeners"] = tuple(
-            Listener(event=raw.event, task_type=raw.task_type) for raw in ext.listeners
+            validated(Listener, {"event": raw.event, "task_type": raw.task_type})
+            for raw in ext.listeners
         )
     boundary = process.boundary_timers.get(node.id, ())
     match node.kind:
         case "start" if node.event != "none":  # an event subprocess's, or an event start
             outside = {"trigger": _trigger(node.trigger)} if node.trigger is not None else {}
-            return validated(
+            return built(
                 StartEvent,
                 {
                     **base,
@@ -170,21 +178,21 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "start":
             start_as = initiator if node.parent is None else None
-            return validated(StartEvent, {**base, "initiator_variable": start_as})
+            return built(StartEvent, {**base, "initiator_variable": start_as})
         case "end":
             thrown = ("error", "escalation", "compensation", "signal")
             throws = node.event if node.event in thrown else None
-            return validated(
+            return built(
                 EndEvent,
                 {
                     **base,
                     "terminate": node.terminate,
-                    "notify": node_notify(node),
+                    "notify": node_notify(node) if node.notify else (),
                     **({"throws": throws, "code": node.code} if throws else {}),
                 },
             )
         case "throw" if node.event == "compensation":
-            return validated(
+            return built(
                 ThrowEvent,
                 {
                     **base,
@@ -195,9 +203,9 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "throw":
             throws = "signal" if node.event == "signal" else "escalation"
-            return validated(ThrowEvent, {**base, "throws": throws, "code": node.code})
+            return built(ThrowEvent, {**base, "throws": throws, "code": node.code})
         case "catch":
-            return validated(
+            return built(
                 EventCatch,
                 {
                     **base,
@@ -209,7 +217,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "boundary_catch":
             assert node.attached_to is not None
-            return validated(
+            return built(
                 BoundaryCatch,
                 {
                     **base,
@@ -220,13 +228,13 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "inclusive":
-            return validated(InclusiveGateway, {**base, "default_flow": node.default_flow})
+            return built(InclusiveGateway, {**base, "default_flow": node.default_flow})
         case "event_gateway":
-            return validated(EventGateway, base)
+            return built(EventGateway, base)
         case "subprocess":
             inner = model.none_start_of(node.id) if not node.triggered_by_event else None
             start = inner or next(n for n in model.children_of(node.id) if n.kind == "start")
-            return validated(
+            return built(
                 SubProcess,
                 {
                     **base,
@@ -239,7 +247,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
             )
         case "script":
             assert node.script is not None
-            return validated(
+            return built(
                 ScriptTask,
                 {
                     **base,
@@ -248,7 +256,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "business_rule":
-            return validated(
+            return built(
                 BusinessRuleTask,
                 {
                     **base,
@@ -261,7 +269,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
             call = node.call
             assert call is not None and call.called is not None
             version = whole_number(call.version) if call.version else None
-            return validated(
+            return built(
                 CallActivity,
                 {
                     **base,
@@ -279,7 +287,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
         case "boundary_event":
             assert node.attached_to is not None
             handler = model.handler_of(node.id) if node.event == "compensation" else None
-            return validated(
+            return built(
                 BoundaryEvent,
                 {
                     **base,
@@ -291,11 +299,11 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "pass":
-            return validated(PassThrough, {**base, "element": node.tag})
+            return built(PassThrough, {**base, "element": node.tag})
         case "user_task":
             who = initiator or DEFAULT_INITIATOR_VARIABLE
             outputs = tuple(_mapping(m) for m in ext.outputs)
-            return validated(
+            return built(
                 UserTask,
                 {
                     **base,
@@ -306,9 +314,9 @@ def _node(node: FlowNode, process: _Process) -> Node:
                     "inputs": tuple(_mapping(m) for m in ext.inputs),
                     "outputs": outputs,
                     "boundary_timers": boundary,
-                    "ai": compile_ai(node, model)[0],
+                    "ai": compile_ai(node, model)[0] if node.ai else None,  # no default AI here
                     "human_required": human_required(node),
-                    "notify": node_notify(node),
+                    "notify": node_notify(node) if node.notify else (),
                     "variables": declared_variables(node, outputs, process.owned),
                     "form": ext.form,
                 },
@@ -320,7 +328,7 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 optional["max_attempts"] = ext.max_attempts
             if ext.timeout is not None:
                 optional["start_to_close_seconds"] = duration_seconds(ext.timeout.text)
-            return validated(
+            return built(
                 ServiceTask,
                 {
                     **base,
@@ -338,18 +346,22 @@ def _node(node: FlowNode, process: _Process) -> Node:
                 },
             )
         case "exclusive":
-            return validated(
+            return built(
                 ExclusiveGateway,
-                {**base, "default_flow": node.default_flow, "ai": compile_ai(node, model)[0]},
+                {
+                    **base,
+                    "default_flow": node.default_flow,
+                    "ai": compile_ai(node, model)[0] if node.ai else None,
+                },
             )
         case "parallel":
-            return validated(ParallelGateway, base)
+            return built(ParallelGateway, base)
         case "timer":
             assert node.timer is not None  # the parser sets it for this kind
-            return validated(TimerCatch, {**base, "timer": compile_timer(node.timer)[0]})
+            return built(TimerCatch, {**base, "timer": compile_timer(node.timer)[0]})
         case "boundary_timer":
             assert node.timer is not None and node.attached_to is not None
-            return validated(
+            return built(
                 BoundaryTimer,
                 {
                     **base,
@@ -374,41 +386,43 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
     start = model.none_start_of(None) or starts[0]
     event_starts = tuple(n.id for n in starts if n.id != start.id)
     # A default flow's condition is never evaluated (check warned about it): leave it out.
-    defaults = {
-        n.default_flow for n in model.nodes.values() if n.kind in ("exclusive", "inclusive")
-    }
+    defaults = {n.default_flow for n in model.of_kind("exclusive", "inclusive")}
     flows = tuple(
-        validated(
-            SequenceFlow,
-            {
-                "id": f.id,
-                "source": f.source,
-                "target": f.target,
-                "name": f.name,
-                "documentation": f.documentation,
-                "condition": (
-                    compile_condition(f.condition)
-                    if f.condition is not None and f.id not in defaults
-                    else None
-                ),
-            },
-        )
-        for f in model.flows.values()
+        [
+            built(
+                SequenceFlow,
+                {
+                    "id": f.id,
+                    "source": f.source,
+                    "target": f.target,
+                    "name": f.name,
+                    "documentation": f.documentation,
+                    "condition": (
+                        compile_condition(f.condition)
+                        if f.condition is not None and f.id not in defaults
+                        else None
+                    ),
+                },
+            )
+            for f in model.flows.values()
+        ]
     )
-    planned = validated(
-        ProcessPlan,
-        {
-            "process_id": model.process_id,
-            "name": model.process_name,
-            "start_node": start.id,
-            "event_starts": event_starts,
-            "nodes": tuple(_node(n, process) for n in model.nodes.values()),
-            "flows": flows,
-            "notify": compile_notify(model.notify, "process", model.process_id, model.process_line)[
-                0
-            ],
-            "priority": plan_priority(model),
-            "version_tag": model.version_tag,
-        },
-    )
-    return planned.hashed()
+    data: dict[str, object] = {
+        "process_id": model.process_id,
+        "name": model.process_name,
+        "start_node": start.id,
+        "event_starts": event_starts,
+        "nodes": tuple([_node(n, process) for n in model.nodes.values()]),
+        "flows": flows,
+        "notify": (
+            compile_notify(model.notify, "process", model.process_id, model.process_line)[0]
+            if model.notify
+            else ()
+        ),
+        "priority": plan_priority(model),
+        "version_tag": model.version_tag,
+    }
+    # The hash covers the plan without it; the hashed plan is built again rather than copied.
+    canonical = built(ProcessPlan, data).canonical_json()
+    digest = hashlib.sha256(canonical).hexdigest()
+    return built(ProcessPlan, {**data, "hash": digest}), len(canonical)

@@ -12,9 +12,9 @@ from bpmn_compiler.rules_flow import diag
 def check_calls(model: BpmnModel) -> list[Diagnostic]:
     """A call activity names a process by id (not an expression) and a binding Shenpi knows."""
     found: list[Diagnostic] = []
-    for node in model.nodes.values():
+    for node in model.of_kind("call_activity"):
         call = node.call
-        if node.kind != "call_activity" or call is None:
+        if call is None:
             continue
         line = call.line or node.line
         if call.called is None:
@@ -162,8 +162,8 @@ def check_compensation(model: BpmnModel) -> list[Diagnostic]:
 
 def check_scripts(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    for node in model.nodes.values():
-        if node.kind != "script" or node.script is None:
+    for node in model.of_kind("script"):
+        if node.script is None:
             continue
         try:
             compile_value(node.script)

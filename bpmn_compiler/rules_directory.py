@@ -48,6 +48,8 @@ def check_directory_calls(model: BpmnModel) -> list[Diagnostic]:
             refuse(f"condition of {flow.id!r}", flow.condition, flow.id, flow.line)
     for node in model.nodes.values():
         ext = node.ext
+        if not (ext.inputs or ext.outputs or node.timer or node.multi_instance):
+            continue  # most nodes: no text that could call the directory
         mapped = (ext.inputs or ext.outputs) and node.kind in MAPPED_KINDS
         for mapping in ext.inputs + ext.outputs if mapped else ():
             for raw in ([mapping.source] if mapping.source else []) + mapping.items:

@@ -107,7 +107,7 @@ def _check_scope_starts(model: BpmnModel, scope: FlowNode | None) -> list[Diagno
 
 def check_start(model: BpmnModel) -> list[Diagnostic]:
     found = _check_scope_starts(model, None)
-    for node in model.nodes.values():
+    for node in model.nodes.values():  # starts and ends are in every file: no index to use
         if node.kind == "subprocess":
             found += _check_scope_starts(model, node)
             if node.triggered_by_event and (node.incoming or node.outgoing):
@@ -189,10 +189,9 @@ def check_conditions(model: BpmnModel) -> list[Diagnostic]:
 
 def check_gateways(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    for node in model.nodes.values():
+    for node in model.of_kind("event_gateway", "exclusive", "inclusive"):
         if node.kind == "event_gateway":
             found += _check_event_gateway(model, node)
-        if node.kind not in ("exclusive", "inclusive"):
             continue
         default = node.default_flow
         if default is not None and default not in node.outgoing:
@@ -298,9 +297,7 @@ def check_timers(model: BpmnModel) -> list[Diagnostic]:
 
 def check_boundaries(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    for node in model.nodes.values():
-        if node.kind not in ("boundary_timer", "boundary_event", "boundary_catch"):
-            continue
+    for node in model.of_kind("boundary_timer", "boundary_event", "boundary_catch"):
         host = model.nodes.get(node.attached_to or "")
         if host is None:
             found.append(

@@ -37,12 +37,20 @@ def check_graph(model: BpmnModel) -> list[Diagnostic]:
     for node in model.nodes.values():
         if node.kind == "unsupported":
             continue
-        orphan_boundary = node.attached_to is not None and node.attached_to not in model.nodes
-        if node.id not in reached and node.id not in explained and not orphan_boundary:
+        if (
+            node.id not in reached
+            and node.id not in explained
+            and not (node.attached_to is not None and node.attached_to not in model.nodes)
+        ):  # an orphan boundary event is refused by check_boundaries
             found.append(diag("unreachable", "no path from the start event reaches it", node))
         if not node.outgoing and node.kind in GATEWAYS:
             found.append(diag("dead-end", f"the {node.tag} has no outgoing flow", node))
-    trapped = [n for n in model.nodes if n in reached and n not in can_exit]
+    # Usually every node reached can exit: then there is no cycle to look for.
+    trapped = (
+        []
+        if reached <= can_exit
+        else [n for n in model.nodes if n in reached and n not in can_exit]
+    )
     for component in strongly_connected(graph, trapped):
         first = component[0]
         if len(component) == 1 and first not in graph[first]:

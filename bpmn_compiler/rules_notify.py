@@ -136,7 +136,11 @@ def node_notify(node: FlowNode) -> tuple[NotifyRule, ...]:
 
 
 def check_notify(model: BpmnModel) -> list[Diagnostic]:
-    found = compile_notify(model.notify, "process", model.process_id, model.process_line)[1]
+    found = (
+        compile_notify(model.notify, "process", model.process_id, model.process_line)[1]
+        if model.notify
+        else []
+    )
     for node in model.nodes.values():
         if not node.notify or node.kind == "unsupported":
             continue  # an unsupported element is already reported

@@ -27,20 +27,17 @@ def engine_owned(model: BpmnModel, initiator: str | None) -> frozenset[str]:
     """Names the engine writes in this process: its own, the initiator variable, and what
     service and business rule tasks store (result variables, output mapping targets)."""
     owned = {initiator} if initiator else set()
-    for node in model.nodes.values():
-        if node.kind in ("service_task", "business_rule"):
-            owned.update(m.target for m in node.ext.outputs)
-            if node.ext.result_variable:
-                owned.add(node.ext.result_variable)
+    for node in model.of_kind("service_task", "business_rule"):
+        owned.update(m.target for m in node.ext.outputs)
+        if node.ext.result_variable:
+            owned.add(node.ext.result_variable)
     return frozenset(owned)
 
 
 def check_variables(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     owned = engine_owned(model, initiator_variable(model))
-    for node in model.nodes.values():
-        if node.kind != "user_task":
-            continue
+    for node in model.of_kind("user_task"):
         for var in node.ext.variables:
             line = var.line or node.line
             if var.source == "shenpi" and not re.fullmatch(_NAME, var.name):
@@ -126,8 +123,7 @@ def initiator_variable(model: BpmnModel) -> str | None:
         return None
     if start.ext.initiator_variable:
         return start.ext.initiator_variable
-    uses_flowable_initiator = any(
-        n.ext.assignee is not None and n.ext.assignee.text == FLOWABLE_INITIATOR
-        for n in model.nodes.values()
-    )
-    return DEFAULT_INITIATOR_VARIABLE if uses_flowable_initiator else None
+    for n in model.nodes.values():
+        if n.ext.assignee is not None and n.ext.assignee.text == FLOWABLE_INITIATOR:
+            return DEFAULT_INITIATOR_VARIABLE
+    return None

@@ -92,7 +92,8 @@ def uses_directory(ast: Any) -> bool:
     stack = [ast]
     while stack:
         node = stack.pop()
-        if not isinstance(node, Mapping):
+        # A compiled AST is dicts: they skip the Mapping ABC's slower check.
+        if type(node) is not dict and not isinstance(node, Mapping):
             continue
         if node.get("call") in DIRECTORY_FUNCTIONS:
             return True
