@@ -14,7 +14,7 @@ The throwing token waits for the handlers (``waitForCompletion``), else a token 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from temporalio import workflow
 
@@ -23,6 +23,7 @@ from workflows.tokens import Token
 
 if TYPE_CHECKING:
     from workflows.engine import Engine
+    from workflows.machine import TokenMachine
 
 # Before this, a multi-instance activity was remembered once, when its body completed, and
 # compensated once; instances that ran then replay that way (docs/interpreter.md).
@@ -36,37 +37,86 @@ def completed(engine: Engine, token: Token, node: Node) -> None:
     """``token`` completed ``node``: remember it if compensation may undo it."""
     if not _undoable(engine, node):
         return
-    if getattr(node, "loop", None) is not None and workflow.patched(PATCH_EACH_RUN):
-        return  # each run was remembered as it completed (run_completed)
-    inner = token.activation if isinstance(node, SubProcess) else None
-    # A multi-instance node leaves only as its body (multi.leaving takes each instance's run).
+    # A multi-instance body and a standard loop were remembered as they ended (``run_ended``),
+    # with their instances or runs; a test-before loop that never ran did nothing to undo.
     if getattr(node, "multi", None) is not None and workflow.patched(PATCH_EACH_INSTANCE):
-        inner = instances_of(token)  # what compensating the body reaches: each instance
+        return
+    if getattr(node, "loop", None) is not None and workflow.patched(PATCH_EACH_RUN):
+        return
+    inner = token.activation if isinstance(node, SubProcess) else None
     engine.remember_completed(node.id, engine.scope_key(token), inner)
 
 
 def instance_completed(engine: Engine, token: Token, node: Node, body: Token) -> None:
     """``token`` completed one instance of ``body``'s multi-instance ``node``: remembered
-    inside the body, which is remembered in its scope once it completes (``completed``)."""
-    if not _undoable(engine, node) or not workflow.patched(PATCH_EACH_INSTANCE):
-        return
-    inner = token.activation if isinstance(node, SubProcess) else None
-    engine.remember_completed(node.id, instances_of(body), inner)
+    under the body's running key until the body ends (``run_ended``)."""
+    if _undoable(engine, node) and workflow.patched(PATCH_EACH_INSTANCE):
+        inner = token.activation if isinstance(node, SubProcess) else None
+        engine.remember_completed(node.id, running_key("multi", body), inner)
 
 
 def run_completed(engine: Engine, token: Token, node: Node) -> None:
-    """``token`` completed one run of ``node``'s standard loop: remembered on its own, so a
-    throw compensates each run (Zeebe: as many times as the activity completed)."""
-    if not _undoable(engine, node) or not workflow.patched(PATCH_EACH_RUN):
+    """``token`` completed one run of ``node``'s standard loop: remembered under the loop's
+    running key until the loop ends (``run_ended``)."""
+    if _undoable(engine, node) and workflow.patched(PATCH_EACH_RUN):
+        inner = token.activation if isinstance(node, SubProcess) else None
+        engine.remember_completed(node.id, running_key("loop", token), inner)
+
+
+def run_ended(engine: Engine, token: Token, node: Node, kind: RunKind) -> None:
+    """``token``'s multi-instance body or standard loop completed: what its instances or runs
+    did moves to a key of its own (the token may run the activity again, a gateway looping
+    back), which the activity's record in its scope names."""
+    patch = PATCH_EACH_INSTANCE if kind == "multi" else PATCH_EACH_RUN
+    if not _undoable(engine, node) or not workflow.patched(patch):
         return
-    inner = token.activation if isinstance(node, SubProcess) else None
-    engine.remember_completed(node.id, engine.scope_key(token), inner)
+    running, ended = running_key(kind, token), f"{kind}:{token.id}:{engine.count('compensation')}"
+    for record in engine.state.compensable:
+        if record["scope"] == running:
+            record["scope"] = ended
+    engine.remember_completed(node.id, engine.scope_key(token), ended)
 
 
-def instances_of(body: Token) -> str:
-    """The key the instances of a multi-instance body are remembered under (token ids are
-    never reused, so it names this run of the body)."""
-    return f"multi:{body.id}"
+def interrupted(machine: TokenMachine, token: Token) -> None:
+    """``token``'s activity was interrupted: nothing of this run of it is undone later."""
+    if token.multi is not None:
+        machine.forget_compensation(running_key("multi", token))
+        # A body is no scope: its activation is that of a subprocess the token completed
+        # before, whose work stays undoable. Runs from before forgot it (replayed so).
+        stale = token.activation
+        kept = any(r["scope"] == stale for r in machine.state.compensable) if stale else False
+        if kept and not workflow.patched(PATCH_EACH_INSTANCE):
+            machine.forget_compensation(stale)
+    elif isinstance(machine.index.node(token.node_id), SubProcess):
+        machine.forget_compensation(token.activation)
+    if token.loop is not None:
+        machine.forget_compensation(running_key("loop", token))
+
+
+def ended(machine: TokenMachine, token: Token) -> None:
+    """``token`` is gone (an end inside a scope, a terminate): what its unfinished body or loop
+    remembered can never be reached."""
+    if token.multi is not None:
+        machine.forget_compensation(running_key("multi", token))
+    if token.loop is not None:
+        machine.forget_compensation(running_key("loop", token))
+
+
+RunKind = Literal["multi", "loop"]
+
+
+def running_key(kind: RunKind, token: Token) -> str:
+    """The key the instances of a running body, or the runs of a running loop, are remembered
+    under: one per token, as a token runs one body or loop at a time."""
+    return f"{kind}:{token.id}"
+
+
+def by_scope(records: list[dict[str, str | None]]) -> dict[str | None, list[int]]:
+    """The positions of the records of each scope key, in the order they completed."""
+    found: dict[str | None, list[int]] = {}
+    for n, record in enumerate(records):
+        found.setdefault(record["scope"], []).append(n)
+    return found
 
 
 def _undoable(engine: Engine, node: Node) -> bool:
@@ -77,12 +127,14 @@ def _undoable(engine: Engine, node: Node) -> bool:
 def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
     """Start compensating; True when ``token`` now waits for the handlers."""
     scope = _compensated_scope(engine, token)
+    records = engine.state.compensable
+    index = by_scope(records)
     chosen = [
-        r
-        for r in engine.state.compensable
-        if r["scope"] == scope and (node.code is None or r["node_id"] == node.code)
+        n for n in index.get(scope, ()) if node.code is None or records[n]["node_id"] == node.code
     ]
-    handlers = _handlers(engine, chosen)
+    used: set[int] = set()
+    handlers = _handlers(engine, index, chosen, used)
+    records[:] = [r for n, r in enumerate(records) if n not in used]  # each undone once
     details = {"activity": node.code, "handlers": list(handlers)}  # the list is consumed
     engine.record("compensation_thrown", node.id, details=details)
     if not handlers:
@@ -103,24 +155,26 @@ def _compensated_scope(engine: Engine, token: Token) -> str | None:
     return engine.scope_key(token)
 
 
-def _handlers(engine: Engine, records: list[dict[str, str | None]]) -> list[str]:
-    """The handlers to run for ``records``, last completed first; each record is used once."""
+def _handlers(
+    engine: Engine, index: dict[str | None, list[int]], chosen: list[int], used: set[int]
+) -> list[str]:
+    """The handlers to run for the records at ``chosen``, last completed first; each record is
+    used once (``used``)."""
+    records = engine.state.compensable
     found: list[str] = []
-    for record in reversed(records):
-        if record not in engine.state.compensable:
+    for n in reversed(chosen):
+        if n in used:
             continue
-        engine.state.compensable.remove(record)
-        node_id = str(record["node_id"])
-        inner = record["inner"]
-        if inner is not None and inner.startswith("multi:"):  # a multi-instance body
-            found += _handlers(engine, [r for r in engine.state.compensable if r["scope"] == inner])
+        used.add(n)
+        node_id, inner = str(records[n]["node_id"]), records[n]["inner"]
+        if inner is not None and inner.startswith(("multi:", "loop:")):  # instances, runs
+            found += _handlers(engine, index, index.get(inner, []), used)
             continue
         handler = engine.index.handlers.get(node_id) or engine.index.scope_handlers.get(node_id)
         if handler is not None:  # an activity, or a subprocess's compensation event subprocess
             found.append(handler)
-        elif record["inner"] is not None:
-            inside = [r for r in engine.state.compensable if r["scope"] == record["inner"]]
-            found += _handlers(engine, inside)
+        elif inner is not None:
+            found += _handlers(engine, index, index.get(inner, []), used)
     return found
 
 

@@ -32,6 +32,8 @@ def entering(engine: Engine, token: Token, node: Node) -> bool:
     runs = token.loop or 0
     engine.assign(token, {"loopCounter": runs})
     if loop.test_before and not _again(engine, token, loop, runs):
+        if runs:  # a loop that never ran did nothing to undo
+            compensation.run_ended(engine, token, node, "loop")
         engine.loop_run(token, None)
         engine.passed(token)
         return False
@@ -52,6 +54,7 @@ def leaving(engine: Engine, token: Token, node: Node) -> bool:
         engine.loop_run(token, runs)
         engine.go_to(token, node.id, via=token.via)
         return True
+    compensation.run_ended(engine, token, node, "loop")
     engine.loop_run(token, None)
     return False
 

@@ -397,13 +397,22 @@ class TokenMachine:
         token.state = "wait"
 
     def forget_compensation(self, activation: str | None) -> None:
-        """Drop what completed in that run of a scope, at any depth."""
-        if activation is None:
+        """Drop what completed in that run of a scope (or body, or loop), at any depth."""
+        records = self.state.compensable
+        if activation is None or not records:
             return
-        inside = [r for r in self.state.compensable if r["scope"] == activation]
-        for record in inside:
-            self.state.compensable.remove(record)
-            self.forget_compensation(record["inner"])
+        index = compensation.by_scope(records)
+        drop: set[int] = set()
+        keys = [activation]
+        while keys:
+            for n in index.get(keys.pop(), ()):
+                inner = records[n]["inner"]
+                if n not in drop:
+                    drop.add(n)
+                    if inner is not None:
+                        keys.append(inner)
+        if drop:
+            records[:] = [r for n, r in enumerate(records) if n not in drop]
 
     def remember_completed(self, node_id: str, scope: str | None, inner: str | None) -> None:
         self.state.compensable.append({"node_id": node_id, "scope": scope, "inner": inner})
@@ -439,8 +448,10 @@ class TokenMachine:
         """End ``token`` and all that runs inside it, closing their tasks as ``reason``."""
         for inner in reversed(self.inside(token)):
             self._close_task(inner, reason)
+            compensation.ended(self, inner)
             self.remove(inner)
         self._close_task(token, reason)
+        compensation.ended(self, token)
         self.remove(token)
 
     def interrupt(self, token: Token, reason: str) -> None:
@@ -450,9 +461,7 @@ class TokenMachine:
             for inner in reversed(self.inside(token)):
                 self._close_task(inner, reason)
                 self.remove(inner)
-            self.forget_compensation(token.activation)  # an interrupted run is not undone
-            if token.multi is not None:  # nor are the instances of an interrupted body
-                self.forget_compensation(compensation.instances_of(token))
+        compensation.interrupted(self, token)  # an interrupted run is not undone
         token.locals = None  # the activity's local variables end with it
         self.waits.cancel(token.id)
         self.drop_subscriptions(token)

@@ -138,6 +138,7 @@ def _complete(engine: Engine, body: Token, spec: MultiInstance, *, cancelled: in
     engine.record(
         "multi_instance_completed", body.node_id, details={**details, "cancelled": cancelled}
     )
+    compensation.run_ended(engine, body, engine.index.node(body.node_id), "multi")
     engine.leave_activity(body)
     if spec.output_collection is not None:
         engine.assign(body, {spec.output_collection: outputs})

@@ -234,6 +234,33 @@ async def test_retrying_a_subprocess_output_incident_does_not_rerun_its_inside(
     assert charged == ["charge_card"], f"the card was charged {len(charged)} times"
 
 
+async def test_a_retried_output_incident_completes_the_subprocess_once(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    # The mapping reads a variable a person sets on the parallel branch after it failed; the
+    # retry completes the subprocess with it, and the card charged inside is charged once (and
+    # refunded once by the throw after the join).
+    handle = await start(client, "output_retry_succeeds", task_queue)
+
+    async def incident() -> None:
+        assert [i.kind for i in (await state(handle)).incidents] == ["expression_error"]
+
+    await assert_eventually(incident)
+    await decide(
+        handle, await open_task(handle, "confirm"), "approve", "mia", variables={"later": 1}
+    )
+    await handle.execute_update(
+        UPDATE_INCIDENT_ACTION,
+        IncidentActionInput(action="retry", incident_id="1", actor="admin", is_admin=True),
+        result_type=IncidentActionResult,
+    )
+    done = await handle.result()
+    assert done.status == "completed" and done.variables["total"] == 2
+    services = [n for n, _ in events(done, "service_completed")]
+    assert services.count("charge_card") == 1 and services.count("refund") == 1
+    assert [n for n, _ in events(done, "subprocess_completed")] == ["sub"]
+
+
 # F6: "A variable set inside (a decision, ...) is set in the innermost scope that already holds
 # it" (docs/interpreter.md "Scopes", Zeebe's propagation). A decision's variables go to the
 # process instead, under the subprocess's local of the same name.

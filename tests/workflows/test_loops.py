@@ -46,3 +46,16 @@ async def test_each_run_of_a_loop_is_compensated_the_last_first(
         "handlers": ["release", "release", "unbook", "unbook", "unbook"],
     }
     assert ran[5:] == thrown["handlers"] and done.compensable == []
+
+
+async def test_the_runs_of_an_interrupted_loop_are_not_undone(
+    client: Client, worker: Worker, task_queue: str
+) -> None:
+    # One run completes (approved), the timer cuts the second: the loop did not complete, so
+    # the throw after the timer has nothing of it to undo.
+    handle = await start(client, "loop_compensation_cut", task_queue)
+    await decide(handle, await open_task(handle, "book"), "approve", "mia")
+    done = await handle.result()
+    assert [t.outcome for t in done.tasks if t.node_id == "book"] == ["approved", "timeout"]
+    [thrown] = [e.details for e in done.timeline if e.event == "compensation_thrown"]
+    assert thrown == {"activity": None, "handlers": []} and done.compensable == []

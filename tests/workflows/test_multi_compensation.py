@@ -66,3 +66,30 @@ async def test_the_instances_of_an_interrupted_body_are_not_undone(
     [thrown] = [e.details for e in done.timeline if e.event == "compensation_thrown"]
     assert thrown == {"activity": None, "handlers": []}
     assert done.compensable == []
+
+
+async def test_a_second_run_cut_short_keeps_the_first_runs_instances_undoable(
+    client: Client, multi_worker: Settings, task_queue: str
+) -> None:
+    # A gateway sends the token through the body twice: the first run completes both of its
+    # instances, the second (a supplier that never answers) is cut by the timer, and the throw
+    # after it undoes the first run's instances, not the second's.
+    variables = {"n": 0, "first": ["a", "b"], "second": ["slow"]}
+    handle = await start(client, "mi_compensation_cycle", task_queue, variables=variables)
+    done = await handle.result()
+    answered = [e.node_id for e in done.timeline if e.event == "service_completed"]
+    assert answered[:2] == ["quotes", "quotes"]
+    [thrown] = [e.details for e in done.timeline if e.event == "compensation_thrown"]
+    assert thrown == {"activity": None, "handlers": ["withdraw", "withdraw"]}
+
+
+async def test_an_interrupted_body_keeps_what_the_token_completed_before_undoable(
+    client: Client, multi_worker: Settings, task_queue: str
+) -> None:
+    # The token completed a subprocess (its reservation undoable), then entered the body that
+    # the timer cuts: the reservation is still undone by the throw.
+    variables = {"suppliers": ["slow"]}
+    handle = await start(client, "mi_compensation_after_scope", task_queue, variables=variables)
+    done = await handle.result()
+    [thrown] = [e.details for e in done.timeline if e.event == "compensation_thrown"]
+    assert thrown == {"activity": None, "handlers": ["release"]}
