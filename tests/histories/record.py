@@ -50,7 +50,7 @@ from tests.workflows.call_support import called_child, deploy_fixture
 from tests.workflows.decision_support import APPROVER_LEVEL, DMN_DIR, deploy_dmn
 from tests.workflows.listener_support import listener_activities
 from tests.workflows.multi_support import multi_activities
-from tests.workflows.notify_support import bpmn
+from tests.workflows.notify_support import SCOPED_NOTIFY, bpmn
 from tests.workflows.support import (
     decide,
     fake_activities,
@@ -449,6 +449,17 @@ async def notify_defaults(client: Client, queue: str) -> list[WorkflowHandle[Any
     return [handle, ruled]
 
 
+async def notify_scoped(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
+    """A task in each instance of a multi-instance subprocess tells the watcher its own
+    document names (a rule over the instance's local variable); both are approved."""
+    docs = [{"name": "id card", "watcher": "sam"}, {"name": "contract", "watcher": "lea"}]
+    handle = await start_plan(client, SCOPED_NOTIFY, queue, variables={"docs": docs})
+    for task in await wait_open_tasks(handle, 2):
+        await decide(handle, task, "approve", "mona")
+    await handle.result()
+    return [handle]
+
+
 async def priority(client: Client, queue: str) -> list[WorkflowHandle[Any, Any]]:
     """A high-priority request (its service task and notifications carry Temporal's priority),
     raised to urgent by the initiator's manager before the approver decides."""
@@ -813,6 +824,7 @@ DEV_SERVER_SCENARIOS: dict[str, Scenario] = {
     "multi_compensation": multi_compensation,
     "loop_compensation": loop_compensation,
     "completion_retry": completion_retry,
+    "notify_scoped": notify_scoped,
     "listeners": listeners,
 }
 

@@ -47,6 +47,9 @@ def test_representative_histories_are_committed() -> None:
     # And for retrying an output-mapping incident (``completion_retry``: the mappings again, not
     # the activity, since the patch; the inside and a new child before it).
     assert {"completion_retry", "completion_retry_before_patch"} <= names
+    # And for a task's notices reading its scope (``notify_scoped``: the instance's own watcher
+    # told since the patch; nobody before it, the rule failing on the local variable).
+    assert {"notify_scoped", "notify_scoped_before_patch"} <= names
 
 
 def _recorded_workflow_id(text: str, default: str) -> str:

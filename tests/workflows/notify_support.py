@@ -95,3 +95,33 @@ def notify_worker(
 
 def failures(state: InstanceState) -> list[TimelineEntry]:
     return [e for e in state.timeline if e.event == "notify_failed"]
+
+
+# A task inside each instance of a multi-instance subprocess, whose notify rule names a person
+# by the instance's own element (`doc` is local to the instance).
+SCOPED_NOTIFY = bpmn(
+    "notify_scoped",
+    """
+    <startEvent id="start" />
+    <subProcess id="per_doc">
+      <multiInstanceLoopCharacteristics>
+        <extensionElements>
+          <zeebe:loopCharacteristics xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"
+            inputCollection="= docs" inputElement="doc" />
+        </extensionElements>
+      </multiInstanceLoopCharacteristics>
+      <startEvent id="doc_start" />
+      <userTask id="check" shenpi:assignee="mona">
+        <extensionElements>
+          <shenpi:notify on="task_opened" to="${doc.watcher}" />
+        </extensionElements>
+      </userTask>
+      <endEvent id="doc_end" />
+      <sequenceFlow id="s1" sourceRef="doc_start" targetRef="check" />
+      <sequenceFlow id="s2" sourceRef="check" targetRef="doc_end" />
+    </subProcess>
+    <endEvent id="end" />
+    <sequenceFlow id="f1" sourceRef="start" targetRef="per_doc" />
+    <sequenceFlow id="f2" sourceRef="per_doc" targetRef="end" />
+    """,
+)

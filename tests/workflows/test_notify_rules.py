@@ -15,6 +15,7 @@ from tests.workflows.approval_support import start_plan
 from tests.workflows.notify_support import (
     BAD_USER,
     DEFAULTS,
+    SCOPED_NOTIFY,
     RecordingNotify,
     bpmn,
     failures,
@@ -93,34 +94,6 @@ async def test_the_model_adds_people_to_a_task_and_its_outcome_without_duplicate
     assert outcome == ["ida", "group:finance", "mona", "legal"]
 
 
-SCOPED = bpmn(
-    "notify_scoped",
-    """
-    <startEvent id="start" />
-    <subProcess id="per_doc">
-      <multiInstanceLoopCharacteristics>
-        <extensionElements>
-          <zeebe:loopCharacteristics xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"
-            inputCollection="= docs" inputElement="doc" />
-        </extensionElements>
-      </multiInstanceLoopCharacteristics>
-      <startEvent id="doc_start" />
-      <userTask id="check" shenpi:assignee="mona">
-        <extensionElements>
-          <shenpi:notify on="task_opened" to="${doc.watcher}" />
-        </extensionElements>
-      </userTask>
-      <endEvent id="doc_end" />
-      <sequenceFlow id="s1" sourceRef="doc_start" targetRef="check" />
-      <sequenceFlow id="s2" sourceRef="check" targetRef="doc_end" />
-    </subProcess>
-    <endEvent id="end" />
-    <sequenceFlow id="f1" sourceRef="start" targetRef="per_doc" />
-    <sequenceFlow id="f2" sourceRef="per_doc" targetRef="end" />
-    """,
-)
-
-
 async def test_a_task_inside_a_subprocess_notifies_by_its_local_variables(
     client: Client, task_queue: str
 ) -> None:
@@ -128,7 +101,7 @@ async def test_a_task_inside_a_subprocess_notifies_by_its_local_variables(
     recorder = RecordingNotify()
     docs = [{"name": "id card", "watcher": "sam"}, {"name": "contract", "watcher": "lea"}]
     async with notify_worker(client, task_queue, recorder):
-        handle = await start_plan(client, SCOPED, task_queue, variables={"docs": docs})
+        handle = await start_plan(client, SCOPED_NOTIFY, task_queue, variables={"docs": docs})
 
         async def told() -> None:
             assert sum(len(to) for to, _ in recorder.of(handle, "task_opened")) >= 2
