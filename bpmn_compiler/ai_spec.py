@@ -13,6 +13,7 @@ from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.memo import current
 from bpmn_compiler.model import FlowNode, RawAi, RawText, whole_number
 from bpmn_compiler.rules_flow import diag
+from bpmn_compiler.simple_templates import simple_names
 from bpmn_compiler.timers import TimerSyntaxError, duration_seconds
 
 MODES = ("advise", "decide", "route", "shadow")
@@ -53,6 +54,8 @@ def _parsed(text: str) -> object:
 
 def prompt_problem(node: FlowNode, raw: RawText) -> Diagnostic | None:
     """Jinja's own complaint about a template, at the file line it points to (parsing is pure)."""
+    if simple_names(raw.text) is not None:
+        return None  # it parses: no need to load Jinja
     from jinja2 import TemplateSyntaxError
 
     err = _parsed(raw.text)
@@ -76,6 +79,9 @@ _NOT_REQUEST = frozenset({"node", "process_id", "options", "examples", "policy",
 def shows_request(template: str) -> bool:
     """Whether a (parsing) template names anything of the request: ``request``, ``documents``,
     ``variables`` or any instance variable (a name the template does not define itself)."""
+    simple = simple_names(template)
+    if simple is not None:
+        return bool(simple - _NOT_REQUEST)
     from jinja2 import meta, nodes
 
     parsed = _parsed(template)
