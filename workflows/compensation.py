@@ -126,15 +126,7 @@ def _undoable(engine: Engine, node: Node) -> bool:
 
 def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
     """Start compensating; True when ``token`` now waits for the handlers."""
-    scope = _compensated_scope(engine, token)
-    records = engine.state.compensable
-    index = by_scope(records)
-    chosen = [
-        n for n in index.get(scope, ()) if node.code is None or records[n]["node_id"] == node.code
-    ]
-    used: set[int] = set()
-    handlers = _handlers(engine, index, chosen, used)
-    records[:] = [r for n, r in enumerate(records) if n not in used]  # each undone once
+    handlers = undo(engine, _compensated_scope(engine, token), node.code)
     details = {"activity": node.code, "handlers": list(handlers)}  # the list is consumed
     engine.record("compensation_thrown", node.id, details=details)
     if not handlers:
@@ -143,6 +135,20 @@ def throw(engine: Engine, token: Token, node: ThrowEvent | EndEvent) -> bool:
     driver = token if waits else engine.spawn(node.id, state="wait", scope=token.scope)
     engine.compensate_with(driver, handlers)
     return waits
+
+
+def undo(engine: Engine, scope: str | None, activity: str | None) -> list[str]:
+    """The handlers that undo what completed in ``scope`` (only ``activity``, when named), in
+    the order they run; their records are used up (each completion is undone once)."""
+    records = engine.state.compensable
+    index = by_scope(records)
+    chosen = [
+        n for n in index.get(scope, ()) if activity is None or records[n]["node_id"] == activity
+    ]
+    used: set[int] = set()
+    handlers = _handlers(engine, index, chosen, used)
+    records[:] = [r for n, r in enumerate(records) if n not in used]
+    return handlers
 
 
 def _compensated_scope(engine: Engine, token: Token) -> str | None:
