@@ -62,6 +62,15 @@ class Stack:
         history = await self.temporal.get_workflow_handle(instance_id).fetch_history()
         return len(history.events)
 
+    async def closed_history_length(self, instance_id: str) -> int:
+        """The history's length once the run has closed.
+
+        An instance reads as ended before its run closes: it still archives itself.
+        """
+        handle = self.temporal.get_workflow_handle(instance_id)
+        await handle.result()
+        return len((await handle.fetch_history()).events)
+
 
 def api_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {

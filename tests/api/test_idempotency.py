@@ -41,7 +41,7 @@ async def test_a_key_reused_to_reject_after_approving_is_422_and_the_approval_st
         url = _decision_url(instance_id, task["task_id"])
         approved = await approver.post(url, json={"action": "approve"}, headers=key)
         body = await ended(initiator, instance_id)
-        events_after = await stack.history_length(instance_id)
+        events_after = await stack.closed_history_length(instance_id)
 
         rejected = await approver.post(url, json={"action": "reject", "comment": "no"}, headers=key)
         # The same request, spelled differently (a default sent explicitly), is a retry.
