@@ -30,19 +30,14 @@ workflow only *evaluates* (``shenpi_core.expressions.evaluate``); the AST nodes 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shenpi_core.canonical_json import canonical
 from shenpi_core.task_forms import TaskForm
 
 PLAN_SCHEMA_VERSION = 1
-# The hash's JSON: sorted keys, no spaces, UTF-8 as is. A dump is never circular: without the
-# check the text is the same, and it comes sooner.
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
-)
 # A request's priority (docs/api.md "Priority"): orders inboxes and Temporal's task queues.
 Priority = Literal["low", "normal", "high", "urgent"]
 
@@ -589,7 +584,7 @@ class ProcessPlan(_Frozen):
         body = self.model_dump(mode="json", exclude={"hash"}, exclude_defaults=True)
         for node, dumped in zip(self.nodes, body.get("nodes", ()), strict=True):
             dumped["kind"] = node.kind  # a default, but what tells one node kind from another
-        return _CANONICAL.encode(body).encode("utf-8")
+        return canonical(body)
 
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_json()).hexdigest()
