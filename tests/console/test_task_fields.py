@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Page, Request, expect
+from playwright.sync_api import BrowserContext, Locator, Page, Request, expect
 
 from tests.console.conftest import HERE, Stack, screenshot, serious_violations, sign_in
 
@@ -53,16 +53,32 @@ def _decisions(page: Page) -> list[dict[str, Any]]:
     return sent
 
 
-def test_camunda_form_fields_are_filled_in_and_approve_with_typed_values(
-    context: BrowserContext, stack: Stack, tmp_path: Path
-) -> None:
-    _deploy(stack, "payment-review-camunda7.bpmn")
-    instance_id = _start(stack, "payment-review-c7", {"amount": 1200})
-
+def _at_task(
+    context: BrowserContext, stack: Stack, file: str, process_id: str, variables: dict[str, Any]
+) -> tuple[str, Page, Locator, list[dict[str, Any]]]:
+    """``file`` deployed and started: its instance id, bob's page at the instance, the task's
+    fields, and the decisions the page will send."""
+    _deploy(stack, file)
+    instance_id = _start(stack, process_id, variables)
     bob = sign_in(context, stack, "bob")
     sent = _decisions(bob)
     bob.goto(f"{stack.url}/ui/instances/{instance_id}")
-    fields = bob.get_by_test_id("task-fields")
+    return instance_id, bob, bob.get_by_test_id("task-fields"), sent
+
+
+def _approve(page: Page) -> None:
+    """Approve the task and see the instance complete."""
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.get_by_test_id("decision-result")).to_contain_text("approved")
+    expect(page.get_by_test_id("instance-status").first).to_contain_text(re.compile("Completed"))
+
+
+def test_camunda_form_fields_are_filled_in_and_approve_with_typed_values(
+    context: BrowserContext, stack: Stack, tmp_path: Path
+) -> None:
+    instance_id, bob, fields, sent = _at_task(
+        context, stack, "payment-review-camunda7.bpmn", "payment-review-c7", {"amount": 1200}
+    )
     # Each input by its type, holding the instance's value or the field's default.
     requested = fields.get_by_label("Requested amount")
     expect(requested).to_have_value("1200")
@@ -94,9 +110,7 @@ def test_camunda_form_fields_are_filled_in_and_approve_with_typed_values(
     pay_by.fill("2027-01-15")
     assert not [v["id"] for v in serious_violations(bob)]
     screenshot(bob, "task-fields", tmp_path)
-    bob.get_by_role("button", name="Approve", exact=True).click()
-    expect(bob.get_by_test_id("decision-result")).to_contain_text("approved")
-    expect(bob.get_by_test_id("instance-status").first).to_contain_text(re.compile("Completed"))
+    _approve(bob)
 
     # Typed as the fields declare them; the read-only field is not sent.
     assert sent == [
@@ -125,13 +139,9 @@ def test_camunda_form_fields_are_filled_in_and_approve_with_typed_values(
 def test_flowable_form_properties_leave_a_field_that_is_not_writable_out(
     context: BrowserContext, stack: Stack
 ) -> None:
-    _deploy(stack, "payment-confirm-flowable.bpmn")
-    instance_id = _start(stack, "payment-confirm-flowable", {})
-
-    bob = sign_in(context, stack, "bob")
-    sent = _decisions(bob)
-    bob.goto(f"{stack.url}/ui/instances/{instance_id}")
-    fields = bob.get_by_test_id("task-fields")
+    instance_id, bob, fields, sent = _at_task(
+        context, stack, "payment-confirm-flowable.bpmn", "payment-confirm-flowable", {}
+    )
     invoice = fields.get_by_label("Invoice number")
     expect(invoice).to_have_value("INV-7")
     expect(invoice).not_to_be_editable()
@@ -147,9 +157,7 @@ def test_flowable_form_properties_leave_a_field_that_is_not_writable_out(
     fields.get_by_label("Payment reference").fill("TX-1")
     fields.get_by_label("Paid").check()
     assert not [v["id"] for v in serious_violations(bob)]
-    bob.get_by_role("button", name="Approve", exact=True).click()
-    expect(bob.get_by_test_id("decision-result")).to_contain_text("approved")
-    expect(bob.get_by_test_id("instance-status").first).to_contain_text(re.compile("Completed"))
+    _approve(bob)
 
     assert len(sent) == 1
     assert sent[0]["variables"] == {
