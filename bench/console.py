@@ -34,9 +34,10 @@ from api import inbox_due, visibility
 from shenpi.auth_tokens import Principal
 from shenpi.payload_codec import data_converter_for
 from shenpi.payload_keys import DEV_KEY_FILE, load_key_file
-from tests.cli.test_dev import Ports, free_port, shenpi_dev
+from tests.cli.test_dev import Ports, shenpi_dev
 from tests.console.conftest import CHROMIUM, CHROMIUM_FLAGS, CONSOLE_LINK
 from tests.helpers import REPO_ROOT
+from tests.ports import free_port
 
 DIST = REPO_ROOT / "console" / "dist"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import httpx
@@ -15,19 +14,14 @@ from temporalio.testing import WorkflowEnvironment
 from tests.ai.conftest import ai_worker, openai_settings, review_input, run_probe
 from tests.ai.fake_openai import FakeOpenAi
 from tests.helpers import assert_eventually
+from tests.ports import free_port
 from worker import prometheus_config
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_reviews_failures_and_tokens_are_exported_to_prometheus(
     temporal_env: WorkflowEnvironment, task_queue: str, tmp_path: Path, fake_openai: FakeOpenAi
 ) -> None:
-    port = _free_port()
+    port = free_port()
     runtime = Runtime(telemetry=TelemetryConfig(metrics=prometheus_config(f"127.0.0.1:{port}")))
     client = await Client.connect(
         temporal_env.client.service_client.config.target_host,

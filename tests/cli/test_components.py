@@ -20,8 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from shenpi.auth_tokens import mint_token
 from shenpi.payload_keys import new_key_entry
-from tests.cli.test_dev import TOKEN_LINE, Ports, descendants, free_port, shenpi_dev
+from tests.cli.test_dev import TOKEN_LINE, Ports, descendants, shenpi_dev
 from tests.helpers import REPO_ROOT, assert_eventually
+from tests.ports import free_port
 
 SHENPI = Path(sys.executable).parent / "shenpi"
 SECRET = "components-test-secret-long-enough-for-hs256"

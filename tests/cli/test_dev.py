@@ -22,16 +22,11 @@ import httpx
 import pytest
 
 from tests.helpers import REPO_ROOT
+from tests.ports import free_port
 
 T = TypeVar("T")
 SHENPI = Path(sys.executable).parent / "shenpi"
 TOKEN_LINE = re.compile(r"export SHENPI_TOKEN=(\S+)")
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def descendants(pid: int) -> set[int]:

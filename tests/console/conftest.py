@@ -28,8 +28,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.cli.test_dev import Ports, free_port, shenpi_dev
+from tests.cli.test_dev import Ports, shenpi_dev
 from tests.helpers import REPO_ROOT
+from tests.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
+
+from tests.ports import free_port
 
 PG_ROOT = Path("/usr/lib/postgresql")
 
@@ -26,12 +27,6 @@ def pg_bin() -> Path | None:
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
     )
     return versions[-1] if versions else None
-
-
-def _free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_server_user(args: list[str]) -> list[str]:
@@ -49,7 +44,7 @@ def postgres_server(bin_dir: Path) -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         shutil.chown(sockets, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
                          "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]),

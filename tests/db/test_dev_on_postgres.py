@@ -11,7 +11,8 @@ import httpx
 from sqlalchemy import text
 
 from shenpi.db.engine import create_engine
-from tests.cli.test_dev import Ports, free_port, shenpi_dev, stop_cleanly
+from tests.cli.test_dev import Ports, shenpi_dev, stop_cleanly
+from tests.ports import free_port
 
 TOKEN_LINE = re.compile(r"export SHENPI_TOKEN=(\S+)")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +20,7 @@ from temporalio.client import Client
 
 from shenpi.devserver import DevServerConfig, TemporalDevServer
 from tests.helpers import BIN_DIR
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.ports import free_port
 
 
 async def terminate(proc: subprocess.Popen[bytes] | None) -> None:

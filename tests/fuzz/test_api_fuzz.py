@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_dev import Ports, free_port, shenpi_dev, stop_cleanly
+from tests.cli.test_dev import Ports, shenpi_dev, stop_cleanly
+from tests.ports import free_port
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 TOKEN_LINE = re.compile(r"export SHENPI_TOKEN=(\S+)")

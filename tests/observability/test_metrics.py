@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from tests.api.conftest import Stack, api_settings, unique
 from tests.api.flows import decided, deploy, start, task_of
 from tests.helpers import REPO_ROOT, assert_eventually
 from tests.observability.support import own_client, worker_and_api
+from tests.ports import free_port
 from tests.workflows.ai_support import ai_worker, with_ai
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import wait_open_tasks
@@ -65,13 +65,6 @@ def _ledger(process_id: str) -> bytes:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _get(url: str) -> str:
     def get() -> str:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -90,7 +83,7 @@ async def metered(
     temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> AsyncIterator[tuple[Stack, str]]:
     """The stack with a worker whose client exports metrics as `shenpi worker` does."""
-    port = _free_port()
+    port = free_port()
     runtime = Runtime(telemetry=TelemetryConfig(metrics=prometheus_config(f"127.0.0.1:{port}")))
     client = await own_client(temporal_env, runtime=runtime)
     # An instance open for a second counts as stuck here (7 days in production).

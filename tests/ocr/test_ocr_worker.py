@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import random
-import socket
 import uuid
 from pathlib import Path
 
@@ -17,13 +16,8 @@ from shenpi.settings import Settings
 from shenpi_core.contracts import ServiceTaskInput
 from tests.ocr.documents import make_receipt, render
 from tests.ocr.probe import OcrProbe
+from tests.ports import free_port
 from worker import run_worker
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_ocr_only_worker_serves_ocr_and_leaves_no_process_behind(

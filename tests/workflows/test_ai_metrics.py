@@ -4,7 +4,6 @@ the worker's Prometheus metrics (the SDK's meter skips replays: each review coun
 from __future__ import annotations
 
 import asyncio
-import socket
 import urllib.request
 
 from temporalio.client import Client
@@ -12,23 +11,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime, TelemetryConfig
 
 from tests.helpers import assert_eventually
+from tests.ports import free_port
 from tests.workflows.ai_support import ai_worker, with_ai
 from tests.workflows.approval_support import start_plan
 from tests.workflows.support import decide, wait_open_tasks
 from worker import prometheus_config
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _metered(client: Client) -> tuple[Client, int]:
     """A client on a runtime of its own, exporting what its workers count on a free port, named
     as the production worker names it."""
-    port = _free_port()
+    port = free_port()
     runtime = Runtime(telemetry=TelemetryConfig(metrics=prometheus_config(f"127.0.0.1:{port}")))
     metered = await Client.connect(
         client.service_client.config.target_host,

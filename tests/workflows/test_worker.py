@@ -4,7 +4,6 @@ served, and a clean shutdown when cancelled."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 
 import httpx
@@ -17,14 +16,9 @@ from temporalio.testing import WorkflowEnvironment
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core import search_attributes
 from tests.helpers import assert_eventually
+from tests.ports import free_port
 from tests.workflows.support import decide, open_task, settings_for_tests, start
 from worker import run_worker
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_search_attribute_registration_is_idempotent(
