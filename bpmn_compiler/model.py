@@ -71,7 +71,7 @@ def whole_number(text: str) -> int | None:
     return int(text)
 
 
-@dataclass
+@dataclass(slots=True)
 class RawText:
     """A piece of text from the file (expression, timer, literal) and where it was written."""
 
@@ -80,13 +80,13 @@ class RawText:
     language: str | None = None  # the BPMN `language` attribute, if any
 
 
-@dataclass
+@dataclass(slots=True)
 class RawTimer:
     kind: Literal["duration", "date", "cycle"]
     text: RawText
 
 
-@dataclass
+@dataclass(slots=True)
 class RawMapping:
     target: str
     source: RawText | None  # None: the value is null (an empty Camunda parameter)
@@ -94,7 +94,7 @@ class RawMapping:
     items: list[RawText] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class RawVariable:
     """A variable a user task's decision may write, as declared (``bpmn_compiler.forms``)."""
 
@@ -104,7 +104,7 @@ class RawVariable:
     line: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RawListener:
     """An engine listener as written: when it runs and the activity type it names."""
 
@@ -113,7 +113,7 @@ class RawListener:
     line: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Extensions:
     """What the dialect readers found on one element (docs/architecture.md §4)."""
 
@@ -139,7 +139,7 @@ class Extensions:
     listeners: list[RawListener] = field(default_factory=list)  # start ones first, then end
 
 
-@dataclass
+@dataclass(slots=True)
 class RawApproval:
     """A ``<shenpi:approval>`` element: its attributes as written, checked by ``approvals``."""
 
@@ -147,7 +147,7 @@ class RawApproval:
     line: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class RawAiExample:
     """A ``<shenpi:example>`` inside ``<shenpi:ai>``: a labelled precedent."""
 
@@ -156,7 +156,7 @@ class RawAiExample:
     line: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class RawAi:
     """A ``<shenpi:ai>`` element as written: checked and built by ``ai_spec``."""
 
@@ -168,7 +168,7 @@ class RawAi:
     unknown_children: list[RawText] = field(default_factory=list)  # tag names, for a warning
 
 
-@dataclass
+@dataclass(slots=True)
 class RawNotify:
     """A ``<shenpi:notify>`` element as written: checked and built by ``rules_notify``."""
 
@@ -176,7 +176,7 @@ class RawNotify:
     line: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class RawMultiInstance:
     """A ``multiInstanceLoopCharacteristics``, in any dialect."""
 
@@ -192,7 +192,7 @@ class RawMultiInstance:
     max_in_flight: RawText | None = None  # shenpi:maxInFlight
 
 
-@dataclass
+@dataclass(slots=True)
 class RawStandardLoop:
     """A ``standardLoopCharacteristics`` as written."""
 
@@ -202,7 +202,7 @@ class RawStandardLoop:
     condition: RawText | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RawTrigger:
     """A message, signal or conditional event definition as written (``events_xml``)."""
 
@@ -213,7 +213,7 @@ class RawTrigger:
     condition: RawText | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RawCall:
     """A call activity's target and variable passing, as written (``bpmn_compiler.calls``)."""
 
@@ -229,7 +229,7 @@ class RawCall:
     all_out: bool = False  # every child variable comes out
 
 
-@dataclass
+@dataclass(slots=True)
 class RawDecisionRef:
     """The decision a business rule task evaluates, as written (``bpmn_compiler.decision_refs``)."""
 
@@ -243,7 +243,7 @@ class RawDecisionRef:
     map_result: str | None = None  # camunda:mapDecisionResult as written
 
 
-@dataclass
+@dataclass(slots=True)
 class FlowNode:
     id: str
     tag: str  # the BPMN local name, e.g. "userTask"
@@ -276,7 +276,7 @@ class FlowNode:
     wait_for_completion: bool = True  # a compensation throw waits for the handlers
 
 
-@dataclass
+@dataclass(slots=True)
 class Flow:
     id: str
     source: str
@@ -287,7 +287,7 @@ class Flow:
     documentation: str | None = None  # <documentation> text, stripped; None when empty
 
 
-@dataclass
+@dataclass(slots=True)
 class BpmnModel:
     source: str
     process_id: str

@@ -86,16 +86,17 @@ def _prolog_has_doctype(xml: bytes) -> int | None:
     return _forbidden_at(text, _prolog_end(text))
 
 
-# One parser per thread: lxml parsers may be reused but not shared between threads, and setting
-# one up cost a tenth of parsing a corpus file (docs/benchmarks.md "Compiling the real-world
-# corpus").
+# One parser of each kind per thread: lxml parsers may be reused but not shared between threads,
+# and setting one up cost a tenth of parsing a corpus file (docs/benchmarks.md "Compiling the
+# real-world corpus").
 _PER_THREAD = threading.local()
 
 
-def _parser() -> etree.XMLParser:
-    parser: etree.XMLParser | None = getattr(_PER_THREAD, "parser", None)
+def _parser(*, keep_blanks: bool) -> etree.XMLParser:
+    name = "keeping" if keep_blanks else "dropping"
+    parser: etree.XMLParser | None = getattr(_PER_THREAD, name, None)
     if parser is None:
-        parser = _PER_THREAD.parser = etree.XMLParser(
+        parser = etree.XMLParser(
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
@@ -103,8 +104,40 @@ def _parser() -> etree.XMLParser:
             huge_tree=False,  # keeps libxml2's depth and text-size limits on
             remove_comments=True,
             remove_pis=True,
+            remove_blank_text=not keep_blanks,
         )
+        setattr(_PER_THREAD, name, parser)
     return parser
+
+
+def _blanks_may_be_text(xml: bytes) -> bool:
+    """Whether blanks between tags may belong to an element's text, so the parser must keep them.
+
+    Dropping the indentation between elements spares libxml2 a node to build and free for each
+    run of it (about 2 % of a compile; docs/benchmarks.md "Compiling the real-world corpus"), and
+    no reader looks at it. libxml2 also drops the blanks at the start of an element's content when
+    a CDATA section, comment or processing instruction follows them, and those are the start of
+    the element's text: a prompt's template counts its lines from them. Such a file, or one whose
+    bytes this ASCII search cannot read (UTF-16, UTF-32, a BOM), keeps every blank.
+    """
+    head = xml[:4]
+    if not head.isascii() or b"\x00" in head:
+        return True
+    declared = xml.find(b"?>") + 2 if xml.startswith(b"<?xml") else 0
+    # "<![CDATA[", "<!--" and a processing instruction's "<?" after the declaration.
+    return _markup(xml, b"!", 0) or _markup(xml, b"?", declared)
+
+
+def _markup(xml: bytes, mark: bytes, start: int) -> bool:
+    """Whether ``<`` and ``mark`` stand together in ``xml`` from ``start``. A raw ``<`` is always
+    markup, and the one-byte ``mark`` is rare (a JUEL ``!``, a question in a label): looking for
+    it runs at memchr's speed, where looking for the pair took a microsecond per kilobyte."""
+    at = xml.find(mark, start)
+    while at >= 0:
+        if at and xml[at - 1] == 0x3C:  # "<"
+            return True
+        at = xml.find(mark, at + 1)
+    return False
 
 
 def load(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
@@ -126,7 +159,7 @@ def load(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
             )
         )
     try:
-        root = etree.fromstring(xml, _parser())
+        root = etree.fromstring(xml, _parser(keep_blanks=_blanks_may_be_text(xml)))
     except etree.XMLSyntaxError as err:
         raise XmlRejected(
             Diagnostic(code="xml-syntax", message=f"malformed XML: {err.msg}", line=err.lineno)

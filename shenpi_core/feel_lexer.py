@@ -8,6 +8,7 @@ one name only when a ``(`` follows, so ``date and time(...)`` is a call while ``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,16 +42,17 @@ _NAME = re.compile(r"[^\W\d]\w*|\?")
 _OPS = ("..", "**", "<=", ">=", "!=", "=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]",
         "{", "}", ",", ".", ":", "@")  # fmt: skip
 _CALL_AHEAD = re.compile(r"\s*\(")
-_FUNCTIONS_LONGEST_FIRST = sorted(SPACED_FUNCTIONS, key=len, reverse=True)
-_FUNCTION_FIRSTS = {name[0] for name in SPACED_FUNCTIONS}
+# By first character, longest first: a name starting with ``l`` is tried against the two built-ins
+# that do, not all twenty-five (most names in conditions start with a letter some built-in has).
+_FUNCTIONS_BY_FIRST: dict[str, tuple[str, ...]] = {
+    first: tuple(sorted((f for f in SPACED_FUNCTIONS if f[0] == first), key=len, reverse=True))
+    for first in {name[0] for name in SPACED_FUNCTIONS}
+}
 
 
 def tokenize(text: str, names: Iterable[str] = ()) -> list[Token]:
     """Split ``text``; ``names`` are multi-word names known where the text is written."""
-    spaced = sorted({n for n in names if _NAME.fullmatch(n) is None}, key=len, reverse=True)
-    functions = _FUNCTIONS_LONGEST_FIRST
-    # A known name starts with its first character: elsewhere there is none to look for.
-    firsts = None if "" in spaced else {n[0] for n in spaced} | _FUNCTION_FIRSTS
+    spaced, firsts = _spaced(tuple(names))
     tokens: list[Token] = []
     pos = 0
     while True:
@@ -61,7 +63,7 @@ def tokenize(text: str, names: Iterable[str] = ()) -> list[Token]:
             tokens.append(Token("end", "", pos))
             return tokens
         known = firsts is None or text[pos] in firsts
-        name = _known_name(text, pos, spaced, functions) if known else None
+        name = _known_name(text, pos, spaced) if known else None
         if name is not None:
             tokens.append(Token("name", name, pos))
             pos += len(name)
@@ -80,15 +82,27 @@ def tokenize(text: str, names: Iterable[str] = ()) -> list[Token]:
             pos += len(op)
 
 
+@functools.lru_cache(maxsize=256)
+def _spaced(names: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str] | None]:
+    """The names with spaces (or other non-name characters), longest first, and the characters
+    a known name or spaced built-in starts with (None: any, for an empty name). The same few
+    sets come again and again (the built-in properties, one DMN model's inputs): worked out once."""
+    spaced = tuple(sorted({n for n in names if _NAME.fullmatch(n) is None}, key=len, reverse=True))
+    # A known name starts with its first character: elsewhere there is none to look for.
+    starts = {n[0] for n in spaced} | _FUNCTIONS_BY_FIRST.keys()
+    firsts = None if "" in spaced else frozenset(starts)
+    return spaced, firsts
+
+
 def _ends_name(text: str, end: int) -> bool:
     return end >= len(text) or not (text[end].isalnum() or text[end] == "_")
 
 
-def _known_name(text: str, pos: int, spaced: list[str], functions: list[str]) -> str | None:
+def _known_name(text: str, pos: int, spaced: tuple[str, ...]) -> str | None:
     for name in spaced:
         if text.startswith(name, pos) and _ends_name(text, pos + len(name)):
             return name
-    for name in functions:
+    for name in _FUNCTIONS_BY_FIRST.get(text[pos], ()):
         end = pos + len(name)
         if text.startswith(name, pos) and _CALL_AHEAD.match(text, end):
             return name

@@ -63,7 +63,9 @@ class _Parser:
         return self.tokens[min(self.i + offset, len(self.tokens) - 1)]
 
     def at(self, *texts: str) -> bool:
-        return self.tok.kind in ("op", "name") and self.tok.text in texts
+        # Asked at every precedence level of every operand: the token is looked up once.
+        tok = self.tokens[self.i]
+        return tok.text in texts and tok.kind in ("op", "name")
 
     def take(self, text: str) -> Token:
         if not self.at(text):
