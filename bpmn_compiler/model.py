@@ -113,9 +113,14 @@ class RawListener:
     line: int | None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Extensions:
-    """What the dialect readers found on one element (docs/architecture.md §4)."""
+    """What the dialect readers found on one element (docs/architecture.md §4).
+
+    Every element gets an empty one for the readers to fill: ``__init__`` takes no arguments
+    and sets each field to its default (the generated one weighed each of nineteen optional
+    arguments, a fortieth of a compile).
+    """
 
     assignee: RawText | None = None
     candidate_users: RawText | None = None
@@ -137,6 +142,20 @@ class Extensions:
     computes_nothing: bool = False
     from_delegate: bool = False  # the task type is a Java delegate's name (already warned of)
     listeners: list[RawListener] = field(default_factory=list)  # start ones first, then end
+
+    def __init__(self) -> None:
+        self.assignee = self.candidate_users = self.candidate_groups = None
+        self.task_type = self.task_queue = self.result_variable = None
+        self.max_attempts = None
+        self.timeout = None
+        self.config = {}
+        self.inputs = []
+        self.outputs = []
+        self.initiator_variable = self.form_link = None
+        self.refused_implementation = self.computes_nothing = self.from_delegate = False
+        self.variables = []
+        self.form = None
+        self.listeners = []
 
 
 @dataclass(slots=True)

@@ -56,8 +56,7 @@ def _template(model: type[BaseModel]) -> _Template:
 def built(model: type[M], data: dict[str, object]) -> M:
     """``validated(model, data)`` for data whose values already have the fields' types."""
     defaults, required, factories = _TEMPLATES.get(model) or _template(model)
-    values = defaults.copy()  # the declaration order, which dumps and ``repr`` follow
-    values.update(data)
+    values = {**defaults, **data}  # the declaration order, which dumps and ``repr`` follow
     given = set(data)
     if len(values) != len(defaults) or not required <= given:
         unknown = sorted(set(data) - set(defaults))

@@ -8,6 +8,7 @@ is compiled both ways here, and the two plans are compared value by value and ty
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from bpmn_compiler import CompileError, compile_bpmn
 from bpmn_compiler import plan as plan_module
+from bpmn_compiler.model import Extensions
 from bpmn_compiler.validated import built, validated
 from shenpi_core.process_plan import SequenceFlow, ServiceTask
 from tests.helpers import CORPUS_DIR, REPO_ROOT
@@ -81,3 +83,12 @@ def test_built_refuses_unknown_and_missing_fields() -> None:
         built(SequenceFlow, {"id": "f", "source": "a"})
     with pytest.raises(ValidationError):  # what ``validated`` says of the same mistake
         validated(SequenceFlow, {"id": "f", "source": "a"})
+
+
+def test_an_empty_extensions_holds_every_field_default() -> None:
+    """``Extensions.__init__`` sets each field by hand: a field added without it fails here."""
+    empty = Extensions()
+    for f in fields(Extensions):
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        assert getattr(empty, f.name) == default, f.name
+    assert Extensions() == Extensions() and Extensions().inputs is not empty.inputs
