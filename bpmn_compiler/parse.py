@@ -11,6 +11,7 @@ from lxml import etree
 from bpmn_compiler.ai_xml import read_documentation
 from bpmn_compiler.calls import read_version_tag
 from bpmn_compiler.diagnostics import CompileError, Diagnostic
+from bpmn_compiler.dialects import Written
 from bpmn_compiler.elements import (
     ELEMENT_PARSERS,
     IGNORED,
@@ -138,9 +139,12 @@ def _link_flows(model: BpmnModel) -> None:
 
 def _parse_process(process: Element, source: str) -> BpmnModel:
     model = BpmnModel(source, process.get("id", ""), process.get("name"), line_of(process))
-    model.notify = read_notify(process)
-    model.priority = read_priority(process)
-    model.version_tag = read_version_tag(process)
+    written = Written(process, bpmn_children(process))
+    if written.children:  # most processes have no extension elements: nothing to look for
+        model.notify = read_notify(process)
+        model.priority = read_priority(process)
+    if written.attrs or written.children:
+        model.version_tag = read_version_tag(process)
     root = process.getparent()
     ctx = Context(root)
     _parse_scope(process, None, model, ctx, set())

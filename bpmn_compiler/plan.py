@@ -27,7 +27,7 @@ from bpmn_compiler.rules_ai import compile_ai, human_required
 from bpmn_compiler.rules_flow import is_process_start, process_starts
 from bpmn_compiler.rules_notify import compile_notify, node_notify
 from bpmn_compiler.timers import compile_timer, duration_seconds
-from bpmn_compiler.validated import built, validated
+from bpmn_compiler.validated import built, set_field, validated
 from bpmn_compiler.writable import (
     DEFAULT_INITIATOR_VARIABLE,
     FLOWABLE_INITIATOR,
@@ -422,7 +422,9 @@ def plan_sized(model: BpmnModel) -> tuple[ProcessPlan, int]:
         "priority": plan_priority(model),
         "version_tag": model.version_tag,
     }
-    # The hash covers the plan without it; the hashed plan is built again rather than copied.
-    canonical = built(ProcessPlan, data).canonical_json()
-    digest = hashlib.sha256(canonical).hexdigest()
-    return built(ProcessPlan, {**data, "hash": digest}), len(canonical)
+    # The hash covers the plan without it: the plan gets its hash once it is hashed, as if built
+    # with it (nothing else holds the plan yet, so no one sees it change).
+    planned = built(ProcessPlan, data)
+    canonical = planned.canonical_json()
+    set_field(planned, "hash", hashlib.sha256(canonical).hexdigest())
+    return planned, len(canonical)

@@ -71,3 +71,15 @@ def built(model: type[M], data: dict[str, object]) -> M:
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
+
+
+def set_field(instance: BaseModel, name: str, value: str) -> None:
+    """Give a model that ``built`` just made, and nothing else holds yet, the ``value`` of its
+    field ``name`` (the hash, found from the model without it): the same instance ``built`` would
+    make with that value in its data (the field keeps its place, and counts as given), without
+    copying every other field into a second model."""
+    values: dict[str, object] = instance.__dict__
+    if name not in values:
+        raise TypeError(f"{type(instance).__name__} has no field {name!r}")
+    values[name] = value
+    instance.__pydantic_fields_set__.add(name)

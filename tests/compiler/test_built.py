@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from bpmn_compiler import CompileError, compile_bpmn
 from bpmn_compiler import plan as plan_module
 from bpmn_compiler.model import Extensions
-from bpmn_compiler.validated import built, validated
+from bpmn_compiler.validated import built, set_field, validated
 from shenpi_core.process_plan import SequenceFlow, ServiceTask
 from tests.helpers import CORPUS_DIR, REPO_ROOT
 
@@ -92,3 +92,13 @@ def test_an_empty_extensions_holds_every_field_default() -> None:
         default = f.default_factory() if f.default_factory is not MISSING else f.default
         assert getattr(empty, f.name) == default, f.name
     assert Extensions() == Extensions() and Extensions().inputs is not empty.inputs
+
+
+def test_set_field_gives_the_model_built_with_that_value() -> None:
+    data: dict[str, object] = {"id": "t", "task_type": "http"}
+    late = built(ServiceTask, data)
+    set_field(late, "task_queue", "approvals")
+    assert _shape(late) == _shape(validated(ServiceTask, {**data, "task_queue": "approvals"}))
+    assert repr(late) == repr(built(ServiceTask, {**data, "task_queue": "approvals"}))
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        set_field(late, "colour", "red")

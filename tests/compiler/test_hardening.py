@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bpmn_compiler import CompileError, compile_bpmn
+from bpmn_compiler import CompileError, compile_bpmn, safe_xml
 from tests.compiler.golden import INVALID_DIR
 
 MINIMAL = (
@@ -83,6 +83,38 @@ def test_external_parameter_entity_in_a_dtd_is_refused() -> None:
     xml = MINIMAL.replace(
         b"?>\n", b'?>\n<!DOCTYPE d [<!ENTITY % ext SYSTEM "http://127.0.0.1:1/x.dtd"> %ext;]>\n'
     )
+    assert _codes(xml) == ["xml-forbidden"]
+
+
+@pytest.mark.parametrize(
+    ("prolog", "root_first"),
+    [
+        (b'<?xml version="1.0" encoding="UTF-8"?>\n', True),
+        (b"", True),
+        (b"\r\n\t ", True),
+        (b'<?xml version="1.0"?>\n<!DOCTYPE definitions>\n', False),
+        (b'<?xml version="1.0"?><!-- a comment -->\n', False),
+        (b'<?xml-stylesheet href="x"?>\n<!DOCTYPE definitions>\n', False),
+        (b'<?xml version="1.0"?>' + b" " * 100, False),
+        (b"\xef\xbb\xbf", False),
+    ],
+    ids=["declaration", "none", "blanks", "doctype", "comment", "pi-doctype", "far", "bom"],
+)
+def test_only_a_root_right_after_the_declaration_skips_the_prolog_scan(
+    prolog: bytes, root_first: bool
+) -> None:
+    body = MINIMAL.split(b"?>\n", 1)[1]
+    assert safe_xml._root_comes_first(prolog + body) is root_first
+    assert compile_bpmn(prolog.replace(b"<!DOCTYPE definitions>", b"") + body)
+    if b"DOCTYPE" in prolog:
+        assert _codes(prolog + body) == ["xml-forbidden"]
+
+
+def test_a_doctype_the_prolog_scan_misses_is_refused_after_parsing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(safe_xml, "_prolog_has_doctype", lambda _xml: None)
+    xml = MINIMAL.replace(b"?>\n", b"?>\n<!DOCTYPE definitions>\n")
     assert _codes(xml) == ["xml-forbidden"]
 
 
