@@ -31,7 +31,7 @@ def check_graph(model: BpmnModel) -> list[Diagnostic]:
         elif n.parent is None and (n.kind == "end" or not n.outgoing):
             exits.append(n.id)  # an activity with no outgoing flow is an implicit end
     reached = reachable(graph, roots)
-    explained = reachable(graph, unsupported)
+    explained = reachable(graph, unsupported) if unsupported else set()
     can_exit = reachable(reverse(graph), exits)
     found: list[Diagnostic] = []
     for node in model.nodes.values():
