@@ -31,7 +31,14 @@ def validated(model: type[M], data: dict[str, object]) -> M:
 
 
 _REQUIRED = object()  # stands for a required field in a template until the data sets it
-_new, _set = object.__new__, object.__setattr__  # as pydantic's own construction, frozen or not
+_new = object.__new__  # as pydantic's own construction, frozen or not
+# The three slots every model has besides its ``__dict__``, set through their descriptors as
+# ``object.__setattr__`` would (a model's own ``__setattr__`` refuses a frozen one), a third as
+# dear: each ``built`` sets them once, and ``built`` makes most of a plan.
+_FIELDS_SET, _EXTRA, _PRIVATE = (
+    BaseModel.__dict__[slot].__set__
+    for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+)
 # Per model: every field with its default (``_REQUIRED`` for none), in declaration order; the
 # required names; the fields made by a default factory.
 _Template = tuple[dict[str, object], frozenset[str], tuple[tuple[str, FieldInfo], ...]]
@@ -56,7 +63,10 @@ def _template(model: type[BaseModel]) -> _Template:
 def built(model: type[M], data: dict[str, object]) -> M:
     """``validated(model, data)`` for data whose values already have the fields' types."""
     defaults, required, factories = _TEMPLATES.get(model) or _template(model)
-    values = {**defaults, **data}  # the declaration order, which dumps and ``repr`` follow
+    instance = _new(model)
+    values = instance.__dict__  # filled in place: the declaration order, which dumps follow
+    values.update(defaults)
+    values.update(data)
     given = set(data)
     if len(values) != len(defaults) or not required <= given:
         unknown = sorted(set(data) - set(defaults))
@@ -65,11 +75,9 @@ def built(model: type[M], data: dict[str, object]) -> M:
     for name, info in factories:  # usually none
         if name not in data:
             values[name] = info.get_default(call_default_factory=True, validated_data=values)
-    instance = _new(model)
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", given)
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
+    _FIELDS_SET(instance, given)
+    _EXTRA(instance, None)
+    _PRIVATE(instance, None)
     return instance
 
 
