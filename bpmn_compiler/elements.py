@@ -58,12 +58,7 @@ class Context:
     def __init__(self, root: Element | None = None) -> None:
         self.diagnostics: list[Diagnostic] = []
         self.codes: dict[str, dict[str, str | None]] = {"error": {}, "escalation": {}}
-        for el in bpmn_children(root) if root is not None else []:
-            what = local_name(el)
-            if what in self.codes and el.get("id"):
-                code = (el.get(f"{what}Code") or "").strip() or None
-                self.codes[what][el.get("id", "")] = code
-        self.declared = read_declarations(root)
+        self.declared = read_declarations(root, self.codes)  # one walk fills both
 
     def report(self, el: Element, code: str, message: str, *, severity: str = "error") -> None:
         self.diagnostics.append(

@@ -39,18 +39,26 @@ class Declared:
     correlation_key: RawText | None = None
 
 
-def read_declarations(root: Element | None) -> dict[str, dict[str, Declared]]:
-    """The file's messages and signals by id; a declaration without a name is named by its id."""
+def read_declarations(
+    root: Element | None, codes: dict[str, dict[str, str | None]] | None = None
+) -> dict[str, dict[str, Declared]]:
+    """The file's messages and signals by id; a declaration without a name is named by its id.
+    ``codes``: ``{"error": {}, "escalation": {}}`` to fill, in the same walk, with the file's
+    error and escalation codes by id (``errorCode``, ``escalationCode``; None when blank)."""
     found: dict[str, dict[str, Declared]] = {"message": {}, "signal": {}}
     if root is None:
         return found
     for el in bpmn_children(root):
         what = el.tag.rpartition("}")[2]
-        if what not in found or not el.get("id"):
+        element_id = el.get("id")
+        if not element_id:
             continue
-        name = (el.get("name") or "").strip() or el.get("id", "")
-        key = _correlation_key(el) if what == "message" else None
-        found[what][el.get("id", "")] = Declared(name, key)
+        if codes is not None and what in codes:
+            codes[what][element_id] = (el.get(f"{what}Code") or "").strip() or None
+        elif what in found:
+            name = (el.get("name") or "").strip() or element_id
+            key = _correlation_key(el) if what == "message" else None
+            found[what][element_id] = Declared(name, key)
     return found
 
 

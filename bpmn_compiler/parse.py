@@ -31,6 +31,7 @@ __all__ = ["ELEMENT_PARSERS", "parse"]
 
 
 _CONDITION = f"{{{BPMN_NS}}}conditionExpression"
+_PROCESS = f"{{{BPMN_NS}}}process"
 
 
 def _flow(el: Element, flow_id: str) -> Flow:
@@ -166,7 +167,7 @@ def _is_executable(process: Element) -> bool:
 
 def _select_process(root: Element) -> Element:
     """The process to compile: the executable one, else the only one with flow nodes."""
-    processes = [p for p in bpmn_children(root) if local_name(p) == "process"]
+    processes = [p for p in bpmn_children(root) if p.tag == _PROCESS]
     executable = [p for p in processes if _is_executable(p)]
     if len(executable) == 1:
         return executable[0]
