@@ -80,14 +80,14 @@ class Context:
         multi_instance = None
         standard_loop = None
         for child in children:
-            if child.tag == _MULTI_INSTANCE:
+            if (tag := child.tag) == _MULTI_INSTANCE:
                 if kind in MULTI_INSTANCE_KINDS:
                     # A user task's is an approval step; the others run once per element.
                     multi_instance = multi_instance or read_multi_instance(child)
                 else:
                     what = f"{_LOOPS[0]} on a {local_name(el)}"
                     self.report(el, "unsupported-loop", f"{what} is unsupported")
-            elif child.tag == _STANDARD_LOOP:
+            elif tag == _STANDARD_LOOP:
                 if kind in LOOPING_KINDS:
                     standard_loop = read_standard_loop(child)
                 else:

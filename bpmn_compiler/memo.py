@@ -135,7 +135,7 @@ def bpmn_children(el: Element) -> tuple[Element, ...]:
     else:  # for one or two, setting up lxml's iterator costs more than it saves
         found = ()
         for child in el:
-            if isinstance(child.tag, str) and child.tag.startswith(BPMN_PREFIX):
+            if isinstance(tag := child.tag, str) and tag.startswith(BPMN_PREFIX):
                 found += (child,)
     if memo is not None:
         memo.children[el] = found
