@@ -122,6 +122,9 @@ def _parser(*, keep_blanks: bool) -> etree.XMLParser:
             remove_comments=True,
             remove_pis=True,
             remove_blank_text=not keep_blanks,
+            # No index of xml:id attributes: nothing looks elements up by it, and building it
+            # was 2 % of libxml2's parse (docs/benchmarks.md "Compiling the real-world corpus").
+            collect_ids=False,
         )
         setattr(_PER_THREAD, name, parser)
     return parser
