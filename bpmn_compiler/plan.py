@@ -32,8 +32,7 @@ from bpmn_compiler.writable import (
     DEFAULT_INITIATOR_VARIABLE,
     FLOWABLE_INITIATOR,
     declared_variables,
-    engine_owned,
-    initiator_variable,
+    initiator_and_owned,
 )
 from shenpi_core.process_plan import (
     BoundaryCatch,
@@ -114,7 +113,7 @@ def _assignment(raw: RawText | None, initiator: str, *, as_list: bool) -> Expres
     return compile_value(raw, as_list=as_list)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Process:
     """What every node's planning reads of the whole process, worked out once per plan (each
     node looking it up would walk every node again)."""
@@ -126,13 +125,13 @@ class _Process:
 
     @classmethod
     def of(cls, model: BpmnModel) -> _Process:
-        initiator = initiator_variable(model)
+        initiator, owned = initiator_and_owned(model)
         timers: dict[str, list[str]] = {}
         for n in model.of_kind("boundary_timer"):
             if n.attached_to is not None:
                 timers.setdefault(n.attached_to, []).append(n.id)
         attached = {host: tuple(ids) for host, ids in timers.items()}
-        return cls(model, initiator, attached, engine_owned(model, initiator))
+        return cls(model, initiator, attached, owned)
 
 
 def _node(node: FlowNode, process: _Process) -> Node:

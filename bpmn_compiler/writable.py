@@ -12,6 +12,7 @@ from typing import Any
 
 from bpmn_compiler.diagnostics import Diagnostic
 from bpmn_compiler.forms import VARIABLE_TYPES
+from bpmn_compiler.memo import once
 from bpmn_compiler.model import BpmnModel, FlowNode
 from bpmn_compiler.rules_flow import diag
 from shenpi_core.process_plan import DeclaredVariable, ParameterMapping, is_engine_variable
@@ -34,9 +35,21 @@ def engine_owned(model: BpmnModel, initiator: str | None) -> frozenset[str]:
     return frozenset(owned)
 
 
+def initiator_and_owned(model: BpmnModel) -> tuple[str | None, frozenset[str]]:
+    """``initiator_variable`` and the ``engine_owned`` names that follow from it, worked out
+    once per compile: ``check_variables`` and the plan both read them, and each walks the
+    process's nodes."""
+
+    def build() -> tuple[str | None, frozenset[str]]:
+        initiator = initiator_variable(model)
+        return initiator, engine_owned(model, initiator)
+
+    return once("initiator", id(model), build, ValueError)
+
+
 def check_variables(model: BpmnModel) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    owned = engine_owned(model, initiator_variable(model))
+    owned = initiator_and_owned(model)[1]
     for node in model.of_kind("user_task"):
         for var in node.ext.variables:
             line = var.line or node.line
