@@ -79,7 +79,7 @@ def _root_comes_first(xml: bytes) -> bool:
     """Whether the root element's start tag (``<`` and an ASCII letter) is the first markup after
     the first declaration or processing instruction, with only blanks between: then there is no
     DOCTYPE, which may only come before it. Nearly every BPMN file starts so, and this look at a
-    few bytes spares it the prolog scan and the parsed document's DOCTYPE lookup (a twentieth of
+    few bytes spares it the prolog scan and the parsed document's DOCTYPE lookup (a fortieth of
     compiling a small file; docs/benchmarks.md "Compiling the real-world corpus"). Anything else
     (a BOM, UTF-16, a comment, a DOCTYPE, an encoding that does not write ``<`` as itself) takes
     the long way."""

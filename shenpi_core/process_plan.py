@@ -582,9 +582,9 @@ class ProcessPlan(_Frozen):
         """What the hash covers: sorted keys, no defaults, each node's kind (UTF-8)."""
         # Defaults are left out, so a new optional field does not change existing plans' hashes.
         # A plan being hashed has no hash yet, and the default is left out anyway: no filter for
-        # pydantic to build then (a few percent of the dump).
-        # The model's own serializer, as ``model_dump`` calls it without its Python wrapper: the
-        # wrapper's keyword defaults were a tenth of dumping a small plan.
+        # pydantic to build then (a few percent of the dump). The model's own serializer is
+        # called as ``model_dump`` calls it, without that Python wrapper (6 k instructions, an
+        # eighth of dumping a small plan).
         exclude = {"hash"} if self.hash else None
         body = self.__pydantic_serializer__.to_python(
             self, mode="json", exclude=exclude, exclude_defaults=True
