@@ -6,9 +6,11 @@ installed by `make compose-tool`) is the strongest check available: schema, inte
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +170,27 @@ def test_dockerfile_is_multi_stage_non_root_and_installs_the_lock() -> None:
         if line.startswith("COPY ") and "--from=" not in line:
             for source in line.split()[1:-1]:
                 assert (REPO_ROOT / source).exists(), source
+
+
+def test_dockerfile_copies_every_package_the_project_installs() -> None:
+    """The image installs the checkout editable: a package or module the project has but the
+    image does not copy fails the image's import check, or an import at run time."""
+    setuptools = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = setuptools["packages"]["find"]["include"]
+    packages = {
+        path.parent.name
+        for path in REPO_ROOT.glob("*/__init__.py")
+        if any(fnmatch.fnmatch(path.parent.name, pattern) for pattern in patterns)
+    }
+    modules = {f"{name}.py" for name in setuptools["py-modules"]}
+    copied = {
+        source
+        for line in (REPO_ROOT / "deploy" / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and "--from=" not in line
+        for source in line.split()[1:-1]
+    }
+    assert "shenpi_core" in packages, patterns
+    assert packages | modules <= copied, sorted((packages | modules) - copied)
 
 
 def test_documents_live_in_minio_and_ocr_runs_on_its_own_workers(resolved: dict[str, Any]) -> None:
