@@ -10,7 +10,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 # Debian's PostgreSQL server binaries: the app-database tests run a real server (tests/db).
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: dev test lint bench install compose-tool cjk-font postgres console console-schema \
+.PHONY: dev test lint bench install native compose-tool cjk-font postgres console console-schema \
 	console-screenshots lock clean
 # The web console (console/): built with npm from its lock file, served by the API at /ui/.
 NPM ?= npm
@@ -26,7 +26,20 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-install: $(STAMP)
+# The compiler's modules compiled by mypyc (docs/architecture.md §7): rebuilt when a source they
+# were built from changes; until then the package runs those sources, never an older build.
+NATIVE := build/native/bpmn_compiler/sources.json
+NATIVE_SOURCES := $(wildcard bpmn_compiler/*.py) $(shell find shenpi_core -name '*.py') \
+	deploy/build_native.py
+
+$(NATIVE): $(STAMP) $(NATIVE_SOURCES)
+	command -v cc >/dev/null || apt-get install -y -q gcc libc6-dev || \
+		(apt-get update -q && apt-get install -y -q gcc libc6-dev)
+	$(BIN)/python deploy/build_native.py
+
+native: $(NATIVE)
+
+install: $(STAMP) $(NATIVE)
 
 $(COMPOSE_VENV)/bin/docker-compose: requirements-compose.txt constraints-compose.txt
 	test -x $(COMPOSE_VENV)/bin/python || $(PYTHON) -m venv $(COMPOSE_VENV)
@@ -74,12 +87,15 @@ console-screenshots: $(STAMP) $(CONSOLE_DIST) $(CHROMIUM)
 # Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
 DEV_ARGS ?=
 
-dev: $(STAMP) $(CONSOLE_DIST)
+dev: $(STAMP) $(NATIVE) $(CONSOLE_DIST)
 	$(BIN)/shenpi dev $(DEV_ARGS)
 
-test: $(STAMP) compose-tool $(CJK_FONT) postgres $(CONSOLE_DIST) $(CHROMIUM)
+# Everything runs on the compiled compiler (a test fails if it is not the one running), then the
+# compiler's own tests again on its Python sources, which run wherever no build is current.
+test: $(STAMP) $(NATIVE) compose-tool $(CJK_FONT) postgres $(CONSOLE_DIST) $(CHROMIUM)
 	cd console && $(NPM) test
-	PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
+	SHENPI_EXPECT_COMPILED=1 PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
+	SHENPI_PURE_COMPILER=1 $(BIN)/pytest -q tests/compiler
 
 lint: $(STAMP) console/node_modules/.installed
 	$(BIN)/ruff check .
@@ -88,7 +104,7 @@ lint: $(STAMP) console/node_modules/.installed
 	$(BIN)/lint-imports --no-cache
 	cd console && $(NPM) run --silent typegen >/dev/null && npx tsc
 
-bench: $(STAMP) $(CJK_FONT)
+bench: $(STAMP) $(NATIVE) $(CJK_FONT)
 	$(BIN)/python -m bench.run
 
 lock:
@@ -96,4 +112,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) $(COMPOSE_VENV) .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist
+	rm -rf $(VENV) $(COMPOSE_VENV) build .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

@@ -14,6 +14,8 @@ of the process (`time.process_time`: on a shared machine, wall clock also counts
 job held the core), and a file's figure is the median of all its samples. The headline set is the
 files both turn into something runnable (a plan, a spec). Cold: `shenpi compile X` as a new process
 for each file of `processes/`, bytecode cached (one run first): median wall clock and CPU time.
+Shenpi runs its compiled compiler when that is built and current (`make native`), and the report
+says which build ran; `SHENPI_PURE_COMPILER=1` runs the Python sources.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bpmn_compiler import CompileError, compile_bpmn
+from bpmn_compiler import BUILD, CompileError, compile_bpmn
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "bpmn-corpus"
@@ -149,6 +151,8 @@ def report(runs: list[FileRun], cold: list[tuple[str, float, float]]) -> str:
     spiff_total = sum(_ms(r.spiff) for r in both)
     per_file = [_ms(r.spiff) / _ms(r.shenpi) for r in both]
     lines = [
+        f"Shenpi's compiler: {BUILD.why} (docs/architecture.md §7).",
+        "",
         "| corpus file | Shenpi (ms) | Shenpi | SpiffWorkflow (ms) | SpiffWorkflow"
         " | Spiff / Shenpi |",
         "|---|---:|---|---:|---|---:|",

@@ -7,11 +7,20 @@ Importing this package is cheap (pydantic models only); XML and grammar machiner
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bpmn_compiler.diagnostics import CompileError, Diagnostic
-from bpmn_compiler.result import CompileResult
-from shenpi_core.process_plan import ProcessPlan
+from bpmn_compiler.native import choose
+
+# The compiled modules, when built and current, are found before these sources: the first lines
+# of the package, so every module below comes from the build chosen (docs/architecture.md §7).
+BUILD = choose(Path(__file__).resolve().parent.parent)
+if BUILD.folder is not None:
+    __path__.insert(0, str(BUILD.folder))
+
+from bpmn_compiler.diagnostics import CompileError, Diagnostic  # noqa: E402
+from bpmn_compiler.result import CompileResult  # noqa: E402
+from shenpi_core.process_plan import ProcessPlan  # noqa: E402
 
 if TYPE_CHECKING:
     from shenpi_core.task_forms import DeployedForm

@@ -12,6 +12,8 @@ from typing import Any, Literal, TypeVar
 
 import pytest
 
+from bpmn_compiler import BUILD as COMPILER_BUILD
+
 T = TypeVar("T")
 
 BIN_DIR = Path(sys.executable).parent
@@ -20,6 +22,15 @@ CORPUS_DIR = REPO_ROOT.parent / "shared" / "bpmn-corpus"
 # CI has the corpus beside the repository; a clone elsewhere does not, and its tests then skip.
 requires_corpus = pytest.mark.skipif(
     not CORPUS_DIR.is_dir(), reason=f"the BPMN corpus is not at {CORPUS_DIR}"
+)
+
+# A test that patches a function of the compiler to compare two ways of compiling: calls between
+# compiled modules are bound when they are built and never see a patch, so such a test runs on
+# the Python sources only (`make test` runs tests/compiler a second time on them; §7 of
+# docs/architecture.md).
+patches_the_compiler = pytest.mark.skipif(
+    COMPILER_BUILD.compiled,
+    reason="patches the compiler, which its compiled build cannot see: SHENPI_PURE_COMPILER=1",
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bpmn_compiler.native import SOURCE_PACKAGES
 from tests.helpers import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -191,6 +192,25 @@ def test_dockerfile_copies_every_package_the_project_installs() -> None:
     }
     assert "shenpi_core" in packages, patterns
     assert packages | modules <= copied, sorted((packages | modules) - copied)
+
+
+def test_the_image_runs_the_compiled_compiler_built_from_its_own_sources() -> None:
+    """The image's compiler is compiled in a stage of its own (docs/architecture.md §7) from the
+    sources its manifest covers, which the app stage copies too: otherwise the manifest would not
+    match and the image would quietly run the sources (its import check would fail)."""
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in (REPO_ROOT / "deploy" / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            current = stages.setdefault(line.split()[-1], [])
+        current.append(line)
+    native, app = "\n".join(stages["native"]), "\n".join(stages["build"])
+    assert "RUN python deploy/build_native.py" in native
+    for package in SOURCE_PACKAGES:
+        assert f"COPY {package} ./{package}" in native
+        assert f"COPY {package} ./{package}" in app
+    assert "COPY --from=native /app/build/native ./build/native" in app
+    assert "assert c.BUILD.compiled" in app
 
 
 def test_documents_live_in_minio_and_ocr_runs_on_its_own_workers(resolved: dict[str, Any]) -> None:

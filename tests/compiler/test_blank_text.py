@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn, safe_xml
-from tests.helpers import CORPUS_DIR, REPO_ROOT
+from tests.helpers import CORPUS_DIR, REPO_ROOT, patches_the_compiler
 
 FILES = sorted(
     [*(REPO_ROOT / "tests").rglob("*.bpmn"), *(REPO_ROOT / "processes").glob("*.bpmn")]
@@ -31,6 +31,7 @@ def _outcome(xml: bytes, name: str) -> object:
     return result.plan.model_dump_json(), [d.model_dump() for d in result.warnings]
 
 
+@patches_the_compiler
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(p.parents[1])))
 def test_a_file_compiles_alike_with_every_blank_kept(
     path: Path, monkeypatch: pytest.MonkeyPatch

@@ -20,7 +20,7 @@ from bpmn_compiler import plan as plan_module
 from bpmn_compiler.model import Extensions
 from bpmn_compiler.validated import built, set_field, validated
 from shenpi_core.process_plan import SequenceFlow, ServiceTask
-from tests.helpers import CORPUS_DIR, REPO_ROOT
+from tests.helpers import CORPUS_DIR, REPO_ROOT, patches_the_compiler
 
 FILES = sorted(
     [*(REPO_ROOT / "tests").rglob("*.bpmn"), *(REPO_ROOT / "processes").glob("*.bpmn")]
@@ -52,6 +52,7 @@ def _compiled(xml: bytes, name: str) -> Any:
         return err.diagnostics
 
 
+@patches_the_compiler
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(p.parents[1])))
 def test_built_plan_is_the_validated_plan(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     xml = path.read_bytes()

@@ -8,6 +8,7 @@ import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn, safe_xml
 from tests.compiler.golden import INVALID_DIR
+from tests.helpers import patches_the_compiler
 
 MINIMAL = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -110,6 +111,7 @@ def test_only_a_root_right_after_the_declaration_skips_the_prolog_scan(
         assert _codes(prolog + body) == ["xml-forbidden"]
 
 
+@patches_the_compiler
 def test_a_doctype_the_prolog_scan_misses_is_refused_after_parsing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

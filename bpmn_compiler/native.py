@@ -1,0 +1,79 @@
+"""Which build of the compiler runs: its modules compiled by mypyc, when built and current, or
+the Python sources (docs/architecture.md §7).
+
+``make native`` (``deploy/build_native.py``) compiles the compiler's modules into
+``build/native/bpmn_compiler/`` and writes there a manifest: the SHA-256 of every Python source
+the build type-checked against (the compiler's and ``shenpi_core``'s). The package puts that
+folder ahead of its own on its search path only when the manifest matches the sources file for
+file, so a source edited, added or removed since the build runs as Python until the next build,
+never shadowed by an older build. ``SHENPI_PURE_COMPILER=1`` runs the sources regardless.
+
+This module and the package's ``__init__`` stay Python: they choose the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "sources.json"
+PURE_ENV = "SHENPI_PURE_COMPILER"
+# The packages whose sources a build depends on: its own, and the one it imports from.
+SOURCE_PACKAGES = ("bpmn_compiler", "shenpi_core")
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """The build chosen: ``folder`` is searched before the sources (None: the sources only)."""
+
+    folder: Path | None
+    why: str  # for people: which build runs, and why not the compiled one
+
+    @property
+    def compiled(self) -> bool:
+        return self.folder is not None
+
+
+def native_folder(root: Path) -> Path:
+    """Where ``make native`` puts the compiled compiler of the checkout at ``root``."""
+    return root / "build" / "native" / "bpmn_compiler"
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Every Python source of ``SOURCE_PACKAGES`` under ``root`` (path relative to it, with
+    ``/``) and its SHA-256: what a build was made from, compared at import."""
+    found: dict[str, str] = {}
+    for package in SOURCE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            found[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def write_manifest(folder: Path, root: Path) -> None:
+    (folder / MANIFEST).write_text(json.dumps(fingerprint(root), indent=1, sort_keys=True) + "\n")
+
+
+def choose(root: Path) -> Build:
+    """The build to run for the checkout at ``root``: the compiled one only when it is there, is
+    not turned off, and was made from the sources as they are now."""
+    if os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return Build(None, f"Python sources ({PURE_ENV} is set)")
+    folder = native_folder(root)
+    try:
+        built_from = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        return Build(None, "Python sources (no compiled build: `make native`)")
+    except (OSError, ValueError) as err:
+        return Build(None, f"Python sources (the compiled build's manifest is unreadable: {err})")
+    now = fingerprint(root)
+    if built_from != now:
+        changed = sorted(
+            name for name in built_from.keys() | now.keys() if built_from.get(name) != now.get(name)
+        )
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        shown = ", ".join(changed[:3]) + more
+        return Build(None, f"Python sources (changed since the compiled build: {shown})")
+    return Build(folder, f"compiled ({folder})")
