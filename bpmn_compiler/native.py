@@ -3,10 +3,11 @@ the Python sources (docs/architecture.md §7).
 
 ``make native`` (``deploy/build_native.py``) compiles the compiler's modules into
 ``build/native/bpmn_compiler/`` and writes there a manifest: the SHA-256 of every Python source
-the build type-checked against (the compiler's and ``shenpi_core``'s). The package puts that
-folder ahead of its own on its search path only when the manifest matches the sources file for
-file, so a source edited, added or removed since the build runs as Python until the next build,
-never shadowed by an older build. ``SHENPI_PURE_COMPILER=1`` runs the sources regardless.
+the build type-checked against (the compiler's and ``shenpi_core``'s), and each one's size and
+modification time. The package puts that folder ahead of its own on its search path only when the
+manifest matches the sources file for file, so a source edited, added or removed since the build
+runs as Python until the next build, never shadowed by an older build. ``SHENPI_PURE_COMPILER=1``
+runs the sources regardless.
 
 This module and the package's ``__init__`` stay Python: they choose the build.
 """
@@ -42,18 +43,37 @@ def native_folder(root: Path) -> Path:
     return root / "build" / "native" / "bpmn_compiler"
 
 
+def _sources(root: Path) -> list[Path]:
+    return [path for package in SOURCE_PACKAGES for path in sorted((root / package).rglob("*.py"))]
+
+
+def _name(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
 def fingerprint(root: Path) -> dict[str, str]:
     """Every Python source of ``SOURCE_PACKAGES`` under ``root`` (path relative to it, with
-    ``/``) and its SHA-256: what a build was made from, compared at import."""
-    found: dict[str, str] = {}
-    for package in SOURCE_PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            found[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    ``/``) and its SHA-256: what a build was made from."""
+    return {_name(p, root): hashlib.sha256(p.read_bytes()).hexdigest() for p in _sources(root)}
+
+
+def _stats(root: Path) -> dict[str, list[int]]:
+    """Each source's size and modification time: Python's own test of whether a cached
+    bytecode file is current, and half the cost of hashing every source at each import."""
+    found: dict[str, list[int]] = {}
+    for path in _sources(root):
+        stat = path.stat()
+        found[_name(path, root)] = [stat.st_size, stat.st_mtime_ns]
     return found
 
 
-def write_manifest(folder: Path, root: Path) -> None:
-    (folder / MANIFEST).write_text(json.dumps(fingerprint(root), indent=1, sort_keys=True) + "\n")
+def manifest(root: Path) -> dict[str, object]:
+    """What ``write_manifest`` records of the sources under ``root``."""
+    return {"sha256": fingerprint(root), "stat": _stats(root)}
+
+
+def write_manifest(folder: Path, recorded: dict[str, object]) -> None:
+    (folder / MANIFEST).write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
 
 
 def choose(root: Path) -> Build:
@@ -63,11 +83,15 @@ def choose(root: Path) -> Build:
         return Build(None, f"Python sources ({PURE_ENV} is set)")
     folder = native_folder(root)
     try:
-        built_from = json.loads((folder / MANIFEST).read_text())
+        manifest = json.loads((folder / MANIFEST).read_text())
+        built_from, stats = manifest["sha256"], manifest["stat"]
     except FileNotFoundError:
         return Build(None, "Python sources (no compiled build: `make native`)")
-    except (OSError, ValueError) as err:
-        return Build(None, f"Python sources (the compiled build's manifest is unreadable: {err})")
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        return Build(None, f"Python sources (the compiled build's manifest is unreadable: {err!r})")
+    if stats == _stats(root):  # nothing touched since the build
+        return Build(folder, f"compiled ({folder})")
+    # Touched (a checkout, a copy, an edit undone): the contents decide.
     now = fingerprint(root)
     if built_from != now:
         changed = sorted(

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bpmn_compiler.native import native_folder, write_manifest  # noqa: E402
+from bpmn_compiler.native import manifest, native_folder, write_manifest  # noqa: E402
 
 # Modules kept as Python, each for its reason; every other module of the package is compiled.
 KEEP_PYTHON = {
@@ -53,6 +53,9 @@ def build() -> Path:
         sys.exit(f"build_native: no {headers}: install Python's headers (Debian: python3-dev)")
     target = native_folder(ROOT)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # The sources as the build reads them: recorded first, so an edit made while it runs makes
+    # the build fail below rather than pass for current.
+    sources = manifest(ROOT)
     with tempfile.TemporaryDirectory(prefix="shenpi-native-") as scratch:
         work = Path(scratch)
         cwd = os.getcwd()
@@ -74,8 +77,10 @@ def build() -> Path:
         command.build_temp = str(work / "obj")
         command.parallel = os.cpu_count() or 1
         dist.run_command("build_ext")
+        if manifest(ROOT)["sha256"] != sources["sha256"]:
+            sys.exit("build_native: a source changed while it was built: run it again")
         staged = work / "lib" / "bpmn_compiler"
-        write_manifest(staged, ROOT)
+        write_manifest(staged, sources)
         old = target.with_name(target.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if target.exists():

@@ -20,7 +20,14 @@ import pytest
 
 import bpmn_compiler
 from bpmn_compiler import diagnostics, native, parse, plan
-from bpmn_compiler.native import MANIFEST, PURE_ENV, choose, native_folder, write_manifest
+from bpmn_compiler.native import (
+    MANIFEST,
+    PURE_ENV,
+    choose,
+    manifest,
+    native_folder,
+    write_manifest,
+)
 from tests.compiler.outcomes import outcome
 from tests.helpers import CORPUS_DIR, REPO_ROOT
 
@@ -96,7 +103,7 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             target.write_bytes(source.read_bytes())
     folder = native_folder(root)
     folder.mkdir(parents=True)
-    write_manifest(folder, root)
+    write_manifest(folder, manifest(root))
     return root
 
 
@@ -124,6 +131,15 @@ def test_a_source_changed_since_the_build_runs_as_python(
     build = choose(root)
     assert build.folder is None
     assert "changed since the compiled build" in build.why and named in build.why
+
+
+def test_a_source_touched_but_unchanged_still_runs_compiled(checkout: Path) -> None:
+    """A checkout or a copy gives the sources new times: then their contents decide."""
+    source = checkout / "bpmn_compiler" / "parse.py"
+    os.utime(source, ns=(1_000_000_000, 1_000_000_000))
+    assert choose(checkout).compiled, choose(checkout).why
+    source.write_text(source.read_text() + "\n")
+    assert not choose(checkout).compiled
 
 
 def test_no_build_or_an_unreadable_manifest_runs_as_python(checkout: Path) -> None:
