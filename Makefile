@@ -10,7 +10,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 # Debian's PostgreSQL server binaries: the app-database tests run a real server (tests/db).
 PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 
-.PHONY: dev test lint bench install native compose-tool cjk-font postgres console console-schema \
+.PHONY: dev test lint bench install native optional-native compose-tool cjk-font postgres console console-schema \
 	console-screenshots lock clean
 # The web console (console/): built with npm from its lock file, served by the API at /ui/.
 NPM ?= npm
@@ -39,7 +39,12 @@ $(NATIVE): $(STAMP) $(NATIVE_SOURCES)
 
 native: $(NATIVE)
 
-install: $(STAMP) $(NATIVE)
+# For running Shenpi the build is a speed-up: where it cannot be made, the sources run.
+optional-native: $(STAMP)
+	$(MAKE) --no-print-directory native || \
+		echo "make: the compiled compiler was not built; its Python sources run (docs/architecture.md §7)"
+
+install: $(STAMP) optional-native
 
 $(COMPOSE_VENV)/bin/docker-compose: requirements-compose.txt constraints-compose.txt
 	test -x $(COMPOSE_VENV)/bin/python || $(PYTHON) -m venv $(COMPOSE_VENV)
@@ -87,7 +92,7 @@ console-screenshots: $(STAMP) $(CONSOLE_DIST) $(CHROMIUM)
 # Options pass through: make dev DEV_ARGS="--port 9000 --data-dir /tmp/shenpi"
 DEV_ARGS ?=
 
-dev: $(STAMP) $(NATIVE) $(CONSOLE_DIST)
+dev: $(STAMP) optional-native $(CONSOLE_DIST)
 	$(BIN)/shenpi dev $(DEV_ARGS)
 
 # Everything runs on the compiled compiler (a test fails if it is not the one running), then the
