@@ -26,18 +26,16 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# The compiler's modules compiled by mypyc (docs/architecture.md §7): rebuilt when a source they
-# were built from changes; until then the package runs those sources, never an older build.
-NATIVE := build/native/bpmn_compiler/sources.json
-NATIVE_SOURCES := $(wildcard bpmn_compiler/*.py) $(shell find shenpi_core -name '*.py') \
-	deploy/build_native.py
-
-$(NATIVE): $(STAMP) $(NATIVE_SOURCES)
+# The compiler's modules compiled by mypyc (docs/architecture.md §7). Always asked: the script
+# itself tells whether the build matches the sources and the installed packages (a time-stamp
+# rule would miss a deleted source or a copy that kept its old times), and rebuilds if not.
+native: $(STAMP)
 	command -v cc >/dev/null || apt-get install -y -q gcc libc6-dev || \
 		(apt-get update -q && apt-get install -y -q gcc libc6-dev)
-	$(BIN)/python deploy/build_native.py
-
-native: $(NATIVE)
+	$(BIN)/python -c 'import pathlib, sys, sysconfig; \
+		sys.exit(not pathlib.Path(sysconfig.get_paths()["include"], "Python.h").is_file())' || \
+		apt-get install -y -q python3-dev || (apt-get update -q && apt-get install -y -q python3-dev)
+	$(BIN)/python deploy/build_native.py --unless-current
 
 # For running Shenpi the build is a speed-up: where it cannot be made, the sources run.
 optional-native: $(STAMP)
@@ -97,7 +95,7 @@ dev: $(STAMP) optional-native $(CONSOLE_DIST)
 
 # Everything runs on the compiled compiler (a test fails if it is not the one running), then the
 # compiler's own tests again on its Python sources, which run wherever no build is current.
-test: $(STAMP) $(NATIVE) compose-tool $(CJK_FONT) postgres $(CONSOLE_DIST) $(CHROMIUM)
+test: $(STAMP) native compose-tool $(CJK_FONT) postgres $(CONSOLE_DIST) $(CHROMIUM)
 	cd console && $(NPM) test
 	SHENPI_EXPECT_COMPILED=1 PATH=$(CURDIR)/$(COMPOSE_VENV)/bin:$$PATH $(BIN)/pytest
 	SHENPI_PURE_COMPILER=1 $(BIN)/pytest -q tests/compiler
@@ -109,7 +107,7 @@ lint: $(STAMP) console/node_modules/.installed
 	$(BIN)/lint-imports --no-cache
 	cd console && $(NPM) run --silent typegen >/dev/null && npx tsc
 
-bench: $(STAMP) $(NATIVE) $(CJK_FONT)
+bench: $(STAMP) native $(CJK_FONT)
 	$(BIN)/python -m bench.run
 
 lock:

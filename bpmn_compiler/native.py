@@ -44,7 +44,13 @@ def native_folder(root: Path) -> Path:
 
 
 def _sources(root: Path) -> list[Path]:
-    return [path for package in SOURCE_PACKAGES for path in sorted((root / package).rglob("*.py"))]
+    # Not an editor's hidden files (Emacs's ``.#parse.py`` is a link to nowhere).
+    return [
+        path
+        for package in SOURCE_PACKAGES
+        for path in sorted((root / package).rglob("*.py"))
+        if not path.name.startswith(".")
+    ]
 
 
 def _name(path: Path, root: Path) -> str:
@@ -81,10 +87,19 @@ def choose(root: Path) -> Build:
     not turned off, and was made from the sources as they are now."""
     if os.environ.get(PURE_ENV, "") not in ("", "0"):
         return Build(None, f"Python sources ({PURE_ENV} is set)")
+    try:
+        return current(root)
+    except OSError as err:  # a source that vanished or cannot be read while it was looked at
+        return Build(None, f"Python sources (the sources could not be compared: {err})")
+
+
+def current(root: Path) -> Build:
+    """The compiled build at ``root`` if it matches the sources as they are now, else the
+    sources, whatever ``SHENPI_PURE_COMPILER`` says (``make native`` asks this)."""
     folder = native_folder(root)
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-        built_from, stats = manifest["sha256"], manifest["stat"]
+        recorded = json.loads((folder / MANIFEST).read_text())
+        built_from, stats = recorded["sha256"], recorded["stat"]
     except FileNotFoundError:
         return Build(None, "Python sources (no compiled build: `make native`)")
     except (OSError, ValueError, TypeError, KeyError) as err:

@@ -173,6 +173,18 @@ def test_dockerfile_is_multi_stage_non_root_and_installs_the_lock() -> None:
                 assert (REPO_ROOT / source).exists(), source
 
 
+def _dockerfile_stages() -> dict[str, list[str]]:
+    """deploy/Dockerfile's lines by the stage they belong to (``FROM ... AS name``; the last,
+    unnamed one under its base image's name)."""
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in (REPO_ROOT / "deploy" / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            current = stages.setdefault(line.split()[-1], [])
+        current.append(line)
+    return stages
+
+
 def test_dockerfile_copies_every_package_the_project_installs() -> None:
     """The image installs the checkout editable: a package or module the project has but the
     image does not copy fails the image's import check, or an import at run time."""
@@ -186,7 +198,7 @@ def test_dockerfile_copies_every_package_the_project_installs() -> None:
     modules = {f"{name}.py" for name in setuptools["py-modules"]}
     copied = {
         source
-        for line in (REPO_ROOT / "deploy" / "Dockerfile").read_text().splitlines()
+        for line in _dockerfile_stages()["build"]  # the app's stage, which the image is made of
         if line.startswith("COPY ") and "--from=" not in line
         for source in line.split()[1:-1]
     }
@@ -198,12 +210,7 @@ def test_the_image_runs_the_compiled_compiler_built_from_its_own_sources() -> No
     """The image's compiler is compiled in a stage of its own (docs/architecture.md §7) from the
     sources its manifest covers, which the app stage copies too: otherwise the manifest would not
     match and the image would quietly run the sources (its import check would fail)."""
-    stages: dict[str, list[str]] = {}
-    current: list[str] = []
-    for line in (REPO_ROOT / "deploy" / "Dockerfile").read_text().splitlines():
-        if line.startswith("FROM "):
-            current = stages.setdefault(line.split()[-1], [])
-        current.append(line)
+    stages = _dockerfile_stages()
     native, app = "\n".join(stages["native"]), "\n".join(stages["build"])
     assert "RUN python deploy/build_native.py" in native
     for package in SOURCE_PACKAGES:

@@ -81,9 +81,8 @@ def test_every_file_compiles_as_the_python_sources_compile_it() -> None:
         check=True,
     )
     expected = json.loads(pure.stdout)
-    differing = [
-        path for path in files if json.loads(json.dumps(outcome(Path(path)))) != expected[path]
-    ]
+    # Through JSON as the other side came, so tuples and lists compare alike.
+    differing = [path for path in files if _as_json(outcome(Path(path))) != expected[path]]
     assert not differing, differing
 
 
@@ -140,6 +139,19 @@ def test_a_source_touched_but_unchanged_still_runs_compiled(checkout: Path) -> N
     assert choose(checkout).compiled, choose(checkout).why
     source.write_text(source.read_text() + "\n")
     assert not choose(checkout).compiled
+
+
+def test_an_editors_hidden_file_is_not_a_source(checkout: Path) -> None:
+    """Emacs keeps a link to nowhere named ``.#parse.py`` beside a file being edited."""
+    (checkout / "bpmn_compiler" / ".#parse.py").symlink_to("nobody@host.1234:1")
+    assert choose(checkout).compiled, choose(checkout).why
+
+
+def test_a_source_that_cannot_be_read_runs_as_python_not_an_import_error(checkout: Path) -> None:
+    (checkout / "bpmn_compiler" / "vanished.py").symlink_to(checkout / "nowhere.py")
+    build = choose(checkout)
+    assert build.folder is None
+    assert "could not be compared" in build.why and "vanished.py" in build.why
 
 
 def test_no_build_or_an_unreadable_manifest_runs_as_python(checkout: Path) -> None:
