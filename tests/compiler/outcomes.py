@@ -11,6 +11,17 @@ from pathlib import Path
 
 from bpmn_compiler import CompileError, Diagnostic, compile_bpmn
 from bpmn_compiler.dmn import compile_dmn
+from tests.helpers import CORPUS_DIR, REPO_ROOT
+
+
+def example_files(*patterns: str) -> list[Path]:
+    """Every file of the tests, ``processes/`` and the corpus (when it is there) matching one of
+    ``patterns``: the files the compiler's whole-corpus comparisons run over."""
+    return [
+        path
+        for folder in (REPO_ROOT / "tests", REPO_ROOT / "processes", CORPUS_DIR)
+        for path in sorted(p for pattern in patterns for p in folder.rglob(pattern))
+    ]
 
 
 def outcome(path: Path) -> object:

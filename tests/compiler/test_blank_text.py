@@ -14,21 +14,12 @@ from pathlib import Path
 import pytest
 
 from bpmn_compiler import CompileError, compile_bpmn, safe_xml
-from tests.helpers import CORPUS_DIR, REPO_ROOT, patches_the_compiler
+from tests.compiler.outcomes import example_files, outcome
+from tests.helpers import REPO_ROOT, patches_the_compiler
 
-FILES = sorted(
-    [*(REPO_ROOT / "tests").rglob("*.bpmn"), *(REPO_ROOT / "processes").glob("*.bpmn")]
-) + sorted(CORPUS_DIR.glob("*.bpmn"))
+FILES = example_files("*.bpmn")
 PROMPT_FILE = REPO_ROOT / "tests" / "compiler" / "invalid" / "ai_prompt_syntax.bpmn"
 CDATA_PROMPT = "<shenpi:prompt><![CDATA[Review {{ description }}.\n{% endfor %}]]></shenpi:prompt>"
-
-
-def _outcome(xml: bytes, name: str) -> object:
-    try:
-        result = compile_bpmn(xml, source=name)
-    except CompileError as err:
-        return [d.model_dump() for d in err.diagnostics]
-    return result.plan.model_dump_json(), [d.model_dump() for d in result.warnings]
 
 
 @patches_the_compiler
@@ -36,10 +27,9 @@ def _outcome(xml: bytes, name: str) -> object:
 def test_a_file_compiles_alike_with_every_blank_kept(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    xml = path.read_bytes()
-    as_parsed = _outcome(xml, path.name)
+    as_parsed = outcome(path)
     monkeypatch.setattr(safe_xml, "_blanks_may_be_text", lambda _xml: True)
-    assert _outcome(xml, path.name) == as_parsed
+    assert outcome(path) == as_parsed
 
 
 def _endfor_line(prompt: str) -> tuple[int | None, int]:

@@ -20,11 +20,10 @@ from bpmn_compiler import plan as plan_module
 from bpmn_compiler.model import Extensions
 from bpmn_compiler.validated import built, set_field, validated
 from shenpi_core.process_plan import SequenceFlow, ServiceTask
-from tests.helpers import CORPUS_DIR, REPO_ROOT, patches_the_compiler
+from tests.compiler.outcomes import example_files
+from tests.helpers import patches_the_compiler
 
-FILES = sorted(
-    [*(REPO_ROOT / "tests").rglob("*.bpmn"), *(REPO_ROOT / "processes").glob("*.bpmn")]
-) + sorted(CORPUS_DIR.glob("*.bpmn"))
+FILES = example_files("*.bpmn")
 
 
 def _shape(value: object) -> object:

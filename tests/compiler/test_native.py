@@ -28,8 +28,8 @@ from bpmn_compiler.native import (
     native_folder,
     write_manifest,
 )
-from tests.compiler.outcomes import outcome
-from tests.helpers import CORPUS_DIR, REPO_ROOT
+from tests.compiler.outcomes import example_files, outcome
+from tests.helpers import REPO_ROOT
 
 EXPECTED = os.environ.get("SHENPI_EXPECT_COMPILED") == "1"
 BUILD = bpmn_compiler.BUILD
@@ -66,12 +66,7 @@ def test_every_file_compiles_as_the_python_sources_compile_it() -> None:
     """Every BPMN and DMN file of the tests, ``processes/`` and the corpus, through both builds:
     the same plans (as JSON), warnings, refusals and diagnostics, line numbers included."""
     _needs_the_build()
-    files = sorted(
-        str(path)
-        for folder in (REPO_ROOT / "tests", REPO_ROOT / "processes", CORPUS_DIR)
-        for pattern in ("*.bpmn", "*.dmn")
-        for path in folder.rglob(pattern)
-    )
+    files = [str(path) for path in example_files("*.bpmn", "*.dmn")]
     assert len(files) > 150, len(files)
     pure = subprocess.run(
         [sys.executable, "-m", "tests.compiler.outcomes", *files],
