@@ -43,6 +43,7 @@ from shenpi.payload_codec import EncryptionCodec, data_converter
 from shenpi.settings import Settings, get_settings
 from shenpi.telemetry import instrument_api, temporal_interceptors, tracer_provider
 from shenpi.temporal_connection import connection_options
+from shenpi_core.plan_models import build_plan_models
 
 API_PREFIX = "/api/v1"
 # Variables travel inside workflow inputs and updates, which Temporal caps at a few MB per payload.
@@ -97,6 +98,7 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI app. Pass ``temporal_client`` to share one (tests, `shenpi dev`)."""
     settings = settings or get_settings()
+    build_plan_models()  # before the first request, not during it (shenpi_core/plan_models.py)
     app = FastAPI(
         title="Shenpi",
         summary="Approval processes drawn in BPMN 2.0, run as durable Temporal workflows",

@@ -26,7 +26,8 @@ Aggregation = Literal["SUM", "MIN", "MAX", "COUNT"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first use (shenpi_core/plan_models.py).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class LiteralLogic(_Frozen):
@@ -148,7 +149,3 @@ class DecisionPlan(_Frozen):
         """The decision with this id, else the one with this name (names are unique in a plan)."""
         by_id = next((d for d in self.decisions if d.id == ref), None)
         return by_id or next((d for d in self.decisions if d.name == ref), None)
-
-
-for _model in (ContextEntry, ContextLogic, Binding, InvocationLogic, ListLogic):
-    _model.model_rebuild()

@@ -43,7 +43,8 @@ Priority = Literal["low", "normal", "high", "urgent"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first use (shenpi_core/plan_models.py).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Expression(_Frozen):

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Built on first use (shenpi_core/plan_models.py).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class FormValue(_Frozen):

@@ -1,0 +1,36 @@
+"""Building the plan models ahead of their first use, in the processes that run plans.
+
+The models of the compiled plans (process, decision and form plans) are declared with
+``defer_build``: pydantic builds a model's validator and serializer when it is first used rather
+than when its class is created. A cold ``shenpi compile`` then builds only the models its file
+uses: about a seventh of its time (docs/architecture.md §7). A long-running process builds
+them all once as it starts: the worker before its first workflow task, so no build ever runs
+inside the workflow sandbox or counts against a task's deadline, and the API before its first
+request.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from shenpi_core import decision_plan, process_plan, task_forms
+
+PLAN_MODULES = (process_plan, decision_plan, task_forms)
+
+
+def plan_models() -> list[type[BaseModel]]:
+    """Every model class the plan modules declare (the module-private bases included)."""
+    return [
+        value
+        for module in PLAN_MODULES
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value.__module__ == module.__name__
+    ]
+
+
+def build_plan_models() -> None:
+    """Build every plan model not built yet (pydantic serialises concurrent builds)."""
+    for model in plan_models():
+        model.model_rebuild()
