@@ -9,8 +9,9 @@ refer to each other by id.
 This module must stay importable inside the Temporal workflow sandbox: pydantic only.
 """
 
-from __future__ import annotations
-
+# Without ``from __future__ import annotations``, unlike the rest of the project: pydantic
+# would compile each annotation string again when it creates these classes, a few
+# milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
 import hashlib
 import json
 from typing import Annotated, Any, Literal
@@ -68,7 +69,7 @@ class TableLogic(_Frozen):
 
 class ContextEntry(_Frozen):
     name: str | None  # None: the context's result entry
-    logic: Logic
+    logic: "Logic"
 
 
 class ContextLogic(_Frozen):
@@ -80,7 +81,7 @@ class ContextLogic(_Frozen):
 
 class Binding(_Frozen):
     name: str
-    logic: Logic | None = None  # an unbound parameter is null
+    logic: "Logic | None" = None  # an unbound parameter is null
 
 
 class InvocationLogic(_Frozen):
@@ -93,7 +94,7 @@ class InvocationLogic(_Frozen):
 
 class ListLogic(_Frozen):
     kind: Literal["list"] = "list"
-    items: tuple[Logic, ...]
+    items: "tuple[Logic, ...]"
 
 
 Logic = Annotated[
@@ -138,7 +139,7 @@ class DecisionPlan(_Frozen):
     knowledge: tuple[Knowledge, ...] = ()
     hash: str = ""
 
-    def with_hash(self) -> DecisionPlan:
+    def with_hash(self) -> "DecisionPlan":
         body = self.model_dump(mode="json", exclude={"hash"})
         digest = hashlib.sha256(
             json.dumps(body, sort_keys=True, separators=(",", ":")).encode()

@@ -3,10 +3,10 @@
 The models of the compiled plans (process, decision and form plans) are declared with
 ``defer_build``: pydantic builds a model's validator and serializer when it is first used rather
 than when its class is created. A cold ``shenpi compile`` then builds only the models its file
-uses: about a seventh of its time (docs/architecture.md §7). A long-running process builds
-them all once as it starts: the worker before its first workflow task, so no build ever runs
-inside the workflow sandbox or counts against a task's deadline, and the API before its first
-request.
+uses: a DMN or form file never builds the process plan's (docs/architecture.md §7). A
+long-running process builds them all once as it starts: the worker before its first workflow
+task, so no build ever runs inside the workflow sandbox or counts against a task's deadline, and
+the API before its first request.
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ workflow only *evaluates* (``shenpi_core.expressions.evaluate``); the AST nodes 
                                                    (older plans keep the nodes above)
 """
 
-from __future__ import annotations
-
+# Without ``from __future__ import annotations``, unlike the rest of the project: pydantic
+# would compile each annotation string again when it creates these classes, a few
+# milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
 import hashlib
 from typing import Annotated, Any, Literal
 
@@ -597,11 +598,11 @@ class ProcessPlan(_Frozen):
     def content_hash(self) -> str:
         return hashlib.sha256(self.canonical_json()).hexdigest()
 
-    def hashed(self) -> tuple[ProcessPlan, int]:
+    def hashed(self) -> "tuple[ProcessPlan, int]":
         """The plan with its hash, and the size of the canonical JSON it hashed (in bytes)."""
         canonical = self.canonical_json()
         digest = hashlib.sha256(canonical).hexdigest()
         return self.model_copy(update={"hash": digest}), len(canonical)
 
-    def with_hash(self) -> ProcessPlan:
+    def with_hash(self) -> "ProcessPlan":
         return self.hashed()[0]
