@@ -9,9 +9,9 @@ refer to each other by id.
 This module must stay importable inside the Temporal workflow sandbox: pydantic only.
 """
 
-# Without ``from __future__ import annotations``, unlike the rest of the project: pydantic
-# would compile each annotation string again when it creates these classes, a few
-# milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
+# Without ``from __future__ import annotations``, unlike the rest of the project: with it,
+# pydantic would compile every annotation back from its string when it creates these classes,
+# a few milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
 import hashlib
 import json
 from typing import Annotated, Any, Literal

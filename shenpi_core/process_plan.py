@@ -27,9 +27,9 @@ workflow only *evaluates* (``shenpi_core.expressions.evaluate``); the AST nodes 
                                                    (older plans keep the nodes above)
 """
 
-# Without ``from __future__ import annotations``, unlike the rest of the project: pydantic
-# would compile each annotation string again when it creates these classes, a few
-# milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
+# Without ``from __future__ import annotations``, unlike the rest of the project: with it,
+# pydantic would compile every annotation back from its string when it creates these classes,
+# a few milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
 import hashlib
 from typing import Annotated, Any, Literal
 

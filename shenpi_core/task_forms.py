@@ -8,9 +8,9 @@ formKey``). The API serves it with the task; a decision may write the fields it 
 Pydantic only: importable inside the workflow sandbox, like the rest of the plan.
 """
 
-# Without ``from __future__ import annotations``, unlike the rest of the project: pydantic
-# would compile each annotation string again when it creates these classes, a few
-# milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
+# Without ``from __future__ import annotations``, unlike the rest of the project: with it,
+# pydantic would compile every annotation back from its string when it creates these classes,
+# a few milliseconds of every cold ``shenpi compile`` (docs/architecture.md §7).
 from dataclasses import dataclass
 from typing import Any
 

@@ -74,7 +74,8 @@ def test_the_api_builds_them_before_its_first_request() -> None:
         import tempfile
         from api.main import create_app
         from shenpi.settings import Settings
-        create_app(Settings(_env_file=None, env="test", data_dir=tempfile.mkdtemp()))
+        with tempfile.TemporaryDirectory() as data_dir:
+            create_app(Settings(_env_file=None, env="test", data_dir=data_dir))
         report()
         """
     )
@@ -95,8 +96,9 @@ def test_the_worker_builds_them_before_any_workflow_task(temporal_env: WorkflowE
         from worker import build_worker
         async def main():
             client = await Client.connect({address!r}, data_converter=pydantic_data_converter)
-            settings = Settings(_env_file=None, env="test", data_dir=tempfile.mkdtemp())
-            build_worker(client, task_queue="plan-models", settings=settings)
+            with tempfile.TemporaryDirectory() as data_dir:
+                settings = Settings(_env_file=None, env="test", data_dir=data_dir)
+                build_worker(client, task_queue="plan-models", settings=settings)
         asyncio.run(main())
         report()
         """
