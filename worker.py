@@ -41,7 +41,6 @@ from shenpi.telemetry import temporal_interceptors, tracer_provider
 from shenpi.temporal_connection import connection_options
 from shenpi.temporal_setup import ensure_search_attributes
 from shenpi_core.contracts import OCR_QUEUE_SUFFIX
-from shenpi_core.plan_models import build_plan_models
 from workflows.broadcast import Broadcast
 from workflows.interpreter import Interpreter
 from workflows.mailbox import Mailbox
@@ -119,7 +118,6 @@ def build_worker(
     The client must use the pydantic data converter, like every Shenpi client. ``worker_options``
     go to ``temporalio.worker.Worker`` as they are (tuning: concurrency, cache size, ...).
     """
-    build_plan_models()  # here, not lazily inside the workflow sandbox (shenpi_core/plan_models.py)
     registry = build_registry(settings)
     for fn in extra_activities:
         defn = getattr(fn, "__temporal_activity_definition", None)

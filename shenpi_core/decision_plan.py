@@ -150,3 +150,10 @@ class DecisionPlan(_Frozen):
         """The decision with this id, else the one with this name (names are unique in a plan)."""
         by_id = next((d for d in self.decisions if d.id == ref), None)
         return by_id or next((d for d in self.decisions if d.name == ref), None)
+
+
+# The recursive models are built here, where their module's names are at hand: built on first use
+# inside the workflow sandbox, they could not find ``Logic`` (the sandbox's ``sys.modules`` is its
+# own, without the plan modules it passes through).
+for _model in (ContextEntry, ContextLogic, Binding, InvocationLogic, ListLogic):
+    _model.model_rebuild()

@@ -3,10 +3,10 @@
 The models of the compiled plans (process, decision and form plans) are declared with
 ``defer_build``: pydantic builds a model's validator and serializer when it is first used rather
 than when its class is created. A cold ``shenpi compile`` then builds only the models its file
-uses: a DMN or form file never builds the process plan's (docs/architecture.md §7). A
-long-running process builds them all once as it starts: the worker before its first workflow
-task, so no build ever runs inside the workflow sandbox or counts against a task's deadline, and
-the API before its first request.
+uses: a DMN or form file never builds the process plan's (docs/architecture.md §7). The
+processes that run plans build them all once: the workflows when they are imported
+(``workflows/instance.py``, outside the sandbox), so no build runs inside the workflow sandbox or
+counts against a task's deadline, and the API before its first request.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ PLAN_MODULES = (process_plan, decision_plan, task_forms)
 
 def plan_models() -> list[type[BaseModel]]:
     """Every model class the plan modules declare (the module-private bases included)."""
-    return [
-        value
+    found = {
+        value: None
         for module in PLAN_MODULES
         for value in vars(module).values()
         if isinstance(value, type)
         and issubclass(value, BaseModel)
         and value.__module__ == module.__name__
-    ]
+    }
+    return list(found)
 
 
 def build_plan_models() -> None:

@@ -48,6 +48,7 @@ from shenpi_core.messaging import (
     DirectMessageResult,
     MessageDelivery,
 )
+from shenpi_core.plan_models import build_plan_models
 from shenpi_core.process_plan import ProcessPlan
 from workflows import calls, decisions, events, incident_actions, instance_actions, priority
 from workflows.archive import archive
@@ -57,6 +58,12 @@ from workflows.inbox import Inbox
 from workflows.notices import Notifier
 from workflows.refusals import refuse
 from workflows.services import UNSERVED_FIRST_WAIT, WorkflowWaits
+
+# Every Shenpi workflow runs on this module, which is imported outside the sandbox (passed
+# through) before any workflow task: the plan models are built here, once a process, so no build
+# runs inside the sandbox whoever made the worker (`build_worker`, an emitted module's own
+# `Worker`, a `Replayer`). See shenpi_core/plan_models.py.
+build_plan_models()
 
 
 class InstanceWorkflow:
