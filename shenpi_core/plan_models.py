@@ -19,16 +19,17 @@ PLAN_MODULES = (process_plan, decision_plan, task_forms)
 
 
 def plan_models() -> list[type[BaseModel]]:
-    """Every model class the plan modules declare (the module-private bases included)."""
-    found = {
-        value: None
+    """Every public model class the plan modules declare (their private bases are never used
+    on their own)."""
+    return [
+        value
         for module in PLAN_MODULES
-        for value in vars(module).values()
-        if isinstance(value, type)
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and isinstance(value, type)
         and issubclass(value, BaseModel)
         and value.__module__ == module.__name__
-    }
-    return list(found)
+    ]
 
 
 def build_plan_models() -> None:
